@@ -1,0 +1,41 @@
+/* teectl — byte buffers and hex encoding. */
+#ifndef TEECTL_BYTES_H
+#define TEECTL_BYTES_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "teectl/error.h"
+
+/** An owned byte buffer (heap). Free with tc_buf_free. */
+typedef struct tc_buf {
+  uint8_t *data;
+  size_t len;
+} tc_buf;
+
+/** Release buf->data and zero the struct. NULL-safe. */
+void tc_buf_free(tc_buf *buf);
+
+/**
+ * Lower-case hex of len bytes into out, which must hold 2*len+1 bytes; NUL-terminated.
+ * Returns out.
+ */
+char *tc_hex_encode(const uint8_t *in, size_t len, char *out);
+
+/**
+ * Decode hex text (upper or lower case, even length, no separators, optional leading
+ * "0x") into out (capacity out_cap). *out_len gets the byte count.
+ * Errors: TC_ERR_PARSE reason "bad_hex" (odd length, non-hex char, too long).
+ */
+tc_status tc_hex_decode(const char *hex, uint8_t *out, size_t out_cap, size_t *out_len,
+                        tc_error *err);
+
+/** Little-endian reads of 2, 4 and 8 bytes from p (no alignment requirement). */
+uint16_t tc_le16(const uint8_t *p);
+uint32_t tc_le32(const uint8_t *p);
+uint64_t tc_le64(const uint8_t *p);
+
+/** 1 if all len bytes at p are zero, else 0. */
+int tc_all_zero(const uint8_t *p, size_t len);
+
+#endif

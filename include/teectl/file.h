@@ -1,0 +1,27 @@
+/* teectl — whole-file I/O for the edges (CLI, collateral directory, probe, tests). */
+#ifndef TEECTL_FILE_H
+#define TEECTL_FILE_H
+
+#include <stddef.h>
+
+#include "teectl/bytes.h"
+#include "teectl/error.h"
+
+/**
+ * Read a whole regular file (at most max_len bytes; 0 means 64 MiB) into out.
+ * Errors: TC_ERR_IO reason "file_unreadable" (detail names path and errno text),
+ * TC_ERR_PARSE reason "file_too_large".
+ */
+tc_status tc_file_read(const char *path, size_t max_len, tc_buf *out, tc_error *err);
+
+/**
+ * Write len bytes to path atomically: a temporary file in the same folder, fsync,
+ * rename over path. On failure nothing is left at path that was not there before.
+ * Errors: TC_ERR_IO reason "file_unwritable".
+ */
+tc_status tc_file_write_atomic(const char *path, const void *data, size_t len, tc_error *err);
+
+/** 1 if path exists (any type), else 0. */
+int tc_file_exists(const char *path);
+
+#endif

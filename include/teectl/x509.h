@@ -1,0 +1,86 @@
+/* teectl — X.509 certificate and CRL helpers shared by the SNP and DCAP verifiers.
+ *
+ * Thin, fail-closed wrappers over OpenSSL 3 libcrypto (RFC 5280 structures). Nothing
+ * here reads the clock: validity is judged at a time passed in (seconds since the
+ * Unix epoch, UTC). Chains are checked link by link by the verifiers, which know the
+ * vendor's hierarchy; these helpers never consult a system trust store.
+ */
+#ifndef TEECTL_X509_H
+#define TEECTL_X509_H
+
+#include <openssl/x509.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "teectl/error.h"
+
+/**
+ * Parse one certificate from bytes: PEM ("-----BEGIN CERTIFICATE-----") or DER.
+ * Trailing NUL bytes and whitespace after a PEM block are tolerated (quotes carry them).
+ * Serial number 0 (AMD VCEK/VLEK) is accepted: it is the issuer's business, not ours.
+ * Errors: TC_ERR_PARSE reason "cert_unparsable".
+ */
+tc_status tc_x509_parse(const uint8_t *data, size_t len, X509 **out, tc_error *err);
+
+/**
+ * Parse every PEM certificate in data, in order (a chain as stored in a quote or a
+ * *_issuer_chain.pem file); if data holds no PEM header it is read as one DER cert.
+ * Data after the last PEM block must be whitespace or NUL. *out is a new stack the
+ * caller frees with OSSL_STACK_OF_X509_free / sk_X509_pop_free(.., X509_free).
+ * Errors: TC_ERR_PARSE reason "cert_unparsable" (detail gives the certificate index).
+ */
+tc_status tc_x509_parse_chain(const uint8_t *data, size_t len, STACK_OF(X509) **out,
+                              tc_error *err);
+
+/**
+ * Check that subject names issuer as its issuer (X509_check_issued: names, key ids)
+ * and that subject's signature verifies with issuer's public key (any algorithm
+ * OpenSSL supports, including RSASSA-PSS with the parameters in the certificate).
+ * Errors: TC_ERR_VERIFY with the caller's reason (detail from OpenSSL).
+ */
+tc_status tc_x509_check_issued_by(X509 *subject, X509 *issuer, const char *reason,
+                                  tc_error *err);
+
+/** notBefore / notAfter of cert as seconds since the epoch (UTC). 0 on success, -1 if unreadable. */
+int tc_x509_validity(const X509 *cert, int64_t *not_before, int64_t *not_after);
+
+/**
+ * Check notBefore <= at <= notAfter. Errors: TC_ERR_VERIFY reason given by caller
+ * (detail names the certificate's subject CN and its window in RFC 3339).
+ */
+tc_status tc_x509_check_time(const X509 *cert, int64_t at, const char *reason, tc_error *err);
+
+/** SHA-256 of the DER SubjectPublicKeyInfo of cert (the pin form of a trust anchor). */
+int tc_x509_spki_sha256(X509 *cert, uint8_t out[32]);
+
+/** Subject (or issuer) commonName into out (NUL-terminated, truncated); "" if absent. */
+void tc_x509_subject_cn(const X509 *cert, char *out, size_t cap);
+void tc_x509_issuer_cn(const X509 *cert, char *out, size_t cap);
+
+/**
+ * Find the extension with the dotted OID and return a pointer to its extnValue octets
+ * (the DER inside the OCTET STRING), valid while cert lives. Returns 1 if found, 0 if
+ * absent, -1 if the OID text is bad or the extension occurs twice.
+ */
+int tc_x509_extension(const X509 *cert, const char *oid, const uint8_t **value, size_t *len);
+
+/** Convert an ASN1_TIME to seconds since the epoch. 0 on success, -1 on error. */
+int tc_asn1_time_seconds(const ASN1_TIME *t, int64_t *out);
+
+/**
+ * Parse a CRL (PEM or DER). Errors: TC_ERR_PARSE reason "crl_unparsable".
+ */
+tc_status tc_crl_parse(const uint8_t *data, size_t len, X509_CRL **out, tc_error *err);
+
+/**
+ * Check a CRL: its issuer name equals issuer's subject, its signature verifies with
+ * issuer's key, and thisUpdate <= at <= nextUpdate (a CRL without nextUpdate is
+ * rejected). Errors: TC_ERR_VERIFY reason "crl_invalid" (signature, issuer) or
+ * "crl_expired" (window).
+ */
+tc_status tc_crl_check(X509_CRL *crl, X509 *issuer, int64_t at, tc_error *err);
+
+/** 1 if cert's serial is listed in crl (same issuer assumed checked), else 0. */
+int tc_crl_revokes(X509_CRL *crl, X509 *cert);
+
+#endif

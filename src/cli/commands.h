@@ -1,0 +1,31 @@
+/* teectl CLI: one entry point per subcommand (src/cli/cmd_<name>.c).
+ * Each returns the process exit code; argv[0] is the subcommand name, so getopt_long
+ * can be used directly (reset optind = 1 first, which cli_getopt_reset does). */
+#ifndef TEECTL_CLI_COMMANDS_H
+#define TEECTL_CLI_COMMANDS_H
+
+#include <stdio.h>
+
+/* Exit codes shared by all commands (documented in README and --help). */
+enum {
+  CLI_EXIT_OK = 0,      /* success; for verify: evidence valid; for lint: clean */
+  CLI_EXIT_FAIL = 1,    /* the answer is "no": evidence invalid, findings, no TEE usable */
+  CLI_EXIT_USAGE = 2,   /* bad usage or unreadable input */
+};
+
+int cmd_verify(int argc, char **argv);
+int cmd_probe(int argc, char **argv);
+int cmd_config(int argc, char **argv);
+int cmd_serve(int argc, char **argv);
+int cmd_token(int argc, char **argv);
+int cmd_exporter(int argc, char **argv);
+int cmd_collateral(int argc, char **argv);
+
+/* Print the one-line "teectl <cmd>: <message> (see 'teectl <cmd> --help')" to stderr;
+ * returns CLI_EXIT_USAGE. */
+int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Reset getopt state before a subcommand parses its own argv. */
+void cli_getopt_reset(void);
+
+#endif

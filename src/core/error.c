@@ -1,0 +1,59 @@
+#include "teectl/error.h"
+
+#include <openssl/err.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+tc_status tc_fail(tc_error *err, tc_status status, const char *reason, const char *fmt, ...) {
+  if (err == NULL)
+    return status;
+  err->status = status;
+  snprintf(err->reason, sizeof err->reason, "%s", reason ? reason : "");
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(err->detail, sizeof err->detail, fmt, ap);
+  va_end(ap);
+  return status;
+}
+
+void tc_error_clear(tc_error *err) {
+  if (err == NULL)
+    return;
+  err->status = TC_OK;
+  err->reason[0] = '\0';
+  err->detail[0] = '\0';
+}
+
+const char *tc_status_name(tc_status status) {
+  switch (status) {
+  case TC_OK:
+    return "ok";
+  case TC_ERR_USAGE:
+    return "usage";
+  case TC_ERR_IO:
+    return "io";
+  case TC_ERR_PARSE:
+    return "parse";
+  case TC_ERR_VERIFY:
+    return "verify";
+  case TC_ERR_NOMEM:
+    return "nomem";
+  case TC_ERR_INTERNAL:
+    return "internal";
+  }
+  return "unknown";
+}
+
+void tc_error_add_openssl(tc_error *err) {
+  unsigned long e;
+  char buf[256];
+  while ((e = ERR_get_error()) != 0) {
+    if (err == NULL)
+      continue;
+    ERR_error_string_n(e, buf, sizeof buf);
+    size_t len = strlen(err->detail);
+    if (len + 3 < sizeof err->detail)
+      snprintf(err->detail + len, sizeof err->detail - len, "%s%s", len ? "; " : "", buf);
+  }
+}

@@ -1,0 +1,66 @@
+#include <stdlib.h>
+#include <string.h>
+
+#include "teectl/bytes.h"
+
+void tc_buf_free(tc_buf *buf) {
+  if (buf == NULL)
+    return;
+  free(buf->data);
+  buf->data = NULL;
+  buf->len = 0;
+}
+
+char *tc_hex_encode(const uint8_t *in, size_t len, char *out) {
+  static const char digits[] = "0123456789abcdef";
+  for (size_t i = 0; i < len; i++) {
+    out[2 * i] = digits[in[i] >> 4];
+    out[2 * i + 1] = digits[in[i] & 0xf];
+  }
+  out[2 * len] = '\0';
+  return out;
+}
+
+static int hexval(char c) {
+  if (c >= '0' && c <= '9')
+    return c - '0';
+  if (c >= 'a' && c <= 'f')
+    return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F')
+    return c - 'A' + 10;
+  return -1;
+}
+
+tc_status tc_hex_decode(const char *hex, uint8_t *out, size_t out_cap, size_t *out_len,
+                        tc_error *err) {
+  if (hex[0] == '0' && (hex[1] == 'x' || hex[1] == 'X'))
+    hex += 2;
+  size_t n = strlen(hex);
+  if (n % 2 != 0)
+    return tc_fail(err, TC_ERR_PARSE, "bad_hex", "hex string has odd length %zu", n);
+  if (n / 2 > out_cap)
+    return tc_fail(err, TC_ERR_PARSE, "bad_hex", "hex string of %zu bytes exceeds %zu", n / 2,
+                   out_cap);
+  for (size_t i = 0; i < n / 2; i++) {
+    int hi = hexval(hex[2 * i]), lo = hexval(hex[2 * i + 1]);
+    if (hi < 0 || lo < 0)
+      return tc_fail(err, TC_ERR_PARSE, "bad_hex", "non-hex character at offset %zu",
+                     2 * i + (hi < 0 ? 0 : 1));
+    out[i] = (uint8_t)(hi << 4 | lo);
+  }
+  *out_len = n / 2;
+  return TC_OK;
+}
+
+uint16_t tc_le16(const uint8_t *p) { return (uint16_t)(p[0] | p[1] << 8); }
+uint32_t tc_le32(const uint8_t *p) {
+  return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+uint64_t tc_le64(const uint8_t *p) { return (uint64_t)tc_le32(p) | (uint64_t)tc_le32(p + 4) << 32; }
+
+int tc_all_zero(const uint8_t *p, size_t len) {
+  uint8_t acc = 0;
+  for (size_t i = 0; i < len; i++)
+    acc |= p[i];
+  return acc == 0;
+}

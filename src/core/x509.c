@@ -1,0 +1,252 @@
+#include "teectl/x509.h"
+
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509v3.h>
+#include <string.h>
+
+#include "teectl/rfc3339.h"
+
+static int is_pem(const uint8_t *d, size_t n) {
+  static const char tag[] = "-----BEGIN";
+  for (size_t i = 0; i + sizeof tag - 1 <= n && i < 64; i++)
+    if (memcmp(d + i, tag, sizeof tag - 1) == 0)
+      return 1;
+  return 0;
+}
+
+static int only_ws_or_nul(const uint8_t *d, size_t n) {
+  for (size_t i = 0; i < n; i++)
+    if (d[i] != 0 && d[i] != ' ' && d[i] != '\n' && d[i] != '\r' && d[i] != '\t')
+      return 0;
+  return 1;
+}
+
+tc_status tc_x509_parse(const uint8_t *data, size_t len, X509 **out, tc_error *err) {
+  STACK_OF(X509) *sk = NULL;
+  *out = NULL;
+  tc_status st = tc_x509_parse_chain(data, len, &sk, err);
+  if (st != TC_OK)
+    return st;
+  if (sk_X509_num(sk) != 1) {
+    int n = sk_X509_num(sk);
+    sk_X509_pop_free(sk, X509_free);
+    return tc_fail(err, TC_ERR_PARSE, "cert_unparsable", "expected one certificate, found %d",
+                   n);
+  }
+  *out = sk_X509_shift(sk);
+  sk_X509_free(sk);
+  return TC_OK;
+}
+
+tc_status tc_x509_parse_chain(const uint8_t *data, size_t len, STACK_OF(X509) **out,
+                              tc_error *err) {
+  *out = NULL;
+  if (len > INT32_MAX)
+    return tc_fail(err, TC_ERR_PARSE, "cert_unparsable", "certificate data too large");
+  STACK_OF(X509) *sk = sk_X509_new_null();
+  if (sk == NULL)
+    return tc_fail(err, TC_ERR_NOMEM, "out_of_memory", "certificate stack");
+  ERR_clear_error();
+  if (!is_pem(data, len)) {
+    const unsigned char *p = data;
+    X509 *c = d2i_X509(NULL, &p, (long)len);
+    if (c == NULL || !only_ws_or_nul(p, len - (size_t)(p - data))) {
+      X509_free(c);
+      sk_X509_free(sk);
+      tc_fail(err, TC_ERR_PARSE, "cert_unparsable", "not a DER or PEM certificate: ");
+      tc_error_add_openssl(err);
+      return TC_ERR_PARSE;
+    }
+    sk_X509_push(sk, c);
+    *out = sk;
+    return TC_OK;
+  }
+  BIO *bio = BIO_new_mem_buf(data, (int)len);
+  if (bio == NULL) {
+    sk_X509_free(sk);
+    return tc_fail(err, TC_ERR_NOMEM, "out_of_memory", "BIO");
+  }
+  for (;;) {
+    /* Skip what lies between blocks; stop when only whitespace/NUL remains. */
+    const char *rest;
+    long restlen = BIO_get_mem_data(bio, (char **)&rest);
+    if (restlen <= 0 || only_ws_or_nul((const uint8_t *)rest, (size_t)restlen))
+      break;
+    X509 *c = PEM_read_bio_X509(bio, NULL, NULL, NULL);
+    if (c == NULL) {
+      int idx = sk_X509_num(sk);
+      BIO_free(bio);
+      sk_X509_pop_free(sk, X509_free);
+      tc_fail(err, TC_ERR_PARSE, "cert_unparsable", "PEM certificate #%d does not parse: ", idx);
+      tc_error_add_openssl(err);
+      return TC_ERR_PARSE;
+    }
+    sk_X509_push(sk, c);
+  }
+  BIO_free(bio);
+  ERR_clear_error();
+  if (sk_X509_num(sk) == 0) {
+    sk_X509_free(sk);
+    return tc_fail(err, TC_ERR_PARSE, "cert_unparsable", "no certificate found");
+  }
+  *out = sk;
+  return TC_OK;
+}
+
+tc_status tc_x509_check_issued_by(X509 *subject, X509 *issuer, const char *reason,
+                                  tc_error *err) {
+  char scn[128], icn[128];
+  tc_x509_subject_cn(subject, scn, sizeof scn);
+  tc_x509_subject_cn(issuer, icn, sizeof icn);
+  int rc = X509_check_issued(issuer, subject);
+  if (rc != X509_V_OK)
+    return tc_fail(err, TC_ERR_VERIFY, reason, "'%s' is not issued by '%s': %s", scn, icn,
+                   X509_verify_cert_error_string(rc));
+  EVP_PKEY *key = X509_get0_pubkey(issuer);
+  ERR_clear_error();
+  if (key == NULL || X509_verify(subject, key) != 1) {
+    tc_fail(err, TC_ERR_VERIFY, reason, "signature of '%s' does not verify with the key of '%s'",
+            scn, icn);
+    ERR_clear_error();
+    return TC_ERR_VERIFY;
+  }
+  return TC_OK;
+}
+
+int tc_asn1_time_seconds(const ASN1_TIME *t, int64_t *out) {
+  struct tm tm;
+  if (t == NULL || ASN1_TIME_to_tm(t, &tm) != 1)
+    return -1;
+  *out = tc_utc_seconds(tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
+                        tm.tm_sec);
+  return 0;
+}
+
+int tc_x509_validity(const X509 *cert, int64_t *nb, int64_t *na) {
+  if (tc_asn1_time_seconds(X509_get0_notBefore(cert), nb) != 0 ||
+      tc_asn1_time_seconds(X509_get0_notAfter(cert), na) != 0)
+    return -1;
+  return 0;
+}
+
+tc_status tc_x509_check_time(const X509 *cert, int64_t at, const char *reason, tc_error *err) {
+  int64_t nb, na;
+  char cn[128], a[21], b[21], c[21];
+  tc_x509_subject_cn(cert, cn, sizeof cn);
+  if (tc_x509_validity(cert, &nb, &na) != 0)
+    return tc_fail(err, TC_ERR_VERIFY, reason, "'%s': unreadable validity period", cn);
+  if (at < nb || at > na)
+    return tc_fail(err, TC_ERR_VERIFY, reason, "'%s' is valid from %s to %s, not at %s", cn,
+                   tc_rfc3339_format(nb, a), tc_rfc3339_format(na, b), tc_rfc3339_format(at, c));
+  return TC_OK;
+}
+
+int tc_x509_spki_sha256(X509 *cert, uint8_t out[32]) {
+  unsigned char *der = NULL;
+  int n = i2d_PUBKEY(X509_get0_pubkey(cert), &der);
+  if (n <= 0)
+    return -1;
+  unsigned int olen = 32;
+  int ok = EVP_Digest(der, (size_t)n, out, &olen, EVP_sha256(), NULL);
+  OPENSSL_free(der);
+  return ok == 1 ? 0 : -1;
+}
+
+static void name_cn(const X509_NAME *name, char *out, size_t cap) {
+  out[0] = '\0';
+  if (name == NULL || cap == 0)
+    return;
+  int idx = X509_NAME_get_index_by_NID(name, NID_commonName, -1);
+  if (idx < 0)
+    return;
+  const ASN1_STRING *s = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(name, idx));
+  size_t n = (size_t)ASN1_STRING_length(s);
+  if (n >= cap)
+    n = cap - 1;
+  memcpy(out, ASN1_STRING_get0_data(s), n);
+  out[n] = '\0';
+}
+
+void tc_x509_subject_cn(const X509 *cert, char *out, size_t cap) {
+  name_cn(X509_get_subject_name(cert), out, cap);
+}
+void tc_x509_issuer_cn(const X509 *cert, char *out, size_t cap) {
+  name_cn(X509_get_issuer_name(cert), out, cap);
+}
+
+int tc_x509_extension(const X509 *cert, const char *oid, const uint8_t **value, size_t *len) {
+  ASN1_OBJECT *obj = OBJ_txt2obj(oid, 1);
+  if (obj == NULL)
+    return -1;
+  int idx = X509_get_ext_by_OBJ(cert, obj, -1);
+  int again = idx >= 0 ? X509_get_ext_by_OBJ(cert, obj, idx) : -1;
+  ASN1_OBJECT_free(obj);
+  if (idx < 0)
+    return 0;
+  if (again >= 0)
+    return -1;
+  const ASN1_OCTET_STRING *os = X509_EXTENSION_get_data(X509_get_ext(cert, idx));
+  *value = ASN1_STRING_get0_data(os);
+  *len = (size_t)ASN1_STRING_length(os);
+  return 1;
+}
+
+tc_status tc_crl_parse(const uint8_t *data, size_t len, X509_CRL **out, tc_error *err) {
+  *out = NULL;
+  if (len > INT32_MAX)
+    return tc_fail(err, TC_ERR_PARSE, "crl_unparsable", "CRL too large");
+  ERR_clear_error();
+  X509_CRL *crl = NULL;
+  if (is_pem(data, len)) {
+    BIO *bio = BIO_new_mem_buf(data, (int)len);
+    crl = bio ? PEM_read_bio_X509_CRL(bio, NULL, NULL, NULL) : NULL;
+    BIO_free(bio);
+  } else {
+    const unsigned char *p = data;
+    crl = d2i_X509_CRL(NULL, &p, (long)len);
+    if (crl != NULL && !only_ws_or_nul(p, len - (size_t)(p - data))) {
+      X509_CRL_free(crl);
+      crl = NULL;
+    }
+  }
+  if (crl == NULL) {
+    tc_fail(err, TC_ERR_PARSE, "crl_unparsable", "not a DER or PEM CRL: ");
+    tc_error_add_openssl(err);
+    return TC_ERR_PARSE;
+  }
+  *out = crl;
+  return TC_OK;
+}
+
+tc_status tc_crl_check(X509_CRL *crl, X509 *issuer, int64_t at, tc_error *err) {
+  char icn[128], a[21], b[21], c[21];
+  tc_x509_subject_cn(issuer, icn, sizeof icn);
+  if (X509_NAME_cmp(X509_CRL_get_issuer(crl), X509_get_subject_name(issuer)) != 0)
+    return tc_fail(err, TC_ERR_VERIFY, "crl_invalid", "CRL is not issued by '%s'", icn);
+  ERR_clear_error();
+  EVP_PKEY *key = X509_get0_pubkey(issuer);
+  if (key == NULL || X509_CRL_verify(crl, key) != 1) {
+    ERR_clear_error();
+    return tc_fail(err, TC_ERR_VERIFY, "crl_invalid", "CRL signature does not verify with '%s'",
+                   icn);
+  }
+  int64_t tu, nu;
+  if (tc_asn1_time_seconds(X509_CRL_get0_lastUpdate(crl), &tu) != 0)
+    return tc_fail(err, TC_ERR_VERIFY, "crl_invalid", "CRL of '%s' has no readable thisUpdate",
+                   icn);
+  if (X509_CRL_get0_nextUpdate(crl) == NULL ||
+      tc_asn1_time_seconds(X509_CRL_get0_nextUpdate(crl), &nu) != 0)
+    return tc_fail(err, TC_ERR_VERIFY, "crl_invalid", "CRL of '%s' has no nextUpdate", icn);
+  if (at < tu || at > nu)
+    return tc_fail(err, TC_ERR_VERIFY, "crl_expired", "CRL of '%s' is valid from %s to %s, not at %s",
+                   icn, tc_rfc3339_format(tu, a), tc_rfc3339_format(nu, b),
+                   tc_rfc3339_format(at, c));
+  return TC_OK;
+}
+
+int tc_crl_revokes(X509_CRL *crl, X509 *cert) {
+  X509_REVOKED *rev = NULL;
+  return X509_CRL_get0_by_cert(crl, &rev, cert) == 1;
+}

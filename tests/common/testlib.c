@@ -1,0 +1,94 @@
+#include "testlib.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "teectl/file.h"
+
+static int is_dir(const char *p) {
+  struct stat st;
+  return p != NULL && stat(p, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+const char *test_vectors_dir(int argc, char **argv, const char *sub) {
+  const char *dir = getenv("TEECTL_VECTORS");
+  for (int i = 1; i + 1 < argc; i++)
+    if (strcmp(argv[i], "--vectors") == 0)
+      dir = argv[i + 1];
+  char *full = dir && sub ? test_path(dir, sub) : NULL;
+  int ok = is_dir(dir) && (sub == NULL || is_dir(full));
+  if (!ok) {
+    const char *ci = getenv("CI");
+    int in_ci = ci != NULL && strcmp(ci, "true") == 0;
+    fprintf(stderr, "%s: vectors folder '%s%s%s' not found%s\n", in_ci ? "FAIL" : "SKIP",
+            dir ? dir : "(unset)", sub ? "/" : "", sub ? sub : "",
+            in_ci ? " (CI=true: the shared vectors must be present)"
+                  : "; set TEECTL_VECTORS or pass --vectors DIR to run these tests");
+    free(full);
+    exit(in_ci ? 1 : TEST_SKIP);
+  }
+  free(full);
+  return dir;
+}
+
+tc_buf test_read_file(const char *path) {
+  tc_buf b = {0};
+  tc_error err;
+  if (tc_file_read(path, 0, &b, &err) != TC_OK) {
+    fprintf(stderr, "cannot read %s: %s\n", path, err.detail);
+    exit(1);
+  }
+  return b;
+}
+
+char *test_path(const char *dir, const char *name) {
+  size_t n = strlen(dir) + strlen(name) + 2;
+  char *p = malloc(n);
+  if (p == NULL)
+    abort();
+  snprintf(p, n, "%s/%s", dir, name);
+  return p;
+}
+
+char **test_index_names(const char *index_path) {
+  tc_buf b = test_read_file(index_path);
+  size_t cap = 16, n = 0;
+  char **out = malloc(cap * sizeof *out);
+  char *text = malloc(b.len + 1);
+  if (out == NULL || text == NULL)
+    abort();
+  memcpy(text, b.data, b.len);
+  text[b.len] = '\0';
+  tc_buf_free(&b);
+  int first = 1;
+  for (char *save = NULL, *line = strtok_r(text, "\n", &save); line;
+       line = strtok_r(NULL, "\n", &save)) {
+    if (first || line[0] == '#' || line[0] == '\0') {
+      first = 0;
+      continue;
+    }
+    char *tab = strchr(line, '\t');
+    if (tab)
+      *tab = '\0';
+    if (n + 2 > cap) {
+      cap *= 2;
+      out = realloc(out, cap * sizeof *out);
+      if (out == NULL)
+        abort();
+    }
+    out[n++] = strdup(line);
+  }
+  out[n] = NULL;
+  free(text);
+  return out;
+}
+
+void test_free_list(char **list) {
+  for (char **p = list; p && *p; p++)
+    free(*p);
+  free(list);
+}
+
+const char *test_teectl_bin(void) { return getenv("TEECTL_BIN"); }

@@ -1,0 +1,35 @@
+/* Test support shared by all test programs. */
+#ifndef TEECTL_TESTLIB_H
+#define TEECTL_TESTLIB_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "teectl/bytes.h"
+
+/** Exit code ctest treats as "skipped" (SKIP_RETURN_CODE). */
+#define TEST_SKIP 77
+
+/**
+ * Folder of the shared vectors: argv option "--vectors DIR" (if given to the test),
+ * else $TEECTL_VECTORS. When it does not exist: with CI=true prints an error and
+ * exits 1 (a failure), otherwise prints a clear skip notice and exits TEST_SKIP.
+ * sub: a subfolder that must exist too ("snp", "dcap", ...), or NULL.
+ */
+const char *test_vectors_dir(int argc, char **argv, const char *sub);
+
+/** Read a whole file, aborting the test program (exit 1) if it cannot be read. */
+tc_buf test_read_file(const char *path);
+
+/** Join dir and name into a static-lifetime-free string (malloc'd, caller frees). */
+char *test_path(const char *dir, const char *name);
+
+/** Read a TSV index (header line skipped); returns the first column of each row,
+ *  NULL-terminated, malloc'd (free with test_free_list). */
+char **test_index_names(const char *index_path);
+void test_free_list(char **list);
+
+/** Path of the built teectl binary ($TEECTL_BIN), or NULL. */
+const char *test_teectl_bin(void);
+
+#endif

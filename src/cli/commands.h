@@ -16,6 +16,8 @@ enum {
 int cmd_verify(int argc, char **argv);
 int cmd_probe(int argc, char **argv);
 int cmd_config(int argc, char **argv);
+int cmd_config_generate(int argc, char **argv); /* argv[0] == "generate" */
+int cmd_config_lint(int argc, char **argv);     /* argv[0] == "lint" */
 int cmd_serve(int argc, char **argv);
 int cmd_token(int argc, char **argv);
 int cmd_exporter(int argc, char **argv);

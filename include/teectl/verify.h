@@ -1,0 +1,90 @@
+/* teectl — one entry point to verify evidence of any supported TEE.
+ *
+ * Evidence: AMD SEV-SNP ATTESTATION_REPORT (SEV-SNP Firmware ABI spec), Intel SGX
+ * ECDSA quote v3, Intel TDX quote v4/v5. Collateral: the endorsements and CRLs the
+ * verifier needs, as raw bytes named after the files of a collateral folder (the
+ * layout of the shared vector cases). Nothing here does I/O or reads the clock:
+ * "now" is the `at` argument (seconds since the Unix epoch, UTC).
+ *
+ * Result: a JSON object (jansson), always filled as far as verification got:
+ *   {"verdict": "valid"|"invalid", "reason": code (invalid only), "detail": text,
+ *    "tee": "snp"|"tdx"|"sgx", "verified_at": RFC 3339,
+ *    SNP:  "product", "signing_key", "policy_flags", "claims" (vector `fields` names)
+ *    DCAP: "tcb_status", "advisory_ids", "fmspc", "policy_flags", "claims"}
+ */
+#ifndef TEECTL_VERIFY_H
+#define TEECTL_VERIFY_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "teectl/bytes.h"
+#include "teectl/error.h"
+
+typedef enum { TC_TEE_UNKNOWN = 0, TC_TEE_SNP, TC_TEE_TDX, TC_TEE_SGX } tc_tee;
+
+/** "snp" / "tdx" / "sgx" / "unknown". */
+const char *tc_tee_name(tc_tee tee);
+/** Parse "snp", "tdx", "sgx" (case-insensitive; also "sev" -> SNP). TC_TEE_UNKNOWN otherwise. */
+tc_tee tc_tee_from_name(const char *name);
+
+/**
+ * Collateral as raw bytes (PEM or DER where certificates/CRLs; JSON text for Intel
+ * TCB Info / QE Identity). An item with data == NULL is absent. The struct does not
+ * own the bytes unless it came from tc_collateral_load_dir (then free with
+ * tc_collateral_free).
+ */
+typedef struct tc_collateral {
+  /* AMD (AMD SEV-SNP KDS interface spec): ark.pem, ask.pem (ASVK for VLEK), leaf */
+  tc_buf ark;     /* ark.pem */
+  tc_buf ask;     /* ask.pem: ASK, or ASVK when the leaf is a VLEK */
+  tc_buf vcek;    /* vcek.der / vcek.pem */
+  tc_buf vlek;    /* vlek.der / vlek.pem */
+  tc_buf amd_crl; /* crl.der / crl.pem: the ARK's CRL (revokes ASK/ASVK) */
+  /* Intel (PCS API v4) */
+  tc_buf tcb_info;                 /* tcb_info.json */
+  tc_buf tcb_info_issuer_chain;    /* tcb_info_issuer_chain.pem */
+  tc_buf qe_identity;              /* qe_identity.json */
+  tc_buf qe_identity_issuer_chain; /* qe_identity_issuer_chain.pem */
+  tc_buf pck_crl;                  /* pck_crl.der */
+  tc_buf pck_crl_issuer_chain;     /* pck_crl_issuer_chain.pem */
+  tc_buf root_ca_crl;              /* root_ca_crl.der */
+  tc_buf pck_chain;                /* pck_chain.pem: only used if the quote lacks one */
+  /* Extra certificates of unknown role (e.g. from an attest request); the SNP
+   * verifier sorts them by role (ARK / ASK / ASVK / VCEK / VLEK). */
+  tc_buf *extra_certs;
+  size_t n_extra_certs;
+  /* Roots the operator trusts explicitly (--trust-root), besides the pinned vendor
+   * roots. Each is a PEM or DER certificate. */
+  tc_buf *trust_roots;
+  size_t n_trust_roots;
+} tc_collateral;
+
+/**
+ * Read the known files of a collateral folder (names above) into col; absent files
+ * stay absent. Errors: TC_ERR_IO reason "collateral_unreadable" (a present file that
+ * cannot be read; detail names it).
+ */
+tc_status tc_collateral_load_dir(const char *dir, tc_collateral *col, tc_error *err);
+
+/** Free every buffer tc_collateral_load_dir (or a collateral provider) allocated. */
+void tc_collateral_free(tc_collateral *col);
+
+/**
+ * Guess the TEE from evidence bytes: a DCAP quote header (version 3 with tee_type 0
+ * -> SGX, version 4/5 with tee_type 0x81 -> TDX) or an SNP report (versions 2..5).
+ * TC_TEE_UNKNOWN if neither.
+ */
+tc_tee tc_tee_detect(const uint8_t *evidence, size_t len);
+
+/**
+ * Verify evidence of the given TEE (TC_TEE_UNKNOWN: detect) at time `at`.
+ * Returns TC_OK if the verdict is valid; TC_ERR_VERIFY or TC_ERR_PARSE with err
+ * filled (reason code) if invalid; other statuses for internal failures. *result
+ * gets the result object in every case where it could be built (caller json_decref).
+ */
+tc_status tc_verify_evidence(tc_tee tee, const uint8_t *evidence, size_t len,
+                             const tc_collateral *col, int64_t at, json_t **result, tc_error *err);
+
+#endif

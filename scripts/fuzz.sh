@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Build the libFuzzer harnesses with clang + ASan/UBSan into build-fuzz/ and run each
+# for FUZZ_SECONDS (default 60) seconds, seeded from fuzz/corpus/<name> when present
+# and from the shared vectors. Any crash, leak or sanitizer report fails the run.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+CC=clang BUILD_DIR=build-fuzz BUILD_TYPE=Debug scripts/setup.sh -DTEECTL_FUZZ=ON -DTEECTL_SANITIZE=ON
+secs=${FUZZ_SECONDS:-60}
+vec=${TEECTL_VECTORS_DIR:-../shared/vectors}
+shopt -s nullglob
+for f in build-fuzz/fuzz/fuzz_*; do
+  [ -x "$f" ] || continue
+  name=$(basename "$f")
+  work=build-fuzz/corpus/$name
+  mkdir -p "$work"
+  seeds=("$work")
+  [ -d "fuzz/corpus/$name" ] && seeds+=("fuzz/corpus/$name")
+  # Harnesses name their seed folders in fuzz/<name>.seeds (paths relative to the vectors).
+  if [ -f "fuzz/$name.seeds" ] && [ -d "$vec" ]; then
+    while read -r s; do
+      [ -n "$s" ] && for p in $vec/$s; do [ -e "$p" ] && seeds+=("$p"); done
+    done < "fuzz/$name.seeds"
+  fi
+  echo "fuzz: $name for ${secs}s" >&2
+  "$f" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 "${seeds[@]}" 2>&1 | tail -n 12
+done

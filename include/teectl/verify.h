@@ -68,7 +68,9 @@ typedef struct tc_collateral {
  */
 tc_status tc_collateral_load_dir(const char *dir, tc_collateral *col, tc_error *err);
 
-/** Free every buffer tc_collateral_load_dir (or a collateral provider) allocated. */
+/** Free every buffer of col (named items, extra_certs and trust_roots with their arrays)
+ *  and zero it. Only for a collateral whose buffers are all heap-owned (as built by
+ *  tc_collateral_load_dir, a collateral provider, or the CLI). */
 void tc_collateral_free(tc_collateral *col);
 
 /**

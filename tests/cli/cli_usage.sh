@@ -1,0 +1,32 @@
+#!/bin/sh
+# CLI contract: --help/--version exit 0 on stdout; unknown commands and options give a
+# ONE-line error on stderr and exit 2; every command answers --help with exit 0.
+set -u
+BIN=$1
+fail=0
+check() { # expected_rc description command...
+  want=$1; what=$2; shift 2
+  out=$("$@" 2>/tmp/cli_err.$$); rc=$?
+  if [ "$rc" != "$want" ]; then echo "FAIL: $what: exit $rc, want $want"; fail=1; fi
+}
+check 0 "--help" "$BIN" --help
+check 0 "--version" "$BIN" --version
+"$BIN" --version | grep -Eq '^teectl [0-9]+\.[0-9]+\.[0-9]+$' || { echo "FAIL: version line"; fail=1; }
+check 2 "no args" "$BIN"
+for cmd in probe config verify collateral serve token exporter; do
+  check 0 "$cmd --help" "$BIN" "$cmd" --help
+  "$BIN" "$cmd" --help | grep -q "Usage: teectl $cmd" || { echo "FAIL: $cmd --help has no usage line"; fail=1; }
+  "$BIN" "$cmd" --no-such-option >/dev/null 2>/tmp/cli_err.$$; rc=$?
+  lines=$(wc -l </tmp/cli_err.$$)
+  if [ "$rc" != 2 ] || [ "$lines" != 1 ]; then
+    echo "FAIL: $cmd --no-such-option: exit $rc with $lines stderr lines (want 2, 1)"; cat /tmp/cli_err.$$; fail=1
+  fi
+done
+"$BIN" --no-such-option >/dev/null 2>/tmp/cli_err.$$; rc=$?
+[ "$rc" = 2 ] && [ "$(wc -l </tmp/cli_err.$$)" = 1 ] || { echo "FAIL: global unknown option"; fail=1; }
+"$BIN" no-such-command >/dev/null 2>/tmp/cli_err.$$; rc=$?
+[ "$rc" = 2 ] && grep -q "unknown command 'no-such-command'" /tmp/cli_err.$$ || { echo "FAIL: unknown command"; fail=1; }
+check 2 "verify bad --at" "$BIN" verify --at yesterday /dev/null
+check 2 "verify missing file" "$BIN" verify /nonexistent/report.bin
+rm -f /tmp/cli_err.$$
+exit $fail

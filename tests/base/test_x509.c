@@ -1,0 +1,217 @@
+/* Unit tests of the shared X.509/CRL helpers on a hierarchy generated at test time. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509v3.h>
+
+#include "teectl/rfc3339.h"
+#include "teectl/x509.h"
+
+static const int64_t T0 = 1700000000; /* 2023-11-14T22:13:20Z */
+
+static EVP_PKEY *ec_key(void) { return EVP_EC_gen("P-256"); }
+
+static X509 *make_cert(const char *cn, EVP_PKEY *key, X509 *issuer, EVP_PKEY *issuer_key,
+                       long serial, int64_t nb, int64_t na, int ca) {
+  X509 *c = X509_new();
+  X509_set_version(c, 2);
+  ASN1_INTEGER_set(X509_get_serialNumber(c), serial);
+  ASN1_TIME_set(X509_getm_notBefore(c), (time_t)nb);
+  ASN1_TIME_set(X509_getm_notAfter(c), (time_t)na);
+  X509_set_pubkey(c, key);
+  X509_NAME *n = X509_get_subject_name(c);
+  X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_ASC, (const unsigned char *)cn, -1, -1, 0);
+  X509_set_issuer_name(c, issuer ? X509_get_subject_name(issuer) : n);
+  X509V3_CTX ctx;
+  X509V3_set_ctx(&ctx, issuer ? issuer : c, c, NULL, NULL, 0);
+  X509_EXTENSION *ext =
+      X509V3_EXT_conf_nid(NULL, &ctx, NID_basic_constraints, ca ? "critical,CA:TRUE" : "CA:FALSE");
+  X509_add_ext(c, ext, -1);
+  X509_EXTENSION_free(ext);
+  /* A private extension whose value is an OCTET STRING wrapping two bytes. */
+  ASN1_OCTET_STRING *os = ASN1_OCTET_STRING_new();
+  ASN1_OCTET_STRING_set(os, (const unsigned char *)"\x04\x02\xab\xcd", 4);
+  ASN1_OBJECT *obj = OBJ_txt2obj("1.3.6.1.4.1.99999.1", 1);
+  ext = X509_EXTENSION_create_by_OBJ(NULL, obj, 0, os);
+  X509_add_ext(c, ext, -1);
+  X509_EXTENSION_free(ext);
+  ASN1_OBJECT_free(obj);
+  ASN1_OCTET_STRING_free(os);
+  X509_sign(c, issuer_key, EVP_sha256());
+  return c;
+}
+
+static size_t to_pem(X509 *c, char *out, size_t cap) {
+  BIO *b = BIO_new(BIO_s_mem());
+  PEM_write_bio_X509(b, c);
+  char *p;
+  long n = BIO_get_mem_data(b, &p);
+  assert_true((size_t)n < cap);
+  memcpy(out, p, (size_t)n);
+  BIO_free(b);
+  return (size_t)n;
+}
+
+static void test_chain_and_signatures(void **state) {
+  (void)state;
+  EVP_PKEY *rk = ec_key(), *lk = ec_key(), *ok = ec_key();
+  X509 *root = make_cert("Test Root", rk, NULL, rk, 1, T0, T0 + 1000, 1);
+  X509 *leaf = make_cert("Test Leaf", lk, root, rk, 0 /* serial 0 like AMD VCEKs */, T0 + 10,
+                         T0 + 500, 0);
+  X509 *other = make_cert("Other Root", ok, NULL, ok, 2, T0, T0 + 1000, 1);
+  /* PEM chain with trailing NUL padding, as found inside DCAP quotes. */
+  char pem[16384];
+  size_t n = to_pem(leaf, pem, sizeof pem);
+  n += to_pem(root, pem + n, sizeof pem - n);
+  memset(pem + n, 0, 7);
+  n += 7;
+  STACK_OF(X509) *sk = NULL;
+  tc_error err;
+  assert_int_equal(tc_x509_parse_chain((const uint8_t *)pem, n, &sk, &err), TC_OK);
+  assert_int_equal(sk_X509_num(sk), 2);
+  char cn[64];
+  tc_x509_subject_cn(sk_X509_value(sk, 0), cn, sizeof cn);
+  assert_string_equal(cn, "Test Leaf");
+  tc_x509_issuer_cn(sk_X509_value(sk, 0), cn, sizeof cn);
+  assert_string_equal(cn, "Test Root");
+  assert_int_equal(ASN1_INTEGER_get(X509_get0_serialNumber(sk_X509_value(sk, 0))), 0);
+
+  assert_int_equal(tc_x509_check_issued_by(sk_X509_value(sk, 0), sk_X509_value(sk, 1),
+                                           "cert_chain_invalid", &err),
+                   TC_OK);
+  assert_int_equal(tc_x509_check_issued_by(leaf, other, "cert_chain_invalid", &err),
+                   TC_ERR_VERIFY);
+  assert_string_equal(err.reason, "cert_chain_invalid");
+  /* Same name, different key: the signature check must catch it. */
+  X509 *fake_root = make_cert("Test Root", ok, NULL, ok, 1, T0, T0 + 1000, 1);
+  assert_int_equal(tc_x509_check_issued_by(leaf, fake_root, "leaf_bad", &err), TC_ERR_VERIFY);
+  assert_string_equal(err.reason, "leaf_bad");
+
+  /* Trailing garbage after the PEM blocks is rejected. */
+  memcpy(pem + n - 7, "garbage", 7);
+  sk_X509_pop_free(sk, X509_free);
+  assert_int_equal(tc_x509_parse_chain((const uint8_t *)pem, n, &sk, &err), TC_ERR_PARSE);
+  assert_string_equal(err.reason, "cert_unparsable");
+
+  /* DER single certificate. */
+  unsigned char *der = NULL;
+  int dlen = i2d_X509(leaf, &der);
+  X509 *back = NULL;
+  assert_int_equal(tc_x509_parse(der, (size_t)dlen, &back, &err), TC_OK);
+  assert_int_equal(X509_cmp(back, leaf), 0);
+  X509_free(back);
+  der[dlen / 2] ^= 0xff;
+  assert_int_not_equal(tc_x509_parse(der, (size_t)dlen - 3, &back, &err), TC_OK);
+  OPENSSL_free(der);
+
+  /* Validity window: inclusive bounds. */
+  assert_int_equal(tc_x509_check_time(leaf, T0 + 10, "expired", &err), TC_OK);
+  assert_int_equal(tc_x509_check_time(leaf, T0 + 500, "expired", &err), TC_OK);
+  assert_int_equal(tc_x509_check_time(leaf, T0 + 9, "expired", &err), TC_ERR_VERIFY);
+  assert_string_equal(err.reason, "expired");
+  assert_non_null(strstr(err.detail, "Test Leaf"));
+  assert_int_equal(tc_x509_check_time(leaf, T0 + 501, "expired", &err), TC_ERR_VERIFY);
+
+  /* Extension lookup returns the extnValue octets. */
+  const uint8_t *v;
+  size_t vlen;
+  assert_int_equal(tc_x509_extension(leaf, "1.3.6.1.4.1.99999.1", &v, &vlen), 1);
+  assert_int_equal(vlen, 4);
+  assert_memory_equal(v, "\x04\x02\xab\xcd", 4);
+  assert_int_equal(tc_x509_extension(leaf, "1.3.6.1.4.1.99999.2", &v, &vlen), 0);
+
+  /* SPKI pin: SHA-256 over the DER SubjectPublicKeyInfo, computed here independently. */
+  uint8_t pin[32], want[32];
+  unsigned char *spki = NULL;
+  int slen = i2d_PUBKEY(lk, &spki);
+  unsigned int wl = 32;
+  EVP_Digest(spki, (size_t)slen, want, &wl, EVP_sha256(), NULL);
+  OPENSSL_free(spki);
+  assert_int_equal(tc_x509_spki_sha256(leaf, pin), 0);
+  assert_memory_equal(pin, want, 32);
+
+  X509_free(root);
+  X509_free(leaf);
+  X509_free(other);
+  X509_free(fake_root);
+  EVP_PKEY_free(rk);
+  EVP_PKEY_free(lk);
+  EVP_PKEY_free(ok);
+}
+
+static X509_CRL *make_crl(X509 *issuer, EVP_PKEY *key, long revoked_serial, int64_t tu,
+                          int64_t nu) {
+  X509_CRL *crl = X509_CRL_new();
+  X509_CRL_set_version(crl, 1);
+  X509_CRL_set_issuer_name(crl, X509_get_subject_name(issuer));
+  ASN1_TIME *t = ASN1_TIME_set(NULL, (time_t)tu);
+  X509_CRL_set1_lastUpdate(crl, t);
+  ASN1_TIME_set(t, (time_t)nu);
+  X509_CRL_set1_nextUpdate(crl, t);
+  X509_REVOKED *r = X509_REVOKED_new();
+  ASN1_INTEGER *s = ASN1_INTEGER_new();
+  ASN1_INTEGER_set(s, revoked_serial);
+  X509_REVOKED_set_serialNumber(r, s);
+  X509_REVOKED_set_revocationDate(r, t);
+  X509_CRL_add0_revoked(crl, r);
+  ASN1_INTEGER_free(s);
+  ASN1_TIME_free(t);
+  X509_CRL_sort(crl);
+  X509_CRL_sign(crl, key, EVP_sha256());
+  return crl;
+}
+
+static void test_crl(void **state) {
+  (void)state;
+  EVP_PKEY *rk = ec_key(), *ak = ec_key(), *bk = ec_key();
+  X509 *root = make_cert("CRL Root", rk, NULL, rk, 1, T0, T0 + 1000, 1);
+  X509 *a = make_cert("A", ak, root, rk, 7, T0, T0 + 1000, 0);
+  X509 *b = make_cert("B", bk, root, rk, 8, T0, T0 + 1000, 0);
+  X509_CRL *crl = make_crl(root, rk, 7, T0 + 100, T0 + 200);
+  unsigned char *der = NULL;
+  int dlen = i2d_X509_CRL(crl, &der);
+  X509_CRL *parsed = NULL;
+  tc_error err;
+  assert_int_equal(tc_crl_parse(der, (size_t)dlen, &parsed, &err), TC_OK);
+  assert_int_equal(tc_crl_check(parsed, root, T0 + 150, &err), TC_OK);
+  assert_int_equal(tc_crl_revokes(parsed, a), 1);
+  assert_int_equal(tc_crl_revokes(parsed, b), 0);
+  assert_int_equal(tc_crl_check(parsed, root, T0 + 201, &err), TC_ERR_VERIFY);
+  assert_string_equal(err.reason, "crl_expired");
+  assert_int_equal(tc_crl_check(parsed, root, T0 + 99, &err), TC_ERR_VERIFY);
+  assert_string_equal(err.reason, "crl_expired");
+  /* Signed by another key under the same name: invalid. */
+  EVP_PKEY *fk = ec_key();
+  X509 *fake = make_cert("CRL Root", fk, NULL, fk, 1, T0, T0 + 1000, 1);
+  assert_int_equal(tc_crl_check(parsed, fake, T0 + 150, &err), TC_ERR_VERIFY);
+  assert_string_equal(err.reason, "crl_invalid");
+  /* Issued by someone else's name. */
+  assert_int_equal(tc_crl_check(parsed, a, T0 + 150, &err), TC_ERR_VERIFY);
+  assert_string_equal(err.reason, "crl_invalid");
+  assert_int_equal(tc_crl_parse((const uint8_t *)"not a crl", 9, &parsed, &err), TC_ERR_PARSE);
+  assert_string_equal(err.reason, "crl_unparsable");
+  OPENSSL_free(der);
+  X509_CRL_free(crl);
+  X509_free(root);
+  X509_free(a);
+  X509_free(b);
+  X509_free(fake);
+  EVP_PKEY_free(rk);
+  EVP_PKEY_free(ak);
+  EVP_PKEY_free(bk);
+  EVP_PKEY_free(fk);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_chain_and_signatures),
+      cmocka_unit_test(test_crl),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,175 @@
+/* teectl — node TEE capability probe (`teectl probe`).
+ *
+ * Finds out what this node's CPU, firmware, kernel and KVM enable for AMD SEV /
+ * SEV-ES / SEV-SNP, Intel TDX and Intel SGX, whether it is a host or a guest, and
+ * (on a guest) which TEE it runs in. The rules, field by field, are those of the
+ * shared host fixtures' README (vectors/hosts/README.md); sources per field are in
+ * the comments of src/node/probe.c.
+ *
+ * Sources read (all relative to opts->root): proc/cpuinfo (flags, whole-word),
+ * proc/cmdline, sys/module/kvm_amd|kvm_intel/parameters/*, sys/fs/cgroup/misc.capacity
+ * and misc.current, sys/devices/system/node/node<N>/x86/sgx_total_bytes,
+ * sys/kernel/iommu_groups/, sys/kernel/mm/hugepages/, dev/* (character devices only),
+ * and CPUID leaves 0x0, 0x1, 0x7, 0x12, 0x21, 0x80000000, 0x8000001F.
+ * Never the kernel log (dmesg), never lsmod.
+ *
+ * The probe is an edge (it reads files and executes CPUID); the text parsers and the
+ * evaluation of gathered facts are pure functions, declared here so they can be tested.
+ */
+#ifndef TEECTL_PROBE_H
+#define TEECTL_PROBE_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "teectl/error.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** Where the probe reads from. All-NULL (or a zeroed struct) probes the live machine. */
+typedef struct tc_probe_opts {
+  const char *root;              /**< NULL or "/" = live; else a fake root folder */
+  const char *cpuid_file;        /**< NULL = execute CPUID; else a dump (cpuid.txt format) */
+  const char *char_devices_file; /**< NULL = stat() S_ISCHR; else a DEVICES.txt list */
+} tc_probe_opts;
+
+/**
+ * Run the probe. *out (caller owns; json_decref) is a JSON object with exactly the
+ * fields, names and nesting of vectors/hosts/<case>/expected.json:
+ *   role ("host"|"guest"), kvm, iommu (booleans),
+ *   sgx {supported, flc, epc_bytes (integer bytes | null when unknown), enabled_in_kvm, driver},
+ *   tdx {host_supported, guest, module_initialized, keyids (integer), enabled_in_kvm},
+ *   sev {supported, es, snp, asids, es_asids (integers), cbitpos, reduced_phys_bits
+ *        (integer bits | null), enabled_in_kvm, guest ("snp"|"sev-es"|"sev"|"none")},
+ *   recommended_runtime_classes (array of kata-deploy RuntimeClass names, best first),
+ *   nfd_labels (object: NFD cpu-security label name without "feature.node.kubernetes.io/"
+ *               -> "true"),
+ * plus these extra fields:
+ *   sev.cpu_advertises_sev / cpu_advertises_es / cpu_advertises_snp (booleans: cpuinfo flag,
+ *     or on a host CPUID 0x8000001F EAX[1]/[3]/[4]),
+ *   sev.firmware_device, sev.guest_device ("dev/sev", "dev/sev-guest" are char devices),
+ *   tdx.guest_device ("dev/tdx_guest" is a char device),
+ *   tdx.private_keyid_range ([first, end) integers) only when readable (never from dmesg;
+ *     currently never: no kernel interface other than the log exposes it),
+ *   misc {capacity {key: integer}, current {key: integer}}: every line of
+ *     sys/fs/cgroup/misc.capacity and misc.current (keys "sev", "sev_es", "tdx", ...;
+ *     absent file = empty object) — capacity and current use for the exporter,
+ *   hugepages {"<size>kB": {nr, free}} (pages), cmdline (string | null),
+ *   cpu {vendor (CPUID 0 string | null), max_leaf, max_ext_leaf, hypervisor (bool)},
+ *   teectl_labels (object: "teectl.io/<name>" -> string value; see tc_probe_nfd_text),
+ *   tee_usable (boolean; the rule of tc_probe_tee_usable), checks (array of
+ *     {name, ok (bool), seen (string), fix (string | null)}, for the human output).
+ * Errors: TC_ERR_USAGE "probe_bad_options" (root not a folder); TC_ERR_IO
+ * "probe_file_unreadable" (a --cpuid / --char-devices file cannot be read);
+ * TC_ERR_PARSE "cpuid_dump_malformed" / "char_devices_malformed" (detail: file:line);
+ * TC_ERR_NOMEM "nomem". Missing probe sources under root are not errors: they are facts
+ * ("absent"), reported as false / 0 / null per the README rules.
+ */
+tc_status tc_probe_run(const tc_probe_opts *opts, json_t **out, tc_error *err);
+
+/**
+ * 1 if the probe result says any TEE is usable on this node, else 0. Rule: a host with
+ * kvm and (sev.snp, or sev.supported && sev.enabled_in_kvm, or tdx.module_initialized,
+ * or sgx.supported && sgx.flc && sgx.driver && sgx.enabled_in_kvm); or a guest running
+ * inside a TEE (sev.guest != "none" or tdx.guest). CLI exit code 0 when 1, else 1.
+ */
+int tc_probe_tee_usable(const json_t *probe);
+
+/**
+ * The Node Feature Discovery features.d file for a probe result: "name=value\n" lines.
+ * First NFD's own labels (feature.node.kubernetes.io/cpu-security.sev.enabled,
+ * .sev.es.enabled, .sev.snp.enabled, .sgx.enabled, .tdx.enabled, .tdx.protected — from
+ * the result's nfd_labels, full prefix written), then our teectl.io/ labels (result's
+ * teectl_labels): teectl.io/tee-usable, teectl.io/role, teectl.io/sev-asids,
+ * teectl.io/sev-es-asids, teectl.io/tdx-keyids, teectl.io/sgx-epc-bytes (only when
+ * known), teectl.io/sev-guest, teectl.io/tdx-guest, teectl.io/attestation-device
+ * ("sev-guest" | "tdx-guest" | "none": guest attestation device ready).
+ * Returns a malloc'd NUL-terminated string (caller frees) or NULL on allocation failure.
+ */
+char *tc_probe_nfd_text(const json_t *probe);
+
+/**
+ * Human report: one line per check, "✓ <name>: <seen>" or "✗ <name>: <seen> — fix: <fix>"
+ * (the fix names the BIOS setting, kernel parameter or module parameter), then a summary
+ * line. Malloc'd string (caller frees) or NULL on allocation failure.
+ */
+char *tc_probe_human_text(const json_t *probe);
+
+/* ---- pure parsers (no I/O), exposed for tests ---- */
+
+/** A CPUID result set: leaf/subleaf -> eax, ebx, ecx, edx. */
+typedef struct tc_cpuid_entry {
+  uint32_t leaf, subleaf, eax, ebx, ecx, edx;
+} tc_cpuid_entry;
+
+typedef struct tc_cpuid_table {
+  tc_cpuid_entry *entries; /**< malloc'd */
+  size_t count;
+  int live; /**< 1 = answers come from the CPUID instruction, entries unused */
+} tc_cpuid_table;
+
+/**
+ * Parse a CPUID dump (vectors/hosts/<case>/cpuid.txt format): one line per leaf,
+ * "leaf subleaf eax ebx ecx edx", each a hex number (optional 0x, at most 32 bits),
+ * separated by blanks; '#' starts a comment line; blank lines are ignored.
+ * name: file name used in error details. On success *t owns its entries
+ * (tc_cpuid_table_free). Errors: TC_ERR_PARSE "cpuid_dump_malformed", detail
+ * "<name>:<line>: <what>" (wrong field count, not hex, above 32 bits, duplicate leaf);
+ * TC_ERR_NOMEM "nomem".
+ */
+tc_status tc_cpuid_parse(const char *text, size_t len, const char *name, tc_cpuid_table *t,
+                         tc_error *err);
+
+/** Release t->entries and zero *t. NULL-safe. */
+void tc_cpuid_table_free(tc_cpuid_table *t);
+
+/**
+ * Look up leaf/subleaf. For a dump: 1 and the registers if the line is present, else 0.
+ * For a live table: executes CPUID (x86-64 only; 0 elsewhere) and returns 1 only when the
+ * leaf is within the maximum basic (0x0) or extended (0x80000000) leaf.
+ * regs: eax, ebx, ecx, edx.
+ */
+int tc_cpuid_get(const tc_cpuid_table *t, uint32_t leaf, uint32_t subleaf, uint32_t regs[4]);
+
+/**
+ * 1 if flag appears as a whole word in the first "flags" line of a /proc/cpuinfo text
+ * (so "sev" does not match "sev_es"), else 0. Words are separated by blanks.
+ */
+int tc_cpuinfo_has_flag(const char *cpuinfo, const char *flag);
+
+/**
+ * Find key in a misc cgroup file (sys/fs/cgroup/misc.capacity / misc.current): lines
+ * "<key> <decimal>". The key must match the whole first word ("sev" does not match
+ * "sev_es"). Returns 1 and *value when found and the number is valid, else 0.
+ */
+int tc_misc_lookup(const char *text, const char *key, int64_t *value);
+
+/**
+ * Parse a kernel module boolean/int parameter text ("Y", "N", "1", "0", trailing
+ * newline allowed). Returns 1 and sets *on (1 for Y/1, 0 for N/0); 0 if unrecognised.
+ */
+int tc_param_bool(const char *text, int *on);
+
+/** A set of paths (relative to root, no leading '/') declared character devices. */
+typedef struct tc_chardev_list {
+  char **paths; /**< malloc'd */
+  size_t count;
+} tc_chardev_list;
+
+/**
+ * Parse a DEVICES.txt list: lines "path c major:minor" ('#' comments, blank lines
+ * ignored); major/minor are decimals, minor may be "dynamic". name: file name for errors.
+ * Errors: TC_ERR_PARSE "char_devices_malformed" detail "<name>:<line>: <what>";
+ * TC_ERR_NOMEM "nomem".
+ */
+tc_status tc_chardev_parse(const char *text, size_t len, const char *name, tc_chardev_list *l,
+                           tc_error *err);
+void tc_chardev_list_free(tc_chardev_list *l);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

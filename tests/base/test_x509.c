@@ -194,7 +194,9 @@ static void test_crl(void **state) {
   /* Issued by someone else's name. */
   assert_int_equal(tc_crl_check(parsed, a, T0 + 150, &err), TC_ERR_VERIFY);
   assert_string_equal(err.reason, "crl_invalid");
+  X509_CRL_free(parsed);
   assert_int_equal(tc_crl_parse((const uint8_t *)"not a crl", 9, &parsed, &err), TC_ERR_PARSE);
+  assert_null(parsed);
   assert_string_equal(err.reason, "crl_unparsable");
   OPENSSL_free(der);
   X509_CRL_free(crl);

@@ -6,7 +6,8 @@ cd "$(dirname "$0")/.."
 
 PACKAGES=(build-essential cmake pkg-config clang libclang-rt-14-dev
   libssl-dev libjansson-dev libjose-dev libmicrohttpd-dev libcurl4-openssl-dev
-  libyaml-dev libcmocka-dev openssl python3 prometheus curl)
+  libyaml-dev libcmocka-dev openssl python3 python3-cryptography prometheus curl wrk
+  nettle-dev)
 
 missing=()
 for p in "${PACKAGES[@]}"; do

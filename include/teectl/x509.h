@@ -29,7 +29,7 @@ tc_status tc_x509_parse(const uint8_t *data, size_t len, X509 **out, tc_error *e
  * caller frees with OSSL_STACK_OF_X509_free / sk_X509_pop_free(.., X509_free).
  * Errors: TC_ERR_PARSE reason "cert_unparsable" (detail gives the certificate index).
  */
-tc_status tc_x509_parse_chain(const uint8_t *data, size_t len, STACK_OF(X509) **out,
+tc_status tc_x509_parse_chain(const uint8_t *data, size_t len, STACK_OF(X509) * *out,
                               tc_error *err);
 
 /**
@@ -38,10 +38,10 @@ tc_status tc_x509_parse_chain(const uint8_t *data, size_t len, STACK_OF(X509) **
  * OpenSSL supports, including RSASSA-PSS with the parameters in the certificate).
  * Errors: TC_ERR_VERIFY with the caller's reason (detail from OpenSSL).
  */
-tc_status tc_x509_check_issued_by(X509 *subject, X509 *issuer, const char *reason,
-                                  tc_error *err);
+tc_status tc_x509_check_issued_by(X509 *subject, X509 *issuer, const char *reason, tc_error *err);
 
-/** notBefore / notAfter of cert as seconds since the epoch (UTC). 0 on success, -1 if unreadable. */
+/** notBefore / notAfter of cert as seconds since the epoch (UTC). 0 on success, -1 if unreadable.
+ */
 int tc_x509_validity(const X509 *cert, int64_t *not_before, int64_t *not_after);
 
 /**

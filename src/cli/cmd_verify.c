@@ -11,26 +11,25 @@
 #include "teectl/verify.h"
 
 static void usage(FILE *f) {
-  fprintf(f,
-          "Usage: teectl verify [options] EVIDENCE|-\n\n"
-          "Verify an AMD SEV-SNP attestation report or an Intel TDX/SGX DCAP quote offline:\n"
-          "signatures, vendor certificate chains to pinned roots, CRLs, TCB collateral and\n"
-          "validity at the verification time. Guest-policy facts (debug, ...) are reported in\n"
-          "policy_flags, not judged: that is the appraisal policy's job (teectl serve).\n\n"
-          "Options:\n"
-          "  --tee snp|tdx|sgx     kind of evidence (default: detected from the bytes)\n"
-          "  --collateral DIR      folder with ark.pem, ask.pem, vcek.der|vlek.der (SNP) or\n"
-          "                        tcb_info.json, qe_identity.json, *_issuer_chain.pem,\n"
-          "                        pck_crl.der, root_ca_crl.der (DCAP); PEM or DER\n"
-          "  --cert FILE           an extra certificate (any role; SNP sorts them), repeatable\n"
-          "  --crl FILE            AMD CRL (ARK-signed) to check the ASK/ASVK against\n"
-          "  --trust-root FILE     also trust this root certificate (test hierarchies),\n"
-          "                        besides the pinned AMD and Intel roots; repeatable\n"
-          "  --at RFC3339          verification time (default: now), e.g. 2025-07-18T00:00:00Z\n"
-          "  --format text|json    output format (default text)\n"
-          "  -h, --help            show this help\n\n"
-          "Exit codes: 0 valid, 1 invalid (the reason code says why), 2 usage error or\n"
-          "unreadable input.\n");
+  fprintf(f, "Usage: teectl verify [options] EVIDENCE|-\n\n"
+             "Verify an AMD SEV-SNP attestation report or an Intel TDX/SGX DCAP quote offline:\n"
+             "signatures, vendor certificate chains to pinned roots, CRLs, TCB collateral and\n"
+             "validity at the verification time. Guest-policy facts (debug, ...) are reported in\n"
+             "policy_flags, not judged: that is the appraisal policy's job (teectl serve).\n\n"
+             "Options:\n"
+             "  --tee snp|tdx|sgx     kind of evidence (default: detected from the bytes)\n"
+             "  --collateral DIR      folder with ark.pem, ask.pem, vcek.der|vlek.der (SNP) or\n"
+             "                        tcb_info.json, qe_identity.json, *_issuer_chain.pem,\n"
+             "                        pck_crl.der, root_ca_crl.der (DCAP); PEM or DER\n"
+             "  --cert FILE           an extra certificate (any role; SNP sorts them), repeatable\n"
+             "  --crl FILE            AMD CRL (ARK-signed) to check the ASK/ASVK against\n"
+             "  --trust-root FILE     also trust this root certificate (test hierarchies),\n"
+             "                        besides the pinned AMD and Intel roots; repeatable\n"
+             "  --at RFC3339          verification time (default: now), e.g. 2025-07-18T00:00:00Z\n"
+             "  --format text|json    output format (default text)\n"
+             "  -h, --help            show this help\n\n"
+             "Exit codes: 0 valid, 1 invalid (the reason code says why), 2 usage error or\n"
+             "unreadable input.\n");
 }
 
 static int push_file(tc_buf **arr, size_t *n, const char *path) {
@@ -51,12 +50,15 @@ static int push_file(tc_buf **arr, size_t *n, const char *path) {
 }
 
 int cmd_verify(int argc, char **argv) {
-  static const struct option opts[] = {
-      {"tee", required_argument, NULL, 't'},  {"collateral", required_argument, NULL, 'c'},
-      {"cert", required_argument, NULL, 'C'}, {"crl", required_argument, NULL, 'r'},
-      {"trust-root", required_argument, NULL, 'T'}, {"at", required_argument, NULL, 'a'},
-      {"format", required_argument, NULL, 'f'},     {"help", no_argument, NULL, 'h'},
-      {NULL, 0, NULL, 0}};
+  static const struct option opts[] = {{"tee", required_argument, NULL, 't'},
+                                       {"collateral", required_argument, NULL, 'c'},
+                                       {"cert", required_argument, NULL, 'C'},
+                                       {"crl", required_argument, NULL, 'r'},
+                                       {"trust-root", required_argument, NULL, 'T'},
+                                       {"at", required_argument, NULL, 'a'},
+                                       {"format", required_argument, NULL, 'f'},
+                                       {"help", no_argument, NULL, 'h'},
+                                       {NULL, 0, NULL, 0}};
   tc_collateral col = {0};
   tc_tee tee = TC_TEE_UNKNOWN;
   const char *dir = NULL, *crl = NULL, *at_text = NULL;
@@ -150,7 +152,7 @@ int cmd_verify(int argc, char **argv) {
   else
     cli_print_result_text(stdout, result);
   json_decref(result);
-  rc = st == TC_OK ? CLI_EXIT_OK
+  rc = st == TC_OK                                   ? CLI_EXIT_OK
        : (st == TC_ERR_VERIFY || st == TC_ERR_PARSE) ? CLI_EXIT_FAIL
                                                      : CLI_EXIT_USAGE;
 out:

@@ -8,9 +8,9 @@
 
 /* Exit codes shared by all commands (documented in README and --help). */
 enum {
-  CLI_EXIT_OK = 0,      /* success; for verify: evidence valid; for lint: clean */
-  CLI_EXIT_FAIL = 1,    /* the answer is "no": evidence invalid, findings, no TEE usable */
-  CLI_EXIT_USAGE = 2,   /* bad usage or unreadable input */
+  CLI_EXIT_OK = 0,    /* success; for verify: evidence valid; for lint: clean */
+  CLI_EXIT_FAIL = 1,  /* the answer is "no": evidence invalid, findings, no TEE usable */
+  CLI_EXIT_USAGE = 2, /* bad usage or unreadable input */
 };
 
 int cmd_verify(int argc, char **argv);

@@ -40,8 +40,8 @@ static int all_scalars(const json_t *obj) {
   const char *k;
   json_t *v;
   json_object_foreach((json_t *)obj, k, v) {
-    if (json_is_object(v) || (json_is_array(v) && json_array_size(v) > 0 &&
-                              !json_is_string(json_array_get(v, 0))))
+    if (json_is_object(v) ||
+        (json_is_array(v) && json_array_size(v) > 0 && !json_is_string(json_array_get(v, 0))))
       return 0;
   }
   return 1;

@@ -61,8 +61,7 @@ tc_status tc_file_read(const char *path, size_t max_len, tc_buf *out, tc_error *
   close(fd);
   if (len > max_len) {
     free(data);
-    return tc_fail(err, TC_ERR_PARSE, "file_too_large", "%s: larger than %zu bytes", path,
-                   max_len);
+    return tc_fail(err, TC_ERR_PARSE, "file_too_large", "%s: larger than %zu bytes", path, max_len);
   }
   out->data = data;
   out->len = len;

@@ -52,11 +52,15 @@ tc_status tc_hex_decode(const char *hex, uint8_t *out, size_t out_cap, size_t *o
   return TC_OK;
 }
 
-uint16_t tc_le16(const uint8_t *p) { return (uint16_t)(p[0] | p[1] << 8); }
+uint16_t tc_le16(const uint8_t *p) {
+  return (uint16_t)(p[0] | p[1] << 8);
+}
 uint32_t tc_le32(const uint8_t *p) {
   return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
-uint64_t tc_le64(const uint8_t *p) { return (uint64_t)tc_le32(p) | (uint64_t)tc_le32(p + 4) << 32; }
+uint64_t tc_le64(const uint8_t *p) {
+  return (uint64_t)tc_le32(p) | (uint64_t)tc_le32(p + 4) << 32;
+}
 
 int tc_all_zero(const uint8_t *p, size_t len) {
   uint8_t acc = 0;

@@ -30,7 +30,9 @@ static int digits(const char *s, int n, int *out) {
   return 0;
 }
 
-static int leap(int y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
+static int leap(int y) {
+  return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+}
 
 tc_status tc_rfc3339_parse(const char *t, int64_t *out, tc_error *err) {
   int Y, M, D, h, m, s;

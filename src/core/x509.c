@@ -32,15 +32,14 @@ tc_status tc_x509_parse(const uint8_t *data, size_t len, X509 **out, tc_error *e
   if (sk_X509_num(sk) != 1) {
     int n = sk_X509_num(sk);
     sk_X509_pop_free(sk, X509_free);
-    return tc_fail(err, TC_ERR_PARSE, "cert_unparsable", "expected one certificate, found %d",
-                   n);
+    return tc_fail(err, TC_ERR_PARSE, "cert_unparsable", "expected one certificate, found %d", n);
   }
   *out = sk_X509_shift(sk);
   sk_X509_free(sk);
   return TC_OK;
 }
 
-tc_status tc_x509_parse_chain(const uint8_t *data, size_t len, STACK_OF(X509) **out,
+tc_status tc_x509_parse_chain(const uint8_t *data, size_t len, STACK_OF(X509) * *out,
                               tc_error *err) {
   *out = NULL;
   if (len > INT32_MAX)
@@ -95,8 +94,7 @@ tc_status tc_x509_parse_chain(const uint8_t *data, size_t len, STACK_OF(X509) **
   return TC_OK;
 }
 
-tc_status tc_x509_check_issued_by(X509 *subject, X509 *issuer, const char *reason,
-                                  tc_error *err) {
+tc_status tc_x509_check_issued_by(X509 *subject, X509 *issuer, const char *reason, tc_error *err) {
   char scn[128], icn[128];
   tc_x509_subject_cn(subject, scn, sizeof scn);
   tc_x509_subject_cn(issuer, icn, sizeof icn);
@@ -240,9 +238,9 @@ tc_status tc_crl_check(X509_CRL *crl, X509 *issuer, int64_t at, tc_error *err) {
       tc_asn1_time_seconds(X509_CRL_get0_nextUpdate(crl), &nu) != 0)
     return tc_fail(err, TC_ERR_VERIFY, "crl_invalid", "CRL of '%s' has no nextUpdate", icn);
   if (at < tu || at > nu)
-    return tc_fail(err, TC_ERR_VERIFY, "crl_expired", "CRL of '%s' is valid from %s to %s, not at %s",
-                   icn, tc_rfc3339_format(tu, a), tc_rfc3339_format(nu, b),
-                   tc_rfc3339_format(at, c));
+    return tc_fail(err, TC_ERR_VERIFY, "crl_expired",
+                   "CRL of '%s' is valid from %s to %s, not at %s", icn, tc_rfc3339_format(tu, a),
+                   tc_rfc3339_format(nu, b), tc_rfc3339_format(at, c));
   return TC_OK;
 }
 

@@ -68,8 +68,7 @@ static json_t *invalid_result(tc_tee tee, int64_t at, const tc_error *err) {
 }
 
 tc_status tc_verify_evidence(tc_tee tee, const uint8_t *evidence, size_t len,
-                             const tc_collateral *col, int64_t at, json_t **result,
-                             tc_error *err) {
+                             const tc_collateral *col, int64_t at, json_t **result, tc_error *err) {
   *result = NULL;
   tc_tee seen = tc_tee_detect(evidence, len);
   if (tee == TC_TEE_UNKNOWN)
@@ -114,7 +113,12 @@ struct item {
   const char *names[3];
 };
 
-#define ITEM(field, ...) {offsetof(tc_collateral, field), {__VA_ARGS__}}
+#define ITEM(field, ...)                                                                           \
+  {                                                                                                \
+    offsetof(tc_collateral, field), {                                                              \
+      __VA_ARGS__                                                                                  \
+    }                                                                                              \
+  }
 static const struct item items[] = {
     ITEM(ark, "ark.pem", "ark.der", NULL),
     ITEM(ask, "ask.pem", "ask.der", "asvk.pem"),

@@ -15,7 +15,9 @@
 
 static const int64_t T0 = 1700000000; /* 2023-11-14T22:13:20Z */
 
-static EVP_PKEY *ec_key(void) { return EVP_EC_gen("P-256"); }
+static EVP_PKEY *ec_key(void) {
+  return EVP_EC_gen("P-256");
+}
 
 static X509 *make_cert(const char *cn, EVP_PKEY *key, X509 *issuer, EVP_PKEY *issuer_key,
                        long serial, int64_t nb, int64_t na, int ca) {
@@ -62,8 +64,8 @@ static void test_chain_and_signatures(void **state) {
   (void)state;
   EVP_PKEY *rk = ec_key(), *lk = ec_key(), *ok = ec_key();
   X509 *root = make_cert("Test Root", rk, NULL, rk, 1, T0, T0 + 1000, 1);
-  X509 *leaf = make_cert("Test Leaf", lk, root, rk, 0 /* serial 0 like AMD VCEKs */, T0 + 10,
-                         T0 + 500, 0);
+  X509 *leaf =
+      make_cert("Test Leaf", lk, root, rk, 0 /* serial 0 like AMD VCEKs */, T0 + 10, T0 + 500, 0);
   X509 *other = make_cert("Other Root", ok, NULL, ok, 2, T0, T0 + 1000, 1);
   /* PEM chain with trailing NUL padding, as found inside DCAP quotes. */
   char pem[16384];
@@ -85,8 +87,7 @@ static void test_chain_and_signatures(void **state) {
   assert_int_equal(tc_x509_check_issued_by(sk_X509_value(sk, 0), sk_X509_value(sk, 1),
                                            "cert_chain_invalid", &err),
                    TC_OK);
-  assert_int_equal(tc_x509_check_issued_by(leaf, other, "cert_chain_invalid", &err),
-                   TC_ERR_VERIFY);
+  assert_int_equal(tc_x509_check_issued_by(leaf, other, "cert_chain_invalid", &err), TC_ERR_VERIFY);
   assert_string_equal(err.reason, "cert_chain_invalid");
   /* Same name, different key: the signature check must catch it. */
   X509 *fake_root = make_cert("Test Root", ok, NULL, ok, 1, T0, T0 + 1000, 1);

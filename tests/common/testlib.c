@@ -91,4 +91,6 @@ void test_free_list(char **list) {
   free(list);
 }
 
-const char *test_teectl_bin(void) { return getenv("TEECTL_BIN"); }
+const char *test_teectl_bin(void) {
+  return getenv("TEECTL_BIN");
+}

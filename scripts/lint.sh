@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Style and static checks with the repo's .clang-format and .clang-tidy:
+#   clang-format: any file that differs from its formatted form fails the run.
+#   clang-tidy:   run over src/ with the build's compile_commands.json; findings are
+#                 printed; with TIDY_STRICT=1 any finding fails the run.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+mapfile -t files < <(git ls-files '*.c' '*.h')
+bad=0
+for f in "${files[@]}"; do
+  if ! clang-format --dry-run -Werror "$f" >/dev/null 2>&1; then
+    echo "lint: $f is not clang-formatted (run: clang-format -i $f)" >&2
+    bad=1
+  fi
+done
+if [ "${SKIP_TIDY:-0}" != 1 ]; then
+  [ -f build/compile_commands.json ] || scripts/setup.sh
+  mapfile -t srcs < <(git ls-files 'src/*.c')
+  out=$(clang-tidy -p build --quiet "${srcs[@]}" 2>/dev/null | grep -E 'warning:|error:' || true)
+  if [ -n "$out" ]; then
+    echo "$out"
+    echo "lint: clang-tidy reported $(echo "$out" | wc -l) finding(s)" >&2
+    [ "${TIDY_STRICT:-0}" = 1 ] && bad=1
+  fi
+fi
+exit $bad

@@ -15,8 +15,8 @@ static int64_t days_from_civil(int64_t y, unsigned m, unsigned d) {
 }
 
 int64_t tc_utc_seconds(int year, int month, int day, int hour, int min, int sec) {
-  return days_from_civil(year, (unsigned)month, (unsigned)day) * 86400 + hour * 3600 + min * 60 +
-         sec;
+  return days_from_civil(year, (unsigned)month, (unsigned)day) * 86400 + (int64_t)hour * 3600 +
+         (int64_t)min * 60 + sec;
 }
 
 static int digits(const char *s, int n, int *out) {

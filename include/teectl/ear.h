@@ -62,8 +62,8 @@ tc_status tc_keyset_load(const char *signing_key_file, const char *const *public
  * signing_jwk must hold the private "d"). The objects are copied.
  * Errors: as tc_keyset_load without the I/O ones.
  */
-tc_status tc_keyset_from_jwks(const json_t *signing_jwk, const json_t *const *public_jwks,
-                              size_t n, tc_keyset **out, tc_error *err);
+tc_status tc_keyset_from_jwks(const json_t *signing_jwk, const json_t *const *public_jwks, size_t n,
+                              tc_keyset **out, tc_error *err);
 
 /**
  * A fresh random P-256 signing key (OpenSSL RAND via libjose), kid = its thumbprint.

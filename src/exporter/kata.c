@@ -1,0 +1,600 @@
+/* Kata sandboxes: hypervisor processes under /proc (proc(5): /proc/<pid>/cmdline, stat,
+ * status) tied to Kata shims and runtime state directories, named by the containerd
+ * bundle's CRI annotations. Everything is read under a caller-given root. */
+#include <dirent.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "exporter/internal.h"
+#include "teectl/bytes.h"
+#include "teectl/exporter.h"
+#include "teectl/file.h"
+
+#define MAX_ANCESTRY 32
+
+enum { KIND_OTHER = 0, KIND_SHIM, KIND_HYPERVISOR };
+
+typedef struct proc_entry {
+  int pid, ppid;
+  int kind;
+  char hypervisor[32];
+  char tee[16];
+  char shim_id[129];      /* shim: value of -id */
+  char shim_ns[64];       /* shim: value of -namespace */
+  char qemu_name_id[129]; /* qemu: id from -name sandbox-<id> */
+} proc_entry;
+
+typedef struct state_pid {
+  int pid;
+  char id[129];
+} state_pid;
+
+/* Copy src into dst (capacity cap), truncating; dst is always NUL-terminated. */
+static void copy_str(char *dst, size_t cap, const char *src) {
+  size_t n = strnlen(src, cap - 1);
+  memcpy(dst, src, n);
+  dst[n] = '\0';
+}
+
+static int valid_id(const char *s, size_t max) {
+  size_t n = strlen(s);
+  if (n == 0 || n >= max)
+    return 0;
+  for (size_t i = 0; i < n; i++) {
+    char c = s[i];
+    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+          c == '-' || c == '.'))
+      return 0;
+  }
+  return s[0] != '.';
+}
+
+static void copy_if_valid(char *dst, size_t cap, const char *src) {
+  if (src != NULL && valid_id(src, cap))
+    copy_str(dst, cap, src);
+}
+
+static char *join(const char *root, const char *rel) {
+  size_t n = strlen(root) + strlen(rel) + 2;
+  char *p = malloc(n);
+  if (p)
+    snprintf(p, n, "%s/%s", root, rel);
+  return p;
+}
+
+/* Read root/rel into a NUL-terminated buffer. Returns 0, or -1 if unreadable. */
+static int read_rel(const char *root, const char *rel, size_t max, tc_buf *out) {
+  char *path = join(root, rel);
+  if (path == NULL)
+    return -1;
+  tc_error e;
+  tc_buf b = {0};
+  tc_status st = tc_file_read(path, max, &b, &e);
+  free(path);
+  if (st != TC_OK)
+    return -1;
+  uint8_t *d = realloc(b.data, b.len + 1);
+  if (d == NULL) {
+    tc_buf_free(&b);
+    return -1;
+  }
+  d[b.len] = '\0';
+  out->data = d;
+  out->len = b.len;
+  return 0;
+}
+
+static const char *base_name(const char *p) {
+  const char *s = strrchr(p, '/');
+  return s ? s + 1 : p;
+}
+
+static int starts_with(const char *s, const char *prefix) {
+  return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+static int ends_with(const char *s, const char *suffix) {
+  size_t a = strlen(s), b = strlen(suffix);
+  return a >= b && strcmp(s + a - b, suffix) == 0;
+}
+
+/* Value of a Go-style flag (-name v, --name v, -name=v, --name=v) in argv, or NULL. */
+static const char *flag_value(char **argv, int argc, const char *name) {
+  for (int i = 1; i < argc; i++) {
+    const char *a = argv[i];
+    if (a[0] != '-')
+      continue;
+    a += (a[1] == '-') ? 2 : 1;
+    size_t n = strlen(name);
+    if (strncmp(a, name, n) != 0)
+      continue;
+    if (a[n] == '\0' && i + 1 < argc)
+      return argv[i + 1];
+    if (a[n] == '=')
+      return a + n + 1;
+  }
+  return NULL;
+}
+
+/* TEE of a QEMU guest from its arguments: -object sev-snp-guest / tdx-guest / sev-guest
+ * (QEMU qapi/qom.json; policy bit 2 of sev-guest = SEV-ES, AMD SEV API spec, "Guest
+ * Policy"). Cloud Hypervisor: --platform tdx=on / sev_snp=on, or --tdx. */
+static void detect_tee(char **argv, int argc, const char *hv, char *tee, size_t cap) {
+  const char *kind = "none";
+  for (int i = 1; i < argc; i++) {
+    const char *a = argv[i];
+    if (strcmp(hv, "qemu") == 0) {
+      if (strstr(a, "sev-snp-guest")) {
+        kind = "sev_snp";
+      } else if (strstr(a, "tdx-guest")) {
+        kind = "tdx";
+      } else if (strstr(a, "sev-guest")) {
+        kind = "sev";
+        const char *pol = strstr(a, "policy");
+        if (pol) {
+          pol += strlen("policy");
+          while (*pol == '=' || *pol == '"' || *pol == ':' || *pol == ' ')
+            pol++;
+          unsigned long policy = strtoul(pol, NULL, 0);
+          if (policy & 0x4)
+            kind = "sev_es";
+        }
+      }
+    } else if (strcmp(hv, "cloud-hypervisor") == 0) {
+      if (strstr(a, "tdx=on") || strcmp(a, "--tdx") == 0)
+        kind = "tdx";
+      else if (strstr(a, "sev_snp=on"))
+        kind = "sev_snp";
+    }
+  }
+  snprintf(tee, cap, "%s", kind);
+}
+
+static const char *hypervisor_of(const char *exe) {
+  if (starts_with(exe, "qemu-system-") || strcmp(exe, "qemu-kvm") == 0)
+    return "qemu";
+  if (strcmp(exe, "cloud-hypervisor") == 0)
+    return "cloud-hypervisor";
+  if (strcmp(exe, "firecracker") == 0)
+    return "firecracker";
+  return NULL;
+}
+
+/* Parse /proc/<pid>/stat: ppid (field 4), utime (14), stime (15), state (3); proc(5).
+ * comm (field 2) may hold spaces and ')' so parsing starts after the last ')'. */
+static int parse_stat(const char *text, char *state, int *ppid, uint64_t *utime, uint64_t *stime) {
+  const char *p = strrchr(text, ')');
+  if (p == NULL || p[1] != ' ')
+    return -1;
+  p += 2;
+  char *save = NULL;
+  char buf[1024];
+  copy_str(buf, sizeof buf, p);
+  int field = 3;
+  int have = 0;
+  for (char *tok = strtok_r(buf, " \n", &save); tok && field <= 15;
+       tok = strtok_r(NULL, " \n", &save), field++) {
+    char *end = NULL;
+    errno = 0;
+    if (field == 3) {
+      if (strlen(tok) != 1)
+        return -1;
+      *state = tok[0];
+      have++;
+    } else if (field == 4) {
+      long v = strtol(tok, &end, 10);
+      if (errno || *end || v < 0)
+        return -1;
+      *ppid = (int)v;
+      have++;
+    } else if (field == 14 || field == 15) {
+      if (tok[0] < '0' || tok[0] > '9')
+        return -1;
+      unsigned long long v = strtoull(tok, &end, 10);
+      if (errno || *end)
+        return -1;
+      *(field == 14 ? utime : stime) = v;
+      have++;
+    }
+  }
+  return have == 4 ? 0 : -1;
+}
+
+/* VmRSS from /proc/<pid>/status ("VmRSS:   1234 kB"). 1 found, 0 absent, -1 malformed. */
+static int parse_vmrss(const char *text, uint64_t *bytes) {
+  const char *p = starts_with(text, "VmRSS:") ? text : strstr(text, "\nVmRSS:");
+  if (p == NULL)
+    return 0;
+  p = strchr(p, ':') + 1;
+  while (*p == ' ' || *p == '\t')
+    p++;
+  if (*p < '0' || *p > '9')
+    return -1;
+  char *end = NULL;
+  errno = 0;
+  unsigned long long kb = strtoull(p, &end, 10);
+  if (errno || strncmp(end, " kB", 3) != 0 || kb > UINT64_MAX / 1024)
+    return -1;
+  *bytes = (uint64_t)kb * 1024;
+  return 1;
+}
+
+/* Split a NUL-separated cmdline into argv (pointers into buf). */
+static int split_cmdline(char *buf, size_t len, char ***argv_out) {
+  int argc = 0;
+  for (size_t i = 0; i < len; i++)
+    if (buf[i] == '\0')
+      argc++;
+  if (len > 0 && buf[len - 1] != '\0')
+    argc++;
+  char **argv = calloc((size_t)argc + 1, sizeof *argv);
+  if (argv == NULL)
+    return -1;
+  int k = 0;
+  size_t start = 0;
+  for (size_t i = 0; i <= len && k < argc; i++) {
+    if (i == len || buf[i] == '\0') {
+      argv[k++] = buf + start;
+      start = i + 1;
+    }
+  }
+  *argv_out = argv;
+  return argc;
+}
+
+static int cmp_pid(const void *a, const void *b) {
+  const proc_entry *x = a, *y = b;
+  return (x->pid > y->pid) - (x->pid < y->pid);
+}
+
+static const proc_entry *find_pid(const proc_entry *procs, size_t n, int pid) {
+  proc_entry key;
+  key.pid = pid;
+  return bsearch(&key, procs, n, sizeof *procs, cmp_pid);
+}
+
+static int parse_pid_name(const char *name) {
+  if (name[0] < '1' || name[0] > '9')
+    return -1;
+  long v = 0;
+  for (const char *p = name; *p; p++) {
+    if (*p < '0' || *p > '9' || v > 100000000)
+      return -1;
+    v = v * 10 + (*p - '0');
+  }
+  return (int)v;
+}
+
+/* Runtime state directories: the hypervisor pid each records. */
+static void scan_state_dir(const char *root, const char *rel, const char *const files[],
+                           int go_layout, state_pid **out, size_t *n_out) {
+  char *dir = join(root, rel);
+  if (dir == NULL)
+    return;
+  DIR *d = opendir(dir);
+  free(dir);
+  if (d == NULL)
+    return;
+  struct dirent *de;
+  while ((de = readdir(d)) != NULL) {
+    if (!valid_id(de->d_name, 129))
+      continue;
+    for (size_t f = 0; files[f]; f++) {
+      char relf[512];
+      snprintf(relf, sizeof relf, "%s/%s/%s", rel, de->d_name, files[f]);
+      tc_buf b = {0};
+      if (read_rel(root, relf, 4u << 20, &b) != 0)
+        continue;
+      json_t *j = json_loadb((const char *)b.data, b.len, 0, NULL);
+      tc_buf_free(&b);
+      /* A state file being rewritten can be caught half-written: then this directory
+       * names no pid and the shim's -id argument is used instead. */
+      const json_t *h =
+          go_layout ? json_object_get(j, "HypervisorState") : json_object_get(j, "hypervisor");
+      const json_t *pid = json_object_get(h, go_layout ? "Pid" : "pid");
+      if (json_is_integer(pid) && json_integer_value(pid) > 0 &&
+          json_integer_value(pid) < 1000000000) {
+        state_pid *grown = realloc(*out, (*n_out + 1) * sizeof **out);
+        if (grown) {
+          *out = grown;
+          grown[*n_out].pid = (int)json_integer_value(pid);
+          copy_str(grown[*n_out].id, sizeof grown[*n_out].id, de->d_name);
+          (*n_out)++;
+        }
+        json_decref(j);
+        break;
+      }
+      json_decref(j);
+    }
+  }
+  closedir(d);
+}
+
+/* Pod name, namespace and runtime handler from the containerd bundle's OCI config. */
+static void name_from_bundle(const char *root, const char *ns, tc_kata_sandbox *s) {
+  char rel[512];
+  snprintf(rel, sizeof rel, "run/containerd/io.containerd.runtime.v2.task/%s/%s/config.json", ns,
+           s->sandbox_id);
+  tc_buf b = {0};
+  if (read_rel(root, rel, 16u << 20, &b) != 0)
+    return;
+  json_t *j = json_loadb((const char *)b.data, b.len, 0, NULL);
+  tc_buf_free(&b);
+  const json_t *ann = json_object_get(j, "annotations");
+  const struct {
+    const char *key;
+    char *dst;
+    size_t cap;
+  } keys[] = {
+      {"io.kubernetes.cri.sandbox-name", s->pod, sizeof s->pod},
+      {"io.kubernetes.cri.sandbox-namespace", s->pod_namespace, sizeof s->pod_namespace},
+      {"io.containerd.cri.runtime-handler", s->runtime_class, sizeof s->runtime_class},
+      {"io.kubernetes.cri-o.RuntimeHandler", s->runtime_class, sizeof s->runtime_class},
+  };
+  for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+    const char *v = json_string_value(json_object_get(ann, keys[i].key));
+    if (v && keys[i].dst[0] == '\0')
+      copy_if_valid(keys[i].dst, keys[i].cap, v);
+  }
+  json_decref(j);
+}
+
+static int cmp_sandbox(const void *a, const void *b) {
+  const tc_kata_sandbox *x = a, *y = b;
+  int c = strcmp(x->sandbox_id, y->sandbox_id);
+  return c ? c : (x->pid > y->pid) - (x->pid < y->pid);
+}
+
+void tc_kata_sandboxes_free(tc_kata_sandboxes *s) {
+  if (s == NULL)
+    return;
+  free(s->items);
+  s->items = NULL;
+  s->n = 0;
+}
+
+tc_status tc_kata_discover(const char *root, tc_kata_sandboxes *out, tc_error *err) {
+  out->items = NULL;
+  out->n = 0;
+  char *proc_dir = join(root, "proc");
+  if (proc_dir == NULL)
+    return tc_fail(err, TC_ERR_NOMEM, "out_of_memory", "path");
+  DIR *d = opendir(proc_dir);
+  if (d == NULL) {
+    tc_status st = tc_fail(err, TC_ERR_IO, "proc_unreadable", "%s: %s", proc_dir, strerror(errno));
+    free(proc_dir);
+    return st;
+  }
+  free(proc_dir);
+
+  proc_entry *procs = NULL;
+  size_t n = 0, cap = 0;
+  tc_status st = TC_OK;
+  struct dirent *de;
+  while ((de = readdir(d)) != NULL) {
+    int pid = parse_pid_name(de->d_name);
+    if (pid < 0)
+      continue;
+    char rel[64];
+    tc_buf stat_b = {0}, cmd_b = {0};
+    snprintf(rel, sizeof rel, "proc/%d/stat", pid);
+    if (read_rel(root, rel, 64u << 10, &stat_b) != 0)
+      continue; /* vanished */
+    proc_entry e;
+    memset(&e, 0, sizeof e);
+    e.pid = pid;
+    char state = 0;
+    uint64_t ut, stt;
+    if (parse_stat((const char *)stat_b.data, &state, &e.ppid, &ut, &stt) != 0) {
+      st = tc_fail(err, TC_ERR_PARSE, "proc_stat_malformed",
+                   "%s/proc/%d/stat: expected 'pid (comm) state ppid ... utime stime'", root, pid);
+      tc_buf_free(&stat_b);
+      break;
+    }
+    tc_buf_free(&stat_b);
+    snprintf(rel, sizeof rel, "proc/%d/cmdline", pid);
+    if (read_rel(root, rel, 1u << 20, &cmd_b) == 0 && cmd_b.len > 0) {
+      char **argv = NULL;
+      int argc = split_cmdline((char *)cmd_b.data, cmd_b.len, &argv);
+      if (argc < 0) {
+        tc_buf_free(&cmd_b);
+        st = tc_fail(err, TC_ERR_NOMEM, "out_of_memory", "cmdline");
+        break;
+      }
+      const char *exe = base_name(argv[0]);
+      const char *hv = hypervisor_of(exe);
+      if (starts_with(exe, "containerd-shim-kata") && ends_with(exe, "-v2")) {
+        e.kind = KIND_SHIM;
+        copy_if_valid(e.shim_id, sizeof e.shim_id, flag_value(argv, argc, "id"));
+        copy_if_valid(e.shim_ns, sizeof e.shim_ns, flag_value(argv, argc, "namespace"));
+      } else if (hv != NULL) {
+        e.kind = KIND_HYPERVISOR;
+        copy_str(e.hypervisor, sizeof e.hypervisor, hv);
+        detect_tee(argv, argc, hv, e.tee, sizeof e.tee);
+        const char *name = strcmp(hv, "qemu") == 0 ? flag_value(argv, argc, "name") : NULL;
+        if (name && starts_with(name, "sandbox-")) {
+          char tmp[160];
+          copy_str(tmp, sizeof tmp, name + strlen("sandbox-"));
+          tmp[strcspn(tmp, ",")] = '\0';
+          copy_if_valid(e.qemu_name_id, sizeof e.qemu_name_id, tmp);
+        }
+      }
+      free(argv);
+    }
+    tc_buf_free(&cmd_b);
+    if (n == cap) {
+      cap = cap ? cap * 2 : 256;
+      proc_entry *g = realloc(procs, cap * sizeof *procs);
+      if (g == NULL) {
+        st = tc_fail(err, TC_ERR_NOMEM, "out_of_memory", "process table");
+        break;
+      }
+      procs = g;
+    }
+    procs[n++] = e;
+  }
+  closedir(d);
+  if (st != TC_OK) {
+    free(procs);
+    return st;
+  }
+  if (n > 0)
+    qsort(procs, n, sizeof *procs, cmp_pid);
+
+  state_pid *states = NULL;
+  size_t n_states = 0;
+  static const char *const go_files[] = {"persist.json", NULL};
+  static const char *const rs_files[] = {"state.json", "persist.json", NULL};
+  scan_state_dir(root, "run/vc/sbs", go_files, 1, &states, &n_states);
+  scan_state_dir(root, "run/kata", rs_files, 0, &states, &n_states);
+
+  tc_kata_sandbox *items = NULL;
+  size_t n_items = 0;
+  for (size_t i = 0; i < n && st == TC_OK; i++) {
+    const proc_entry *p = &procs[i];
+    if (p->kind != KIND_HYPERVISOR)
+      continue;
+    const proc_entry *shim = NULL;
+    const proc_entry *cur = p;
+    for (int hop = 0; hop < MAX_ANCESTRY && cur && cur->ppid > 0; hop++) {
+      cur = find_pid(procs, n, cur->ppid);
+      if (cur && cur->kind == KIND_SHIM) {
+        shim = cur;
+        break;
+      }
+    }
+    const state_pid *sp = NULL;
+    for (size_t k = 0; k < n_states; k++)
+      if (states[k].pid == p->pid)
+        sp = &states[k];
+    if (shim == NULL && sp == NULL)
+      continue; /* a VM that Kata did not start */
+
+    tc_kata_sandbox s;
+    memset(&s, 0, sizeof s);
+    s.pid = p->pid;
+    copy_str(s.hypervisor, sizeof s.hypervisor, p->hypervisor);
+    copy_str(s.tee, sizeof s.tee, p->tee);
+    if (sp)
+      copy_str(s.sandbox_id, sizeof s.sandbox_id, sp->id);
+    else if (shim->shim_id[0])
+      copy_str(s.sandbox_id, sizeof s.sandbox_id, shim->shim_id);
+    else
+      copy_str(s.sandbox_id, sizeof s.sandbox_id, p->qemu_name_id);
+
+    char rel[64];
+    tc_buf b = {0};
+    snprintf(rel, sizeof rel, "proc/%d/status", p->pid);
+    if (read_rel(root, rel, 1u << 20, &b) != 0)
+      continue; /* exited meanwhile */
+    int rss = parse_vmrss((const char *)b.data, &s.rss_bytes);
+    tc_buf_free(&b);
+    snprintf(rel, sizeof rel, "proc/%d/stat", p->pid);
+    if (read_rel(root, rel, 64u << 10, &b) != 0)
+      continue;
+    char state = 0;
+    int ppid;
+    uint64_t ut = 0, stt = 0;
+    int ok = parse_stat((const char *)b.data, &state, &ppid, &ut, &stt);
+    tc_buf_free(&b);
+    if (ok != 0) {
+      st = tc_fail(err, TC_ERR_PARSE, "proc_stat_malformed",
+                   "%s/proc/%d/stat: expected 'pid (comm) state ppid ... utime stime'", root,
+                   p->pid);
+      break;
+    }
+    if (state == 'Z' || state == 'X')
+      continue; /* exited, not reaped yet */
+    if (rss != 1) {
+      st = tc_fail(err, TC_ERR_PARSE, "proc_status_malformed", "%s/proc/%d/status: %s", root,
+                   p->pid, rss == 0 ? "no VmRSS line" : "VmRSS is not '<number> kB'");
+      break;
+    }
+    s.cpu_ticks = ut + stt;
+    if (s.sandbox_id[0])
+      name_from_bundle(root, shim && shim->shim_ns[0] ? shim->shim_ns : "k8s.io", &s);
+
+    tc_kata_sandbox *g = realloc(items, (n_items + 1) * sizeof *items);
+    if (g == NULL) {
+      st = tc_fail(err, TC_ERR_NOMEM, "out_of_memory", "sandbox list");
+      break;
+    }
+    items = g;
+    items[n_items++] = s;
+  }
+  free(procs);
+  free(states);
+  if (st != TC_OK) {
+    free(items);
+    return st;
+  }
+  if (n_items > 0)
+    qsort(items, n_items, sizeof *items, cmp_sandbox);
+  out->items = items;
+  out->n = n_items;
+  return TC_OK;
+}
+
+tc_status tc_exporter_write_kata(const tc_kata_sandboxes *s, long clk_tck, tc_prom_writer *w,
+                                 tc_error *err) {
+  if (clk_tck <= 0)
+    return tc_fail(err, TC_ERR_USAGE, "bad_clk_tck", "clock ticks per second must be > 0");
+  prom_mark mark = prom_mark_get(w);
+  tc_status st = tc_prom_family(
+      w, "teectl_kata_sandboxes", TC_PROM_GAUGE,
+      "Running Kata sandboxes (hypervisor processes started by a Kata shim) by hypervisor, "
+      "guest TEE and runtime class (empty when the bundle does not name it).",
+      err);
+  /* Count groups: the list is small, so a quadratic pass keeps this simple. */
+  for (size_t i = 0; st == TC_OK && i < s->n; i++) {
+    const tc_kata_sandbox *a = &s->items[i];
+    int seen = 0;
+    for (size_t j = 0; j < i && !seen; j++)
+      seen = strcmp(s->items[j].hypervisor, a->hypervisor) == 0 &&
+             strcmp(s->items[j].tee, a->tee) == 0 &&
+             strcmp(s->items[j].runtime_class, a->runtime_class) == 0;
+    if (seen)
+      continue;
+    size_t count = 0;
+    for (size_t j = i; j < s->n; j++)
+      count += strcmp(s->items[j].hypervisor, a->hypervisor) == 0 &&
+               strcmp(s->items[j].tee, a->tee) == 0 &&
+               strcmp(s->items[j].runtime_class, a->runtime_class) == 0;
+    tc_prom_label l[] = {
+        {"hypervisor", a->hypervisor}, {"tee", a->tee}, {"runtime_class", a->runtime_class}};
+    st = tc_prom_sample(w, l, 3, (double)count, err);
+  }
+
+  /* Per-sandbox series need a unique sandbox id: samples of one id (several hypervisor
+   * processes) are summed; sandboxes whose id is unknown are only counted above. */
+  const char *names[2] = {"teectl_kata_sandbox_resident_memory_bytes",
+                          "teectl_kata_sandbox_cpu_seconds_total"};
+  const char *helps[2] = {
+      "Resident memory (VmRSS) of the sandbox's hypervisor process, in bytes.",
+      "CPU time (user + system) used by the sandbox's hypervisor process, in seconds."};
+  for (int m = 0; st == TC_OK && m < 2; m++) {
+    st = tc_prom_family(w, names[m], m ? TC_PROM_COUNTER : TC_PROM_GAUGE, helps[m], err);
+    for (size_t i = 0; st == TC_OK && i < s->n; i++) {
+      const tc_kata_sandbox *a = &s->items[i];
+      if (a->sandbox_id[0] == '\0' ||
+          (i > 0 && strcmp(s->items[i - 1].sandbox_id, a->sandbox_id) == 0))
+        continue;
+      uint64_t rss = 0, ticks = 0;
+      for (size_t j = i; j < s->n && strcmp(s->items[j].sandbox_id, a->sandbox_id) == 0; j++) {
+        rss += s->items[j].rss_bytes;
+        ticks += s->items[j].cpu_ticks;
+      }
+      tc_prom_label l[] = {
+          {"sandbox_id", a->sandbox_id}, {"pod", a->pod}, {"namespace", a->pod_namespace},
+          {"hypervisor", a->hypervisor}, {"tee", a->tee}, {"runtime_class", a->runtime_class}};
+      st = tc_prom_sample(w, l, 6, m ? (double)ticks / (double)clk_tck : (double)rss, err);
+    }
+  }
+  if (st != TC_OK)
+    prom_rollback(w, &mark);
+  return st;
+}

@@ -7,9 +7,9 @@
  * the comments of src/node/probe.c.
  *
  * Sources read (all relative to opts->root): proc/cpuinfo (flags, whole-word),
- * proc/cmdline, sys/module/kvm_amd|kvm_intel/parameters/*, sys/fs/cgroup/misc.capacity
+ * proc/cmdline, sys/module/kvm_amd|kvm_intel/parameters/<name>, sys/fs/cgroup/misc.capacity
  * and misc.current, sys/devices/system/node/node<N>/x86/sgx_total_bytes,
- * sys/kernel/iommu_groups/, sys/kernel/mm/hugepages/, dev/* (character devices only),
+ * sys/kernel/iommu_groups/, sys/kernel/mm/hugepages/, dev/<name> (character devices only),
  * and CPUID leaves 0x0, 0x1, 0x7, 0x12, 0x21, 0x80000000, 0x8000001F.
  * Never the kernel log (dmesg), never lsmod.
  *

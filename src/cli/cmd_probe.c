@@ -1,9 +1,161 @@
-/* Placeholder until the probe command lands: says so and exits 2. */
+/* teectl probe: what this node's CPU, firmware, kernel and KVM enable. */
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
 #include "cli/commands.h"
+#include "cli/output.h"
+#include "teectl/file.h"
+#include "teectl/probe.h"
+
+static void usage(FILE *f) {
+  fprintf(f,
+          "Usage: teectl probe [options]\n\n"
+          "Report what this node's CPU, firmware, kernel and KVM enable for AMD SEV/SEV-ES/\n"
+          "SEV-SNP, Intel TDX and Intel SGX (host), or which TEE it runs in (guest). Reads\n"
+          "CPUID, /proc/cpuinfo, /proc/cmdline, KVM module parameters, the misc cgroup, sysfs\n"
+          "and device nodes; never the kernel log.\n\n"
+          "Options:\n"
+          "  --format human|json   output (default human: one line per check, with the fix)\n"
+          "  --nfd                 write a Node Feature Discovery features.d file (name=value)\n"
+          "  --out FILE            write the output to FILE atomically instead of stdout\n"
+          "  --interval SECONDS    with --out: probe again every SECONDS, forever (DaemonSet)\n"
+          "  --root DIR            read proc/, sys/ and dev/ below DIR (default /)\n"
+          "  --cpuid FILE          use a CPUID dump ('leaf subleaf eax ebx ecx edx' in hex per\n"
+          "                        line) instead of executing CPUID\n"
+          "  --char-devices FILE   paths (relative to the root) that count as character devices,\n"
+          "                        lines 'path c major:minor' (for fake roots)\n"
+          "  -h, --help            show this help\n\n"
+          "Exit codes: 0 a TEE is usable on this node (or it is a TEE guest), 1 none usable,\n"
+          "2 usage error or unreadable input.\n");
+}
+
+enum { FMT_HUMAN, FMT_JSON, FMT_NFD };
+
+static int emit(const tc_probe_opts *po, int fmt, const char *out_path, int *usable) {
+  json_t *res = NULL;
+  tc_error err;
+  tc_error_clear(&err);
+  if (tc_probe_run(po, &res, &err) != TC_OK) {
+    fprintf(stderr, "teectl probe: %s: %s\n", err.reason, err.detail);
+    return CLI_EXIT_USAGE;
+  }
+  *usable = tc_probe_tee_usable(res);
+  char *text = NULL;
+  if (fmt == FMT_JSON)
+    text = json_dumps(res, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+  else if (fmt == FMT_NFD)
+    text = tc_probe_nfd_text(res);
+  else
+    text = tc_probe_human_text(res);
+  json_decref(res);
+  if (text == NULL) {
+    fprintf(stderr, "teectl probe: out of memory\n");
+    return CLI_EXIT_USAGE;
+  }
+  size_t len = strlen(text);
+  int rc = CLI_EXIT_OK;
+  if (out_path) {
+    /* JSON text from jansson has no trailing newline */
+    char *full = malloc(len + 2);
+    if (full == NULL) {
+      free(text);
+      return CLI_EXIT_USAGE;
+    }
+    memcpy(full, text, len);
+    if (fmt == FMT_JSON)
+      full[len++] = '\n';
+    if (tc_file_write_atomic(out_path, full, len, &err) != TC_OK) {
+      fprintf(stderr, "teectl probe: %s\n", err.detail);
+      rc = CLI_EXIT_USAGE;
+    }
+    free(full);
+  } else {
+    fputs(text, stdout);
+    if (fmt == FMT_JSON)
+      fputc('\n', stdout);
+    fflush(stdout);
+  }
+  free(text);
+  return rc;
+}
 
 int cmd_probe(int argc, char **argv) {
-  (void)argc;
-  (void)argv;
-  fprintf(stderr, "teectl probe: not implemented yet\n");
-  return CLI_EXIT_USAGE;
+  static const struct option opts[] = {{"format", required_argument, NULL, 'f'},
+                                       {"nfd", no_argument, NULL, 'n'},
+                                       {"out", required_argument, NULL, 'o'},
+                                       {"interval", required_argument, NULL, 'i'},
+                                       {"root", required_argument, NULL, 'r'},
+                                       {"cpuid", required_argument, NULL, 'c'},
+                                       {"char-devices", required_argument, NULL, 'd'},
+                                       {"help", no_argument, NULL, 'h'},
+                                       {NULL, 0, NULL, 0}};
+  tc_probe_opts po = {0};
+  int fmt = FMT_HUMAN, have_format = 0, nfd = 0;
+  const char *out_path = NULL;
+  long interval = 0;
+  cli_getopt_reset();
+  int c;
+  while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+    switch (c) {
+    case 'f':
+      if (strcmp(optarg, "json") == 0)
+        fmt = FMT_JSON;
+      else if (strcmp(optarg, "human") == 0 || strcmp(optarg, "text") == 0)
+        fmt = FMT_HUMAN;
+      else
+        return cli_usage_error("probe", "unknown format '%s' (human or json)", optarg);
+      have_format = 1;
+      break;
+    case 'n':
+      nfd = 1;
+      break;
+    case 'o':
+      out_path = optarg;
+      break;
+    case 'i': {
+      char *end = NULL;
+      interval = strtol(optarg, &end, 10);
+      if (end == optarg || *end != '\0' || interval < 1 || interval > 86400 * 7)
+        return cli_usage_error("probe", "--interval needs seconds between 1 and 604800, not '%s'",
+                               optarg);
+      break;
+    }
+    case 'r':
+      po.root = optarg;
+      break;
+    case 'c':
+      po.cpuid_file = optarg;
+      break;
+    case 'd':
+      po.char_devices_file = optarg;
+      break;
+    case 'h':
+      usage(stdout);
+      return CLI_EXIT_OK;
+    case ':':
+      return cli_usage_error("probe", "option '%s' needs a value", argv[optind - 1]);
+    default:
+      return cli_usage_error("probe", "unknown option '%s'", argv[optind - 1]);
+    }
+  }
+  if (optind < argc)
+    return cli_usage_error("probe", "unexpected argument '%s'", argv[optind]);
+  if (nfd && have_format)
+    return cli_usage_error("probe", "--nfd and --format are exclusive");
+  if (interval && out_path == NULL)
+    return cli_usage_error("probe", "--interval needs --out FILE");
+  if (nfd)
+    fmt = FMT_NFD;
+  int usable = 0;
+  for (;;) {
+    int rc = emit(&po, fmt, out_path, &usable);
+    if (rc != CLI_EXIT_OK)
+      return rc;
+    if (interval == 0)
+      break;
+    sleep((unsigned)interval);
+  }
+  return usable ? CLI_EXIT_OK : CLI_EXIT_FAIL;
 }

@@ -1,0 +1,720 @@
+/* teectl probe: gathers facts from a root folder (live "/" or a fixture) and CPUID,
+ * and evaluates them with the rules of vectors/hosts/README.md. Field sources:
+ *   role   CPUID.1:ECX[31] (hypervisor present; Intel SDM Vol. 2A Table 3-10, AMD APM
+ *          Vol. 3 E.3.2), else the cpuinfo flag "hypervisor"
+ *   kvm    dev/kvm is a character device
+ *   iommu  sys/kernel/iommu_groups/ has at least one entry
+ *   sgx    cpuinfo sgx / CPUID.(7,0):EBX[2]; sgx_lc / CPUID.(7,0):ECX[30] (SDM Table 3-8);
+ *          EPC: sum of node<N>/x86/sgx_total_bytes, else CPUID.(12h, n>=2) sections of
+ *          type 1, size = ECX[31:12] | EDX[19:0] << 32 (SDM Table 3-8, leaf 12H);
+ *          kvm_intel.sgx; dev/sgx_enclave
+ *   tdx    cpuinfo tdx_host_platform; kvm_intel.tdx (set only after the TDX module
+ *          initialised); misc.capacity "tdx"; guest: CPUID.21h EBX,EDX,ECX == "IntelTDX    "
+ *          (Intel TDX Module spec, "CPUID leaf 0x21") or cpuinfo tdx_guest
+ *   sev    cpuinfo sev/sev_es/sev_snp, CPUID Fn8000_001F EAX[1]/[3]/[4], EBX[5:0] C-bit,
+ *          EBX[11:6] physical address bit reduction, ECX = number of encrypted guests,
+ *          EDX = minimum SEV-enabled, SEV-ES-disabled ASID (AMD APM Vol. 3 E.4.17);
+ *          dev/sev (PSP firmware); kvm_amd.sev/sev_es/sev_snp; misc.capacity sev/sev_es
+ *          (kernel arch/x86/kvm/svm/sev.c: sev = ECX-EDX+1, sev_es = EDX-1)
+ * The kernel log is never read. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "teectl/file.h"
+#include "teectl/probe.h"
+
+typedef struct probe_ctx {
+  const char *root; /* never NULL; "" for live "/" */
+  tc_chardev_list *chardevs;
+  tc_cpuid_table *cpuid;
+} probe_ctx;
+
+static char *join(const probe_ctx *c, const char *rel) {
+  size_t n = strlen(c->root) + strlen(rel) + 2;
+  char *p = malloc(n);
+  if (p != NULL)
+    snprintf(p, n, "%s/%s", c->root, rel);
+  return p;
+}
+
+/* Whole small text file under root, NUL-terminated; NULL when absent/unreadable. */
+static char *read_text(const probe_ctx *c, const char *rel) {
+  char *path = join(c, rel);
+  if (path == NULL)
+    return NULL;
+  tc_buf b = {0};
+  tc_error e;
+  tc_status st = tc_file_read(path, 16u << 20, &b, &e);
+  free(path);
+  if (st != TC_OK)
+    return NULL;
+  char *s = malloc(b.len + 1);
+  if (s != NULL) {
+    if (b.len)
+      memcpy(s, b.data, b.len);
+    s[b.len] = '\0';
+  }
+  tc_buf_free(&b);
+  return s;
+}
+
+static int exists(const probe_ctx *c, const char *rel) {
+  char *path = join(c, rel);
+  if (path == NULL)
+    return 0;
+  struct stat st;
+  int r = lstat(path, &st) == 0;
+  free(path);
+  return r;
+}
+
+/* A character device on the real system: with a declared list, the path must be listed
+ * and present under root; otherwise stat() must say S_ISCHR. */
+static int is_chardev(const probe_ctx *c, const char *rel) {
+  if (c->chardevs != NULL) {
+    for (size_t i = 0; i < c->chardevs->count; i++)
+      if (strcmp(c->chardevs->paths[i], rel) == 0)
+        return exists(c, rel);
+    return 0;
+  }
+  char *path = join(c, rel);
+  if (path == NULL)
+    return 0;
+  struct stat st;
+  int r = stat(path, &st) == 0 && S_ISCHR(st.st_mode);
+  free(path);
+  return r;
+}
+
+/* Module parameter: 1 on, 0 off, -1 absent or unrecognised. */
+static int param(const probe_ctx *c, const char *module, const char *name) {
+  char rel[256];
+  snprintf(rel, sizeof rel, "sys/module/%s/parameters/%s", module, name);
+  char *t = read_text(c, rel);
+  int on = 0, r = t != NULL && tc_param_bool(t, &on) ? on : -1;
+  free(t);
+  return r;
+}
+
+/* Number of entries in a folder (excluding . and ..); 0 when absent. */
+static int dir_entries(const probe_ctx *c, const char *rel) {
+  char *path = join(c, rel);
+  if (path == NULL)
+    return 0;
+  DIR *d = opendir(path);
+  free(path);
+  if (d == NULL)
+    return 0;
+  int n = 0;
+  struct dirent *de;
+  while ((de = readdir(d)) != NULL)
+    if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0)
+      n++;
+  closedir(d);
+  return n;
+}
+
+static int cmp_str(const void *a, const void *b) {
+  return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Sorted names in a folder matching prefix (malloc'd list, NULL-terminated). */
+static char **dir_list(const probe_ctx *c, const char *rel, const char *prefix) {
+  char *path = join(c, rel);
+  if (path == NULL)
+    return NULL;
+  DIR *d = opendir(path);
+  free(path);
+  if (d == NULL)
+    return NULL;
+  size_t n = 0, cap = 8;
+  char **out = malloc(cap * sizeof *out);
+  struct dirent *de;
+  while (out != NULL && (de = readdir(d)) != NULL) {
+    if (strncmp(de->d_name, prefix, strlen(prefix)) != 0)
+      continue;
+    if (n + 2 > cap) {
+      char **no = realloc(out, (cap *= 2) * sizeof *out);
+      if (no == NULL) {
+        for (size_t i = 0; i < n; i++)
+          free(out[i]);
+        free(out);
+        out = NULL;
+        break;
+      }
+      out = no;
+    }
+    out[n++] = strdup(de->d_name);
+  }
+  closedir(d);
+  if (out == NULL)
+    return NULL;
+  out[n] = NULL;
+  for (size_t i = 0; i < n; i++)
+    if (out[i] == NULL) { /* strdup failed: drop the whole list */
+      for (size_t j = 0; j < n; j++)
+        free(out[j]);
+      free(out);
+      return NULL;
+    }
+  qsort(out, n, sizeof *out, cmp_str);
+  return out;
+}
+
+static void list_free(char **l) {
+  for (char **p = l; p && *p; p++)
+    free(*p);
+  free(l);
+}
+
+/* Parse a decimal file content (sysfs number); 1 on success. */
+static int read_u64(const probe_ctx *c, const char *rel, int64_t *v) {
+  char *t = read_text(c, rel);
+  if (t == NULL)
+    return 0;
+  size_t n = strlen(t);
+  while (n > 0 && (t[n - 1] == '\n' || t[n - 1] == ' '))
+    t[--n] = '\0';
+  /* reuse the misc parser: "x <number>" */
+  char *line = malloc(n + 3);
+  int ok = 0;
+  if (line != NULL) {
+    snprintf(line, n + 3, "x %s", t);
+    ok = tc_misc_lookup(line, "x", v);
+    free(line);
+  }
+  free(t);
+  return ok;
+}
+
+/* misc cgroup file -> {key: integer} for every well-formed line. */
+static json_t *misc_object(const char *text) {
+  json_t *o = json_object();
+  if (o == NULL || text == NULL)
+    return o;
+  const char *line = text;
+  while (*line) {
+    const char *end = strchr(line, '\n');
+    size_t len = end ? (size_t)(end - line) : strlen(line);
+    char key[64];
+    size_t k = 0;
+    while (k < len && k < sizeof key - 1 && line[k] != ' ' && line[k] != '\t') {
+      key[k] = line[k];
+      k++;
+    }
+    key[k] = '\0';
+    int64_t v;
+    if (k > 0 && tc_misc_lookup(line, key, &v))
+      json_object_set_new(o, key, json_integer(v));
+    if (end == NULL)
+      break;
+    line = end + 1;
+  }
+  return o;
+}
+
+/* CPUID Fn8000_001F, or 0 when not reported. */
+static int leaf_8000001f(const probe_ctx *c, uint32_t r[4]) {
+  uint32_t m[4];
+  if (c->cpuid->live && !(tc_cpuid_get(c->cpuid, 0x80000000u, 0, m) && m[0] >= 0x8000001fu))
+    return 0;
+  return tc_cpuid_get(c->cpuid, 0x8000001fu, 0, r);
+}
+
+/* EPC bytes from CPUID leaf 12H subleaves >= 2: 1 and *bytes when the section list is
+ * known (terminated by a type-0 subleaf, or at least one section seen), else 0. */
+static int epc_from_cpuid(const probe_ctx *c, int64_t *bytes) {
+  uint64_t sum = 0;
+  int sections = 0;
+  for (uint32_t sub = 2; sub < 2 + 64; sub++) {
+    uint32_t r[4];
+    if (!tc_cpuid_get(c->cpuid, 0x12, sub, r))
+      break;
+    uint32_t type = r[0] & 0xf;
+    if (type == 0) {
+      *bytes = (int64_t)sum;
+      return 1;
+    }
+    if (type == 1) {
+      sum += (uint64_t)(r[2] & 0xfffff000u) | ((uint64_t)(r[3] & 0xfffffu) << 32);
+      sections++;
+    }
+  }
+  if (sections > 0) {
+    *bytes = (int64_t)sum;
+    return 1;
+  }
+  return 0;
+}
+
+/* Sum of node<N>/x86/sgx_total_bytes; 1 when at least one node reports it. */
+static int epc_from_sysfs(const probe_ctx *c, int64_t *bytes) {
+  char **nodes = dir_list(c, "sys/devices/system/node", "node");
+  int found = 0;
+  int64_t sum = 0;
+  for (char **p = nodes; p && *p; p++) {
+    char rel[300];
+    snprintf(rel, sizeof rel, "sys/devices/system/node/%s/x86/sgx_total_bytes", *p);
+    int64_t v;
+    if (read_u64(c, rel, &v)) {
+      sum += v;
+      found = 1;
+    }
+  }
+  list_free(nodes);
+  if (found)
+    *bytes = sum;
+  return found;
+}
+
+static void add_check(json_t *checks, const char *name, int ok, const char *seen, const char *fix) {
+  json_t *o = json_object();
+  json_object_set_new(o, "name", json_string(name));
+  json_object_set_new(o, "ok", json_boolean(ok));
+  json_object_set_new(o, "seen", json_string(seen));
+  json_object_set_new(o, "fix", ok || fix == NULL ? json_null() : json_string(fix));
+  json_array_append_new(checks, o);
+}
+
+static json_t *int_or_null(int known, int64_t v) {
+  return known ? json_integer(v) : json_null();
+}
+
+static tc_status load_inputs(const tc_probe_opts *opts, probe_ctx *c, tc_cpuid_table *cpuid,
+                             tc_chardev_list *chardevs, int *have_chardevs, tc_error *err) {
+  memset(cpuid, 0, sizeof *cpuid);
+  memset(chardevs, 0, sizeof *chardevs);
+  *have_chardevs = 0;
+  const char *root = opts && opts->root ? opts->root : "/";
+  struct stat st;
+  if (stat(root, &st) != 0 || !S_ISDIR(st.st_mode))
+    return tc_fail(err, TC_ERR_USAGE, "probe_bad_options", "root '%s' is not a folder: %s", root,
+                   errno ? strerror(errno) : "not a directory");
+  c->root = strcmp(root, "/") == 0 ? "" : root;
+  c->cpuid = cpuid;
+  c->chardevs = NULL;
+  if (opts && opts->cpuid_file) {
+    tc_buf b = {0};
+    tc_error e;
+    if (tc_file_read(opts->cpuid_file, 1u << 20, &b, &e) != TC_OK)
+      return tc_fail(err, TC_ERR_IO, "probe_file_unreadable", "--cpuid: %s", e.detail);
+    tc_status s = tc_cpuid_parse((const char *)b.data, b.len, opts->cpuid_file, cpuid, err);
+    tc_buf_free(&b);
+    if (s != TC_OK)
+      return s;
+  } else {
+    cpuid->live = 1;
+  }
+  if (opts && opts->char_devices_file) {
+    tc_buf b = {0};
+    tc_error e;
+    if (tc_file_read(opts->char_devices_file, 1u << 20, &b, &e) != TC_OK) {
+      tc_cpuid_table_free(cpuid);
+      return tc_fail(err, TC_ERR_IO, "probe_file_unreadable", "--char-devices: %s", e.detail);
+    }
+    tc_status s =
+        tc_chardev_parse((const char *)b.data, b.len, opts->char_devices_file, chardevs, err);
+    tc_buf_free(&b);
+    if (s != TC_OK) {
+      tc_cpuid_table_free(cpuid);
+      return s;
+    }
+    *have_chardevs = 1;
+    c->chardevs = chardevs;
+  }
+  return TC_OK;
+}
+
+tc_status tc_probe_run(const tc_probe_opts *opts, json_t **out, tc_error *err) {
+  *out = NULL;
+  probe_ctx c;
+  tc_cpuid_table cpuid;
+  tc_chardev_list chardevs;
+  int have_chardevs;
+  errno = 0;
+  tc_status st = load_inputs(opts, &c, &cpuid, &chardevs, &have_chardevs, err);
+  if (st != TC_OK)
+    return st;
+
+  char *cpuinfo = read_text(&c, "proc/cpuinfo");
+  char *cmdline = read_text(&c, "proc/cmdline");
+  char *misc_cap = read_text(&c, "sys/fs/cgroup/misc.capacity");
+  char *misc_cur = read_text(&c, "sys/fs/cgroup/misc.current");
+  uint32_t r[4];
+
+  /* ---- CPU identity and role ---- */
+  char vendor[13] = "";
+  uint32_t max_leaf = 0, max_ext = 0;
+  int have_max = 0, have_ext = 0;
+  if (tc_cpuid_get(&cpuid, 0, 0, r)) {
+    have_max = 1;
+    max_leaf = r[0];
+    memcpy(vendor, &r[1], 4);
+    memcpy(vendor + 4, &r[3], 4);
+    memcpy(vendor + 8, &r[2], 4);
+    vendor[12] = '\0';
+  }
+  if (tc_cpuid_get(&cpuid, 0x80000000u, 0, r)) {
+    have_ext = 1;
+    max_ext = r[0];
+  }
+  int hypervisor;
+  if (tc_cpuid_get(&cpuid, 1, 0, r))
+    hypervisor = (r[2] >> 31) & 1;
+  else
+    hypervisor = tc_cpuinfo_has_flag(cpuinfo, "hypervisor");
+  int host = !hypervisor;
+  int is_amd = strcmp(vendor, "AuthenticAMD") == 0 ||
+               (vendor[0] == '\0' && cpuinfo && strstr(cpuinfo, "AuthenticAMD"));
+  int is_intel = strcmp(vendor, "GenuineIntel") == 0 ||
+                 (vendor[0] == '\0' && cpuinfo && strstr(cpuinfo, "GenuineIntel"));
+
+  int kvm = is_chardev(&c, "dev/kvm");
+  int iommu = dir_entries(&c, "sys/kernel/iommu_groups") > 0;
+
+  /* ---- SGX ---- */
+  uint32_t l7[4] = {0, 0, 0, 0};
+  int have_l7 = tc_cpuid_get(&cpuid, 7, 0, l7);
+  int sgx_supported = tc_cpuinfo_has_flag(cpuinfo, "sgx") || (have_l7 && ((l7[1] >> 2) & 1));
+  int sgx_flc = tc_cpuinfo_has_flag(cpuinfo, "sgx_lc") || (have_l7 && ((l7[2] >> 30) & 1));
+  int64_t epc = 0;
+  int epc_known = 1;
+  if (sgx_supported)
+    epc_known = epc_from_sysfs(&c, &epc) || epc_from_cpuid(&c, &epc);
+  int sgx_kvm = param(&c, "kvm_intel", "sgx") == 1;
+  int sgx_driver = is_chardev(&c, "dev/sgx_enclave");
+  int sgx_provision = is_chardev(&c, "dev/sgx_provision");
+
+  /* ---- TDX ---- */
+  int tdx_host = host && tc_cpuinfo_has_flag(cpuinfo, "tdx_host_platform");
+  int tdx_param = param(&c, "kvm_intel", "tdx") == 1;
+  int64_t tdx_keyids = 0;
+  if (!tc_misc_lookup(misc_cap, "tdx", &tdx_keyids))
+    tdx_keyids = 0;
+  int tdx_cpuid_guest = 0;
+  if ((cpuid.live ? have_max && max_leaf >= 0x21 : 1) && tc_cpuid_get(&cpuid, 0x21, 0, r)) {
+    char sig[13];
+    memcpy(sig, &r[1], 4);
+    memcpy(sig + 4, &r[3], 4);
+    memcpy(sig + 8, &r[2], 4);
+    sig[12] = '\0';
+    tdx_cpuid_guest = strcmp(sig, "IntelTDX    ") == 0;
+  }
+  int tdx_guest_dev = is_chardev(&c, "dev/tdx_guest");
+  int tdx_guest = tdx_cpuid_guest || tc_cpuinfo_has_flag(cpuinfo, "tdx_guest");
+
+  /* ---- SEV ---- */
+  uint32_t f[4] = {0, 0, 0, 0};
+  int have_f = leaf_8000001f(&c, f);
+  int cpuid_sev = have_f && ((f[0] >> 1) & 1), cpuid_es = have_f && ((f[0] >> 3) & 1),
+      cpuid_snp = have_f && ((f[0] >> 4) & 1);
+  int flag_sev = tc_cpuinfo_has_flag(cpuinfo, "sev"),
+      flag_es = tc_cpuinfo_has_flag(cpuinfo, "sev_es"),
+      flag_snp = tc_cpuinfo_has_flag(cpuinfo, "sev_snp");
+  int adv_sev = flag_sev || (host && cpuid_sev);
+  int adv_es = flag_es || (host && cpuid_es);
+  int adv_snp = flag_snp || (host && cpuid_snp);
+  int sev_fw = is_chardev(&c, "dev/sev");
+  int sev_supported = host && adv_sev && sev_fw;
+  int p_sev = param(&c, "kvm_amd", "sev"), p_es = param(&c, "kvm_amd", "sev_es"),
+      p_snp = param(&c, "kvm_amd", "sev_snp");
+  int sev_kvm = p_sev == 1;
+  int sev_es = sev_supported && p_es == 1;
+  int sev_snp = sev_supported && p_snp == 1;
+  int64_t asids = 0, es_asids = 0;
+  if (sev_supported) {
+    if (!tc_misc_lookup(misc_cap, "sev", &asids))
+      asids = have_f && f[2] >= f[3] && f[3] >= 1 ? (int64_t)f[2] - f[3] + 1 : 0;
+    if (!tc_misc_lookup(misc_cap, "sev_es", &es_asids))
+      es_asids = have_f && f[3] >= 1 ? (int64_t)f[3] - 1 : 0;
+  }
+  int cbit_known = have_f && cpuid_sev && f[1] != 0;
+  int64_t cbitpos = f[1] & 0x3f, rpb = (f[1] >> 6) & 0x3f;
+  int sev_guest_dev = is_chardev(&c, "dev/sev-guest");
+  const char *sev_guest = "none";
+  if (hypervisor) {
+    if (flag_snp || (sev_guest_dev && cpuid_snp))
+      sev_guest = "snp";
+    else if (flag_es)
+      sev_guest = "sev-es";
+    else if (flag_sev)
+      sev_guest = "sev";
+  }
+
+  /* ---- assemble ---- */
+  json_t *o = json_object();
+  json_object_set_new(o, "role", json_string(host ? "host" : "guest"));
+  json_object_set_new(o, "kvm", json_boolean(kvm));
+  json_object_set_new(o, "iommu", json_boolean(iommu));
+
+  json_t *sgx = json_object();
+  json_object_set_new(sgx, "supported", json_boolean(sgx_supported));
+  json_object_set_new(sgx, "flc", json_boolean(sgx_flc));
+  json_object_set_new(sgx, "epc_bytes", int_or_null(epc_known, epc));
+  json_object_set_new(sgx, "enabled_in_kvm", json_boolean(sgx_kvm));
+  json_object_set_new(sgx, "driver", json_boolean(sgx_driver));
+  json_object_set_new(sgx, "provision_device", json_boolean(sgx_provision));
+  json_object_set_new(o, "sgx", sgx);
+
+  json_t *tdx = json_object();
+  json_object_set_new(tdx, "host_supported", json_boolean(tdx_host));
+  json_object_set_new(tdx, "guest", json_boolean(tdx_guest));
+  json_object_set_new(tdx, "module_initialized", json_boolean(tdx_param));
+  json_object_set_new(tdx, "keyids", json_integer(tdx_keyids));
+  json_object_set_new(tdx, "enabled_in_kvm", json_boolean(tdx_param));
+  json_object_set_new(tdx, "guest_device", json_boolean(tdx_guest_dev));
+  json_object_set_new(o, "tdx", tdx);
+
+  json_t *sev = json_object();
+  json_object_set_new(sev, "supported", json_boolean(sev_supported));
+  json_object_set_new(sev, "es", json_boolean(sev_es));
+  json_object_set_new(sev, "snp", json_boolean(sev_snp));
+  json_object_set_new(sev, "asids", json_integer(asids));
+  json_object_set_new(sev, "es_asids", json_integer(es_asids));
+  json_object_set_new(sev, "cbitpos", int_or_null(cbit_known, cbitpos));
+  json_object_set_new(sev, "reduced_phys_bits", int_or_null(cbit_known, rpb));
+  json_object_set_new(sev, "enabled_in_kvm", json_boolean(sev_kvm));
+  json_object_set_new(sev, "guest", json_string(sev_guest));
+  json_object_set_new(sev, "cpu_advertises_sev", json_boolean(adv_sev));
+  json_object_set_new(sev, "cpu_advertises_es", json_boolean(adv_es));
+  json_object_set_new(sev, "cpu_advertises_snp", json_boolean(adv_snp));
+  json_object_set_new(sev, "firmware_device", json_boolean(sev_fw));
+  json_object_set_new(sev, "guest_device", json_boolean(sev_guest_dev));
+  json_object_set_new(o, "sev", sev);
+
+  /* kata-deploy RuntimeClass names (vectors/kata/deploy), best first. Kata >= 3.19 has
+   * no plain-SEV class; SGX runs under kata-qemu with the sgx.intel.com/epc annotation. */
+  json_t *rc = json_array();
+  if (host && kvm) {
+    if (sev_snp)
+      json_array_append_new(rc, json_string("kata-qemu-snp"));
+    if (tdx_param && tdx_host)
+      json_array_append_new(rc, json_string("kata-qemu-tdx"));
+    json_array_append_new(rc, json_string("kata-qemu"));
+  }
+  json_array_append_new(rc, json_string("runc"));
+  json_object_set_new(o, "recommended_runtime_classes", rc);
+
+  /* NFD's own rules (source/cpu/security_amd64.go): sev* from the kvm_amd parameters
+   * ('Y' or '1'), tdx.enabled from kvm_intel.tdx, tdx.protected from CPUID leaf 0x21,
+   * sgx.enabled from a non-zero EPC size. */
+  json_t *nfd = json_object();
+  if (sgx_supported && epc_known && epc > 0)
+    json_object_set_new(nfd, "cpu-security.sgx.enabled", json_string("true"));
+  if (tdx_param)
+    json_object_set_new(nfd, "cpu-security.tdx.enabled", json_string("true"));
+  if (tdx_guest)
+    json_object_set_new(nfd, "cpu-security.tdx.protected", json_string("true"));
+  if (p_sev == 1)
+    json_object_set_new(nfd, "cpu-security.sev.enabled", json_string("true"));
+  if (p_es == 1)
+    json_object_set_new(nfd, "cpu-security.sev.es.enabled", json_string("true"));
+  if (p_snp == 1)
+    json_object_set_new(nfd, "cpu-security.sev.snp.enabled", json_string("true"));
+  json_object_set_new(o, "nfd_labels", nfd);
+
+  json_t *misc = json_object();
+  json_object_set_new(misc, "capacity", misc_object(misc_cap));
+  json_object_set_new(misc, "current", misc_object(misc_cur));
+  json_object_set_new(o, "misc", misc);
+
+  json_t *huge = json_object();
+  char **hp = dir_list(&c, "sys/kernel/mm/hugepages", "hugepages-");
+  for (char **p = hp; p && *p; p++) {
+    char rel[300];
+    int64_t nr = 0, fr = 0;
+    snprintf(rel, sizeof rel, "sys/kernel/mm/hugepages/%s/nr_hugepages", *p);
+    int ok_nr = read_u64(&c, rel, &nr);
+    snprintf(rel, sizeof rel, "sys/kernel/mm/hugepages/%s/free_hugepages", *p);
+    int ok_fr = read_u64(&c, rel, &fr);
+    json_t *h = json_object();
+    json_object_set_new(h, "nr", int_or_null(ok_nr, nr));
+    json_object_set_new(h, "free", int_or_null(ok_fr, fr));
+    json_object_set_new(huge, *p + strlen("hugepages-"), h);
+  }
+  list_free(hp);
+  json_object_set_new(o, "hugepages", huge);
+
+  if (cmdline) {
+    size_t n = strlen(cmdline);
+    while (n > 0 && (cmdline[n - 1] == '\n' || cmdline[n - 1] == ' '))
+      cmdline[--n] = '\0';
+  }
+  json_object_set_new(o, "cmdline", cmdline ? json_string(cmdline) : json_null());
+
+  json_t *cpu = json_object();
+  json_object_set_new(cpu, "vendor", vendor[0] ? json_string(vendor) : json_null());
+  json_object_set_new(cpu, "max_leaf", int_or_null(have_max, max_leaf));
+  json_object_set_new(cpu, "max_ext_leaf", int_or_null(have_ext, max_ext));
+  json_object_set_new(cpu, "hypervisor", json_boolean(hypervisor));
+  json_object_set_new(cpu, "cpuid_source", json_string(cpuid.live ? "instruction" : "dump"));
+  json_object_set_new(o, "cpu", cpu);
+
+  /* ---- human checks: what was seen, and the fix when it fails ---- */
+  json_t *checks = json_array();
+  char seen[256];
+  snprintf(seen, sizeof seen, "%s (CPUID.1:ECX[31] hypervisor bit %s)", host ? "host" : "guest",
+           hypervisor ? "set" : "clear");
+  add_check(checks, "role", 1, seen, NULL);
+  if (host) {
+    add_check(checks, "kvm", kvm, kvm ? "dev/kvm is a character device" : "no dev/kvm device",
+              is_intel ? "BIOS: enable Intel VT-x; load kvm_intel (modprobe kvm_intel)"
+                       : "BIOS: enable SVM (AMD-V); load kvm_amd (modprobe kvm_amd)");
+    snprintf(seen, sizeof seen, "%d IOMMU groups", dir_entries(&c, "sys/kernel/iommu_groups"));
+    add_check(checks, "iommu", iommu, seen,
+              is_intel ? "BIOS: enable VT-d; kernel parameter intel_iommu=on"
+                       : "BIOS: enable IOMMU; kernel parameter amd_iommu=on");
+  }
+  if (host && (is_amd || (!is_intel && (adv_sev || sev_fw)))) {
+    add_check(checks, "sev cpu", adv_sev,
+              adv_sev ? "CPU advertises SEV (cpuinfo sev / CPUID 0x8000001F EAX[1])"
+                      : "CPU does not advertise SEV",
+              "needs an AMD EPYC CPU; BIOS: enable SME and SEV (SMEE)");
+    add_check(checks, "sev firmware", sev_fw,
+              sev_fw ? "dev/sev (PSP firmware) is a character device" : "no dev/sev device",
+              "BIOS: enable SEV and set 'SEV ASID space limit'; kernel: load ccp "
+              "(CONFIG_CRYPTO_DEV_SP_PSP) with SEV firmware in /lib/firmware/amd");
+    add_check(checks, "sev kvm", sev_kvm,
+              p_sev < 0 ? "kvm_amd parameter sev not readable"
+                        : (sev_kvm ? "kvm_amd.sev enabled" : "kvm_amd.sev disabled"),
+              "module parameter kvm_amd.sev=1 (kernel command line or /etc/modprobe.d)");
+    snprintf(seen, sizeof seen, "%s; %lld SEV-ES ASIDs",
+             p_es < 0 ? "kvm_amd parameter sev_es not readable"
+                      : (p_es == 1 ? "kvm_amd.sev_es enabled" : "kvm_amd.sev_es disabled"),
+             (long long)es_asids);
+    add_check(checks, "sev-es", sev_es, seen,
+              "BIOS: set 'SEV-ES ASID space limit' above 1; module parameter kvm_amd.sev_es=1");
+    snprintf(seen, sizeof seen, "%s; CPU %s SNP",
+             p_snp < 0 ? "kvm_amd parameter sev_snp not readable"
+                       : (p_snp == 1 ? "kvm_amd.sev_snp enabled" : "kvm_amd.sev_snp disabled"),
+             adv_snp ? "advertises" : "does not advertise");
+    add_check(checks, "sev-snp", sev_snp, seen,
+              "BIOS: enable SEV-SNP and SNP memory coverage (RMP table), IOMMU on; host kernel "
+              ">= 6.11 with SNP host support; module parameter kvm_amd.sev_snp=1");
+  }
+  if (host && (is_intel || (!is_amd && (tdx_host || sgx_supported)))) {
+    add_check(checks, "tdx platform", tdx_host,
+              tdx_host ? "cpuinfo tdx_host_platform (BIOS reserved TDX KeyIDs)"
+                       : "no cpuinfo flag tdx_host_platform",
+              "BIOS: enable TME, TME-MT (multi-key), TDX and the SEAM loader, and assign TDX "
+              "KeyIDs; host kernel with TDX host support (CONFIG_INTEL_TDX_HOST)");
+    snprintf(seen, sizeof seen, "kvm_intel.tdx %s; %lld TDX KeyIDs (misc.capacity)",
+             tdx_param ? "enabled (TDX module initialised)" : "disabled or absent",
+             (long long)tdx_keyids);
+    add_check(checks, "tdx kvm", tdx_param, seen,
+              "kernel parameter kvm_intel.tdx=1 (and nohibernate); TDX module installed in "
+              "/lib/firmware/intel-seam or loaded by the BIOS");
+    add_check(checks, "sgx cpu", sgx_supported,
+              sgx_supported ? "CPU advertises SGX" : "CPU does not advertise SGX",
+              "BIOS: set SGX to Enabled (not Software Controlled) and reserve PRMRR memory");
+    add_check(checks, "sgx flc", sgx_flc,
+              sgx_flc ? "flexible launch control (sgx_lc)" : "no flexible launch control",
+              "BIOS: set 'SGX Launch Control Policy' to Unlocked (needs a CPU with FLC)");
+    if (epc_known)
+      snprintf(seen, sizeof seen, "%lld bytes of EPC", (long long)epc);
+    else
+      snprintf(seen, sizeof seen, "EPC size unknown (no sgx_total_bytes, no CPUID leaf 0x12)");
+    add_check(checks, "sgx epc", epc_known && epc > 0, seen,
+              "BIOS: reserve PRMRR (EPC) memory for SGX");
+    add_check(checks, "sgx driver", sgx_driver,
+              sgx_driver ? "dev/sgx_enclave is a character device" : "no dev/sgx_enclave device",
+              "kernel >= 5.11 with CONFIG_X86_SGX (in-kernel SGX driver)");
+    add_check(checks, "sgx kvm", sgx_kvm, sgx_kvm ? "kvm_intel.sgx enabled" : "kvm_intel.sgx off",
+              "kernel with CONFIG_X86_SGX_KVM; module parameter kvm_intel.sgx=1");
+  }
+  if (hypervisor) {
+    int in_tee = strcmp(sev_guest, "none") != 0 || tdx_guest;
+    snprintf(seen, sizeof seen, "%s",
+             tdx_guest ? "Intel TDX guest (CPUID leaf 0x21 / cpuinfo tdx_guest)"
+                       : (strcmp(sev_guest, "snp") == 0    ? "AMD SEV-SNP guest"
+                          : strcmp(sev_guest, "none") != 0 ? "AMD SEV/SEV-ES guest"
+                                                           : "plain VM, no TEE"));
+    add_check(checks, "guest tee", in_tee, seen,
+              "start the VM as a confidential guest (Kata RuntimeClass kata-qemu-snp / "
+              "kata-qemu-tdx)");
+    if (in_tee) {
+      int dev = tdx_guest ? tdx_guest_dev : sev_guest_dev;
+      add_check(checks, "attestation device", dev,
+                dev ? (tdx_guest ? "dev/tdx_guest ready" : "dev/sev-guest ready")
+                    : "no guest attestation device",
+                tdx_guest ? "load the tdx_guest module (CONFIG_TDX_GUEST_DRIVER)"
+                          : "load the sev-guest module (CONFIG_SEV_GUEST)");
+    }
+  }
+  json_object_set_new(o, "checks", checks);
+
+  json_object_set_new(o, "tee_usable", json_boolean(tc_probe_tee_usable(o)));
+
+  /* our namespaced labels (values are valid Kubernetes label values) */
+  json_t *tl = json_object();
+  char num[32];
+  json_object_set_new(tl, "teectl.io/tee-usable",
+                      json_string(tc_probe_tee_usable(o) ? "true" : "false"));
+  json_object_set_new(tl, "teectl.io/role", json_string(host ? "host" : "guest"));
+  if (sev_supported) {
+    snprintf(num, sizeof num, "%lld", (long long)asids);
+    json_object_set_new(tl, "teectl.io/sev-asids", json_string(num));
+    snprintf(num, sizeof num, "%lld", (long long)es_asids);
+    json_object_set_new(tl, "teectl.io/sev-es-asids", json_string(num));
+  }
+  if (sev_snp)
+    json_object_set_new(tl, "teectl.io/sev-snp", json_string("true"));
+  if (tdx_param && tdx_host) {
+    snprintf(num, sizeof num, "%lld", (long long)tdx_keyids);
+    json_object_set_new(tl, "teectl.io/tdx-keyids", json_string(num));
+    json_object_set_new(tl, "teectl.io/tdx", json_string("true"));
+  }
+  if (sgx_supported && epc_known) {
+    snprintf(num, sizeof num, "%lld", (long long)epc);
+    json_object_set_new(tl, "teectl.io/sgx-epc-bytes", json_string(num));
+  }
+  if (sgx_supported && sgx_flc && sgx_driver && sgx_kvm && kvm && host)
+    json_object_set_new(tl, "teectl.io/sgx", json_string("true"));
+  if (hypervisor) {
+    json_object_set_new(tl, "teectl.io/sev-guest", json_string(sev_guest));
+    json_object_set_new(tl, "teectl.io/tdx-guest", json_string(tdx_guest ? "true" : "false"));
+    const char *dev = tdx_guest && tdx_guest_dev                        ? "tdx-guest"
+                      : strcmp(sev_guest, "none") != 0 && sev_guest_dev ? "sev-guest"
+                                                                        : "none";
+    json_object_set_new(tl, "teectl.io/attestation-device", json_string(dev));
+  }
+  json_object_set_new(o, "teectl_labels", tl);
+
+  free(cpuinfo);
+  free(cmdline);
+  free(misc_cap);
+  free(misc_cur);
+  tc_cpuid_table_free(&cpuid);
+  if (have_chardevs)
+    tc_chardev_list_free(&chardevs);
+  *out = o;
+  return TC_OK;
+}
+
+static int jbool(const json_t *o, const char *obj, const char *key) {
+  const json_t *x = obj ? json_object_get(o, obj) : o;
+  return json_is_true(json_object_get(x, key));
+}
+
+int tc_probe_tee_usable(const json_t *p) {
+  const char *role = json_string_value(json_object_get(p, "role"));
+  if (role == NULL)
+    return 0;
+  if (strcmp(role, "guest") == 0) {
+    const char *g = json_string_value(json_object_get(json_object_get(p, "sev"), "guest"));
+    return (g != NULL && strcmp(g, "none") != 0) || jbool(p, "tdx", "guest");
+  }
+  if (!jbool(p, NULL, "kvm"))
+    return 0;
+  return jbool(p, "sev", "snp") ||
+         (jbool(p, "sev", "supported") && jbool(p, "sev", "enabled_in_kvm")) ||
+         jbool(p, "tdx", "module_initialized") ||
+         (jbool(p, "sgx", "supported") && jbool(p, "sgx", "flc") && jbool(p, "sgx", "driver") &&
+          jbool(p, "sgx", "enabled_in_kvm"));
+}

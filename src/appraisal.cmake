@@ -2,3 +2,6 @@
 teectl_area(teectl_appraisal
   SOURCES appraisal/policy.c appraisal/appraise.c
   DEPS teectl_base PkgConfig::JANSSON PkgConfig::OPENSSL)
+teectl_area(teectl_result
+  SOURCES result/keyset.c result/ear.c
+  DEPS teectl_appraisal teectl_base PkgConfig::JANSSON PkgConfig::JOSE PkgConfig::OPENSSL)

@@ -1,0 +1,293 @@
+/* EAR attestation results (draft-ietf-rats-ear) as JWTs (RFC 7519) signed ES256
+ * (RFC 7518 section 3.4) with libjose; and their verification against a JWKS.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jose/jose.h>
+#include <openssl/rand.h>
+
+#include "result/result_internal.h"
+#include "teectl/appraisal.h"
+#include "teectl/ear.h"
+#include "teectl/rfc3339.h"
+#include "teectl/version.h"
+
+#define TOKEN_MAX_LEN (1024 * 1024)
+
+static tc_status nomem(tc_error *err) {
+  return tc_fail(err, TC_ERR_NOMEM, "out_of_memory", "token");
+}
+
+static int valid_status_name(const json_t *v) {
+  int s = tc_ear_status_from_name(json_string_value(v));
+  return s >= 0;
+}
+
+tc_status tc_ear_issue(const tc_keyset *ks, const tc_ear_params *params, const char *tee,
+                       const json_t *appraisal, const json_t *runtime_data, char **jwt,
+                       tc_error *err) {
+  if (!jwt)
+    return tc_fail(err, TC_ERR_USAGE, "ear_params_invalid", "no output");
+  *jwt = NULL;
+  if (!ks || !params || !tee || !tee[0])
+    return tc_fail(err, TC_ERR_USAGE, "ear_params_invalid", "keyset, parameters and tee needed");
+  if (params->ttl <= 0)
+    return tc_fail(err, TC_ERR_USAGE, "ear_params_invalid", "ttl must be > 0 seconds (got %lld)",
+                   (long long)params->ttl);
+  if (!json_is_object(appraisal) || !valid_status_name(json_object_get(appraisal, "ear.status")))
+    return tc_fail(err, TC_ERR_USAGE, "ear_params_invalid",
+                   "the appraisal has no valid \"ear.status\"");
+
+  char jti[32];
+  if (!params->jti) {
+    unsigned char rnd[16];
+    if (RAND_bytes(rnd, sizeof rnd) != 1)
+      return tc_fail(err, TC_ERR_INTERNAL, "token_signing_failed", "no random bytes for jti");
+    size_t n = jose_b64_enc_buf(rnd, sizeof rnd, jti, sizeof jti - 1);
+    if (n == SIZE_MAX)
+      return tc_fail(err, TC_ERR_INTERNAL, "token_signing_failed", "jti encoding");
+    jti[n] = '\0';
+  }
+
+  char build[64];
+  snprintf(build, sizeof build, "teectl %s", TEECTL_VERSION);
+  json_t *submod = json_deep_copy(appraisal);
+  json_t *claims =
+      json_pack("{s:s, s:I, s:I, s:I, s:s, s:{s:s, s:s}, s:{}}", "eat_profile",
+                params->profile ? params->profile : TC_EAR_PROFILE, "iat", (json_int_t)params->iat,
+                "nbf", (json_int_t)params->iat, "exp", (json_int_t)(params->iat + params->ttl),
+                "jti", params->jti ? params->jti : jti, "ear.verifier-id", "build",
+                params->verifier_build ? params->verifier_build : build, "developer",
+                params->verifier_developer ? params->verifier_developer : "teectl", "submods");
+  if (!submod || !claims)
+    goto nomem;
+  if (params->issuer && json_object_set_new(claims, "iss", json_string(params->issuer)) != 0)
+    goto nomem;
+  if (params->nonce && json_object_set_new(claims, "eat_nonce", json_string(params->nonce)) != 0)
+    goto nomem;
+  if (runtime_data &&
+      json_object_set_new(submod, "runtime_data", json_deep_copy(runtime_data)) != 0)
+    goto nomem;
+  if (json_object_set_new(json_object_get(claims, "submods"), tee, submod) != 0) {
+    submod = NULL;
+    goto nomem;
+  }
+  submod = NULL;
+
+  char *payload = json_dumps(claims, JSON_COMPACT | JSON_SORT_KEYS);
+  json_decref(claims);
+  claims = NULL;
+  if (!payload)
+    goto nomem;
+  json_t *jws = json_pack("{s:o}", "payload", jose_b64_enc(payload, strlen(payload)));
+  free(payload);
+  json_t *sig =
+      json_pack("{s:{s:s, s:s, s:s}}", "protected", "alg", "ES256", "kid", ks->kid, "typ", "JWT");
+  if (!jws || !sig) {
+    json_decref(jws);
+    json_decref(sig);
+    goto nomem;
+  }
+  if (!jose_jws_sig(NULL, jws, sig, ks->signing)) {
+    json_decref(jws);
+    json_decref(sig);
+    return tc_fail(err, TC_ERR_INTERNAL, "token_signing_failed", "libjose could not sign (ES256)");
+  }
+  json_decref(sig);
+  const char *p = json_string_value(json_object_get(jws, "protected"));
+  const char *b = json_string_value(json_object_get(jws, "payload"));
+  const char *s = json_string_value(json_object_get(jws, "signature"));
+  if (!p || !b || !s) {
+    json_decref(jws);
+    return tc_fail(err, TC_ERR_INTERNAL, "token_signing_failed", "libjose returned no signature");
+  }
+  size_t len = strlen(p) + strlen(b) + strlen(s) + 3;
+  char *out = malloc(len);
+  if (!out) {
+    json_decref(jws);
+    return nomem(err);
+  }
+  snprintf(out, len, "%s.%s.%s", p, b, s);
+  json_decref(jws);
+  *jwt = out;
+  return TC_OK;
+
+nomem:
+  json_decref(submod);
+  json_decref(claims);
+  return nomem(err);
+}
+
+/* ---- verification ---------------------------------------------------------------- */
+
+static int b64url_part(const char *s, size_t n) {
+  if (n == 0)
+    return 0;
+  for (size_t i = 0; i < n; i++) {
+    char c = s[i];
+    if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+          c == '_'))
+      return 0;
+  }
+  return n % 4 != 1;
+}
+
+/* Decode a base64url part and parse it as a JSON object. */
+static json_t *decode_json_part(const char *s, size_t n) {
+  size_t dl = jose_b64_dec_buf(s, n, NULL, 0);
+  if (dl == SIZE_MAX)
+    return NULL;
+  char *buf = malloc(dl + 1);
+  if (!buf)
+    return NULL;
+  json_t *j = NULL;
+  if (jose_b64_dec_buf(s, n, buf, dl) == dl)
+    j = json_loadb(buf, dl, JSON_REJECT_DUPLICATES, NULL);
+  free(buf);
+  if (j && !json_is_object(j)) {
+    json_decref(j);
+    j = NULL;
+  }
+  return j;
+}
+
+/* The JWK with this kid in jwks ({"keys": [...]} or a single JWK). */
+static const json_t *find_kid(const json_t *jwks, const char *kid) {
+  const json_t *keys = json_object_get(jwks, "keys");
+  if (!keys) {
+    const char *k = json_string_value(json_object_get(jwks, "kid"));
+    return k && strcmp(k, kid) == 0 ? jwks : NULL;
+  }
+  size_t i;
+  const json_t *k;
+  json_array_foreach(keys, i, k) {
+    const char *id = json_string_value(json_object_get(k, "kid"));
+    if (id && strcmp(id, kid) == 0)
+      return k;
+  }
+  return NULL;
+}
+
+static tc_status check_ear_claims(const json_t *claims, int64_t now, tc_error *err) {
+  const json_t *exp = json_object_get(claims, "exp");
+  const json_t *iat = json_object_get(claims, "iat");
+  const json_t *nbf = json_object_get(claims, "nbf");
+  char a[21], b[21];
+  if (!json_is_integer(exp) || !json_is_integer(iat) || (nbf && !json_is_integer(nbf)))
+    return tc_fail(err, TC_ERR_VERIFY, "token_claims_invalid",
+                   "exp and iat must be integers (seconds), nbf an integer if present");
+  if (now >= json_integer_value(exp))
+    return tc_fail(err, TC_ERR_VERIFY, "token_expired", "token expired at %s (now %s)",
+                   tc_rfc3339_format(json_integer_value(exp), a), tc_rfc3339_format(now, b));
+  if (nbf && now < json_integer_value(nbf))
+    return tc_fail(err, TC_ERR_VERIFY, "token_not_yet_valid", "token valid from %s (now %s)",
+                   tc_rfc3339_format(json_integer_value(nbf), a), tc_rfc3339_format(now, b));
+  if (json_integer_value(iat) > now)
+    return tc_fail(err, TC_ERR_VERIFY, "token_not_yet_valid", "token issued at %s (now %s)",
+                   tc_rfc3339_format(json_integer_value(iat), a), tc_rfc3339_format(now, b));
+  if (!json_is_string(json_object_get(claims, "eat_profile")))
+    return tc_fail(err, TC_ERR_VERIFY, "token_claims_invalid", "eat_profile missing");
+  const json_t *submods = json_object_get(claims, "submods");
+  if (!json_is_object(submods) || json_object_size(submods) == 0)
+    return tc_fail(err, TC_ERR_VERIFY, "token_claims_invalid", "submods missing or empty");
+  const char *name;
+  const json_t *sm;
+  json_object_foreach((json_t *)submods, name, sm) {
+    if (!valid_status_name(json_object_get(sm, "ear.status")))
+      return tc_fail(err, TC_ERR_VERIFY, "token_claims_invalid",
+                     "submods.%s has no valid ear.status", name);
+  }
+  return TC_OK;
+}
+
+tc_status tc_ear_verify(const char *jwt, const json_t *jwks, int64_t now, json_t **claims,
+                        tc_error *err) {
+  if (!claims)
+    return tc_fail(err, TC_ERR_USAGE, "token_malformed", "no output");
+  *claims = NULL;
+  if (!json_is_object(jwks) ||
+      (json_object_get(jwks, "keys") ? !json_is_array(json_object_get(jwks, "keys"))
+                                     : !json_is_string(json_object_get(jwks, "kty"))))
+    return tc_fail(err, TC_ERR_PARSE, "jwks_invalid",
+                   "expected a JWK set {\"keys\": [...]} or a single JWK");
+  if (!jwt)
+    return tc_fail(err, TC_ERR_PARSE, "token_malformed", "no token");
+  size_t len = strnlen(jwt, TOKEN_MAX_LEN + 1);
+  if (len > TOKEN_MAX_LEN)
+    return tc_fail(err, TC_ERR_PARSE, "token_malformed", "token longer than %d bytes",
+                   TOKEN_MAX_LEN);
+  const char *d1 = memchr(jwt, '.', len);
+  const char *d2 = d1 ? memchr(d1 + 1, '.', len - (size_t)(d1 + 1 - jwt)) : NULL;
+  if (!d1 || !d2 || memchr(d2 + 1, '.', len - (size_t)(d2 + 1 - jwt)))
+    return tc_fail(err, TC_ERR_PARSE, "token_malformed",
+                   "expected three base64url parts separated by '.' (JWS compact form)");
+  size_t hl = (size_t)(d1 - jwt), pl = (size_t)(d2 - d1 - 1), sl = len - (size_t)(d2 + 1 - jwt);
+  if (!b64url_part(jwt, hl) || !b64url_part(d1 + 1, pl) || !b64url_part(d2 + 1, sl))
+    return tc_fail(err, TC_ERR_PARSE, "token_malformed",
+                   "a part is empty or not base64url (header %zu, payload %zu, signature %zu "
+                   "characters)",
+                   hl, pl, sl);
+
+  json_t *hdr = decode_json_part(jwt, hl);
+  if (!hdr)
+    return tc_fail(err, TC_ERR_PARSE, "token_malformed", "protected header is not a JSON object");
+  const char *alg = json_string_value(json_object_get(hdr, "alg"));
+  const char *typ = json_string_value(json_object_get(hdr, "typ"));
+  const json_t *typv = json_object_get(hdr, "typ");
+  char kid[256] = "";
+  const char *k = json_string_value(json_object_get(hdr, "kid"));
+  if (k)
+    snprintf(kid, sizeof kid, "%s", k);
+  tc_status st = TC_OK;
+  if (!alg || strcmp(alg, "ES256") != 0)
+    st = tc_fail(err, TC_ERR_VERIFY, "token_alg_unsupported",
+                 "alg \"%s\" is not accepted: only ES256", alg ? alg : "(missing)");
+  else if (json_object_get(hdr, "crit"))
+    st = tc_fail(err, TC_ERR_VERIFY, "token_alg_unsupported",
+                 "header has \"crit\" extensions, none are supported");
+  else if (typv && (!typ || strcmp(typ, "JWT") != 0))
+    st = tc_fail(err, TC_ERR_VERIFY, "token_alg_unsupported", "typ is not \"JWT\"");
+  else if (!k || !k[0] || strlen(k) >= sizeof kid)
+    st = tc_fail(err, TC_ERR_VERIFY, "token_kid_unknown", "header has no usable \"kid\"");
+  json_decref(hdr);
+  if (st != TC_OK)
+    return st;
+
+  const json_t *key = find_kid(jwks, kid);
+  const char *why = NULL;
+  if (!key)
+    return tc_fail(err, TC_ERR_VERIFY, "token_kid_unknown", "kid \"%s\" is not in the JWKS", kid);
+  if (!tc_result_jwk_is_es256(key, 0, &why))
+    return tc_fail(err, TC_ERR_VERIFY, "token_kid_unknown", "JWKS key \"%s\" is unusable: %s", kid,
+                   why);
+  /* Only the public parameters, pinned to ES256, go to libjose. */
+  json_t *vkey =
+      json_pack("{s:s, s:s, s:O, s:O, s:s}", "kty", "EC", "crv", "P-256", "x",
+                json_object_get(key, "x"), "y", json_object_get(key, "y"), "alg", "ES256");
+  json_t *jws = json_pack("{s:s%, s:s%, s:s%}", "protected", jwt, hl, "payload", d1 + 1, pl,
+                          "signature", d2 + 1, sl);
+  if (!vkey || !jws) {
+    json_decref(vkey);
+    json_decref(jws);
+    return nomem(err);
+  }
+  bool ok = jose_jws_ver(NULL, jws, NULL, vkey, false);
+  json_decref(vkey);
+  json_decref(jws);
+  if (!ok)
+    return tc_fail(err, TC_ERR_VERIFY, "token_signature_invalid",
+                   "ES256 signature does not verify with JWKS key \"%s\"", kid);
+
+  json_t *payload = decode_json_part(d1 + 1, pl);
+  if (!payload)
+    return tc_fail(err, TC_ERR_PARSE, "token_malformed", "payload is not a JSON object");
+  st = check_ear_claims(payload, now, err);
+  if (st != TC_OK) {
+    json_decref(payload);
+    return st;
+  }
+  *claims = payload;
+  return TC_OK;
+}

@@ -1,0 +1,16 @@
+/* Internal to the result area: the keyset. */
+#ifndef TEECTL_RESULT_INTERNAL_H
+#define TEECTL_RESULT_INTERNAL_H
+
+#include <jansson.h>
+
+struct tc_keyset {
+  json_t *signing; /* private JWK: kty, crv, x, y, d, kid, alg ES256, use sig */
+  char *kid;       /* kid of the signing key */
+  json_t *keys;    /* public JWKs of the JWKS, signing key first */
+};
+
+/* 1 if jwk is a usable ES256 (EC P-256) JWK; else 0 and *why says what is wrong. */
+int tc_result_jwk_is_es256(const json_t *jwk, int need_private, const char **why);
+
+#endif

@@ -1,0 +1,451 @@
+/* Evidence -> collateral requests (via the SNP and DCAP parsers), filling a tc_collateral,
+ * and writing a collateral folder for `teectl verify --collateral DIR`. */
+#include <errno.h>
+#include <openssl/pem.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "collateral/internal.h"
+#include "teectl/file.h"
+#include "teectl/rfc3339.h"
+#include "teectl/x509.h"
+#if TEECTL_HAVE_SNP
+#include "teectl/snp.h"
+#endif
+#if TEECTL_HAVE_DCAP
+#include "teectl/dcap.h"
+#endif
+
+/* ---- what evidence needs ---- */
+
+#if TEECTL_HAVE_SNP
+static tc_amd_product product_from_cert_cn(const tc_buf *b, int issuer) {
+  if (b->data == NULL)
+    return TC_AMD_PRODUCT_UNKNOWN;
+  X509 *c = NULL;
+  tc_error e;
+  if (tc_x509_parse(b->data, b->len, &c, &e) != TC_OK)
+    return TC_AMD_PRODUCT_UNKNOWN;
+  char cn[128];
+  if (issuer)
+    tc_x509_issuer_cn(c, cn, sizeof cn);
+  else
+    tc_x509_subject_cn(c, cn, sizeof cn);
+  X509_free(c);
+  /* "SEV-Milan", "SEV-VLEK-Genoa", "ARK-Turin": the product is after the last '-'. */
+  const char *dash = strrchr(cn, '-');
+  return tc_amd_product_from_name(dash ? dash + 1 : cn);
+}
+
+static tc_amd_product from_snp_product(tc_snp_product p) {
+  switch (p) {
+  case TC_SNP_MILAN:
+    return TC_AMD_MILAN;
+  case TC_SNP_GENOA:
+    return TC_AMD_GENOA;
+  case TC_SNP_TURIN:
+    return TC_AMD_TURIN;
+  default:
+    return TC_AMD_PRODUCT_UNKNOWN;
+  }
+}
+
+static tc_status snp_needs(const uint8_t *ev, size_t len, tc_amd_product hint,
+                           const tc_collateral *col, tc_collateral_needs *n, tc_error *err) {
+  tc_snp_report r;
+  tc_status st = tc_snp_parse(ev, len, &r, err);
+  if (st != TC_OK)
+    return st;
+  n->product = hint != TC_AMD_PRODUCT_UNKNOWN ? hint : from_snp_product(r.product_from_report);
+  if (n->product == TC_AMD_PRODUCT_UNKNOWN && col != NULL) {
+    n->product = product_from_cert_cn(&col->ask, 0);
+    if (n->product == TC_AMD_PRODUCT_UNKNOWN)
+      n->product = product_from_cert_cn(&col->ark, 0);
+    if (n->product == TC_AMD_PRODUCT_UNKNOWN)
+      n->product = product_from_cert_cn(col->vcek.data ? &col->vcek : &col->vlek, 1);
+  }
+  if (n->product == TC_AMD_PRODUCT_UNKNOWN)
+    return tc_fail(err, TC_ERR_PARSE, "snp_product_unknown",
+                   "report version %u does not name its CPU generation (CPUID_FAM_ID/"
+                   "CPUID_MOD_ID at 0x188 are v3+) and no ASK/ARK/VCEK was given: name the "
+                   "product (Milan, Genoa, Turin)",
+                   r.version);
+  if (r.signing_key == TC_SNP_SIGNING_KEY_VLEK) {
+    n->vlek = 1;
+    return TC_OK;
+  }
+  if (r.signing_key != TC_SNP_SIGNING_KEY_VCEK)
+    return tc_fail(err, TC_ERR_VERIFY, "report_unsigned",
+                   "SIGNING_KEY (0x48 bits 4:2) is %u: no endorsement key to fetch", r.signing_key);
+  tc_snp_tcb tcb;
+  tc_snp_tcb_decode(r.reported_tcb,
+                    n->product == TC_AMD_TURIN ? TC_SNP_TCB_TURIN : TC_SNP_TCB_MILAN_GENOA, &tcb);
+  tc_object_request *q = &n->vcek;
+  memset(q, 0, sizeof *q);
+  q->kind = TC_OBJ_KDS_VCEK;
+  q->product = n->product;
+  q->hwid_len = n->product == TC_AMD_TURIN ? 8 : 64;
+  memcpy(q->hwid, r.chip_id, q->hwid_len);
+  if (tc_all_zero(r.chip_id, sizeof r.chip_id))
+    return tc_fail(err, TC_ERR_VERIFY, "chip_id_masked",
+                   "CHIP_ID (0x1A0) is zero (MASK_CHIP_ID): the VCEK cannot be named; "
+                   "supply it with the evidence");
+  q->fmc_spl = tcb.fmc;
+  q->bl_spl = tcb.bootloader;
+  q->tee_spl = tcb.tee;
+  q->snp_spl = tcb.snp;
+  q->ucode_spl = tcb.microcode;
+  return TC_OK;
+}
+#endif
+
+tc_status tc_collateral_needs_of(tc_tee tee, const uint8_t *evidence, size_t len,
+                                 tc_amd_product product_hint, const tc_collateral *col,
+                                 tc_collateral_needs *needs, tc_error *err) {
+  memset(needs, 0, sizeof *needs);
+  tc_tee seen = tc_tee_detect(evidence, len);
+  if (tee == TC_TEE_UNKNOWN)
+    tee = seen;
+  needs->tee = tee;
+  switch (tee) {
+  case TC_TEE_SNP:
+#if TEECTL_HAVE_SNP
+    return snp_needs(evidence, len, product_hint, col, needs, err);
+#else
+    return tc_fail(err, TC_ERR_PARSE, "unsupported_tee", "SNP report parsing is not built in");
+#endif
+  case TC_TEE_SGX:
+  case TC_TEE_TDX: {
+#if TEECTL_HAVE_DCAP
+    tc_dcap_pck_info pck;
+    tc_tee qtee = TC_TEE_UNKNOWN;
+    tc_status st = tc_dcap_quote_pck_info(evidence, len, col, &pck, &qtee, err);
+    if (st != TC_OK)
+      return st;
+    needs->tee = qtee;
+    memcpy(needs->fmspc, pck.fmspc, 6);
+    needs->ca = pck.ca == TC_DCAP_CA_PROCESSOR  ? TC_PCK_CA_PROCESSOR
+                : pck.ca == TC_DCAP_CA_PLATFORM ? TC_PCK_CA_PLATFORM
+                                                : TC_PCK_CA_UNKNOWN;
+    if (needs->ca == TC_PCK_CA_UNKNOWN)
+      return tc_fail(err, TC_ERR_PARSE, "pck_cert_malformed",
+                     "PCK issuer '%s' is neither the PCK Processor CA nor the Platform CA",
+                     pck.issuer_ca);
+    return TC_OK;
+#else
+    return tc_fail(err, TC_ERR_PARSE, "unsupported_tee", "DCAP quote parsing is not built in");
+#endif
+  }
+  default:
+    return tc_fail(err, TC_ERR_PARSE, "unknown_evidence_format",
+                   "%zu bytes are neither an SEV-SNP report nor a DCAP quote", len);
+  }
+}
+
+/* ---- filling ---- */
+
+struct fill_ctx {
+  tc_provider *p;
+  int64_t now;
+  json_t *report;
+  tc_status first;
+  tc_error first_err;
+};
+
+static void note_present(struct fill_ctx *c, const char *item) {
+  if (c->report)
+    json_array_append_new(c->report, json_pack("{s:s, s:s}", "item", item, "origin",
+                                               tc_origin_name(TC_ORIGIN_DIRECTORY)));
+}
+
+static void note_failure(struct fill_ctx *c, const char *item, tc_status st, const tc_error *e) {
+  if (c->report)
+    json_array_append_new(c->report, json_pack("{s:s, s:s, s:s, s:s}", "item", item, "origin",
+                                               "none", "error", e->reason, "detail", e->detail));
+  if (c->first == TC_OK) {
+    c->first = st;
+    c->first_err = *e;
+  }
+}
+
+static void note_answer(struct fill_ctx *c, const char *item, const tc_collateral_answer *a) {
+  if (c->report == NULL)
+    return;
+  char f[21], x[21], r[21];
+  json_t *o = json_pack(
+      "{s:s, s:s, s:s, s:s, s:s, s:s, s:b, s:b}", "item", item, "origin", tc_origin_name(a->origin),
+      "url", a->url, "fetched_at", tc_rfc3339_format(a->fetched_at, f), "expires_at",
+      tc_rfc3339_format(a->expires_at, x), "refresh_at", tc_rfc3339_format(a->refresh_at, r),
+      "stale", a->stale, "expired", a->expired);
+  if (o && a->note[0])
+    json_object_set_new(o, "note", json_string(a->note));
+  if (o)
+    json_array_append_new(c->report, o);
+}
+
+/* Get one object; on success move the body into *slot and the issuer chain into *chain
+ * (each only if absent). */
+static int get_into(struct fill_ctx *c, const tc_object_request *req, const char *item,
+                    tc_buf *slot, tc_buf *chain) {
+  tc_collateral_answer a;
+  tc_error e;
+  tc_status st = tc_provider_get(c->p, req, c->now, &a, &e);
+  if (st != TC_OK) {
+    note_failure(c, item, st, &e);
+    return 0;
+  }
+  note_answer(c, item, &a);
+  if (slot && slot->data == NULL) {
+    *slot = a.body;
+    a.body.data = NULL;
+  }
+  if (chain && chain->data == NULL && a.issuer_chain.data != NULL) {
+    *chain = a.issuer_chain;
+    a.issuer_chain.data = NULL;
+  }
+  tc_collateral_answer_free(&a);
+  return 1;
+}
+
+static int pem_of(X509 *x, tc_buf *out) {
+  BIO *b = BIO_new(BIO_s_mem());
+  if (b == NULL || PEM_write_bio_X509(b, x) != 1) {
+    BIO_free(b);
+    return 0;
+  }
+  char *d;
+  long n = BIO_get_mem_data(b, &d);
+  out->data = malloc((size_t)n + 1);
+  if (out->data) {
+    memcpy(out->data, d, (size_t)n);
+    out->data[n] = 0;
+    out->len = (size_t)n;
+  }
+  BIO_free(b);
+  return out->data != NULL;
+}
+
+/* KDS cert_chain: ASK (or ASVK) first, then ARK (KDS spec, cert_chain). */
+static void fill_amd_chain(struct fill_ctx *c, tc_amd_product product, int vlek,
+                           tc_collateral *col) {
+  if (col->ark.data && col->ask.data) {
+    note_present(c, "ark.pem");
+    note_present(c, "ask.pem");
+    return;
+  }
+  tc_object_request q;
+  memset(&q, 0, sizeof q);
+  q.kind = vlek ? TC_OBJ_KDS_VLEK_CHAIN : TC_OBJ_KDS_VCEK_CHAIN;
+  q.product = product;
+  tc_buf chain = {0};
+  if (!get_into(c, &q, "ark.pem+ask.pem", &chain, NULL))
+    return;
+  STACK_OF(X509) *sk = NULL;
+  tc_error e;
+  if (tc_x509_parse_chain(chain.data, chain.len, &sk, &e) != TC_OK || sk_X509_num(sk) != 2) {
+    if (sk)
+      tc_fail(&e, TC_ERR_PARSE, "collateral_malformed",
+              "KDS cert_chain holds %d certificates, want 2 (ASK/ASVK, ARK)", sk_X509_num(sk));
+    note_failure(c, "ark.pem+ask.pem", TC_ERR_PARSE, &e);
+  } else {
+    if (col->ask.data == NULL)
+      pem_of(sk_X509_value(sk, 0), &col->ask);
+    if (col->ark.data == NULL)
+      pem_of(sk_X509_value(sk, 1), &col->ark);
+  }
+  if (sk)
+    sk_X509_pop_free(sk, X509_free);
+  tc_buf_free(&chain);
+}
+
+static void fill_snp(struct fill_ctx *c, const tc_collateral_needs *n, tc_collateral *col) {
+  fill_amd_chain(c, n->product, n->vlek, col);
+  if (n->vlek) {
+    if (col->vlek.data)
+      note_present(c, "vlek.der");
+    else if (c->report)
+      json_array_append_new(c->report, json_pack("{s:s, s:s, s:s}", "item", "vlek.der", "origin",
+                                                 "none", "note",
+                                                 "AMD KDS does not publish VLEKs: the VLEK comes "
+                                                 "with the evidence (host certificate table)"));
+  } else if (col->vcek.data) {
+    note_present(c, "vcek.der");
+  } else {
+    get_into(c, &n->vcek, "vcek.der", &col->vcek, NULL);
+  }
+  if (col->amd_crl.data) {
+    note_present(c, "crl.der");
+  } else {
+    tc_object_request q;
+    memset(&q, 0, sizeof q);
+    q.kind = n->vlek ? TC_OBJ_KDS_VLEK_CRL : TC_OBJ_KDS_VCEK_CRL;
+    q.product = n->product;
+    get_into(c, &q, "crl.der", &col->amd_crl, NULL);
+  }
+}
+
+static void fill_pcs(struct fill_ctx *c, tc_object_kind kind, const tc_collateral_needs *n,
+                     const char *item, tc_buf *slot, tc_buf *chain) {
+  if (slot->data) {
+    note_present(c, item);
+    return;
+  }
+  tc_object_request q;
+  memset(&q, 0, sizeof q);
+  q.kind = kind;
+  q.tee = n->tee;
+  memcpy(q.fmspc, n->fmspc, 6);
+  q.ca = n->ca;
+  get_into(c, &q, item, slot, chain);
+}
+
+static int flavour_is_intel(const tc_provider_options *o) {
+  if (o->pcs_flavour != TC_PCS_AUTO)
+    return o->pcs_flavour == TC_PCS_INTEL;
+  char url[512];
+  tc_object_request q;
+  memset(&q, 0, sizeof q);
+  q.kind = TC_OBJ_PCS_ROOT_CA_CRL;
+  return tc_object_url(NULL, o->pcs_url, o->pcs_flavour, &q, url, sizeof url, NULL) != TC_OK;
+}
+
+static void fill_dcap(struct fill_ctx *c, const tc_provider_options *o,
+                      const tc_collateral_needs *n, tc_collateral *col) {
+  fill_pcs(c, TC_OBJ_PCS_TCB_INFO, n, "tcb_info.json", &col->tcb_info, &col->tcb_info_issuer_chain);
+  fill_pcs(c, TC_OBJ_PCS_QE_IDENTITY, n, "qe_identity.json", &col->qe_identity,
+           &col->qe_identity_issuer_chain);
+  fill_pcs(c, TC_OBJ_PCS_PCK_CRL, n, "pck_crl.der", &col->pck_crl, &col->pck_crl_issuer_chain);
+  if (col->root_ca_crl.data) {
+    note_present(c, "root_ca_crl.der");
+    return;
+  }
+  tc_object_request q;
+  memset(&q, 0, sizeof q);
+  q.kind = TC_OBJ_PCS_ROOT_CA_CRL;
+  if (flavour_is_intel(o)) {
+    /* Intel PCS: the CRL distribution point of the Intel SGX Root CA (last cert of an
+     * issuer chain). */
+    const tc_buf *chains[] = {&col->tcb_info_issuer_chain, &col->qe_identity_issuer_chain,
+                              &col->pck_crl_issuer_chain, &col->pck_chain};
+    tc_error e;
+    tc_fail(&e, TC_ERR_IO, "collateral_unavailable",
+            "no Intel SGX Root CA certificate to read the Root CA CRL location from");
+    int found = 0;
+    for (size_t i = 0; i < 4 && !found; i++)
+      if (chains[i]->data &&
+          tc_x509_crl_dp_url(chains[i]->data, chains[i]->len, q.url, sizeof q.url, &e) == TC_OK)
+        found = 1;
+    if (!found) {
+      note_failure(c, "root_ca_crl.der", TC_ERR_IO, &e);
+      return;
+    }
+  }
+  get_into(c, &q, "root_ca_crl.der", &col->root_ca_crl, NULL);
+}
+
+static void fill_from_dir(const char *dir, tc_collateral *col, struct fill_ctx *c) {
+  tc_collateral d;
+  memset(&d, 0, sizeof d);
+  tc_error e;
+  if (tc_collateral_load_dir(dir, &d, &e) != TC_OK) {
+    note_failure(c, dir, e.status, &e);
+    return;
+  }
+  tc_buf *src = (tc_buf *)&d, *dst = (tc_buf *)col;
+  /* tc_collateral starts with the thirteen tc_buf items (verify.h). */
+  size_t n_items = offsetof(tc_collateral, extra_certs) / sizeof(tc_buf);
+  for (size_t i = 0; i < n_items; i++)
+    if (dst[i].data == NULL && src[i].data != NULL) {
+      dst[i] = src[i];
+      src[i].data = NULL;
+      src[i].len = 0;
+    }
+  tc_collateral_free(&d);
+}
+
+tc_status tc_provider_fill(tc_provider *p, tc_tee tee, const uint8_t *evidence, size_t len,
+                           tc_amd_product product_hint, int64_t now, tc_collateral *col,
+                           json_t **report, tc_error *err) {
+  struct fill_ctx c;
+  memset(&c, 0, sizeof c);
+  c.p = p;
+  c.now = now;
+  c.first = TC_OK;
+  if (report) {
+    *report = NULL;
+    c.report = json_array();
+    if (c.report == NULL)
+      return tc_fail(err, TC_ERR_NOMEM, "out_of_memory", "fill report");
+  }
+  const tc_provider_options *o = tc_provider_options_of(p);
+  if (o->dir)
+    fill_from_dir(o->dir, col, &c);
+  tc_collateral_needs n;
+  tc_error e;
+  tc_status st = tc_collateral_needs_of(tee, evidence, len, product_hint, col, &n, &e);
+  if (st != TC_OK) {
+    note_failure(&c, "evidence", st, &e);
+  } else if (n.tee == TC_TEE_SNP) {
+    fill_snp(&c, &n, col);
+  } else {
+    fill_dcap(&c, o, &n, col);
+  }
+  if (report)
+    *report = c.report;
+  if (c.first != TC_OK) {
+    if (err)
+      *err = c.first_err;
+    return c.first;
+  }
+  return TC_OK;
+}
+
+/* ---- writing a collateral folder ---- */
+
+static int is_pem(const tc_buf *b) {
+  size_t lim = b->len < 64 ? b->len : 64;
+  for (size_t i = 0; i + 10 <= lim; i++)
+    if (memcmp(b->data + i, "-----BEGIN", 10) == 0)
+      return 1;
+  return 0;
+}
+
+tc_status tc_collateral_write_dir(const tc_collateral *col, const char *dir, tc_error *err) {
+  if (mkdir(dir, 0755) != 0 && errno != EEXIST)
+    return tc_fail(err, TC_ERR_IO, "file_unwritable", "%s: %s", dir, strerror(errno));
+  struct {
+    const tc_buf *b;
+    const char *der, *pem;
+  } items[] = {
+      {&col->ark, "ark.der", "ark.pem"},
+      {&col->ask, "ask.der", "ask.pem"},
+      {&col->vcek, "vcek.der", "vcek.pem"},
+      {&col->vlek, "vlek.der", "vlek.pem"},
+      {&col->amd_crl, "crl.der", "crl.pem"},
+      {&col->tcb_info, "tcb_info.json", "tcb_info.json"},
+      {&col->tcb_info_issuer_chain, "tcb_info_issuer_chain.pem", "tcb_info_issuer_chain.pem"},
+      {&col->qe_identity, "qe_identity.json", "qe_identity.json"},
+      {&col->qe_identity_issuer_chain, "qe_identity_issuer_chain.pem",
+       "qe_identity_issuer_chain.pem"},
+      {&col->pck_crl, "pck_crl.der", "pck_crl.pem"},
+      {&col->pck_crl_issuer_chain, "pck_crl_issuer_chain.pem", "pck_crl_issuer_chain.pem"},
+      {&col->root_ca_crl, "root_ca_crl.der", "root_ca_crl.pem"},
+      {&col->pck_chain, "pck_chain.pem", "pck_chain.pem"},
+  };
+  for (size_t i = 0; i < sizeof items / sizeof items[0]; i++) {
+    const tc_buf *b = items[i].b;
+    if (b->data == NULL)
+      continue;
+    char path[4096];
+    int n = snprintf(path, sizeof path, "%s/%s", dir, is_pem(b) ? items[i].pem : items[i].der);
+    if (n < 0 || (size_t)n >= sizeof path)
+      return tc_fail(err, TC_ERR_IO, "file_unwritable", "path too long: %s", dir);
+    tc_status st = tc_file_write_atomic(path, b->data, b->len, err);
+    if (st != TC_OK)
+      return st;
+  }
+  return TC_OK;
+}

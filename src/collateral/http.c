@@ -1,0 +1,257 @@
+/* HTTP GET with bounded retries for the collateral services (libcurl easy interface; one
+ * handle per call, so calls are independent and thread-safe). */
+#include <curl/curl.h>
+#include <errno.h>
+#include <math.h>
+#include <openssl/rand.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "collateral/internal.h"
+
+#define MAX_BODY (16u << 20)
+#define MAX_HEADER (64u << 10)
+
+static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
+static int curl_init_rc = -1;
+
+static void curl_init_once(void) {
+  curl_init_rc = curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK ? 0 : -1;
+}
+
+int tc_http_global_init(void) {
+  pthread_once(&curl_once, curl_init_once);
+  return curl_init_rc;
+}
+
+/* Names of the issuer-chain headers (PCS API v4; the v3 name of TCB Info's kept too). */
+static const char *const chain_headers[] = {
+    "TCB-Info-Issuer-Chain",
+    "SGX-TCB-Info-Issuer-Chain",
+    "SGX-Enclave-Identity-Issuer-Chain",
+    "SGX-PCK-CRL-Issuer-Chain",
+};
+
+struct xfer {
+  tc_buf body;
+  int body_overflow;
+  char *chain; /* raw header value of an issuer-chain header */
+  char retry_after[128];
+};
+
+static size_t on_body(char *ptr, size_t size, size_t nmemb, void *ud) {
+  struct xfer *x = ud;
+  size_t n = size * nmemb;
+  if (x->body.len + n > MAX_BODY) {
+    x->body_overflow = 1;
+    return 0;
+  }
+  uint8_t *nb = realloc(x->body.data, x->body.len + n + 1);
+  if (nb == NULL)
+    return 0;
+  memcpy(nb + x->body.len, ptr, n);
+  x->body.data = nb;
+  x->body.len += n;
+  nb[x->body.len] = 0;
+  return n;
+}
+
+static size_t on_header(char *ptr, size_t size, size_t nmemb, void *ud) {
+  struct xfer *x = ud;
+  size_t n = size * nmemb;
+  if (n >= 5 && strncmp(ptr, "HTTP/", 5) == 0) {
+    /* a new response (redirect or 1xx): forget headers of the previous one */
+    free(x->chain);
+    x->chain = NULL;
+    x->retry_after[0] = 0;
+    return n;
+  }
+  const char *colon = memchr(ptr, ':', n);
+  if (colon == NULL)
+    return n;
+  size_t nl = (size_t)(colon - ptr);
+  const char *v = colon + 1;
+  size_t vl = n - nl - 1;
+  while (vl > 0 && (*v == ' ' || *v == '\t'))
+    v++, vl--;
+  while (vl > 0 && (v[vl - 1] == '\r' || v[vl - 1] == '\n' || v[vl - 1] == ' '))
+    vl--;
+  if (nl == 11 && strncasecmp(ptr, "Retry-After", 11) == 0) {
+    size_t c = vl < sizeof x->retry_after - 1 ? vl : sizeof x->retry_after - 1;
+    memcpy(x->retry_after, v, c);
+    x->retry_after[c] = 0;
+    return n;
+  }
+  for (size_t i = 0; i < sizeof chain_headers / sizeof chain_headers[0]; i++) {
+    if (nl == strlen(chain_headers[i]) && strncasecmp(ptr, chain_headers[i], nl) == 0) {
+      if (vl > MAX_HEADER)
+        return 0;
+      free(x->chain);
+      x->chain = malloc(vl + 1);
+      if (x->chain == NULL)
+        return 0;
+      memcpy(x->chain, v, vl);
+      x->chain[vl] = 0;
+    }
+  }
+  return n;
+}
+
+double tc_http_retry_after(const char *value, int64_t now) {
+  if (value == NULL || *value == 0)
+    return -1;
+  char *end;
+  errno = 0;
+  long long s = strtoll(value, &end, 10);
+  if (end != value && *end == 0 && errno == 0) {
+    if (s < 0)
+      return -1;
+    return (double)s;
+  }
+  time_t t = curl_getdate(value, NULL);
+  if (t == (time_t)-1)
+    return -1;
+  double d = (double)((int64_t)t - now);
+  return d < 0 ? 0 : d;
+}
+
+static double jitter_unit(void) {
+  uint32_t r;
+  if (RAND_bytes((unsigned char *)&r, sizeof r) != 1)
+    return 0.5;
+  return (double)r / 4294967296.0;
+}
+
+static void sleep_s(double s) {
+  if (s <= 0)
+    return;
+  struct timespec ts = {(time_t)s, (long)((s - floor(s)) * 1e9)};
+  while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+  }
+}
+
+void tc_http_response_free(tc_http_response *resp) {
+  if (resp == NULL)
+    return;
+  tc_buf_free(&resp->body);
+  tc_buf_free(&resp->issuer_chain);
+}
+
+/* One attempt. Returns the curl code; fills *status and x. */
+static CURLcode attempt(const char *url, const tc_http_retry *r, struct xfer *x, long *status,
+                        char *errbuf) {
+  CURL *c = curl_easy_init();
+  if (c == NULL)
+    return CURLE_FAILED_INIT;
+  struct curl_slist *hdrs = NULL;
+  char keyhdr[300];
+  if (r->api_key != NULL && r->api_key[0] != 0) {
+    snprintf(keyhdr, sizeof keyhdr, "Ocp-Apim-Subscription-Key: %s", r->api_key);
+    hdrs = curl_slist_append(hdrs, keyhdr);
+  }
+  curl_easy_setopt(c, CURLOPT_URL, url);
+  curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
+  curl_easy_setopt(c, CURLOPT_MAXREDIRS, 3L);
+  curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+  curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+  curl_easy_setopt(c, CURLOPT_TIMEOUT, r->timeout_s > 0 ? r->timeout_s : 30L);
+  curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 10L);
+  curl_easy_setopt(c, CURLOPT_USERAGENT, "teectl-collateral/1");
+  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+  curl_easy_setopt(c, CURLOPT_WRITEDATA, x);
+  curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+  curl_easy_setopt(c, CURLOPT_HEADERDATA, x);
+  curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
+  if (hdrs)
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
+  errbuf[0] = 0;
+  CURLcode rc = curl_easy_perform(c);
+  *status = 0;
+  curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, status);
+  curl_easy_cleanup(c);
+  curl_slist_free_all(hdrs);
+  return rc;
+}
+
+tc_status tc_http_get(const char *url, const tc_http_retry *r, tc_http_response *resp,
+                      tc_error *err) {
+  memset(resp, 0, sizeof *resp);
+  if (tc_http_global_init() != 0)
+    return tc_fail(err, TC_ERR_INTERNAL, "curl_init_failed", "curl_global_init failed");
+  unsigned max_attempts = r->max_attempts ? r->max_attempts : 1;
+  double delay = r->base_delay_s > 0 ? r->base_delay_s : 0.5;
+  char last[300] = "";
+  int rate_limited = 0;
+  for (;;) {
+    struct xfer x;
+    memset(&x, 0, sizeof x);
+    char errbuf[CURL_ERROR_SIZE];
+    long status = 0;
+    CURLcode rc = attempt(url, r, &x, &status, errbuf);
+    resp->attempts++;
+    resp->status = status;
+    double wait = -1;
+    int retry = 0;
+    if (rc == CURLE_OK && status == 200) {
+      resp->body = x.body;
+      x.body.data = NULL;
+      tc_status st = TC_OK;
+      if (x.chain != NULL)
+        st = tc_url_decode(x.chain, strlen(x.chain), &resp->issuer_chain, err);
+      free(x.chain);
+      if (st != TC_OK)
+        tc_http_response_free(resp);
+      return st;
+    }
+    if (rc != CURLE_OK) {
+      if (x.body_overflow)
+        snprintf(last, sizeof last, "%s: response larger than %u bytes", url, MAX_BODY);
+      else
+        snprintf(last, sizeof last, "%s: %s", url, errbuf[0] ? errbuf : curl_easy_strerror(rc));
+      retry = !x.body_overflow;
+      rate_limited = 0;
+    } else if (status == 429 || status == 503) {
+      retry = 1;
+      rate_limited = 1;
+      wait = tc_http_retry_after(x.retry_after, (int64_t)time(NULL));
+      snprintf(last, sizeof last, "%s: HTTP %ld%s%s", url, status,
+               x.retry_after[0] ? ", Retry-After: " : "", x.retry_after);
+    } else if (status >= 500 && status != 501) {
+      retry = 1;
+      rate_limited = 0;
+      snprintf(last, sizeof last, "%s: HTTP %ld", url, status);
+    } else {
+      snprintf(last, sizeof last, "%s: HTTP %ld", url, status);
+    }
+    tc_buf_free(&x.body);
+    free(x.chain);
+    if (!retry) {
+      if (status == 404)
+        return tc_fail(err, TC_ERR_IO, "collateral_not_found", "%s", last);
+      return tc_fail(err, TC_ERR_IO, "collateral_unavailable", "%s", last);
+    }
+    if (resp->attempts >= max_attempts)
+      break;
+    if (wait < 0) {
+      wait = delay * jitter_unit(); /* full jitter: uniform in [0, delay) */
+      delay *= 2;
+    }
+    if (resp->waited_s + wait > r->max_wait_s) {
+      snprintf(last + strlen(last), sizeof last - strlen(last),
+               " (next wait %.1f s exceeds the %.1f s budget)", wait, r->max_wait_s);
+      break;
+    }
+    sleep_s(wait);
+    resp->waited_s += wait;
+  }
+  if (rate_limited)
+    return tc_fail(err, TC_ERR_IO, "collateral_rate_limited", "%s after %u attempts", last,
+                   resp->attempts);
+  return tc_fail(err, TC_ERR_IO, "collateral_unavailable", "%s after %u attempts", last,
+                 resp->attempts);
+}

@@ -1,0 +1,80 @@
+/* Internal interfaces of the collateral area (not installed). */
+#ifndef TEECTL_COLLATERAL_INTERNAL_H
+#define TEECTL_COLLATERAL_INTERNAL_H
+
+#include <stdint.h>
+
+#include "teectl/collateral.h"
+
+/* ---- HTTP (http.c) ---- */
+
+typedef struct tc_http_retry {
+  unsigned max_attempts; /* >= 1 */
+  double max_wait_s;     /* total sleep budget between attempts */
+  double base_delay_s;   /* first back-off delay; doubles each attempt, full jitter */
+  long timeout_s;        /* per attempt */
+  const char *api_key;   /* sent as Ocp-Apim-Subscription-Key, or NULL */
+} tc_http_retry;
+
+typedef struct tc_http_response {
+  long status;         /* last HTTP status (0 if no response) */
+  tc_buf body;         /* body of a 200 response */
+  tc_buf issuer_chain; /* URL-decoded issuer-chain header (PCS), empty if absent */
+  unsigned attempts;   /* requests made */
+  double waited_s;     /* total back-off sleep */
+} tc_http_response;
+
+/* Process-wide libcurl initialisation (pthread_once). 0 on success. */
+int tc_http_global_init(void);
+
+/*
+ * GET url with retries: 429 and 503 wait Retry-After (delta-seconds or HTTP-date) when
+ * given, else back off; 5xx (except 501) and transport errors back off; other statuses
+ * fail at once. Errors: TC_ERR_IO "collateral_not_found" (404), "collateral_rate_limited",
+ * "collateral_unavailable"; TC_ERR_PARSE "bad_percent_encoding" (issuer-chain header).
+ */
+tc_status tc_http_get(const char *url, const tc_http_retry *retry, tc_http_response *resp,
+                      tc_error *err);
+void tc_http_response_free(tc_http_response *resp);
+
+/* Parse a Retry-After value (RFC 9110 10.2.3): delta-seconds or an HTTP-date relative to
+ * now (seconds since the epoch). Returns the delay in seconds (>= 0), or -1 if invalid. */
+double tc_http_retry_after(const char *value, int64_t now);
+
+/* ---- provider (provider.c) ---- */
+
+/* The options the provider was made with (strings owned by the provider). */
+const tc_provider_options *tc_provider_options_of(const tc_provider *p);
+
+/* A CRL body served as hex text of DER (older PCCS) is replaced by the DER bytes; other
+ * bodies are left alone. Errors: TC_ERR_NOMEM. */
+tc_status tc_crl_normalize(tc_buf *body, tc_error *err);
+
+/* ---- cache (cache.c) ---- */
+
+typedef struct tc_cache_entry {
+  char key[512];
+  char url[512];
+  tc_object_kind kind;
+  int64_t fetched_at, expires_at, refresh_at;
+  tc_buf body, issuer_chain;
+} tc_cache_entry;
+
+/* Create dir, dir/objects, dir/index. Errors: TC_ERR_IO "cache_unwritable". */
+tc_status tc_cache_open(const char *dir, tc_error *err);
+
+/* Look up key. Returns 1 and fills *e (caller frees with tc_cache_entry_free) when an
+ * intact entry exists; 0 when absent, unreadable or corrupt (hash mismatch, bad index):
+ * *why (if non-NULL, cap 256) then says which. */
+int tc_cache_lookup(const char *dir, const char *key, tc_cache_entry *e, char *why);
+
+/* Store an entry: objects first (content-addressed, atomic), then the index entry
+ * (atomic). Errors: TC_ERR_IO "cache_unwritable". */
+tc_status tc_cache_store(const char *dir, const tc_cache_entry *e, tc_error *err);
+
+void tc_cache_entry_free(tc_cache_entry *e);
+
+/* SHA-256 of data as 64 lower-case hex digits + NUL. */
+void tc_sha256_hex(const void *data, size_t len, char out[65]);
+
+#endif

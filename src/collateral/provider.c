@@ -1,0 +1,373 @@
+/* Collateral provider: cache, network with single flight, answers with origin and expiry. */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "collateral/internal.h"
+#include "teectl/rfc3339.h"
+
+/* One in-flight network fetch; concurrent callers for the same key wait for it. */
+struct flight {
+  char key[512];
+  int done;
+  int refs;
+  tc_status st;
+  tc_error err;
+  tc_collateral_answer ans;
+  struct flight *next;
+};
+
+struct tc_provider {
+  tc_provider_options opt; /* strings below are owned copies */
+  char *dir, *cache_dir, *kds_url, *pcs_url, *api_key;
+  pthread_mutex_t mu;
+  pthread_cond_t cv;
+  struct flight *flights;
+};
+
+void tc_provider_options_default(tc_provider_options *opt) {
+  memset(opt, 0, sizeof *opt);
+  opt->pcs_flavour = TC_PCS_AUTO;
+  opt->max_attempts = 4;
+  opt->max_wait_s = 20;
+  opt->base_delay_s = 0.5;
+  opt->timeout_s = 30;
+  opt->refresh_margin_s = 86400;
+  opt->max_age_s = 86400;
+}
+
+void tc_collateral_answer_free(tc_collateral_answer *ans) {
+  if (ans == NULL)
+    return;
+  tc_buf_free(&ans->body);
+  tc_buf_free(&ans->issuer_chain);
+  memset(ans, 0, sizeof *ans);
+}
+
+static char *dup_or_null(const char *s, int *fail) {
+  if (s == NULL)
+    return NULL;
+  char *d = strdup(s);
+  if (d == NULL)
+    *fail = 1;
+  return d;
+}
+
+static int url_ok(const char *u) {
+  return u == NULL || strncmp(u, "http://", 7) == 0 || strncmp(u, "https://", 8) == 0;
+}
+
+void tc_provider_free(tc_provider *p) {
+  if (p == NULL)
+    return;
+  pthread_mutex_destroy(&p->mu);
+  pthread_cond_destroy(&p->cv);
+  free(p->dir);
+  free(p->cache_dir);
+  free(p->kds_url);
+  free(p->pcs_url);
+  free(p->api_key);
+  free(p);
+}
+
+tc_status tc_provider_new(const tc_provider_options *opt, tc_provider **out, tc_error *err) {
+  *out = NULL;
+  if (!url_ok(opt->kds_url) || !url_ok(opt->pcs_url))
+    return tc_fail(err, TC_ERR_USAGE, "bad_option",
+                   "service URLs must start with http:// "
+                   "or https://");
+  if (opt->max_attempts == 0)
+    return tc_fail(err, TC_ERR_USAGE, "bad_option", "max_attempts must be at least 1");
+  if (opt->max_wait_s < 0 || opt->refresh_margin_s < 0 || opt->max_age_s < 0)
+    return tc_fail(err, TC_ERR_USAGE, "bad_option", "negative time option");
+  if (tc_http_global_init() != 0)
+    return tc_fail(err, TC_ERR_INTERNAL, "curl_init_failed", "curl_global_init failed");
+  if (opt->cache_dir != NULL) {
+    tc_status st = tc_cache_open(opt->cache_dir, err);
+    if (st != TC_OK)
+      return st;
+  }
+  tc_provider *p = calloc(1, sizeof *p);
+  if (p == NULL)
+    return tc_fail(err, TC_ERR_NOMEM, "out_of_memory", "provider");
+  int fail = 0;
+  p->opt = *opt;
+  p->opt.dir = p->dir = dup_or_null(opt->dir, &fail);
+  p->opt.cache_dir = p->cache_dir = dup_or_null(opt->cache_dir, &fail);
+  p->opt.kds_url = p->kds_url = dup_or_null(opt->kds_url, &fail);
+  p->opt.pcs_url = p->pcs_url = dup_or_null(opt->pcs_url, &fail);
+  p->opt.api_key = p->api_key = dup_or_null(opt->api_key, &fail);
+  if (pthread_mutex_init(&p->mu, NULL) != 0) {
+    free(p);
+    return tc_fail(err, TC_ERR_INTERNAL, "mutex_init_failed", "pthread_mutex_init");
+  }
+  if (pthread_cond_init(&p->cv, NULL) != 0) {
+    pthread_mutex_destroy(&p->mu);
+    free(p);
+    return tc_fail(err, TC_ERR_INTERNAL, "mutex_init_failed", "pthread_cond_init");
+  }
+  if (fail) {
+    tc_provider_free(p);
+    return tc_fail(err, TC_ERR_NOMEM, "out_of_memory", "provider options");
+  }
+  *out = p;
+  return TC_OK;
+}
+
+const tc_provider_options *tc_provider_options_of(const tc_provider *p) {
+  return &p->opt;
+}
+
+static int is_mutable(tc_object_kind k) {
+  return k == TC_OBJ_KDS_VCEK_CRL || k == TC_OBJ_KDS_VLEK_CRL || k == TC_OBJ_PCS_TCB_INFO ||
+         k == TC_OBJ_PCS_QE_IDENTITY || k == TC_OBJ_PCS_PCK_CRL || k == TC_OBJ_PCS_ROOT_CA_CRL;
+}
+
+/* When to try refreshing an object fetched at `fetched` that expires at `expires`:
+ * refresh_margin_s before expiry, but not before half its remaining life; mutable
+ * objects (CRLs, TCB Info, QE Identity) also when older than max_age_s. An object that
+ * arrived expired is due at once. */
+static int64_t refresh_time(const tc_provider *p, tc_object_kind kind, int64_t fetched,
+                            int64_t expires) {
+  if (expires <= fetched)
+    return expires;
+  int64_t r = expires - p->opt.refresh_margin_s;
+  int64_t half = fetched + (expires - fetched) / 2;
+  if (r < half)
+    r = half;
+  if (is_mutable(kind) && p->opt.max_age_s > 0 && fetched + p->opt.max_age_s < r)
+    r = fetched + p->opt.max_age_s;
+  return r;
+}
+
+static tc_status copy_buf(tc_buf *dst, const tc_buf *src) {
+  dst->data = NULL;
+  dst->len = 0;
+  if (src->data == NULL)
+    return TC_OK;
+  dst->data = malloc(src->len + 1);
+  if (dst->data == NULL)
+    return TC_ERR_NOMEM;
+  memcpy(dst->data, src->data, src->len);
+  dst->data[src->len] = 0;
+  dst->len = src->len;
+  return TC_OK;
+}
+
+static tc_status copy_answer(tc_collateral_answer *dst, const tc_collateral_answer *src,
+                             tc_error *err) {
+  *dst = *src;
+  dst->body.data = dst->issuer_chain.data = NULL;
+  if (copy_buf(&dst->body, &src->body) != TC_OK ||
+      copy_buf(&dst->issuer_chain, &src->issuer_chain) != TC_OK) {
+    tc_collateral_answer_free(dst);
+    return tc_fail(err, TC_ERR_NOMEM, "out_of_memory", "copying an answer");
+  }
+  return TC_OK;
+}
+
+/* Answer from a cache entry (moves its buffers). */
+static void answer_from_entry(tc_collateral_answer *ans, tc_cache_entry *e, int64_t now) {
+  memset(ans, 0, sizeof *ans);
+  ans->body = e->body;
+  ans->issuer_chain = e->issuer_chain;
+  e->body.data = e->issuer_chain.data = NULL;
+  e->body.len = e->issuer_chain.len = 0;
+  ans->origin = TC_ORIGIN_CACHE;
+  ans->fetched_at = e->fetched_at;
+  ans->expires_at = e->expires_at;
+  ans->refresh_at = e->refresh_at;
+  ans->expired = now >= e->expires_at;
+  snprintf(ans->url, sizeof ans->url, "%s", e->url);
+}
+
+/* Serve a cached copy after a failed refresh: stale, with the reason. */
+static tc_status serve_stale(tc_cache_entry *e, int64_t now, const tc_error *why,
+                             tc_collateral_answer *ans) {
+  answer_from_entry(ans, e, now);
+  ans->stale = now >= ans->refresh_at;
+  if (snprintf(ans->note, sizeof ans->note, "refresh failed (%s: %s); serving the cached copy",
+               why->reason, why->detail) < 0)
+    ans->note[0] = 0;
+  return TC_OK;
+}
+
+/* Fetch from the network, validate, cache. Called by the single flight's leader. */
+static tc_status fetch_now(tc_provider *p, const tc_object_request *req, const char *key,
+                           const char *url, int64_t now, tc_collateral_answer *ans, tc_error *err) {
+  tc_http_retry r = {p->opt.max_attempts, p->opt.max_wait_s, p->opt.base_delay_s, p->opt.timeout_s,
+                     p->opt.api_key};
+  tc_http_response resp;
+  tc_status st = tc_http_get(url, &r, &resp, err);
+  if (st != TC_OK)
+    return st;
+  if (req->kind == TC_OBJ_KDS_VCEK_CRL || req->kind == TC_OBJ_KDS_VLEK_CRL ||
+      req->kind == TC_OBJ_PCS_PCK_CRL || req->kind == TC_OBJ_PCS_ROOT_CA_CRL) {
+    st = tc_crl_normalize(&resp.body, err);
+    if (st != TC_OK) {
+      tc_http_response_free(&resp);
+      return st;
+    }
+  }
+  int64_t issued = 0, expires = 0;
+  st = tc_object_validity(req->kind, resp.body.data, resp.body.len, resp.issuer_chain.data,
+                          resp.issuer_chain.len, &issued, &expires, err);
+  if (st != TC_OK) {
+    char d[sizeof err->detail];
+    snprintf(d, sizeof d, "%s", err->detail);
+    tc_http_response_free(&resp);
+    return tc_fail(err, st, err->reason, "%s: %s", url, d);
+  }
+  int needs_chain = req->kind == TC_OBJ_PCS_TCB_INFO || req->kind == TC_OBJ_PCS_QE_IDENTITY ||
+                    req->kind == TC_OBJ_PCS_PCK_CRL;
+  if (needs_chain && resp.issuer_chain.len == 0) {
+    tc_http_response_free(&resp);
+    return tc_fail(err, TC_ERR_PARSE, "collateral_malformed",
+                   "%s: response has no issuer-chain header", url);
+  }
+  memset(ans, 0, sizeof *ans);
+  ans->body = resp.body;
+  ans->issuer_chain = resp.issuer_chain;
+  ans->origin = TC_ORIGIN_NETWORK;
+  ans->fetched_at = now;
+  ans->expires_at = expires;
+  ans->refresh_at = refresh_time(p, req->kind, now, expires);
+  ans->expired = now >= expires;
+  snprintf(ans->url, sizeof ans->url, "%s", url);
+  if (resp.attempts > 1)
+    snprintf(ans->note, sizeof ans->note, "after %u attempts, %.1f s back-off", resp.attempts,
+             resp.waited_s);
+  if (p->cache_dir != NULL) {
+    tc_cache_entry e;
+    memset(&e, 0, sizeof e);
+    snprintf(e.key, sizeof e.key, "%s", key);
+    snprintf(e.url, sizeof e.url, "%s", url);
+    e.kind = req->kind;
+    e.fetched_at = ans->fetched_at;
+    e.expires_at = ans->expires_at;
+    e.refresh_at = ans->refresh_at;
+    e.body = ans->body;
+    e.issuer_chain = ans->issuer_chain;
+    tc_error cerr;
+    if (tc_cache_store(p->cache_dir, &e, &cerr) != TC_OK) {
+      size_t l = strlen(ans->note);
+      snprintf(ans->note + l, sizeof ans->note - l, "%snot cached: %s", l ? "; " : "", cerr.detail);
+    }
+  }
+  return TC_OK;
+}
+
+tc_status tc_provider_get(tc_provider *p, const tc_object_request *req, int64_t now,
+                          tc_collateral_answer *ans, tc_error *err) {
+  memset(ans, 0, sizeof *ans);
+  char key[512], url[512];
+  tc_status st = tc_object_key(req, key, sizeof key, err);
+  if (st != TC_OK)
+    return st;
+  st = tc_object_url(p->opt.kds_url, p->opt.pcs_url, p->opt.pcs_flavour, req, url, sizeof url, err);
+  if (st != TC_OK)
+    return st;
+
+  tc_cache_entry e;
+  int hit = 0;
+  char why[256] = "";
+  if (p->cache_dir != NULL) {
+    hit = tc_cache_lookup(p->cache_dir, key, &e, why);
+    if (hit && now < e.refresh_at) {
+      answer_from_entry(ans, &e, now);
+      tc_cache_entry_free(&e);
+      return TC_OK;
+    }
+  }
+  if (p->opt.offline) {
+    tc_error off;
+    tc_fail(&off, TC_ERR_IO, "collateral_unavailable", "offline mode, %s needed from %s",
+            tc_object_kind_name(req->kind), url);
+    if (hit) {
+      st = serve_stale(&e, now, &off, ans);
+      tc_cache_entry_free(&e);
+      return st;
+    }
+    return tc_fail(err, TC_ERR_IO, "collateral_unavailable", "%s (%s)", off.detail,
+                   why[0] ? why : "not cached");
+  }
+
+  /* Single flight: join a fetch of the same key in progress, or lead one. */
+  pthread_mutex_lock(&p->mu);
+  struct flight *f = p->flights;
+  while (f != NULL && strcmp(f->key, key) != 0)
+    f = f->next;
+  if (f != NULL) {
+    f->refs++;
+    while (!f->done)
+      pthread_cond_wait(&p->cv, &p->mu);
+    st = f->st;
+    if (st == TC_OK)
+      st = copy_answer(ans, &f->ans, err);
+    else if (err)
+      *err = f->err;
+    if (--f->refs == 0) {
+      tc_collateral_answer_free(&f->ans);
+      free(f);
+    }
+    pthread_mutex_unlock(&p->mu);
+    if (hit)
+      tc_cache_entry_free(&e);
+    return st;
+  }
+  f = calloc(1, sizeof *f);
+  if (f == NULL) {
+    pthread_mutex_unlock(&p->mu);
+    if (hit)
+      tc_cache_entry_free(&e);
+    return tc_fail(err, TC_ERR_NOMEM, "out_of_memory", "single-flight entry");
+  }
+  snprintf(f->key, sizeof f->key, "%s", key);
+  f->refs = 1;
+  f->next = p->flights;
+  p->flights = f;
+  pthread_mutex_unlock(&p->mu);
+
+  /* Leader. A fetch that finished between our lookup and taking the lead is in the
+   * cache now: use it rather than asking again. */
+  tc_error ferr;
+  tc_error_clear(&ferr);
+  tc_collateral_answer got;
+  memset(&got, 0, sizeof got);
+  tc_cache_entry e2;
+  if (p->cache_dir != NULL && tc_cache_lookup(p->cache_dir, key, &e2, NULL) &&
+      now < e2.refresh_at) {
+    answer_from_entry(&got, &e2, now);
+    tc_cache_entry_free(&e2);
+    st = TC_OK;
+  } else {
+    st = fetch_now(p, req, key, url, now, &got, &ferr);
+    if (st != TC_OK && hit)
+      st = serve_stale(&e, now, &ferr, &got);
+  }
+  if (hit)
+    tc_cache_entry_free(&e);
+
+  pthread_mutex_lock(&p->mu);
+  f->st = st;
+  f->err = ferr;
+  f->ans = got;
+  f->done = 1;
+  for (struct flight **pp = &p->flights; *pp != NULL; pp = &(*pp)->next)
+    if (*pp == f) {
+      *pp = f->next;
+      break;
+    }
+  pthread_cond_broadcast(&p->cv);
+  if (st == TC_OK)
+    st = copy_answer(ans, &f->ans, err);
+  else if (err)
+    *err = ferr;
+  if (--f->refs == 0) {
+    tc_collateral_answer_free(&f->ans);
+    free(f);
+  }
+  pthread_mutex_unlock(&p->mu);
+  return st;
+}

@@ -1,0 +1,148 @@
+/* teectl — the attestation service (`teectl serve`): challenge, verify, appraise,
+ * signed EAR attestation result.
+ *
+ * Pieces usable without a running server (no I/O, no clock; time is an argument):
+ *   - self-validating nonces (HMAC-SHA-256, no per-nonce state on the server),
+ *   - the binding of a nonce and runtime data into the evidence's REPORT_DATA.
+ * The server itself (tc_service_*) is the I/O edge: it reads key, policy and
+ * collateral files, the clock and the network. HTTP API and error codes:
+ * docs/service.md.
+ */
+#ifndef TEECTL_SERVICE_H
+#define TEECTL_SERVICE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "teectl/error.h"
+#include "teectl/verify.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---------------------------------------------------------------- nonces */
+
+/** Bytes of a nonce: 32 random bytes || expiry (u64, big-endian, seconds since the
+ *  Unix epoch) || HMAC-SHA-256 (32 bytes) over the first 40 bytes. */
+#define TC_NONCE_RANDOM_LEN 32
+#define TC_NONCE_RAW_LEN 72
+/** Length of its base64url text (RFC 4648 section 5, no padding): 96 characters. */
+#define TC_NONCE_TEXT_LEN 96
+/** Minimum length of a nonce MAC key in bytes. */
+#define TC_NONCE_KEY_MIN 32
+
+/**
+ * Make a nonce: random (32 bytes, from the caller's CSPRNG) and expires_at (seconds
+ * since the epoch) authenticated under key (key_len >= TC_NONCE_KEY_MIN bytes) with
+ * HMAC-SHA-256 (RFC 2104, FIPS 180-4). out gets the base64url text, NUL-terminated
+ * (capacity >= TC_NONCE_TEXT_LEN + 1). Errors: TC_ERR_USAGE "nonce_key_too_short",
+ * TC_ERR_INTERNAL "hmac_failed".
+ */
+tc_status tc_nonce_make(const uint8_t *key, size_t key_len,
+                        const uint8_t random[TC_NONCE_RANDOM_LEN], int64_t expires_at,
+                        char out[TC_NONCE_TEXT_LEN + 1], tc_error *err);
+
+/**
+ * Check a nonce text at time now (seconds since the epoch). On success raw gets the
+ * 72 decoded bytes (what the evidence binds) and *expires_at the expiry.
+ * Errors (TC_ERR_VERIFY unless noted), checked in this order:
+ *   "nonce_malformed" (TC_ERR_PARSE): not 96 base64url characters,
+ *   "nonce_forged": the MAC does not verify under key (tampered, or another key),
+ *   "nonce_expired": now > expiry.
+ */
+tc_status tc_nonce_check(const uint8_t *key, size_t key_len, const char *text, int64_t now,
+                         uint8_t raw[TC_NONCE_RAW_LEN], int64_t *expires_at, tc_error *err);
+
+/* --------------------------------------------------------------- binding */
+
+/**
+ * The REPORT_DATA (64 bytes) evidence must carry to bind nonce (the decoded nonce
+ * bytes) and runtime_data (may be empty):
+ *   SNP (SEV-SNP ABI ATTESTATION_REPORT REPORT_DATA) and TDX (TDREPORT REPORTDATA):
+ *     SHA-512(nonce || runtime_data);
+ *   SGX (REPORT.ReportData): SHA-256(nonce || runtime_data) || 32 zero bytes
+ *     (the Intel Trust Authority convention).
+ * Errors: TC_ERR_USAGE "unsupported_tee".
+ */
+tc_status tc_binding_compute(tc_tee tee, const uint8_t *nonce, size_t nonce_len,
+                             const uint8_t *runtime_data, size_t runtime_len, uint8_t out[64],
+                             tc_error *err);
+
+/**
+ * Compare report_data (64 bytes, from the verified claims) with the expected binding
+ * (constant time). Errors: TC_ERR_VERIFY "binding_mismatch", or those of
+ * tc_binding_compute.
+ */
+tc_status tc_binding_check(tc_tee tee, const uint8_t report_data[64], const uint8_t *nonce,
+                           size_t nonce_len, const uint8_t *runtime_data, size_t runtime_len,
+                           tc_error *err);
+
+/* ---------------------------------------------------------------- server */
+
+/** Settings of `teectl serve` (flags and config file). Strings are borrowed: they must
+ *  outlive the service. Start from tc_service_options_init(). */
+typedef struct tc_service_options {
+  const char *listen;          /* "HOST:PORT" (IPv4, or [IPv6]); port 0 picks a free one */
+  const char *tls_cert;        /* PEM file; with tls_key: HTTPS */
+  const char *tls_key;         /* PEM file */
+  int insecure_http;           /* allow plain HTTP on a non-loopback address */
+  const char *trust_roots[16]; /* extra trusted root certificates (PEM/DER files) */
+  size_t n_trust_roots;
+  const char *collateral_dir;  /* collateral folder (see verify.h) or NULL */
+  int64_t at;                  /* verification time, seconds since the epoch ... */
+  int has_at;                  /* ... used only when set (tests with old evidence) */
+  const char *policy;          /* appraisal policy file, NULL: the default policy */
+  const char *signing_key;     /* private JWK (ES256, P-256) file, NULL: ephemeral */
+  const char *public_keys[16]; /* more public JWKs published in the JWKS (rotation) */
+  size_t n_public_keys;
+  const char *nonce_key;       /* file with >= 32 secret bytes, NULL: ephemeral */
+  int64_t token_ttl;           /* seconds, default 300 */
+  int64_t nonce_ttl;           /* seconds, default 300 */
+  size_t max_body_bytes;       /* default 1 MiB */
+  unsigned max_connections;    /* default 256 */
+  unsigned connection_timeout; /* seconds of inactivity before a connection is closed; default 10 */
+  unsigned threads;            /* worker threads, 0: one per online core */
+  unsigned drain_timeout;      /* seconds to wait for in-flight requests on stop; default 10 */
+  const char *issuer;          /* token "iss", default "teectl" */
+  int test_no_nonce;           /* TESTS ONLY: accept attest requests without a nonce */
+} tc_service_options;
+
+/** Fill defaults (see the field comments). */
+void tc_service_options_init(tc_service_options *opts);
+
+/**
+ * Read a JSON config file into opts: an object whose keys are the long flag names
+ * ("listen", "policy", "signing-key", "public-key": [..], "trust-root": [..],
+ * "token-ttl", "max-body-bytes", ...; see docs/service.md). Only keys present change
+ * opts. The parsed JSON is kept in *holder (caller json_decref after the service
+ * stopped) because opts borrows its strings.
+ * Errors: TC_ERR_IO "file_unreadable", TC_ERR_PARSE "config_invalid" (detail names the
+ * key or the line/column), TC_ERR_PARSE "config_unknown_key".
+ */
+tc_status tc_service_config_load(const char *path, tc_service_options *opts, json_t **holder,
+                                 tc_error *err);
+
+typedef struct tc_service tc_service;
+
+/**
+ * Load keys, policy and collateral, bind and start serving (worker threads).
+ * Errors: TC_ERR_USAGE "insecure_http_refused" (plain HTTP on a non-loopback address
+ * without insecure_http), "bad_listen_address"; TC_ERR_IO for unreadable files; the
+ * errors of the key, policy and collateral loaders; TC_ERR_INTERNAL "listen_failed".
+ */
+tc_status tc_service_start(const tc_service_options *opts, tc_service **out, tc_error *err);
+
+/** The TCP port actually bound (useful with port 0). */
+unsigned tc_service_port(const tc_service *svc);
+
+/**
+ * Graceful stop: /readyz turns 503, the listening socket closes, in-flight requests
+ * finish (up to drain_timeout seconds), then the threads stop and svc is freed.
+ */
+void tc_service_stop(tc_service *svc);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,130 @@
+/* Self-validating nonces (HMAC-SHA-256, RFC 2104 / FIPS 198-1) and the binding of a
+ * nonce and runtime data into REPORT_DATA. No I/O, no clock: time is an argument. */
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "service/internal.h"
+#include "teectl/service.h"
+
+#define NONCE_SIGNED_LEN (TC_NONCE_RANDOM_LEN + 8)
+
+static int nonce_mac(const uint8_t *key, size_t key_len, const uint8_t *msg, uint8_t mac[32]) {
+  unsigned int mac_len = 0;
+  if (HMAC(EVP_sha256(), key, (int)key_len, msg, NONCE_SIGNED_LEN, mac, &mac_len) == NULL ||
+      mac_len != 32)
+    return 0;
+  return 1;
+}
+
+tc_status tc_nonce_make(const uint8_t *key, size_t key_len,
+                        const uint8_t random[TC_NONCE_RANDOM_LEN], int64_t expires_at,
+                        char out[TC_NONCE_TEXT_LEN + 1], tc_error *err) {
+  if (key == NULL || key_len < TC_NONCE_KEY_MIN)
+    return tc_fail(err, TC_ERR_USAGE, "nonce_key_too_short",
+                   "nonce key has %zu bytes, at least %d are needed", key ? key_len : 0,
+                   TC_NONCE_KEY_MIN);
+  uint8_t raw[TC_NONCE_RAW_LEN];
+  memcpy(raw, random, TC_NONCE_RANDOM_LEN);
+  uint64_t e = (uint64_t)expires_at;
+  for (int i = 0; i < 8; i++)
+    raw[TC_NONCE_RANDOM_LEN + i] = (uint8_t)(e >> (56 - 8 * i));
+  if (!nonce_mac(key, key_len, raw, raw + NONCE_SIGNED_LEN))
+    return tc_fail(err, TC_ERR_INTERNAL, "hmac_failed", "HMAC-SHA-256 failed");
+  char *text = svc_b64url_encode(raw, sizeof raw);
+  if (text == NULL)
+    return tc_fail(err, TC_ERR_NOMEM, "out_of_memory", "nonce text");
+  memcpy(out, text, TC_NONCE_TEXT_LEN + 1);
+  free(text);
+  return TC_OK;
+}
+
+tc_status tc_nonce_check(const uint8_t *key, size_t key_len, const char *text, int64_t now,
+                         uint8_t raw[TC_NONCE_RAW_LEN], int64_t *expires_at, tc_error *err) {
+  if (key == NULL || key_len < TC_NONCE_KEY_MIN)
+    return tc_fail(err, TC_ERR_USAGE, "nonce_key_too_short", "nonce key too short");
+  size_t n = text ? strlen(text) : 0;
+  if (n != TC_NONCE_TEXT_LEN)
+    return tc_fail(err, TC_ERR_PARSE, "nonce_malformed",
+                   "nonce: %zu characters, a nonce has %d base64url characters", n,
+                   TC_NONCE_TEXT_LEN);
+  for (size_t i = 0; i < n; i++) {
+    char c = text[i];
+    if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+          c == '_'))
+      return tc_fail(err, TC_ERR_PARSE, "nonce_malformed",
+                     "nonce: character at offset %zu is not base64url", i);
+  }
+  tc_buf b;
+  tc_status st = svc_b64_decode(text, "nonce", "nonce_malformed", &b, err);
+  if (st != TC_OK)
+    return st;
+  if (b.len != TC_NONCE_RAW_LEN) {
+    size_t got = b.len;
+    tc_buf_free(&b);
+    return tc_fail(err, TC_ERR_PARSE, "nonce_malformed", "nonce: %zu bytes, expected %d", got,
+                   TC_NONCE_RAW_LEN);
+  }
+  uint8_t mac[32];
+  int ok = nonce_mac(key, key_len, b.data, mac);
+  if (!ok) {
+    tc_buf_free(&b);
+    return tc_fail(err, TC_ERR_INTERNAL, "hmac_failed", "HMAC-SHA-256 failed");
+  }
+  if (CRYPTO_memcmp(mac, b.data + NONCE_SIGNED_LEN, 32) != 0) {
+    tc_buf_free(&b);
+    return tc_fail(err, TC_ERR_VERIFY, "nonce_forged",
+                   "nonce: MAC does not verify (altered, or not issued by this service's key)");
+  }
+  uint64_t e = 0;
+  for (int i = 0; i < 8; i++)
+    e = e << 8 | b.data[TC_NONCE_RANDOM_LEN + i];
+  memcpy(raw, b.data, TC_NONCE_RAW_LEN);
+  tc_buf_free(&b);
+  if (expires_at)
+    *expires_at = (int64_t)e;
+  if (e > (uint64_t)INT64_MAX || now > (int64_t)e)
+    return tc_fail(err, TC_ERR_VERIFY, "nonce_expired", "nonce expired %lld seconds ago",
+                   (long long)(now - (int64_t)e));
+  return TC_OK;
+}
+
+tc_status tc_binding_compute(tc_tee tee, const uint8_t *nonce, size_t nonce_len,
+                             const uint8_t *runtime_data, size_t runtime_len, uint8_t out[64],
+                             tc_error *err) {
+  const EVP_MD *md;
+  if (tee == TC_TEE_SNP || tee == TC_TEE_TDX)
+    md = EVP_sha512();
+  else if (tee == TC_TEE_SGX)
+    md = EVP_sha256();
+  else
+    return tc_fail(err, TC_ERR_USAGE, "unsupported_tee", "no binding rule for TEE '%s'",
+                   tc_tee_name(tee));
+  memset(out, 0, 64);
+  EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+  int ok = ctx != NULL && EVP_DigestInit_ex(ctx, md, NULL) == 1 &&
+           (nonce_len == 0 || EVP_DigestUpdate(ctx, nonce, nonce_len) == 1) &&
+           (runtime_len == 0 || EVP_DigestUpdate(ctx, runtime_data, runtime_len) == 1) &&
+           EVP_DigestFinal_ex(ctx, out, NULL) == 1;
+  EVP_MD_CTX_free(ctx);
+  if (!ok)
+    return tc_fail(err, TC_ERR_INTERNAL, "digest_failed", "SHA-2 digest failed");
+  return TC_OK;
+}
+
+tc_status tc_binding_check(tc_tee tee, const uint8_t report_data[64], const uint8_t *nonce,
+                           size_t nonce_len, const uint8_t *runtime_data, size_t runtime_len,
+                           tc_error *err) {
+  uint8_t want[64];
+  tc_status st = tc_binding_compute(tee, nonce, nonce_len, runtime_data, runtime_len, want, err);
+  if (st != TC_OK)
+    return st;
+  if (CRYPTO_memcmp(want, report_data, 64) != 0)
+    return tc_fail(err, TC_ERR_VERIFY, "binding_mismatch",
+                   "REPORT_DATA is not %s(nonce || runtime_data)%s",
+                   tee == TC_TEE_SGX ? "SHA-256" : "SHA-512",
+                   tee == TC_TEE_SGX ? " followed by 32 zero bytes" : "");
+  return TC_OK;
+}

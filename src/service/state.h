@@ -1,0 +1,68 @@
+/* State of a running attestation service, shared by server.c (HTTP) and attest.c
+ * (the attest pipeline). Not a public API. */
+#ifndef TEECTL_SERVICE_STATE_H
+#define TEECTL_SERVICE_STATE_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <sys/stat.h>
+
+#include "service/internal.h"
+#include "teectl/appraisal.h"
+#include "teectl/ear.h"
+#include "teectl/service.h"
+
+struct MHD_Daemon;
+
+struct tc_service {
+  tc_service_options opts;
+  struct MHD_Daemon *daemon;
+  unsigned port;
+  svc_metrics *metrics;
+  /* token keys and their JWKS text (immutable after start) */
+  tc_keyset *keys;
+  char *jwks_text;
+  /* nonce MAC key */
+  uint8_t nonce_key[64];
+  size_t nonce_key_len;
+  /* collateral from --collateral DIR and roots from --trust-root (immutable) */
+  tc_collateral collateral;
+  int have_collateral_dir;
+  /* appraisal policy, swapped on reload */
+  pthread_rwlock_t policy_lock;
+  tc_policy *policy;
+  pthread_mutex_t reload_lock;
+  struct stat policy_stat; /* of the file last loaded or last tried */
+  atomic_long inflight;
+  atomic_int draining;
+  char *tls_cert_pem, *tls_key_pem;
+};
+
+/** One attest request, already decoded from its JSON body. */
+struct svc_attest_in {
+  tc_tee tee;
+  tc_buf evidence;
+  const char *nonce; /* base64url text or NULL */
+  tc_buf runtime_data;
+  int has_runtime_data;
+  tc_buf certs[8]; /* PEM certificates from the request */
+  size_t n_certs;
+  const char *expect_measurement; /* compat route: hex the evidence must carry, or NULL */
+  const char *remote;             /* client address for the audit record */
+  const char *route;
+};
+
+/**
+ * Run challenge-checked verification, binding, appraisal and token issuance.
+ * Returns the HTTP status; *body gets the JSON answer ({"token"} or an error object
+ * {"error", "detail", ["reason"], ["failed_rules"]}). Writes the audit record.
+ */
+unsigned svc_attest(tc_service *svc, const struct svc_attest_in *in, json_t **body);
+
+/** An error body {"error": code, "detail": detail}. */
+json_t *svc_error_body(const char *code, const char *detail);
+
+/** Reload the policy file if it changed (stat: inode, size, mtime). Thread-safe. */
+void svc_policy_maybe_reload(tc_service *svc);
+
+#endif

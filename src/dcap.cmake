@@ -1,0 +1,6 @@
+# Intel DCAP evidence: SGX ECDSA quote v3, TDX quote v4/v5 (parser, claims) and the
+# verifier (PCK chain + SGX extension, CRLs, TCB Info, QE Identity, TCB evaluation).
+teectl_area(teectl_dcap
+  SOURCES evidence/dcap_quote.c verifier/dcap_pck.c verifier/dcap_tcb_info.c
+          verifier/dcap_verify.c
+  DEPS teectl_base PkgConfig::OPENSSL PkgConfig::JANSSON)

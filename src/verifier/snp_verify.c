@@ -1,0 +1,478 @@
+/* AMD SEV-SNP report verification: ARK -> ASK/ASVK -> VCEK/VLEK chain, CRL, leaf
+ * extensions bound to the report, report signature. Fail closed; see teectl/snp.h.
+ * Sources: AMD SEV-SNP Firmware ABI spec (ATTESTATION_REPORT, SIGNATURE format: ECDSA
+ * P-384 R and S as 72-byte little-endian integers); AMD VCEK Certificate and KDS
+ * Interface spec (certificate chain, RSASSA-PSS SHA-384, VCEK/VLEK extensions). */
+#include <openssl/bn.h>
+#include <openssl/ec.h>
+#include <openssl/ecdsa.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+#include <string.h>
+
+#include "teectl/bytes.h"
+#include "teectl/rfc3339.h"
+#include "teectl/snp.h"
+#include "teectl/x509.h"
+
+/* AMD ARK pins: SHA-256 of the DER SubjectPublicKeyInfo of AMD's root keys, computed from
+ * the public ARK certificates (AMD KDS /vcek/v1/<product>/cert_chain, as found in the
+ * shared vectors) with:
+ *   openssl x509 -in ark.pem -pubkey -noout | openssl pkey -pubin -outform der | sha256sum
+ * They are facts about AMD's keys, not copied files. */
+static const uint8_t pin_milan[32] = {
+    0x9f, 0x05, 0x6b, 0xee, 0x44, 0x37, 0x7e, 0x29, 0x30, 0x8c, 0xb5, 0xff, 0xa8, 0x95, 0xbd, 0xfb,
+    0x62, 0xd1, 0x88, 0x81, 0xfa, 0x6b, 0xed, 0x8d, 0x6f, 0x07, 0x5b, 0x02, 0x04, 0x08, 0x9c, 0xb9};
+static const uint8_t pin_genoa[32] = {
+    0x42, 0x9a, 0x69, 0xc9, 0x42, 0x2a, 0xa2, 0x58, 0xee, 0x4d, 0x8d, 0xb5, 0xfc, 0xda, 0x9c, 0x64,
+    0x70, 0xef, 0x15, 0xf8, 0xcd, 0x5a, 0x9c, 0xeb, 0xd6, 0xcb, 0xc7, 0xd9, 0x0b, 0x86, 0x38, 0x31};
+static const uint8_t pin_turin[32] = {
+    0x4f, 0x12, 0x54, 0x10, 0x56, 0x3a, 0x2a, 0xb9, 0xa5, 0x03, 0x56, 0xf9, 0x24, 0x3f, 0x6f, 0xe0,
+    0xb6, 0xf7, 0x3d, 0xe9, 0x86, 0x03, 0xf5, 0x3f, 0x90, 0x33, 0x9c, 0x70, 0xe9, 0xd7, 0xad, 0x08};
+
+const uint8_t *tc_snp_ark_pin(tc_snp_product p) {
+  switch (p) {
+  case TC_SNP_MILAN:
+    return pin_milan;
+  case TC_SNP_GENOA:
+    return pin_genoa;
+  case TC_SNP_TURIN:
+    return pin_turin;
+  default:
+    return NULL;
+  }
+}
+
+#define AMD_OID "1.3.6.1.4.1.3704.1."
+
+typedef enum { ROLE_NONE = 0, ROLE_ARK, ROLE_ASK, ROLE_ASVK, ROLE_VCEK, ROLE_VLEK } cert_role;
+
+static const char *role_name(cert_role r) {
+  static const char *const n[] = {"unknown", "ARK", "ASK", "ASVK", "VCEK", "VLEK"};
+  return n[r];
+}
+
+static int ends_with(const char *s, const char *suffix) {
+  size_t a = strlen(s), b = strlen(suffix);
+  return a >= b && strcmp(s + a - b, suffix) == 0;
+}
+
+/* Role of a certificate by its subject CN and AMD extensions (KDS spec naming:
+ * "ARK-<product>", "SEV-<product>", "SEV-VLEK-<product>", "SEV-VCEK", "SEV-VLEK"). */
+static cert_role classify(X509 *c) {
+  char cn[128];
+  const uint8_t *v;
+  size_t n;
+  tc_x509_subject_cn(c, cn, sizeof cn);
+  if (ends_with(cn, "SEV-VCEK") || tc_x509_extension(c, AMD_OID "4", &v, &n) == 1)
+    return ROLE_VCEK;
+  if (ends_with(cn, "SEV-VLEK") || tc_x509_extension(c, AMD_OID "5", &v, &n) == 1)
+    return ROLE_VLEK;
+  if (strstr(cn, "ARK-") != NULL)
+    return ROLE_ARK;
+  if (strstr(cn, "SEV-VLEK-") != NULL)
+    return ROLE_ASVK;
+  if (strstr(cn, "SEV-") != NULL)
+    return ROLE_ASK;
+  return ROLE_NONE;
+}
+
+/* Everything the verification collects, for the result object. */
+typedef struct {
+  tc_snp_report rep;
+  int parsed;
+  tc_snp_product product;
+  const char *signing_key; /* "VCEK" / "VLEK" or NULL */
+  X509 *ark, *ask, *leaf;
+  cert_role leaf_role;
+} snp_ctx;
+
+static tc_status load_cert(const tc_buf *b, const char *what, X509 **out, tc_error *err) {
+  tc_status st = tc_x509_parse(b->data, b->len, out, err);
+  if (st != TC_OK) {
+    char d[sizeof err->detail];
+    snprintf(d, sizeof d, "%s", err->detail);
+    return tc_fail(err, st, err->reason, "%s: %s", what, d);
+  }
+  return TC_OK;
+}
+
+/* Pick the certificates from the collateral: explicit slots first, then extra_certs by
+ * role. want_leaf: ROLE_VCEK or ROLE_VLEK (from the report's SIGNING_KEY). */
+static tc_status gather(const tc_collateral *col, cert_role want_leaf, snp_ctx *c, tc_error *err) {
+  tc_status st;
+  X509 *other_leaf = NULL; /* a leaf of the other kind, to tell mismatch from missing */
+  if (col->ark.data && (st = load_cert(&col->ark, "ARK (ark.pem)", &c->ark, err)) != TC_OK)
+    return st;
+  if (col->ask.data && (st = load_cert(&col->ask, "ASK/ASVK (ask.pem)", &c->ask, err)) != TC_OK)
+    return st;
+  const tc_buf *slots[2] = {&col->vcek, &col->vlek};
+  const char *slot_names[2] = {"VCEK (vcek.der)", "VLEK (vlek.der)"};
+  for (int i = 0; i < 2; i++) {
+    if (slots[i]->data == NULL)
+      continue;
+    X509 *x;
+    if ((st = load_cert(slots[i], slot_names[i], &x, err)) != TC_OK)
+      return st;
+    cert_role r = classify(x);
+    if (r == want_leaf && c->leaf == NULL) {
+      c->leaf = x;
+    } else if ((r == ROLE_VCEK || r == ROLE_VLEK) && other_leaf == NULL) {
+      other_leaf = x;
+    } else {
+      X509_free(x);
+    }
+  }
+  for (size_t i = 0; i < col->n_extra_certs; i++) {
+    X509 *x;
+    char what[48];
+    snprintf(what, sizeof what, "extra certificate #%zu", i);
+    if ((st = load_cert(&col->extra_certs[i], what, &x, err)) != TC_OK) {
+      X509_free(other_leaf);
+      return st;
+    }
+    cert_role r = classify(x);
+    if (r == ROLE_ARK && c->ark == NULL)
+      c->ark = x;
+    else if (((r == ROLE_ASK && want_leaf == ROLE_VCEK) ||
+              (r == ROLE_ASVK && want_leaf == ROLE_VLEK)) &&
+             c->ask == NULL)
+      c->ask = x;
+    else if (r == want_leaf && c->leaf == NULL)
+      c->leaf = x;
+    else if ((r == ROLE_VCEK || r == ROLE_VLEK) && other_leaf == NULL)
+      other_leaf = x;
+    else
+      X509_free(x);
+  }
+  if (c->leaf == NULL && other_leaf != NULL) {
+    X509_free(other_leaf);
+    return tc_fail(err, TC_ERR_VERIFY, "signing_key_mismatch",
+                   "the report's SIGNING_KEY (offset 0x048 bits 4:2) names the %s, but the "
+                   "collateral holds a %s",
+                   role_name(want_leaf), want_leaf == ROLE_VCEK ? "VLEK" : "VCEK");
+  }
+  X509_free(other_leaf);
+  if (c->ark == NULL || c->ask == NULL || c->leaf == NULL)
+    return tc_fail(err, TC_ERR_VERIFY, "collateral_missing", "missing %s%s%s",
+                   c->ark ? "" : "ARK (ark.pem) ",
+                   c->ask ? "" : (want_leaf == ROLE_VLEK ? "ASVK (ask.pem) " : "ASK (ask.pem) "),
+                   c->leaf ? "" : (want_leaf == ROLE_VLEK ? "VLEK (vlek.der)" : "VCEK (vcek.der)"));
+  c->leaf_role = want_leaf;
+  return TC_OK;
+}
+
+/* ARK: self-issued, self-signed, and pinned (AMD) or an operator trust root. Sets
+ * *pinned_product to the product of the AMD pin it matched (UNKNOWN for an operator root). */
+static tc_status check_ark(const tc_collateral *col, X509 *ark, tc_snp_product *pinned_product,
+                           tc_error *err) {
+  char cn[128];
+  tc_x509_subject_cn(ark, cn, sizeof cn);
+  if (tc_x509_check_issued_by(ark, ark, "ark_not_trusted", err) != TC_OK)
+    return tc_fail(err, TC_ERR_VERIFY, "ark_not_trusted", "ARK '%s' is not self-signed", cn);
+  uint8_t spki[32];
+  if (tc_x509_spki_sha256(ark, spki) != 0)
+    return tc_fail(err, TC_ERR_INTERNAL, "internal_error", "cannot hash the ARK public key");
+  *pinned_product = TC_SNP_PRODUCT_UNKNOWN;
+  for (tc_snp_product p = TC_SNP_MILAN; p <= TC_SNP_TURIN; p++)
+    if (memcmp(spki, tc_snp_ark_pin(p), 32) == 0) {
+      *pinned_product = p;
+      return TC_OK;
+    }
+  for (size_t i = 0; i < col->n_trust_roots; i++) {
+    X509 *root = NULL;
+    tc_error e2;
+    uint8_t rh[32];
+    if (tc_x509_parse(col->trust_roots[i].data, col->trust_roots[i].len, &root, &e2) != TC_OK)
+      return tc_fail(err, TC_ERR_PARSE, "cert_unparsable", "trust root #%zu: %s", i, e2.detail);
+    int ok = tc_x509_spki_sha256(root, rh) == 0 && memcmp(rh, spki, 32) == 0;
+    X509_free(root);
+    if (ok)
+      return TC_OK;
+  }
+  char hex[65];
+  return tc_fail(err, TC_ERR_VERIFY, "ark_not_trusted",
+                 "ARK '%s' (public key SHA-256 %s) is neither AMD's pinned ARK for Milan, Genoa "
+                 "or Turin nor an operator trust root",
+                 cn, tc_hex_encode(spki, 32, hex));
+}
+
+/* DER INTEGER 0..255 (the SPL extensions). -1 on malformed. */
+static int ext_spl(X509 *leaf, const char *oid) {
+  const uint8_t *v;
+  size_t n;
+  if (tc_x509_extension(leaf, oid, &v, &n) != 1 || n > 16)
+    return -1;
+  const unsigned char *p = v;
+  ASN1_INTEGER *ai = d2i_ASN1_INTEGER(NULL, &p, (long)n);
+  int64_t x = -1;
+  int ok = ai != NULL && p == v + n && ASN1_INTEGER_get_int64(&x, ai) == 1 && x >= 0 && x <= 255;
+  ASN1_INTEGER_free(ai);
+  return ok ? (int)x : -1;
+}
+
+/* productName: IA5String (or UTF8String) into out. 0 ok, -1 malformed/absent. */
+static int ext_product_name(X509 *leaf, char *out, size_t cap) {
+  const uint8_t *v;
+  size_t n;
+  if (tc_x509_extension(leaf, AMD_OID "2", &v, &n) != 1 || n < 2 || (v[0] != 0x16 && v[0] != 0x0C))
+    return -1;
+  size_t l = v[1];
+  if (l >= 0x80 || l + 2 != n || l >= cap)
+    return -1;
+  memcpy(out, v + 2, l);
+  out[l] = '\0';
+  return strlen(out) == l ? 0 : -1;
+}
+
+/* Compare the leaf's SPL extensions with REPORTED_TCB byte by byte (KDS spec: the VCEK
+ * is derived from REPORTED_TCB). Milan/Genoa bytes: blSPL, teeSPL, spl_4..spl_7, snpSPL,
+ * ucodeSPL. Turin bytes: fmcSPL, blSPL, teeSPL, snpSPL, spl_5..spl_7, ucodeSPL. spl_N
+ * extensions for reserved bytes are optional; the named ones are required. */
+static tc_status check_spls(X509 *leaf, uint64_t reported, tc_snp_product product, tc_error *err) {
+  static const char *const mg_oid[8] = {"3.1", "3.2", "3.4", "3.5", "3.6", "3.7", "3.3", "3.8"};
+  static const char *const mg_name[8] = {"blSPL", "teeSPL", "spl_4",  "spl_5",
+                                         "spl_6", "spl_7",  "snpSPL", "ucodeSPL"};
+  static const int mg_req[8] = {1, 1, 0, 0, 0, 0, 1, 1};
+  static const char *const tu_oid[8] = {"3.9", "3.1", "3.2", "3.3", "3.5", "3.6", "3.7", "3.8"};
+  static const char *const tu_name[8] = {"fmcSPL", "blSPL", "teeSPL", "snpSPL",
+                                         "spl_5",  "spl_6", "spl_7",  "ucodeSPL"};
+  static const int tu_req[8] = {1, 1, 1, 1, 0, 0, 0, 1};
+  int turin = product == TC_SNP_TURIN;
+  for (int i = 0; i < 8; i++) {
+    const char *suffix = turin ? tu_oid[i] : mg_oid[i];
+    const char *name = turin ? tu_name[i] : mg_name[i];
+    char oid[40];
+    snprintf(oid, sizeof oid, AMD_OID "%s", suffix);
+    const uint8_t *v;
+    size_t n;
+    int present = tc_x509_extension(leaf, oid, &v, &n);
+    if (present == 0 && !(turin ? tu_req[i] : mg_req[i]))
+      continue;
+    int spl = present == 1 ? ext_spl(leaf, oid) : -1;
+    if (spl < 0)
+      return tc_fail(err, TC_ERR_VERIFY, "vcek_extension_invalid", "leaf extension %s (%s) is %s",
+                     name, oid, present == 0 ? "missing" : "not a DER INTEGER 0..255");
+    unsigned byte = (unsigned)((reported >> (8 * i)) & 0xff);
+    if ((unsigned)spl != byte)
+      return tc_fail(err, TC_ERR_VERIFY, "tcb_mismatch",
+                     "leaf %s is %d but REPORTED_TCB (offset 0x180) byte %d is %u", name, spl, i,
+                     byte);
+  }
+  return TC_OK;
+}
+
+static tc_status check_hwid(X509 *leaf, const tc_snp_report *r, tc_snp_product product,
+                            tc_error *err) {
+  const uint8_t *v;
+  size_t n;
+  size_t want = product == TC_SNP_TURIN ? 8 : 64;
+  int rc = tc_x509_extension(leaf, AMD_OID "4", &v, &n);
+  if (rc != 1 || n != want)
+    return tc_fail(err, TC_ERR_VERIFY, "vcek_extension_invalid",
+                   "VCEK hwID (" AMD_OID "4) is %s; %s expects %zu raw bytes",
+                   rc == 0 ? "missing" : "malformed", tc_snp_product_name(product), want);
+  if (memcmp(v, r->chip_id, n) != 0 || !tc_all_zero(r->chip_id + n, 64 - n)) {
+    char a[129], b[129];
+    return tc_fail(err, TC_ERR_VERIFY, "vcek_chip_mismatch",
+                   "CHIP_ID (offset 0x1A0) %s is not the VCEK hwID %s%s",
+                   tc_hex_encode(r->chip_id, 64, a), tc_hex_encode(v, n, b),
+                   r->mask_chip_key ? " (MASK_CHIP_KEY is set)" : "");
+  }
+  return TC_OK;
+}
+
+static tc_status check_report_signature(const uint8_t *report, const tc_snp_report *r, X509 *leaf,
+                                        tc_error *err) {
+  EVP_PKEY *key = X509_get0_pubkey(leaf);
+  ECDSA_SIG *sig = ECDSA_SIG_new();
+  BIGNUM *br = BN_bin2bn(r->signature_r, 48, NULL), *bs = BN_bin2bn(r->signature_s, 48, NULL);
+  if (sig == NULL || br == NULL || bs == NULL || ECDSA_SIG_set0(sig, br, bs) != 1) {
+    BN_free(br);
+    BN_free(bs);
+    ECDSA_SIG_free(sig);
+    return tc_fail(err, TC_ERR_NOMEM, "out_of_memory", "ECDSA signature");
+  }
+  unsigned char *der = NULL;
+  int dlen = i2d_ECDSA_SIG(sig, &der);
+  ECDSA_SIG_free(sig);
+  if (dlen <= 0)
+    return tc_fail(err, TC_ERR_INTERNAL, "internal_error", "cannot encode the ECDSA signature");
+  EVP_MD_CTX *md = EVP_MD_CTX_new();
+  int ok = md != NULL && key != NULL &&
+           EVP_DigestVerifyInit(md, NULL, EVP_sha384(), NULL, key) == 1 &&
+           EVP_DigestVerify(md, der, (size_t)dlen, report, TC_SNP_SIGNED_SIZE) == 1;
+  EVP_MD_CTX_free(md);
+  OPENSSL_free(der);
+  ERR_clear_error();
+  if (!ok)
+    return tc_fail(err, TC_ERR_VERIFY, "report_signature_invalid",
+                   "the report signature (offset 0x2A0, ECDSA P-384 SHA-384 over 0x000..0x29F) "
+                   "does not verify with the %s public key",
+                   r->signing_key == TC_SNP_SIGNING_KEY_VLEK ? "VLEK" : "VCEK");
+  return TC_OK;
+}
+
+static int leaf_is_p384(X509 *leaf) {
+  EVP_PKEY *k = X509_get0_pubkey(leaf);
+  char group[64];
+  size_t gl = 0;
+  return k != NULL && EVP_PKEY_is_a(k, "EC") &&
+         EVP_PKEY_get_utf8_string_param(k, "group", group, sizeof group, &gl) == 1 &&
+         strcmp(group, "secp384r1") == 0;
+}
+
+static tc_status verify_steps(const uint8_t *report, size_t len, const tc_collateral *col,
+                              int64_t at, snp_ctx *c, tc_error *err) {
+  tc_status st = tc_snp_parse(report, len, &c->rep, err);
+  if (st != TC_OK)
+    return st;
+  c->parsed = 1;
+  const tc_snp_report *r = &c->rep;
+  c->product = r->product_from_report;
+  if (r->signing_key == TC_SNP_SIGNING_KEY_NONE)
+    return tc_fail(err, TC_ERR_VERIFY, "report_unsigned",
+                   "SIGNING_KEY (offset 0x048 bits 4:2) is 7: the report carries no signature");
+  cert_role want = r->signing_key == TC_SNP_SIGNING_KEY_VLEK ? ROLE_VLEK : ROLE_VCEK;
+  c->signing_key = role_name(want);
+  if (col == NULL)
+    return tc_fail(err, TC_ERR_VERIFY, "collateral_missing", "no collateral given");
+  if ((st = gather(col, want, c, err)) != TC_OK)
+    return st;
+
+  /* Chain: ARK (pinned or operator root) -> ASK/ASVK -> leaf. */
+  tc_snp_product ark_pinned;
+  if ((st = check_ark(col, c->ark, &ark_pinned, err)) != TC_OK)
+    return st;
+  cert_role ask_role = classify(c->ask);
+  cert_role want_ask = want == ROLE_VLEK ? ROLE_ASVK : ROLE_ASK;
+  char ask_cn[128], leaf_cn[128], ark_cn[128];
+  tc_x509_subject_cn(c->ask, ask_cn, sizeof ask_cn);
+  tc_x509_subject_cn(c->leaf, leaf_cn, sizeof leaf_cn);
+  tc_x509_subject_cn(c->ark, ark_cn, sizeof ark_cn);
+  if (ask_role != want_ask)
+    return tc_fail(err, TC_ERR_VERIFY, "cert_chain_invalid",
+                   "a %s must be issued by an %s, but ask.pem holds '%s' (%s)", role_name(want),
+                   role_name(want_ask), ask_cn, role_name(ask_role));
+  if ((st = tc_x509_check_issued_by(c->ask, c->ark, "cert_chain_invalid", err)) != TC_OK ||
+      (st = tc_x509_check_issued_by(c->leaf, c->ask, "cert_chain_invalid", err)) != TC_OK)
+    return st;
+  if (!leaf_is_p384(c->leaf))
+    return tc_fail(err, TC_ERR_VERIFY, "cert_chain_invalid",
+                   "the %s '%s' does not hold an EC P-384 public key", role_name(want), leaf_cn);
+  if ((st = tc_x509_check_time(c->ark, at, "cert_expired_at_verify_at", err)) != TC_OK ||
+      (st = tc_x509_check_time(c->ask, at, "cert_expired_at_verify_at", err)) != TC_OK ||
+      (st = tc_x509_check_time(c->leaf, at, "cert_expired_at_verify_at", err)) != TC_OK)
+    return st;
+
+  /* Revocation (the ARK's CRL lists revoked ASKs/ASVKs). */
+  if (col->amd_crl.data != NULL) {
+    X509_CRL *crl = NULL;
+    if ((st = tc_crl_parse(col->amd_crl.data, col->amd_crl.len, &crl, err)) != TC_OK)
+      return st;
+    st = tc_crl_check(crl, c->ark, at, err);
+    if (st == TC_OK && (tc_crl_revokes(crl, c->ask) || tc_crl_revokes(crl, c->leaf)))
+      st = tc_fail(err, TC_ERR_VERIFY, "cert_revoked", "the ARK's CRL revokes '%s'",
+                   tc_crl_revokes(crl, c->ask) ? ask_cn : leaf_cn);
+    X509_CRL_free(crl);
+    if (st != TC_OK)
+      return st;
+  }
+
+  /* One product line throughout: ARK (pin or CN), ASK/ASVK CN, leaf productName, and
+   * (v3+) the report's CPUID. */
+  char pname[64];
+  if (ext_product_name(c->leaf, pname, sizeof pname) != 0)
+    return tc_fail(err, TC_ERR_VERIFY, "vcek_extension_invalid",
+                   "leaf productName (" AMD_OID "2) is missing or not an IA5String");
+  tc_snp_product p_ark =
+      ark_pinned != TC_SNP_PRODUCT_UNKNOWN ? ark_pinned : tc_snp_product_from_name(ark_cn);
+  tc_snp_product p_ask = tc_snp_product_from_name(ask_cn);
+  tc_snp_product p_leaf = tc_snp_product_from_name(pname);
+  if (p_ark == TC_SNP_PRODUCT_UNKNOWN || p_ark != p_ask || p_ark != p_leaf ||
+      (r->version >= 3 && r->product_from_report != p_ark))
+    return tc_fail(err, TC_ERR_VERIFY, "product_mismatch",
+                   "product lines differ: ARK %s ('%s'), %s %s ('%s'), leaf productName '%s', "
+                   "report CPUID %s",
+                   tc_snp_product_name(p_ark), ark_cn, role_name(want_ask),
+                   tc_snp_product_name(p_ask), ask_cn, pname,
+                   r->version >= 3 ? tc_snp_product_name(r->product_from_report) : "n/a (v2)");
+  c->product = p_ark;
+
+  /* TCB_VERSION reserved bytes (layout of the product line). */
+  static const struct {
+    size_t off;
+    const char *name;
+  } tcbs[4] = {{0x038, "CURRENT_TCB"},
+               {0x180, "REPORTED_TCB"},
+               {0x1E0, "COMMITTED_TCB"},
+               {0x1F0, "LAUNCH_TCB"}};
+  for (int i = 0; i < 4; i++) {
+    tc_snp_tcb t;
+    tc_snp_tcb_decode(tc_le64(report + tcbs[i].off), tc_snp_tcb_layout_of(c->product), &t);
+    if (t.reserved_nonzero)
+      return tc_fail(err, TC_ERR_PARSE, "reserved_nonzero",
+                     "%s (offset 0x%03zx) 0x%016llx has nonzero reserved bytes for the %s layout",
+                     tcbs[i].name, tcbs[i].off, (unsigned long long)t.raw,
+                     tc_snp_product_name(c->product));
+  }
+
+  /* Leaf bound to this chip and this TCB. */
+  if (want == ROLE_VCEK && (st = check_hwid(c->leaf, r, c->product, err)) != TC_OK)
+    return st;
+  if ((st = check_spls(c->leaf, r->reported_tcb, c->product, err)) != TC_OK)
+    return st;
+  return check_report_signature(report, r, c->leaf, err);
+}
+
+tc_status tc_snp_verify(const uint8_t *report, size_t len, const tc_collateral *col, int64_t at,
+                        json_t **result, tc_error *err) {
+  tc_error local;
+  if (err == NULL)
+    err = &local;
+  tc_error_clear(err);
+  if (result != NULL)
+    *result = NULL;
+  snp_ctx c;
+  memset(&c, 0, sizeof c);
+  tc_status st = verify_steps(report, len, col, at, &c, err);
+  X509_free(c.ark);
+  X509_free(c.ask);
+  X509_free(c.leaf);
+  if (result == NULL)
+    return st;
+
+  json_t *o = json_object();
+  char ts[21];
+  int rc = o == NULL;
+  if (o != NULL) {
+    rc |= json_object_set_new(o, "verdict", json_string(st == TC_OK ? "valid" : "invalid"));
+    if (st != TC_OK)
+      rc |= json_object_set_new(o, "reason", json_string(err->reason));
+    rc |= json_object_set_new(
+        o, "detail",
+        json_string(st == TC_OK
+                        ? "report signature, certificate chain, chip and TCB binding verified"
+                        : err->detail));
+    rc |= json_object_set_new(o, "tee", json_string("snp"));
+    rc |= json_object_set_new(o, "verified_at", json_string(tc_rfc3339_format(at, ts)));
+    rc |= json_object_set_new(o, "product",
+                              c.product == TC_SNP_PRODUCT_UNKNOWN
+                                  ? json_null()
+                                  : json_string(tc_snp_product_name(c.product)));
+    rc |= json_object_set_new(o, "signing_key",
+                              c.signing_key ? json_string(c.signing_key) : json_null());
+    if (c.parsed) {
+      rc |= json_object_set_new(o, "policy_flags", tc_snp_policy_flags(c.rep.policy));
+      rc |= json_object_set_new(o, "claims", tc_snp_claims(&c.rep, c.product));
+    }
+  }
+  if (rc != 0) {
+    json_decref(o);
+    return tc_fail(err, TC_ERR_NOMEM, "out_of_memory", "result object");
+  }
+  *result = o;
+  return st;
+}

@@ -1,0 +1,142 @@
+/* Every case of the shared vectors (snp/INDEX.tsv) gets its expected verdict at its
+ * verify_at; valid cases: every value of expected.json "fields" equals our claims (generic
+ * JSON comparison: new cases need no code change); invalid cases: our reason code maps to a
+ * check named in expected_failing_checks. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "snp_testutil.h"
+#include "teectl/snp.h"
+#include "testlib.h"
+
+static const char *g_snp_dir;
+
+/* Our reason codes -> the check names of expected.json independent_checks /
+ * expected_failing_checks that they stand for. */
+static const struct {
+  const char *reason;
+  const char *checks[3];
+} reason_checks[] = {
+    {"report_signature_invalid", {"report_signature_ok", "openssl_report_sig"}},
+    {"vcek_chip_mismatch", {"chip_id_matches_hwID"}},
+    {"cert_chain_invalid", {"ask_signed_by_ark", "leaf_signed_by_ask", "openssl_verify_chain"}},
+    {"ark_not_trusted", {"ark_self_signed", "openssl_verify_chain"}},
+    {"report_truncated", {"report_length_ok"}},
+    {"report_length_invalid", {"report_length_ok"}},
+    {"unsupported_report_version", {"version_supported_2_3_5"}},
+    {"cert_expired_at_verify_at", {"chain_time_valid_at_verify_at"}},
+    {"tcb_mismatch", {"reported_tcb_matches_cert_spl"}},
+    {"signing_key_mismatch", {"signing_key_field_matches_leaf"}},
+    {"product_mismatch", {"cpuid_product_matches_chain"}},
+};
+
+static int reason_matches(const char *reason, json_t *failing) {
+  for (size_t i = 0; i < sizeof reason_checks / sizeof reason_checks[0]; i++) {
+    if (strcmp(reason_checks[i].reason, reason) != 0)
+      continue;
+    for (int k = 0; k < 3 && reason_checks[i].checks[k]; k++) {
+      size_t idx;
+      json_t *v;
+      json_array_foreach(failing, idx, v) {
+        if (json_is_string(v) && strcmp(json_string_value(v), reason_checks[i].checks[k]) == 0)
+          return 1;
+      }
+    }
+  }
+  return 0;
+}
+
+static void run_case(void **state) {
+  const char *name = *state;
+  snp_case c;
+  snp_case_load(g_snp_dir, name, &c);
+  const char *verdict = json_string_value(json_object_get(c.expected, "verdict"));
+  assert_non_null(verdict);
+  json_t *res = NULL;
+  tc_error err;
+  tc_status st = tc_snp_verify(c.report.data, c.report.len, &c.col, c.verify_at, &res, &err);
+  assert_non_null(res);
+  if (strcmp(verdict, "valid") == 0) {
+    if (st != TC_OK)
+      fail_msg("%s: expected valid, got %s: %s", name, err.reason, err.detail);
+    assert_string_equal(json_string_value(json_object_get(res, "verdict")), "valid");
+    assert_string_equal(json_string_value(json_object_get(res, "product")),
+                        json_string_value(json_object_get(c.expected, "product")));
+    assert_string_equal(json_string_value(json_object_get(res, "signing_key")),
+                        json_string_value(json_object_get(c.expected, "signing_key")));
+    json_t *fields = json_object_get(c.expected, "fields");
+    json_t *claims = json_object_get(res, "claims");
+    assert_true(json_is_object(fields) && json_object_size(fields) > 0);
+    assert_non_null(claims);
+    const char *key;
+    json_t *want;
+    int bad = 0;
+    json_object_foreach(fields, key, want) {
+      json_t *got = json_object_get(claims, key);
+      if (got == NULL || !json_equal(got, want)) {
+        char *w = json_dumps(want, JSON_ENCODE_ANY | JSON_COMPACT);
+        char *g = got ? json_dumps(got, JSON_ENCODE_ANY | JSON_COMPACT) : NULL;
+        print_error("%s: field %s: expected %s, got %s\n", name, key, w, g ? g : "(absent)");
+        free(w);
+        free(g);
+        bad++;
+      }
+    }
+    assert_int_equal(bad, 0);
+    json_t *pf = json_object_get(res, "policy_flags");
+    json_t *pd = json_object_get(json_object_get(fields, "policy_decoded"), "debug");
+    assert_non_null(pf);
+    assert_true(json_equal(json_object_get(pf, "debug"), pd));
+  } else {
+    assert_string_equal(verdict, "invalid");
+    if (st == TC_OK)
+      fail_msg("%s: expected invalid, got valid", name);
+    assert_true(st == TC_ERR_VERIFY || st == TC_ERR_PARSE);
+    assert_string_equal(json_string_value(json_object_get(res, "verdict")), "invalid");
+    assert_string_equal(json_string_value(json_object_get(res, "reason")), err.reason);
+    print_message("%s: rejected: %s: %s\n", name, err.reason, err.detail);
+    json_t *failing = json_object_get(c.expected, "expected_failing_checks");
+    if (!reason_matches(err.reason, failing)) {
+      char *f = json_dumps(failing, JSON_COMPACT);
+      fail_msg("%s: our reason %s (%s) is not among expected_failing_checks %s", name, err.reason,
+               err.detail, f);
+    }
+  }
+  json_decref(res);
+  snp_case_free(&c);
+}
+
+int main(int argc, char **argv) {
+  const char *vec = test_vectors_dir(argc, argv, "snp");
+  char *snp = test_path(vec, "snp");
+  char *index = test_path(snp, "INDEX.tsv");
+  g_snp_dir = snp;
+  char **names = test_index_names(index);
+  size_t n = 0;
+  while (names[n])
+    n++;
+  if (n == 0) {
+    fprintf(stderr, "FAIL: %s lists no cases\n", index);
+    return 1;
+  }
+  struct CMUnitTest *tests = calloc(n, sizeof *tests);
+  assert_non_null(tests);
+  for (size_t i = 0; i < n; i++) {
+    tests[i].name = names[i];
+    tests[i].test_func = run_case;
+    tests[i].initial_state = names[i];
+  }
+  int rc = _cmocka_run_group_tests("snp_vectors", tests, n, NULL, NULL);
+  free(tests);
+  test_free_list(names);
+  free(index);
+  free(snp);
+  return rc;
+}

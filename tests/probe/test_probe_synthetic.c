@@ -1,0 +1,318 @@
+/* Probe rules on fake roots built here, for cases the shared fixtures do not cover:
+ * 5.10-era int module parameters and the CPUID ASID fallback, a dev/sev that is not a
+ * character device, a TDX guest (CPUID leaf 0x21), SGX EPC from CPUID leaf 0x12 and from
+ * several NUMA nodes. Expected values follow from the rules (hosts/README.md) and the
+ * register layouts (AMD APM Vol. 3 E.4.17, Intel SDM leaf 12H/21H), computed here. */
+#include <dirent.h>
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "teectl/probe.h"
+
+typedef struct fake {
+  char root[128];
+  char cpuid[128];
+  char devices[128];
+  char base[64];
+} fake;
+
+static void mkdirs(const char *path) {
+  char tmp[512];
+  snprintf(tmp, sizeof tmp, "%s", path);
+  for (char *p = tmp + 1; *p; p++)
+    if (*p == '/') {
+      *p = '\0';
+      mkdir(tmp, 0755);
+      *p = '/';
+    }
+  mkdir(tmp, 0755);
+}
+
+static void put(const char *dir, const char *rel, const char *content) {
+  char path[512];
+  snprintf(path, sizeof path, "%s/%s", dir, rel);
+  char *slash = strrchr(path, '/');
+  *slash = '\0';
+  mkdirs(path);
+  *slash = '/';
+  FILE *f = fopen(path, "w");
+  assert_non_null(f);
+  fputs(content, f);
+  fclose(f);
+}
+
+static void fake_new(fake *f) {
+  snprintf(f->base, sizeof f->base, "/tmp/teectl-probe-XXXXXX");
+  assert_non_null(mkdtemp(f->base));
+  snprintf(f->root, sizeof f->root, "%s/root", f->base);
+  snprintf(f->cpuid, sizeof f->cpuid, "%s/cpuid.txt", f->base);
+  snprintf(f->devices, sizeof f->devices, "%s/DEVICES.txt", f->base);
+  mkdirs(f->root);
+  put(f->base, "cpuid.txt", "");
+  put(f->base, "DEVICES.txt", "");
+}
+
+static void rm_tree(const char *path) {
+  struct stat st;
+  if (lstat(path, &st) != 0)
+    return;
+  if (S_ISDIR(st.st_mode)) {
+    DIR *d = opendir(path);
+    struct dirent *de;
+    while (d != NULL && (de = readdir(d)) != NULL) {
+      if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+        continue;
+      char sub[512];
+      snprintf(sub, sizeof sub, "%s/%s", path, de->d_name);
+      rm_tree(sub);
+    }
+    if (d != NULL)
+      closedir(d);
+    rmdir(path);
+  } else {
+    unlink(path);
+  }
+}
+
+static void fake_free(fake *f) {
+  rm_tree(f->base);
+}
+
+static json_t *probe(const fake *f) {
+  tc_probe_opts o = {.root = f->root, .cpuid_file = f->cpuid, .char_devices_file = f->devices};
+  json_t *out = NULL;
+  tc_error err;
+  tc_error_clear(&err);
+  if (tc_probe_run(&o, &out, &err) != TC_OK)
+    fail_msg("probe: %s: %s", err.reason, err.detail);
+  return out;
+}
+
+static json_t *at(const json_t *o, const char *a, const char *b) {
+  const json_t *x = json_object_get(o, a);
+  return b ? json_object_get(x, b) : (json_t *)x;
+}
+
+#define AMD_LEAF0 "0 0 10 68747541 444d4163 69746e65\n"
+#define INTEL_LEAF0(max) "0 0 " max " 756e6547 6c65746e 49656e69\n"
+
+static void test_sev_int_params_and_cpuid_fallback(void **state) {
+  (void)state;
+  fake f;
+  fake_new(&f);
+  /* Milan-like 0x8000001F: ECX = 509 guests, EDX = 100 = first SEV-only ASID */
+  put(f.base, "cpuid.txt",
+      AMD_LEAF0 "1 0 00a00f11 0 7ef8320b 178bfbff\n"
+                "80000000 0 80000023 0 0 0\n"
+                "8000001f 0 0101fd3f 00004173 000001fd 00000064\n");
+  put(f.base, "DEVICES.txt", "dev/kvm c 10:232\ndev/sev c 10:dynamic\n");
+  put(f.root, "dev/kvm", "");
+  put(f.root, "dev/sev", "");
+  put(f.root, "proc/cpuinfo", "processor\t: 0\nflags\t\t: fpu svm sev sev_es\n");
+  put(f.root, "sys/module/kvm_amd/parameters/sev", "1\n"); /* 5.10 int parameter */
+  put(f.root, "sys/module/kvm_amd/parameters/sev_es", "0\n");
+  /* no misc.capacity (kernels before 5.17): ASIDs from CPUID */
+  json_t *p = probe(&f);
+  assert_string_equal(json_string_value(at(p, "role", NULL)), "host");
+  assert_true(json_is_true(at(p, "sev", "supported")));
+  assert_true(json_is_true(at(p, "sev", "enabled_in_kvm")));
+  assert_true(json_is_false(at(p, "sev", "es")));
+  assert_true(json_is_false(at(p, "sev", "snp")));
+  assert_int_equal(json_integer_value(at(p, "sev", "asids")), 0x1fd - 0x64 + 1);
+  assert_int_equal(json_integer_value(at(p, "sev", "es_asids")), 0x64 - 1);
+  assert_int_equal(json_integer_value(at(p, "sev", "cbitpos")), 0x4173 & 0x3f);
+  assert_int_equal(json_integer_value(at(p, "sev", "reduced_phys_bits")), (0x4173 >> 6) & 0x3f);
+  json_t *nfd = at(p, "nfd_labels", NULL);
+  assert_int_equal(json_object_size(nfd), 1);
+  assert_string_equal(json_string_value(json_object_get(nfd, "cpu-security.sev.enabled")), "true");
+  assert_true(tc_probe_tee_usable(p));
+  json_decref(p);
+
+  /* the same tree, but dev/sev is not declared a character device: no SEV */
+  put(f.base, "DEVICES.txt", "dev/kvm c 10:232\n");
+  p = probe(&f);
+  assert_true(json_is_false(at(p, "sev", "supported")));
+  assert_int_equal(json_integer_value(at(p, "sev", "asids")), 0);
+  assert_true(json_is_true(at(p, "sev", "cpu_advertises_sev")));
+  assert_false(tc_probe_tee_usable(p));
+  json_decref(p);
+
+  /* and without a char-devices list, a regular file at dev/sev is not a device either */
+  tc_probe_opts o = {.root = f.root, .cpuid_file = f.cpuid};
+  tc_error err;
+  assert_int_equal(tc_probe_run(&o, &p, &err), TC_OK);
+  assert_true(json_is_false(at(p, "sev", "supported")));
+  assert_true(json_is_false(at(p, "kvm", NULL)));
+  json_decref(p);
+  fake_free(&f);
+}
+
+static void test_misc_capacity_whole_key(void **state) {
+  (void)state;
+  fake f;
+  fake_new(&f);
+  put(f.base, "cpuid.txt", AMD_LEAF0 "1 0 00a00f11 0 7ef8320b 178bfbff\n");
+  put(f.base, "DEVICES.txt", "dev/kvm c 10:232\ndev/sev c 10:dynamic\n");
+  put(f.root, "dev/kvm", "");
+  put(f.root, "dev/sev", "");
+  put(f.root, "proc/cpuinfo", "flags\t\t: sev sev_es sev_snp\n");
+  put(f.root, "sys/fs/cgroup/misc.capacity", "sev_es 99\nsev 410\n");
+  put(f.root, "sys/fs/cgroup/misc.current", "sev_es 3\nsev 7\n");
+  put(f.root, "sys/module/kvm_amd/parameters/sev", "Y\n");
+  put(f.root, "sys/module/kvm_amd/parameters/sev_es", "Y\n");
+  put(f.root, "sys/module/kvm_amd/parameters/sev_snp", "Y\n");
+  json_t *p = probe(&f);
+  assert_int_equal(json_integer_value(at(p, "sev", "asids")), 410);
+  assert_int_equal(json_integer_value(at(p, "sev", "es_asids")), 99);
+  assert_true(json_is_true(at(p, "sev", "snp")));
+  assert_true(json_is_null(at(p, "sev", "cbitpos"))); /* no leaf 0x8000001F in the dump */
+  json_t *cur = at(at(p, "misc", NULL), "current", NULL);
+  assert_int_equal(json_integer_value(json_object_get(cur, "sev")), 7);
+  assert_int_equal(json_integer_value(json_object_get(cur, "sev_es")), 3);
+  json_t *rc = at(p, "recommended_runtime_classes", NULL);
+  assert_int_equal(json_array_size(rc), 3);
+  assert_string_equal(json_string_value(json_array_get(rc, 0)), "kata-qemu-snp");
+  json_decref(p);
+  fake_free(&f);
+}
+
+static void test_tdx_guest(void **state) {
+  (void)state;
+  fake f;
+  fake_new(&f);
+  /* leaf 0x21 signature "IntelTDX    ": EBX "Inte", EDX "lTDX", ECX "    " (little-endian) */
+  put(f.base, "cpuid.txt",
+      INTEL_LEAF0("21") "1 0 000806f8 0 fffa3203 178bfbff\n"
+                        "21 0 0 65746e49 20202020 5844546c\n");
+  put(f.base, "DEVICES.txt", "dev/tdx_guest c 10:dynamic\n");
+  put(f.root, "dev/tdx_guest", "");
+  put(f.root, "proc/cpuinfo", "flags\t\t: fpu hypervisor\n");
+  json_t *p = probe(&f);
+  assert_string_equal(json_string_value(at(p, "role", NULL)), "guest");
+  assert_true(json_is_true(at(p, "tdx", "guest")));
+  assert_true(json_is_false(at(p, "tdx", "host_supported")));
+  assert_string_equal(json_string_value(at(p, "sev", "guest")), "none");
+  json_t *nfd = at(p, "nfd_labels", NULL);
+  assert_string_equal(json_string_value(json_object_get(nfd, "cpu-security.tdx.protected")),
+                      "true");
+  assert_int_equal(json_object_size(nfd), 1);
+  assert_true(tc_probe_tee_usable(p));
+  char *text = tc_probe_nfd_text(p);
+  assert_non_null(strstr(text, "teectl.io/attestation-device=tdx-guest\n"));
+  assert_non_null(strstr(text, "feature.node.kubernetes.io/cpu-security.tdx.protected=true\n"));
+  free(text);
+  json_decref(p);
+
+  /* a wrong signature is not a TD */
+  put(f.base, "cpuid.txt",
+      INTEL_LEAF0("21") "1 0 000806f8 0 fffa3203 178bfbff\n"
+                        "21 0 0 65746e49 20202020 5844546d\n");
+  p = probe(&f);
+  assert_true(json_is_false(at(p, "tdx", "guest")));
+  assert_false(tc_probe_tee_usable(p));
+  json_decref(p);
+  fake_free(&f);
+}
+
+static void test_sgx_epc_sources(void **state) {
+  (void)state;
+  fake f;
+  fake_new(&f);
+  /* two EPC sections (type 1), then the type-0 terminator */
+  put(f.base, "cpuid.txt",
+      INTEL_LEAF0("1b") "1 0 000606a6 0 7ffefbff bfebfbff\n"
+                        "7 0 0 00000004 40000000 0\n"
+                        "12 0 403 1 0 381f\n"
+                        "12 2 00000001 00000070 00800002 00000001\n"
+                        "12 3 00000001 00000080 40000001 00000000\n"
+                        "12 4 0 0 0 0\n");
+  put(f.base, "DEVICES.txt", "dev/kvm c 10:232\ndev/sgx_enclave c 10:dynamic\n");
+  put(f.root, "dev/kvm", "");
+  put(f.root, "dev/sgx_enclave", "");
+  put(f.root, "sys/module/kvm_intel/parameters/sgx", "Y\n");
+  json_t *p = probe(&f);
+  int64_t s1 = (int64_t)0x00800000 | ((int64_t)1 << 32), s2 = 0x40000000;
+  assert_true(json_is_true(at(p, "sgx", "supported"))); /* from CPUID.7:EBX[2] alone */
+  assert_true(json_is_true(at(p, "sgx", "flc")));       /* CPUID.7:ECX[30] */
+  assert_int_equal(json_integer_value(at(p, "sgx", "epc_bytes")), s1 + s2);
+  assert_string_equal(
+      json_string_value(json_object_get(at(p, "nfd_labels", NULL), "cpu-security.sgx.enabled")),
+      "true");
+  assert_true(tc_probe_tee_usable(p));
+  json_decref(p);
+
+  /* sysfs wins over CPUID and sums every NUMA node */
+  put(f.root, "sys/devices/system/node/node0/x86/sgx_total_bytes", "1000\n");
+  put(f.root, "sys/devices/system/node/node1/x86/sgx_total_bytes", "2000\n");
+  p = probe(&f);
+  assert_int_equal(json_integer_value(at(p, "sgx", "epc_bytes")), 3000);
+  json_decref(p);
+  fake_free(&f);
+}
+
+/* The live machine: the probe must run; its role must agree with the kernel's own view
+ * (cpuinfo flag "hypervisor" mirrors CPUID.1:ECX[31]); and with no TEE flag or guest
+ * device at all, it must not claim a usable TEE. */
+static void test_live(void **state) {
+  (void)state;
+  json_t *p = NULL;
+  tc_error err;
+  tc_error_clear(&err);
+  if (tc_probe_run(NULL, &p, &err) != TC_OK)
+    fail_msg("live probe: %s: %s", err.reason, err.detail);
+  FILE *f = fopen("/proc/cpuinfo", "r");
+  if (f == NULL) {
+    json_decref(p);
+    skip();
+  }
+  char *line = NULL, *flags = NULL;
+  size_t cap = 0;
+  while (getline(&line, &cap, f) > 0)
+    if (strncmp(line, "flags", 5) == 0) {
+      flags = strdup(line);
+      break;
+    }
+  free(line);
+  fclose(f);
+  assert_non_null(flags);
+  int hyp = 0, tee_flag = 0;
+  char *save = NULL;
+  for (char *w = strtok_r(strchr(flags, ':') + 1, " \t\n", &save); w;
+       w = strtok_r(NULL, " \t\n", &save)) {
+    if (strcmp(w, "hypervisor") == 0)
+      hyp = 1;
+    if (strcmp(w, "sev") == 0 || strcmp(w, "sgx") == 0 || strcmp(w, "tdx_host_platform") == 0 ||
+        strcmp(w, "tdx_guest") == 0 || strcmp(w, "sev_snp") == 0)
+      tee_flag = 1;
+  }
+  free(flags);
+  assert_string_equal(json_string_value(at(p, "role", NULL)), hyp ? "guest" : "host");
+  struct stat st;
+  int guest_dev = stat("/dev/sev-guest", &st) == 0 || stat("/dev/tdx_guest", &st) == 0;
+  fprintf(stderr, "live: role %s, TEE usable: %s\n", hyp ? "guest" : "host",
+          tc_probe_tee_usable(p) ? "yes" : "no");
+  if (!tee_flag && !guest_dev)
+    assert_false(tc_probe_tee_usable(p));
+  json_decref(p);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_sev_int_params_and_cpuid_fallback),
+      cmocka_unit_test(test_misc_capacity_whole_key),
+      cmocka_unit_test(test_tdx_guest),
+      cmocka_unit_test(test_sgx_epc_sources),
+      cmocka_unit_test(test_live),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}

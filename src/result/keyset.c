@@ -55,9 +55,10 @@ int tc_result_jwk_is_es256(const json_t *jwk, int need_private, const char **why
 
 /* Public JWK {"kty","crv","x","y","kid","alg","use"} of an ES256 JWK (never "d"). */
 static json_t *public_jwk(const json_t *jwk, const char *kid) {
-  return json_pack("{s:s, s:s, s:O, s:O, s:s, s:s, s:s}", "kty", "EC", "crv", "P-256", "x",
-                   json_object_get(jwk, "x"), "y", json_object_get(jwk, "y"), "kid", kid, "alg",
-                   "ES256", "use", "sig");
+  return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "kty", "EC", "crv", "P-256", "x",
+                   json_string_value(json_object_get(jwk, "x")), "y",
+                   json_string_value(json_object_get(jwk, "y")), "kid", kid, "alg", "ES256", "use",
+                   "sig");
 }
 
 /* kid of jwk: its "kid" string, else the RFC 7638 SHA-256 thumbprint. New string. */
@@ -135,10 +136,12 @@ tc_status tc_keyset_from_jwks(const json_t *signing_jwk, const json_t *const *pu
     return nomem(err);
   ks->keys = json_array();
   ks->kid = jwk_kid(signing_jwk);
-  ks->signing = json_pack("{s:s, s:s, s:O, s:O, s:O, s:s, s:s, s:s}", "kty", "EC", "crv", "P-256",
-                          "x", json_object_get(signing_jwk, "x"), "y",
-                          json_object_get(signing_jwk, "y"), "d", json_object_get(signing_jwk, "d"),
-                          "kid", ks->kid ? ks->kid : "", "alg", "ES256", "use", "sig");
+  /* copies of the strings (never shared with the caller's objects, which may be wiped) */
+  ks->signing = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "kty", "EC", "crv", "P-256",
+                          "x", json_string_value(json_object_get(signing_jwk, "x")), "y",
+                          json_string_value(json_object_get(signing_jwk, "y")), "d",
+                          json_string_value(json_object_get(signing_jwk, "d")), "kid",
+                          ks->kid ? ks->kid : "", "alg", "ES256", "use", "sig");
   if (!ks->keys || !ks->kid || !ks->signing) {
     tc_keyset_free(ks);
     return nomem(err);

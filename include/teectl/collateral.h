@@ -295,6 +295,13 @@ tc_status tc_provider_fill(tc_provider *p, tc_tee tee, const uint8_t *evidence, 
                            json_t **report, tc_error *err);
 
 /**
+ * Same as tc_provider_fill for needs already worked out (tc_collateral_needs_of, or built
+ * by a caller that parsed the evidence itself).
+ */
+tc_status tc_provider_fill_needs(tc_provider *p, const tc_collateral_needs *needs, int64_t now,
+                                 tc_collateral *col, json_t **report, tc_error *err);
+
+/**
  * Write the present items of col into dir (created if absent) under the names
  * `teectl verify --collateral DIR` reads (ark.pem, ask.pem, vcek.der, vlek.der, crl.der,
  * tcb_info.json, tcb_info_issuer_chain.pem, qe_identity.json, qe_identity_issuer_chain.pem,

@@ -366,9 +366,9 @@ static void fill_from_dir(const char *dir, tc_collateral *col, struct fill_ctx *
   tc_collateral_free(&d);
 }
 
-tc_status tc_provider_fill(tc_provider *p, tc_tee tee, const uint8_t *evidence, size_t len,
-                           tc_amd_product product_hint, int64_t now, tc_collateral *col,
-                           json_t **report, tc_error *err) {
+static tc_status fill_common(tc_provider *p, tc_tee tee, const uint8_t *evidence, size_t len,
+                             tc_amd_product product_hint, const tc_collateral_needs *given,
+                             int64_t now, tc_collateral *col, json_t **report, tc_error *err) {
   struct fill_ctx c;
   memset(&c, 0, sizeof c);
   c.p = p;
@@ -385,13 +385,20 @@ tc_status tc_provider_fill(tc_provider *p, tc_tee tee, const uint8_t *evidence, 
     fill_from_dir(o->dir, col, &c);
   tc_collateral_needs n;
   tc_error e;
-  tc_status st = tc_collateral_needs_of(tee, evidence, len, product_hint, col, &n, &e);
+  tc_status st = TC_OK;
+  if (given != NULL)
+    n = *given;
+  else
+    st = tc_collateral_needs_of(tee, evidence, len, product_hint, col, &n, &e);
   if (st != TC_OK) {
     note_failure(&c, "evidence", st, &e);
   } else if (n.tee == TC_TEE_SNP) {
     fill_snp(&c, &n, col);
-  } else {
+  } else if (n.tee == TC_TEE_SGX || n.tee == TC_TEE_TDX) {
     fill_dcap(&c, o, &n, col);
+  } else {
+    tc_fail(&e, TC_ERR_USAGE, "bad_request", "needs name no TEE");
+    note_failure(&c, "evidence", TC_ERR_USAGE, &e);
   }
   if (report)
     *report = c.report;
@@ -401,6 +408,17 @@ tc_status tc_provider_fill(tc_provider *p, tc_tee tee, const uint8_t *evidence, 
     return c.first;
   }
   return TC_OK;
+}
+
+tc_status tc_provider_fill(tc_provider *p, tc_tee tee, const uint8_t *evidence, size_t len,
+                           tc_amd_product product_hint, int64_t now, tc_collateral *col,
+                           json_t **report, tc_error *err) {
+  return fill_common(p, tee, evidence, len, product_hint, NULL, now, col, report, err);
+}
+
+tc_status tc_provider_fill_needs(tc_provider *p, const tc_collateral_needs *needs, int64_t now,
+                                 tc_collateral *col, json_t **report, tc_error *err) {
+  return fill_common(p, needs->tee, NULL, 0, needs->product, needs, now, col, report, err);
 }
 
 /* ---- writing a collateral folder ---- */

@@ -1,5 +1,5 @@
 # teectl exporter: Prometheus text exposition of TEE capacity (from the probe) and
 # Kata sandboxes (from /proc and the runtimes' state directories), served over HTTP.
 teectl_area(teectl_exporter
-  SOURCES exporter/prom.c exporter/tee.c exporter/kata.c
-  DEPS teectl_base PkgConfig::MHD PkgConfig::JANSSON)
+  SOURCES exporter/prom.c exporter/tee.c exporter/kata.c exporter/scrape.c exporter/http.c
+  DEPS teectl_base teectl_node PkgConfig::MHD PkgConfig::JANSSON Threads::Threads)

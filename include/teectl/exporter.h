@@ -176,6 +176,64 @@ void tc_kata_sandboxes_free(tc_kata_sandboxes *s);
 tc_status tc_exporter_write_kata(const tc_kata_sandboxes *s, long clk_tck, tc_prom_writer *w,
                                  tc_error *err);
 
+/* ---------------------------------------------------------------------------------
+ * Scrapes and the HTTP endpoint (edges: they read files, the clock and the network).
+ * ------------------------------------------------------------------------------- */
+
+/** Where a scrape reads from: the probe's options (see tc_probe_opts). */
+typedef struct tc_exporter_opts {
+  const char *root;              /**< NULL or "/" = this node; else a fake root folder */
+  const char *cpuid_file;        /**< NULL = execute CPUID; else a cpuid.txt dump */
+  const char *char_devices_file; /**< NULL = stat(); else a DEVICES.txt list */
+  long clk_tck;                  /**< clock ticks per second; 0 = sysconf(_SC_CLK_TCK) */
+} tc_exporter_opts;
+
+/** Exporter state: options plus the counters kept across scrapes (lock-protected). */
+typedef struct tc_exporter {
+  tc_exporter_opts opts; /**< strings are borrowed: they must outlive the exporter */
+  pthread_mutex_t lock;
+  uint64_t scrapes;     /**< completed scrapes */
+  uint64_t errors_tee;  /**< failed runs of the "tee" collector (probe) */
+  uint64_t errors_kata; /**< failed runs of the "kata" collector */
+} tc_exporter;
+
+/** Initialise x with opts (copied; the strings are borrowed). Errors: TC_ERR_INTERNAL
+ *  "mutex_init_failed"; TC_ERR_USAGE "bad_clk_tck" (opts->clk_tck < 0). */
+tc_status tc_exporter_init(tc_exporter *x, const tc_exporter_opts *opts, tc_error *err);
+void tc_exporter_destroy(tc_exporter *x);
+
+/**
+ * One scrape: runs the "tee" collector (tc_probe_run, then tc_exporter_write_tee with the
+ * misc cgroup current use: the probe's misc.current, or on kernels before Linux 6.5, whose
+ * root cgroup has no misc.current, the sum of misc.current of the root's child cgroups)
+ * and the "kata" collector (tc_kata_discover, tc_exporter_write_kata), then the exporter's
+ * own families (duration, scrapes, errors, collector success). A failing collector
+ * does not fail the scrape: its families are left out, its error counter goes up, its
+ * success gauge is 0, and its error is copied to *collector_err (status TC_OK when
+ * every collector succeeded; may be NULL). *text: malloc'd NUL-terminated exposition
+ * text (caller frees), *len its length. Thread-safe (serialised on x->lock).
+ * Errors: TC_ERR_NOMEM "out_of_memory"; writer errors (a bug: names are constants).
+ */
+tc_status tc_exporter_scrape(tc_exporter *x, char **text, size_t *len, tc_error *collector_err,
+                             tc_error *err);
+
+/** A running HTTP endpoint (libmicrohttpd, one internal polling thread). */
+typedef struct tc_exporter_server tc_exporter_server;
+
+/**
+ * Serve GET /metrics (Content-Type "text/plain; version=0.0.4; charset=utf-8", one scrape
+ * per request) on listen = "HOST:PORT" (HOST an IPv4 address, "[IPv6]" or a name;
+ * PORT 0 picks a free port). *bound_port gets the port in use. GET / answers with a
+ * pointer to /metrics, other paths 404, methods other than GET/HEAD 405.
+ * Errors: TC_ERR_USAGE "bad_listen_address" (not HOST:PORT, or HOST does not resolve);
+ * TC_ERR_IO "listen_failed" (address in use, no permission, ...).
+ */
+tc_status tc_exporter_serve(tc_exporter *x, const char *listen, tc_exporter_server **out,
+                            unsigned *bound_port, tc_error *err);
+
+/** Stop serving and free s (NULL-safe). Waits for the request in progress. */
+void tc_exporter_server_stop(tc_exporter_server *s);
+
 #ifdef __cplusplus
 }
 #endif

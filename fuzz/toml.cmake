@@ -1,0 +1,5 @@
+# The reader's source is compiled into the harness so that it gets the fuzzer's coverage
+# instrumentation (fuzz/CMakeLists.txt adds -fsanitize=fuzzer-no-link only in this folder).
+teectl_fuzzer(fuzz_toml_parse
+  SOURCES fuzz_toml_parse.c ${PROJECT_SOURCE_DIR}/src/config/toml.c
+  LIBS teectl_base PkgConfig::JANSSON m)

@@ -1,0 +1,965 @@
+/* Collateral provider against a loopback server that plays AMD KDS and Intel PCS/PCCS with
+ * the shared vectors' real endorsements (read in place), under the real URL paths.
+ *
+ * Expected URLs are built here from the vectors' expected.json: the VCEK path from the
+ * leaf certificate's own AMD extensions (hwID, SPLs: what KDS served), never from the
+ * code under test. The server answers 404 for any other path, so a wrong URL fails. */
+#include <errno.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
+#include "collateral/internal.h"
+#include "kds_pcs_server.h"
+#include "teectl/collateral.h"
+#include "teectl/file.h"
+#include "teectl/rfc3339.h"
+#include "teectl/verify.h"
+#include "teectl/x509.h"
+#include "testlib.h"
+#if TEECTL_HAVE_SNP
+#include "teectl/snp.h"
+#endif
+#if TEECTL_HAVE_DCAP
+#include "teectl/dcap.h"
+#endif
+
+static const char *g_vectors;
+static ts_server *g_srv;
+
+/* ---- helpers ---- */
+
+static json_t *load_expected(const char *sub, const char *name) {
+  char p[4096];
+  snprintf(p, sizeof p, "%s/%s/%s/expected.json", g_vectors, sub, name);
+  json_error_t je;
+  json_t *j = json_load_file(p, 0, &je);
+  if (j == NULL)
+    fail_msg("%s: %s", p, je.text);
+  return j;
+}
+
+static tc_buf vec_file(const char *sub, const char *name, const char *file) {
+  char p[4096];
+  snprintf(p, sizeof p, "%s/%s/%s/%s", g_vectors, sub, name, file);
+  return test_read_file(p);
+}
+
+static int vec_has(const char *sub, const char *name, const char *file) {
+  char p[4096];
+  snprintf(p, sizeof p, "%s/%s/%s/%s", g_vectors, sub, name, file);
+  return tc_file_exists(p);
+}
+
+static tc_buf concat(const tc_buf *a, const tc_buf *b) {
+  tc_buf r = {malloc(a->len + b->len + 1), a->len + b->len};
+  memcpy(r.data, a->data, a->len);
+  memcpy(r.data + a->len, b->data, b->len);
+  return r;
+}
+
+static int64_t rfc(const char *s) {
+  int64_t t = 0;
+  tc_error e;
+  if (s == NULL || tc_rfc3339_parse(s, &t, &e) != TC_OK)
+    fail_msg("bad time '%s'", s ? s : "(null)");
+  return t;
+}
+
+static const char *jstr(json_t *o, const char *path1, const char *path2, const char *path3) {
+  json_t *v = json_object_get(o, path1);
+  if (path2)
+    v = json_object_get(v, path2);
+  if (path3)
+    v = json_object_get(v, path3);
+  return json_string_value(v);
+}
+
+static int jint(json_t *o, const char *a, const char *b, const char *c) {
+  json_t *v = json_object_get(json_object_get(o, a), b);
+  if (c)
+    v = json_object_get(v, c);
+  if (!json_is_integer(v))
+    fail_msg("missing integer %s.%s.%s", a, b, c ? c : "");
+  return (int)json_integer_value(v);
+}
+
+static double mono(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* RFC 3986 percent-encoding of everything but unreserved characters (as Intel PCS does). */
+static char *pct_encode(const tc_buf *b) {
+  char *o = malloc(b->len * 3 + 1), *w = o;
+  for (size_t i = 0; i < b->len; i++) {
+    unsigned char c = b->data[i];
+    if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+        c == '_' || c == '.' || c == '~')
+      *w++ = (char)c;
+    else
+      w += sprintf(w, "%%%02X", c);
+  }
+  *w = 0;
+  return o;
+}
+
+static char *mktemp_dir(void) {
+  char *d = strdup("/tmp/teectl-collateral-XXXXXX");
+  if (mkdtemp(d) == NULL)
+    fail_msg("mkdtemp: %s", strerror(errno));
+  return d;
+}
+
+static void rm_rf(const char *d) {
+  char cmd[4200];
+  snprintf(cmd, sizeof cmd, "rm -rf '%s'", d);
+  if (system(cmd) != 0)
+    fprintf(stderr, "could not remove %s\n", d);
+}
+
+static tc_provider *provider(const char *cache_dir, int offline) {
+  tc_provider_options o;
+  tc_provider_options_default(&o);
+  o.kds_url = ts_base(g_srv);
+  o.pcs_url = ts_base(g_srv);
+  o.cache_dir = cache_dir;
+  o.offline = offline;
+  o.base_delay_s = 0.05;
+  o.max_wait_s = 3;
+  o.timeout_s = 10;
+  tc_provider *p = NULL;
+  tc_error err;
+  if (tc_provider_new(&o, &p, &err) != TC_OK)
+    fail_msg("provider: %s", err.detail);
+  return p;
+}
+
+/* Same certificate? (DER of the first certificate in a and b) */
+static int same_cert(const tc_buf *a, const tc_buf *b) {
+  X509 *x = NULL, *y = NULL;
+  tc_error e;
+  if (tc_x509_parse(a->data, a->len, &x, &e) != TC_OK ||
+      tc_x509_parse(b->data, b->len, &y, &e) != TC_OK) {
+    X509_free(x);
+    return 0;
+  }
+  int same = X509_cmp(x, y) == 0;
+  X509_free(x);
+  X509_free(y);
+  return same;
+}
+
+/* A DER CRL signed by a throw-away key with the given window (AMD publishes one per
+ * product; the vectors have none, and the provider does not judge signatures). */
+static tc_buf make_crl(int64_t this_update, int64_t next_update) {
+  EVP_PKEY *k = EVP_EC_gen("P-256");
+  X509_CRL *crl = X509_CRL_new();
+  X509_NAME *n = X509_NAME_new();
+  X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_ASC, (const unsigned char *)"ARK-Test", -1, -1, 0);
+  X509_CRL_set_issuer_name(crl, n);
+  ASN1_TIME *t = ASN1_TIME_set(NULL, (time_t)this_update);
+  X509_CRL_set1_lastUpdate(crl, t);
+  ASN1_TIME_set(t, (time_t)next_update);
+  X509_CRL_set1_nextUpdate(crl, t);
+  ASN1_TIME_free(t);
+  X509_CRL_sign(crl, k, EVP_sha256());
+  unsigned char *der = NULL;
+  int len = i2d_X509_CRL(crl, &der);
+  tc_buf b = {malloc((size_t)len), (size_t)len};
+  memcpy(b.data, der, (size_t)len);
+  OPENSSL_free(der);
+  X509_NAME_free(n);
+  X509_CRL_free(crl);
+  EVP_PKEY_free(k);
+  return b;
+}
+
+/* ---- SNP: VCEK URLs for Milan, Genoa, Turin from real evidence ---- */
+
+/* The KDS path of a case's VCEK, from the leaf certificate's AMD extensions. */
+static void vcek_path_from_cert(json_t *exp, char *out, size_t cap) {
+  const char *product = jstr(exp, "product", NULL, NULL);
+  json_t *ext =
+      json_object_get(json_object_get(json_object_get(exp, "certs"), "leaf"), "amd_extensions");
+  const char *hwid = json_string_value(json_object_get(ext, "hwID"));
+  assert_non_null(hwid);
+  int bl = (int)json_integer_value(json_object_get(ext, "blSPL"));
+  int tee = (int)json_integer_value(json_object_get(ext, "teeSPL"));
+  int snp = (int)json_integer_value(json_object_get(ext, "snpSPL"));
+  int uc = (int)json_integer_value(json_object_get(ext, "ucodeSPL"));
+  if (strcmp(product, "Turin") == 0)
+    snprintf(out, cap,
+             "/vcek/v1/Turin/%s?fmcSPL=%02d&blSPL=%02d&teeSPL=%02d&snpSPL=%02d"
+             "&ucodeSPL=%02d",
+             hwid, (int)json_integer_value(json_object_get(ext, "fmcSPL")), bl, tee, snp, uc);
+  else
+    snprintf(out, cap, "/vcek/v1/%s/%s?blSPL=%02d&teeSPL=%02d&snpSPL=%02d&ucodeSPL=%02d", product,
+             hwid, bl, tee, snp, uc);
+}
+
+/* The request a verifier would make, from the parsed report fields in expected.json. */
+static void vcek_request_from_fields(json_t *exp, tc_object_request *q) {
+  memset(q, 0, sizeof *q);
+  q->kind = TC_OBJ_KDS_VCEK;
+  q->product = tc_amd_product_from_name(jstr(exp, "product", NULL, NULL));
+  size_t n = 0;
+  tc_error e;
+  assert_int_equal(
+      tc_hex_decode(jstr(exp, "fields", "chip_id", NULL), q->hwid, sizeof q->hwid, &n, &e), TC_OK);
+  q->hwid_len = n;
+  json_t *t = json_object_get(json_object_get(exp, "fields"), "reported_tcb");
+  q->bl_spl = (uint8_t)json_integer_value(json_object_get(t, "bootloader"));
+  q->tee_spl = (uint8_t)json_integer_value(json_object_get(t, "tee"));
+  q->snp_spl = (uint8_t)json_integer_value(json_object_get(t, "snp"));
+  q->ucode_spl = (uint8_t)json_integer_value(json_object_get(t, "microcode"));
+  q->fmc_spl = (uint8_t)json_integer_value(json_object_get(t, "fmc"));
+}
+
+static const char *const vcek_cases[] = {
+    "milan-v2-azure-constellation",
+    "milan-v3-oak-cb",
+    "milan-v5-gcp-teekit",
+    "genoa-v3-routex",
+    "genoa-v5-oak-oc",
+    "turin-v5-oak-oc",
+};
+
+static void test_vcek_urls_from_vectors(void **state) {
+  (void)state;
+  tc_provider *p = provider(NULL, 0);
+  for (size_t i = 0; i < sizeof vcek_cases / sizeof vcek_cases[0]; i++) {
+    const char *name = vcek_cases[i];
+    json_t *exp = load_expected("snp", name);
+    char path[512];
+    vcek_path_from_cert(exp, path, sizeof path);
+    tc_buf vcek = vec_file("snp", name, "vcek.der");
+    ts_route(g_srv, path, vcek.data, vcek.len, NULL, NULL);
+
+    tc_object_request q;
+    vcek_request_from_fields(exp, &q);
+    tc_collateral_answer a;
+    tc_error err;
+    unsigned before = ts_count(g_srv, path);
+    if (tc_provider_get(p, &q, rfc(jstr(exp, "verify_at", NULL, NULL)), &a, &err) != TC_OK)
+      fail_msg("%s: %s: %s", name, err.reason, err.detail);
+    assert_int_equal(ts_count(g_srv, path), before + 1);
+    assert_int_equal(a.origin, TC_ORIGIN_NETWORK);
+    assert_int_equal(a.body.len, vcek.len);
+    assert_memory_equal(a.body.data, vcek.data, vcek.len);
+    assert_int_equal(a.expires_at, rfc(jstr(exp, "certs", "leaf", "not_after")));
+    char want[600];
+    snprintf(want, sizeof want, "%s%s", ts_base(g_srv), path);
+    assert_string_equal(a.url, want);
+    tc_collateral_answer_free(&a);
+
+#if TEECTL_HAVE_SNP
+    /* the same request, worked out from the evidence bytes */
+    tc_buf report = vec_file("snp", name, "report.bin");
+    tc_collateral_needs n;
+    tc_amd_product hint = TC_AMD_PRODUCT_UNKNOWN;
+    if (jint(exp, "fields", "version", NULL) == 2)
+      hint = tc_amd_product_from_name(jstr(exp, "product", NULL, NULL));
+    if (tc_collateral_needs_of(TC_TEE_UNKNOWN, report.data, report.len, hint, NULL, &n, &err) !=
+        TC_OK)
+      fail_msg("%s: needs: %s: %s", name, err.reason, err.detail);
+    assert_int_equal(n.tee, TC_TEE_SNP);
+    assert_int_equal(n.vlek, 0);
+    char u[512];
+    assert_int_equal(tc_object_url(ts_base(g_srv), NULL, TC_PCS_AUTO, &n.vcek, u, sizeof u, &err),
+                     TC_OK);
+    assert_string_equal(u, want);
+    tc_buf_free(&report);
+#endif
+    tc_buf_free(&vcek);
+    json_decref(exp);
+  }
+  tc_provider_free(p);
+}
+
+/* cert_chain per product and the VLEK (ASVK) chain, through tc_provider_fill_needs. */
+static void serve_amd(const char *name, int vlek, int64_t crl_from, int64_t crl_to) {
+  json_t *exp = load_expected("snp", name);
+  const char *product = jstr(exp, "product", NULL, NULL);
+  char path[256];
+  tc_buf ask = vec_file("snp", name, "ask.pem"), ark = vec_file("snp", name, "ark.pem");
+  tc_buf chain = concat(&ask, &ark);
+  snprintf(path, sizeof path, "/%s/v1/%s/cert_chain", vlek ? "vlek" : "vcek", product);
+  ts_route(g_srv, path, chain.data, chain.len, NULL, NULL);
+  tc_buf crl = make_crl(crl_from, crl_to);
+  snprintf(path, sizeof path, "/%s/v1/%s/crl", vlek ? "vlek" : "vcek", product);
+  ts_route(g_srv, path, crl.data, crl.len, NULL, NULL);
+  if (!vlek) {
+    tc_buf vcek = vec_file("snp", name, "vcek.der");
+    vcek_path_from_cert(exp, path, sizeof path);
+    ts_route(g_srv, path, vcek.data, vcek.len, NULL, NULL);
+    tc_buf_free(&vcek);
+  }
+  tc_buf_free(&crl);
+  tc_buf_free(&chain);
+  tc_buf_free(&ask);
+  tc_buf_free(&ark);
+  json_decref(exp);
+}
+
+static void test_chains_and_vlek(void **state) {
+  (void)state;
+  const char *cases[] = {"milan-v3-oak-cb", "genoa-v5-oak-oc", "turin-v5-oak-oc",
+                         "milan-v3-vlek-aws-trustee"};
+  tc_provider *p = provider(NULL, 0);
+  for (size_t i = 0; i < 4; i++) {
+    json_t *exp = load_expected("snp", cases[i]);
+    int vlek = strcmp(jstr(exp, "signing_key", NULL, NULL), "VLEK") == 0;
+    int64_t at = rfc(jstr(exp, "verify_at", NULL, NULL));
+    serve_amd(cases[i], vlek, at - 3600, at + 86400 * 7);
+    tc_collateral_needs n;
+    memset(&n, 0, sizeof n);
+    n.tee = TC_TEE_SNP;
+    n.product = tc_amd_product_from_name(jstr(exp, "product", NULL, NULL));
+    n.vlek = vlek;
+    if (!vlek)
+      vcek_request_from_fields(exp, &n.vcek);
+    tc_collateral col;
+    memset(&col, 0, sizeof col);
+    json_t *report = NULL;
+    tc_error err;
+    if (tc_provider_fill_needs(p, &n, at, &col, &report, &err) != TC_OK)
+      fail_msg("%s: %s: %s", cases[i], err.reason, err.detail);
+    tc_buf ask = vec_file("snp", cases[i], "ask.pem"), ark = vec_file("snp", cases[i], "ark.pem");
+    assert_true(same_cert(&col.ask, &ask)); /* ASVK for the VLEK case */
+    assert_true(same_cert(&col.ark, &ark));
+    assert_non_null(col.amd_crl.data);
+    if (vlek) {
+      assert_null(col.vlek.data); /* KDS does not publish VLEKs */
+      assert_null(col.vcek.data);
+      char path[128];
+      snprintf(path, sizeof path, "/vlek/v1/%s/cert_chain", jstr(exp, "product", NULL, NULL));
+      assert_int_equal(ts_count(g_srv, path), 1);
+      /* the report names the vlek item as not fetchable */
+      int seen = 0;
+      for (size_t k = 0; k < json_array_size(report); k++)
+        if (strcmp(jstr(json_array_get(report, k), "item", NULL, NULL), "vlek.der") == 0)
+          seen = strstr(jstr(json_array_get(report, k), "note", NULL, NULL), "VLEK") != NULL;
+      assert_true(seen);
+    } else {
+      tc_buf vcek = vec_file("snp", cases[i], "vcek.der");
+      assert_int_equal(col.vcek.len, vcek.len);
+      assert_memory_equal(col.vcek.data, vcek.data, vcek.len);
+      tc_buf_free(&vcek);
+    }
+#if TEECTL_HAVE_SNP
+    /* What was fetched verifies the real report (CRL aside: ours is not AMD-signed). */
+    tc_buf_free(&col.amd_crl);
+    if (vlek)
+      col.vlek = vec_file("snp", cases[i], "vlek.der");
+    tc_buf rep = vec_file("snp", cases[i], "report.bin");
+    json_t *res = NULL;
+    tc_status st = tc_verify_evidence(TC_TEE_SNP, rep.data, rep.len, &col, at, &res, &err);
+    if (st != TC_OK)
+      fail_msg("%s: fetched collateral does not verify: %s: %s", cases[i], err.reason, err.detail);
+    json_decref(res);
+    tc_buf_free(&rep);
+#endif
+    tc_buf_free(&ask);
+    tc_buf_free(&ark);
+    tc_collateral_free(&col);
+    json_decref(report);
+    json_decref(exp);
+  }
+  tc_provider_free(p);
+}
+
+/* ---- cache hits, restarts ---- */
+
+static void test_cache_hits_make_no_request(void **state) {
+  (void)state;
+  char *dir = mktemp_dir();
+  const char *name = "genoa-v3-routex";
+  json_t *exp = load_expected("snp", name);
+  int64_t at = rfc(jstr(exp, "verify_at", NULL, NULL));
+  serve_amd(name, 0, at - 3600, at + 86400 * 7);
+  char path[512];
+  vcek_path_from_cert(exp, path, sizeof path);
+  tc_object_request q;
+  vcek_request_from_fields(exp, &q);
+  unsigned before = ts_count(g_srv, path), total0 = ts_total(g_srv);
+  tc_collateral_answer a;
+  tc_error err;
+  tc_provider *p = provider(dir, 0);
+  assert_int_equal(tc_provider_get(p, &q, at, &a, &err), TC_OK);
+  assert_int_equal(a.origin, TC_ORIGIN_NETWORK);
+  tc_collateral_answer_free(&a);
+  for (int i = 0; i < 3; i++) {
+    assert_int_equal(tc_provider_get(p, &q, at + i * 3600, &a, &err), TC_OK);
+    assert_int_equal(a.origin, TC_ORIGIN_CACHE);
+    assert_int_equal(a.stale, 0);
+    assert_int_equal(a.fetched_at, at);
+    tc_collateral_answer_free(&a);
+  }
+  tc_provider_free(p);
+  /* a restart: a new provider over the same folder */
+  p = provider(dir, 0);
+  assert_int_equal(tc_provider_get(p, &q, at + 60, &a, &err), TC_OK);
+  assert_int_equal(a.origin, TC_ORIGIN_CACHE);
+  tc_buf vcek = vec_file("snp", name, "vcek.der");
+  assert_int_equal(a.body.len, vcek.len);
+  assert_memory_equal(a.body.data, vcek.data, vcek.len);
+  tc_collateral_answer_free(&a);
+  tc_provider_free(p);
+  assert_int_equal(ts_count(g_srv, path), before + 1);
+  assert_int_equal(ts_total(g_srv), total0 + 1);
+  /* tc_cache_list sees it, fresh */
+  json_t *list = NULL;
+  assert_int_equal(tc_cache_list(dir, at, &list, &err), TC_OK);
+  assert_int_equal(json_array_size(list), 1);
+  assert_string_equal(jstr(json_array_get(list, 0), "state", NULL, NULL), "fresh");
+  assert_string_equal(jstr(json_array_get(list, 0), "kind", NULL, NULL), "vcek");
+  json_decref(list);
+  tc_buf_free(&vcek);
+  json_decref(exp);
+  rm_rf(dir);
+  free(dir);
+}
+
+/* ---- 429 / 503 ---- */
+
+static void test_rate_limit_retry_after(void **state) {
+  (void)state;
+  tc_buf ark = vec_file("snp", "milan-v3-oak-cb", "ark.pem");
+  tc_buf ask = vec_file("snp", "milan-v3-oak-cb", "ask.pem");
+  tc_buf chain = concat(&ask, &ark);
+  const char *path = "/vcek/v1/Milan/cert_chain";
+  ts_route(g_srv, path, chain.data, chain.len, NULL, NULL);
+  tc_provider *p = provider(NULL, 0);
+  tc_object_request q;
+  memset(&q, 0, sizeof q);
+  q.kind = TC_OBJ_KDS_VCEK_CHAIN;
+  q.product = TC_AMD_MILAN;
+  tc_collateral_answer a;
+  tc_error err;
+
+  /* 429 with Retry-After: 1 -> one wait of ~1 s, then success */
+  unsigned c0 = ts_count(g_srv, path);
+  ts_fail_next(g_srv, path, 1, 429, "1");
+  double t0 = mono();
+  assert_int_equal(tc_provider_get(p, &q, 0, &a, &err), TC_OK);
+  double dt = mono() - t0;
+  assert_true(dt >= 0.95);
+  assert_true(dt < 2.5);
+  assert_int_equal(ts_count(g_srv, path), c0 + 2);
+  assert_int_equal(a.body.len, chain.len);
+  assert_non_null(strstr(a.note, "2 attempts"));
+  tc_collateral_answer_free(&a);
+
+  /* 503 without Retry-After, twice -> exponential back-off from 0.05 s, well under 1 s */
+  ts_fail_next(g_srv, path, 2, 503, NULL);
+  t0 = mono();
+  assert_int_equal(tc_provider_get(p, &q, 0, &a, &err), TC_OK);
+  dt = mono() - t0;
+  assert_true(dt < 1.0);
+  assert_int_equal(ts_count(g_srv, path), c0 + 5);
+  tc_collateral_answer_free(&a);
+
+  /* Retry-After beyond the wait budget (3 s): give up at once with the reason */
+  ts_fail_next(g_srv, path, 1, 429, "100");
+  t0 = mono();
+  assert_int_equal(tc_provider_get(p, &q, 0, &a, &err), TC_ERR_IO);
+  dt = mono() - t0;
+  assert_true(dt < 1.0);
+  assert_string_equal(err.reason, "collateral_rate_limited");
+  assert_non_null(strstr(err.detail, "Retry-After: 100"));
+  assert_int_equal(ts_count(g_srv, path), c0 + 6);
+
+  /* 404 is final: no retry */
+  unsigned t_before = ts_total(g_srv);
+  q.kind = TC_OBJ_KDS_VLEK_CRL; /* /vlek/v1/Genoa/crl: never served here */
+  q.product = TC_AMD_GENOA;
+  assert_int_equal(tc_provider_get(p, &q, 0, &a, &err), TC_ERR_IO);
+  assert_string_equal(err.reason, "collateral_not_found");
+  assert_int_equal(ts_total(g_srv), t_before + 1);
+  tc_provider_free(p);
+  tc_buf_free(&chain);
+  tc_buf_free(&ask);
+  tc_buf_free(&ark);
+}
+
+/* ---- single flight ---- */
+
+struct worker {
+  tc_provider *p;
+  tc_object_request q;
+  tc_status st;
+  size_t len;
+};
+
+static void *worker_run(void *arg) {
+  struct worker *w = arg;
+  tc_collateral_answer a;
+  tc_error err;
+  w->st = tc_provider_get(w->p, &w->q, 0, &a, &err);
+  w->len = a.body.len;
+  tc_collateral_answer_free(&a);
+  return NULL;
+}
+
+static void run_concurrent(const char *cache_dir, const char *product, const char *case_name) {
+  tc_buf ark = vec_file("snp", case_name, "ark.pem");
+  tc_buf ask = vec_file("snp", case_name, "ask.pem");
+  tc_buf chain = concat(&ask, &ark);
+  char path[128];
+  snprintf(path, sizeof path, "/vcek/v1/%s/cert_chain", product);
+  ts_route(g_srv, path, chain.data, chain.len, NULL, NULL);
+  unsigned c0 = ts_count(g_srv, path);
+  tc_provider *p = provider(cache_dir, 0);
+  ts_delay_ms(g_srv, 400);
+  enum { N = 8 };
+  struct worker w[N];
+  pthread_t th[N];
+  for (int i = 0; i < N; i++) {
+    memset(&w[i], 0, sizeof w[i]);
+    w[i].p = p;
+    w[i].q.kind = TC_OBJ_KDS_VCEK_CHAIN;
+    w[i].q.product = tc_amd_product_from_name(product);
+    pthread_create(&th[i], NULL, worker_run, &w[i]);
+  }
+  for (int i = 0; i < N; i++) {
+    pthread_join(th[i], NULL);
+    assert_int_equal(w[i].st, TC_OK);
+    assert_int_equal(w[i].len, chain.len);
+  }
+  ts_delay_ms(g_srv, 0);
+  assert_int_equal(ts_count(g_srv, path), c0 + 1);
+  tc_provider_free(p);
+  tc_buf_free(&chain);
+  tc_buf_free(&ask);
+  tc_buf_free(&ark);
+}
+
+static void test_concurrent_misses_one_request(void **state) {
+  (void)state;
+  run_concurrent(NULL, "Genoa", "genoa-v3-routex");
+  char *dir = mktemp_dir();
+  run_concurrent(dir, "Turin", "turin-v5-oak-oc");
+  rm_rf(dir);
+  free(dir);
+}
+
+/* ---- crash safety and corruption ---- */
+
+#define BIG (1u << 20)
+
+static void fill_pattern(uint8_t *b, uint32_t i) {
+  memset(b, (int)(i & 0xff), BIG);
+  memcpy(b, &i, sizeof i);
+}
+
+static void test_kill_during_write(void **state) {
+  (void)state;
+  char *dir = mktemp_dir();
+  tc_error err;
+  assert_int_equal(tc_cache_open(dir, &err), TC_OK);
+  const char *key = "kds:/vcek/v1/Milan/crl";
+  for (int round = 0; round < 3; round++) {
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+      uint8_t *b = malloc(BIG);
+      for (uint32_t i = 1;; i++) {
+        fill_pattern(b, i);
+        tc_cache_entry e;
+        memset(&e, 0, sizeof e);
+        snprintf(e.key, sizeof e.key, "%s", key);
+        snprintf(e.url, sizeof e.url, "http://x/vcek/v1/Milan/crl");
+        e.kind = TC_OBJ_KDS_VCEK_CRL;
+        e.fetched_at = i;
+        e.expires_at = 1000000000;
+        e.refresh_at = 1000000000;
+        e.body.data = b;
+        e.body.len = BIG;
+        tc_error ce;
+        if (tc_cache_store(dir, &e, &ce) != TC_OK)
+          _exit(3);
+      }
+    }
+    struct timespec ts = {0, (long)(40 + 37 * round) * 1000000L};
+    nanosleep(&ts, NULL);
+    kill(pid, SIGKILL);
+    int status = 0;
+    waitpid(pid, &status, 0);
+    assert_true(WIFSIGNALED(status));
+    tc_cache_entry e;
+    char why[256];
+    if (tc_cache_lookup(dir, key, &e, why)) {
+      /* whatever is served is one complete, intact write */
+      assert_int_equal(e.body.len, BIG);
+      uint32_t i;
+      memcpy(&i, e.body.data, sizeof i);
+      assert_int_equal((int64_t)i, e.fetched_at);
+      uint8_t *want = malloc(BIG);
+      fill_pattern(want, i);
+      assert_memory_equal(e.body.data, want, BIG);
+      free(want);
+      tc_cache_entry_free(&e);
+    } else {
+      assert_string_equal(why, "not cached"); /* killed before the first index write */
+    }
+    json_t *list = NULL;
+    assert_int_equal(tc_cache_list(dir, 0, &list, &err), TC_OK);
+    for (size_t k = 0; k < json_array_size(list); k++)
+      assert_string_not_equal(jstr(json_array_get(list, k), "state", NULL, NULL), "corrupt");
+    json_decref(list);
+  }
+  rm_rf(dir);
+  free(dir);
+}
+
+static void test_corrupt_entry_is_refetched(void **state) {
+  (void)state;
+  char *dir = mktemp_dir();
+  tc_buf ark = vec_file("snp", "genoa-v5-oak-oc", "ark.pem");
+  tc_buf ask = vec_file("snp", "genoa-v5-oak-oc", "ask.pem");
+  tc_buf chain = concat(&ask, &ark);
+  const char *path = "/vcek/v1/Genoa/cert_chain";
+  ts_route(g_srv, path, chain.data, chain.len, NULL, NULL);
+  tc_provider *p = provider(dir, 0);
+  tc_object_request q;
+  memset(&q, 0, sizeof q);
+  q.kind = TC_OBJ_KDS_VCEK_CHAIN;
+  q.product = TC_AMD_GENOA;
+  tc_collateral_answer a;
+  tc_error err;
+  unsigned c0 = ts_count(g_srv, path);
+  assert_int_equal(tc_provider_get(p, &q, 0, &a, &err), TC_OK);
+  tc_collateral_answer_free(&a);
+  /* flip one byte of the stored object (named by its SHA-256, computed here) */
+  unsigned char md[32];
+  unsigned int ml = 0;
+  EVP_Digest(chain.data, chain.len, md, &ml, EVP_sha256(), NULL);
+  char hex[65], obj[4096];
+  tc_hex_encode(md, 32, hex);
+  snprintf(obj, sizeof obj, "%s/objects/%s", dir, hex);
+  tc_buf stored = test_read_file(obj);
+  assert_int_equal(stored.len, chain.len);
+  stored.data[100] ^= 1;
+  FILE *f = fopen(obj, "wb");
+  fwrite(stored.data, 1, stored.len, f);
+  fclose(f);
+  tc_buf_free(&stored);
+  json_t *list = NULL;
+  assert_int_equal(tc_cache_list(dir, 0, &list, &err), TC_OK);
+  assert_string_equal(jstr(json_array_get(list, 0), "state", NULL, NULL), "corrupt");
+  json_decref(list);
+  /* never served: the provider fetches again and repairs the entry */
+  assert_int_equal(tc_provider_get(p, &q, 0, &a, &err), TC_OK);
+  assert_int_equal(a.origin, TC_ORIGIN_NETWORK);
+  assert_memory_equal(a.body.data, chain.data, chain.len);
+  tc_collateral_answer_free(&a);
+  assert_int_equal(ts_count(g_srv, path), c0 + 2);
+  assert_int_equal(tc_provider_get(p, &q, 0, &a, &err), TC_OK);
+  assert_int_equal(a.origin, TC_ORIGIN_CACHE);
+  tc_collateral_answer_free(&a);
+  /* offline with only a corrupt copy: an error, not the bad bytes */
+  f = fopen(obj, "wb");
+  fwrite("garbage", 1, 7, f);
+  fclose(f);
+  tc_provider *off = provider(dir, 1);
+  assert_int_equal(tc_provider_get(off, &q, 0, &a, &err), TC_ERR_IO);
+  assert_non_null(strstr(err.detail, "corrupt"));
+  tc_provider_free(off);
+  /* a leftover temp file from a killed writer is ignored */
+  char tmp[4200];
+  snprintf(tmp, sizeof tmp, "%s/index/0123.json.tmpAbCdEf", dir);
+  f = fopen(tmp, "wb");
+  fwrite("{", 1, 1, f);
+  fclose(f);
+  assert_int_equal(tc_cache_list(dir, 0, &list, &err), TC_OK);
+  assert_int_equal(json_array_size(list), 1);
+  json_decref(list);
+  tc_provider_free(p);
+  tc_buf_free(&chain);
+  tc_buf_free(&ask);
+  tc_buf_free(&ark);
+  rm_rf(dir);
+  free(dir);
+}
+
+/* ---- expiry ---- */
+
+static void test_expired_object_is_refreshed(void **state) {
+  (void)state;
+  char *dir = mktemp_dir();
+  int64_t t0 = tc_utc_seconds(2025, 3, 1, 0, 0, 0);
+  const char *path = "/vcek/v1/Turin/crl";
+  tc_buf crl1 = make_crl(t0 - 3600, t0 + 2 * 86400);
+  ts_route(g_srv, path, crl1.data, crl1.len, NULL, NULL);
+  tc_provider *p = provider(dir, 0);
+  tc_object_request q;
+  memset(&q, 0, sizeof q);
+  q.kind = TC_OBJ_KDS_VCEK_CRL;
+  q.product = TC_AMD_TURIN;
+  tc_collateral_answer a;
+  tc_error err;
+  unsigned c0 = ts_count(g_srv, path);
+  assert_int_equal(tc_provider_get(p, &q, t0, &a, &err), TC_OK);
+  assert_int_equal(a.expires_at, t0 + 2 * 86400);
+  assert_true(a.refresh_at > t0 && a.refresh_at < a.expires_at);
+  tc_collateral_answer_free(&a);
+  assert_int_equal(tc_provider_get(p, &q, t0 + 3600, &a, &err), TC_OK);
+  assert_int_equal(a.origin, TC_ORIGIN_CACHE);
+  tc_collateral_answer_free(&a);
+  assert_int_equal(ts_count(g_srv, path), c0 + 1);
+  /* AMD publishes a new CRL; past the old one's nextUpdate we must fetch it */
+  tc_buf crl2 = make_crl(t0 + 2 * 86400, t0 + 30 * 86400);
+  ts_route(g_srv, path, crl2.data, crl2.len, NULL, NULL);
+  assert_int_equal(tc_provider_get(p, &q, t0 + 3 * 86400, &a, &err), TC_OK);
+  assert_int_equal(a.origin, TC_ORIGIN_NETWORK);
+  assert_int_equal(a.expired, 0);
+  assert_int_equal(a.expires_at, t0 + 30 * 86400);
+  assert_int_equal(a.body.len, crl2.len);
+  assert_memory_equal(a.body.data, crl2.data, crl2.len);
+  tc_collateral_answer_free(&a);
+  assert_int_equal(ts_count(g_srv, path), c0 + 2);
+  /* and the cache now holds the new one */
+  tc_cache_entry e;
+  char k[512];
+  assert_int_equal(tc_object_key(&q, k, sizeof k, &err), TC_OK);
+  assert_int_equal(tc_cache_lookup(dir, k, &e, NULL), 1);
+  assert_int_equal(e.expires_at, t0 + 30 * 86400);
+  tc_cache_entry_free(&e);
+  tc_provider_free(p);
+  tc_buf_free(&crl1);
+  tc_buf_free(&crl2);
+  rm_rf(dir);
+  free(dir);
+}
+
+/* ---- Intel PCS / PCCS, offline with a stale cache ---- */
+
+struct dcap_routes {
+  char tcb[128], qe[128], pckcrl[128];
+};
+
+static void serve_dcap(const char *name, json_t *exp, struct dcap_routes *r) {
+  const char *tee = jstr(exp, "tee", NULL, NULL);
+  char fm[13];
+  snprintf(fm, sizeof fm, "%s", jstr(exp, "fmspc", NULL, NULL));
+  for (char *c = fm; *c; c++)
+    if (*c >= 'a' && *c <= 'f')
+      *c = (char)(*c - 'a' + 'A');
+  const char *issuer = jstr(exp, "pck_tcb", "issuer_ca", NULL);
+  snprintf(r->tcb, sizeof r->tcb, "/%s/certification/v4/tcb?fmspc=%s", tee, fm);
+  snprintf(r->qe, sizeof r->qe, "/%s/certification/v4/qe/identity", tee);
+  snprintf(r->pckcrl, sizeof r->pckcrl, "/sgx/certification/v4/pckcrl?ca=%s&encoding=der",
+           strstr(issuer, "Processor") ? "processor" : "platform");
+  struct {
+    const char *uri, *file, *chain, *header;
+  } routes[] = {
+      {r->tcb, "tcb_info.json", "tcb_info_issuer_chain.pem", "TCB-Info-Issuer-Chain"},
+      {r->qe, "qe_identity.json", "qe_identity_issuer_chain.pem",
+       "SGX-Enclave-Identity-Issuer-Chain"},
+      {r->pckcrl, "pck_crl.der", "pck_crl_issuer_chain.pem", "SGX-PCK-CRL-Issuer-Chain"},
+      {"/sgx/certification/v4/rootcacrl", "root_ca_crl.der", NULL, NULL},
+  };
+  for (size_t i = 0; i < 4; i++) {
+    tc_buf body = vec_file("dcap", name, routes[i].file);
+    char *hv = NULL;
+    if (routes[i].chain) {
+      tc_buf ch = vec_file("dcap", name, routes[i].chain);
+      hv = pct_encode(&ch);
+      tc_buf_free(&ch);
+    }
+    ts_route(g_srv, routes[i].uri, body.data, body.len, routes[i].header, hv);
+    free(hv);
+    tc_buf_free(&body);
+  }
+}
+
+static void assert_file_eq(const tc_buf *got, const char *name, const char *file) {
+  tc_buf want = vec_file("dcap", name, file);
+  if (got->len != want.len || memcmp(got->data, want.data, want.len) != 0)
+    fail_msg("%s/%s: fetched bytes differ (%zu vs %zu bytes)", name, file, got->len, want.len);
+  tc_buf_free(&want);
+}
+
+static const char *const dcap_cases[] = {"sgx-v3-phala-00a067110000-2025",
+                                         "tdx-v4-phala-b0c06f000000"};
+
+static void test_pcs_fetch_and_offline_stale(void **state) {
+  (void)state;
+  for (size_t ci = 0; ci < 2; ci++) {
+    const char *name = dcap_cases[ci];
+    assert_true(vec_has("dcap", name, "pck_crl_issuer_chain.pem"));
+    json_t *exp = load_expected("dcap", name);
+    struct dcap_routes r;
+    serve_dcap(name, exp, &r);
+    int64_t at = rfc(jstr(exp, "verify_at", NULL, NULL));
+    tc_collateral_needs n;
+    memset(&n, 0, sizeof n);
+    n.tee = tc_tee_from_name(jstr(exp, "tee", NULL, NULL));
+    size_t fl = 0;
+    tc_error err;
+    assert_int_equal(tc_hex_decode(jstr(exp, "fmspc", NULL, NULL), n.fmspc, 6, &fl, &err), TC_OK);
+    n.ca = strstr(jstr(exp, "pck_tcb", "issuer_ca", NULL), "Processor") ? TC_PCK_CA_PROCESSOR
+                                                                        : TC_PCK_CA_PLATFORM;
+    tc_buf quote = vec_file("dcap", name, "quote.bin");
+#if TEECTL_HAVE_DCAP
+    /* the needs worked out from the quote agree with expected.json */
+    tc_collateral_needs nq;
+    if (tc_collateral_needs_of(TC_TEE_UNKNOWN, quote.data, quote.len, TC_AMD_PRODUCT_UNKNOWN, NULL,
+                               &nq, &err) != TC_OK)
+      fail_msg("%s: needs: %s: %s", name, err.reason, err.detail);
+    assert_int_equal(nq.tee, n.tee);
+    assert_memory_equal(nq.fmspc, n.fmspc, 6);
+    assert_int_equal(nq.ca, n.ca);
+#endif
+    char *dir = mktemp_dir();
+    tc_provider *p = provider(dir, 0);
+    tc_collateral col;
+    memset(&col, 0, sizeof col);
+    json_t *report = NULL;
+    unsigned c_tcb = ts_count(g_srv, r.tcb);
+    if (tc_provider_fill_needs(p, &n, at, &col, &report, &err) != TC_OK)
+      fail_msg("%s: fill: %s: %s", name, err.reason, err.detail);
+    assert_int_equal(ts_count(g_srv, r.tcb), c_tcb + 1);
+    assert_file_eq(&col.tcb_info, name, "tcb_info.json");
+    assert_file_eq(&col.tcb_info_issuer_chain, name, "tcb_info_issuer_chain.pem");
+    assert_file_eq(&col.qe_identity, name, "qe_identity.json");
+    assert_file_eq(&col.qe_identity_issuer_chain, name, "qe_identity_issuer_chain.pem");
+    assert_file_eq(&col.pck_crl, name, "pck_crl.der");
+    assert_file_eq(&col.pck_crl_issuer_chain, name, "pck_crl_issuer_chain.pem");
+    assert_file_eq(&col.root_ca_crl, name, "root_ca_crl.der");
+    for (size_t k = 0; k < json_array_size(report); k++)
+      assert_string_equal(jstr(json_array_get(report, k), "origin", NULL, NULL), "network");
+    json_decref(report);
+    tc_collateral_free(&col);
+    tc_provider_free(p);
+
+    /* Later, the network is gone: past the refresh time (max_age 1 day) the cached copies
+     * are served, marked stale; the evidence still verifies at its verification time. */
+    tc_provider_options o;
+    tc_provider_options_default(&o);
+    o.cache_dir = dir;
+    o.pcs_url = "http://127.0.0.1:9"; /* discard port: connection refused */
+    o.max_attempts = 1;
+    tc_provider *dead = NULL;
+    assert_int_equal(tc_provider_new(&o, &dead, &err), TC_OK);
+    memset(&col, 0, sizeof col);
+    unsigned total = ts_total(g_srv);
+    int64_t later = at + 2 * 86400;
+    if (tc_provider_fill_needs(dead, &n, later, &col, &report, &err) != TC_OK)
+      fail_msg("%s: offline fill: %s: %s", name, err.reason, err.detail);
+    assert_int_equal(ts_total(g_srv), total);
+    assert_int_equal(json_array_size(report), 4);
+    for (size_t k = 0; k < json_array_size(report); k++) {
+      json_t *it = json_array_get(report, k);
+      assert_string_equal(jstr(it, "origin", NULL, NULL), "cache");
+      assert_true(json_is_true(json_object_get(it, "stale")));
+      assert_non_null(strstr(jstr(it, "note", NULL, NULL), "refresh failed"));
+    }
+    json_decref(report);
+    assert_file_eq(&col.tcb_info, name, "tcb_info.json");
+    json_t *res = NULL;
+    tc_status st = tc_verify_evidence(TC_TEE_UNKNOWN, quote.data, quote.len, &col, at, &res, &err);
+#if TEECTL_HAVE_DCAP
+    if (strcmp(jstr(exp, "verdict", NULL, NULL), "valid") == 0 && st != TC_OK)
+      fail_msg("%s: stale cached collateral does not verify: %s: %s", name, err.reason, err.detail);
+#else
+    (void)st;
+#endif
+    json_decref(res);
+    tc_collateral_free(&col);
+    tc_provider_free(dead);
+
+    /* offline mode (no network at all) answers the same way */
+    tc_provider *off = provider(dir, 1);
+    memset(&col, 0, sizeof col);
+    assert_int_equal(tc_provider_fill_needs(off, &n, later, &col, NULL, &err), TC_OK);
+    assert_file_eq(&col.root_ca_crl, name, "root_ca_crl.der");
+    tc_collateral_free(&col);
+    tc_provider_free(off);
+    tc_buf_free(&quote);
+    rm_rf(dir);
+    free(dir);
+    json_decref(exp);
+  }
+}
+
+static void test_root_ca_crl_location_and_api_key(void **state) {
+  (void)state;
+  const char *name = dcap_cases[0];
+  tc_buf root = vec_file("dcap", name, "intel_sgx_root_ca.pem");
+  char url[512];
+  tc_error err;
+  assert_int_equal(tc_x509_crl_dp_url(root.data, root.len, url, sizeof url, &err), TC_OK);
+  assert_string_equal(url, "https://certificates.trustedservices.intel.com/IntelSGXRootCA.der");
+  tc_buf_free(&root);
+  /* the last cert of an issuer chain is the root */
+  tc_buf chain = vec_file("dcap", name, "tcb_info_issuer_chain.pem");
+  assert_int_equal(tc_x509_crl_dp_url(chain.data, chain.len, url, sizeof url, &err), TC_OK);
+  assert_string_equal(url, "https://certificates.trustedservices.intel.com/IntelSGXRootCA.der");
+  tc_buf_free(&chain);
+  /* the PCS subscription key header is sent when configured */
+  json_t *exp = load_expected("dcap", name);
+  struct dcap_routes r;
+  serve_dcap(name, exp, &r);
+  tc_provider_options o;
+  tc_provider_options_default(&o);
+  o.pcs_url = ts_base(g_srv);
+  o.api_key = "0123456789abcdef";
+  tc_provider *p = NULL;
+  assert_int_equal(tc_provider_new(&o, &p, &err), TC_OK);
+  tc_object_request q;
+  memset(&q, 0, sizeof q);
+  q.kind = TC_OBJ_PCS_QE_IDENTITY;
+  q.tee = TC_TEE_SGX;
+  tc_collateral_answer a;
+  assert_int_equal(tc_provider_get(p, &q, 0, &a, &err), TC_OK);
+  assert_string_equal(ts_last_header(g_srv, r.qe, "Ocp-Apim-Subscription-Key"), "0123456789abcdef");
+  tc_collateral_answer_free(&a);
+  tc_provider_free(p);
+  json_decref(exp);
+}
+
+static int setup(void **state) {
+  (void)state;
+  g_srv = ts_start();
+  return 0;
+}
+
+static int teardown(void **state) {
+  (void)state;
+  ts_stop(g_srv);
+  return 0;
+}
+
+int main(int argc, char **argv) {
+  g_vectors = test_vectors_dir(argc, argv, "snp");
+  (void)test_vectors_dir(argc, argv, "dcap");
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_vcek_urls_from_vectors),
+      cmocka_unit_test(test_chains_and_vlek),
+      cmocka_unit_test(test_cache_hits_make_no_request),
+      cmocka_unit_test(test_rate_limit_retry_after),
+      cmocka_unit_test(test_concurrent_misses_one_request),
+      cmocka_unit_test(test_kill_during_write),
+      cmocka_unit_test(test_corrupt_entry_is_refetched),
+      cmocka_unit_test(test_expired_object_is_refreshed),
+      cmocka_unit_test(test_pcs_fetch_and_offline_stale),
+      cmocka_unit_test(test_root_ca_crl_location_and_api_key),
+  };
+  return cmocka_run_group_tests(tests, setup, teardown);
+}

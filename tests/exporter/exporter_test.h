@@ -5,9 +5,11 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -186,6 +188,43 @@ static inline void require_tool(const char *name, char **out) {
           in_ci ? " (CI=true: install the Debian package 'prometheus')"
                 : "; install the Debian package 'prometheus' to run this test");
   exit(in_ci ? 1 : 77);
+}
+
+/* Start argv in the background (stdout and stderr to log_path, stdin /dev/null); the child
+ * is killed when the test program dies. Returns its pid. */
+static inline pid_t spawn(char *const argv[], const char *log_path) {
+  pid_t pid = fork();
+  if (pid < 0)
+    abort();
+  if (pid == 0) {
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    FILE *in = freopen("/dev/null", "r", stdin);
+    FILE *out = freopen(log_path, "w", stdout);
+    (void)in;
+    (void)out;
+    dup2(1, 2);
+    execv(argv[0], argv);
+    _exit(127);
+  }
+  return pid;
+}
+
+/* Stop a child we started: SIGTERM, up to 5 s, then SIGKILL. Returns its exit status
+ * (128+signal when killed by a signal). */
+static inline int stop_child(pid_t pid) {
+  int status = 0;
+  if (pid <= 0)
+    return -1;
+  kill(pid, SIGTERM);
+  for (int i = 0; i < 500; i++) {
+    pid_t r = waitpid(pid, &status, WNOHANG);
+    if (r == pid)
+      return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    usleep(10000);
+  }
+  kill(pid, SIGKILL);
+  waitpid(pid, &status, 0);
+  return 128 + SIGKILL;
 }
 
 #endif

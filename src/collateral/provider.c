@@ -336,12 +336,14 @@ tc_status tc_provider_get(tc_provider *p, const tc_object_request *req, int64_t 
   tc_collateral_answer got;
   memset(&got, 0, sizeof got);
   tc_cache_entry e2;
-  if (p->cache_dir != NULL && tc_cache_lookup(p->cache_dir, key, &e2, NULL) &&
-      now < e2.refresh_at) {
+  int hit2 = p->cache_dir != NULL && tc_cache_lookup(p->cache_dir, key, &e2, NULL);
+  if (hit2 && now < e2.refresh_at) {
     answer_from_entry(&got, &e2, now);
     tc_cache_entry_free(&e2);
     st = TC_OK;
   } else {
+    if (hit2)
+      tc_cache_entry_free(&e2);
     st = fetch_now(p, req, key, url, now, &got, &ferr);
     if (st != TC_OK && hit)
       st = serve_stale(&e, now, &ferr, &got);

@@ -1,0 +1,335 @@
+#include "harness.h"
+
+#include <curl/curl.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "testlib.h"
+
+#ifndef CHECK_TOKEN_PY
+#error "CHECK_TOKEN_PY must name tests/service/check_token.py"
+#endif
+
+static void sleep_ms(long ms) {
+  struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+  nanosleep(&ts, NULL);
+}
+
+void srv_init(srv *s) {
+  memset(s, 0, sizeof *s);
+  const char *tmp = getenv("TMPDIR");
+  snprintf(s->dir, sizeof s->dir, "%s/teectl-svc-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+  if (mkdtemp(s->dir) == NULL) {
+    perror("mkdtemp");
+    exit(1);
+  }
+}
+
+const char *srv_path(const srv *s, const char *name) {
+  static char buf[512];
+  snprintf(buf, sizeof buf, "%s/%s", s->dir, name);
+  return buf;
+}
+
+char *srv_write(const srv *s, const char *name, const void *data, size_t len) {
+  char *p = strdup(srv_path(s, name));
+  char tmp[600];
+  snprintf(tmp, sizeof tmp, "%s.tmp", p);
+  FILE *f = fopen(tmp, "wb");
+  if (f == NULL || fwrite(data, 1, len, f) != len || fclose(f) != 0 || rename(tmp, p) != 0) {
+    fprintf(stderr, "cannot write %s\n", p);
+    exit(1);
+  }
+  return p;
+}
+
+static char *slurp(const char *path) {
+  FILE *f = fopen(path, "rb");
+  if (f == NULL)
+    return NULL;
+  size_t cap = 4096, n = 0;
+  char *b = malloc(cap);
+  size_t r;
+  while ((r = fread(b + n, 1, cap - n - 1, f)) > 0) {
+    n += r;
+    if (cap - n < 2) {
+      cap *= 2;
+      b = realloc(b, cap);
+    }
+  }
+  fclose(f);
+  b[n] = '\0';
+  return b;
+}
+
+int srv_start(srv *s, const char *const *args) {
+  const char *bin = test_teectl_bin();
+  if (bin == NULL) {
+    fprintf(stderr, "TEECTL_BIN is not set\n");
+    return -1;
+  }
+  const char *argv[64];
+  int n = 0;
+  argv[n++] = bin;
+  argv[n++] = "serve";
+  argv[n++] = "--listen";
+  argv[n++] = "127.0.0.1:0";
+  argv[n++] = "--threads";
+  argv[n++] = "2";
+  for (int i = 0; args && args[i] && n < 62; i++)
+    argv[n++] = args[i];
+  argv[n] = NULL;
+  char out[512], err[512];
+  snprintf(out, sizeof out, "%s/audit.jsonl", s->dir);
+  snprintf(err, sizeof err, "%s/stderr.txt", s->dir);
+  pid_t pid = fork();
+  if (pid < 0)
+    return -1;
+  if (pid == 0) {
+    int fo = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    int fe = open(err, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    if (fo < 0 || fe < 0)
+      _exit(127);
+    dup2(fo, 1);
+    dup2(fe, 2);
+    execv(bin, (char *const *)argv);
+    _exit(127);
+  }
+  s->pid = pid;
+  for (int i = 0; i < 500; i++) { /* 10 s */
+    char *text = slurp(err);
+    const char *p = text ? strstr(text, " port ") : NULL;
+    if (p != NULL && strstr(text, "listening on") != NULL) {
+      s->port = (unsigned)strtoul(p + 6, NULL, 10);
+      free(text);
+      return 0;
+    }
+    free(text);
+    int st;
+    if (waitpid(pid, &st, WNOHANG) == pid) {
+      s->pid = 0;
+      char *e = slurp(err);
+      fprintf(stderr, "server exited early (status %d):\n%s\n", st, e ? e : "");
+      free(e);
+      return -1;
+    }
+    sleep_ms(20);
+  }
+  fprintf(stderr, "server did not start listening within 10 s\n");
+  kill(pid, SIGKILL);
+  waitpid(pid, NULL, 0);
+  s->pid = 0;
+  return -1;
+}
+
+int srv_stop(srv *s) {
+  if (s->pid <= 0)
+    return -1;
+  kill(s->pid, SIGTERM);
+  int st = 0;
+  for (int i = 0; i < 500; i++) {
+    if (waitpid(s->pid, &st, WNOHANG) == s->pid) {
+      s->pid = 0;
+      return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+    }
+    sleep_ms(20);
+  }
+  kill(s->pid, SIGKILL);
+  waitpid(s->pid, NULL, 0);
+  s->pid = 0;
+  return -1;
+}
+
+void srv_cleanup(srv *s) {
+  if (s->pid > 0)
+    srv_stop(s);
+  DIR *d = opendir(s->dir);
+  if (d != NULL) {
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+      if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+        continue;
+      unlink(srv_path(s, e->d_name));
+    }
+    closedir(d);
+  }
+  rmdir(s->dir);
+}
+
+struct grow {
+  char *p;
+  size_t n;
+};
+
+static size_t on_data(char *ptr, size_t size, size_t nmemb, void *ud) {
+  struct grow *g = ud;
+  size_t add = size * nmemb;
+  char *q = realloc(g->p, g->n + add + 1);
+  if (q == NULL)
+    return 0;
+  memcpy(q + g->n, ptr, add);
+  g->n += add;
+  q[g->n] = '\0';
+  g->p = q;
+  return add;
+}
+
+long http(const srv *s, const char *method, const char *path, const char *ctype, const char *data,
+          size_t len, char **body) {
+  CURL *c = curl_easy_init();
+  if (c == NULL)
+    return 0;
+  char url[512];
+  snprintf(url, sizeof url, "http://127.0.0.1:%u%s", s->port, path);
+  struct grow g = {calloc(1, 1), 0};
+  struct curl_slist *h = NULL;
+  h = curl_slist_append(h, "Expect:");
+  if (ctype != NULL) {
+    char line[256];
+    snprintf(line, sizeof line, "Content-Type: %s", ctype);
+    h = curl_slist_append(h, line);
+  }
+  curl_easy_setopt(c, CURLOPT_URL, url);
+  curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+  if (data != NULL) {
+    curl_easy_setopt(c, CURLOPT_POSTFIELDS, data);
+    curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
+  } else if (strcmp(method, "POST") == 0) {
+    curl_easy_setopt(c, CURLOPT_POSTFIELDS, "");
+  }
+  curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
+  curl_easy_setopt(c, CURLOPT_WRITEDATA, &g);
+  curl_easy_setopt(c, CURLOPT_TIMEOUT, 30L);
+  curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+  long status = 0;
+  CURLcode rc = curl_easy_perform(c);
+  if (rc == CURLE_OK)
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+  else
+    fprintf(stderr, "curl %s %s: %s\n", method, path, curl_easy_strerror(rc));
+  curl_slist_free_all(h);
+  curl_easy_cleanup(c);
+  if (body != NULL)
+    *body = g.p;
+  else
+    free(g.p);
+  return status;
+}
+
+long http_json(const srv *s, const char *path, json_t *req, json_t **resp) {
+  char *text = json_dumps(req, JSON_COMPACT);
+  json_decref(req);
+  char *body = NULL;
+  long st = http(s, "POST", path, "application/json", text, strlen(text), &body);
+  free(text);
+  *resp = json_loads(body ? body : "", 0, NULL);
+  if (*resp == NULL)
+    fprintf(stderr, "answer to %s is not JSON: %s\n", path, body ? body : "(none)");
+  free(body);
+  return st;
+}
+
+const char *resp_error(const json_t *resp) {
+  const char *e = json_string_value(json_object_get(resp, "error"));
+  return e ? e : "";
+}
+
+int check_token(const srv *s, const char *token, json_t *expect) {
+  char *jwks = NULL;
+  if (http(s, "GET", "/.well-known/jwks.json", NULL, NULL, 0, &jwks) != 200) {
+    free(jwks);
+    json_decref(expect);
+    return -1;
+  }
+  char *jp = srv_write(s, "jwks.json", jwks, strlen(jwks));
+  char *tp = srv_write(s, "token.txt", token, strlen(token));
+  char *et = json_dumps(expect, JSON_COMPACT);
+  char *ep = srv_write(s, "expect.json", et, strlen(et));
+  json_decref(expect);
+  char cmd[2048];
+  snprintf(cmd, sizeof cmd, "python3 '%s' '%s' '%s' '%s' >'%s' 2>&1", CHECK_TOKEN_PY, jp, tp, ep,
+           srv_path(s, "check.out"));
+  int rc = system(cmd);
+  char *out = slurp(srv_path(s, "check.out"));
+  if (rc != 0)
+    fprintf(stderr, "check_token.py: %s\n", out ? out : "");
+  free(out);
+  free(jwks);
+  free(jp);
+  free(tp);
+  free(et);
+  free(ep);
+  return rc == -1 ? -1 : WEXITSTATUS(rc);
+}
+
+char *b64_std(const unsigned char *data, size_t len) {
+  char *out = malloc(4 * ((len + 2) / 3) + 1);
+  EVP_EncodeBlock((unsigned char *)out, data, (int)len);
+  return out;
+}
+
+long b64url_decode(const char *text, unsigned char *out, size_t cap) {
+  size_t n = strlen(text);
+  size_t padded = (n + 3) / 4 * 4;
+  char *t = malloc(padded + 1);
+  for (size_t i = 0; i < n; i++)
+    t[i] = text[i] == '-' ? '+' : text[i] == '_' ? '/' : text[i];
+  for (size_t i = n; i < padded; i++)
+    t[i] = '=';
+  t[padded] = '\0';
+  unsigned char *buf = malloc(padded / 4 * 3 + 1);
+  int r = EVP_DecodeBlock(buf, (unsigned char *)t, (int)padded);
+  free(t);
+  if (r < 0) {
+    free(buf);
+    return -1;
+  }
+  size_t len = (size_t)r - (padded - n); /* EVP_DecodeBlock counts padding as zero bytes */
+  if (len > cap) {
+    free(buf);
+    return -1;
+  }
+  memcpy(out, buf, len);
+  free(buf);
+  return (long)len;
+}
+
+char *der_to_pem(const unsigned char *der, size_t len) {
+  const unsigned char *p = der;
+  X509 *x = d2i_X509(NULL, &p, (long)len);
+  if (x == NULL)
+    return NULL;
+  BIO *b = BIO_new(BIO_s_mem());
+  PEM_write_bio_X509(b, x);
+  char *data;
+  long n = BIO_get_mem_data(b, &data);
+  char *out = malloc((size_t)n + 1);
+  memcpy(out, data, (size_t)n);
+  out[n] = '\0';
+  BIO_free(b);
+  X509_free(x);
+  return out;
+}
+
+int audit_count(const srv *s, const char *needle) {
+  char *text = slurp(srv_path(s, "audit.jsonl"));
+  int n = 0;
+  for (char *line = text ? strtok(text, "\n") : NULL; line; line = strtok(NULL, "\n"))
+    if (strstr(line, needle) != NULL)
+      n++;
+  free(text);
+  return n;
+}

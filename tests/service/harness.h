@@ -1,0 +1,64 @@
+/* Test harness for the attestation service: start the real `teectl serve` binary
+ * ($TEECTL_BIN) on loopback with a free port, talk to it over HTTP (libcurl), stop it
+ * with SIGTERM, and check tokens with the independent checker (check_token.py). */
+#ifndef TEECTL_TESTS_SERVICE_HARNESS_H
+#define TEECTL_TESTS_SERVICE_HARNESS_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+typedef struct srv {
+  pid_t pid;
+  unsigned port;
+  char dir[256]; /* private temp folder (audit.jsonl, stderr.txt, files the test writes) */
+} srv;
+
+/** Make a temp folder in s->dir (no server yet). */
+void srv_init(srv *s);
+
+/** Start `teectl serve --listen 127.0.0.1:0 ARGS...` (args NULL-terminated); waits until it
+ *  listens (10 s max). Returns 0 or -1 (the server's stderr is printed). */
+int srv_start(srv *s, const char *const *args);
+
+/** SIGTERM and wait (10 s max, then SIGKILL). Returns the exit code, or -1. */
+int srv_stop(srv *s);
+
+/** Remove the temp folder. */
+void srv_cleanup(srv *s);
+
+/** Path of a file in the server's temp folder (static buffer, overwritten per call). */
+const char *srv_path(const srv *s, const char *name);
+
+/** Write a file (whole) in the temp folder; returns its path (malloc'd). */
+char *srv_write(const srv *s, const char *name, const void *data, size_t len);
+
+/** One HTTP request. ctype NULL: no Content-Type header. Returns the status (0 on
+ *  transport failure); *body (malloc'd, NUL-terminated) if body != NULL. */
+long http(const srv *s, const char *method, const char *path, const char *ctype, const char *data,
+          size_t len, char **body);
+
+/** POST a JSON value (stolen) to path; *resp gets the parsed answer (or NULL). */
+long http_json(const srv *s, const char *path, json_t *req, json_t **resp);
+
+/** "error" string of a JSON answer ("" if none). */
+const char *resp_error(const json_t *resp);
+
+/** Check token with check_token.py against the JWKS fetched from the server and the
+ *  expectations (stolen). Returns the checker's exit code. */
+int check_token(const srv *s, const char *token, json_t *expect);
+
+/** Standard base64 of bytes (malloc'd), computed with OpenSSL's EVP_EncodeBlock. */
+char *b64_std(const unsigned char *data, size_t len);
+
+/** Decode base64url text (any length) with OpenSSL's EVP_DecodeBlock into out; returns
+ *  the byte count or -1. */
+long b64url_decode(const char *text, unsigned char *out, size_t cap);
+
+/** DER certificate -> PEM text (malloc'd), with OpenSSL. */
+char *der_to_pem(const unsigned char *der, size_t len);
+
+/** Count lines of the audit log containing needle. */
+int audit_count(const srv *s, const char *needle);
+
+#endif

@@ -1,0 +1,348 @@
+/* Unit tests of the service's pure pieces: nonces, binding, base64, metrics, config.
+ * Expected values come from the specs (FIPS 180-4 / RFC 4648 test vectors) or are
+ * computed here independently with OpenSSL's one-shot HMAC / SHA / base64. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/sha.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "harness.h"
+#include "service/internal.h"
+#include "teectl/service.h"
+
+static const uint8_t KEY[32] = {0x42, 0x42, 0x42, 0x42, 0x42, 0x42, 0x42, 0x42, 0x42, 0x42, 0x42,
+                                0x42, 0x42, 0x42, 0x42, 0x42, 0x42, 0x42, 0x42, 0x42, 0x42, 0x42,
+                                0x42, 0x42, 0x42, 0x42, 0x42, 0x42, 0x42, 0x42, 0x42, 0x42};
+static const int64_t EXP = 1700000000; /* 2023-11-14T22:13:20Z */
+
+static void make_nonce(const uint8_t *key, int64_t exp, char out[TC_NONCE_TEXT_LEN + 1]) {
+  uint8_t rnd[32];
+  for (int i = 0; i < 32; i++)
+    rnd[i] = (uint8_t)i;
+  tc_error err;
+  assert_int_equal(tc_nonce_make(key, 32, rnd, exp, out, &err), TC_OK);
+}
+
+static void test_nonce_layout(void **state) {
+  (void)state;
+  char text[TC_NONCE_TEXT_LEN + 1];
+  make_nonce(KEY, EXP, text);
+  assert_int_equal(strlen(text), 96);
+  /* Decode with OpenSSL and recompute the MAC independently. */
+  unsigned char raw[80];
+  assert_int_equal(b64url_decode(text, raw, sizeof raw), 72);
+  for (int i = 0; i < 32; i++)
+    assert_int_equal(raw[i], i);
+  /* 1700000000 = 0x6553F100, big-endian u64 */
+  const unsigned char exp_be[8] = {0, 0, 0, 0, 0x65, 0x53, 0xf1, 0x00};
+  assert_memory_equal(raw + 32, exp_be, 8);
+  unsigned char mac[32];
+  unsigned int ml = 0;
+  HMAC(EVP_sha256(), KEY, 32, raw, 40, mac, &ml);
+  assert_int_equal(ml, 32);
+  assert_memory_equal(raw + 40, mac, 32);
+
+  uint8_t back[TC_NONCE_RAW_LEN];
+  int64_t e = 0;
+  tc_error err;
+  assert_int_equal(tc_nonce_check(KEY, 32, text, EXP, back, &e, &err), TC_OK);
+  assert_int_equal(e, EXP);
+  assert_memory_equal(back, raw, 72);
+}
+
+static void test_nonce_expired(void **state) {
+  (void)state;
+  char text[TC_NONCE_TEXT_LEN + 1];
+  make_nonce(KEY, EXP, text);
+  uint8_t raw[TC_NONCE_RAW_LEN];
+  tc_error err;
+  assert_int_equal(tc_nonce_check(KEY, 32, text, EXP + 1, raw, NULL, &err), TC_ERR_VERIFY);
+  assert_string_equal(err.reason, "nonce_expired");
+}
+
+static void test_nonce_forged(void **state) {
+  (void)state;
+  char text[TC_NONCE_TEXT_LEN + 1];
+  make_nonce(KEY, EXP, text);
+  uint8_t raw[TC_NONCE_RAW_LEN];
+  tc_error err;
+  /* One character changed in each part: random, expiry, MAC. */
+  const size_t at[] = {0, 45, 95};
+  for (size_t i = 0; i < 3; i++) {
+    char t[TC_NONCE_TEXT_LEN + 1];
+    memcpy(t, text, sizeof t);
+    t[at[i]] = t[at[i]] == 'A' ? 'B' : 'A'; /* 72 bytes = 96 chars: every bit counts */
+    assert_int_equal(tc_nonce_check(KEY, 32, t, EXP - 10, raw, NULL, &err), TC_ERR_VERIFY);
+    assert_string_equal(err.reason, "nonce_forged");
+  }
+  /* Made under another key. */
+  uint8_t other[32];
+  memset(other, 0x43, sizeof other);
+  char t2[TC_NONCE_TEXT_LEN + 1];
+  make_nonce(other, EXP, t2);
+  assert_int_equal(tc_nonce_check(KEY, 32, t2, EXP - 10, raw, NULL, &err), TC_ERR_VERIFY);
+  assert_string_equal(err.reason, "nonce_forged");
+  /* Forged beats expired: an altered nonce says forged even when also past expiry. */
+  t2[0] = t2[0] == 'A' ? 'B' : 'A';
+  assert_int_equal(tc_nonce_check(KEY, 32, t2, EXP + 100, raw, NULL, &err), TC_ERR_VERIFY);
+  assert_string_equal(err.reason, "nonce_forged");
+}
+
+static void test_nonce_malformed(void **state) {
+  (void)state;
+  char text[TC_NONCE_TEXT_LEN + 1];
+  make_nonce(KEY, EXP, text);
+  uint8_t raw[TC_NONCE_RAW_LEN];
+  tc_error err;
+  const char *bad[] = {"", "abc", "not a nonce at all"};
+  for (size_t i = 0; i < 3; i++) {
+    assert_int_equal(tc_nonce_check(KEY, 32, bad[i], 0, raw, NULL, &err), TC_ERR_PARSE);
+    assert_string_equal(err.reason, "nonce_malformed");
+  }
+  assert_int_equal(tc_nonce_check(KEY, 32, NULL, 0, raw, NULL, &err), TC_ERR_PARSE);
+  char t[TC_NONCE_TEXT_LEN + 2];
+  memcpy(t, text, sizeof text);
+  t[10] = '+'; /* base64, not base64url */
+  assert_int_equal(tc_nonce_check(KEY, 32, t, 0, raw, NULL, &err), TC_ERR_PARSE);
+  assert_string_equal(err.reason, "nonce_malformed");
+  memcpy(t, text, sizeof text);
+  t[96] = 'A'; /* one character too many */
+  t[97] = '\0';
+  assert_int_equal(tc_nonce_check(KEY, 32, t, 0, raw, NULL, &err), TC_ERR_PARSE);
+  assert_string_equal(err.reason, "nonce_malformed");
+  /* A short key is a usage error for both operations. */
+  assert_int_equal(tc_nonce_check(KEY, 31, text, 0, raw, NULL, &err), TC_ERR_USAGE);
+  uint8_t rnd[32] = {0};
+  assert_int_equal(tc_nonce_make(KEY, 16, rnd, EXP, t, &err), TC_ERR_USAGE);
+  assert_string_equal(err.reason, "nonce_key_too_short");
+}
+
+/* FIPS 180-4 example "abc": SHA-512 and SHA-256 digests (NIST CSRC example values). */
+static const char *SHA512_ABC = "ddaf35a193617abacc417349ae20413112e6fa4e89a97ea20a9eeee64b55d39a"
+                                "2192992a274fc1a836ba3c23a3feebbd454d4423643ce80e2a9ac94fa54ca49f";
+static const char *SHA256_ABC = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
+
+static void hex(const uint8_t *p, size_t n, char *out) {
+  for (size_t i = 0; i < n; i++)
+    sprintf(out + 2 * i, "%02x", p[i]);
+}
+
+static void test_binding_known_answers(void **state) {
+  (void)state;
+  uint8_t out[64];
+  char h[129];
+  tc_error err;
+  /* nonce "ab", runtime data "c": the binding hashes the concatenation "abc". */
+  for (int tee = TC_TEE_SNP; tee <= TC_TEE_TDX; tee++) {
+    assert_int_equal(tc_binding_compute((tc_tee)tee, (const uint8_t *)"ab", 2, (const uint8_t *)"c",
+                                        1, out, &err),
+                     TC_OK);
+    hex(out, 64, h);
+    assert_string_equal(h, SHA512_ABC);
+  }
+  assert_int_equal(
+      tc_binding_compute(TC_TEE_SGX, (const uint8_t *)"a", 1, (const uint8_t *)"bc", 2, out, &err),
+      TC_OK);
+  hex(out, 32, h);
+  assert_string_equal(h, SHA256_ABC);
+  uint8_t zero[32] = {0};
+  assert_memory_equal(out + 32, zero, 32);
+  /* No runtime data. */
+  assert_int_equal(tc_binding_compute(TC_TEE_SNP, (const uint8_t *)"abc", 3, NULL, 0, out, &err),
+                   TC_OK);
+  hex(out, 64, h);
+  assert_string_equal(h, SHA512_ABC);
+  assert_int_equal(
+      tc_binding_compute(TC_TEE_UNKNOWN, (const uint8_t *)"abc", 3, NULL, 0, out, &err),
+      TC_ERR_USAGE);
+  assert_string_equal(err.reason, "unsupported_tee");
+}
+
+static void test_binding_check(void **state) {
+  (void)state;
+  uint8_t nonce[72], rd[40], report_data[64];
+  for (int i = 0; i < 72; i++)
+    nonce[i] = (uint8_t)(i * 7);
+  for (int i = 0; i < 40; i++)
+    rd[i] = (uint8_t)(0xa0 + i);
+  uint8_t cat[112];
+  memcpy(cat, nonce, 72);
+  memcpy(cat + 72, rd, 40);
+  SHA512(cat, sizeof cat, report_data);
+  tc_error err;
+  assert_int_equal(tc_binding_check(TC_TEE_SNP, report_data, nonce, 72, rd, 40, &err), TC_OK);
+  assert_int_equal(tc_binding_check(TC_TEE_TDX, report_data, nonce, 72, rd, 40, &err), TC_OK);
+  /* Another nonce (the "wrong nonce" case), other runtime data, other TEE rule. */
+  nonce[5] ^= 1;
+  assert_int_equal(tc_binding_check(TC_TEE_SNP, report_data, nonce, 72, rd, 40, &err),
+                   TC_ERR_VERIFY);
+  assert_string_equal(err.reason, "binding_mismatch");
+  nonce[5] ^= 1;
+  assert_int_equal(tc_binding_check(TC_TEE_SNP, report_data, nonce, 72, rd, 39, &err),
+                   TC_ERR_VERIFY);
+  assert_int_equal(tc_binding_check(TC_TEE_SGX, report_data, nonce, 72, rd, 40, &err),
+                   TC_ERR_VERIFY);
+  /* SGX: SHA-256 then 32 zero bytes; a nonzero upper half is a mismatch. */
+  uint8_t sgx[64] = {0};
+  SHA256(cat, sizeof cat, sgx);
+  assert_int_equal(tc_binding_check(TC_TEE_SGX, sgx, nonce, 72, rd, 40, &err), TC_OK);
+  sgx[63] = 1;
+  assert_int_equal(tc_binding_check(TC_TEE_SGX, sgx, nonce, 72, rd, 40, &err), TC_ERR_VERIFY);
+}
+
+/* RFC 4648 section 10 test vectors. */
+static void test_base64(void **state) {
+  (void)state;
+  static const struct {
+    const char *in, *out;
+  } v[] = {{"", ""},
+           {"f", "Zg=="},
+           {"fo", "Zm8="},
+           {"foo", "Zm9v"},
+           {"foob", "Zm9vYg=="},
+           {"fooba", "Zm9vYmE="},
+           {"foobar", "Zm9vYmFy"}};
+  tc_error err;
+  for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) {
+    tc_buf b;
+    assert_int_equal(svc_b64_decode(v[i].out, "f", "bad", &b, &err), TC_OK);
+    assert_int_equal(b.len, strlen(v[i].in));
+    assert_memory_equal(b.data, v[i].in, b.len);
+    tc_buf_free(&b);
+    /* Unpadded form decodes too; the url encoder writes it. */
+    char unpadded[16];
+    snprintf(unpadded, sizeof unpadded, "%s", v[i].out);
+    char *eq = strchr(unpadded, '=');
+    if (eq)
+      *eq = '\0';
+    assert_int_equal(svc_b64_decode(unpadded, "f", "bad", &b, &err), TC_OK);
+    assert_int_equal(b.len, strlen(v[i].in));
+    tc_buf_free(&b);
+    char *enc = svc_b64url_encode((const uint8_t *)v[i].in, strlen(v[i].in));
+    assert_string_equal(enc, unpadded);
+    free(enc);
+  }
+  /* Both alphabets: 0xfb 0xff = "+/8" (std) = "-_8" (url). */
+  tc_buf b;
+  assert_int_equal(svc_b64_decode("-_8", "f", "bad", &b, &err), TC_OK);
+  assert_int_equal(b.len, 2);
+  assert_int_equal(b.data[0], 0xfb);
+  assert_int_equal(b.data[1], 0xff);
+  tc_buf_free(&b);
+  const char *bad[] = {"Zm9v!", "Z", "Zm9 v", "Zh==", "Zm8==", "=Zm8"};
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    assert_int_equal(svc_b64_decode(bad[i], "evidence", "evidence_not_base64", &b, &err),
+                     TC_ERR_PARSE);
+    assert_string_equal(err.reason, "evidence_not_base64");
+    assert_non_null(strstr(err.detail, "evidence"));
+  }
+}
+
+static void test_metrics_text(void **state) {
+  (void)state;
+  svc_metrics *m = svc_metrics_new();
+  svc_metrics_request(m, "/v1/attest", 200);
+  svc_metrics_request(m, "/v1/attest", 200);
+  svc_metrics_request(m, "/v1/attest", 403);
+  svc_metrics_verification(m, "snp", "warning", 0.003);
+  svc_metrics_verification(m, "snp", "invalid", 0.2);
+  svc_metrics_policy_reload(m, 1);
+  svc_metrics_collateral(m, 0);
+  size_t len = 0;
+  char *t = svc_metrics_render(m, &len);
+  assert_non_null(t);
+  assert_int_equal(strlen(t), len);
+  assert_non_null(strstr(t, "# TYPE teectl_http_requests_total counter\n"));
+  assert_non_null(strstr(t, "teectl_http_requests_total{route=\"/v1/attest\",code=\"200\"} 2\n"));
+  assert_non_null(strstr(t, "teectl_http_requests_total{route=\"/v1/attest\",code=\"403\"} 1\n"));
+  assert_non_null(strstr(t, "teectl_verifications_total{tee=\"snp\",result=\"warning\"} 1\n"));
+  assert_non_null(strstr(t, "teectl_policy_reloads_total{result=\"success\"} 1\n"));
+  assert_non_null(strstr(t, "teectl_collateral_cache_requests_total{result=\"miss\"} 1\n"));
+  /* 0.003 s falls in le=0.005 and above, not in le=0.0025; 0.2 s from le=0.25. */
+  assert_non_null(
+      strstr(t, "teectl_verification_duration_seconds_bucket{tee=\"snp\",le=\"0.0025\"} 0\n"));
+  assert_non_null(
+      strstr(t, "teectl_verification_duration_seconds_bucket{tee=\"snp\",le=\"0.005\"} 1\n"));
+  assert_non_null(
+      strstr(t, "teectl_verification_duration_seconds_bucket{tee=\"snp\",le=\"0.1\"} 1\n"));
+  assert_non_null(
+      strstr(t, "teectl_verification_duration_seconds_bucket{tee=\"snp\",le=\"0.25\"} 2\n"));
+  assert_non_null(
+      strstr(t, "teectl_verification_duration_seconds_bucket{tee=\"snp\",le=\"+Inf\"} 2\n"));
+  assert_non_null(strstr(t, "teectl_verification_duration_seconds_count{tee=\"snp\"} 2\n"));
+  assert_non_null(strstr(t, "teectl_verification_duration_seconds_sum{tee=\"snp\"} 0.203000000\n"));
+  assert_null(strstr(t, "tee=\"tdx\""));
+  free(t);
+  svc_metrics_free(m);
+}
+
+static void test_config_file(void **state) {
+  (void)state;
+  srv s;
+  srv_init(&s);
+  const char *good = "{\"listen\": \"0.0.0.0:9000\", \"policy\": \"p.json\", \"token-ttl\": 60,"
+                     " \"public-key\": [\"a.jwk\", \"b.jwk\"], \"trust-root\": \"root.pem\","
+                     " \"insecure-http\": true, \"at\": \"2024-01-02T03:04:05Z\"}";
+  char *p = srv_write(&s, "good.json", good, strlen(good));
+  tc_service_options o;
+  tc_service_options_init(&o);
+  json_t *holder = NULL;
+  tc_error err;
+  assert_int_equal(tc_service_config_load(p, &o, &holder, &err), TC_OK);
+  assert_string_equal(o.listen, "0.0.0.0:9000");
+  assert_string_equal(o.policy, "p.json");
+  assert_int_equal(o.token_ttl, 60);
+  assert_int_equal(o.n_public_keys, 2);
+  assert_string_equal(o.public_keys[1], "b.jwk");
+  assert_int_equal(o.n_trust_roots, 1);
+  assert_string_equal(o.trust_roots[0], "root.pem");
+  assert_int_equal(o.insecure_http, 1);
+  assert_int_equal(o.has_at, 1);
+  assert_int_equal(o.at, 1704164645); /* 2024-01-02T03:04:05Z */
+  assert_int_equal(o.nonce_ttl, 300); /* untouched default */
+  json_decref(holder);
+  free(p);
+
+  const struct {
+    const char *text, *reason;
+  } bad[] = {{"{\"listne\": \"x\"}", "config_unknown_key"},
+             {"{\"token-ttl\": \"60\"}", "config_invalid"},
+             {"{\"token-ttl\": 0}", "config_invalid"},
+             {"{\"listen\": ", "config_invalid"},
+             {"[1]", "config_invalid"}};
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    p = srv_write(&s, "bad.json", bad[i].text, strlen(bad[i].text));
+    tc_service_options_init(&o);
+    assert_int_not_equal(tc_service_config_load(p, &o, &holder, &err), TC_OK);
+    assert_string_equal(err.reason, bad[i].reason);
+    assert_null(holder);
+    free(p);
+  }
+  assert_int_equal(tc_service_config_load(srv_path(&s, "missing.json"), &o, &holder, &err),
+                   TC_ERR_IO);
+  srv_cleanup(&s);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_nonce_layout),
+      cmocka_unit_test(test_nonce_expired),
+      cmocka_unit_test(test_nonce_forged),
+      cmocka_unit_test(test_nonce_malformed),
+      cmocka_unit_test(test_binding_known_answers),
+      cmocka_unit_test(test_binding_check),
+      cmocka_unit_test(test_base64),
+      cmocka_unit_test(test_metrics_text),
+      cmocka_unit_test(test_config_file),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}

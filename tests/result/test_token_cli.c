@@ -1,0 +1,240 @@
+/* `teectl token verify` end to end: exit codes 0 (valid), 1 (invalid), 2 (usage /
+ * unreadable input), token from an argument, a file and stdin, JWKS from a file and
+ * from an http URL (python3 http.server on loopback, when available). */
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <jansson.h>
+
+#include "common/testlib.h"
+#include "teectl/ear.h"
+
+#define IAT 1751623200 /* 2025-07-04T10:00:00Z */
+#define TTL 300
+
+static char tmpdir[256];
+static const char *bin;
+static char *jwt;
+static char out_text[65536];
+
+static char *tmp_file(const char *name, const char *text) {
+  char *path = test_path(tmpdir, name);
+  FILE *f = fopen(path, "w");
+  assert_non_null(f);
+  fputs(text, f);
+  fclose(f);
+  return path;
+}
+
+/* Run `teectl token ARGS` (shell words, paths quoted by the caller); capture stdout. */
+static int run(const char *fmt, ...) {
+  char args[4096], cmd[5000];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(args, sizeof args, fmt, ap);
+  va_end(ap);
+  snprintf(cmd, sizeof cmd, "'%s' token %s 2>/dev/null", bin, args);
+  FILE *p = popen(cmd, "r");
+  assert_non_null(p);
+  size_t n = fread(out_text, 1, sizeof out_text - 1, p);
+  out_text[n] = '\0';
+  int rc = pclose(p);
+  return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+}
+
+static json_t *out_json(void) {
+  json_t *j = json_loads(out_text, 0, NULL);
+  if (!j)
+    fail_msg("output is not JSON: %s", out_text);
+  return j;
+}
+
+static void test_valid_paths(void **state) {
+  (void)state;
+  char *tok = test_path(tmpdir, "token.jwt");
+  char *jwks = test_path(tmpdir, "jwks.json");
+  /* file token, JSON output: the claims we put in come back */
+  assert_int_equal(
+      run("verify '%s' --jwks '%s' --at 2025-07-04T10:01:00Z --format json", tok, jwks), 0);
+  json_t *j = out_json();
+  assert_true(json_is_true(json_object_get(j, "valid")));
+  json_t *snp = json_object_get(json_object_get(json_object_get(j, "claims"), "submods"), "snp");
+  assert_string_equal(json_string_value(json_object_get(snp, "ear.status")), "warning");
+  assert_int_equal(json_integer_value(json_object_get(json_object_get(j, "claims"), "exp")),
+                   IAT + TTL);
+  json_decref(j);
+  /* literal token, text output */
+  assert_int_equal(run("verify %s --jwks '%s' --at 2025-07-04T10:01:00Z", jwt, jwks), 0);
+  assert_non_null(strstr(out_text, "token: valid"));
+  assert_non_null(strstr(out_text, "submod snp: warning"));
+  assert_non_null(strstr(out_text, "2025-07-04T10:05:00Z"));
+  /* stdin */
+  assert_int_equal(run("verify - --jwks '%s' --at 2025-07-04T10:01:00Z < '%s'", jwks, tok), 0);
+  free(tok);
+  free(jwks);
+}
+
+static void test_invalid_tokens(void **state) {
+  (void)state;
+  char *tok = test_path(tmpdir, "token.jwt");
+  char *jwks = test_path(tmpdir, "jwks.json");
+  char *other = test_path(tmpdir, "other.json");
+  assert_int_equal(
+      run("verify '%s' --jwks '%s' --at 2025-07-04T10:05:00Z --format json", tok, jwks), 1);
+  json_t *j = out_json();
+  assert_false(json_is_true(json_object_get(j, "valid")));
+  assert_string_equal(json_string_value(json_object_get(j, "reason")), "token_expired");
+  json_decref(j);
+  assert_int_equal(run("verify '%s' --jwks '%s' --at 2025-07-04T09:59:59Z", tok, jwks), 1);
+  assert_non_null(strstr(out_text, "token_not_yet_valid"));
+  assert_int_equal(run("verify '%s' --jwks '%s' --at 2025-07-04T10:01:00Z", tok, other), 1);
+  assert_non_null(strstr(out_text, "token_kid_unknown"));
+  /* flip one character of the signature */
+  char *bad = strdup(jwt);
+  char *sig = strrchr(bad, '.') + 1;
+  sig[3] = sig[3] == 'A' ? 'B' : 'A';
+  assert_int_equal(run("verify %s --jwks '%s' --at 2025-07-04T10:01:00Z", bad, jwks), 1);
+  assert_non_null(strstr(out_text, "token_signature_invalid"));
+  free(bad);
+  free(tok);
+  free(jwks);
+  free(other);
+}
+
+static void test_usage_and_unreadable(void **state) {
+  (void)state;
+  char *tok = test_path(tmpdir, "token.jwt");
+  char *jwks = test_path(tmpdir, "jwks.json");
+  char *notjson = test_path(tmpdir, "notjson.txt");
+  char *notset = test_path(tmpdir, "notset.json");
+  char *missing = test_path(tmpdir, "missing.json");
+  assert_int_equal(run(""), 2);
+  assert_int_equal(run("--help"), 0);
+  assert_int_equal(run("verify --help"), 0);
+  assert_int_equal(run("frobnicate"), 2);
+  assert_int_equal(run("verify '%s'", tok), 2);                             /* no --jwks */
+  assert_int_equal(run("verify --jwks '%s'", jwks), 2);                     /* no token */
+  assert_int_equal(run("verify '%s' '%s' --jwks '%s'", tok, tok, jwks), 2); /* two tokens */
+  assert_int_equal(run("verify '%s' --jwks '%s' --bogus", tok, jwks), 2);
+  assert_int_equal(run("verify '%s' --jwks '%s' --at yesterday", tok, jwks), 2);
+  assert_int_equal(run("verify '%s' --jwks '%s' --format xml", tok, jwks), 2);
+  assert_int_equal(run("verify '%s' --jwks '%s'", missing, jwks), 2);
+  assert_int_equal(run("verify '%s' --jwks '%s'", tok, missing), 2);
+  assert_int_equal(run("verify '%s' --jwks '%s'", tok, notjson), 2);
+  assert_int_equal(run("verify '%s' --jwks '%s'", tok, notset), 2);
+  assert_int_equal(run("verify '%s' --jwks http://127.0.0.1:1/jwks.json", tok), 2);
+  /* a file that holds garbage is a token that does not verify */
+  assert_int_equal(run("verify '%s' --jwks '%s'", notjson, jwks), 1);
+  free(tok);
+  free(jwks);
+  free(notjson);
+  free(notset);
+  free(missing);
+}
+
+static void test_jwks_url(void **state) {
+  (void)state;
+  int fds[2];
+  assert_int_equal(pipe(fds), 0);
+  pid_t pid = fork();
+  assert_true(pid >= 0);
+  if (pid == 0) {
+    dup2(fds[1], 1);
+    close(fds[0]);
+    if (chdir(tmpdir) != 0)
+      _exit(127);
+    execlp("python3", "python3", "-u", "-m", "http.server", "0", "--bind", "127.0.0.1",
+           (char *)NULL);
+    _exit(127);
+  }
+  close(fds[1]);
+  FILE *f = fdopen(fds[0], "r");
+  char line[512] = "";
+  int port = 0;
+  /* "Serving HTTP on 127.0.0.1 port NNNNN (http://127.0.0.1:NNNNN/) ..." */
+  if (fgets(line, sizeof line, f)) {
+    const char *p = strstr(line, " port ");
+    if (p)
+      port = atoi(p + 6);
+  }
+  if (port <= 0) {
+    fprintf(stderr, "note: python3 http.server not available, JWKS URL test skipped\n");
+    kill(pid, SIGTERM);
+    waitpid(pid, NULL, 0);
+    fclose(f);
+    return;
+  }
+  char *tok = test_path(tmpdir, "token.jwt");
+  int rc =
+      run("verify '%s' --jwks http://127.0.0.1:%d/jwks.json --at 2025-07-04T10:01:00Z", tok, port);
+  int rc404 =
+      run("verify '%s' --jwks http://127.0.0.1:%d/nope.json --at 2025-07-04T10:01:00Z", tok, port);
+  int rc_other =
+      run("verify '%s' --jwks http://127.0.0.1:%d/other.json --at 2025-07-04T10:01:00Z", tok, port);
+  kill(pid, SIGTERM);
+  waitpid(pid, NULL, 0);
+  fclose(f);
+  free(tok);
+  assert_int_equal(rc, 0);
+  assert_int_equal(rc404, 2);
+  assert_int_equal(rc_other, 1);
+}
+
+int main(void) {
+  bin = test_teectl_bin();
+  if (!bin) {
+    fprintf(stderr, "TEECTL_BIN is not set\n");
+    return 1;
+  }
+  const char *t = getenv("TMPDIR");
+  snprintf(tmpdir, sizeof tmpdir, "%s/teectl-token-XXXXXX", t && t[0] ? t : "/tmp");
+  if (!mkdtemp(tmpdir))
+    return 1;
+  tc_keyset *ks = NULL, *other = NULL;
+  tc_error err;
+  if (tc_keyset_generate_ephemeral(&ks, &err) != TC_OK ||
+      tc_keyset_generate_ephemeral(&other, &err) != TC_OK)
+    return 1;
+  json_t *appraisal =
+      json_pack("{s:s, s:s, s:[], s:[s]}", "ear.status", "warning", "ear.appraisal-policy-id",
+                "teectl-default-strict", "failed_rules", "unappraised", "measurement");
+  tc_ear_params prm = {.nonce = "bm9uY2U", .iat = IAT, .ttl = TTL};
+  if (tc_ear_issue(ks, &prm, "snp", appraisal, NULL, &jwt, &err) != TC_OK)
+    return 1;
+  json_decref(appraisal);
+  json_t *jwks = tc_keyset_jwks(ks), *ojwks = tc_keyset_jwks(other);
+  char *jt = json_dumps(jwks, 0), *ot = json_dumps(ojwks, 0);
+  char *files[] = {tmp_file("token.jwt", jwt), tmp_file("jwks.json", jt),
+                   tmp_file("other.json", ot), tmp_file("notjson.txt", "hello\n"),
+                   tmp_file("notset.json", "{\"hello\": 1}\n")};
+  free(jt);
+  free(ot);
+  json_decref(jwks);
+  json_decref(ojwks);
+
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_valid_paths),
+      cmocka_unit_test(test_invalid_tokens),
+      cmocka_unit_test(test_usage_and_unreadable),
+      cmocka_unit_test(test_jwks_url),
+  };
+  int rc = cmocka_run_group_tests(tests, NULL, NULL);
+  for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+    unlink(files[i]);
+    free(files[i]);
+  }
+  rmdir(tmpdir);
+  free(jwt);
+  tc_keyset_free(ks);
+  tc_keyset_free(other);
+  return rc;
+}

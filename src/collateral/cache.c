@@ -41,6 +41,16 @@ static tc_status mkdir_p1(const char *path, tc_error *err) {
 
 tc_status tc_cache_open(const char *dir, tc_error *err) {
   char p[4096];
+  if (snprintf(p, sizeof p, "%s", dir) >= (int)sizeof p - 16)
+    return tc_fail(err, TC_ERR_IO, "cache_unwritable", "cache path too long");
+  /* parents first (mkdir -p) */
+  for (char *s = p + 1; *s; s++)
+    if (*s == '/') {
+      *s = 0;
+      if (mkdir(p, 0755) != 0 && errno != EEXIST)
+        return tc_fail(err, TC_ERR_IO, "cache_unwritable", "%s: %s", p, strerror(errno));
+      *s = '/';
+    }
   tc_status st = mkdir_p1(dir, err);
   if (st != TC_OK)
     return st;

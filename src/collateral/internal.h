@@ -60,7 +60,7 @@ typedef struct tc_cache_entry {
   tc_buf body, issuer_chain;
 } tc_cache_entry;
 
-/* Create dir, dir/objects, dir/index. Errors: TC_ERR_IO "cache_unwritable". */
+/* Create dir (and its parents), dir/objects, dir/index. Errors: TC_ERR_IO "cache_unwritable". */
 tc_status tc_cache_open(const char *dir, tc_error *err);
 
 /* Look up key. Returns 1 and fills *e (caller frees with tc_cache_entry_free) when an

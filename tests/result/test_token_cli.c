@@ -36,6 +36,7 @@ static char *tmp_file(const char *name, const char *text) {
 }
 
 /* Run `teectl token ARGS` (shell words, paths quoted by the caller); capture stdout. */
+static int run(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static int run(const char *fmt, ...) {
   char args[4096], cmd[5000];
   va_list ap;
@@ -117,7 +118,7 @@ static void test_usage_and_unreadable(void **state) {
   char *notjson = test_path(tmpdir, "notjson.txt");
   char *notset = test_path(tmpdir, "notset.json");
   char *missing = test_path(tmpdir, "missing.json");
-  assert_int_equal(run(""), 2);
+  assert_int_equal(run("%s", ""), 2);
   assert_int_equal(run("--help"), 0);
   assert_int_equal(run("verify --help"), 0);
   assert_int_equal(run("frobnicate"), 2);

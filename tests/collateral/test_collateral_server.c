@@ -934,6 +934,102 @@ static void test_root_ca_crl_location_and_api_key(void **state) {
   json_decref(exp);
 }
 
+/* ---- CLI: teectl collateral fetch / show, then teectl verify --collateral ---- */
+
+/* Run the teectl binary with args (NULL-terminated), stdout to out_path (or /dev/null). */
+static int run_teectl(const char *out_path, const char *const *args) {
+  const char *bin = test_teectl_bin();
+  if (bin == NULL)
+    fail_msg("TEECTL_BIN is not set");
+  pid_t pid = fork();
+  assert_true(pid >= 0);
+  if (pid == 0) {
+    FILE *o = freopen(out_path ? out_path : "/dev/null", "w", stdout);
+    (void)o;
+    char *argv[32];
+    int n = 0;
+    argv[n++] = (char *)bin;
+    for (; args[n - 1] != NULL && n < 31; n++)
+      argv[n] = (char *)args[n - 1];
+    argv[n] = NULL;
+    execv(bin, argv);
+    _exit(127);
+  }
+  int status = 0;
+  waitpid(pid, &status, 0);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+static void test_cli_fetch_then_verify(void **state) {
+  (void)state;
+  const char *name = dcap_cases[1];
+  json_t *exp = load_expected("dcap", name);
+  struct dcap_routes r;
+  serve_dcap(name, exp, &r);
+  char *tmp = mktemp_dir();
+  char cache[4200], out[4200], quote[4200], listing[4200];
+  snprintf(cache, sizeof cache, "%s/cache", tmp);
+  snprintf(out, sizeof out, "%s/out", tmp);
+  snprintf(listing, sizeof listing, "%s/show.json", tmp);
+  snprintf(quote, sizeof quote, "%s/dcap/%s/quote.bin", g_vectors, name);
+  /* no network, nothing cached: exit 1 and nothing written */
+  const char *off[] = {"collateral", "fetch", "--offline", "--cache-dir", cache,
+                       "--out",      out,     quote,       NULL};
+  assert_int_equal(run_teectl(NULL, off), 1);
+  assert_false(tc_file_exists(out));
+  const char *fetch[] = {"collateral", "fetch", "--pcs-url", ts_base(g_srv), "--cache-dir",
+                         cache,        "--out", out,         quote,          NULL};
+  assert_int_equal(run_teectl(NULL, fetch), 0);
+  const char *files[] = {"tcb_info.json",    "tcb_info_issuer_chain.pem",
+                         "qe_identity.json", "qe_identity_issuer_chain.pem",
+                         "pck_crl.der",      "pck_crl_issuer_chain.pem",
+                         "root_ca_crl.der"};
+  for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+    char p[4300];
+    snprintf(p, sizeof p, "%s/%s", out, files[i]);
+    tc_buf got = test_read_file(p);
+    assert_file_eq(&got, name, files[i]);
+    tc_buf_free(&got);
+  }
+  /* exactly those files */
+  char cmd[4400];
+  snprintf(cmd, sizeof cmd, "test $(ls '%s' | wc -l) -eq 7", out);
+  assert_int_equal(system(cmd), 0);
+  /* the folder is what verify reads */
+  const char *verify[] = {
+      "verify", "--collateral", out, "--at", jstr(exp, "verify_at", NULL, NULL), quote, NULL};
+  int vrc = run_teectl(NULL, verify);
+#if TEECTL_HAVE_DCAP
+  assert_int_equal(vrc, strcmp(jstr(exp, "verdict", NULL, NULL), "valid") == 0 ? 0 : 1);
+#else
+  (void)vrc;
+#endif
+  /* show lists the four cached objects */
+  const char *show[] = {"collateral", "show", "--cache-dir", cache, "--format", "json", NULL};
+  assert_int_equal(run_teectl(listing, show), 0);
+  json_error_t je;
+  json_t *list = json_load_file(listing, 0, &je);
+  assert_non_null(list);
+  assert_int_equal(json_array_size(list), 4);
+  const char *kinds[] = {"pck_crl", "qe_identity", "root_ca_crl", "tcb_info"};
+  int seen[4] = {0};
+  for (size_t i = 0; i < json_array_size(list); i++)
+    for (int k = 0; k < 4; k++)
+      if (strcmp(jstr(json_array_get(list, i), "kind", NULL, NULL), kinds[k]) == 0)
+        seen[k]++;
+  for (int k = 0; k < 4; k++)
+    assert_int_equal(seen[k], 1);
+  json_decref(list);
+  /* usage errors exit 2 */
+  const char *bad[] = {"collateral", "fetch", "--nope", NULL};
+  assert_int_equal(run_teectl(NULL, bad), 2);
+  const char *noout[] = {"collateral", "fetch", quote, NULL};
+  assert_int_equal(run_teectl(NULL, noout), 2);
+  rm_rf(tmp);
+  free(tmp);
+  json_decref(exp);
+}
+
 static int setup(void **state) {
   (void)state;
   g_srv = ts_start();
@@ -960,6 +1056,7 @@ int main(int argc, char **argv) {
       cmocka_unit_test(test_expired_object_is_refreshed),
       cmocka_unit_test(test_pcs_fetch_and_offline_stale),
       cmocka_unit_test(test_root_ca_crl_location_and_api_key),
+      cmocka_unit_test(test_cli_fetch_then_verify),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }

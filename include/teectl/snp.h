@@ -226,6 +226,37 @@ json_t *tc_snp_policy_flags(uint64_t policy);
 tc_status tc_snp_verify(const uint8_t *report, size_t len, const tc_collateral *col, int64_t at,
                         json_t **result, tc_error *err);
 
+/** A verified AMD endorsement chain (ARK -> ASK/ASVK -> VCEK/VLEK), reusable for many
+ *  reports signed by the same leaf (e.g. an attestation service, or tests). Opaque. */
+typedef struct tc_snp_chain tc_snp_chain;
+
+/**
+ * The report-independent half of tc_snp_verify: pick the certificates from col for a
+ * leaf of kind signing_key (TC_SNP_SIGNING_KEY_VCEK or _VLEK), check ARK trust, the
+ * chain, validity at `at`, the CRL, and that ARK, ASK/ASVK and leaf name one product
+ * line. Same reason codes as tc_snp_verify (collateral_missing, signing_key_mismatch,
+ * cert_unparsable, ark_not_trusted, cert_chain_invalid, cert_expired_at_verify_at,
+ * crl_unparsable, crl_invalid, crl_expired, cert_revoked, vcek_extension_invalid,
+ * product_mismatch); TC_ERR_USAGE signing_key_invalid for another signing_key.
+ * *out (free with tc_snp_chain_free) is set only on TC_OK.
+ */
+tc_status tc_snp_chain_verify(const tc_collateral *col, uint8_t signing_key, int64_t at,
+                              tc_snp_chain **out, tc_error *err);
+void tc_snp_chain_free(tc_snp_chain *chain);
+/** Product line of a verified chain. */
+tc_snp_product tc_snp_chain_product(const tc_snp_chain *chain);
+
+/**
+ * The report-dependent half: tc_snp_verify of report against a chain that
+ * tc_snp_chain_verify accepted (at the chain's time). Same result object and reason codes
+ * (format codes, report_unsigned, signing_key_mismatch when the report names the other
+ * leaf kind, product_mismatch (CPUID), reserved_nonzero (TCB), vcek_extension_invalid,
+ * vcek_chip_mismatch, tcb_mismatch, report_signature_invalid). tc_snp_verify is exactly
+ * tc_snp_chain_verify followed by this.
+ */
+tc_status tc_snp_verify_with_chain(const uint8_t *report, size_t len, const tc_snp_chain *chain,
+                                   json_t **result, tc_error *err);
+
 /** The pinned SHA-256 of the SubjectPublicKeyInfo of AMD's ARK for product p (32 bytes),
  *  or NULL for an unknown product. */
 const uint8_t *tc_snp_ark_pin(tc_snp_product p);

@@ -10,6 +10,7 @@
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "teectl/bytes.h"
@@ -79,14 +80,20 @@ static cert_role classify(X509 *c) {
   return ROLE_NONE;
 }
 
-/* Everything the verification collects, for the result object. */
+/* A verified endorsement chain (see tc_snp_chain_verify). */
+struct tc_snp_chain {
+  X509 *ark, *ask, *leaf;
+  cert_role leaf_role;    /* ROLE_VCEK or ROLE_VLEK */
+  tc_snp_product product; /* the one product line of ARK, ASK/ASVK and leaf */
+  int64_t at;             /* the time it was verified at */
+};
+
+/* What a verification established, for the result object. */
 typedef struct {
   tc_snp_report rep;
   int parsed;
   tc_snp_product product;
   const char *signing_key; /* "VCEK" / "VLEK" or NULL */
-  X509 *ark, *ask, *leaf;
-  cert_role leaf_role;
 } snp_ctx;
 
 static tc_status load_cert(const tc_buf *b, const char *what, X509 **out, tc_error *err) {
@@ -101,7 +108,8 @@ static tc_status load_cert(const tc_buf *b, const char *what, X509 **out, tc_err
 
 /* Pick the certificates from the collateral: explicit slots first, then extra_certs by
  * role. want_leaf: ROLE_VCEK or ROLE_VLEK (from the report's SIGNING_KEY). */
-static tc_status gather(const tc_collateral *col, cert_role want_leaf, snp_ctx *c, tc_error *err) {
+static tc_status gather(const tc_collateral *col, cert_role want_leaf, tc_snp_chain *c,
+                        tc_error *err) {
   tc_status st;
   X509 *other_leaf = NULL; /* a leaf of the other kind, to tell mismatch from missing */
   if (col->ark.data && (st = load_cert(&col->ark, "ARK (ark.pem)", &c->ark, err)) != TC_OK)
@@ -324,25 +332,17 @@ static int leaf_is_p384(X509 *leaf) {
          strcmp(group, "secp384r1") == 0;
 }
 
-static tc_status verify_steps(const uint8_t *report, size_t len, const tc_collateral *col,
-                              int64_t at, snp_ctx *c, tc_error *err) {
-  tc_status st = tc_snp_parse(report, len, &c->rep, err);
-  if (st != TC_OK)
-    return st;
-  c->parsed = 1;
-  const tc_snp_report *r = &c->rep;
-  c->product = r->product_from_report;
-  if (r->signing_key == TC_SNP_SIGNING_KEY_NONE)
-    return tc_fail(err, TC_ERR_VERIFY, "report_unsigned",
-                   "SIGNING_KEY (offset 0x048 bits 4:2) is 7: the report carries no signature");
-  cert_role want = r->signing_key == TC_SNP_SIGNING_KEY_VLEK ? ROLE_VLEK : ROLE_VCEK;
-  c->signing_key = role_name(want);
+/* The report-independent part: certificates, trust, time, revocation, product line. */
+static tc_status chain_steps(const tc_collateral *col, cert_role want, int64_t at, tc_snp_chain *c,
+                             tc_error *err) {
+  tc_status st;
+  c->at = at;
   if (col == NULL)
     return tc_fail(err, TC_ERR_VERIFY, "collateral_missing", "no collateral given");
   if ((st = gather(col, want, c, err)) != TC_OK)
     return st;
 
-  /* Chain: ARK (pinned or operator root) -> ASK/ASVK -> leaf. */
+  /* ARK (pinned or operator root) -> ASK/ASVK -> leaf. */
   tc_snp_product ark_pinned;
   if ((st = check_ark(col, c->ark, &ark_pinned, err)) != TC_OK)
     return st;
@@ -381,8 +381,7 @@ static tc_status verify_steps(const uint8_t *report, size_t len, const tc_collat
       return st;
   }
 
-  /* One product line throughout: ARK (pin or CN), ASK/ASVK CN, leaf productName, and
-   * (v3+) the report's CPUID. */
+  /* One product line: ARK (pin, else CN), ASK/ASVK CN, leaf productName. */
   char pname[64];
   if (ext_product_name(c->leaf, pname, sizeof pname) != 0)
     return tc_fail(err, TC_ERR_VERIFY, "vcek_extension_invalid",
@@ -391,15 +390,31 @@ static tc_status verify_steps(const uint8_t *report, size_t len, const tc_collat
       ark_pinned != TC_SNP_PRODUCT_UNKNOWN ? ark_pinned : tc_snp_product_from_name(ark_cn);
   tc_snp_product p_ask = tc_snp_product_from_name(ask_cn);
   tc_snp_product p_leaf = tc_snp_product_from_name(pname);
-  if (p_ark == TC_SNP_PRODUCT_UNKNOWN || p_ark != p_ask || p_ark != p_leaf ||
-      (r->version >= 3 && r->product_from_report != p_ark))
+  if (p_ark == TC_SNP_PRODUCT_UNKNOWN || p_ark != p_ask || p_ark != p_leaf)
     return tc_fail(err, TC_ERR_VERIFY, "product_mismatch",
-                   "product lines differ: ARK %s ('%s'), %s %s ('%s'), leaf productName '%s', "
-                   "report CPUID %s",
+                   "product lines differ: ARK %s ('%s'), %s %s ('%s'), leaf productName '%s'",
                    tc_snp_product_name(p_ark), ark_cn, role_name(want_ask),
-                   tc_snp_product_name(p_ask), ask_cn, pname,
-                   r->version >= 3 ? tc_snp_product_name(r->product_from_report) : "n/a (v2)");
+                   tc_snp_product_name(p_ask), ask_cn, pname);
   c->product = p_ark;
+  return TC_OK;
+}
+
+/* The report-dependent part, given a verified chain. */
+static tc_status report_steps(const uint8_t *report, const tc_snp_report *r, const tc_snp_chain *ch,
+                              snp_ctx *c, tc_error *err) {
+  tc_status st;
+  cert_role want = r->signing_key == TC_SNP_SIGNING_KEY_VLEK ? ROLE_VLEK : ROLE_VCEK;
+  if (ch->leaf_role != want)
+    return tc_fail(err, TC_ERR_VERIFY, "signing_key_mismatch",
+                   "the report's SIGNING_KEY (offset 0x048 bits 4:2) names the %s, but the "
+                   "chain ends in a %s",
+                   role_name(want), role_name(ch->leaf_role));
+  if (r->version >= 3 && r->product_from_report != ch->product)
+    return tc_fail(err, TC_ERR_VERIFY, "product_mismatch",
+                   "the report's CPUID (family 0x%02x model 0x%02x) is %s, the chain is %s",
+                   r->cpuid_fam_id, r->cpuid_mod_id, tc_snp_product_name(r->product_from_report),
+                   tc_snp_product_name(ch->product));
+  c->product = ch->product;
 
   /* TCB_VERSION reserved bytes (layout of the product line). */
   static const struct {
@@ -411,39 +426,70 @@ static tc_status verify_steps(const uint8_t *report, size_t len, const tc_collat
                {0x1F0, "LAUNCH_TCB"}};
   for (int i = 0; i < 4; i++) {
     tc_snp_tcb t;
-    tc_snp_tcb_decode(tc_le64(report + tcbs[i].off), tc_snp_tcb_layout_of(c->product), &t);
+    tc_snp_tcb_decode(tc_le64(report + tcbs[i].off), tc_snp_tcb_layout_of(ch->product), &t);
     if (t.reserved_nonzero)
       return tc_fail(err, TC_ERR_PARSE, "reserved_nonzero",
                      "%s (offset 0x%03zx) 0x%016llx has nonzero reserved bytes for the %s layout",
                      tcbs[i].name, tcbs[i].off, (unsigned long long)t.raw,
-                     tc_snp_product_name(c->product));
+                     tc_snp_product_name(ch->product));
   }
 
-  /* Leaf bound to this chip and this TCB. */
-  if (want == ROLE_VCEK && (st = check_hwid(c->leaf, r, c->product, err)) != TC_OK)
+  /* Leaf bound to this chip and this TCB, then the signature itself. */
+  if (want == ROLE_VCEK && (st = check_hwid(ch->leaf, r, ch->product, err)) != TC_OK)
     return st;
-  if ((st = check_spls(c->leaf, r->reported_tcb, c->product, err)) != TC_OK)
+  if ((st = check_spls(ch->leaf, r->reported_tcb, ch->product, err)) != TC_OK)
     return st;
-  return check_report_signature(report, r, c->leaf, err);
+  return check_report_signature(report, r, ch->leaf, err);
 }
 
-tc_status tc_snp_verify(const uint8_t *report, size_t len, const tc_collateral *col, int64_t at,
-                        json_t **result, tc_error *err) {
-  tc_error local;
-  if (err == NULL)
-    err = &local;
-  tc_error_clear(err);
-  if (result != NULL)
-    *result = NULL;
-  snp_ctx c;
-  memset(&c, 0, sizeof c);
-  tc_status st = verify_steps(report, len, col, at, &c, err);
-  X509_free(c.ark);
-  X509_free(c.ask);
-  X509_free(c.leaf);
-  if (result == NULL)
-    return st;
+void tc_snp_chain_free(tc_snp_chain *ch) {
+  if (ch == NULL)
+    return;
+  X509_free(ch->ark);
+  X509_free(ch->ask);
+  X509_free(ch->leaf);
+  free(ch);
+}
 
+tc_status tc_snp_chain_verify(const tc_collateral *col, uint8_t signing_key, int64_t at,
+                              tc_snp_chain **out, tc_error *err) {
+  *out = NULL;
+  if (signing_key != TC_SNP_SIGNING_KEY_VCEK && signing_key != TC_SNP_SIGNING_KEY_VLEK)
+    return tc_fail(err, TC_ERR_USAGE, "signing_key_invalid",
+                   "signing_key must be 0 (VCEK) or 1 (VLEK), got %u", signing_key);
+  tc_snp_chain *ch = calloc(1, sizeof *ch);
+  if (ch == NULL)
+    return tc_fail(err, TC_ERR_NOMEM, "out_of_memory", "chain");
+  tc_status st =
+      chain_steps(col, signing_key == TC_SNP_SIGNING_KEY_VLEK ? ROLE_VLEK : ROLE_VCEK, at, ch, err);
+  if (st != TC_OK) {
+    tc_snp_chain_free(ch);
+    return st;
+  }
+  *out = ch;
+  return TC_OK;
+}
+
+tc_snp_product tc_snp_chain_product(const tc_snp_chain *ch) {
+  return ch->product;
+}
+
+/* Parse, and refuse reports that carry no signature. */
+static tc_status parse_signed(const uint8_t *report, size_t len, snp_ctx *c, tc_error *err) {
+  tc_status st = tc_snp_parse(report, len, &c->rep, err);
+  if (st != TC_OK)
+    return st;
+  c->parsed = 1;
+  c->product = c->rep.product_from_report;
+  if (c->rep.signing_key == TC_SNP_SIGNING_KEY_NONE)
+    return tc_fail(err, TC_ERR_VERIFY, "report_unsigned",
+                   "SIGNING_KEY (offset 0x048 bits 4:2) is 7: the report carries no signature");
+  c->signing_key = c->rep.signing_key == TC_SNP_SIGNING_KEY_VLEK ? "VLEK" : "VCEK";
+  return TC_OK;
+}
+
+static tc_status make_result(tc_status st, const tc_error *err, int64_t at, const snp_ctx *c,
+                             json_t **result, tc_error *err_out) {
   json_t *o = json_object();
   char ts[21];
   int rc = o == NULL;
@@ -459,20 +505,67 @@ tc_status tc_snp_verify(const uint8_t *report, size_t len, const tc_collateral *
     rc |= json_object_set_new(o, "tee", json_string("snp"));
     rc |= json_object_set_new(o, "verified_at", json_string(tc_rfc3339_format(at, ts)));
     rc |= json_object_set_new(o, "product",
-                              c.product == TC_SNP_PRODUCT_UNKNOWN
+                              c->product == TC_SNP_PRODUCT_UNKNOWN
                                   ? json_null()
-                                  : json_string(tc_snp_product_name(c.product)));
+                                  : json_string(tc_snp_product_name(c->product)));
     rc |= json_object_set_new(o, "signing_key",
-                              c.signing_key ? json_string(c.signing_key) : json_null());
-    if (c.parsed) {
-      rc |= json_object_set_new(o, "policy_flags", tc_snp_policy_flags(c.rep.policy));
-      rc |= json_object_set_new(o, "claims", tc_snp_claims(&c.rep, c.product));
+                              c->signing_key ? json_string(c->signing_key) : json_null());
+    if (c->parsed) {
+      rc |= json_object_set_new(o, "policy_flags", tc_snp_policy_flags(c->rep.policy));
+      rc |= json_object_set_new(o, "claims", tc_snp_claims(&c->rep, c->product));
     }
   }
   if (rc != 0) {
     json_decref(o);
-    return tc_fail(err, TC_ERR_NOMEM, "out_of_memory", "result object");
+    return tc_fail(err_out, TC_ERR_NOMEM, "out_of_memory", "result object");
   }
   *result = o;
   return st;
+}
+
+tc_status tc_snp_verify(const uint8_t *report, size_t len, const tc_collateral *col, int64_t at,
+                        json_t **result, tc_error *err) {
+  tc_error local;
+  if (err == NULL)
+    err = &local;
+  tc_error_clear(err);
+  if (result != NULL)
+    *result = NULL;
+  snp_ctx c;
+  memset(&c, 0, sizeof c);
+  tc_snp_chain ch;
+  memset(&ch, 0, sizeof ch);
+  tc_status st = parse_signed(report, len, &c, err);
+  if (st == TC_OK) {
+    cert_role want = c.rep.signing_key == TC_SNP_SIGNING_KEY_VLEK ? ROLE_VLEK : ROLE_VCEK;
+    st = chain_steps(col, want, at, &ch, err);
+  }
+  if (st == TC_OK)
+    st = report_steps(report, &c.rep, &ch, &c, err);
+  else if (ch.product != TC_SNP_PRODUCT_UNKNOWN)
+    c.product = ch.product;
+  X509_free(ch.ark);
+  X509_free(ch.ask);
+  X509_free(ch.leaf);
+  if (result == NULL)
+    return st;
+  return make_result(st, err, at, &c, result, err);
+}
+
+tc_status tc_snp_verify_with_chain(const uint8_t *report, size_t len, const tc_snp_chain *chain,
+                                   json_t **result, tc_error *err) {
+  tc_error local;
+  if (err == NULL)
+    err = &local;
+  tc_error_clear(err);
+  if (result != NULL)
+    *result = NULL;
+  snp_ctx c;
+  memset(&c, 0, sizeof c);
+  tc_status st = parse_signed(report, len, &c, err);
+  if (st == TC_OK)
+    st = report_steps(report, &c.rep, chain, &c, err);
+  if (result == NULL)
+    return st;
+  return make_result(st, err, chain->at, &c, result, err);
 }

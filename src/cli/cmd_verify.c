@@ -4,6 +4,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "cli/collateral_fetch.h"
 #include "cli/commands.h"
 #include "cli/output.h"
 #include "teectl/file.h"
@@ -26,6 +27,11 @@ static void usage(FILE *f) {
              "  --trust-root FILE     also trust this root certificate (test hierarchies),\n"
              "                        besides the pinned AMD and Intel roots; repeatable\n"
              "  --at RFC3339          verification time (default: now), e.g. 2025-07-18T00:00:00Z\n"
+             "  --fetch               fetch missing collateral (cache, then AMD KDS / Intel PCS);\n"
+             "                        see 'teectl collateral fetch --help'. With it:\n"
+             "    --kds-url URL       AMD KDS base URL\n"
+             "    --pcs-url URL       Intel PCS or PCCS base URL\n"
+             "    --cache-dir DIR     collateral cache folder\n"
              "  --format text|json    output format (default text)\n"
              "  -h, --help            show this help\n\n"
              "Exit codes: 0 valid, 1 invalid (the reason code says why), 2 usage error or\n"
@@ -57,12 +63,18 @@ int cmd_verify(int argc, char **argv) {
                                        {"trust-root", required_argument, NULL, 'T'},
                                        {"at", required_argument, NULL, 'a'},
                                        {"format", required_argument, NULL, 'f'},
+                                       {"fetch", no_argument, NULL, 'F'},
+                                       {"kds-url", required_argument, NULL, 'K'},
+                                       {"pcs-url", required_argument, NULL, 'P'},
+                                       {"cache-dir", required_argument, NULL, 'D'},
                                        {"help", no_argument, NULL, 'h'},
                                        {NULL, 0, NULL, 0}};
   tc_collateral col = {0};
   tc_tee tee = TC_TEE_UNKNOWN;
   const char *dir = NULL, *crl = NULL, *at_text = NULL;
   int json = 0, rc = CLI_EXIT_USAGE;
+  int fetch = 0; /* --fetch (collateral area) */
+  cli_fetch_options fo = {.max_wait_s = -1};
   tc_error err;
   tc_error_clear(&err);
   cli_getopt_reset();
@@ -101,6 +113,18 @@ int cmd_verify(int argc, char **argv) {
         goto out;
       }
       break;
+    case 'F':
+      fetch = 1;
+      break;
+    case 'K':
+      fo.kds_url = optarg;
+      break;
+    case 'P':
+      fo.pcs_url = optarg;
+      break;
+    case 'D':
+      fo.cache_dir = optarg;
+      break;
     case 'h':
       usage(stdout);
       rc = CLI_EXIT_OK;
@@ -116,6 +140,10 @@ int cmd_verify(int argc, char **argv) {
   if (optind != argc - 1) {
     cli_usage_error("verify", optind == argc ? "missing EVIDENCE file"
                                              : "exactly one EVIDENCE file expected");
+    goto out;
+  }
+  if (!fetch && (fo.kds_url || fo.pcs_url || fo.cache_dir)) {
+    cli_usage_error("verify", "--kds-url, --pcs-url and --cache-dir go with --fetch");
     goto out;
   }
   int64_t at = (int64_t)time(NULL);
@@ -139,6 +167,15 @@ int cmd_verify(int argc, char **argv) {
   if (tc_file_read(strcmp(path, "-") == 0 ? "/dev/stdin" : path, 1u << 24, &ev, &err) != TC_OK) {
     fprintf(stderr, "teectl verify: %s\n", err.detail);
     goto out;
+  }
+  if (fetch) { /* fill what the folder and options did not give (collateral area) */
+    rc = cli_fetch_missing("verify", &fo, tee, ev.data, ev.len, (int64_t)time(NULL), &col, stderr,
+                           NULL);
+    if (rc != CLI_EXIT_OK) {
+      tc_buf_free(&ev);
+      goto out;
+    }
+    rc = CLI_EXIT_USAGE;
   }
   json_t *result = NULL;
   tc_status st = tc_verify_evidence(tee, ev.data, ev.len, &col, at, &result, &err);

@@ -1004,6 +1004,16 @@ static void test_cli_fetch_then_verify(void **state) {
 #else
   (void)vrc;
 #endif
+  /* verify --fetch fills the same collateral itself (from the cache or the server) */
+  const char *vfetch[] = {"verify",      "--fetch", "--pcs-url", ts_base(g_srv),
+                          "--cache-dir", cache,     "--at",      jstr(exp, "verify_at", NULL, NULL),
+                          quote,         NULL};
+  vrc = run_teectl(NULL, vfetch);
+#if TEECTL_HAVE_DCAP
+  assert_int_equal(vrc, strcmp(jstr(exp, "verdict", NULL, NULL), "valid") == 0 ? 0 : 1);
+#endif
+  const char *vnofetch[] = {"verify", "--pcs-url", ts_base(g_srv), quote, NULL};
+  assert_int_equal(run_teectl(NULL, vnofetch), 2);
   /* show lists the four cached objects */
   const char *show[] = {"collateral", "show", "--cache-dir", cache, "--format", "json", NULL};
   assert_int_equal(run_teectl(listing, show), 0);

@@ -103,7 +103,7 @@ static int ends_with(const char *s, const char *suffix) {
 }
 
 /* Value of a Go-style flag (-name v, --name v, -name=v, --name=v) in argv, or NULL. */
-static const char *flag_value(char **argv, int argc, const char *name) {
+const char *kata_flag_value(char **argv, int argc, const char *name) {
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
     if (a[0] != '-')
@@ -123,7 +123,7 @@ static const char *flag_value(char **argv, int argc, const char *name) {
 /* TEE of a QEMU guest from its arguments: -object sev-snp-guest / tdx-guest / sev-guest
  * (QEMU qapi/qom.json; policy bit 2 of sev-guest = SEV-ES, AMD SEV API spec, "Guest
  * Policy"). Cloud Hypervisor: --platform tdx=on / sev_snp=on, or --tdx. */
-static void detect_tee(char **argv, int argc, const char *hv, char *tee, size_t cap) {
+void kata_detect_tee(char **argv, int argc, const char *hv, char *tee, size_t cap) {
   const char *kind = "none";
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
@@ -166,7 +166,7 @@ static const char *hypervisor_of(const char *exe) {
 
 /* Parse /proc/<pid>/stat: ppid (field 4), utime (14), stime (15), state (3); proc(5).
  * comm (field 2) may hold spaces and ')' so parsing starts after the last ')'. */
-static int parse_stat(const char *text, char *state, int *ppid, uint64_t *utime, uint64_t *stime) {
+int kata_parse_stat(const char *text, char *state, int *ppid, uint64_t *utime, uint64_t *stime) {
   const char *p = strrchr(text, ')');
   if (p == NULL || p[1] != ' ')
     return -1;
@@ -205,7 +205,7 @@ static int parse_stat(const char *text, char *state, int *ppid, uint64_t *utime,
 }
 
 /* VmRSS from /proc/<pid>/status ("VmRSS:   1234 kB"). 1 found, 0 absent, -1 malformed. */
-static int parse_vmrss(const char *text, uint64_t *bytes) {
+int kata_parse_vmrss(const char *text, uint64_t *bytes) {
   const char *p = starts_with(text, "VmRSS:") ? text : strstr(text, "\nVmRSS:");
   if (p == NULL)
     return 0;
@@ -224,7 +224,7 @@ static int parse_vmrss(const char *text, uint64_t *bytes) {
 }
 
 /* Split a NUL-separated cmdline into argv (pointers into buf). */
-static int split_cmdline(char *buf, size_t len, char ***argv_out) {
+int kata_split_cmdline(char *buf, size_t len, char ***argv_out) {
   int argc = 0;
   for (size_t i = 0; i < len; i++)
     if (buf[i] == '\0')
@@ -333,6 +333,7 @@ static void name_from_bundle(const char *root, const char *ns, tc_kata_sandbox *
       {"io.kubernetes.cri.sandbox-name", s->pod, sizeof s->pod},
       {"io.kubernetes.cri.sandbox-namespace", s->pod_namespace, sizeof s->pod_namespace},
       {"io.containerd.cri.runtime-handler", s->runtime_class, sizeof s->runtime_class},
+      {"io.kubernetes.cri.runtime-handler", s->runtime_class, sizeof s->runtime_class},
       {"io.kubernetes.cri-o.RuntimeHandler", s->runtime_class, sizeof s->runtime_class},
   };
   for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
@@ -389,7 +390,7 @@ tc_status tc_kata_discover(const char *root, tc_kata_sandboxes *out, tc_error *e
     e.pid = pid;
     char state = 0;
     uint64_t ut, stt;
-    if (parse_stat((const char *)stat_b.data, &state, &e.ppid, &ut, &stt) != 0) {
+    if (kata_parse_stat((const char *)stat_b.data, &state, &e.ppid, &ut, &stt) != 0) {
       st = tc_fail(err, TC_ERR_PARSE, "proc_stat_malformed",
                    "%s/proc/%d/stat: expected 'pid (comm) state ppid ... utime stime'", root, pid);
       tc_buf_free(&stat_b);
@@ -399,7 +400,7 @@ tc_status tc_kata_discover(const char *root, tc_kata_sandboxes *out, tc_error *e
     snprintf(rel, sizeof rel, "proc/%d/cmdline", pid);
     if (read_rel(root, rel, 1u << 20, &cmd_b) == 0 && cmd_b.len > 0) {
       char **argv = NULL;
-      int argc = split_cmdline((char *)cmd_b.data, cmd_b.len, &argv);
+      int argc = kata_split_cmdline((char *)cmd_b.data, cmd_b.len, &argv);
       if (argc < 0) {
         tc_buf_free(&cmd_b);
         st = tc_fail(err, TC_ERR_NOMEM, "out_of_memory", "cmdline");
@@ -409,13 +410,13 @@ tc_status tc_kata_discover(const char *root, tc_kata_sandboxes *out, tc_error *e
       const char *hv = hypervisor_of(exe);
       if (starts_with(exe, "containerd-shim-kata") && ends_with(exe, "-v2")) {
         e.kind = KIND_SHIM;
-        copy_if_valid(e.shim_id, sizeof e.shim_id, flag_value(argv, argc, "id"));
-        copy_if_valid(e.shim_ns, sizeof e.shim_ns, flag_value(argv, argc, "namespace"));
+        copy_if_valid(e.shim_id, sizeof e.shim_id, kata_flag_value(argv, argc, "id"));
+        copy_if_valid(e.shim_ns, sizeof e.shim_ns, kata_flag_value(argv, argc, "namespace"));
       } else if (hv != NULL) {
         e.kind = KIND_HYPERVISOR;
         copy_str(e.hypervisor, sizeof e.hypervisor, hv);
-        detect_tee(argv, argc, hv, e.tee, sizeof e.tee);
-        const char *name = strcmp(hv, "qemu") == 0 ? flag_value(argv, argc, "name") : NULL;
+        kata_detect_tee(argv, argc, hv, e.tee, sizeof e.tee);
+        const char *name = strcmp(hv, "qemu") == 0 ? kata_flag_value(argv, argc, "name") : NULL;
         if (name && starts_with(name, "sandbox-")) {
           char tmp[160];
           copy_str(tmp, sizeof tmp, name + strlen("sandbox-"));
@@ -491,7 +492,7 @@ tc_status tc_kata_discover(const char *root, tc_kata_sandboxes *out, tc_error *e
     snprintf(rel, sizeof rel, "proc/%d/status", p->pid);
     if (read_rel(root, rel, 1u << 20, &b) != 0)
       continue; /* exited meanwhile */
-    int rss = parse_vmrss((const char *)b.data, &s.rss_bytes);
+    int rss = kata_parse_vmrss((const char *)b.data, &s.rss_bytes);
     tc_buf_free(&b);
     snprintf(rel, sizeof rel, "proc/%d/stat", p->pid);
     if (read_rel(root, rel, 64u << 10, &b) != 0)
@@ -499,7 +500,7 @@ tc_status tc_kata_discover(const char *root, tc_kata_sandboxes *out, tc_error *e
     char state = 0;
     int ppid;
     uint64_t ut = 0, stt = 0;
-    int ok = parse_stat((const char *)b.data, &state, &ppid, &ut, &stt);
+    int ok = kata_parse_stat((const char *)b.data, &state, &ppid, &ut, &stt);
     tc_buf_free(&b);
     if (ok != 0) {
       st = tc_fail(err, TC_ERR_PARSE, "proc_stat_malformed",

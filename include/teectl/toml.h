@@ -97,7 +97,8 @@ typedef struct tc_toml_diag {
   unsigned line, column;
   char reason[40]; /**< e.g. "duplicate_key", "duplicate_table" */
   char message[200];
-  char *key_path; /**< dotted path of the key ("runtime.enable_pprof"), malloc'd */
+  char *key_path; /**< full dotted path of the key or table from the root
+                   *   ("runtime.enable_pprof"; non-bare parts quoted), malloc'd */
 } tc_toml_diag;
 
 /** Parse options. */

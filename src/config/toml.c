@@ -36,6 +36,7 @@ typedef struct parser {
   tc_toml_doc *doc;
   tc_error *err;
   tc_toml_value *section;
+  char section_path[256];  /* dotted path of the current [section] ("" for the root) */
   tc_toml_value **pending; /* dotted tables created in the current section */
   size_t n_pending, cap_pending;
 } parser;
@@ -546,12 +547,18 @@ static tc_status parse_key(parser *p, keypart *parts, size_t *np) {
   }
 }
 
-/* Print a dotted path of key parts (for messages). */
+/* Print a dotted path of key parts (for messages); parts that are not bare keys are
+ * shown quoted, as in plugins."io.containerd.grpc.v1.cri". */
 static void path_str(char *out, size_t cap, const keypart *k, size_t n) {
   size_t o = 0;
   out[0] = 0;
   for (size_t i = 0; i < n && o + 1 < cap; i++) {
-    int w = snprintf(out + o, cap - o, "%s%.*s", i ? "." : "", (int)k[i].len, k[i].s);
+    int bare = k[i].len > 0;
+    for (size_t j = 0; j < k[i].len; j++)
+      if (!is_bare((unsigned char)k[i].s[j]))
+        bare = 0;
+    int w = snprintf(out + o, cap - o, "%s%s%.*s%s", i ? "." : "", bare ? "" : "\"", (int)k[i].len,
+                     k[i].s, bare ? "" : "\"");
     if (w < 0)
       break;
     o += (size_t)w;
@@ -1034,9 +1041,11 @@ static tc_status assign_dotted(parser *p, tc_toml_value *base, keypart *parts, s
   if (e) {
     path_str(path, sizeof path, parts, np);
     if (p->options & TC_TOML_RECOVER_DUPLICATES) {
-      char full[300], msg[200];
-      /* full path from the section root is reported by the caller context; use key path */
-      snprintf(full, sizeof full, "%s", path);
+      char full[520], msg[200];
+      if (in_inline || p->section_path[0] == 0)
+        snprintf(full, sizeof full, "%s", path);
+      else
+        snprintf(full, sizeof full, "%s.%s", p->section_path, path);
       snprintf(msg, sizeof msg, "key '%.150s' is already defined at %u:%u", path, e->line,
                e->column);
       return add_diag(p, last->line, last->column, "duplicate_key", full, msg);
@@ -1078,6 +1087,7 @@ static tc_status parse_header(parser *p) {
   if (st != TC_OK)
     goto out;
   seal_pending(p);
+  path_str(p->section_path, sizeof p->section_path, parts, np);
   tc_toml_value *t = p->doc->root;
   for (size_t i = 0; i + 1 < np; i++) {
     tc_toml_entry *e = table_find(t, parts[i].s, parts[i].len);

@@ -124,7 +124,8 @@ static void test_recover_duplicates(void **state) {
   assert_string_equal(d->diags[0].reason, "duplicate_key");
   assert_int_equal(d->diags[0].line, 4);
   assert_int_equal(d->diags[0].column, 1);
-  assert_string_equal(d->diags[0].key_path, "enable_pprof");
+  assert_string_equal(d->diags[0].key_path, "runtime.enable_pprof");
+  assert_string_equal(d->diags[1].key_path, "runtime");
   assert_string_equal(d->diags[1].reason, "duplicate_table");
   assert_int_equal(d->diags[1].line, 5);
   /* the first definition is kept, later keys still land in the table */

@@ -205,13 +205,16 @@ typedef struct tc_provider_options {
   const char *pcs_url;   /**< Intel PCS or PCCS base; NULL: TC_PCS_DEFAULT_URL */
   const char *api_key;   /**< PCS subscription key (Ocp-Apim-Subscription-Key), or NULL */
   tc_pcs_flavour pcs_flavour;
-  int offline;              /**< 1: never use the network (directory and cache only) */
-  unsigned max_attempts;    /**< network attempts per object (default 4) */
-  double max_wait_s;        /**< total back-off sleep per object, seconds (default 20) */
-  double base_delay_s;      /**< first back-off delay, seconds; doubles, full jitter (0.5) */
-  long timeout_s;           /**< per HTTP request, seconds (default 30) */
-  int64_t refresh_margin_s; /**< refresh this long before expires_at (default 86400) */
-  int64_t max_age_s;        /**< CRLs, TCB Info, QE Identity: refresh when older (86400) */
+  int offline;               /**< 1: never use the network (directory and cache only) */
+  unsigned max_attempts;     /**< network attempts per object (default 4) */
+  double max_wait_s;         /**< total back-off sleep per object, seconds (default 20) */
+  double base_delay_s;       /**< first back-off delay, seconds; doubles, full jitter (0.5) */
+  long timeout_s;            /**< per HTTP request, seconds (default 30) */
+  int64_t refresh_margin_s;  /**< refresh this long before expires_at (default 86400) */
+  int64_t max_age_s;         /**< CRLs, TCB Info, QE Identity: refresh when older (86400) */
+  int64_t failure_holdoff_s; /**< after a failed fetch, no new attempt for this long, or until
+                                  the server's Retry-After if later (default 60); meanwhile a
+                                  cached copy is served at once (stale) or the failure repeated */
 } tc_provider_options;
 
 /** Fill *opt with the defaults above (all pointers NULL, online, TC_PCS_AUTO). */
@@ -233,12 +236,13 @@ void tc_provider_free(tc_provider *p);
  * network (single flight per cache key; 429/503 honour Retry-After, other transient
  * failures back off exponentially with full jitter, within max_attempts and max_wait_s);
  * if that fails, a cached copy marked stale (and expired if so) with the failure in
- * ans->note. Fetched objects are parsed (tc_object_validity) before they are cached or
- * returned: a malformed body is never served.
- * Errors (nothing cached to fall back on): TC_ERR_IO reasons "collateral_not_found"
- * (HTTP 404), "collateral_rate_limited" (429/503 beyond the wait budget; detail gives
- * Retry-After), "collateral_unavailable" (network error, HTTP error, offline),
- * TC_ERR_PARSE "collateral_malformed", TC_ERR_USAGE "bad_request".
+ * ans->note. After a failure the key is held off (failure_holdoff_s, or the server's
+ * Retry-After): calls before `now` passes that time make no request. Fetched objects are parsed
+ * (tc_object_validity) before they are cached or returned: a malformed body is never served. Errors
+ * (nothing cached to fall back on): TC_ERR_IO reasons "collateral_not_found" (HTTP 404),
+ * "collateral_rate_limited" (429/503 beyond the wait budget; detail gives Retry-After),
+ * "collateral_unavailable" (network error, HTTP error, offline), TC_ERR_PARSE
+ * "collateral_malformed", TC_ERR_USAGE "bad_request".
  */
 tc_status tc_provider_get(tc_provider *p, const tc_object_request *req, int64_t now,
                           tc_collateral_answer *ans, tc_error *err);

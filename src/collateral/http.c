@@ -181,6 +181,7 @@ static CURLcode attempt(const char *url, const tc_http_retry *r, struct xfer *x,
 tc_status tc_http_get(const char *url, const tc_http_retry *r, tc_http_response *resp,
                       tc_error *err) {
   memset(resp, 0, sizeof *resp);
+  resp->retry_after_s = -1;
   if (tc_http_global_init() != 0)
     return tc_fail(err, TC_ERR_INTERNAL, "curl_init_failed", "curl_global_init failed");
   unsigned max_attempts = r->max_attempts ? r->max_attempts : 1;
@@ -219,6 +220,7 @@ tc_status tc_http_get(const char *url, const tc_http_retry *r, tc_http_response 
       retry = 1;
       rate_limited = 1;
       wait = tc_http_retry_after(x.retry_after, (int64_t)time(NULL));
+      resp->retry_after_s = wait;
       snprintf(last, sizeof last, "%s: HTTP %ld%s%s", url, status,
                x.retry_after[0] ? ", Retry-After: " : "", x.retry_after);
     } else if (status >= 500 && status != 501) {

@@ -17,11 +17,12 @@ typedef struct tc_http_retry {
 } tc_http_retry;
 
 typedef struct tc_http_response {
-  long status;         /* last HTTP status (0 if no response) */
-  tc_buf body;         /* body of a 200 response */
-  tc_buf issuer_chain; /* URL-decoded issuer-chain header (PCS), empty if absent */
-  unsigned attempts;   /* requests made */
-  double waited_s;     /* total back-off sleep */
+  long status;          /* last HTTP status (0 if no response) */
+  tc_buf body;          /* body of a 200 response */
+  tc_buf issuer_chain;  /* URL-decoded issuer-chain header (PCS), empty if absent */
+  unsigned attempts;    /* requests made */
+  double retry_after_s; /* last Retry-After given by the server (seconds), -1 if none */
+  double waited_s;      /* total back-off sleep */
 } tc_http_response;
 
 /* Process-wide libcurl initialisation (pthread_once). 0 on success. */

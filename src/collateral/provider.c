@@ -18,12 +18,25 @@ struct flight {
   struct flight *next;
 };
 
+/* A key whose last fetch failed: no new attempt before `until` (seconds, `now` scale). */
+struct holdoff {
+  char key[512];
+  int64_t until;
+  tc_status st;
+  tc_error err;
+  struct holdoff *next;
+};
+
+#define MAX_HOLDOFFS 1024
+
 struct tc_provider {
   tc_provider_options opt; /* strings below are owned copies */
   char *dir, *cache_dir, *kds_url, *pcs_url, *api_key;
   pthread_mutex_t mu;
   pthread_cond_t cv;
   struct flight *flights;
+  struct holdoff *holdoffs;
+  size_t n_holdoffs;
 };
 
 void tc_provider_options_default(tc_provider_options *opt) {
@@ -35,6 +48,7 @@ void tc_provider_options_default(tc_provider_options *opt) {
   opt->timeout_s = 30;
   opt->refresh_margin_s = 86400;
   opt->max_age_s = 86400;
+  opt->failure_holdoff_s = 60;
 }
 
 void tc_collateral_answer_free(tc_collateral_answer *ans) {
@@ -63,6 +77,11 @@ void tc_provider_free(tc_provider *p) {
     return;
   pthread_mutex_destroy(&p->mu);
   pthread_cond_destroy(&p->cv);
+  while (p->holdoffs != NULL) {
+    struct holdoff *h = p->holdoffs;
+    p->holdoffs = h->next;
+    free(h);
+  }
   free(p->dir);
   free(p->cache_dir);
   free(p->kds_url);
@@ -79,7 +98,8 @@ tc_status tc_provider_new(const tc_provider_options *opt, tc_provider **out, tc_
                    "or https://");
   if (opt->max_attempts == 0)
     return tc_fail(err, TC_ERR_USAGE, "bad_option", "max_attempts must be at least 1");
-  if (opt->max_wait_s < 0 || opt->refresh_margin_s < 0 || opt->max_age_s < 0)
+  if (opt->max_wait_s < 0 || opt->refresh_margin_s < 0 || opt->max_age_s < 0 ||
+      opt->failure_holdoff_s < 0)
     return tc_fail(err, TC_ERR_USAGE, "bad_option", "negative time option");
   if (tc_http_global_init() != 0)
     return tc_fail(err, TC_ERR_INTERNAL, "curl_init_failed", "curl_global_init failed");
@@ -195,11 +215,13 @@ static tc_status serve_stale(tc_cache_entry *e, int64_t now, const tc_error *why
 
 /* Fetch from the network, validate, cache. Called by the single flight's leader. */
 static tc_status fetch_now(tc_provider *p, const tc_object_request *req, const char *key,
-                           const char *url, int64_t now, tc_collateral_answer *ans, tc_error *err) {
+                           const char *url, int64_t now, tc_collateral_answer *ans,
+                           double *retry_after, tc_error *err) {
   tc_http_retry r = {p->opt.max_attempts, p->opt.max_wait_s, p->opt.base_delay_s, p->opt.timeout_s,
                      p->opt.api_key};
   tc_http_response resp;
   tc_status st = tc_http_get(url, &r, &resp, err);
+  *retry_after = resp.retry_after_s;
   if (st != TC_OK)
     return st;
   if (req->kind == TC_OBJ_KDS_VCEK_CRL || req->kind == TC_OBJ_KDS_VLEK_CRL ||
@@ -258,6 +280,65 @@ static tc_status fetch_now(tc_provider *p, const tc_object_request *req, const c
   return TC_OK;
 }
 
+/* Under p->mu: drop expired hold-offs; return the live one for key, if any. */
+static struct holdoff *holdoff_find(tc_provider *p, const char *key, int64_t now) {
+  struct holdoff *found = NULL;
+  for (struct holdoff **pp = &p->holdoffs; *pp != NULL;) {
+    struct holdoff *h = *pp;
+    if (h->until <= now && strcmp(h->key, key) == 0) {
+      *pp = h->next;
+      free(h);
+      p->n_holdoffs--;
+      continue;
+    }
+    if (strcmp(h->key, key) == 0)
+      found = h;
+    pp = &h->next;
+  }
+  return found;
+}
+
+/* Under p->mu: record (or clear, when st == TC_OK) a hold-off for key. */
+static void holdoff_set(tc_provider *p, const char *key, int64_t now, double retry_after,
+                        tc_status st, const tc_error *err) {
+  struct holdoff *h = holdoff_find(p, key, INT64_MIN);
+  if (st == TC_OK || (p->opt.failure_holdoff_s == 0 && retry_after <= 0)) {
+    if (h != NULL) {
+      for (struct holdoff **pp = &p->holdoffs; *pp != NULL; pp = &(*pp)->next)
+        if (*pp == h) {
+          *pp = h->next;
+          break;
+        }
+      free(h);
+      p->n_holdoffs--;
+    }
+    return;
+  }
+  if (h == NULL) {
+    if (p->n_holdoffs >= MAX_HOLDOFFS) { /* forget the oldest-inserted (list tail) */
+      struct holdoff **pp = &p->holdoffs;
+      while ((*pp)->next != NULL)
+        pp = &(*pp)->next;
+      free(*pp);
+      *pp = NULL;
+      p->n_holdoffs--;
+    }
+    h = calloc(1, sizeof *h);
+    if (h == NULL)
+      return;
+    snprintf(h->key, sizeof h->key, "%s", key);
+    h->next = p->holdoffs;
+    p->holdoffs = h;
+    p->n_holdoffs++;
+  }
+  int64_t wait = p->opt.failure_holdoff_s;
+  if (retry_after > (double)wait)
+    wait = (int64_t)retry_after + 1;
+  h->until = now + wait;
+  h->st = st;
+  h->err = *err;
+}
+
 tc_status tc_provider_get(tc_provider *p, const tc_object_request *req, int64_t now,
                           tc_collateral_answer *ans, tc_error *err) {
   memset(ans, 0, sizeof *ans);
@@ -293,8 +374,25 @@ tc_status tc_provider_get(tc_provider *p, const tc_object_request *req, int64_t 
                    why[0] ? why : "not cached");
   }
 
-  /* Single flight: join a fetch of the same key in progress, or lead one. */
+  /* Single flight: join a fetch of the same key in progress, or lead one; but not while
+   * the key is held off after a failure. */
   pthread_mutex_lock(&p->mu);
+  struct holdoff *h = holdoff_find(p, key, now);
+  if (h != NULL) {
+    tc_error held = h->err;
+    tc_status hst = h->st;
+    char until[21];
+    tc_rfc3339_format(h->until, until);
+    pthread_mutex_unlock(&p->mu);
+    size_t l = strlen(held.detail);
+    snprintf(held.detail + l, sizeof held.detail - l, " (no new attempt before %s)", until);
+    if (hit) {
+      st = serve_stale(&e, now, &held, ans);
+      tc_cache_entry_free(&e);
+      return st;
+    }
+    return tc_fail(err, hst, held.reason, "%s", held.detail);
+  }
   struct flight *f = p->flights;
   while (f != NULL && strcmp(f->key, key) != 0)
     f = f->next;
@@ -344,7 +442,11 @@ tc_status tc_provider_get(tc_provider *p, const tc_object_request *req, int64_t 
   } else {
     if (hit2)
       tc_cache_entry_free(&e2);
-    st = fetch_now(p, req, key, url, now, &got, &ferr);
+    double retry_after = -1;
+    st = fetch_now(p, req, key, url, now, &got, &retry_after, &ferr);
+    pthread_mutex_lock(&p->mu);
+    holdoff_set(p, key, now, retry_after, st, &ferr);
+    pthread_mutex_unlock(&p->mu);
     if (st != TC_OK && hit)
       st = serve_stale(&e, now, &ferr, &got);
   }

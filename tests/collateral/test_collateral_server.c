@@ -483,6 +483,14 @@ static void test_rate_limit_retry_after(void **state) {
   assert_string_equal(err.reason, "collateral_rate_limited");
   assert_non_null(strstr(err.detail, "Retry-After: 100"));
   assert_int_equal(ts_count(g_srv, path), c0 + 6);
+  /* and the server's Retry-After is honoured across calls: no request before it passes */
+  assert_int_equal(tc_provider_get(p, &q, 50, &a, &err), TC_ERR_IO);
+  assert_string_equal(err.reason, "collateral_rate_limited");
+  assert_non_null(strstr(err.detail, "no new attempt before 1970-01-01T00:01:41Z"));
+  assert_int_equal(ts_count(g_srv, path), c0 + 6);
+  assert_int_equal(tc_provider_get(p, &q, 101, &a, &err), TC_OK);
+  assert_int_equal(ts_count(g_srv, path), c0 + 7);
+  tc_collateral_answer_free(&a);
 
   /* 404 is final: no retry */
   unsigned t_before = ts_total(g_srv);

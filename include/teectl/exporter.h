@@ -25,6 +25,17 @@
  *   teectl_exporter_scrape_errors_total{collector}  counter: failed collector runs since start
  *   teectl_exporter_collector_success{collector}    0/1 for this scrape ("tee", "kata")
  *
+ * From the probe's JSON fields:
+ *   supported: sgx = sgx.supported; tdx = tdx.host_supported; sev = sev.supported;
+ *              sev_es / sev_snp = sev.supported && sev.cpu_advertises_es / _snp (or, when
+ *              the probe gives no cpu_advertises_*, sev.es / sev.snp), and always 1 when
+ *              enabled.
+ *   enabled:   sgx = sgx.supported && sgx.enabled_in_kvm; tdx = tdx.host_supported &&
+ *              tdx.enabled_in_kvm; sev = sev.supported && sev.enabled_in_kvm;
+ *              sev_es = sev.es; sev_snp = sev.snp.
+ *   guest_tee: "tdx" if tdx.guest, else sev.guest mapped snp->sev_snp, sev-es->sev_es,
+ *              sev->sev, none->none.
+ *
  * A *_used series is written only when the misc cgroup's current use is known: an
  * unknown value is left out, never reported as 0.
  */

@@ -62,6 +62,7 @@ typedef struct tee_facts {
   int sgx_supported, sgx_enabled;
   int tdx_supported, tdx_enabled;
   int sev_supported, sev_enabled, sev_es, sev_snp;
+  int sev_es_supported, sev_snp_supported;
   json_int_t sev_asids, sev_es_asids, tdx_keyids;
   int epc_known;
   json_int_t epc_bytes;
@@ -151,6 +152,22 @@ static tc_status read_facts(const json_t *probe, tee_facts *f, tc_error *err) {
   if (guest == NULL)
     return st;
 
+  /* Hardware + firmware support of SEV-ES / SEV-SNP, whether or not KVM enables them: the
+   * probe's optional cpu_advertises_* facts; without them, what KVM enables. */
+  f->sev_es_supported = f->sev_es;
+  f->sev_snp_supported = f->sev_snp;
+  const char *adv_keys[2] = {"cpu_advertises_es", "cpu_advertises_snp"};
+  int *adv_dst[2] = {&f->sev_es_supported, &f->sev_snp_supported};
+  for (int i = 0; i < 2; i++) {
+    const json_t *adv = json_object_get(json_object_get(probe, "sev"), adv_keys[i]);
+    if (adv == NULL)
+      continue;
+    if (!json_is_boolean(adv))
+      return tc_fail(err, TC_ERR_PARSE, "probe_field_type",
+                     "probe JSON: 'sev.%s' must be a boolean", adv_keys[i]);
+    *adv_dst[i] = *adv_dst[i] || (f->sev_supported && json_is_true(adv));
+  }
+
   f->sgx_enabled = f->sgx_supported && sgx_kvm;
   f->tdx_enabled = f->tdx_supported && tdx_kvm;
   f->sev_enabled = f->sev_supported && sev_kvm;
@@ -192,14 +209,14 @@ static tc_status write_facts(const tee_facts *f, const tc_misc_current *used, tc
     const char *tee;
     int supported, enabled;
   } kinds[] = {
-      {"sgx", f->sgx_supported, f->sgx_enabled}, {"tdx", f->tdx_supported, f->tdx_enabled},
-      {"sev", f->sev_supported, f->sev_enabled}, {"sev_es", f->sev_es, f->sev_es},
-      {"sev_snp", f->sev_snp, f->sev_snp},
+      {"sgx", f->sgx_supported, f->sgx_enabled},     {"tdx", f->tdx_supported, f->tdx_enabled},
+      {"sev", f->sev_supported, f->sev_enabled},     {"sev_es", f->sev_es_supported, f->sev_es},
+      {"sev_snp", f->sev_snp_supported, f->sev_snp},
   };
   const size_t nk = sizeof kinds / sizeof kinds[0];
   if ((st = tc_prom_family(w, "teectl_tee_supported", TC_PROM_GAUGE,
-                           "1 if the CPU and firmware of this host support the TEE kind "
-                           "(sev_es and sev_snp: reported only when KVM enables them), else 0.",
+                           "1 if the CPU and firmware of this host support the TEE kind, "
+                           "whether or not KVM enables it, else 0.",
                            err)) != TC_OK)
     return st;
   for (size_t i = 0; i < nk; i++) {

@@ -52,6 +52,48 @@ static void expect(const char *text, const char *series, double want, const char
     fail_msg("%s: %s = %.17g, expected %.17g", fixture, series, v, want);
 }
 
+/* 1 if the first "flags" line of a cpuinfo text holds flag as a whole word. */
+static int cpuinfo_flag(const char *cpuinfo, const char *flag) {
+  const char *line = strstr(cpuinfo, "\nflags");
+  if (line == NULL)
+    return 0;
+  const char *colon = strchr(line, ':');
+  const char *end = strchr(line + 1, '\n');
+  if (colon == NULL)
+    return 0;
+  size_t n = strlen(flag);
+  for (const char *p = colon + 1; p && (end == NULL || p < end); p++) {
+    if ((p[-1] == ' ' || p[-1] == ':' || p[-1] == '\t') && strncmp(p, flag, n) == 0 &&
+        (p[n] == ' ' || p[n] == '\n' || p[n] == '\0'))
+      return 1;
+  }
+  return 0;
+}
+
+/* EAX of CPUID leaf 0x8000001F subleaf 0 in a cpuid.txt dump ("leaf subleaf eax ebx ecx
+ * edx", hex); 0 when the leaf is absent. */
+static unsigned long cpuid_8000001f_eax(const char *dump) {
+  for (const char *p = dump; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL) {
+    unsigned long leaf, sub, eax;
+    if (*p != '#' && sscanf(p, "%lx %lx %lx", &leaf, &sub, &eax) == 3 && leaf == 0x8000001f &&
+        sub == 0)
+      return eax;
+  }
+  return 0;
+}
+
+static char *read_text(const char *path) {
+  tc_buf b = {0};
+  tc_error e;
+  if (tc_file_read(path, 0, &b, &e) != TC_OK)
+    return strdup("");
+  char *t = malloc(b.len + 1);
+  memcpy(t, b.data, b.len);
+  t[b.len] = '\0';
+  tc_buf_free(&b);
+  return t;
+}
+
 static void check_fixture(const char *name) {
   char dir[4096], root[4200], cpuid[4200], devices[4200], expected_path[4200];
   snprintf(dir, sizeof dir, "%s/%s", g_hosts, name);
@@ -87,8 +129,20 @@ static void check_fixture(const char *name) {
   expect(text, "teectl_tee_supported{tee=\"sgx\"}", sgx_s, name);
   expect(text, "teectl_tee_supported{tee=\"tdx\"}", tdx_s, name);
   expect(text, "teectl_tee_supported{tee=\"sev\"}", sev_s, name);
-  expect(text, "teectl_tee_supported{tee=\"sev_es\"}", jbool(e, "sev", "es"), name);
-  expect(text, "teectl_tee_supported{tee=\"sev_snp\"}", jbool(e, "sev", "snp"), name);
+  /* SEV-ES / SNP support: SEV supported and the CPU advertises it (cpuinfo flag, or on a
+   * host CPUID 0x8000001F EAX bit 3 / 4: AMD APM vol. 3, "Encrypted Memory Capabilities"),
+   * whether or not KVM enables it. */
+  char path[4400];
+  snprintf(path, sizeof path, "%s/proc/cpuinfo", root);
+  char *cpuinfo = read_text(path);
+  char *dump = read_text(cpuid);
+  unsigned long eax = strcmp(role, "host") == 0 ? cpuid_8000001f_eax(dump) : 0;
+  int es_s = sev_s && (cpuinfo_flag(cpuinfo, "sev_es") || (eax >> 3 & 1));
+  int snp_s = sev_s && (cpuinfo_flag(cpuinfo, "sev_snp") || (eax >> 4 & 1));
+  free(cpuinfo);
+  free(dump);
+  expect(text, "teectl_tee_supported{tee=\"sev_es\"}", es_s || jbool(e, "sev", "es"), name);
+  expect(text, "teectl_tee_supported{tee=\"sev_snp\"}", snp_s || jbool(e, "sev", "snp"), name);
   expect(text, "teectl_tee_enabled{tee=\"sgx\"}", sgx_s && jbool(e, "sgx", "enabled_in_kvm"), name);
   expect(text, "teectl_tee_enabled{tee=\"tdx\"}", tdx_s && jbool(e, "tdx", "enabled_in_kvm"), name);
   expect(text, "teectl_tee_enabled{tee=\"sev\"}", sev_s && jbool(e, "sev", "enabled_in_kvm"), name);

@@ -99,9 +99,10 @@ typedef struct {
 static tc_status load_cert(const tc_buf *b, const char *what, X509 **out, tc_error *err) {
   tc_status st = tc_x509_parse(b->data, b->len, out, err);
   if (st != TC_OK) {
-    char d[sizeof err->detail];
+    char r[sizeof err->reason], d[sizeof err->detail];
+    snprintf(r, sizeof r, "%s", err->reason);
     snprintf(d, sizeof d, "%s", err->detail);
-    return tc_fail(err, st, err->reason, "%s: %s", what, d);
+    return tc_fail(err, st, r, "%s: %s", what, d);
   }
   return TC_OK;
 }

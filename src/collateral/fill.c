@@ -228,10 +228,42 @@ static int pem_of(X509 *x, tc_buf *out) {
   return out->data != NULL;
 }
 
-/* KDS cert_chain: ASK (or ASVK) first, then ARK (KDS spec, cert_chain). */
-static void fill_amd_chain(struct fill_ctx *c, tc_amd_product product, int vlek,
+/* Roles of the certificates that came with the evidence (col->extra_certs), by subject CN
+ * as AMD names them (KDS spec): "ARK-<product>", "SEV-<product>" (ASK),
+ * "SEV-VLEK-<product>" (ASVK), "SEV-VCEK", "SEV-VLEK". */
+enum { ROLE_ARK = 1, ROLE_ASK = 2, ROLE_ASVK = 4, ROLE_VCEK = 8, ROLE_VLEK = 16 };
+
+static int extra_roles(const tc_collateral *col) {
+  int roles = 0;
+  for (size_t i = 0; i < col->n_extra_certs; i++) {
+    X509 *x = NULL;
+    tc_error e;
+    if (tc_x509_parse(col->extra_certs[i].data, col->extra_certs[i].len, &x, &e) != TC_OK)
+      continue;
+    char cn[128];
+    tc_x509_subject_cn(x, cn, sizeof cn);
+    X509_free(x);
+    if (strncmp(cn, "ARK-", 4) == 0)
+      roles |= ROLE_ARK;
+    else if (strcmp(cn, "SEV-VCEK") == 0)
+      roles |= ROLE_VCEK;
+    else if (strcmp(cn, "SEV-VLEK") == 0)
+      roles |= ROLE_VLEK;
+    else if (strncmp(cn, "SEV-VLEK-", 9) == 0)
+      roles |= ROLE_ASVK;
+    else if (strncmp(cn, "SEV-", 4) == 0)
+      roles |= ROLE_ASK;
+  }
+  return roles;
+}
+
+/* KDS cert_chain: ASK (or ASVK) first, then ARK (KDS spec, cert_chain). Only slots that
+ * neither col nor its extra certificates fill are fetched. */
+static void fill_amd_chain(struct fill_ctx *c, tc_amd_product product, int vlek, int roles,
                            tc_collateral *col) {
-  if (col->ark.data && col->ask.data) {
+  int have_ark = col->ark.data != NULL || (roles & ROLE_ARK);
+  int have_ask = col->ask.data != NULL || (roles & (vlek ? ROLE_ASVK : ROLE_ASK));
+  if (have_ark && have_ask) {
     note_present(c, "ark.pem");
     note_present(c, "ask.pem");
     return;
@@ -251,9 +283,9 @@ static void fill_amd_chain(struct fill_ctx *c, tc_amd_product product, int vlek,
               "KDS cert_chain holds %d certificates, want 2 (ASK/ASVK, ARK)", sk_X509_num(sk));
     note_failure(c, "ark.pem+ask.pem", TC_ERR_PARSE, &e);
   } else {
-    if (col->ask.data == NULL)
+    if (!have_ask)
       pem_of(sk_X509_value(sk, 0), &col->ask);
-    if (col->ark.data == NULL)
+    if (!have_ark)
       pem_of(sk_X509_value(sk, 1), &col->ark);
   }
   if (sk)
@@ -262,16 +294,17 @@ static void fill_amd_chain(struct fill_ctx *c, tc_amd_product product, int vlek,
 }
 
 static void fill_snp(struct fill_ctx *c, const tc_collateral_needs *n, tc_collateral *col) {
-  fill_amd_chain(c, n->product, n->vlek, col);
+  int roles = extra_roles(col);
+  fill_amd_chain(c, n->product, n->vlek, roles, col);
   if (n->vlek) {
-    if (col->vlek.data)
+    if (col->vlek.data || (roles & ROLE_VLEK))
       note_present(c, "vlek.der");
     else if (c->report)
       json_array_append_new(c->report, json_pack("{s:s, s:s, s:s}", "item", "vlek.der", "origin",
                                                  "none", "note",
                                                  "AMD KDS does not publish VLEKs: the VLEK comes "
                                                  "with the evidence (host certificate table)"));
-  } else if (col->vcek.data) {
+  } else if (col->vcek.data || (roles & ROLE_VCEK)) {
     note_present(c, "vcek.der");
   } else {
     get_into(c, &n->vcek, "vcek.der", &col->vcek, NULL);

@@ -383,6 +383,40 @@ static void test_chains_and_vlek(void **state) {
   tc_provider_free(p);
 }
 
+/* Certificates that came with the evidence (an attest request) are not fetched again. */
+static void test_extra_certs_are_not_fetched(void **state) {
+  (void)state;
+  const char *name = "milan-v3-oak-cb";
+  json_t *exp = load_expected("snp", name);
+  int64_t at = rfc(jstr(exp, "verify_at", NULL, NULL));
+  serve_amd(name, 0, at - 3600, at + 86400 * 7);
+  tc_collateral col;
+  memset(&col, 0, sizeof col);
+  col.n_extra_certs = 3;
+  col.extra_certs = calloc(3, sizeof(tc_buf));
+  col.extra_certs[0] = vec_file("snp", name, "vcek.der");
+  col.extra_certs[1] = vec_file("snp", name, "ark.pem");
+  col.extra_certs[2] = vec_file("snp", name, "ask.pem");
+  tc_collateral_needs n;
+  memset(&n, 0, sizeof n);
+  n.tee = TC_TEE_SNP;
+  n.product = TC_AMD_MILAN;
+  vcek_request_from_fields(exp, &n.vcek);
+  tc_provider *p = provider(NULL, 0);
+  unsigned total = ts_total(g_srv);
+  tc_error err;
+  assert_int_equal(tc_provider_fill_needs(p, &n, at, &col, NULL, &err), TC_OK);
+  assert_int_equal(ts_total(g_srv), total + 1); /* the CRL only */
+  assert_int_equal(ts_count(g_srv, "/vcek/v1/Milan/crl") > 0, 1);
+  assert_null(col.vcek.data);
+  assert_null(col.ask.data);
+  assert_null(col.ark.data);
+  assert_non_null(col.amd_crl.data);
+  tc_provider_free(p);
+  tc_collateral_free(&col);
+  json_decref(exp);
+}
+
 /* ---- cache hits, restarts ---- */
 
 static void test_cache_hits_make_no_request(void **state) {
@@ -1066,6 +1100,7 @@ int main(int argc, char **argv) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_vcek_urls_from_vectors),
       cmocka_unit_test(test_chains_and_vlek),
+      cmocka_unit_test(test_extra_certs_are_not_fetched),
       cmocka_unit_test(test_cache_hits_make_no_request),
       cmocka_unit_test(test_rate_limit_retry_after),
       cmocka_unit_test(test_concurrent_misses_one_request),

@@ -144,7 +144,7 @@ tc_status tc_exporter_serve(tc_exporter *x, const char *listen, tc_exporter_serv
   struct sockaddr_storage sa;
   memset(&sa, 0, sizeof sa);
   memcpy(&sa, ai->ai_addr, ai->ai_addrlen);
-  uint16_t port_num = (uint16_t)atoi(port);
+  uint16_t port_num = (uint16_t)strtoul(port, NULL, 10); /* checked: 0..65535 */
   freeaddrinfo(ai);
   s->daemon = MHD_start_daemon(flags, port_num, NULL, NULL, handle, s, MHD_OPTION_SOCK_ADDR,
                                (struct sockaddr *)&sa, MHD_OPTION_CONNECTION_LIMIT, 64u,

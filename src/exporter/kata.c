@@ -104,7 +104,7 @@ static int ends_with(const char *s, const char *suffix) {
 
 /* Value of a Go-style flag (-name v, --name v, -name=v, --name=v) in argv, or NULL. */
 const char *kata_flag_value(char **argv, int argc, const char *name) {
-  for (int i = 1; i < argc; i++) {
+  for (int i = 1; i < argc && argv[i] != NULL; i++) {
     const char *a = argv[i];
     if (a[0] != '-')
       continue;
@@ -125,7 +125,7 @@ const char *kata_flag_value(char **argv, int argc, const char *name) {
  * Policy"). Cloud Hypervisor: --platform tdx=on / sev_snp=on, or --tdx. */
 void kata_detect_tee(char **argv, int argc, const char *hv, char *tee, size_t cap) {
   const char *kind = "none";
-  for (int i = 1; i < argc; i++) {
+  for (int i = 1; i < argc && argv[i] != NULL; i++) {
     const char *a = argv[i];
     if (strcmp(hv, "qemu") == 0) {
       if (strstr(a, "sev-snp-guest")) {
@@ -406,7 +406,7 @@ tc_status tc_kata_discover(const char *root, tc_kata_sandboxes *out, tc_error *e
         st = tc_fail(err, TC_ERR_NOMEM, "out_of_memory", "cmdline");
         break;
       }
-      const char *exe = base_name(argv[0]);
+      const char *exe = argc > 0 && argv[0] != NULL ? base_name(argv[0]) : "";
       const char *hv = hypervisor_of(exe);
       if (starts_with(exe, "containerd-shim-kata") && ends_with(exe, "-v2")) {
         e.kind = KIND_SHIM;

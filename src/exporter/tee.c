@@ -104,14 +104,14 @@ static const json_t *field(const json_t *probe, const char *obj, const char *key
     const json_t *v_ = field(probe, obj, key, JSON_TRUE, 0, err, &st);                             \
     if (v_ == NULL)                                                                                \
       return st;                                                                                   \
-    dst = json_is_true(v_);                                                                        \
+    (dst) = json_is_true(v_);                                                                      \
   } while (0)
 #define GET_INT(dst, obj, key)                                                                     \
   do {                                                                                             \
     const json_t *v_ = field(probe, obj, key, JSON_INTEGER, 0, err, &st);                          \
     if (v_ == NULL)                                                                                \
       return st;                                                                                   \
-    dst = json_integer_value(v_);                                                                  \
+    (dst) = json_integer_value(v_);                                                                \
   } while (0)
 
 static tc_status read_facts(const json_t *probe, tee_facts *f, tc_error *err) {

@@ -193,6 +193,32 @@ static void test_once_kata(void **state) {
   tmp_rm(root);
 }
 
+/* A collector that fails (no proc folder): metrics still printed, the error on stderr,
+ * exit 2. */
+static void test_once_collector_failure(void **state) {
+  (void)state;
+  char *root = tmp_dir();
+  put_text(root, "cpuid.txt", "# none\n");
+  put_text(root, "DEVICES.txt", "# none\n");
+  char c[4200], dv[4200];
+  snprintf(c, sizeof c, "%s/cpuid.txt", root);
+  snprintf(dv, sizeof dv, "%s/DEVICES.txt", root);
+  const char *args[] = {"exporter", "--once",         "--root", root, "--cpuid",
+                        c,          "--char-devices", dv,       NULL};
+  char *out, *err;
+  assert_int_equal(run_bin(args, &out, &err), 2);
+  assert_non_null(strstr(err, "proc_unreadable"));
+  double v;
+  assert_true(series_value(out, "teectl_exporter_collector_success{collector=\"kata\"}", &v));
+  assert_true(v == 0);
+  assert_true(series_value(out, "teectl_exporter_scrape_errors_total{collector=\"kata\"}", &v));
+  assert_true(v == 1);
+  promtool_ok(out, "failed collector");
+  free(out);
+  free(err);
+  tmp_rm(root);
+}
+
 static unsigned wait_port(const char *log_path) {
   for (int i = 0; i < 500; i++) {
     tc_buf b = {0};
@@ -307,6 +333,7 @@ int main(int argc, char **argv) {
       cmocka_unit_test(test_usage),
       cmocka_unit_test(test_once_fixtures),
       cmocka_unit_test(test_once_kata),
+      cmocka_unit_test(test_once_collector_failure),
       cmocka_unit_test_teardown(test_http, stop_server),
   };
   int rc = cmocka_run_group_tests(tests, NULL, NULL);

@@ -16,10 +16,21 @@ for f in build-fuzz/fuzz/fuzz_*; do
   seeds=("$work")
   [ -d "fuzz/corpus/$name" ] && seeds+=("fuzz/corpus/$name")
   # Harnesses name their seed folders in fuzz/<name>.seeds (paths relative to the vectors).
+  # A pattern may name single files (e.g. dcap/*/quote.bin): libFuzzer only takes corpus
+  # folders next to the working corpus, so those are gathered into build-fuzz/seeds/<name>.
   if [ -f "fuzz/$name.seeds" ] && [ -d "$vec" ]; then
+    files=build-fuzz/seeds/$name
+    rm -rf "$files"
     while read -r s; do
-      [ -n "$s" ] && for p in $vec/$s; do [ -e "$p" ] && seeds+=("$p"); done
+      [ -n "$s" ] && for p in $vec/$s; do
+        if [ -d "$p" ]; then
+          seeds+=("$p")
+        elif [ -f "$p" ]; then
+          mkdir -p "$files" && cp "$p" "$files/$(printf '%s' "${p#"$vec"/}" | tr '/' '_')"
+        fi
+      done
     done < "fuzz/$name.seeds"
+    [ -d "$files" ] && seeds+=("$files")
   fi
   echo "fuzz: $name for ${secs}s" >&2
   "$f" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 "${seeds[@]}" 2>&1 | tail -n 12

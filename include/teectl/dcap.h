@@ -52,11 +52,11 @@ typedef enum {
 /** Quote header, 48 bytes at offset 0. v3: bytes 4..7 reserved (tee_type reads 0),
  *  bytes 8..11 QE SVN / PCE SVN; v4/v5: tee_type, then 4 reserved bytes (read as svns). */
 typedef struct tc_dcap_header {
-  uint16_t version;      /* offset 0: 3, 4 or 5 */
-  uint16_t att_key_type; /* offset 2: 2 = ECDSA-256-with-P-256 */
-  uint32_t tee_type;     /* offset 4: 0x00 SGX, 0x81 TDX */
-  uint16_t qe_svn;       /* offset 8 */
-  uint16_t pce_svn;      /* offset 10 */
+  uint16_t version;         /* offset 0: 3, 4 or 5 */
+  uint16_t att_key_type;    /* offset 2: 2 = ECDSA-256-with-P-256 */
+  uint32_t tee_type;        /* offset 4: 0x00 SGX, 0x81 TDX */
+  uint16_t qe_svn;          /* offset 8 */
+  uint16_t pce_svn;         /* offset 10 */
   uint8_t qe_vendor_id[16]; /* offset 12 */
   uint8_t user_data[20];    /* offset 28 */
 } tc_dcap_header;
@@ -102,10 +102,10 @@ typedef struct tc_td_report_body {
 typedef struct tc_dcap_quote {
   tc_dcap_header header;
   tc_dcap_body_kind body_kind;
-  uint16_t v5_body_type; /* v5 only: body descriptor type (2 or 3; 1 = SGX) */
-  uint32_t v5_body_size; /* v5 only: body descriptor size in bytes */
-  tc_sgx_report_body sgx; /* body_kind == SGX */
-  tc_td_report_body td;   /* body_kind == TD10 / TD15 */
+  uint16_t v5_body_type;      /* v5 only: body descriptor type (2 or 3; 1 = SGX) */
+  uint32_t v5_body_size;      /* v5 only: body descriptor size in bytes */
+  tc_sgx_report_body sgx;     /* body_kind == SGX */
+  tc_td_report_body td;       /* body_kind == TD10 / TD15 */
   const uint8_t *signed_data; /* header (+ v5 descriptor) + body: what the attestation key signed */
   size_t signed_len;          /* 432 (v3), 632 (v4), 54 + body (v5) */
   uint32_t sig_data_len;      /* the u32 length field after the body */
@@ -117,9 +117,9 @@ typedef struct tc_dcap_quote {
   uint8_t qe_report_signature[TC_DCAP_ECDSA_SIG_LEN];
   const uint8_t *qe_auth_data;
   uint16_t qe_auth_data_len;
-  int outer_cert_data_type;     /* v4/v5: 6; v3: 0 (none) */
-  uint16_t cert_data_type;      /* certification data type holding the PCK data: 1..5 */
-  const uint8_t *cert_data;     /* type 5: PEM chain leaf, intermediate, root (NULs allowed) */
+  int outer_cert_data_type; /* v4/v5: 6; v3: 0 (none) */
+  uint16_t cert_data_type;  /* certification data type holding the PCK data: 1..5 */
+  const uint8_t *cert_data; /* type 5: PEM chain leaf, intermediate, root (NULs allowed) */
   uint32_t cert_data_len;
 } tc_dcap_quote;
 
@@ -233,12 +233,11 @@ tc_dcap_tcb_status tc_dcap_tcb_status_from_name(const char *name);
  * (e.g. "tcb_info_unparsable"): not JSON, key absent or twice, signature not 128 hex.
  */
 tc_status tc_dcap_signed_json(const uint8_t *text, size_t len, const char *key, const char *what,
-                              size_t *span_off, size_t *span_len, uint8_t sig[64],
-                              tc_error *err);
+                              size_t *span_off, size_t *span_len, uint8_t sig[64], tc_error *err);
 
 /** One TCB level of TCB Info (tcbLevels[i]). */
 typedef struct tc_dcap_tcb_level {
-  uint8_t sgx[16];  /* sgxtcbcomponents[i].svn */
+  uint8_t sgx[16]; /* sgxtcbcomponents[i].svn */
   uint16_t pcesvn;
   int has_tdx;
   uint8_t tdx[16];  /* tdxtcbcomponents[i].svn (TDX TCB Info) */
@@ -336,8 +335,7 @@ void tc_dcap_tcb_result_free(tc_dcap_tcb_result *r);
  * Errors: TC_ERR_VERIFY "qe_identity_mismatch" (detail names the field).
  */
 tc_status tc_dcap_qe_identity_check(const tc_dcap_qe_identity *qi, const tc_sgx_report_body *qe,
-                                    tc_dcap_tcb_status *status, json_t **advisories,
-                                    tc_error *err);
+                                    tc_dcap_tcb_status *status, json_t **advisories, tc_error *err);
 
 /**
  * TCB evaluation (Intel QVL checkTcbLevel): the first level (in sorted order) such that
@@ -355,27 +353,24 @@ tc_status tc_dcap_qe_identity_check(const tc_dcap_qe_identity *qi, const tc_sgx_
  */
 tc_status tc_dcap_tcb_evaluate(const tc_dcap_tcb_info *ti, const tc_dcap_pck_info *pck,
                                const tc_td_report_body *td, tc_dcap_tcb_status qe_status,
-                               const json_t *qe_advisories, tc_dcap_tcb_result *out,
-                               tc_error *err);
+                               const json_t *qe_advisories, tc_dcap_tcb_result *out, tc_error *err);
 
 /** SHA-256 of the Intel SGX Root CA SubjectPublicKeyInfo (DER): the pinned trust anchor. */
 extern const uint8_t tc_dcap_intel_root_spki_sha256[32];
 
 /**
  * Verify a DCAP quote with its collateral at time `at` (seconds since the epoch).
- * Checks, in order: parse; PCK chain (quote type-5 data, else col->pck_chain) leaf ->
- * Platform/Processor CA -> root, root pinned (Intel SGX Root CA SPKI SHA-256 or an
- * operator root in col->trust_roots), every certificate valid at `at`; Root CA CRL and
- * PCK CRL (issuer, signature, window, revocation of intermediate / leaf); TCB Info and
- * QE Identity: issuer chain to a pinned root and valid at `at`, ECDSA P-256 signature
- * over the exact inner object bytes, issueDate <= at <= nextUpdate; PCK SGX extension;
- * TCB Info id/version/FMSPC/PCE-ID against quote and PCK; QE report signature by the
- * PCK key; QE report data = SHA-256(attestation key || QE auth data) || 32 zero bytes;
- * QE Identity; attestation key signature over header+body; TCB evaluation.
- * Returns TC_OK only for a valid verdict (status UpToDate, SWHardeningNeeded,
- * ConfigurationNeeded, ConfigurationAndSWHardeningNeeded, OutOfDate,
- * OutOfDateConfigurationNeeded — Intel QVL non-terminal results). *result (caller
- * decrefs) is filled whenever possible:
+ * Checks, in order: parse; attestation key signature over header+body; PCK chain (quote type-5
+ * data, else col->pck_chain) leaf -> Platform/Processor CA -> root, root pinned (Intel SGX Root CA
+ * SPKI SHA-256 or an operator root in col->trust_roots), every certificate valid at `at`; Root CA
+ * CRL and PCK CRL (issuer, signature, window, revocation of intermediate / leaf); TCB Info and QE
+ * Identity: issuer chain to a pinned root and valid at `at`, ECDSA P-256 signature over the exact
+ * inner object bytes, issueDate <= at <= nextUpdate; PCK SGX extension; TCB Info
+ * id/version/FMSPC/PCE-ID against quote and PCK; QE report signature by the PCK key; QE report data
+ * = SHA-256(attestation key || QE auth data) || 32 zero bytes; QE Identity; TCB evaluation. Returns
+ * TC_OK only for a valid verdict (status UpToDate, SWHardeningNeeded, ConfigurationNeeded,
+ * ConfigurationAndSWHardeningNeeded, OutOfDate, OutOfDateConfigurationNeeded — Intel QVL
+ * non-terminal results). *result (caller decrefs) is filled whenever possible:
  *   {"verdict","reason"(invalid),"detail","tee","verified_at","quote_version",
  *    "tcb_status"(null unless evaluated),"advisory_ids","fmspc","pce_id","qe_vendor_id",
  *    "pck_tcb"{},"tcb_detail"{},"validity_window"{},"policy_flags"{},"claims"{}}.

@@ -189,6 +189,7 @@ tc_status tc_dcap_pck_info_from_cert(X509 *pck, tc_dcap_pck_info *out, tc_error 
 }
 
 const char *tc_dcap_ca_name(tc_dcap_ca_type ca) {
-  return ca == TC_DCAP_CA_PROCESSOR ? "processor" : ca == TC_DCAP_CA_PLATFORM ? "platform"
-                                                                              : "unknown";
+  return ca == TC_DCAP_CA_PROCESSOR  ? "processor"
+         : ca == TC_DCAP_CA_PLATFORM ? "platform"
+                                     : "unknown";
 }

@@ -29,8 +29,8 @@ tc_status dcap_json_int(const json_t *obj, const char *key, long long min, long 
                         long long *out, const char *reason, const char *what, tc_error *err) {
   const json_t *v = json_object_get(obj, key);
   if (!json_is_integer(v) || json_integer_value(v) < min || json_integer_value(v) > max)
-    return tc_fail(err, TC_ERR_PARSE, reason, "%s.%s: expected an integer in %lld..%lld", what,
-                   key, min, max);
+    return tc_fail(err, TC_ERR_PARSE, reason, "%s.%s: expected an integer in %lld..%lld", what, key,
+                   min, max);
   *out = json_integer_value(v);
   return TC_OK;
 }
@@ -124,22 +124,21 @@ static int skip_value(const uint8_t *t, size_t n, size_t *i) {
 }
 
 tc_status tc_dcap_signed_json(const uint8_t *text, size_t len, const char *key, const char *what,
-                              size_t *span_off, size_t *span_len, uint8_t sig[64],
-                              tc_error *err) {
+                              size_t *span_off, size_t *span_len, uint8_t sig[64], tc_error *err) {
   char reason[48];
   snprintf(reason, sizeof reason, "%s_unparsable", what);
   json_error_t je;
   json_t *doc = json_loadb((const char *)text, len, JSON_REJECT_DUPLICATES, &je);
   if (doc == NULL || !json_is_object(doc)) {
     json_decref(doc);
-    return tc_fail(err, TC_ERR_PARSE, reason, "%s: not a JSON object (line %d column %d: %s)",
-                   what, je.line, je.column, je.text);
+    return tc_fail(err, TC_ERR_PARSE, reason, "%s: not a JSON object (line %d column %d: %s)", what,
+                   je.line, je.column, je.text);
   }
   const json_t *inner = json_object_get(doc, key);
   tc_status st = TC_OK;
   if (!json_is_object(inner)) {
-    st = tc_fail(err, TC_ERR_PARSE, reason, "%s: member \"%s\" missing or not an object", what,
-                 key);
+    st =
+        tc_fail(err, TC_ERR_PARSE, reason, "%s: member \"%s\" missing or not an object", what, key);
     goto out;
   }
   if ((st = dcap_json_hex(doc, "signature", sig, 64, reason, what, err)) != TC_OK)
@@ -228,8 +227,8 @@ static tc_status parse_components(const json_t *tcb, const char *key, uint8_t ou
                                   const char *what, tc_error *err) {
   const json_t *a = json_object_get(tcb, key);
   if (!json_is_array(a) || json_array_size(a) != 16)
-    return tc_fail(err, TC_ERR_PARSE, TI_BAD, "%s.tcb.%s: expected an array of 16 components",
-                   what, key);
+    return tc_fail(err, TC_ERR_PARSE, TI_BAD, "%s.tcb.%s: expected an array of 16 components", what,
+                   key);
   for (size_t i = 0; i < 16; i++) {
     long long v;
     char w[96];
@@ -246,9 +245,8 @@ static tc_status parse_status(const json_t *obj, tc_dcap_tcb_status *out, int qe
                               const char *what, tc_error *err, const char *reason) {
   const char *s = json_string_value(json_object_get(obj, "tcbStatus"));
   tc_dcap_tcb_status st = tc_dcap_tcb_status_from_name(s);
-  if (st == TC_DCAP_TCB_UNKNOWN ||
-      (qe_like && st != TC_DCAP_TCB_UP_TO_DATE && st != TC_DCAP_TCB_OUT_OF_DATE &&
-       st != TC_DCAP_TCB_REVOKED))
+  if (st == TC_DCAP_TCB_UNKNOWN || (qe_like && st != TC_DCAP_TCB_UP_TO_DATE &&
+                                    st != TC_DCAP_TCB_OUT_OF_DATE && st != TC_DCAP_TCB_REVOKED))
     return tc_fail(err, TC_ERR_PARSE, reason, "%s.tcbStatus: unsupported status \"%s\"", what,
                    s ? s : "(missing)");
   *out = st;
@@ -371,8 +369,7 @@ tc_status tc_dcap_tcb_info_parse(const json_t *t, tc_dcap_tcb_info *out, tc_erro
       (st = dcap_json_hex(t, "fmspc", out->fmspc, 6, TI_BAD, w, err)) != TC_OK ||
       (st = dcap_json_hex(t, "pceId", out->pce_id, 2, TI_BAD, w, err)) != TC_OK ||
       (st = dcap_json_int(t, "tcbType", 0, 0, &v, TI_BAD, w, err)) != TC_OK ||
-      (st = dcap_json_int(t, "tcbEvaluationDataNumber", 0, INT32_MAX, &v, TI_BAD, w, err)) !=
-          TC_OK)
+      (st = dcap_json_int(t, "tcbEvaluationDataNumber", 0, INT32_MAX, &v, TI_BAD, w, err)) != TC_OK)
     return st;
   out->tcb_evaluation_data_number = (int)v;
   const json_t *mod = json_object_get(t, "tdxModule");
@@ -556,8 +553,8 @@ tc_status tc_dcap_tcb_evaluate(const tc_dcap_tcb_info *ti, const tc_dcap_pck_inf
     out->status = TC_DCAP_TCB_NOT_SUPPORTED;
     return tc_fail(err, TC_ERR_VERIFY, "tcb_not_supported",
                    "no TCB level matches the PCK %s (pcesvn %u)%s",
-                   sgx_level == NULL ? "SGX TCB components" : "SGX TCB",
-                   pck->pcesvn, sgx_level == NULL ? "" : " and the TD report tee_tcb_svn");
+                   sgx_level == NULL ? "SGX TCB components" : "SGX TCB", pck->pcesvn,
+                   sgx_level == NULL ? "" : " and the TD report tee_tcb_svn");
   }
   out->sgx_level_status = sgx_level->status;
   const tc_dcap_tcb_level *level = is_tdx ? tdx_level : sgx_level;
@@ -598,7 +595,8 @@ tc_status tc_dcap_tcb_evaluate(const tc_dcap_tcb_info *ti, const tc_dcap_pck_inf
     return tc_fail(err, TC_ERR_VERIFY, "tcb_not_supported",
                    "the QE identity has no TCB level for the QE's ISVSVN");
   if (st == TC_DCAP_TCB_REVOKED)
-    return tc_fail(err, TC_ERR_VERIFY, "tcb_revoked", "TCB status is Revoked (platform %s%s%s, QE %s)",
+    return tc_fail(err, TC_ERR_VERIFY, "tcb_revoked",
+                   "TCB status is Revoked (platform %s%s%s, QE %s)",
                    tc_dcap_tcb_status_name(out->platform_status), is_tdx ? ", TDX module " : "",
                    is_tdx ? tc_dcap_tcb_status_name(out->tdx_module_status) : "",
                    tc_dcap_tcb_status_name(qe_status));
@@ -637,8 +635,7 @@ tc_status tc_dcap_qe_identity_parse(const json_t *q, tc_dcap_qe_identity *out, t
   if ((st = dcap_json_time(q, "issueDate", &out->issue_date, QI_BAD, w, err)) != TC_OK ||
       (st = dcap_json_time(q, "nextUpdate", &out->next_update, QI_BAD, w, err)) != TC_OK ||
       (st = dcap_json_hex(q, "miscselect", out->miscselect, 4, QI_BAD, w, err)) != TC_OK ||
-      (st = dcap_json_hex(q, "miscselectMask", out->miscselect_mask, 4, QI_BAD, w, err)) !=
-          TC_OK ||
+      (st = dcap_json_hex(q, "miscselectMask", out->miscselect_mask, 4, QI_BAD, w, err)) != TC_OK ||
       (st = dcap_json_hex(q, "attributes", out->attributes, 16, QI_BAD, w, err)) != TC_OK ||
       (st = dcap_json_hex(q, "attributesMask", out->attributes_mask, 16, QI_BAD, w, err)) !=
           TC_OK ||

@@ -76,14 +76,9 @@ static EVP_PKEY *p256_from_raw(const uint8_t xy[64]) {
       EVP_PKEY_fromdata(ctx, &key, EVP_PKEY_PUBLIC_KEY, params) != 1)
     key = NULL;
   EVP_PKEY_CTX_free(ctx);
-  if (key != NULL) {
-    EVP_PKEY_CTX *c2 = EVP_PKEY_CTX_new_from_pkey(NULL, key, NULL);
-    if (c2 == NULL || EVP_PKEY_public_check(c2) != 1) {
-      EVP_PKEY_free(key);
-      key = NULL;
-    }
-    EVP_PKEY_CTX_free(c2);
-  }
+  /* The import decodes the point with EC_POINT_oct2point, which rejects points not on the
+   * curve; P-256 has cofactor 1, so every such point other than infinity (which has no
+   * 65-byte uncompressed encoding) has the group order: no further check needed. */
   ERR_clear_error();
   return key;
 }
@@ -94,7 +89,7 @@ typedef struct {
   const tc_collateral *col;
   int64_t at;
   int64_t win_lo, win_hi; /* intersection of every validity window seen */
-  STACK_OF(X509) *pck, *tcb_chain, *qe_chain;
+  STACK_OF(X509) * pck, *tcb_chain, *qe_chain;
   X509_CRL *pck_crl, *root_crl;
   json_t *tcb_doc, *qe_doc;
   tc_dcap_tcb_info ti;
@@ -131,7 +126,7 @@ static int root_trusted(const vctx *c, X509 *root) {
 
 /* If the chain's last certificate is not self-issued, append the operator trust root
  * that issued it (chains may omit the root). */
-static void complete_chain(const vctx *c, STACK_OF(X509) *sk) {
+static void complete_chain(const vctx *c, STACK_OF(X509) * sk) {
   X509 *last = sk_X509_value(sk, sk_X509_num(sk) - 1);
   if (X509_check_issued(last, last) == X509_V_OK)
     return;
@@ -147,7 +142,7 @@ static void complete_chain(const vctx *c, STACK_OF(X509) *sk) {
 }
 
 /* Links, self-signed pinned root, every certificate valid at c->at. want: exact length. */
-static tc_status check_chain(vctx *c, STACK_OF(X509) *sk, int want, const char *what,
+static tc_status check_chain(vctx *c, STACK_OF(X509) * sk, int want, const char *what,
                              const char *r_sig, const char *r_untrusted, const char *r_time,
                              tc_error *err) {
   complete_chain(c, sk);
@@ -207,7 +202,7 @@ static tc_status with_what(tc_status st, tc_error *err, const char *what) {
 /* Signed PCS JSON (TCB Info or QE Identity): chain, signature over the exact inner
  * object bytes, then the JSON document. */
 static tc_status check_signed_json(vctx *c, const tc_buf *text, const tc_buf *chain_pem,
-                                   const char *key, const char *what, STACK_OF(X509) **chain,
+                                   const char *key, const char *what, STACK_OF(X509) * *chain,
                                    json_t **doc, tc_error *err) {
   char r_chain[48], r_sig[48];
   snprintf(r_chain, sizeof r_chain, "%s_chain_invalid", what);
@@ -224,8 +219,8 @@ static tc_status check_signed_json(vctx *c, const tc_buf *text, const tc_buf *ch
   X509 *signer = sk_X509_value(*chain, 0);
   X509 *root = sk_X509_value(*chain, 1);
   if (tc_crl_revokes(c->root_crl, signer))
-    return tc_fail(err, TC_ERR_VERIFY, r_chain, "%s signing certificate is revoked by the Root CA CRL",
-                   what);
+    return tc_fail(err, TC_ERR_VERIFY, r_chain,
+                   "%s signing certificate is revoked by the Root CA CRL", what);
   if (X509_NAME_cmp(X509_CRL_get_issuer(c->root_crl), X509_get_subject_name(root)) != 0)
     return tc_fail(err, TC_ERR_VERIFY, r_chain, "%s chain root is not the Root CA CRL issuer",
                    what);
@@ -245,9 +240,9 @@ static tc_status check_window(vctx *c, int64_t issue, int64_t next, const char *
                               const char *what, tc_error *err) {
   char a[21], b[21], t[21];
   if (c->at < issue || c->at > next)
-    return tc_fail(err, TC_ERR_VERIFY, reason, "%s is valid from issueDate %s to nextUpdate %s, not at %s",
-                   what, tc_rfc3339_format(issue, a), tc_rfc3339_format(next, b),
-                   tc_rfc3339_format(c->at, t));
+    return tc_fail(
+        err, TC_ERR_VERIFY, reason, "%s is valid from issueDate %s to nextUpdate %s, not at %s",
+        what, tc_rfc3339_format(issue, a), tc_rfc3339_format(next, b), tc_rfc3339_format(c->at, t));
   window(c, issue, next);
   return TC_OK;
 }
@@ -277,6 +272,16 @@ static tc_status run(vctx *c, const tc_dcap_quote *q, json_t *res, tc_error *err
   const tc_collateral *col = c->col;
   tc_status st;
   int is_tdx = q->body_kind != TC_DCAP_BODY_SGX;
+  /* Attestation key signature over header + body first: it needs nothing but the quote,
+   * and rejects altered evidence before any collateral work. */
+  c->ak = p256_from_raw(q->attestation_key);
+  if (c->ak == NULL)
+    return tc_fail(err, TC_ERR_VERIFY, "attestation_key_invalid",
+                   "attestation key is not a P-256 curve point");
+  if (!ecdsa_verify_raw(c->ak, q->signed_data, q->signed_len, q->quote_signature))
+    return tc_fail(err, TC_ERR_VERIFY, "quote_signature_invalid",
+                   "attestation key signature over the %zu bytes of header+body does not verify",
+                   q->signed_len);
   if (col == NULL)
     return tc_fail(err, TC_ERR_VERIFY, "collateral_missing", "no collateral given");
   if ((st = need_item(&col->tcb_info, "tcb_info.json", err)) != TC_OK ||
@@ -316,8 +321,7 @@ static tc_status run(vctx *c, const tc_dcap_quote *q, json_t *res, tc_error *err
                    "PCK leaf commonName \"%s\" does not contain \"SGX PCK Certificate\"", cn);
 
   /* CRLs: Root CA CRL (revokes intermediates, signing certs), PCK CRL (revokes leaves). */
-  if ((st = tc_crl_parse(col->root_ca_crl.data, col->root_ca_crl.len, &c->root_crl, err)) !=
-      TC_OK)
+  if ((st = tc_crl_parse(col->root_ca_crl.data, col->root_ca_crl.len, &c->root_crl, err)) != TC_OK)
     return with_what(st, err, "root_ca_crl.der");
   if ((st = with_what(tc_crl_check(c->root_crl, root, c->at, err), err, "Root CA CRL")) != TC_OK)
     return st;
@@ -331,11 +335,12 @@ static tc_status run(vctx *c, const tc_dcap_quote *q, json_t *res, tc_error *err
     return tc_fail(err, TC_ERR_VERIFY, "pck_revoked",
                    "the PCK CA certificate is revoked by the Root CA CRL");
   if (tc_crl_revokes(c->pck_crl, leaf))
-    return tc_fail(err, TC_ERR_VERIFY, "pck_revoked", "the PCK certificate is revoked by the PCK CRL");
+    return tc_fail(err, TC_ERR_VERIFY, "pck_revoked",
+                   "the PCK certificate is revoked by the PCK CRL");
 
   /* TCB Info and QE Identity: signing chain, signature, window, structure. */
-  if ((st = check_signed_json(c, &col->tcb_info, &col->tcb_info_issuer_chain, "tcbInfo",
-                              "tcb_info", &c->tcb_chain, &c->tcb_doc, err)) != TC_OK)
+  if ((st = check_signed_json(c, &col->tcb_info, &col->tcb_info_issuer_chain, "tcbInfo", "tcb_info",
+                              &c->tcb_chain, &c->tcb_doc, err)) != TC_OK)
     return st;
   if ((st = tc_dcap_tcb_info_parse(json_object_get(c->tcb_doc, "tcbInfo"), &c->ti, err)) != TC_OK)
     return st;
@@ -391,7 +396,8 @@ static tc_status run(vctx *c, const tc_dcap_quote *q, json_t *res, tc_error *err
   EVP_MD_CTX_free(md);
   if (!ok)
     return tc_fail(err, TC_ERR_INTERNAL, "internal", "SHA-256 failed");
-  if (memcmp(h, q->qe_report.report_data, 32) != 0 || !tc_all_zero(q->qe_report.report_data + 32, 32))
+  if (memcmp(h, q->qe_report.report_data, 32) != 0 ||
+      !tc_all_zero(q->qe_report.report_data + 32, 32))
     return tc_fail(err, TC_ERR_VERIFY, "qe_report_data_mismatch",
                    "QE report data is not SHA-256(attestation key || QE authentication data) "
                    "followed by 32 zero bytes");
@@ -403,22 +409,7 @@ static tc_status run(vctx *c, const tc_dcap_quote *q, json_t *res, tc_error *err
     return st;
   json_t *detail = json_object();
   json_object_set_new(res, "tcb_detail", detail);
-  json_object_set_new(detail, "qe_tcb_status",
-                      json_string(tc_dcap_tcb_status_name(qe_status)));
-
-  /* Attestation key signature over header + body. */
-  c->ak = p256_from_raw(q->attestation_key);
-  if (c->ak == NULL) {
-    json_decref(qe_adv);
-    return tc_fail(err, TC_ERR_VERIFY, "attestation_key_invalid",
-                   "attestation key is not a P-256 curve point");
-  }
-  if (!ecdsa_verify_raw(c->ak, q->signed_data, q->signed_len, q->quote_signature)) {
-    json_decref(qe_adv);
-    return tc_fail(err, TC_ERR_VERIFY, "quote_signature_invalid",
-                   "attestation key signature over the %zu bytes of header+body does not verify",
-                   q->signed_len);
-  }
+  json_object_set_new(detail, "qe_tcb_status", json_string(tc_dcap_tcb_status_name(qe_status)));
 
   /* TCB evaluation. */
   tc_dcap_tcb_result tr;
@@ -478,7 +469,9 @@ tc_status tc_dcap_verify(const uint8_t *quote, size_t len, const tc_collateral *
     json_object_set_new(res, "tee", json_string(is_tdx ? "tdx" : "sgx"));
     json_object_set_new(res, "quote_version", json_integer(q.header.version));
     json_object_set_new(res, "qe_vendor_id", hexj(q.header.qe_vendor_id, 16));
-    json_t *claims = tc_dcap_claims(&q), *flags = tc_dcap_policy_flags(&q);
+    /* Claims only when the caller wants the result object. */
+    json_t *claims = result ? tc_dcap_claims(&q) : json_object();
+    json_t *flags = result ? tc_dcap_policy_flags(&q) : json_object();
     if (claims == NULL || flags == NULL) {
       json_decref(claims);
       json_decref(flags);
@@ -492,8 +485,7 @@ tc_status tc_dcap_verify(const uint8_t *quote, size_t len, const tc_collateral *
     /* Name the TEE as far as the header tells. */
     uint16_t v = tc_le16(quote);
     uint32_t tt = tc_le32(quote + 4);
-    json_object_set_new(res, "tee",
-                        json_string(v >= 4 && tt == TC_DCAP_TEE_TDX ? "tdx" : "sgx"));
+    json_object_set_new(res, "tee", json_string(v >= 4 && tt == TC_DCAP_TEE_TDX ? "tdx" : "sgx"));
     json_object_set_new(res, "quote_version", json_integer(v));
   }
   if (st == TC_OK && c.win_lo <= c.win_hi)

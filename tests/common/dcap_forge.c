@@ -377,8 +377,8 @@ static int make_tcb_info(dcap_forge *f, int tdx, tc_buf *out) {
              "[{\"tcb\":{\"sgxtcbcomponents\":%s,\"pcesvn\":%u},"
              "\"tcbDate\":\"2024-11-13T00:00:00Z\",\"tcbStatus\":\"UpToDate\"}]",
              sgx, o->pcesvn);
-  static const char zero48[] =
-      "000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000";
+  static const char zero48[] = "0000000000000000000000000000000000000000000000000000000000000000000"
+                               "00000000000000000000000000000";
   mods[0] = 0;
   if (tdx && (o->tdx_module_identities_json || o->tee_tcb_svn[1] > 0)) {
     char def[600];
@@ -471,20 +471,19 @@ dcap_forge *dcap_forge_new(const dcap_forge_opts *o) {
   dbuf ext = {0};
   sgx_extension(o, &ext);
   f->root = make_cert(o, "TEST-ONLY SGX Root CA", f->root_key, NULL, f->root_key, 1, 1, NULL);
-  f->ca = f->root ? make_cert(o,
-                              o->processor_ca ? "TEST-ONLY SGX PCK Processor CA"
-                                              : "TEST-ONLY SGX PCK Platform CA",
-                              f->ca_key, f->root,
-                              br == DCAP_BREAK_CA_WRONG_SIGNER ? f->other_key : f->root_key, 1,
-                              2, NULL)
-                  : NULL;
+  f->ca = f->root
+              ? make_cert(o,
+                          o->processor_ca ? "TEST-ONLY SGX PCK Processor CA"
+                                          : "TEST-ONLY SGX PCK Platform CA",
+                          f->ca_key, f->root,
+                          br == DCAP_BREAK_CA_WRONG_SIGNER ? f->other_key : f->root_key, 1, 2, NULL)
+              : NULL;
   f->pck = f->ca ? make_cert(o, "TEST-ONLY SGX PCK Certificate", f->pck_key, f->ca,
                              br == DCAP_BREAK_PCK_WRONG_SIGNER ? f->other_key : f->ca_key, 0, 3,
                              br == DCAP_BREAK_PCK_NO_EXTENSION ? NULL : &ext)
                  : NULL;
   f->tcb = f->root ? make_cert(o, "TEST-ONLY SGX TCB Signing", f->tcb_key, f->root,
-                               br == DCAP_BREAK_TCB_SIGNER_WRONG_ROOT ? f->other_key
-                                                                      : f->root_key,
+                               br == DCAP_BREAK_TCB_SIGNER_WRONG_ROOT ? f->other_key : f->root_key,
                                0, 4, NULL)
                    : NULL;
   free(ext.p);
@@ -523,8 +522,8 @@ void dcap_forge_free(dcap_forge *f) {
   X509_free(f->ca);
   X509_free(f->pck);
   X509_free(f->tcb);
-  tc_buf *bufs[] = {&f->root_pem,    &f->pck_chain_pem,  &f->ca_chain_pem,   &f->tcb_chain_pem,
-                    &f->root_crl,    &f->pck_crl,        &f->tcb_info[0],    &f->tcb_info[1],
+  tc_buf *bufs[] = {&f->root_pem,       &f->pck_chain_pem, &f->ca_chain_pem, &f->tcb_chain_pem,
+                    &f->root_crl,       &f->pck_crl,       &f->tcb_info[0],  &f->tcb_info[1],
                     &f->qe_identity[0], &f->qe_identity[1]};
   for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++)
     tc_buf_free(bufs[i]);
@@ -578,8 +577,7 @@ int dcap_forge_resign(const dcap_forge *f, uint8_t *quote, size_t len) {
   return sign_raw(k, quote, sl, quote + sl + 4);
 }
 
-int dcap_forge_quote(const dcap_forge *f, int version, const uint8_t report_data[64],
-                     tc_buf *out) {
+int dcap_forge_quote(const dcap_forge *f, int version, const uint8_t report_data[64], tc_buf *out) {
   const dcap_forge_opts *o = &f->o;
   memset(out, 0, sizeof *out);
   if (version < 3 || version > 5)

@@ -60,25 +60,25 @@ typedef enum {
 } dcap_forge_break;
 
 typedef struct dcap_forge_opts {
-  int64_t not_before, not_after;    /* every certificate's window (seconds, UTC) */
-  int64_t issue_date, next_update;  /* TCB Info, QE Identity, CRL thisUpdate/nextUpdate */
+  int64_t not_before, not_after;            /* every certificate's window (seconds, UTC) */
+  int64_t issue_date, next_update;          /* TCB Info, QE Identity, CRL thisUpdate/nextUpdate */
   int64_t crl_this_update, crl_next_update; /* both CRLs (default: issue_date/next_update) */
   int64_t qe_issue_date, qe_next_update;    /* QE Identity (default: issue_date/next_update) */
-  int64_t at;                       /* a time inside every window (informative) */
-  uint8_t fmspc[6];                 /* PCK extension FMSPC */
-  uint8_t tcb_info_fmspc[6];        /* FMSPC written into the TCB Info (default = fmspc) */
+  int64_t at;                               /* a time inside every window (informative) */
+  uint8_t fmspc[6];                         /* PCK extension FMSPC */
+  uint8_t tcb_info_fmspc[6];                /* FMSPC written into the TCB Info (default = fmspc) */
   uint8_t pce_id[2];
-  uint8_t tcb_info_pce_id[2];       /* pceId written into the TCB Info (default = pce_id) */
-  uint8_t sgx_tcb_comp_svn[16];     /* PCK extension TCB components (also its CPUSVN) */
+  uint8_t tcb_info_pce_id[2];   /* pceId written into the TCB Info (default = pce_id) */
+  uint8_t sgx_tcb_comp_svn[16]; /* PCK extension TCB components (also its CPUSVN) */
   uint16_t pcesvn;
-  int processor_ca;                 /* 0: Platform CA (SGX Type 1); 1: Processor CA (Type 0) */
-  uint8_t tee_tcb_svn[16];          /* TD report tee_tcb_svn (and v5 tee_tcb_svn2) */
-  uint16_t qe_isvsvn;               /* QE report ISVSVN */
-  uint64_t td_attributes;           /* TD report TD_ATTRIBUTES (default: SEPT_VE_DISABLE) */
-  uint64_t sgx_attributes;          /* SGX report ATTRIBUTES.FLAGS (default 0x05) */
-  const char *tcb_levels_json;      /* replaces tcbInfo.tcbLevels (JSON array text) or NULL */
+  int processor_ca;            /* 0: Platform CA (SGX Type 1); 1: Processor CA (Type 0) */
+  uint8_t tee_tcb_svn[16];     /* TD report tee_tcb_svn (and v5 tee_tcb_svn2) */
+  uint16_t qe_isvsvn;          /* QE report ISVSVN */
+  uint64_t td_attributes;      /* TD report TD_ATTRIBUTES (default: SEPT_VE_DISABLE) */
+  uint64_t sgx_attributes;     /* SGX report ATTRIBUTES.FLAGS (default 0x05) */
+  const char *tcb_levels_json; /* replaces tcbInfo.tcbLevels (JSON array text) or NULL */
   const char *tdx_module_identities_json; /* replaces tcbInfo.tdxModuleIdentities or NULL */
-  const char *qe_tcb_levels_json;   /* replaces enclaveIdentity.tcbLevels or NULL */
+  const char *qe_tcb_levels_json;         /* replaces enclaveIdentity.tcbLevels or NULL */
   dcap_forge_break breakage;
 } dcap_forge_opts;
 
@@ -113,8 +113,7 @@ const tc_buf *dcap_forge_root_pem(const dcap_forge *f);
  * A quote: version 3 (SGX), 4 (TDX, TD 1.0 body) or 5 (TDX, TD 1.5 body), with the given
  * 64-byte report_data (NULL: zeros). *out is malloc'd (caller tc_buf_free). 0 on success.
  */
-int dcap_forge_quote(const dcap_forge *f, int version, const uint8_t report_data[64],
-                     tc_buf *out);
+int dcap_forge_quote(const dcap_forge *f, int version, const uint8_t report_data[64], tc_buf *out);
 
 /**
  * Re-sign the header+body of a quote produced by this forge after a test edited it

@@ -36,9 +36,10 @@ static inline void dcap_test_load_collateral(const char *dir, tc_collateral *col
 }
 
 static inline void dcap_test_free_collateral(tc_collateral *col) {
-  tc_buf *all[] = {&col->tcb_info,     &col->tcb_info_issuer_chain, &col->qe_identity,
-                   &col->qe_identity_issuer_chain, &col->pck_crl, &col->pck_crl_issuer_chain,
-                   &col->root_ca_crl,  &col->pck_chain};
+  tc_buf *all[] = {&col->tcb_info,    &col->tcb_info_issuer_chain,
+                   &col->qe_identity, &col->qe_identity_issuer_chain,
+                   &col->pck_crl,     &col->pck_crl_issuer_chain,
+                   &col->root_ca_crl, &col->pck_chain};
   for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
     tc_buf_free(all[i]);
   for (size_t i = 0; i < col->n_trust_roots; i++)

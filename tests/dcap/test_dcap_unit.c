@@ -84,8 +84,9 @@ static void test_parse_forged(void **state) {
     json_t *claims = tc_dcap_claims(&pq), *flags = tc_dcap_policy_flags(&pq);
     assert_non_null(claims);
     assert_non_null(flags);
-    assert_string_equal(json_string_value(json_object_get(claims, "body")),
-                        v == 3 ? "sgx" : v == 4 ? "td10" : "td15");
+    assert_string_equal(json_string_value(json_object_get(claims, "body")), v == 3   ? "sgx"
+                                                                            : v == 4 ? "td10"
+                                                                                     : "td15");
     assert_string_equal(json_string_value(json_object_get(claims, "tee_type")),
                         v == 3 ? "0x00000000" : "0x00000081");
     assert_false(json_is_true(json_object_get(flags, "debug")));
@@ -192,8 +193,8 @@ static void test_parse_trailing_and_lengths(void **state) {
 
 /* ---- verification against forged hierarchies ---- */
 
-static tc_status verify(const dcap_forge *f, const dcap_forge_opts *o, int version,
-                        json_t **res, tc_error *err) {
+static tc_status verify(const dcap_forge *f, const dcap_forge_opts *o, int version, json_t **res,
+                        tc_error *err) {
   tc_buf q = forge_quote(f, version);
   tc_collateral col;
   dcap_forge_collateral(f, version != 3, &col);
@@ -231,7 +232,8 @@ static void test_verify_valid(void **state) {
     assert_string_equal(json_string_value(json_object_get(res, "tee")), v == 3 ? "sgx" : "tdx");
     assert_string_equal(json_string_value(json_object_get(res, "fmspc")), "00906ed50000");
     assert_int_equal(json_array_size(json_object_get(res, "advisory_ids")), 0);
-    const char *rd = json_string_value(json_object_get(json_object_get(res, "claims"), "report_data"));
+    const char *rd =
+        json_string_value(json_object_get(json_object_get(res, "claims"), "report_data"));
     assert_non_null(rd);
     assert_memory_equal(rd, "d0d1d2d3", 8);
     assert_string_equal(
@@ -323,14 +325,14 @@ static void test_verify_mismatches(void **state) {
   assert_string_equal(err.reason, "pck_chain_untrusted");
 
   /* collateral missing, one item at a time */
-  tc_buf *items[] = {&mixed.tcb_info,    &mixed.tcb_info_issuer_chain,    &mixed.qe_identity,
-                     &mixed.qe_identity_issuer_chain, &mixed.pck_crl, &mixed.root_ca_crl};
+  tc_buf *items[] = {&mixed.tcb_info,    &mixed.tcb_info_issuer_chain,
+                     &mixed.qe_identity, &mixed.qe_identity_issuer_chain,
+                     &mixed.pck_crl,     &mixed.root_ca_crl};
   for (size_t i = 0; i < sizeof items / sizeof items[0]; i++) {
     mixed = col;
     items[i]->data = NULL;
     items[i]->len = 0;
-    assert_int_equal(tc_dcap_verify(q.data, q.len, &mixed, g_opts.at, NULL, &err),
-                     TC_ERR_VERIFY);
+    assert_int_equal(tc_dcap_verify(q.data, q.len, &mixed, g_opts.at, NULL, &err), TC_ERR_VERIFY);
     assert_string_equal(err.reason, "collateral_missing");
   }
   assert_int_equal(tc_dcap_verify(q.data, q.len, NULL, g_opts.at, NULL, &err), TC_ERR_VERIFY);
@@ -453,8 +455,7 @@ static void test_signed_json_span(void **state) {
                     "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
   char text[512];
   const char *inner = "{\"a\":\"}{\\\"\",\"b\":[1,{\"c\":2}]}";
-  snprintf(text, sizeof text, "  {\"x\":1, \"tcbInfo\" : %s ,\"signature\":\"%s\"}\n", inner,
-           sig);
+  snprintf(text, sizeof text, "  {\"x\":1, \"tcbInfo\" : %s ,\"signature\":\"%s\"}\n", inner, sig);
   size_t off, len;
   uint8_t s[64];
   tc_error err;
@@ -497,9 +498,8 @@ static void level_json(char *out, size_t cap, const uint8_t *sgx, int pcesvn, co
       n += (size_t)snprintf(out + n, cap - n, "%s{\"svn\":%u}", i ? "," : "", tdx[i]);
     n += (size_t)snprintf(out + n, cap - n, "]");
   }
-  snprintf(out + n, cap - n,
-           "},\"tcbDate\":\"2024-01-01T00:00:00Z\",\"tcbStatus\":\"%s\"%s%s%s}", status,
-           advisory ? ",\"advisoryIDs\":[\"" : "", advisory ? advisory : "",
+  snprintf(out + n, cap - n, "},\"tcbDate\":\"2024-01-01T00:00:00Z\",\"tcbStatus\":\"%s\"%s%s%s}",
+           status, advisory ? ",\"advisoryIDs\":[\"" : "", advisory ? advisory : "",
            advisory ? "\"]" : "");
 }
 
@@ -509,8 +509,7 @@ static json_t *tcb_info_json(int tdx, const char *levels, const char *modules) {
            "{\"id\":\"%s\",\"version\":3,\"issueDate\":\"2025-01-01T00:00:00Z\",\"nextUpdate\":"
            "\"2025-02-01T00:00:00Z\",\"fmspc\":\"00906ED50000\",\"pceId\":\"0000\",\"tcbType\":0,"
            "\"tcbEvaluationDataNumber\":17%s%s%s,\"tcbLevels\":[%s]}",
-           tdx ? "TDX" : "SGX",
-           tdx ? ",\"tdxModule\":{\"mrsigner\":\"" : "",
+           tdx ? "TDX" : "SGX", tdx ? ",\"tdxModule\":{\"mrsigner\":\"" : "",
            tdx ? "000000000000000000000000000000000000000000000000000000000000000000000000000000"
                  "000000000000000000\",\"attributes\":\"0000000000000000\",\"attributesMask\":"
                  "\"FFFFFFFFFFFFFFFF\"}"
@@ -525,8 +524,8 @@ static json_t *tcb_info_json(int tdx, const char *levels, const char *modules) {
 
 /* Evaluate: returns the converged status (NOT_SUPPORTED / error reason in *reason). */
 static tc_dcap_tcb_status eval(const json_t *ti_json, const uint8_t pck_sgx[16], int pcesvn,
-                               const uint8_t *tee_tcb_svn, tc_dcap_tcb_status qe,
-                               char reason[64], json_t **adv) {
+                               const uint8_t *tee_tcb_svn, tc_dcap_tcb_status qe, char reason[64],
+                               json_t **adv) {
   tc_dcap_tcb_info ti;
   tc_error err;
   if (tc_dcap_tcb_info_parse(ti_json, &ti, &err) != TC_OK)
@@ -787,10 +786,9 @@ static void test_qe_identity(void **state) {
   assert_int_equal(tc_dcap_qe_identity_parse(j, &qi, &err), TC_OK);
   tc_sgx_report_body r;
   memset(&r, 0, sizeof r);
-  static const uint8_t mrs[32] = {0x8c, 0x4f, 0x57, 0x75, 0xd7, 0x96, 0x50, 0x3e,
-                                  0x96, 0x13, 0x7f, 0x77, 0xc6, 0x8a, 0x82, 0x9a,
-                                  0x00, 0x56, 0xac, 0x8d, 0xed, 0x70, 0x14, 0x0b,
-                                  0x08, 0x1b, 0x09, 0x44, 0x90, 0xc5, 0x7b, 0xff};
+  static const uint8_t mrs[32] = {0x8c, 0x4f, 0x57, 0x75, 0xd7, 0x96, 0x50, 0x3e, 0x96, 0x13, 0x7f,
+                                  0x77, 0xc6, 0x8a, 0x82, 0x9a, 0x00, 0x56, 0xac, 0x8d, 0xed, 0x70,
+                                  0x14, 0x0b, 0x08, 0x1b, 0x09, 0x44, 0x90, 0xc5, 0x7b, 0xff};
   memcpy(r.mr_signer, mrs, 32);
   r.isv_prod_id = 1;
   r.attributes[0] = 0x15; /* bit 2 is masked out */

@@ -142,9 +142,8 @@ static void run_case(void **state) {
   dcap_test_load_collateral(dir, &col);
   int64_t at;
   tc_error err;
-  assert_int_equal(tc_rfc3339_parse(json_string_value(json_object_get(exp, "verify_at")), &at,
-                                    &err),
-                   TC_OK);
+  assert_int_equal(
+      tc_rfc3339_parse(json_string_value(json_object_get(exp, "verify_at")), &at, &err), TC_OK);
 
   json_t *res = NULL;
   tc_status st = tc_dcap_verify(quote.data, quote.len, &col, at, &res, &err);
@@ -161,9 +160,8 @@ static void run_case(void **state) {
                "quote_version");
 
   if (strcmp(verdict, "valid") == 0) {
-    static const char *keys[] = {"advisory_ids", "fmspc",        "pce_id",
-                                 "qe_vendor_id", "pck_tcb",      "tcb_detail",
-                                 "policy_flags", "validity_window"};
+    static const char *keys[] = {"advisory_ids", "fmspc",      "pce_id",       "qe_vendor_id",
+                                 "pck_tcb",      "tcb_detail", "policy_flags", "validity_window"};
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
       if (json_object_get(exp, keys[i]) != NULL)
         expect_match(json_object_get(exp, keys[i]), json_object_get(res, keys[i]), keys[i]);

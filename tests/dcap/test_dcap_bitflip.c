@@ -1,0 +1,81 @@
+/* Every single-bit flip in the signed part (header + body) of every valid vector quote
+ * (../shared/vectors/dcap, verdict "valid") is rejected by tc_dcap_verify with the case's
+ * own collateral at its verify_at. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+#include <jansson.h>
+
+#include "dcap_test_util.h"
+#include "teectl/dcap.h"
+#include "teectl/rfc3339.h"
+
+static const char *g_dir;
+
+static void flip_case(void **state) {
+  const char *name = *state;
+  char *dir = test_path(g_dir, name);
+  char *p = test_path(dir, "expected.json");
+  json_t *exp = json_load_file(p, 0, NULL);
+  free(p);
+  assert_non_null(exp);
+  if (strcmp(json_string_value(json_object_get(exp, "verdict")), "valid") != 0) {
+    json_decref(exp);
+    free(dir);
+    skip();
+  }
+  p = test_path(dir, "quote.bin");
+  tc_buf q = test_read_file(p);
+  free(p);
+  tc_collateral col;
+  dcap_test_load_collateral(dir, &col);
+  int64_t at;
+  tc_error err;
+  assert_int_equal(
+      tc_rfc3339_parse(json_string_value(json_object_get(exp, "verify_at")), &at, &err), TC_OK);
+  /* the unmodified quote is valid; its signed length comes from the expected parse */
+  assert_int_equal(tc_dcap_verify(q.data, q.len, &col, at, NULL, &err), TC_OK);
+  size_t signed_len =
+      (size_t)json_integer_value(json_object_get(json_object_get(exp, "parsed"), "signed_len"));
+  assert_true(signed_len >= 432 && signed_len < q.len);
+  size_t rejected = 0;
+  for (size_t bit = 0; bit < signed_len * 8; bit++) {
+    q.data[bit / 8] ^= (uint8_t)(1u << (bit % 8));
+    tc_status st = tc_dcap_verify(q.data, q.len, &col, at, NULL, &err);
+    q.data[bit / 8] ^= (uint8_t)(1u << (bit % 8));
+    if (st == TC_OK)
+      fail_msg("%s: flipping bit %zu (byte %zu) still verifies", name, bit % 8, bit / 8);
+    rejected++;
+  }
+  print_message("  %s: %zu of %zu flips rejected\n", name, rejected, signed_len * 8);
+  json_decref(exp);
+  tc_buf_free(&q);
+  dcap_test_free_collateral(&col);
+  free(dir);
+}
+
+int main(int argc, char **argv) {
+  const char *vec = test_vectors_dir(argc, argv, "dcap");
+  char *dir = test_path(vec, "dcap");
+  g_dir = dir;
+  char *index = test_path(dir, "INDEX.tsv");
+  char **names = test_index_names(index);
+  free(index);
+  size_t n = 0;
+  while (names[n])
+    n++;
+  struct CMUnitTest *tests = calloc(n ? n : 1, sizeof *tests);
+  for (size_t i = 0; i < n; i++) {
+    tests[i].name = names[i];
+    tests[i].test_func = flip_case;
+    tests[i].initial_state = names[i];
+  }
+  int rc = _cmocka_run_group_tests("dcap_bitflip", tests, n, NULL, NULL);
+  free(tests);
+  test_free_list(names);
+  free(dir);
+  return rc;
+}

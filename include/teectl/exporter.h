@@ -164,7 +164,10 @@ typedef struct tc_kata_sandboxes {
  * firecracker) that descends from a Kata shim (argv[0] basename containerd-shim-kata*-v2)
  * or whose pid is recorded in a runtime state file: run/vc/sbs/<id>/persist.json (Go
  * runtime: HypervisorState.Pid) or run/kata/<id>/state.json|persist.json (runtime-rs:
- * hypervisor.pid). Sandbox id: that state directory, else the shim's "-id" argument,
+ * hypervisor.pid). runtime-rs with Dragonball (state hypervisor.hypervisor_type
+ * "dragonball") runs the VMM inside the shim: then the shim whose "-id" is the state
+ * directory's name is the sandbox's process. Sandbox id: that state directory, else the
+ * shim's "-id" argument,
  * else QEMU's "-name sandbox-<id>". Pod and namespace: the CRI annotations
  * io.kubernetes.cri.sandbox-name / -namespace in the containerd bundle
  * run/containerd/io.containerd.runtime.v2.task/<ns>/<id>/config.json; runtime class:

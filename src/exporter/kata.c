@@ -29,7 +29,8 @@ typedef struct proc_entry {
 } proc_entry;
 
 typedef struct state_pid {
-  int pid;
+  int pid;         /* hypervisor pid, 0 when the state names none */
+  int builtin_vmm; /* runtime-rs Dragonball: the VMM lives in the shim process */
   char id[129];
 } state_pid;
 
@@ -296,12 +297,16 @@ static void scan_state_dir(const char *root, const char *rel, const char *const 
       const json_t *h =
           go_layout ? json_object_get(j, "HypervisorState") : json_object_get(j, "hypervisor");
       const json_t *pid = json_object_get(h, go_layout ? "Pid" : "pid");
-      if (json_is_integer(pid) && json_integer_value(pid) > 0 &&
-          json_integer_value(pid) < 1000000000) {
+      const char *type = json_string_value(json_object_get(h, "hypervisor_type"));
+      int builtin = !go_layout && type != NULL && strcmp(type, "dragonball") == 0;
+      int pid_ok = json_is_integer(pid) && json_integer_value(pid) > 0 &&
+                   json_integer_value(pid) < 1000000000;
+      if (pid_ok || builtin) {
         state_pid *grown = realloc(*out, (*n_out + 1) * sizeof **out);
         if (grown) {
           *out = grown;
-          grown[*n_out].pid = (int)json_integer_value(pid);
+          grown[*n_out].pid = pid_ok ? (int)json_integer_value(pid) : 0;
+          grown[*n_out].builtin_vmm = builtin;
           copy_str(grown[*n_out].id, sizeof grown[*n_out].id, de->d_name);
           (*n_out)++;
         }
@@ -356,6 +361,53 @@ void tc_kata_sandboxes_free(tc_kata_sandboxes *s) {
   free(s->items);
   s->items = NULL;
   s->n = 0;
+}
+
+/* Read the usage of process pid and append a sandbox. TC_OK also when the process went
+ * away meanwhile (then nothing is added). */
+static tc_status add_sandbox(const char *root, int pid, const char *id, const char *hypervisor,
+                             const char *tee, const char *ns, tc_kata_sandbox **items,
+                             size_t *n_items, tc_error *err) {
+  tc_kata_sandbox s;
+  memset(&s, 0, sizeof s);
+  s.pid = pid;
+  copy_str(s.hypervisor, sizeof s.hypervisor, hypervisor);
+  copy_str(s.tee, sizeof s.tee, tee);
+  copy_str(s.sandbox_id, sizeof s.sandbox_id, id);
+
+  char rel[64];
+  tc_buf b = {0};
+  snprintf(rel, sizeof rel, "proc/%d/status", pid);
+  if (read_rel(root, rel, 1u << 20, &b) != 0)
+    return TC_OK; /* exited meanwhile */
+  int rss = kata_parse_vmrss((const char *)b.data, &s.rss_bytes);
+  tc_buf_free(&b);
+  snprintf(rel, sizeof rel, "proc/%d/stat", pid);
+  if (read_rel(root, rel, 64u << 10, &b) != 0)
+    return TC_OK;
+  char state = 0;
+  int ppid;
+  uint64_t ut = 0, stt = 0;
+  int ok = kata_parse_stat((const char *)b.data, &state, &ppid, &ut, &stt);
+  tc_buf_free(&b);
+  if (ok != 0)
+    return tc_fail(err, TC_ERR_PARSE, "proc_stat_malformed",
+                   "%s/proc/%d/stat: expected 'pid (comm) state ppid ... utime stime'", root, pid);
+  if (state == 'Z' || state == 'X')
+    return TC_OK; /* exited, not reaped yet */
+  if (rss != 1)
+    return tc_fail(err, TC_ERR_PARSE, "proc_status_malformed", "%s/proc/%d/status: %s", root, pid,
+                   rss == 0 ? "no VmRSS line" : "VmRSS is not '<number> kB'");
+  s.cpu_ticks = ut + stt;
+  if (s.sandbox_id[0])
+    name_from_bundle(root, ns, &s);
+
+  tc_kata_sandbox *g = realloc(*items, (*n_items + 1) * sizeof **items);
+  if (g == NULL)
+    return tc_fail(err, TC_ERR_NOMEM, "out_of_memory", "sandbox list");
+  *items = g;
+  g[(*n_items)++] = s;
+  return TC_OK;
 }
 
 tc_status tc_kata_discover(const char *root, tc_kata_sandboxes *out, tc_error *err) {
@@ -470,62 +522,29 @@ tc_status tc_kata_discover(const char *root, tc_kata_sandboxes *out, tc_error *e
     }
     const state_pid *sp = NULL;
     for (size_t k = 0; k < n_states; k++)
-      if (states[k].pid == p->pid)
+      if (states[k].pid == p->pid && !states[k].builtin_vmm)
         sp = &states[k];
     if (shim == NULL && sp == NULL)
       continue; /* a VM that Kata did not start */
-
-    tc_kata_sandbox s;
-    memset(&s, 0, sizeof s);
-    s.pid = p->pid;
-    copy_str(s.hypervisor, sizeof s.hypervisor, p->hypervisor);
-    copy_str(s.tee, sizeof s.tee, p->tee);
-    if (sp)
-      copy_str(s.sandbox_id, sizeof s.sandbox_id, sp->id);
-    else if (shim->shim_id[0])
-      copy_str(s.sandbox_id, sizeof s.sandbox_id, shim->shim_id);
-    else
-      copy_str(s.sandbox_id, sizeof s.sandbox_id, p->qemu_name_id);
-
-    char rel[64];
-    tc_buf b = {0};
-    snprintf(rel, sizeof rel, "proc/%d/status", p->pid);
-    if (read_rel(root, rel, 1u << 20, &b) != 0)
-      continue; /* exited meanwhile */
-    int rss = kata_parse_vmrss((const char *)b.data, &s.rss_bytes);
-    tc_buf_free(&b);
-    snprintf(rel, sizeof rel, "proc/%d/stat", p->pid);
-    if (read_rel(root, rel, 64u << 10, &b) != 0)
+    const char *id = sp ? sp->id : shim->shim_id[0] ? shim->shim_id : p->qemu_name_id;
+    st = add_sandbox(root, p->pid, id, p->hypervisor, p->tee,
+                     shim && shim->shim_ns[0] ? shim->shim_ns : "k8s.io", &items, &n_items, err);
+  }
+  /* runtime-rs with Dragonball: the VMM runs inside the shim, which the state names. */
+  for (size_t k = 0; k < n_states && st == TC_OK; k++) {
+    if (!states[k].builtin_vmm)
       continue;
-    char state = 0;
-    int ppid;
-    uint64_t ut = 0, stt = 0;
-    int ok = kata_parse_stat((const char *)b.data, &state, &ppid, &ut, &stt);
-    tc_buf_free(&b);
-    if (ok != 0) {
-      st = tc_fail(err, TC_ERR_PARSE, "proc_stat_malformed",
-                   "%s/proc/%d/stat: expected 'pid (comm) state ppid ... utime stime'", root,
-                   p->pid);
-      break;
-    }
-    if (state == 'Z' || state == 'X')
-      continue; /* exited, not reaped yet */
-    if (rss != 1) {
-      st = tc_fail(err, TC_ERR_PARSE, "proc_status_malformed", "%s/proc/%d/status: %s", root,
-                   p->pid, rss == 0 ? "no VmRSS line" : "VmRSS is not '<number> kB'");
-      break;
-    }
-    s.cpu_ticks = ut + stt;
-    if (s.sandbox_id[0])
-      name_from_bundle(root, shim && shim->shim_ns[0] ? shim->shim_ns : "k8s.io", &s);
-
-    tc_kata_sandbox *g = realloc(items, (n_items + 1) * sizeof *items);
-    if (g == NULL) {
-      st = tc_fail(err, TC_ERR_NOMEM, "out_of_memory", "sandbox list");
-      break;
-    }
-    items = g;
-    items[n_items++] = s;
+    const proc_entry *shim = NULL;
+    for (size_t i = 0; i < n && shim == NULL; i++)
+      if (procs[i].kind == KIND_SHIM && strcmp(procs[i].shim_id, states[k].id) == 0)
+        shim = &procs[i];
+    int known = 0;
+    for (size_t j = 0; j < n_items && !known; j++)
+      known = strcmp(items[j].sandbox_id, states[k].id) == 0;
+    if (shim == NULL || known)
+      continue; /* stale state, or already found through a VMM process */
+    st = add_sandbox(root, shim->pid, states[k].id, "dragonball", "none",
+                     shim->shim_ns[0] ? shim->shim_ns : "k8s.io", &items, &n_items, err);
   }
   free(procs);
   free(states);

@@ -16,6 +16,7 @@
 #define SID2 "b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f90a1"
 #define SID3 "rs-sandbox-3"
 #define SID4 "go-sandbox-4"
+#define SID5 "dragonball-5"
 #define TICKS 100
 
 /* A process: pid, comm, ppid, utime, stime, argv (NULL-terminated), VmRSS in kB (0 = no
@@ -84,6 +85,8 @@ static const char *const libvirt_qemu_argv[] = {"/usr/bin/qemu-system-x86_64", "
 static const char *const qemu3_argv[] = {"/opt/kata/bin/qemu-system-x86_64", "-object",
                                          "sev-guest,id=sev0,policy=0x5,cbitpos=51", NULL};
 static const char *const fc4_argv[] = {"/opt/kata/bin/firecracker", "--api-sock", "x", NULL};
+static const char *const rs_shim5_argv[] = {
+    "/opt/kata/runtime-rs/bin/containerd-shim-kata-v2", "-namespace", "k8s.io", "-id", SID5, NULL};
 static const char *const weird_argv[] = {"/usr/bin/weird", NULL};
 
 /* The tree used by most tests. */
@@ -119,6 +122,14 @@ static char *build_tree(void) {
   put_text(root, "run/vc/sbs/" SID4 "/persist.json",
            "{\"PersistVersion\":2,\"State\":\"running\",\"SandboxContainer\":\"" SID4 "\","
            "\"HypervisorState\":{\"Type\":\"firecracker\",\"Pid\":500}}");
+  /* sandbox 5: runtime-rs with Dragonball, the VMM inside the shim (no VMM process) */
+  put_proc(root, 800, "containerd-shim", 1, 900, 100, rs_shim5_argv, 262144);
+  put_text(root, "run/kata/" SID5 "/state.json",
+           "{\"sandbox_type\":\"virtcontainer\",\"hypervisor\":{\"hypervisor_type\":"
+           "\"dragonball\",\"pid\":null,\"id\":\"" SID5 "\"}}");
+  /* a stale Dragonball state without a shim: nothing */
+  put_text(root, "run/kata/gone-6/state.json",
+           "{\"hypervisor\":{\"hypervisor_type\":\"dragonball\",\"pid\":null}}");
   /* a half-written state file is ignored */
   put_text(root, "run/vc/sbs/broken/persist.json", "{\"HypervisorState\":{\"Pi");
   /* kernel thread (empty cmdline) and a comm with spaces and parentheses */
@@ -133,9 +144,17 @@ static void test_discover(void **state) {
   tc_kata_sandboxes s;
   tc_error err;
   assert_int_equal(tc_kata_discover(root, &s, &err), TC_OK);
-  assert_int_equal(s.n, 4);
-  /* sorted by sandbox id: SID1 ("4f..."), SID2 ("b2..."), SID4 ("go-..."), SID3 ("rs-...") */
-  const tc_kata_sandbox *a = &s.items[0], *b = &s.items[1], *c = &s.items[2], *d = &s.items[3];
+  assert_int_equal(s.n, 5);
+  /* sorted by sandbox id: SID1 ("4f..."), SID2 ("b2..."), SID5 ("dr..."), SID4 ("go-..."),
+   * SID3 ("rs-...") */
+  const tc_kata_sandbox *a = &s.items[0], *b = &s.items[1], *e = &s.items[2], *c = &s.items[3],
+                        *d = &s.items[4];
+  assert_string_equal(e->sandbox_id, SID5);
+  assert_int_equal(e->pid, 800);
+  assert_string_equal(e->hypervisor, "dragonball");
+  assert_string_equal(e->tee, "none");
+  assert_true(e->rss_bytes == 262144ull * 1024);
+  assert_true(e->cpu_ticks == 1000);
   assert_string_equal(a->sandbox_id, SID1);
   assert_int_equal(a->pid, 101);
   assert_string_equal(a->hypervisor, "qemu");
@@ -215,11 +234,17 @@ static void test_metrics(void **state) {
   /* the libvirt VM (pid 300, 4096 kB) is nowhere */
   assert_null(strstr(w.text, "plainvm"));
   assert_false(has_line_prefix(w.text, "teectl_kata_sandboxes{hypervisor=\"qemu\",tee=\"none\""));
-  /* 4 sandboxes -> 4 + 4 per-sandbox samples, 4 distinct groups */
+  assert_true(series_value(w.text,
+                           "teectl_kata_sandbox_cpu_seconds_total{sandbox_id=\"" SID5
+                           "\",pod=\"\",namespace=\"\",hypervisor=\"dragonball\",tee=\"none\","
+                           "runtime_class=\"\"}",
+                           &v));
+  assert_true(v == 1000.0 / TICKS);
+  /* 5 sandboxes -> 5 + 5 per-sandbox samples */
   size_t samples = 0;
   for (const char *p = w.text; (p = strstr(p, "\nteectl_kata_sandbox_")) != NULL; p++)
     samples++;
-  assert_int_equal(samples, 8);
+  assert_int_equal(samples, 10);
   assert_int_equal(tc_exporter_write_kata(&s, 0, &w, &err), TC_ERR_USAGE);
   tc_prom_free(&w);
   tc_kata_sandboxes_free(&s);

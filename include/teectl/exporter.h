@@ -146,7 +146,7 @@ typedef struct tc_kata_sandbox {
   char pod[254];           /**< Kubernetes pod name; "" when not found */
   char pod_namespace[254]; /**< Kubernetes namespace; "" when not found */
   char runtime_class[64];  /**< runtime handler when the bundle names it, else "" */
-  char hypervisor[32];     /**< "qemu", "cloud-hypervisor", "firecracker" */
+  char hypervisor[32];     /**< qemu, cloud-hypervisor, firecracker, dragonball */
   char tee[16];            /**< "sev", "sev_snp", "tdx" or "none" (from the VMM arguments) */
   int pid;                 /**< hypervisor process id (in the --root /proc) */
   uint64_t rss_bytes;      /**< VmRSS of /proc/<pid>/status, bytes (kB * 1024) */

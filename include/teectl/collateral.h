@@ -281,7 +281,10 @@ tc_status tc_collateral_needs_of(tc_tee tee, const uint8_t *evidence, size_t len
 
 /**
  * Fill the items of col that are absent (data == NULL) for this evidence, from the
- * provider's sources; present items are left alone (they count as origin "directory").
+ * provider's sources; present items, and certificates in col->extra_certs whose role
+ * (by subject CN) covers an item, are left alone (they count as origin "directory").
+ * An SNP report of version 2 with no product_hint and no ASK/ARK/VCEK to name its product
+ * line is resolved by asking KDS for its VCEK as Milan, then as Genoa (404 = not that one).
  * SNP: ark, ask (ASK or ASVK), vcek (never vlek: AMD KDS does not publish VLEKs; it must
  * come with the evidence), amd_crl. DCAP: tcb_info (+ issuer chain), qe_identity (+ issuer
  * chain), pck_crl (+ issuer chain), root_ca_crl. Items the provider allocates are owned
@@ -304,6 +307,14 @@ tc_status tc_provider_fill(tc_provider *p, tc_tee tee, const uint8_t *evidence, 
  */
 tc_status tc_provider_fill_needs(tc_provider *p, const tc_collateral_needs *needs, int64_t now,
                                  tc_collateral *col, json_t **report, tc_error *err);
+
+/**
+ * Free the items of col that a fill added: every item whose data pointer differs from the
+ * same item of base (the collateral col was copied from before filling; e.g. a service's
+ * shared directory collateral), leaving base's buffers alone. extra_certs/trust_roots are
+ * not touched.
+ */
+void tc_collateral_free_added(tc_collateral *col, const tc_collateral *base);
 
 /**
  * Write the present items of col into dir (created if absent) under the names

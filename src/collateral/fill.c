@@ -53,8 +53,11 @@ static tc_amd_product from_snp_product(tc_snp_product p) {
   }
 }
 
+/* probe = 1: a VCEK report that does not name its product is accepted with product
+ * UNKNOWN; the filler then asks KDS for the VCEK under each v2-era product line. */
 static tc_status snp_needs(const uint8_t *ev, size_t len, tc_amd_product hint,
-                           const tc_collateral *col, tc_collateral_needs *n, tc_error *err) {
+                           const tc_collateral *col, int probe, tc_collateral_needs *n,
+                           tc_error *err) {
   tc_snp_report r;
   tc_status st = tc_snp_parse(ev, len, &r, err);
   if (st != TC_OK)
@@ -66,8 +69,10 @@ static tc_status snp_needs(const uint8_t *ev, size_t len, tc_amd_product hint,
       n->product = product_from_cert_cn(&col->ark, 0);
     if (n->product == TC_AMD_PRODUCT_UNKNOWN)
       n->product = product_from_cert_cn(col->vcek.data ? &col->vcek : &col->vlek, 1);
+    for (size_t i = 0; n->product == TC_AMD_PRODUCT_UNKNOWN && i < col->n_extra_certs; i++)
+      n->product = product_from_cert_cn(&col->extra_certs[i], 1); /* issuer: SEV-/ARK-<p> */
   }
-  if (n->product == TC_AMD_PRODUCT_UNKNOWN)
+  if (n->product == TC_AMD_PRODUCT_UNKNOWN && !(probe && r.signing_key == TC_SNP_SIGNING_KEY_VCEK))
     return tc_fail(err, TC_ERR_PARSE, "snp_product_unknown",
                    "report version %u does not name its CPU generation (CPUID_FAM_ID/"
                    "CPUID_MOD_ID at 0x188 are v3+) and no ASK/ARK/VCEK was given: name the "
@@ -87,7 +92,7 @@ static tc_status snp_needs(const uint8_t *ev, size_t len, tc_amd_product hint,
   memset(q, 0, sizeof *q);
   q->kind = TC_OBJ_KDS_VCEK;
   q->product = n->product;
-  q->hwid_len = n->product == TC_AMD_TURIN ? 8 : 64;
+  q->hwid_len = n->product == TC_AMD_TURIN ? 8 : 64; /* UNKNOWN (v2): Milan or Genoa, 64 */
   memcpy(q->hwid, r.chip_id, q->hwid_len);
   if (tc_all_zero(r.chip_id, sizeof r.chip_id))
     return tc_fail(err, TC_ERR_VERIFY, "chip_id_masked",
@@ -102,9 +107,9 @@ static tc_status snp_needs(const uint8_t *ev, size_t len, tc_amd_product hint,
 }
 #endif
 
-tc_status tc_collateral_needs_of(tc_tee tee, const uint8_t *evidence, size_t len,
-                                 tc_amd_product product_hint, const tc_collateral *col,
-                                 tc_collateral_needs *needs, tc_error *err) {
+static tc_status needs_of(tc_tee tee, const uint8_t *evidence, size_t len,
+                          tc_amd_product product_hint, const tc_collateral *col, int probe,
+                          tc_collateral_needs *needs, tc_error *err) {
   memset(needs, 0, sizeof *needs);
   tc_tee seen = tc_tee_detect(evidence, len);
   if (tee == TC_TEE_UNKNOWN)
@@ -113,7 +118,7 @@ tc_status tc_collateral_needs_of(tc_tee tee, const uint8_t *evidence, size_t len
   switch (tee) {
   case TC_TEE_SNP:
 #if TEECTL_HAVE_SNP
-    return snp_needs(evidence, len, product_hint, col, needs, err);
+    return snp_needs(evidence, len, product_hint, col, probe, needs, err);
 #else
     return tc_fail(err, TC_ERR_PARSE, "unsupported_tee", "SNP report parsing is not built in");
 #endif
@@ -143,6 +148,12 @@ tc_status tc_collateral_needs_of(tc_tee tee, const uint8_t *evidence, size_t len
     return tc_fail(err, TC_ERR_PARSE, "unknown_evidence_format",
                    "%zu bytes are neither an SEV-SNP report nor a DCAP quote", len);
   }
+}
+
+tc_status tc_collateral_needs_of(tc_tee tee, const uint8_t *evidence, size_t len,
+                                 tc_amd_product product_hint, const tc_collateral *col,
+                                 tc_collateral_needs *needs, tc_error *err) {
+  return needs_of(tee, evidence, len, product_hint, col, 0, needs, err);
 }
 
 /* ---- filling ---- */
@@ -293,7 +304,47 @@ static void fill_amd_chain(struct fill_ctx *c, tc_amd_product product, int vlek,
   tc_buf_free(&chain);
 }
 
-static void fill_snp(struct fill_ctx *c, const tc_collateral_needs *n, tc_collateral *col) {
+/* A version-2 report does not name its product line: ask KDS for the VCEK as Milan, then
+ * as Genoa (KDS answers 404 for a chip of another line). Returns the product or UNKNOWN
+ * (failure noted). */
+static tc_amd_product probe_vcek(struct fill_ctx *c, const tc_collateral_needs *n,
+                                 tc_collateral *col) {
+  const tc_amd_product lines[] = {TC_AMD_MILAN, TC_AMD_GENOA};
+  tc_error e;
+  for (size_t i = 0; i < 2; i++) {
+    tc_object_request q = n->vcek;
+    q.product = lines[i];
+    q.hwid_len = 64;
+    tc_collateral_answer a;
+    tc_status st = tc_provider_get(c->p, &q, c->now, &a, &e);
+    if (st == TC_OK) {
+      note_answer(c, "vcek.der", &a);
+      col->vcek = a.body;
+      a.body.data = NULL;
+      tc_collateral_answer_free(&a);
+      return lines[i];
+    }
+    if (strcmp(e.reason, "collateral_not_found") != 0) {
+      note_failure(c, "vcek.der", st, &e);
+      return TC_AMD_PRODUCT_UNKNOWN;
+    }
+  }
+  tc_fail(&e, TC_ERR_IO, "snp_product_unknown",
+          "report version 2 does not name its CPU generation and KDS has no VCEK for this "
+          "CHIP_ID and TCB as Milan or Genoa; name the product");
+  note_failure(c, "vcek.der", TC_ERR_IO, &e);
+  return TC_AMD_PRODUCT_UNKNOWN;
+}
+
+static void fill_snp(struct fill_ctx *c, const tc_collateral_needs *n_in, tc_collateral *col) {
+  tc_collateral_needs nn = *n_in;
+  const tc_collateral_needs *n = &nn;
+  if (nn.product == TC_AMD_PRODUCT_UNKNOWN) {
+    nn.product = probe_vcek(c, n_in, col);
+    if (nn.product == TC_AMD_PRODUCT_UNKNOWN)
+      return;
+    nn.vcek.product = nn.product;
+  }
   int roles = extra_roles(col);
   fill_amd_chain(c, n->product, n->vlek, roles, col);
   if (n->vlek) {
@@ -422,7 +473,7 @@ static tc_status fill_common(tc_provider *p, tc_tee tee, const uint8_t *evidence
   if (given != NULL)
     n = *given;
   else
-    st = tc_collateral_needs_of(tee, evidence, len, product_hint, col, &n, &e);
+    st = needs_of(tee, evidence, len, product_hint, col, 1, &n, &e);
   if (st != TC_OK) {
     note_failure(&c, "evidence", st, &e);
   } else if (n.tee == TC_TEE_SNP) {
@@ -452,6 +503,15 @@ tc_status tc_provider_fill(tc_provider *p, tc_tee tee, const uint8_t *evidence, 
 tc_status tc_provider_fill_needs(tc_provider *p, const tc_collateral_needs *needs, int64_t now,
                                  tc_collateral *col, json_t **report, tc_error *err) {
   return fill_common(p, needs->tee, NULL, 0, needs->product, needs, now, col, report, err);
+}
+
+void tc_collateral_free_added(tc_collateral *col, const tc_collateral *base) {
+  tc_buf *c = (tc_buf *)col;
+  const tc_buf *b = (const tc_buf *)base;
+  size_t n_items = offsetof(tc_collateral, extra_certs) / sizeof(tc_buf);
+  for (size_t i = 0; i < n_items; i++)
+    if (c[i].data != NULL && c[i].data != b[i].data)
+      tc_buf_free(&c[i]);
 }
 
 /* ---- writing a collateral folder ---- */

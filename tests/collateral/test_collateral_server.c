@@ -412,10 +412,83 @@ static void test_extra_certs_are_not_fetched(void **state) {
   assert_null(col.ask.data);
   assert_null(col.ark.data);
   assert_non_null(col.amd_crl.data);
+  /* a service's pattern: fill a shallow copy, then free only what the fill added */
+  tc_collateral base = col;
+  tc_buf_free(&base.amd_crl);
+  tc_collateral copy = base;
+  assert_int_equal(tc_provider_fill_needs(p, &n, at, &copy, NULL, &err), TC_OK);
+  assert_non_null(copy.amd_crl.data);
+  tc_collateral_free_added(&copy, &base);
+  assert_null(copy.amd_crl.data);
+  col = base;
   tc_provider_free(p);
   tc_collateral_free(&col);
   json_decref(exp);
 }
+
+#if TEECTL_HAVE_SNP
+/* Version-2 reports do not name their product line: the filler asks KDS as Milan, then
+ * as Genoa. */
+static void test_v2_report_product_probe(void **state) {
+  (void)state;
+  tc_provider *p = provider(NULL, 0);
+  /* a real Milan v2 report: found at the first try */
+  const char *name = "milan-v2-azure-constellation";
+  json_t *exp = load_expected("snp", name);
+  int64_t at = rfc(jstr(exp, "verify_at", NULL, NULL));
+  serve_amd(name, 0, at - 3600, at + 86400 * 7);
+  tc_buf rep = vec_file("snp", name, "report.bin");
+  tc_buf vcek = vec_file("snp", name, "vcek.der");
+  tc_collateral col;
+  memset(&col, 0, sizeof col);
+  tc_error err;
+  if (tc_provider_fill(p, TC_TEE_UNKNOWN, rep.data, rep.len, TC_AMD_PRODUCT_UNKNOWN, at, &col, NULL,
+                       &err) != TC_OK)
+    fail_msg("%s: %s: %s", name, err.reason, err.detail);
+  assert_int_equal(col.vcek.len, vcek.len);
+  assert_memory_equal(col.vcek.data, vcek.data, vcek.len);
+  tc_buf ask = vec_file("snp", name, "ask.pem");
+  assert_true(same_cert(&col.ask, &ask));
+  tc_buf_free(&ask);
+  /* the public needs_of does not guess: it names the problem */
+  tc_collateral_needs n;
+  assert_int_equal(
+      tc_collateral_needs_of(TC_TEE_SNP, rep.data, rep.len, TC_AMD_PRODUCT_UNKNOWN, NULL, &n, &err),
+      TC_ERR_PARSE);
+  assert_string_equal(err.reason, "snp_product_unknown");
+  tc_collateral_free(&col);
+  tc_buf_free(&rep);
+  tc_buf_free(&vcek);
+  json_decref(exp);
+
+  /* a chip KDS knows only as Genoa (simulated: its VCEK served under the Genoa path) */
+  name = "milan-v2-gsg-debug-policy";
+  exp = load_expected("snp", name);
+  serve_amd("genoa-v3-routex", 0, at - 3600, at + 86400 * 7);
+  char milan[512], genoa[512];
+  vcek_path_from_cert(exp, milan, sizeof milan);
+  snprintf(genoa, sizeof genoa, "/vcek/v1/Genoa/%s", milan + strlen("/vcek/v1/Milan/"));
+  vcek = vec_file("snp", name, "vcek.der");
+  ts_route(g_srv, genoa, vcek.data, vcek.len, NULL, NULL);
+  rep = vec_file("snp", name, "report.bin");
+  memset(&col, 0, sizeof col);
+  unsigned cm = ts_count(g_srv, milan), cg = ts_count(g_srv, genoa);
+  if (tc_provider_fill(p, TC_TEE_SNP, rep.data, rep.len, TC_AMD_PRODUCT_UNKNOWN, at, &col, NULL,
+                       &err) != TC_OK)
+    fail_msg("%s: %s: %s", name, err.reason, err.detail);
+  assert_int_equal(ts_count(g_srv, milan), cm + 1); /* 404 */
+  assert_int_equal(ts_count(g_srv, genoa), cg + 1);
+  assert_int_equal(col.vcek.len, vcek.len);
+  tc_buf gask = vec_file("snp", "genoa-v3-routex", "ask.pem");
+  assert_true(same_cert(&col.ask, &gask)); /* the chain of the line KDS answered for */
+  tc_buf_free(&gask);
+  tc_collateral_free(&col);
+  tc_buf_free(&rep);
+  tc_buf_free(&vcek);
+  json_decref(exp);
+  tc_provider_free(p);
+}
+#endif
 
 /* ---- cache hits, restarts ---- */
 
@@ -1098,18 +1171,21 @@ int main(int argc, char **argv) {
   g_vectors = test_vectors_dir(argc, argv, "snp");
   (void)test_vectors_dir(argc, argv, "dcap");
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_vcek_urls_from_vectors),
-      cmocka_unit_test(test_chains_and_vlek),
-      cmocka_unit_test(test_extra_certs_are_not_fetched),
-      cmocka_unit_test(test_cache_hits_make_no_request),
-      cmocka_unit_test(test_rate_limit_retry_after),
-      cmocka_unit_test(test_concurrent_misses_one_request),
-      cmocka_unit_test(test_kill_during_write),
-      cmocka_unit_test(test_corrupt_entry_is_refetched),
-      cmocka_unit_test(test_expired_object_is_refreshed),
-      cmocka_unit_test(test_pcs_fetch_and_offline_stale),
-      cmocka_unit_test(test_root_ca_crl_location_and_api_key),
-      cmocka_unit_test(test_cli_fetch_then_verify),
+    cmocka_unit_test(test_vcek_urls_from_vectors),
+    cmocka_unit_test(test_chains_and_vlek),
+    cmocka_unit_test(test_extra_certs_are_not_fetched),
+#if TEECTL_HAVE_SNP
+    cmocka_unit_test(test_v2_report_product_probe),
+#endif
+    cmocka_unit_test(test_cache_hits_make_no_request),
+    cmocka_unit_test(test_rate_limit_retry_after),
+    cmocka_unit_test(test_concurrent_misses_one_request),
+    cmocka_unit_test(test_kill_during_write),
+    cmocka_unit_test(test_corrupt_entry_is_refetched),
+    cmocka_unit_test(test_expired_object_is_refreshed),
+    cmocka_unit_test(test_pcs_fetch_and_offline_stale),
+    cmocka_unit_test(test_root_ca_crl_location_and_api_key),
+    cmocka_unit_test(test_cli_fetch_then_verify),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }

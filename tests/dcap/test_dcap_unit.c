@@ -14,8 +14,13 @@
 
 #include "dcap_forge.h"
 #include "teectl/dcap.h"
+#include "teectl/file.h"
 #include "teectl/rfc3339.h"
 #include "teectl/x509.h"
+#include "testlib.h"
+
+#include <sys/wait.h>
+#include <unistd.h>
 
 static dcap_forge *g_forge; /* default forge, shared by the tests that do not break it */
 static dcap_forge_opts g_opts;
@@ -887,6 +892,64 @@ static void test_verify_tcb_outcomes(void **state) {
   dcap_forge_free(f);
 }
 
+/* An attestation key that is not a P-256 point (outside the signed region). */
+static void test_verify_bad_attestation_key(void **state) {
+  (void)state;
+  tc_buf q = forge_quote(g_forge, 4);
+  memset(q.data + V4_SIGNED + 4 + 64, 0x01, 64);
+  tc_collateral col;
+  dcap_forge_collateral(g_forge, 1, &col);
+  tc_error err;
+  assert_int_equal(tc_dcap_verify(q.data, q.len, &col, g_opts.at, NULL, &err), TC_ERR_VERIFY);
+  assert_string_equal(err.reason, "attestation_key_invalid");
+  tc_buf_free(&q);
+}
+
+static int run_cli(const char *bin, const char *dir, const char *quote) {
+  char root[4200], cmd[9000];
+  snprintf(root, sizeof root, "%s/intel_sgx_root_ca.pem", dir);
+  snprintf(cmd, sizeof cmd,
+           "'%s' verify --format json --collateral '%s' --trust-root '%s' "
+           "--at 2025-01-15T00:00:00Z '%s' >/dev/null 2>&1",
+           bin, dir, root, quote);
+  int rc = system(cmd);
+  return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+}
+
+/* dcap_forge_write_dir gives a collateral folder of the vector layout; the teectl binary
+ * verifies a forged quote against it with the test root as --trust-root (exit 0), rejects
+ * a quote with a flipped REPORTDATA bit (exit 1) and, without the trust root, the chain. */
+static void test_forge_dir_with_cli(void **state) {
+  (void)state;
+  const char *bin = test_teectl_bin();
+  if (bin == NULL || access(bin, X_OK) != 0)
+    skip();
+  char dir[] = "/tmp/teectl-dcap-XXXXXX";
+  assert_non_null(mkdtemp(dir));
+  assert_int_equal(dcap_forge_write_dir(g_forge, 1, dir), 0);
+  char quote[sizeof dir + 16];
+  snprintf(quote, sizeof quote, "%s/quote.bin", dir);
+  tc_buf q = forge_quote(g_forge, 4);
+  tc_error err;
+  assert_int_equal(tc_file_write_atomic(quote, q.data, q.len, &err), TC_OK);
+  assert_int_equal(run_cli(bin, dir, quote), 0);
+  q.data[48 + 520] ^= 0x01; /* REPORTDATA */
+  assert_int_equal(tc_file_write_atomic(quote, q.data, q.len, &err), TC_OK);
+  assert_int_equal(run_cli(bin, dir, quote), 1);
+  tc_buf_free(&q);
+  const char *names[] = {"tcb_info.json",         "tcb_info_issuer_chain.pem",
+                         "qe_identity.json",      "qe_identity_issuer_chain.pem",
+                         "pck_crl.der",           "pck_crl_issuer_chain.pem",
+                         "root_ca_crl.der",       "pck_chain.pem",
+                         "intel_sgx_root_ca.pem", "quote.bin"};
+  for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+    char *p = test_path(dir, names[i]);
+    unlink(p);
+    free(p);
+  }
+  rmdir(dir);
+}
+
 static int setup(void **state) {
   (void)state;
   dcap_forge_opts_init(&g_opts);
@@ -922,6 +985,8 @@ int main(void) {
       cmocka_unit_test(test_tcb_info_structure),
       cmocka_unit_test(test_qe_identity),
       cmocka_unit_test(test_verify_tcb_outcomes),
+      cmocka_unit_test(test_verify_bad_attestation_key),
+      cmocka_unit_test(test_forge_dir_with_cli),
   };
   return cmocka_run_group_tests_name("dcap_unit", tests, setup, teardown);
 }

@@ -1,9 +1,180 @@
-/* Placeholder until `teectl config lint` lands: says so and exits 2. */
+/* teectl config lint: find mistakes in Kata, containerd and RuntimeClass configuration. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
 #include "cli/commands.h"
+#include "teectl/file.h"
+#include "teectl/lint.h"
+#include "teectl/probe.h"
+
+static void usage(FILE *f) {
+  fprintf(f, "Usage: teectl config lint [options] FILE...\n\n"
+             "Check Kata Containers configuration files (configuration-*.toml, Go runtime or\n"
+             "runtime-rs), containerd configuration (config.toml or a drop-in, schema version 2\n"
+             "or 3) and Kubernetes RuntimeClasses (YAML) for mistakes: TOML errors (duplicate\n"
+             "keys), unknown, removed or mistyped keys, wrong settings for SEV-SNP / TDX / SGX,\n"
+             "containerd plugin and handler problems, RuntimeClass overhead and scheduling.\n"
+             "The kind of each file is detected from its content and extension. Files given\n"
+             "together are checked together (containerd handlers vs RuntimeClasses).\n\n"
+             "Options:\n"
+             "  --format text|json  output format (default text: 'file:line:col: severity:\n"
+             "                      message' then an indented 'fix:' line; json:\n"
+             "                      {\"findings\":[{file,line,column,table,key,severity,rule,\n"
+             "                      message,fix}]})\n"
+             "  --runtime go|rs|auto  Kata runtime the files are for (default auto: the one\n"
+             "                      whose schema knows more of the keys)\n"
+             "  --probe FILE        the node's probe result (teectl probe --format json):\n"
+             "                      also check the configuration against the hardware\n"
+             "  --live-probe        probe this machine for the hardware checks\n"
+             "  -h, --help          show this help\n\n"
+             "Exit codes: 0 no findings, or only 'info' findings; 1 at least one 'error' or\n"
+             "'warning' finding; 2 usage error, or a file that cannot be read or parsed.\n");
+}
+
+static void print_text(const tc_lint_report *r) {
+  for (size_t i = 0; i < r->len; i++) {
+    const tc_lint_finding *f = &r->items[i];
+    if (f->line)
+      printf("%s:%u:%u: %s: %s [%s]\n", f->file, f->line, f->column,
+             tc_lint_severity_name(f->severity), f->message, f->rule);
+    else
+      printf("%s: %s: %s [%s]\n", f->file, tc_lint_severity_name(f->severity), f->message, f->rule);
+    if (f->fix && f->fix[0])
+      printf("    fix: %s\n", f->fix);
+  }
+  size_t n[3] = {0, 0, 0};
+  for (size_t i = 0; i < r->len; i++)
+    n[r->items[i].severity]++;
+  fprintf(stderr, "%zu error(s), %zu warning(s), %zu info\n", n[TC_LINT_ERROR], n[TC_LINT_WARNING],
+          n[TC_LINT_INFO]);
+}
 
 int cmd_config_lint(int argc, char **argv) {
-  (void)argc;
-  (void)argv;
-  fprintf(stderr, "teectl config lint: not implemented yet\n");
-  return CLI_EXIT_USAGE;
+  static const struct option longopts[] = {
+      {"format", required_argument, NULL, 'f'}, {"runtime", required_argument, NULL, 'r'},
+      {"probe", required_argument, NULL, 'p'},  {"live-probe", no_argument, NULL, 'L'},
+      {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
+  };
+  const char *format = "text", *probe_file = NULL;
+  int live = 0;
+  tc_lint_opts opts = {0};
+  cli_getopt_reset();
+  int ch;
+  while ((ch = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+    switch (ch) {
+    case 'f':
+      if (strcmp(optarg, "text") != 0 && strcmp(optarg, "json") != 0)
+        return cli_usage_error("config lint", "--format must be text or json, not '%s'", optarg);
+      format = optarg;
+      break;
+    case 'r':
+      if (strcmp(optarg, "go") == 0)
+        opts.runtime = TC_LINT_RUNTIME_GO;
+      else if (strcmp(optarg, "rs") == 0)
+        opts.runtime = TC_LINT_RUNTIME_RS;
+      else if (strcmp(optarg, "auto") == 0)
+        opts.runtime = TC_LINT_RUNTIME_AUTO;
+      else
+        return cli_usage_error("config lint", "--runtime must be go, rs or auto, not '%s'", optarg);
+      break;
+    case 'p':
+      probe_file = optarg;
+      break;
+    case 'L':
+      live = 1;
+      break;
+    case 'h':
+      usage(stdout);
+      return CLI_EXIT_OK;
+    case ':':
+      return cli_usage_error("config lint", "option '%s' needs a value", argv[optind - 1]);
+    default:
+      return cli_usage_error("config lint", "unknown option '%s'", argv[optind - 1]);
+    }
+  }
+  if (optind >= argc)
+    return cli_usage_error("config lint", "no FILE given");
+  if (probe_file && live)
+    return cli_usage_error("config lint", "--probe and --live-probe exclude each other");
+  json_t *probe = NULL;
+  tc_error err;
+  if (probe_file) {
+    json_error_t jerr;
+    probe = json_load_file(probe_file, 0, &jerr);
+    if (!probe || !json_is_object(probe)) {
+      fprintf(stderr, "teectl config lint: cannot read probe %s: %s (line %d)\n", probe_file,
+              probe ? "not a JSON object" : jerr.text, jerr.line);
+      json_decref(probe);
+      return CLI_EXIT_USAGE;
+    }
+  } else if (live) {
+    if (tc_probe_run(NULL, &probe, &err) != TC_OK) {
+      fprintf(stderr, "teectl config lint: probe failed: %s: %s\n", err.reason, err.detail);
+      return CLI_EXIT_USAGE;
+    }
+  }
+  opts.probe = probe;
+  size_t n = (size_t)(argc - optind);
+  tc_lint_input *in = calloc(n, sizeof *in);
+  tc_buf *bufs = calloc(n, sizeof *bufs);
+  int rc = CLI_EXIT_OK, unreadable = 0;
+  tc_lint_report rep = {0};
+  size_t m = 0;
+  if (!in || !bufs) {
+    fprintf(stderr, "teectl config lint: out of memory\n");
+    rc = CLI_EXIT_USAGE;
+    goto out;
+  }
+  for (size_t i = 0; i < n; i++) {
+    const char *path = argv[optind + (int)i];
+    if (tc_file_read(path, 0, &bufs[m], &err) != TC_OK) {
+      fprintf(stderr, "teectl config lint: %s\n", err.detail);
+      unreadable = 1;
+      continue;
+    }
+    in[m].name = path;
+    in[m].text = (const char *)bufs[m].data;
+    in[m].len = bufs[m].len;
+    m++;
+  }
+  if (m > 0) {
+    if (tc_lint_run(in, m, &opts, &rep, &err) != TC_OK) {
+      fprintf(stderr, "teectl config lint: %s\n", err.detail);
+      tc_lint_report_free(&rep);
+      rc = CLI_EXIT_USAGE;
+      goto out;
+    }
+    if (strcmp(format, "json") == 0) {
+      json_t *j = tc_lint_report_json(&rep);
+      char *s = j ? json_dumps(j, JSON_INDENT(2)) : NULL;
+      if (!s) {
+        fprintf(stderr, "teectl config lint: out of memory\n");
+        rc = CLI_EXIT_USAGE;
+      } else {
+        printf("%s\n", s);
+      }
+      free(s);
+      json_decref(j);
+    } else {
+      print_text(&rep);
+    }
+  }
+  if (rc == CLI_EXIT_OK) {
+    if (unreadable || rep.unparsable)
+      rc = CLI_EXIT_USAGE;
+    else if (tc_lint_max_severity(&rep) >= TC_LINT_WARNING)
+      rc = CLI_EXIT_FAIL;
+  }
+  tc_lint_report_free(&rep);
+out:
+  for (size_t i = 0; i < n && bufs; i++)
+    tc_buf_free(&bufs[i]);
+  free(bufs);
+  free(in);
+  json_decref(probe);
+  return rc;
 }

@@ -1,0 +1,841 @@
+/* teectl — lint rules for Kata Containers configuration files (configuration-*.toml).
+ *
+ * Reference: Kata Containers 4.1 (kata-containers 7c6ba40c54) templates
+ * src/runtime/config/configuration-qemu-{snp,tdx}.toml.in (Go runtime) and
+ * src/runtime-rs/config/<name>.toml.in, the key schema in kata_schema.c, and the facts listed
+ * with each rule (commits that removed keys, runtime behaviour). SEV-SNP guest policy
+ * bits: AMD SEV-SNP Firmware ABI Specification (pub. 56860), "Guest Policy" table. */
+#include <ctype.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "config/lint_int.h"
+
+typedef struct kfile {
+  lint_ctx *c;
+  const char *file;
+  const char *text;
+  size_t len;
+  const tc_toml_value *root;
+  tc_lint_runtime dialect;
+  int counting;      /* count unknown keys only (dialect detection) */
+  size_t unknown;    /* keys unknown to `dialect` */
+  size_t other_only; /* keys known only to the other dialect */
+} kfile;
+
+static const char *dialect_name(tc_lint_runtime d) {
+  return d == TC_LINT_RUNTIME_RS ? "runtime-rs" : "Go runtime";
+}
+
+static tc_lint_runtime other_dialect(tc_lint_runtime d) {
+  return d == TC_LINT_RUNTIME_RS ? TC_LINT_RUNTIME_GO : TC_LINT_RUNTIME_RS;
+}
+
+/* ---------- value helpers ---------- */
+
+static const tc_toml_entry *ent(const tc_toml_value *t, const char *k) {
+  return t ? tc_toml_get(t, k) : NULL;
+}
+
+static const char *str_of(const tc_toml_value *t, const char *k) {
+  const tc_toml_entry *e = ent(t, k);
+  return e && e->value->type == TC_TOML_STRING ? e->value->u.str.ptr : NULL;
+}
+
+/* 1 true, 0 false, -1 absent or not a bool */
+static int bool_of(const tc_toml_value *t, const char *k) {
+  const tc_toml_entry *e = ent(t, k);
+  return e && e->value->type == TC_TOML_BOOL ? e->value->u.boolean : -1;
+}
+
+static int int_of(const tc_toml_value *t, const char *k, int64_t *out) {
+  const tc_toml_entry *e = ent(t, k);
+  if (!e || e->value->type != TC_TOML_INTEGER)
+    return 0;
+  *out = e->value->u.integer;
+  return 1;
+}
+
+static const tc_toml_value *table_at(const tc_toml_value *root, const char *path) {
+  const tc_toml_value *v = tc_toml_path(root, path);
+  return v && v->type == TC_TOML_TABLE ? v : NULL;
+}
+
+static int strings_has(const tc_toml_value *t, const char *k, const char *want) {
+  const tc_toml_entry *e = ent(t, k);
+  if (!e || e->value->type != TC_TOML_ARRAY)
+    return 0;
+  for (size_t i = 0; i < e->value->u.array.len; i++) {
+    const tc_toml_value *x = e->value->u.array.items[i];
+    if (x->type == TC_TOML_STRING && strcmp(x->u.str.ptr, want) == 0)
+      return 1;
+  }
+  return 0;
+}
+
+/* Finding at key k of table t (path tpath), or at the table header when k is absent. */
+static void at(kfile *f, const tc_toml_value *t, const char *tpath, const char *k,
+               tc_lint_severity sev, const char *rule, const char *fix, const char *msg) {
+  const tc_toml_entry *e = ent(t, k);
+  unsigned line = e ? e->line : t ? t->line : 0;
+  unsigned col = e ? e->column : t ? t->column : 0;
+  lint_add(f->c, f->file, line, col, tpath, k, sev, rule, fix, "%s", msg);
+}
+
+static const char *basename_of(const char *p) {
+  const char *s = strrchr(p, '/');
+  return s ? s + 1 : p;
+}
+
+/* ---------- schema ---------- */
+
+/* Keys that are known mistakes: a specific message and severity instead of "unknown". */
+static const struct mistake {
+  tc_kata_section sec;
+  const char *key;
+  tc_lint_severity sev;
+  const char *rule;
+  const char *msg;
+  const char *fix;
+} mistakes[] = {
+    {TC_KSEC_HYPERVISOR, "mem_prealloc", TC_LINT_ERROR, "unknown-key",
+     "'mem_prealloc' is not a Kata key (the Go runtime silently ignores unknown keys in the main "
+     "file); the key is enable_mem_prealloc",
+     "remove it; keep enable_mem_prealloc = true"},
+    {TC_KSEC_HYPERVISOR, "file_mem_backend", TC_LINT_ERROR, "removed-key",
+     "'file_mem_backend' was removed in Kata 3.32.0 (commit 70d8f1bf3d) and is silently "
+     "ignored; /dev/shm is used automatically for virtio-fs",
+     "remove it"},
+    {TC_KSEC_HYPERVISOR, "valid_file_mem_backends", TC_LINT_WARNING, "removed-key",
+     "'valid_file_mem_backends' was removed with file_mem_backend in Kata 3.32.0 (commit "
+     "70d8f1bf3d) and is silently ignored",
+     "remove it"},
+    {TC_KSEC_HYPERVISOR, "sgx_epc_size", TC_LINT_ERROR, "unknown-key",
+     "'sgx_epc_size' was never a Kata key: the SGX EPC size of a sandbox comes from the "
+     "sgx.intel.com/epc annotation (set by the Intel SGX device plugin's webhook from the "
+     "pod's resource request)",
+     "remove it; request sgx.intel.com/epc in the pod"},
+    {TC_KSEC_RUNTIME, "disable_selinux", TC_LINT_WARNING, "misplaced-key",
+     "'disable_selinux' is a [hypervisor.<name>] key in both runtimes; in [runtime] it is "
+     "ignored",
+     "move it to the [hypervisor.<name>] table"},
+};
+
+static const char *const ccv0_keys[] = {
+    "guest_pre_attestation",
+    "guest_pre_attestation_proxy",
+    "guest_pre_attestation_keyset",
+    "guest_pre_attestation_secret_guid",
+    "guest_pre_attestation_secret_type",
+    "guest_pre_attestation_kbs_uri",
+    "guest_pre_attestation_kbs_mode",
+    "sev_guest_policy",
+    "sev_cert_chain",
+};
+
+static const char *ktype_name(tc_kata_ktype t) {
+  switch (t) {
+  case TC_KTYPE_BOOL:
+    return "boolean";
+  case TC_KTYPE_INT:
+    return "integer";
+  case TC_KTYPE_FLOAT:
+    return "number";
+  case TC_KTYPE_STRING:
+    return "string";
+  case TC_KTYPE_STRINGS:
+    return "array of strings";
+  case TC_KTYPE_TABLES:
+    return "array of tables";
+  }
+  return "?";
+}
+
+static int type_ok(tc_kata_ktype t, const tc_toml_value *v) {
+  switch (t) {
+  case TC_KTYPE_BOOL:
+    return v->type == TC_TOML_BOOL;
+  case TC_KTYPE_INT:
+    return v->type == TC_TOML_INTEGER;
+  case TC_KTYPE_FLOAT:
+    return v->type == TC_TOML_FLOAT || v->type == TC_TOML_INTEGER;
+  case TC_KTYPE_STRING:
+    return v->type == TC_TOML_STRING;
+  case TC_KTYPE_STRINGS:
+  case TC_KTYPE_TABLES:
+    if (v->type != TC_TOML_ARRAY)
+      return 0;
+    for (size_t i = 0; i < v->u.array.len; i++)
+      if (v->u.array.items[i]->type != (t == TC_KTYPE_STRINGS ? TC_TOML_STRING : TC_TOML_TABLE))
+        return 0;
+    return 1;
+  }
+  return 0;
+}
+
+/* Is key known in any section class of dialect d other than sec? Returns that class. */
+static int known_elsewhere(tc_lint_runtime d, tc_kata_section sec, const char *key,
+                           tc_kata_section *where) {
+  for (int s = TC_KSEC_RUNTIME; s <= TC_KSEC_HV_FACTORY; s++)
+    if (s != (int)sec && tc_kata_schema_find(d, (tc_kata_section)s, key)) {
+      *where = (tc_kata_section)s;
+      return 1;
+    }
+  return 0;
+}
+
+static const char *sec_name(tc_kata_section s) {
+  switch (s) {
+  case TC_KSEC_RUNTIME:
+    return "[runtime]";
+  case TC_KSEC_AGENT:
+    return "[agent.kata]";
+  case TC_KSEC_AGENT_MEM:
+    return "[agent.kata.mem_agent]";
+  case TC_KSEC_FACTORY:
+    return "[factory]";
+  case TC_KSEC_HYPERVISOR:
+    return "[hypervisor.<name>]";
+  case TC_KSEC_HV_FACTORY:
+    return "[hypervisor.<name>.factory]";
+  }
+  return "?";
+}
+
+static void check_key(kfile *f, const char *tpath, tc_kata_section sec, const tc_toml_entry *e) {
+  const char *k = e->key;
+  const tc_kata_key *row = tc_kata_schema_find(f->dialect, sec, k);
+  if (f->counting) {
+    if (!row) {
+      f->unknown++;
+      if (tc_kata_schema_find(other_dialect(f->dialect), sec, k))
+        f->other_only++;
+    }
+    return;
+  }
+  for (size_t i = 0; i < sizeof mistakes / sizeof mistakes[0]; i++)
+    if (mistakes[i].sec == sec && strcmp(mistakes[i].key, k) == 0 && !row) {
+      lint_add(f->c, f->file, e->line, e->column, tpath, k, mistakes[i].sev, mistakes[i].rule,
+               mistakes[i].fix, "%s", mistakes[i].msg);
+      return;
+    }
+  if (sec == TC_KSEC_HYPERVISOR)
+    for (size_t i = 0; i < sizeof ccv0_keys / sizeof ccv0_keys[0]; i++)
+      if (strcmp(ccv0_keys[i], k) == 0) {
+        lint_add(f->c, f->file, e->line, e->column, tpath, k, TC_LINT_WARNING, "unknown-key",
+                 "remove it; use SEV-SNP (sev_snp_guest = true) with remote attestation",
+                 "'%s' is a confidential-containers CCv0 SEV pre-attestation key, not a key of "
+                 "any current Kata runtime: it is silently ignored (legacy SEV was removed in "
+                 "Kata 3.19.0)",
+                 k);
+        return;
+      }
+  if (row) {
+    if (!type_ok(row->type, e->value))
+      lint_add(f->c, f->file, e->value->line, e->value->column, tpath, k, TC_LINT_ERROR,
+               "wrong-type", "write a value of the right type",
+               "'%s' must be a %s, not a %s: the %s fails to load the file", k,
+               ktype_name(row->type), tc_toml_type_name(e->value->type), dialect_name(f->dialect));
+    return;
+  }
+  int rs_strict =
+      f->dialect == TC_LINT_RUNTIME_RS && (sec == TC_KSEC_AGENT || sec == TC_KSEC_AGENT_MEM);
+  tc_lint_severity sev = rs_strict ? TC_LINT_ERROR : TC_LINT_WARNING;
+  const char *why = rs_strict ? "runtime-rs rejects unknown keys in [agent.*] "
+                                "(deny_unknown_fields): the file fails to load"
+                              : "it is silently ignored";
+  tc_kata_section where;
+  if (tc_kata_schema_find(other_dialect(f->dialect), sec, k)) {
+    char fix[128];
+    snprintf(fix, sizeof fix, "remove it, or lint with --runtime %s if the file is for %s",
+             f->dialect == TC_LINT_RUNTIME_RS ? "go" : "rs",
+             dialect_name(other_dialect(f->dialect)));
+    lint_add(f->c, f->file, e->line, e->column, tpath, k, sev, "other-runtime-key", fix,
+             "'%s' is a %s key, unknown to the %s: %s", k, dialect_name(other_dialect(f->dialect)),
+             dialect_name(f->dialect), why);
+  } else if (known_elsewhere(f->dialect, sec, k, &where)) {
+    lint_add(f->c, f->file, e->line, e->column, tpath, k, sev, "misplaced-key",
+             "move it to the right table", "'%s' belongs in %s, not here: %s", k, sec_name(where),
+             why);
+  } else {
+    lint_add(f->c, f->file, e->line, e->column, tpath, k, sev, "unknown-key",
+             "remove it or fix its spelling", "unknown key '%s' for the %s: %s", k,
+             dialect_name(f->dialect), why);
+  }
+}
+
+static void check_section(kfile *f, const char *tpath, const tc_toml_value *t,
+                          tc_kata_section sec) {
+  for (size_t i = 0; i < t->u.table.len; i++) {
+    const tc_toml_entry *e = &t->u.table.items[i];
+    char sub[512];
+    lint_join(sub, sizeof sub, tpath, e->key);
+    if (e->value->type == TC_TOML_TABLE) {
+      if (sec == TC_KSEC_HYPERVISOR && strcmp(e->key, "factory") == 0 &&
+          f->dialect == TC_LINT_RUNTIME_RS) {
+        check_section(f, sub, e->value, TC_KSEC_HV_FACTORY);
+        continue;
+      }
+      if (sec == TC_KSEC_AGENT && strcmp(e->key, "mem_agent") == 0 &&
+          f->dialect == TC_LINT_RUNTIME_RS) {
+        check_section(f, sub, e->value, TC_KSEC_AGENT_MEM);
+        continue;
+      }
+      if (f->counting) {
+        f->unknown++;
+        continue;
+      }
+      lint_add(f->c, f->file, e->line, e->column, sub, "", TC_LINT_WARNING, "unknown-table",
+               "remove the table or fix its name", "unknown table [%s] for the %s: ignored", sub,
+               dialect_name(f->dialect));
+      continue;
+    }
+    check_key(f, tpath, sec, e);
+  }
+}
+
+static void check_schema(kfile *f) {
+  const tc_toml_value *r = f->root;
+  for (size_t i = 0; i < r->u.table.len; i++) {
+    const tc_toml_entry *e = &r->u.table.items[i];
+    const tc_toml_value *v = e->value;
+    if (v->type != TC_TOML_TABLE) {
+      if (f->counting) {
+        f->unknown++;
+        continue;
+      }
+      lint_add(f->c, f->file, e->line, e->column, "", e->key, TC_LINT_WARNING, "unknown-key",
+               "put the key in its table ([runtime], [hypervisor.<name>], [agent.kata], ...)",
+               "key '%s' outside any table is not a Kata key: it is ignored", e->key);
+      continue;
+    }
+    if (strcmp(e->key, "hypervisor") == 0 || strcmp(e->key, "agent") == 0) {
+      int hv = e->key[0] == 'h';
+      for (size_t j = 0; j < v->u.table.len; j++) {
+        const tc_toml_entry *s = &v->u.table.items[j];
+        char path[256];
+        lint_join(path, sizeof path, e->key, s->key);
+        if (s->value->type != TC_TOML_TABLE) {
+          if (!f->counting)
+            lint_add(f->c, f->file, s->line, s->column, e->key, s->key, TC_LINT_WARNING,
+                     "unknown-key",
+                     "put the key in a ["
+                     "hypervisor.<name>] or [agent.kata] table",
+                     "key '%s' directly in [%s] is ignored", s->key, e->key);
+          continue;
+        }
+        int known =
+            hv ? tc_kata_hypervisor_bit(f->dialect, s->key) != 0 : strcmp(s->key, "kata") == 0;
+        if (!known && !f->counting) {
+          int other = hv && tc_kata_hypervisor_bit(other_dialect(f->dialect), s->key);
+          lint_add(f->c, f->file, s->line, s->column, path, "", TC_LINT_WARNING,
+                   other ? "other-runtime-table" : "unknown-table",
+                   hv ? "use a hypervisor this runtime supports" : "use [agent.kata]",
+                   other ? "[%s] is a %s hypervisor, not supported by the %s"
+                         : "unknown table [%s%s%s]: ignored",
+                   path, other ? dialect_name(other_dialect(f->dialect)) : "",
+                   other ? dialect_name(f->dialect) : "");
+        }
+        if (!known && f->counting)
+          f->unknown++;
+        check_section(f, path, s->value, hv ? TC_KSEC_HYPERVISOR : TC_KSEC_AGENT);
+      }
+    } else if (strcmp(e->key, "runtime") == 0) {
+      check_section(f, "runtime", v, TC_KSEC_RUNTIME);
+    } else if (strcmp(e->key, "factory") == 0) {
+      if (f->dialect == TC_LINT_RUNTIME_GO) {
+        check_section(f, "factory", v, TC_KSEC_FACTORY);
+      } else if (f->counting) {
+        f->unknown++;
+        f->other_only++;
+      } else {
+        lint_add(f->c, f->file, e->line, e->column, "factory", "", TC_LINT_WARNING,
+                 "other-runtime-table", "remove it; runtime-rs reads [hypervisor.<name>.factory]",
+                 "[factory] is a Go runtime table%s; runtime-rs ignores it",
+                 v->u.table.len ? "" : " (empty here)");
+      }
+    } else if (strcmp(e->key, "image") == 0) {
+      if (f->counting) {
+        f->unknown++;
+        continue;
+      }
+      lint_add(f->c, f->file, e->line, e->column, "image", "", TC_LINT_WARNING, "removed-table",
+               "remove the [image] table",
+               "[image] was removed with its only key service_offload by commit 9856fe5bea "
+               "(\"runtime: remove ServiceOffload parameter\", 2024): ignored%s",
+               v->u.table.len ? "" : " (empty here)");
+      for (size_t j = 0; j < v->u.table.len; j++) {
+        const tc_toml_entry *s = &v->u.table.items[j];
+        lint_add(f->c, f->file, s->line, s->column, "image", s->key, TC_LINT_WARNING, "removed-key",
+                 "remove it", "'%s' in [image] is a removed key: ignored", s->key);
+      }
+    } else {
+      if (f->counting) {
+        f->unknown++;
+        continue;
+      }
+      lint_add(f->c, f->file, e->line, e->column, e->key, "", TC_LINT_WARNING, "unknown-table",
+               "remove the table or fix its name", "unknown table [%s]: ignored", e->key);
+    }
+  }
+}
+
+/* ---------- platform rules ---------- */
+
+typedef struct plat {
+  const tc_toml_value *q; /* [hypervisor.qemu] */
+  const tc_toml_value *rt;
+  int cg, snp, tdx, sev_legacy, amd, sgx, tee, se;
+} plat;
+
+static int path_has(const tc_toml_value *q, const char *k, const char *needle) {
+  const char *s = str_of(q, k);
+  return s && lint_contains(basename_of(s), needle);
+}
+
+static void detect(kfile *f, plat *p) {
+  memset(p, 0, sizeof *p);
+  p->q = table_at(f->root, "hypervisor.qemu");
+  p->rt = table_at(f->root, "runtime");
+  const tc_toml_value *q = p->q;
+  if (!q)
+    return;
+  const char *ma = str_of(q, "machine_accelerators");
+  const char *cpu = str_of(q, "cpu_features");
+  const char *mt = str_of(q, "machine_type");
+  p->cg = bool_of(q, "confidential_guest") == 1;
+  p->snp = bool_of(q, "sev_snp_guest") == 1;
+  int amd_hint =
+      lint_contains(ma, "sev") || path_has(q, "firmware", "sev") || path_has(q, "kernel", "sev") ||
+      path_has(q, "initrd", "sev") || path_has(q, "image", "sev") || ent(q, "snp_guest_policy") ||
+      ent(q, "sev_guest_policy") || ent(q, "sev_cert_chain") || ent(q, "guest_pre_attestation");
+  int tdx_hint = path_has(q, "firmware", "tdx") || path_has(q, "path", "tdx") ||
+                 ent(q, "tdx_quote_generation_service_socket_port");
+  p->se = lint_contains(mt, "s390");
+  p->tdx = p->cg && !p->snp && tdx_hint;
+  p->sev_legacy = p->cg && !p->snp && !p->tdx && amd_hint;
+  p->amd = p->snp || (amd_hint && !p->tdx && (p->cg || lint_contains(ma, "sev")));
+  p->sgx = lint_contains(ma, "sgx") || lint_contains(cpu, "sgx") || ent(q, "sgx_epc_size");
+  p->tee = p->cg || p->snp || p->amd;
+}
+
+static int is_pow2(int64_t v) {
+  return v > 0 && (v & (v - 1)) == 0;
+}
+
+static void kernel_params_rules(kfile *f, const plat *p) {
+  const tc_toml_value *q = p->q;
+  const char *kp = str_of(q, "kernel_params");
+  if (!kp)
+    return;
+  char found[512] = "";
+  size_t o = 0;
+  static const char *const redundant[] = {
+      "console=hvc0",       "console=hvc1",        "no_timer_check",     "agent.log=",
+      "systemd.log_level=", "systemd.log_target=", "agent.debug_console"};
+  char *copy = strdup(kp);
+  if (!copy) {
+    f->c->nomem = 1;
+    return;
+  }
+  int sev_kbc = 0, sigver_off = 0, ccv0 = 0;
+  for (char *save = NULL, *tok = strtok_r(copy, " \t", &save); tok;
+       tok = strtok_r(NULL, " \t", &save)) {
+    for (size_t i = 0; i < sizeof redundant / sizeof redundant[0]; i++)
+      if (strncmp(tok, redundant[i], strlen(redundant[i])) == 0 &&
+          o + strlen(tok) + 3 < sizeof found)
+        o += (size_t)snprintf(found + o, sizeof found - o, "%s%s", o ? " " : "", tok);
+    if (strstr(tok, "online_sev_kbc"))
+      sev_kbc = 1;
+    if (strcmp(tok, "agent.enable_signature_verification=false") == 0)
+      sigver_off = 1;
+    if (strncmp(tok, "agent.config_file=", 18) == 0 ||
+        strncmp(tok, "agent.aa_kbc_params=", 20) == 0)
+      ccv0 = 1;
+  }
+  free(copy);
+  const tc_toml_entry *e = ent(q, "kernel_params");
+  if (p->tee && found[0])
+    lint_add(f->c, f->file, e->line, e->column, "hypervisor.qemu", "kernel_params", TC_LINT_WARNING,
+             "kernel-params-debug",
+             "kernel_params = \"\" (the template's value); enable debug with enable_debug in "
+             "[hypervisor.qemu] and [agent.kata] instead",
+             "kernel_params has '%s': console=hvc0/hvc1 and no_timer_check are added by the "
+             "runtime, agent.log comes from [agent.kata] enable_debug and systemd.log_* from "
+             "[hypervisor.qemu] enable_debug; in a TEE the kernel command line is measured, so "
+             "debug parameters change the measurement",
+             found);
+  if (p->snp && sev_kbc)
+    lint_add(f->c, f->file, e->line, e->column, "hypervisor.qemu", "kernel_params", TC_LINT_WARNING,
+             "sev-kbc-on-snp",
+             "remove agent.aa_kbc_params; SNP uses remote attestation (Trustee KBS via initdata)",
+             "kernel_params selects online_sev_kbc, the legacy SEV pre-attestation key broker "
+             "client, which SEV-SNP does not use");
+  if (p->tee && sigver_off)
+    lint_add(f->c, f->file, e->line, e->column, "hypervisor.qemu", "kernel_params", TC_LINT_WARNING,
+             "signature-verification-off", "remove agent.enable_signature_verification=false",
+             "kernel_params switches image signature verification off in a confidential guest");
+  if (ccv0)
+    lint_add(f->c, f->file, e->line, e->column, "hypervisor.qemu", "kernel_params", TC_LINT_INFO,
+             "ccv0-agent-params", "remove agent.config_file= and agent.aa_kbc_params=",
+             "kernel_params carries confidential-containers CCv0-era agent options "
+             "(agent.config_file=, agent.aa_kbc_params=) that current guests do not use");
+}
+
+static void tee_rules(kfile *f, const plat *p) {
+  const tc_toml_value *q = p->q;
+  const char *hq = "hypervisor.qemu";
+  int go = f->dialect == TC_LINT_RUNTIME_GO;
+  const char *ma = str_of(q, "machine_accelerators");
+  if (lint_contains(ma, "sev-guest") || lint_contains(ma, "sev-snp-guest"))
+    at(f, q, hq, "machine_accelerators", TC_LINT_ERROR, "sev-object-in-accelerators",
+       "machine_accelerators = \"\" (template default)",
+       "machine_accelerators is appended to QEMU's -machine options, not -object: a "
+       "sev-guest/sev-snp-guest object here breaks the command line; Kata builds the SEV-SNP "
+       "object itself (cbitpos and reduced-phys-bits from CPUID)");
+  if (lint_contains(ma, "sgx-epc") || lint_contains(ma, "memory-backend-epc"))
+    at(f, q, hq, "machine_accelerators", TC_LINT_ERROR, "sgx-object-in-accelerators",
+       "remove it; request sgx.intel.com/epc in the pod",
+       "machine_accelerators is appended to -machine; the runtime itself adds "
+       "sgx-epc.0.memdev=epc0,sgx-epc.0.node=0 and the memory-backend-epc object when the pod "
+       "has the sgx.intel.com/epc annotation");
+  if (p->sev_legacy)
+    at(f, q, hq, "confidential_guest", TC_LINT_WARNING, "sev-removed",
+       "confidential_guest = true plus sev_snp_guest = true (SEV-SNP) on AMD",
+       "confidential_guest = true without sev_snp_guest = true asks for legacy SEV on AMD, "
+       "which Kata removed in 3.19.0 (commit ecac3d2d28) from its templates and kata-deploy; "
+       "an SNP host would run the guest without SNP's integrity protection");
+  if (p->amd && !p->snp)
+    at(f, q, hq, "sev_snp_guest", TC_LINT_ERROR, "missing-key", "sev_snp_guest = true",
+       "sev_snp_guest = true is required to get SEV-SNP on AMD (configuration-qemu-snp.toml)");
+  const char *fw = str_of(q, "firmware");
+  if (p->amd && !(fw && lint_contains(basename_of(fw), "AMDSEV")))
+    at(f, q, hq, "firmware", TC_LINT_ERROR, "wrong-firmware",
+       "firmware = \"<prefix>/share/ovmf/AMDSEV.fd\"",
+       fw ? "SEV-SNP boots the stateless AmdSev OVMF build (AMDSEV.fd, passed as -bios); "
+            "this firmware is not it (a split OVMF_CODE/OVMF_VARS or generic OVMF.fd)"
+          : "SEV-SNP needs firmware = the AmdSev OVMF build (AMDSEV.fd)");
+  if (p->tdx && !(fw && lint_contains(basename_of(fw), "tdx")))
+    at(f, q, hq, "firmware", TC_LINT_ERROR, "wrong-firmware",
+       "firmware = \"<prefix>/share/ovmf/OVMF.inteltdx.fd\"",
+       "TDX boots the TDX OVMF build (OVMF.inteltdx.fd in the template); this firmware is not "
+       "it");
+  const char *fv = str_of(q, "firmware_volume");
+  if (p->amd && fv && fv[0])
+    at(f, q, hq, "firmware_volume", TC_LINT_WARNING, "unused-for-snp", "firmware_volume = \"\"",
+       "SEV-SNP firmware is a single -bios image; the SNP template leaves firmware_volume "
+       "empty (only TDX consumes firmware_volume)");
+  if (bool_of(q, "enable_iommu") == 1)
+    at(f, q, hq, "enable_iommu", TC_LINT_WARNING, p->tee ? "wrong-platform" : "template-deviation",
+       "enable_iommu = false",
+       p->amd ? "enable_iommu adds intel_iommu=on iommu=pt to the guest kernel and an Intel "
+                "vIOMMU to the VM; wrong on AMD and the TEE templates set false"
+              : "enable_iommu adds intel_iommu=on iommu=pt and a vIOMMU to the VM; every "
+                "template sets false");
+  if (bool_of(q, "enable_iommu_platform") == 1)
+    at(f, q, hq, "enable_iommu_platform", TC_LINT_INFO, "template-deviation",
+       "enable_iommu_platform = false",
+       "enable_iommu_platform = true deviates from the templates (false in all of them)");
+  kernel_params_rules(f, p);
+  const char *img = str_of(q, "image");
+  if (p->tee && go && img && !lint_contains(basename_of(img), "confidential"))
+    at(f, q, hq, "image", TC_LINT_INFO, "confidential-image",
+       "image = \"<prefix>/share/kata-containers/kata-containers-confidential.img\"",
+       "the TEE templates boot the confidential guest image (kata-containers-confidential.img, "
+       "with vmlinuz.container)");
+  if (p->snp && (path_has(q, "kernel", "-sev") || path_has(q, "initrd", "-sev")))
+    at(f, q, hq, path_has(q, "kernel", "-sev") ? "kernel" : "initrd", TC_LINT_WARNING,
+       "sev-guest-assets",
+       "kernel = \"<prefix>/share/kata-containers/vmlinuz.container\" and image = "
+       "\"<prefix>/share/kata-containers/kata-containers-confidential.img\"",
+       "SEV guest kernel/initrd reused for SEV-SNP; the SNP template uses the confidential "
+       "kernel and image");
+  if (p->tee) {
+    int stat = bool_of(p->rt, "static_sandbox_resource_mgmt");
+    if (stat != 1) {
+      int64_t mv = 0, ms = 0;
+      int has_mv = int_of(q, "default_maxvcpus", &mv) && mv > 0;
+      int has_ms = int_of(q, "memory_slots", &ms) && ms > 0;
+      if (has_mv || has_ms)
+        at(f, q, hq, has_mv ? "default_maxvcpus" : "memory_slots", TC_LINT_WARNING,
+           "no-hotplug-in-tee", "add [runtime] static_sandbox_resource_mgmt = true",
+           "CPU and memory hotplug do not work for confidential guests; with "
+           "static_sandbox_resource_mgmt off the runtime relies on hotplug "
+           "(default_maxvcpus / memory_slots)");
+      if (p->rt)
+        at(f, p->rt, "runtime", "static_sandbox_resource_mgmt", TC_LINT_WARNING,
+           ent(p->rt, "static_sandbox_resource_mgmt") ? "tee-template-value" : "missing-key",
+           "static_sandbox_resource_mgmt = true",
+           "the TEE templates set static_sandbox_resource_mgmt = true: a TEE has no CPU/memory "
+           "hotplug, so the sandbox must be sized up front");
+    }
+    if ((p->amd || p->tdx) && bool_of(q, "disable_image_nvdimm") != 1 && ent(q, "image"))
+      at(f, q, hq, "disable_image_nvdimm", TC_LINT_WARNING,
+         ent(q, "disable_image_nvdimm") ? "tee-template-value" : "missing-key",
+         "disable_image_nvdimm = true",
+         "the SNP/TDX templates set disable_image_nvdimm = true (the runtime forces it for "
+         "confidential guests, with a warning)");
+    const char *sfs = str_of(q, "shared_fs");
+    if (!ent(q, "shared_fs"))
+      at(f, q, hq, "shared_fs", TC_LINT_WARNING, "missing-key", "shared_fs = \"none\"",
+         "the TEE templates use shared_fs = \"none\" (images are pulled in the guest); without "
+         "it the default virtio-fs shares a host filesystem into the confidential guest");
+    else if (sfs && strcmp(sfs, "none") != 0)
+      at(f, q, hq, "shared_fs", TC_LINT_WARNING, "host-shared-fs", "shared_fs = \"none\"",
+         "a host-shared filesystem in a confidential guest: the TEE templates use shared_fs = "
+         "\"none\" (guest pull)");
+    if (go && (p->amd || p->tdx) && bool_of(q, "disable_block_device_use") == 0)
+      at(f, q, hq, "disable_block_device_use", TC_LINT_WARNING, "tee-template-value",
+         "disable_block_device_use = true",
+         "the Go SNP/TDX templates set disable_block_device_use = true (no host block devices "
+         "for container rootfs in a TEE)");
+    if (go && bool_of(p->rt, "disable_guest_empty_dir") == 0)
+      at(f, p->rt, "runtime", "disable_guest_empty_dir", TC_LINT_WARNING, "tee-template-value",
+         "disable_guest_empty_dir = true",
+         "disable_guest_empty_dir = false mounts emptyDir volumes from the host into the "
+         "confidential guest; the templates set true");
+    const tc_toml_value *ak = table_at(f->root, "agent.kata");
+    if (bool_of(ak, "debug_console_enabled") == 1)
+      at(f, ak, "agent.kata", "debug_console_enabled", TC_LINT_ERROR, "debug-in-tee",
+         "debug_console_enabled = false",
+         "a debug console into a confidential guest gives the host a shell in the TEE and "
+         "defeats attestation");
+    static const char *const dbg[] = {"hypervisor.qemu", "agent.kata", "runtime"};
+    for (size_t i = 0; i < 3; i++) {
+      const tc_toml_value *t = table_at(f->root, dbg[i]);
+      if (bool_of(t, "enable_debug") == 1)
+        at(f, t, dbg[i], "enable_debug", TC_LINT_WARNING, "debug-in-tee", "enable_debug = false",
+           "debug output enabled for a confidential guest (the templates set false)");
+    }
+    const tc_toml_entry *ea = ent(q, "enable_annotations");
+    if (ea && ea->value->type == TC_TOML_ARRAY && ea->value->u.array.len > 0 &&
+        !strings_has(q, "enable_annotations", "cc_init_data"))
+      at(f, q, hq, "enable_annotations", TC_LINT_WARNING, "annotations-no-initdata",
+         "enable_annotations = [\"enable_iommu\", \"kernel_params\", \"kernel_verity_params\", "
+         "\"default_vcpus\", \"default_memory\", \"cc_init_data\"]",
+         "enable_annotations lacks cc_init_data: initdata (attestation agent / KBS settings, "
+         "policy) cannot be passed per pod");
+  }
+  int64_t pol;
+  if (int_of(q, "snp_guest_policy", &pol)) {
+    if (!(pol & (1 << 17)))
+      at(f, q, hq, "snp_guest_policy", TC_LINT_ERROR, "snp-policy",
+         "snp_guest_policy = 196608 (0x30000, the template value)",
+         "SEV-SNP guest policy bit 17 is reserved and must be 1 (AMD SEV-SNP Firmware ABI, "
+         "guest policy): SNP_LAUNCH_START rejects this policy");
+    if (pol & (1 << 19))
+      at(f, q, hq, "snp_guest_policy", TC_LINT_WARNING, "snp-policy", "clear bit 19 (DEBUG)",
+         "SEV-SNP guest policy bit 19 (DEBUG) allows the host to debug "
+         "(decrypt) the guest");
+  }
+  /* generic (any platform) */
+  if (bool_of(q, "enable_vhost_user_store") == 1 && bool_of(q, "enable_hugepages") != 1)
+    at(f, q, hq, "enable_vhost_user_store", TC_LINT_ERROR, "vhost-user-without-hugepages",
+       "enable_vhost_user_store = false",
+       p->sgx ? "vhost-user store is for SPDK vhost-user-blk/scsi devices, unrelated to SGX; "
+                "with enable_hugepages = false QEMU start fails (\"Vhost-user-blk/scsi is "
+                "enabled without HugePages\")"
+              : "enable_vhost_user_store needs enable_hugepages = true: the sandbox fails to "
+                "start (\"Vhost-user-blk/scsi is enabled without HugePages\")");
+  if (p->sgx && ent(q, "vhost_user_store_path"))
+    at(f, q, hq, "vhost_user_store_path", TC_LINT_INFO, "unrelated-to-sgx",
+       "leave the template default", "vhost_user_store_path has nothing to do with SGX");
+  if (lint_contains(str_of(q, "cpu_features"), "sgx"))
+    at(f, q, hq, "cpu_features", TC_LINT_WARNING, "not-needed",
+       "cpu_features = \"pmu=off\" (template)",
+       "no template sets SGX CPU flags: the runtime uses CPU model host, which passes SGX "
+       "through");
+  int64_t qs;
+  if (int_of(q, "virtio_fs_queue_size", &qs) && !is_pow2(qs))
+    at(f, q, hq, "virtio_fs_queue_size", TC_LINT_ERROR, "queue-size",
+       "virtio_fs_queue_size = 1024 (template)",
+       "virtio_fs_queue_size must be a power of two: QEMU's vhost-user-fs device rejects "
+       "other queue sizes");
+  const char *vfd = str_of(q, "virtio_fs_daemon");
+  const tc_toml_entry *vv = ent(q, "valid_virtio_fs_daemon_paths");
+  if (vfd && vv && vv->value->type == TC_TOML_ARRAY && vv->value->u.array.len > 0 &&
+      !strings_has(q, "valid_virtio_fs_daemon_paths", vfd))
+    at(f, q, hq, "virtio_fs_daemon", TC_LINT_WARNING, "path-not-allowed",
+       "add it to valid_virtio_fs_daemon_paths or use an allowed path",
+       "virtio_fs_daemon is not in valid_virtio_fs_daemon_paths");
+  const char *hp = str_of(q, "path");
+  const tc_toml_entry *vh = ent(q, "valid_hypervisor_paths");
+  if (hp && vh && vh->value->type == TC_TOML_ARRAY && vh->value->u.array.len > 0 &&
+      !strings_has(q, "valid_hypervisor_paths", hp))
+    at(f, q, hq, "valid_hypervisor_paths", TC_LINT_INFO, "path-not-allowed",
+       "include path in valid_hypervisor_paths",
+       "valid_hypervisor_paths does not contain path (only checked for annotation overrides: "
+       "harmless but misleading)");
+}
+
+/* Strings with shell syntax are taken literally by TOML and Kata. */
+static void shell_vars(kfile *f, const char *tpath, const tc_toml_value *t, int depth) {
+  if (depth > 8)
+    return;
+  for (size_t i = 0; i < t->u.table.len; i++) {
+    const tc_toml_entry *e = &t->u.table.items[i];
+    char sub[512];
+    lint_join(sub, sizeof sub, tpath, e->key);
+    if (e->value->type == TC_TOML_TABLE) {
+      shell_vars(f, sub, e->value, depth + 1);
+    } else if (e->value->type == TC_TOML_STRING) {
+      const char *s = e->value->u.str.ptr;
+      if (strstr(s, "$HOME") || strstr(s, "${") || strncmp(s, "~/", 2) == 0)
+        lint_add(f->c, f->file, e->value->line, e->value->column, tpath, e->key, TC_LINT_ERROR,
+                 "shell-variable", "write the absolute path",
+                 "'%s' contains shell syntax ('%s'); neither TOML nor Kata expands variables, so "
+                 "this is a literal path that does not exist",
+                 e->key, s);
+    }
+  }
+}
+
+/* Provenance comment "Source file: ..." naming a template for another platform. */
+static void provenance(kfile *f, const plat *p) {
+  /* Go SNP only: upstream's own TDX and runtime-rs SNP templates carry a generic header */
+  if (!p->snp || f->dialect != TC_LINT_RUNTIME_GO)
+    return;
+  const char *t = f->text;
+  size_t n = f->len;
+  unsigned line = 1;
+  for (size_t i = 0; i < n; i++) {
+    if (t[i] == '\n') {
+      line++;
+      continue;
+    }
+    if (i + 13 < n && memcmp(t + i, "Source file: ", 13) == 0) {
+      size_t e = i;
+      while (e < n && t[e] != '\n')
+        e++;
+      char buf[256];
+      snprintf(buf, sizeof buf, "%.*s", (int)(e - i), t + i);
+      if (!lint_contains(buf, "snp"))
+        lint_add(f->c, f->file, line, 1, "", "", TC_LINT_INFO, "wrong-provenance",
+                 "start from the configuration-qemu-snp template",
+                 "the header says '%s' but the file configures %s: it is not a render of that "
+                 "platform's template",
+                 buf, "SEV-SNP");
+      return;
+    }
+  }
+}
+
+static int jbool(const json_t *o, const char *a, const char *b) {
+  const json_t *x = json_object_get(o, a);
+  if (b)
+    x = json_object_get(x, b);
+  return json_is_true(x);
+}
+
+static void probe_rules(kfile *f, const plat *p) {
+  const json_t *pr = f->c->opts->probe;
+  if (!pr || !p->q)
+    return;
+  const tc_toml_value *q = p->q;
+  const char *hq = "hypervisor.qemu";
+  int host = json_is_string(json_object_get(pr, "role")) &&
+             strcmp(json_string_value(json_object_get(pr, "role")), "host") == 0;
+  int kvm = jbool(pr, "kvm", NULL);
+  int snp = host && kvm && jbool(pr, "sev", "snp");
+  int tdx =
+      host && kvm && jbool(pr, "tdx", "host_supported") && jbool(pr, "tdx", "module_initialized");
+  int sgx = host && kvm && jbool(pr, "sgx", "supported") && jbool(pr, "sgx", "flc") &&
+            jbool(pr, "sgx", "driver") && jbool(pr, "sgx", "enabled_in_kvm");
+  const char *has = snp ? "SEV-SNP" : tdx ? "TDX" : sgx ? "SGX" : "no usable TEE";
+  const char *fix = snp   ? "use configuration-qemu-snp.toml (handler kata-qemu-snp) on this node"
+                    : tdx ? "use configuration-qemu-tdx.toml (handler kata-qemu-tdx) on this node"
+                    : sgx ? "use kata-qemu with the sgx.intel.com/epc annotation on this node"
+                          : "run this workload on a node with the TEE (see teectl probe)";
+  char msg[400];
+  if (p->amd && !snp) {
+    snprintf(msg, sizeof msg,
+             "this configuration is for AMD SEV-SNP but the node's probe shows %s (sev.snp is "
+             "false): the sandbox cannot start here",
+             has);
+    at(f, q, hq, ent(q, "sev_snp_guest") ? "sev_snp_guest" : "confidential_guest", TC_LINT_ERROR,
+       "platform-mismatch", fix, msg);
+  } else if (p->tdx && !tdx) {
+    snprintf(msg, sizeof msg,
+             "this configuration is for Intel TDX but the node's probe shows %s (TDX host support "
+             "and an initialised TDX module are needed): the sandbox cannot start here",
+             has);
+    at(f, q, hq, "confidential_guest", TC_LINT_ERROR, "platform-mismatch", fix, msg);
+  } else if (p->cg && !snp && !tdx) {
+    snprintf(msg, sizeof msg,
+             "confidential_guest = true but the node's probe shows %s: no confidential VM can "
+             "start here",
+             has);
+    at(f, q, hq, "confidential_guest", TC_LINT_ERROR, "platform-mismatch", fix, msg);
+  }
+  if (p->sgx && !sgx) {
+    snprintf(msg, sizeof msg,
+             "SGX settings but the node's probe shows no usable SGX (needs sgx.supported, flc, "
+             "driver and enabled_in_kvm); it has %s",
+             has);
+    at(f, q, hq, ent(q, "machine_accelerators") ? "machine_accelerators" : "cpu_features",
+       TC_LINT_ERROR, "platform-mismatch", fix, msg);
+  }
+  const char *ma = str_of(q, "machine_accelerators");
+  const char *cb = ma ? strstr(ma, "cbitpos=") : NULL;
+  const json_t *pc = json_object_get(json_object_get(pr, "sev"), "cbitpos");
+  if (cb && json_is_integer(pc) && atoi(cb + 8) != (int)json_integer_value(pc)) {
+    snprintf(msg, sizeof msg,
+             "machine_accelerators sets cbitpos=%d but this CPU's C-bit position is %d "
+             "(CPUID 0x8000001F EBX[5:0])",
+             atoi(cb + 8), (int)json_integer_value(pc));
+    at(f, q, hq, "machine_accelerators", TC_LINT_ERROR, "cbitpos-mismatch",
+       "machine_accelerators = \"\" (Kata takes cbitpos from CPUID)", msg);
+  }
+}
+
+static void factory_rules(kfile *f, const plat *p) {
+  const tc_toml_value *fa = table_at(f->root, "factory");
+  if (bool_of(fa, "enable_template") != 1)
+    return;
+  const tc_toml_value *q = p->q;
+  int initrd_only = q && ent(q, "initrd") && !ent(q, "image");
+  const char *sfs = q ? str_of(q, "shared_fs") : NULL;
+  int virtiofs = !sfs || strncmp(sfs, "virtio-fs", 9) == 0;
+  if (!initrd_only || virtiofs || p->tee)
+    at(f, fa, "factory", "enable_template", TC_LINT_ERROR, "template-requires-initrd",
+       "enable_template = false",
+       "VM templating needs the guest booted from initrd= (image= is unsupported), is "
+       "rejected together with virtio-fs, and cannot be used for confidential guests");
+}
+
+void lint_kata(lint_ctx *c, const char *file, const char *text, size_t len,
+               const tc_toml_doc *doc) {
+  kfile f = {.c = c, .file = file, .text = text, .len = len, .root = doc->root};
+  tc_lint_runtime d = c->opts->runtime;
+  size_t other_only_go = 0, other_only_rs = 0;
+  if (d == TC_LINT_RUNTIME_AUTO) {
+    kfile g = f, r = f;
+    g.counting = r.counting = 1;
+    g.dialect = TC_LINT_RUNTIME_GO;
+    r.dialect = TC_LINT_RUNTIME_RS;
+    check_schema(&g);
+    check_schema(&r);
+    d = r.unknown < g.unknown ? TC_LINT_RUNTIME_RS : TC_LINT_RUNTIME_GO;
+    other_only_go = g.other_only;
+    other_only_rs = r.other_only;
+  }
+  f.dialect = d;
+  if (other_only_go > 0 && other_only_rs > 0)
+    lint_add(c, file, 1, 1, "", "", TC_LINT_WARNING, "mixed-runtime",
+             "start from one runtime's template (src/runtime/config or src/runtime-rs/config)",
+             "the file mixes dialects: %zu key(s) only the runtime-rs knows and %zu only the Go "
+             "runtime knows; linted as %s (--runtime to choose)",
+             other_only_go, other_only_rs, dialect_name(d));
+  check_schema(&f);
+  plat p;
+  detect(&f, &p);
+  if (p.q)
+    tee_rules(&f, &p);
+  factory_rules(&f, &p);
+  shell_vars(&f, "", doc->root, 0);
+  provenance(&f, &p);
+  probe_rules(&f, &p);
+}

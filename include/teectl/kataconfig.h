@@ -46,7 +46,8 @@ const char *tc_platform_name(tc_platform p);
 
 /**
  * The best TEE platform a probe result (tc_probe_run JSON) says this node can serve:
- * SNP if sev.snp, else TDX if tdx.module_initialized and tdx.host_supported, else SGX if
+ * SNP if sev.snp, else TDX if tdx.module_initialized (KVM sets it only after the TDX
+ * module initialised), else SGX if
  * sgx.supported, flc, driver and enabled_in_kvm; all need role "host" and kvm.
  * Errors: TC_ERR_VERIFY "no_tee_platform" (none usable; detail says what is missing).
  */

@@ -113,7 +113,7 @@ tc_status tc_platform_from_probe(const json_t *probe, tc_platform *out, tc_error
     *out = TC_PLATFORM_SNP;
     return TC_OK;
   }
-  if (pb(probe, "tdx", "module_initialized") && pb(probe, "tdx", "host_supported")) {
+  if (pb(probe, "tdx", "module_initialized")) {
     *out = TC_PLATFORM_TDX;
     return TC_OK;
   }

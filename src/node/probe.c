@@ -494,7 +494,7 @@ tc_status tc_probe_run(const tc_probe_opts *opts, json_t **out, tc_error *err) {
   if (host && kvm) {
     if (sev_snp)
       json_array_append_new(rc, json_string("kata-qemu-snp"));
-    if (tdx_param && tdx_host)
+    if (tdx_param)
       json_array_append_new(rc, json_string("kata-qemu-tdx"));
     json_array_append_new(rc, json_string("kata-qemu"));
   }
@@ -665,7 +665,7 @@ tc_status tc_probe_run(const tc_probe_opts *opts, json_t **out, tc_error *err) {
   }
   if (sev_snp)
     json_object_set_new(tl, "teectl.io/sev-snp", json_string("true"));
-  if (tdx_param && tdx_host) {
+  if (tdx_param && host) {
     snprintf(num, sizeof num, "%lld", (long long)tdx_keyids);
     json_object_set_new(tl, "teectl.io/tdx-keyids", json_string(num));
     json_object_set_new(tl, "teectl.io/tdx", json_string("true"));

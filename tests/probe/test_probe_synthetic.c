@@ -260,6 +260,63 @@ static void test_sgx_epc_sources(void **state) {
   fake_free(&f);
 }
 
+static void test_sev_guest_kinds(void **state) {
+  (void)state;
+  fake f;
+  fake_new(&f);
+  /* guest CPUID 0x8000001F: EAX bits 1 (SEV), 3 (SEV-ES), 4 (SNP); C-bit 51, 1 bit lost */
+  put(f.base, "cpuid.txt",
+      AMD_LEAF0 "1 0 00a00f11 0 fef83203 178bfbff\n"
+                "80000000 0 80000021 0 0 0\n"
+                "8000001f 0 0000001a 00000073 0 0\n");
+  /* SNP active but the sev-guest driver did not bind: still an SNP guest, no device */
+  put(f.root, "proc/cpuinfo", "flags\t\t: fpu hypervisor sev sev_es sev_snp\n");
+  json_t *p = probe(&f);
+  assert_string_equal(json_string_value(at(p, "sev", "guest")), "snp");
+  assert_true(json_is_false(at(p, "sev", "supported")));
+  assert_int_equal(json_integer_value(at(p, "sev", "cbitpos")), 51);
+  assert_int_equal(json_integer_value(at(p, "sev", "reduced_phys_bits")), 1);
+  char *text = tc_probe_nfd_text(p);
+  assert_non_null(strstr(text, "teectl.io/attestation-device=none\n"));
+  assert_non_null(strstr(text, "teectl.io/sev-guest=snp\n"));
+  assert_null(strstr(text, "feature.node.kubernetes.io/"));
+  free(text);
+  json_decref(p);
+  /* SEV-ES guest: the kernel shows sev and sev_es only */
+  put(f.root, "proc/cpuinfo", "flags\t\t: fpu hypervisor sev sev_es\n");
+  p = probe(&f);
+  assert_string_equal(json_string_value(at(p, "sev", "guest")), "sev-es");
+  json_decref(p);
+  put(f.root, "proc/cpuinfo", "flags\t\t: fpu hypervisor sev\n");
+  p = probe(&f);
+  assert_string_equal(json_string_value(at(p, "sev", "guest")), "sev");
+  json_decref(p);
+  fake_free(&f);
+}
+
+static void test_tdx_host_without_platform_flag(void **state) {
+  (void)state;
+  fake f;
+  fake_new(&f);
+  /* kernels before the tdx_host_platform flag: kvm_intel.tdx=Y alone says the TDX
+   * module is initialised */
+  put(f.base, "cpuid.txt", INTEL_LEAF0("20") "1 0 000a06d1 0 7ffefbff bfebfbff\n");
+  put(f.base, "DEVICES.txt", "dev/kvm c 10:232\n");
+  put(f.root, "dev/kvm", "");
+  put(f.root, "proc/cpuinfo", "flags\t\t: fpu vmx\n");
+  put(f.root, "sys/module/kvm_intel/parameters/tdx", "Y\n");
+  put(f.root, "sys/fs/cgroup/misc.capacity", "tdx 15\n");
+  json_t *p = probe(&f);
+  assert_true(json_is_false(at(p, "tdx", "host_supported")));
+  assert_true(json_is_true(at(p, "tdx", "module_initialized")));
+  assert_int_equal(json_integer_value(at(p, "tdx", "keyids")), 15);
+  json_t *rc = at(p, "recommended_runtime_classes", NULL);
+  assert_string_equal(json_string_value(json_array_get(rc, 0)), "kata-qemu-tdx");
+  assert_true(tc_probe_tee_usable(p));
+  json_decref(p);
+  fake_free(&f);
+}
+
 /* The live machine: the probe must run; its role must agree with the kernel's own view
  * (cpuinfo flag "hypervisor" mirrors CPUID.1:ECX[31]); and with no TEE flag or guest
  * device at all, it must not claim a usable TEE. */
@@ -312,6 +369,8 @@ int main(void) {
       cmocka_unit_test(test_misc_capacity_whole_key),
       cmocka_unit_test(test_tdx_guest),
       cmocka_unit_test(test_sgx_epc_sources),
+      cmocka_unit_test(test_sev_guest_kinds),
+      cmocka_unit_test(test_tdx_host_without_platform_flag),
       cmocka_unit_test(test_live),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

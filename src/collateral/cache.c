@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "collateral/internal.h"
 #include "teectl/file.h"
@@ -193,8 +194,52 @@ static tc_status write_object(const char *dir, const tc_buf *b, char hash[65], t
   return TC_OK;
 }
 
+/* 1 if any index entry names object `hash` (or the index cannot be read: keep it). */
+static int object_referenced(const char *dir, const char *hash) {
+  char p[4096];
+  snprintf(p, sizeof p, "%s/index", dir);
+  DIR *d = opendir(p);
+  if (d == NULL)
+    return 1;
+  int used = 0;
+  struct dirent *de;
+  while (!used && (de = readdir(d)) != NULL) {
+    if (strlen(de->d_name) != 69 || strcmp(de->d_name + 64, ".json") != 0)
+      continue;
+    char ip[4200], bh[65], chh[65];
+    tc_cache_entry e;
+    memset(&e, 0, sizeof e);
+    if (snprintf(ip, sizeof ip, "%s/%s", p, de->d_name) >= (int)sizeof ip)
+      continue;
+    if (read_index(ip, &e, bh, chh, NULL))
+      used = strcmp(bh, hash) == 0 || strcmp(chh, hash) == 0;
+  }
+  closedir(d);
+  return used;
+}
+
+/* After an index entry moved from old objects to new ones, remove old objects no entry
+ * names any more. A racing writer that still wanted one finds it missing on its next
+ * lookup and fetches again: never wrong bytes, at worst one more request. */
+static void drop_unreferenced(const char *dir, const char *old, const char *bh, const char *chh) {
+  if (!is_hex64(old) || strcmp(old, bh) == 0 || strcmp(old, chh) == 0 ||
+      object_referenced(dir, old))
+    return;
+  char p[4096];
+  snprintf(p, sizeof p, "%s/objects/%s", dir, old);
+  unlink(p);
+}
+
 tc_status tc_cache_store(const char *dir, const tc_cache_entry *e, tc_error *err) {
   char bh[65], chh[65] = "";
+  /* the objects the entry named so far, for clean-up afterwards */
+  char old_bh[65] = "", old_chh[65] = "", kh0[65], ip0[4096];
+  tc_cache_entry old;
+  memset(&old, 0, sizeof old);
+  tc_sha256_hex(e->key, strlen(e->key), kh0);
+  snprintf(ip0, sizeof ip0, "%s/index/%s.json", dir, kh0);
+  if (!tc_file_exists(ip0) || !read_index(ip0, &old, old_bh, old_chh, NULL))
+    old_bh[0] = old_chh[0] = 0;
   tc_status st = write_object(dir, &e->body, bh, err);
   if (st == TC_OK && e->issuer_chain.len > 0)
     st = write_object(dir, &e->issuer_chain, chh, err);
@@ -218,6 +263,8 @@ tc_status tc_cache_store(const char *dir, const tc_cache_entry *e, tc_error *err
   free(text);
   if (st != TC_OK)
     return tc_fail(err, TC_ERR_IO, "cache_unwritable", "%s", err ? err->detail : p);
+  drop_unreferenced(dir, old_bh, bh, chh);
+  drop_unreferenced(dir, old_chh, bh, chh);
   return TC_OK;
 }
 

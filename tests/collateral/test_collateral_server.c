@@ -855,6 +855,16 @@ static void test_expired_object_is_refreshed(void **state) {
   assert_int_equal(tc_cache_lookup(dir, k, &e, NULL), 1);
   assert_int_equal(e.expires_at, t0 + 30 * 86400);
   tc_cache_entry_free(&e);
+  /* the replaced CRL's object was removed; the new one is there */
+  char obj[4300], hex[65];
+  unsigned char md[32];
+  unsigned int ml = 0;
+  EVP_Digest(crl1.data, crl1.len, md, &ml, EVP_sha256(), NULL);
+  snprintf(obj, sizeof obj, "%s/objects/%s", dir, tc_hex_encode(md, 32, hex));
+  assert_false(tc_file_exists(obj));
+  EVP_Digest(crl2.data, crl2.len, md, &ml, EVP_sha256(), NULL);
+  snprintf(obj, sizeof obj, "%s/objects/%s", dir, tc_hex_encode(md, 32, hex));
+  assert_true(tc_file_exists(obj));
   tc_provider_free(p);
   tc_buf_free(&crl1);
   tc_buf_free(&crl2);

@@ -20,7 +20,9 @@
 
 #include <cmocka.h>
 #include <openssl/evp.h>
+#include <openssl/pem.h>
 #include <openssl/x509.h>
+#include <openssl/x509v3.h>
 
 #include "collateral/internal.h"
 #include "kds_pcs_server.h"
@@ -1059,6 +1061,95 @@ static void test_root_ca_crl_location_and_api_key(void **state) {
   json_decref(exp);
 }
 
+/* Against Intel's PCS (no rootcacrl endpoint) the Root CA CRL comes from the CRL
+ * distribution point of the root certificate at the end of the issuer chain. Here a
+ * generated root names the loopback server as its distribution point. */
+static tc_buf make_root_with_dp(const char *dp_uri, int64_t not_after) {
+  EVP_PKEY *k = EVP_EC_gen("P-256");
+  X509 *x = X509_new();
+  X509_set_version(x, 2);
+  ASN1_INTEGER_set(X509_get_serialNumber(x), 1);
+  X509_NAME *n = X509_get_subject_name(x);
+  X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_ASC, (const unsigned char *)"Test SGX Root CA", -1,
+                             -1, 0);
+  X509_set_issuer_name(x, n);
+  ASN1_TIME_set(X509_getm_notBefore(x), 0);
+  ASN1_TIME_set(X509_getm_notAfter(x), (time_t)not_after);
+  X509_set_pubkey(x, k);
+  char val[600];
+  snprintf(val, sizeof val, "URI:%s", dp_uri);
+  X509V3_CTX ctx;
+  X509V3_set_ctx(&ctx, x, x, NULL, NULL, 0);
+  X509_EXTENSION *ext = X509V3_EXT_conf_nid(NULL, &ctx, NID_crl_distribution_points, val);
+  X509_add_ext(x, ext, -1);
+  X509_EXTENSION_free(ext);
+  X509_sign(x, k, EVP_sha256());
+  BIO *b = BIO_new(BIO_s_mem());
+  PEM_write_bio_X509(b, x);
+  char *d;
+  long len = BIO_get_mem_data(b, &d);
+  tc_buf out = {malloc((size_t)len), (size_t)len};
+  memcpy(out.data, d, (size_t)len);
+  BIO_free(b);
+  X509_free(x);
+  EVP_PKEY_free(k);
+  return out;
+}
+
+static void test_intel_pcs_root_ca_crl_from_dp(void **state) {
+  (void)state;
+  const char *name = dcap_cases[0];
+  json_t *exp = load_expected("dcap", name);
+  struct dcap_routes r;
+  serve_dcap(name, exp, &r);
+  int64_t at = rfc(jstr(exp, "verify_at", NULL, NULL));
+  char dp[256];
+  snprintf(dp, sizeof dp, "%s/IntelSGXRootCA.der", ts_base(g_srv));
+  tc_buf root = make_root_with_dp(dp, at + 365 * 86400);
+  char *hv = pct_encode(&root);
+  tc_buf ti = vec_file("dcap", name, "tcb_info.json");
+  ts_route(g_srv, r.tcb, ti.data, ti.len, "TCB-Info-Issuer-Chain", hv);
+  tc_buf crl = make_crl(at - 86400, at + 30 * 86400);
+  ts_route(g_srv, "/IntelSGXRootCA.der", crl.data, crl.len, NULL, NULL);
+  tc_provider_options o;
+  tc_provider_options_default(&o);
+  o.pcs_url = ts_base(g_srv);
+  o.pcs_flavour = TC_PCS_INTEL;
+  tc_provider *p = NULL;
+  tc_error err;
+  assert_int_equal(tc_provider_new(&o, &p, &err), TC_OK);
+  tc_collateral_needs n;
+  memset(&n, 0, sizeof n);
+  n.tee = TC_TEE_SGX;
+  size_t fl;
+  assert_int_equal(tc_hex_decode(jstr(exp, "fmspc", NULL, NULL), n.fmspc, 6, &fl, &err), TC_OK);
+  n.ca = TC_PCK_CA_PROCESSOR;
+  tc_collateral col;
+  memset(&col, 0, sizeof col);
+  unsigned rc0 = ts_count(g_srv, "/sgx/certification/v4/rootcacrl");
+  unsigned dp0 = ts_count(g_srv, "/IntelSGXRootCA.der");
+  json_t *report = NULL;
+  if (tc_provider_fill_needs(p, &n, at, &col, &report, &err) != TC_OK)
+    fail_msg("fill: %s: %s", err.reason, err.detail);
+  assert_int_equal(ts_count(g_srv, "/IntelSGXRootCA.der"), dp0 + 1);
+  assert_int_equal(ts_count(g_srv, "/sgx/certification/v4/rootcacrl"), rc0);
+  assert_int_equal(col.root_ca_crl.len, crl.len);
+  assert_memory_equal(col.root_ca_crl.data, crl.data, crl.len);
+  json_t *last = json_array_get(report, json_array_size(report) - 1);
+  assert_string_equal(jstr(last, "item", NULL, NULL), "root_ca_crl.der");
+  assert_string_equal(jstr(last, "url", NULL, NULL), dp);
+  json_decref(report);
+  tc_collateral_free(&col);
+  tc_provider_free(p);
+  /* restore the real issuer chain for later tests */
+  serve_dcap(name, exp, &r);
+  free(hv);
+  tc_buf_free(&root);
+  tc_buf_free(&ti);
+  tc_buf_free(&crl);
+  json_decref(exp);
+}
+
 /* ---- CLI: teectl collateral fetch / show, then teectl verify --collateral ---- */
 
 /* Run the teectl binary with args (NULL-terminated), stdout to out_path (or /dev/null). */
@@ -1195,6 +1286,7 @@ int main(int argc, char **argv) {
     cmocka_unit_test(test_expired_object_is_refreshed),
     cmocka_unit_test(test_pcs_fetch_and_offline_stale),
     cmocka_unit_test(test_root_ca_crl_location_and_api_key),
+    cmocka_unit_test(test_intel_pcs_root_ca_crl_from_dp),
     cmocka_unit_test(test_cli_fetch_then_verify),
   };
   return cmocka_run_group_tests(tests, setup, teardown);

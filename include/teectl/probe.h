@@ -51,6 +51,8 @@ typedef struct tc_probe_opts {
  *   sev.cpu_advertises_sev / cpu_advertises_es / cpu_advertises_snp (booleans: cpuinfo flag,
  *     or on a host CPUID 0x8000001F EAX[1]/[3]/[4]),
  *   sev.firmware_device, sev.guest_device ("dev/sev", "dev/sev-guest" are char devices),
+ *   sev.firmware ({api_major, api_minor, build} from the SEV PLATFORM_STATUS command on a
+ *     real dev/sev this process may open, read-only; null otherwise, always with fixtures),
  *   tdx.guest_device ("dev/tdx_guest" is a char device),
  *   tdx.private_keyid_range ([first, end) integers) only when readable (never from dmesg;
  *     currently never: no kernel interface other than the log exposes it),
@@ -58,7 +60,8 @@ typedef struct tc_probe_opts {
  *     sys/fs/cgroup/misc.capacity and misc.current (keys "sev", "sev_es", "tdx", ...;
  *     absent file = empty object) — capacity and current use for the exporter,
  *   hugepages {"<size>kB": {nr, free}} (pages), cmdline (string | null),
- *   cpu {vendor (CPUID 0 string | null), max_leaf, max_ext_leaf, hypervisor (bool)},
+ *   cpu {vendor (CPUID 0 string | null), max_leaf, max_ext_leaf, hypervisor (bool),
+ *        cpuid_source ("instruction" | "dump"), microcode (cpuinfo "microcode" hex | null)},
  *   teectl_labels (object: "teectl.io/<name>" -> string value; see tc_probe_nfd_text),
  *   tee_usable (boolean; the rule of tc_probe_tee_usable), checks (array of
  *     {name, ok (bool), seen (string), fix (string | null)}, for the human output).
@@ -85,7 +88,9 @@ int tc_probe_tee_usable(const json_t *probe);
  * the result's nfd_labels, full prefix written), then our teectl.io/ labels (result's
  * teectl_labels): teectl.io/tee-usable, teectl.io/role, teectl.io/sev-asids,
  * teectl.io/sev-es-asids, teectl.io/tdx-keyids, teectl.io/sgx-epc-bytes (only when
- * known), teectl.io/sev-guest, teectl.io/tdx-guest, teectl.io/attestation-device
+ * known), teectl.io/sev-snp, teectl.io/tdx, teectl.io/sgx ("true" when usable),
+ * teectl.io/sev-firmware ("<major>.<minor>.<build>" when readable), teectl.io/cpu-microcode,
+ * and on guests teectl.io/sev-guest, teectl.io/tdx-guest, teectl.io/attestation-device
  * ("sev-guest" | "tdx-guest" | "none": guest attestation device ready).
  * Returns a malloc'd NUL-terminated string (caller frees) or NULL on allocation failure.
  */

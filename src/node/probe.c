@@ -23,8 +23,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#if defined(__linux__) && __has_include(<linux/psp-sev.h>)
+#include <linux/psp-sev.h>
+#define HAVE_PSP_SEV 1
+#else
+#define HAVE_PSP_SEV 0
+#endif
 
 #include "teectl/file.h"
 #include "teectl/probe.h"
@@ -286,6 +294,62 @@ static json_t *int_or_null(int known, int64_t v) {
   return known ? json_integer(v) : json_null();
 }
 
+/* SEV firmware API version and build (AMD SEV API spec, PLATFORM_STATUS; Linux
+ * uapi/linux/psp-sev.h SEV_ISSUE_CMD): only from a real character device that this
+ * process may open (root, usually); a read-only query. 1 on success. */
+static int sev_platform_status(const probe_ctx *c, int v[3]) {
+#if HAVE_PSP_SEV
+  if (c->chardevs != NULL)
+    return 0; /* a fixture: no real device to ask */
+  char *path = join(c, "dev/sev");
+  if (path == NULL)
+    return 0;
+  struct stat st;
+  int fd = stat(path, &st) == 0 && S_ISCHR(st.st_mode) ? open(path, O_RDONLY | O_CLOEXEC) : -1;
+  free(path);
+  if (fd < 0)
+    return 0;
+  struct sev_user_data_status status;
+  memset(&status, 0, sizeof status);
+  struct sev_issue_cmd cmd = {.cmd = SEV_PLATFORM_STATUS, .data = (uint64_t)(uintptr_t)&status};
+  int ok = ioctl(fd, SEV_ISSUE_CMD, &cmd) == 0;
+  close(fd);
+  if (ok) {
+    v[0] = status.api_major;
+    v[1] = status.api_minor;
+    v[2] = status.build;
+  }
+  return ok;
+#else
+  (void)c;
+  (void)v;
+  return 0;
+#endif
+}
+
+/* The "microcode" field of the first processor in /proc/cpuinfo ("0xa0011d1"), copied
+ * into out (hex digits and the 0x prefix only); 1 when found. */
+static int cpuinfo_microcode(const char *cpuinfo, char *out, size_t cap) {
+  const char *p = cpuinfo ? strstr(cpuinfo, "\nmicrocode") : NULL;
+  if (p == NULL)
+    return 0;
+  p = strchr(p + 1, ':');
+  if (p == NULL)
+    return 0;
+  p++;
+  while (*p == ' ' || *p == '\t')
+    p++;
+  size_t n = 0;
+  while (n + 1 < cap && ((p[n] >= '0' && p[n] <= '9') || (p[n] >= 'a' && p[n] <= 'f') ||
+                         (p[n] >= 'A' && p[n] <= 'F') || (n == 1 && p[n] == 'x')))
+    n++;
+  if (n == 0 || (p[n] != '\n' && p[n] != '\0'))
+    return 0;
+  memcpy(out, p, n);
+  out[n] = '\0';
+  return 1;
+}
+
 static tc_status load_inputs(const tc_probe_opts *opts, probe_ctx *c, tc_cpuid_table *cpuid,
                              tc_chardev_list *chardevs, int *have_chardevs, tc_error *err) {
   memset(cpuid, 0, sizeof *cpuid);
@@ -421,6 +485,10 @@ tc_status tc_probe_run(const tc_probe_opts *opts, json_t **out, tc_error *err) {
   int adv_es = flag_es || (host && cpuid_es);
   int adv_snp = flag_snp || (host && cpuid_snp);
   int sev_fw = is_chardev(&c, "dev/sev");
+  int fw[3] = {0, 0, 0};
+  int have_fw = host && sev_fw && sev_platform_status(&c, fw);
+  char microcode[32] = "";
+  int have_ucode = cpuinfo_microcode(cpuinfo, microcode, sizeof microcode);
   int sev_supported = host && adv_sev && sev_fw;
   int p_sev = param(&c, "kvm_amd", "sev"), p_es = param(&c, "kvm_amd", "sev_es"),
       p_snp = param(&c, "kvm_amd", "sev_snp");
@@ -486,6 +554,15 @@ tc_status tc_probe_run(const tc_probe_opts *opts, json_t **out, tc_error *err) {
   json_object_set_new(sev, "cpu_advertises_snp", json_boolean(adv_snp));
   json_object_set_new(sev, "firmware_device", json_boolean(sev_fw));
   json_object_set_new(sev, "guest_device", json_boolean(sev_guest_dev));
+  if (have_fw) {
+    json_t *fwo = json_object();
+    json_object_set_new(fwo, "api_major", json_integer(fw[0]));
+    json_object_set_new(fwo, "api_minor", json_integer(fw[1]));
+    json_object_set_new(fwo, "build", json_integer(fw[2]));
+    json_object_set_new(sev, "firmware", fwo);
+  } else {
+    json_object_set_new(sev, "firmware", json_null());
+  }
   json_object_set_new(o, "sev", sev);
 
   /* kata-deploy RuntimeClass names (vectors/kata/deploy), best first. Kata >= 3.19 has
@@ -554,6 +631,7 @@ tc_status tc_probe_run(const tc_probe_opts *opts, json_t **out, tc_error *err) {
   json_object_set_new(cpu, "max_ext_leaf", int_or_null(have_ext, max_ext));
   json_object_set_new(cpu, "hypervisor", json_boolean(hypervisor));
   json_object_set_new(cpu, "cpuid_source", json_string(cpuid.live ? "instruction" : "dump"));
+  json_object_set_new(cpu, "microcode", have_ucode ? json_string(microcode) : json_null());
   json_object_set_new(o, "cpu", cpu);
 
   /* ---- human checks: what was seen, and the fix when it fails ---- */
@@ -674,6 +752,12 @@ tc_status tc_probe_run(const tc_probe_opts *opts, json_t **out, tc_error *err) {
     snprintf(num, sizeof num, "%lld", (long long)epc);
     json_object_set_new(tl, "teectl.io/sgx-epc-bytes", json_string(num));
   }
+  if (have_fw) {
+    snprintf(num, sizeof num, "%d.%d.%d", fw[0], fw[1], fw[2]);
+    json_object_set_new(tl, "teectl.io/sev-firmware", json_string(num));
+  }
+  if (have_ucode)
+    json_object_set_new(tl, "teectl.io/cpu-microcode", json_string(microcode));
   if (sgx_supported && sgx_flc && sgx_driver && sgx_kvm && kvm && host)
     json_object_set_new(tl, "teectl.io/sgx", json_string("true"));
   if (hypervisor) {

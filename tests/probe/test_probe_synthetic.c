@@ -317,6 +317,27 @@ static void test_tdx_host_without_platform_flag(void **state) {
   fake_free(&f);
 }
 
+static void test_microcode(void **state) {
+  (void)state;
+  fake f;
+  fake_new(&f);
+  put(f.root, "proc/cpuinfo",
+      "processor\t: 0\nmicrocode\t: 0xa0011d1\nflags\t\t: fpu\n\nprocessor\t: 1\n"
+      "microcode\t: 0xbad\n");
+  json_t *p = probe(&f);
+  assert_string_equal(json_string_value(at(p, "cpu", "microcode")), "0xa0011d1");
+  char *text = tc_probe_nfd_text(p);
+  assert_non_null(strstr(text, "teectl.io/cpu-microcode=0xa0011d1\n"));
+  free(text);
+  assert_true(json_is_null(at(p, "sev", "firmware"))); /* fixture: no real /dev/sev */
+  json_decref(p);
+  put(f.root, "proc/cpuinfo", "processor\t: 0\nmicrocode\t: 0xa0011d1 junk\n");
+  p = probe(&f);
+  assert_true(json_is_null(at(p, "cpu", "microcode")));
+  json_decref(p);
+  fake_free(&f);
+}
+
 /* The live machine: the probe must run; its role must agree with the kernel's own view
  * (cpuinfo flag "hypervisor" mirrors CPUID.1:ECX[31]); and with no TEE flag or guest
  * device at all, it must not claim a usable TEE. */
@@ -371,6 +392,7 @@ int main(void) {
       cmocka_unit_test(test_sgx_epc_sources),
       cmocka_unit_test(test_sev_guest_kinds),
       cmocka_unit_test(test_tdx_host_without_platform_flag),
+      cmocka_unit_test(test_microcode),
       cmocka_unit_test(test_live),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

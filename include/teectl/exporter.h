@@ -8,7 +8,7 @@
  *
  * Metric families (all gauges unless marked counter):
  *
- *   teectl_node_info{role}                          1; role "host" or "guest" (probe: role)
+ *   teectl_node_info{role,guest_tee}                1; role "host"/"guest", guest_tee below
  *   teectl_tee_supported{tee}                       0/1 per tee in sgx, tdx, sev, sev_es, sev_snp
  *   teectl_tee_enabled{tee}                         0/1: usable for guests end to end (KVM on)
  *   teectl_sev_asids                                SEV ASIDs, capacity (misc cgroup "sev")
@@ -17,9 +17,12 @@
  *   teectl_tdx_keyids / teectl_tdx_keyids_used      TDX guest KeyIDs, misc cgroup "tdx"
  *   teectl_sgx_epc_bytes                            SGX EPC size in bytes (omitted when unknown)
  *   teectl_kata_sandboxes{hypervisor,tee,runtime_class}  running Kata sandboxes
- *   teectl_kata_sandbox_resident_memory_bytes{sandbox_id,pod,namespace,hypervisor,tee}
+ *   teectl_kata_sandbox_resident_memory_bytes{sandbox_id,pod,namespace,hypervisor,tee,
+ *                                             runtime_class}
  *                                                   VmRSS of the sandbox's hypervisor process
- *   teectl_kata_sandbox_cpu_seconds_total{...}      counter: utime+stime of that process
+ *   teectl_kata_sandbox_cpu_seconds_total{same labels}  counter: utime+stime of that process
+ *                           (labels with an unknown value are empty; sandboxes whose id is
+ *                           unknown are only counted in teectl_kata_sandboxes)
  *   teectl_exporter_scrape_duration_seconds         duration of this scrape
  *   teectl_exporter_scrapes_total                   counter: scrapes since start
  *   teectl_exporter_scrape_errors_total{collector}  counter: failed collector runs since start

@@ -559,6 +559,12 @@ tc_status tc_kata_discover(const char *root, tc_kata_sandboxes *out, tc_error *e
   return TC_OK;
 }
 
+/* 1 if item j is a further process of the sandbox of item j-1 (the list is sorted by id). */
+static int same_sandbox_as_previous(const tc_kata_sandboxes *s, size_t j) {
+  return j > 0 && s->items[j].sandbox_id[0] != '\0' &&
+         strcmp(s->items[j].sandbox_id, s->items[j - 1].sandbox_id) == 0;
+}
+
 tc_status tc_exporter_write_kata(const tc_kata_sandboxes *s, long clk_tck, tc_prom_writer *w,
                                  tc_error *err) {
   if (clk_tck <= 0)
@@ -583,7 +589,8 @@ tc_status tc_exporter_write_kata(const tc_kata_sandboxes *s, long clk_tck, tc_pr
     for (size_t j = i; j < s->n; j++)
       count += strcmp(s->items[j].hypervisor, a->hypervisor) == 0 &&
                strcmp(s->items[j].tee, a->tee) == 0 &&
-               strcmp(s->items[j].runtime_class, a->runtime_class) == 0;
+               strcmp(s->items[j].runtime_class, a->runtime_class) == 0 &&
+               !same_sandbox_as_previous(s, j);
     tc_prom_label l[] = {
         {"hypervisor", a->hypervisor}, {"tee", a->tee}, {"runtime_class", a->runtime_class}};
     st = tc_prom_sample(w, l, 3, (double)count, err);

@@ -97,6 +97,8 @@ static char *build_tree(void) {
   /* sandbox 1: shim -> qemu with SEV-SNP, pod named by the containerd bundle */
   put_proc(root, 100, "containerd-shim", 1, 5, 5, shim1_argv, 30000);
   put_proc(root, 101, "qemu-system-x86", 100, 12345, 678, qemu1_argv, 2097152);
+  /* a second VMM process of the same sandbox: summed into it, counted once */
+  put_proc(root, 102, "qemu-system-x86", 101, 10, 5, qemu1_argv, 1024);
   put_text(root, "run/containerd/io.containerd.runtime.v2.task/k8s.io/" SID1 "/config.json",
            "{\"ociVersion\":\"1.1.0\",\"annotations\":{"
            "\"io.kubernetes.cri.container-type\":\"sandbox\","
@@ -144,11 +146,14 @@ static void test_discover(void **state) {
   tc_kata_sandboxes s;
   tc_error err;
   assert_int_equal(tc_kata_discover(root, &s, &err), TC_OK);
-  assert_int_equal(s.n, 5);
-  /* sorted by sandbox id: SID1 ("4f..."), SID2 ("b2..."), SID5 ("dr..."), SID4 ("go-..."),
-   * SID3 ("rs-...") */
-  const tc_kata_sandbox *a = &s.items[0], *b = &s.items[1], *e = &s.items[2], *c = &s.items[3],
-                        *d = &s.items[4];
+  assert_int_equal(s.n, 6);
+  /* sorted by sandbox id, then pid: SID1 ("4f...", pids 101 and 102), SID2 ("b2..."),
+   * SID5 ("dr..."), SID4 ("go-..."), SID3 ("rs-...") */
+  const tc_kata_sandbox *a = &s.items[0], *a2 = &s.items[1], *b = &s.items[2], *e = &s.items[3],
+                        *c = &s.items[4], *d = &s.items[5];
+  assert_string_equal(a2->sandbox_id, SID1);
+  assert_int_equal(a2->pid, 102);
+  assert_true(a2->rss_bytes == 1024ull * 1024);
   assert_string_equal(e->sandbox_id, SID5);
   assert_int_equal(e->pid, 800);
   assert_string_equal(e->hypervisor, "dragonball");
@@ -212,13 +217,13 @@ static void test_metrics(void **state) {
       "teectl_kata_sandbox_resident_memory_bytes{sandbox_id=\"" SID1
       "\",pod=\"web-0\",namespace=\"shop\",hypervisor=\"qemu\",tee=\"sev_snp\",runtime_class=\"\"}",
       &v));
-  assert_true(v == 2097152.0 * 1024.0);
+  assert_true(v == (2097152.0 + 1024.0) * 1024.0);
   assert_true(series_value(
       w.text,
       "teectl_kata_sandbox_cpu_seconds_total{sandbox_id=\"" SID1
       "\",pod=\"web-0\",namespace=\"shop\",hypervisor=\"qemu\",tee=\"sev_snp\",runtime_class=\"\"}",
       &v));
-  assert_true(v == (12345.0 + 678.0) / TICKS);
+  assert_true(v == (12345.0 + 678.0 + 10.0 + 5.0) / TICKS);
   assert_true(series_value(w.text,
                            "teectl_kata_sandbox_cpu_seconds_total{sandbox_id=\"" SID2
                            "\",pod=\"db-1\",namespace=\"data\",hypervisor=\"cloud-hypervisor\","

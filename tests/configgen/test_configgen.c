@@ -494,6 +494,54 @@ static void test_cli(void **state) {
   free(out);
 }
 
+/* The generated files lint clean with `teectl config lint` (another area's checker:
+ * Kata schema, SNP/TDX/SGX rules, containerd handlers vs RuntimeClasses). */
+static void test_generated_lint_clean(void **state) {
+  (void)state;
+  char dir[] = "/tmp/teectl-genlint-XXXXXX";
+  assert_non_null(mkdtemp(dir));
+  const char *plats[] = {"snp", "tdx", "sgx", "none"};
+  const char *rts[] = {"go", "rs"};
+  char args[1024];
+  for (size_t r = 0; r < 2; r++) {
+    for (size_t i = 0; i < 4; i++) {
+      snprintf(args, sizeof args,
+               "config generate kata --platform %s --runtime %s --out %s/configuration-%s.toml",
+               plats[i], rts[r], dir, plats[i]);
+      assert_int_equal(run(args, NULL), 0);
+      snprintf(args, sizeof args, "config lint --runtime %s %s/configuration-%s.toml", rts[r], dir,
+               plats[i]);
+      if (run(args, NULL) != 0)
+        fail_msg("teectl %s: findings", args);
+    }
+    for (int v = 2; v <= 3; v++) {
+      snprintf(args, sizeof args,
+               "config generate containerd --version %d --platform all --runtime %s --out "
+               "%s/kata.toml",
+               v, rts[r], dir);
+      assert_int_equal(run(args, NULL), 0);
+      snprintf(args, sizeof args, "config generate runtimeclass --runtime %s --out %s/rc.yaml",
+               rts[r], dir);
+      assert_int_equal(run(args, NULL), 0);
+      snprintf(args, sizeof args, "config lint %s/kata.toml %s/rc.yaml", dir, dir);
+      if (run(args, NULL) != 0)
+        fail_msg("teectl %s: findings", args);
+    }
+  }
+  const char *files[] = {"configuration-snp.toml",
+                         "configuration-tdx.toml",
+                         "configuration-sgx.toml",
+                         "configuration-none.toml",
+                         "kata.toml",
+                         "rc.yaml"};
+  for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+    char *p = test_path(dir, files[i]);
+    unlink(p);
+    free(p);
+  }
+  rmdir(dir);
+}
+
 int main(int argc, char **argv) {
   vectors = test_vectors_dir(argc, argv, "kata");
   const struct CMUnitTest tests[] = {
@@ -502,6 +550,7 @@ int main(int argc, char **argv) {
       cmocka_unit_test(test_containerd_sgx_and_errors),
       cmocka_unit_test(test_runtimeclasses_match_kata_deploy),
       cmocka_unit_test(test_cli),
+      cmocka_unit_test(test_generated_lint_clean),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

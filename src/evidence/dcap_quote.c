@@ -49,7 +49,7 @@ static void parse_td_body(const uint8_t *b, int v15, tc_td_report_body *o) {
   memcpy(o->mr_owner, b + 232, 48);
   memcpy(o->mr_owner_config, b + 280, 48);
   for (int i = 0; i < 4; i++)
-    memcpy(o->rtmr[i], b + 328 + 48 * i, 48);
+    memcpy(o->rtmr[i], b + 328 + (size_t)48 * (size_t)i, 48);
   memcpy(o->report_data, b + 520, 64);
   if (v15) {
     memcpy(o->tee_tcb_svn2, b + 584, 16);
@@ -106,7 +106,7 @@ tc_status tc_dcap_parse(const uint8_t *quote, size_t len, tc_dcap_quote *q, tc_e
   memset(q, 0, sizeof *q);
   rd r = {quote, len, 0};
   tc_status st;
-  if (quote == NULL && len > 0)
+  if (quote == NULL)
     return tc_fail(err, TC_ERR_USAGE, "bad_argument", "quote is NULL");
   if ((st = need(&r, TC_DCAP_HEADER_LEN, "quote header", err)) != TC_OK)
     return st;

@@ -230,7 +230,7 @@ static tc_status parse_components(const json_t *tcb, const char *key, uint8_t ou
     return tc_fail(err, TC_ERR_PARSE, TI_BAD, "%s.tcb.%s: expected an array of 16 components", what,
                    key);
   for (size_t i = 0; i < 16; i++) {
-    long long v;
+    long long v = 0;
     char w[96];
     snprintf(w, sizeof w, "%s.tcb.%s[%zu]", what, key, i);
     tc_status st = dcap_json_int(json_array_get(a, i), "svn", 0, 255, &v, TI_BAD, w, err);
@@ -287,7 +287,7 @@ static tc_status parse_isv_levels(const json_t *arr, isv_level **levels, size_t 
     const json_t *l = json_array_get(arr, i);
     char w[96];
     snprintf(w, sizeof w, "%s.tcbLevels[%zu]", what, i);
-    long long v;
+    long long v = 0;
     tc_status st;
     if ((st = dcap_json_int(json_object_get(l, "tcb"), "isvsvn", 0, 65535, &v, reason, w, err)) !=
             TC_OK ||
@@ -329,7 +329,7 @@ static tc_status parse_module(const json_t *m, tc_dcap_tdx_module *out, int with
   const char *id = json_string_value(json_object_get(m, "id"));
   if (id == NULL || strlen(id) >= sizeof out->id)
     return tc_fail(err, TC_ERR_PARSE, TI_BAD, "%s.id: expected a short string", what);
-  strcpy(out->id, id);
+  memcpy(out->id, id, strlen(id) + 1);
   return parse_isv_levels(json_object_get(m, "tcbLevels"), &out->levels, &out->n_levels, TI_BAD,
                           what, err);
 }
@@ -349,7 +349,7 @@ void tc_dcap_tcb_info_free(tc_dcap_tcb_info *ti) {
 tc_status tc_dcap_tcb_info_parse(const json_t *t, tc_dcap_tcb_info *out, tc_error *err) {
   memset(out, 0, sizeof *out);
   tc_status st;
-  long long v;
+  long long v = 0;
   const char *w = "tcbInfo";
   if (!json_is_object(t))
     return tc_fail(err, TC_ERR_PARSE, TI_BAD, "tcbInfo is not an object");
@@ -617,7 +617,7 @@ void tc_dcap_qe_identity_free(tc_dcap_qe_identity *qi) {
 tc_status tc_dcap_qe_identity_parse(const json_t *q, tc_dcap_qe_identity *out, tc_error *err) {
   memset(out, 0, sizeof *out);
   tc_status st;
-  long long v;
+  long long v = 0;
   const char *w = "enclaveIdentity";
   if (!json_is_object(q))
     return tc_fail(err, TC_ERR_PARSE, QI_BAD, "enclaveIdentity is not an object");

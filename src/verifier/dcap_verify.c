@@ -481,7 +481,7 @@ tc_status tc_dcap_verify(const uint8_t *quote, size_t len, const tc_collateral *
     json_object_set_new(res, "policy_flags", flags);
     json_object_set_new(res, "claims", claims);
     st = run(&c, &q, res, err);
-  } else if (len >= 8) {
+  } else if (quote != NULL && len >= 8) {
     /* Name the TEE as far as the header tells. */
     uint16_t v = tc_le16(quote);
     uint32_t tt = tc_le32(quote + 4);

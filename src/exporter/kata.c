@@ -121,7 +121,7 @@ const char *kata_flag_value(char **argv, int argc, const char *name) {
   return NULL;
 }
 
-/* TEE of a QEMU guest from its arguments: -object sev-snp-guest / tdx-guest / sev-guest
+/* TEE of a QEMU guest from its -object arguments: sev-snp-guest / tdx-guest / sev-guest
  * (QEMU qapi/qom.json; policy bit 2 of sev-guest = SEV-ES, AMD SEV API spec, "Guest
  * Policy"). Cloud Hypervisor: --platform tdx=on / sev_snp=on, or --tdx. */
 void kata_detect_tee(char **argv, int argc, const char *hv, char *tee, size_t cap) {
@@ -129,6 +129,9 @@ void kata_detect_tee(char **argv, int argc, const char *hv, char *tee, size_t ca
   for (int i = 1; i < argc && argv[i] != NULL; i++) {
     const char *a = argv[i];
     if (strcmp(hv, "qemu") == 0) {
+      /* only the value of an -object option (plain "type,k=v" or JSON form) */
+      if (strcmp(argv[i - 1], "-object") != 0 && strcmp(argv[i - 1], "--object") != 0)
+        continue;
       if (strstr(a, "sev-snp-guest")) {
         kind = "sev_snp";
       } else if (strstr(a, "tdx-guest")) {

@@ -82,8 +82,13 @@ static const char *const clh2_argv[] = {"/opt/kata/bin/cloud-hypervisor",
                                         NULL};
 static const char *const libvirt_qemu_argv[] = {"/usr/bin/qemu-system-x86_64", "-name",
                                                 "guest=plainvm", NULL};
-static const char *const qemu3_argv[] = {"/opt/kata/bin/qemu-system-x86_64", "-object",
-                                         "sev-guest,id=sev0,policy=0x5,cbitpos=51", NULL};
+static const char *const qemu3_argv[] = {
+    "/opt/kata/bin/qemu-system-x86_64",
+    "-append",
+    "console=hvc0 note=tdx-guest",
+    "-object",
+    "{\"qom-type\":\"sev-guest\",\"id\":\"sev0\",\"policy\":5,\"cbitpos\":51}",
+    NULL};
 static const char *const fc4_argv[] = {"/opt/kata/bin/firecracker", "--api-sock", "x", NULL};
 static const char *const rs_shim5_argv[] = {
     "/opt/kata/runtime-rs/bin/containerd-shim-kata-v2", "-namespace", "k8s.io", "-id", SID5, NULL};

@@ -310,6 +310,9 @@ static const tc_kata_key schema[] = {
     /* not in templates: config.go hypervisor.Initrd (toml:"initrd"), the guest initrd used
      * instead of image= (set by the historical configuration-qemu-sev.toml.in) */
     {GO, TC_KSEC_HYPERVISOR, "initrd", TC_KTYPE_STRING, 0},
+    /* not in templates: runtime-rs kata-types Hypervisor boot_info.initrd; shown commented
+     * out ("# initrd = ...") in configuration-qemu-tdx-runtime-rs.toml.in */
+    {RS, TC_KSEC_HYPERVISOR, "initrd", TC_KTYPE_STRING, 0},
 };
 /* clang-format on */
 

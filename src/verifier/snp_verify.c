@@ -344,7 +344,7 @@ static tc_status chain_steps(const tc_collateral *col, cert_role want, int64_t a
     return st;
 
   /* ARK (pinned or operator root) -> ASK/ASVK -> leaf. */
-  tc_snp_product ark_pinned;
+  tc_snp_product ark_pinned = TC_SNP_PRODUCT_UNKNOWN;
   if ((st = check_ark(col, c->ark, &ark_pinned, err)) != TC_OK)
     return st;
   cert_role ask_role = classify(c->ask);

@@ -106,6 +106,7 @@ int main(int argc, char **argv) {
   }
   if (k == 0) {
     fprintf(stderr, "FAIL: no valid cases in %s\n", index);
+    free(tests);
     return 1;
   }
   int rc = _cmocka_run_group_tests("snp_bitflip", tests, k, NULL, NULL);

@@ -1,8 +1,9 @@
 # The attestation service (`teectl serve`): HTTP API over libmicrohttpd, nonces,
 # binding, metrics, audit, policy reload. Verification goes through teectl_verify
-# (tc_verify_evidence), appraisal through teectl_appraisal, tokens through teectl_result.
+# (tc_verify_evidence), appraisal through teectl_appraisal, tokens through teectl_result;
+# missing collateral comes from a teectl_collateral provider (cache / AMD KDS / Intel PCS).
 teectl_area(teectl_service
   SOURCES service/b64.c service/nonce.c service/metrics.c service/audit.c service/config.c
           service/attest.c service/server.c
-  DEPS teectl_base teectl_verify teectl_appraisal teectl_result PkgConfig::MHD PkgConfig::JANSSON
+  DEPS teectl_base teectl_verify teectl_collateral teectl_appraisal teectl_result PkgConfig::MHD PkgConfig::JANSSON
        PkgConfig::OPENSSL Threads::Threads)

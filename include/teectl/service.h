@@ -105,7 +105,15 @@ typedef struct tc_service_options {
   unsigned threads;            /* worker threads, 0: one per online core */
   unsigned drain_timeout;      /* seconds to wait for in-flight requests on stop; default 10 */
   const char *issuer;          /* token "iss", default "teectl" */
-  int test_no_nonce;           /* TESTS ONLY: accept attest requests without a nonce */
+  /* Collateral fetching (the options of `teectl verify --fetch`; the CLI turns them into
+   * `provider`): fetch = 1 enables it; NULL strings take the collateral area's defaults. */
+  int fetch;
+  const char *kds_url, *pcs_url, *cache_dir, *api_key_file;
+  int offline; /* cache only, never the network */
+  /* Borrowed, thread-safe provider (teectl/collateral.h) that fills what the request and
+   * the collateral folder lack, per request; NULL: none. Outlives the service. */
+  struct tc_provider *provider;
+  int test_no_nonce; /* TESTS ONLY: accept attest requests without a nonce */
 } tc_service_options;
 
 /** Fill defaults (see the field comments). */
@@ -114,8 +122,8 @@ void tc_service_options_init(tc_service_options *opts);
 /**
  * Read a JSON config file into opts: an object whose keys are the long flag names
  * ("listen", "policy", "signing-key", "public-key": [..], "trust-root": [..],
- * "token-ttl", "max-body-bytes", ...; see docs/service.md). Only keys present change
- * opts. The parsed JSON is kept in *holder (caller json_decref after the service
+ * "token-ttl", "max-body-bytes", "fetch": bool, "kds-url", ...; see docs/service.md). Only keys
+ * present change opts. The parsed JSON is kept in *holder (caller json_decref after the service
  * stopped) because opts borrows its strings.
  * Errors: TC_ERR_IO "file_unreadable", TC_ERR_PARSE "config_invalid" (detail names the
  * key or the line/column), TC_ERR_PARSE "config_unknown_key".

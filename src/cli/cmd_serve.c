@@ -5,7 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli/collateral_fetch.h"
 #include "cli/commands.h"
+#include "teectl/collateral.h"
 #include "teectl/rfc3339.h"
 #include "teectl/service.h"
 
@@ -33,6 +35,13 @@ static void usage(FILE *f) {
           "  --nonce-key FILE          secret for nonce MACs, >= 32 bytes (default: ephemeral)\n"
           "  --trust-root FILE         also trust this root certificate; repeatable\n"
           "  --collateral DIR          collateral folder (as for 'teectl verify')\n"
+          "  --fetch                   fetch collateral the request and folder lack (cache,\n"
+          "                            then AMD KDS / Intel PCS), as 'teectl verify --fetch':\n"
+          "    --kds-url URL           AMD KDS base URL\n"
+          "    --pcs-url URL           Intel PCS or PCCS base URL\n"
+          "    --cache-dir DIR         collateral cache folder (default: the user cache)\n"
+          "    --api-key-file FILE     Intel PCS subscription key\n"
+          "    --offline               cache only, never the network\n"
           "  --at RFC3339              verification time (tests with old evidence; default now)\n"
           "  --token-ttl SECONDS       token lifetime (default 300)\n"
           "  --nonce-ttl SECONDS       nonce lifetime (default 300)\n"
@@ -71,6 +80,12 @@ enum {
   O_DRAIN,
   O_CONFIG,
   O_TEST_NO_NONCE,
+  O_FETCH,
+  O_KDS_URL,
+  O_PCS_URL,
+  O_CACHE_DIR,
+  O_API_KEY_FILE,
+  O_OFFLINE,
 };
 
 static const struct option long_opts[] = {
@@ -95,6 +110,12 @@ static const struct option long_opts[] = {
     {"drain-timeout", required_argument, NULL, O_DRAIN},
     {"config", required_argument, NULL, O_CONFIG},
     {"test-no-nonce", no_argument, NULL, O_TEST_NO_NONCE},
+    {"fetch", no_argument, NULL, O_FETCH},
+    {"kds-url", required_argument, NULL, O_KDS_URL},
+    {"pcs-url", required_argument, NULL, O_PCS_URL},
+    {"cache-dir", required_argument, NULL, O_CACHE_DIR},
+    {"api-key-file", required_argument, NULL, O_API_KEY_FILE},
+    {"offline", no_argument, NULL, O_OFFLINE},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -238,9 +259,46 @@ int cmd_serve(int argc, char **argv) {
     case O_TEST_NO_NONCE:
       o.test_no_nonce = 1;
       break;
+    case O_FETCH:
+      o.fetch = 1;
+      break;
+    case O_KDS_URL:
+      o.kds_url = optarg;
+      break;
+    case O_PCS_URL:
+      o.pcs_url = optarg;
+      break;
+    case O_CACHE_DIR:
+      o.cache_dir = optarg;
+      break;
+    case O_API_KEY_FILE:
+      o.api_key_file = optarg;
+      break;
+    case O_OFFLINE:
+      o.offline = 1;
+      break;
     default:
       break; /* --config, handled; errors were reported in pass 1 */
     }
+  }
+
+  if (!o.fetch && (o.kds_url || o.pcs_url || o.cache_dir || o.api_key_file || o.offline)) {
+    cli_usage_error(
+        "serve", "--kds-url, --pcs-url, --cache-dir, --api-key-file and --offline go with --fetch");
+    goto out;
+  }
+  tc_provider *provider = NULL;
+  if (o.fetch) {
+    cli_fetch_options fo = {.kds_url = o.kds_url,
+                            .pcs_url = o.pcs_url,
+                            .cache_dir = o.cache_dir,
+                            .api_key_file = o.api_key_file,
+                            .offline = o.offline,
+                            .max_wait_s = -1};
+    provider = cli_fetch_provider("serve", &fo);
+    if (provider == NULL)
+      goto out;
+    o.provider = provider;
   }
 
   /* Block the stop signals in every thread; the main thread waits for them. */
@@ -255,6 +313,7 @@ int cmd_serve(int argc, char **argv) {
   if (tc_service_start(&o, &svc, &err) != TC_OK) {
     fprintf(stderr, "teectl serve: %s (%s)\n", err.detail, err.reason);
     rc = err.status == TC_ERR_INTERNAL ? CLI_EXIT_FAIL : CLI_EXIT_USAGE;
+    tc_provider_free(provider);
     goto out;
   }
   fprintf(stderr, "teectl serve: listening on %s://%s port %u\n", o.tls_cert ? "https" : "http",
@@ -263,6 +322,7 @@ int cmd_serve(int argc, char **argv) {
   sigwait(&stop, &sig);
   fprintf(stderr, "teectl serve: %s received, draining\n", sig == SIGTERM ? "SIGTERM" : "SIGINT");
   tc_service_stop(svc);
+  tc_provider_free(provider);
   fprintf(stderr, "teectl serve: stopped\n");
   rc = CLI_EXIT_OK;
 out:

@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "service/state.h"
+#include "teectl/collateral.h"
 #include "teectl/rfc3339.h"
 
 json_t *svc_error_body(const char *code, const char *detail) {
@@ -80,6 +81,8 @@ unsigned svc_attest(tc_service *svc, const struct svc_attest_in *in, json_t **bo
   const char *tee_name = tc_tee_name(in->tee);
   int64_t now = (int64_t)time(NULL);
   int64_t at = svc->opts.has_at ? svc->opts.at : now;
+  tc_collateral col = svc->collateral; /* shallow copy: the provider adds to it */
+  char collateral_note[600] = "";
   *body = NULL;
 
   /* Evidence digest for the audit record. */
@@ -117,12 +120,27 @@ unsigned svc_attest(tc_service *svc, const struct svc_attest_in *in, json_t **bo
     goto done;
   }
 
-  /* 2. Verification, with the service's collateral plus the request's certificates. */
-  tc_collateral col = svc->collateral;
+  /* 2. Verification, with the service's collateral plus the request's certificates, and
+   * what the provider (cache, AMD KDS, Intel PCS) adds for this evidence. */
   col.extra_certs = in->n_certs ? (tc_buf *)in->certs : NULL;
   col.n_extra_certs = in->n_certs;
-  svc_metrics_collateral(svc->metrics, svc->have_collateral_dir);
   double t0 = mono_seconds();
+  if (svc->opts.provider != NULL) {
+    json_t *report = NULL;
+    tc_error ferr;
+    if (tc_provider_fill(svc->opts.provider, in->tee, in->evidence.data, in->evidence.len,
+                         TC_AMD_PRODUCT_UNKNOWN, now, &col, &report, &ferr) != TC_OK)
+      snprintf(collateral_note, sizeof collateral_note, "%s: %s", ferr.reason, ferr.detail);
+    size_t i;
+    json_t *item;
+    json_array_foreach(report, i, item) {
+      const char *origin = json_string_value(json_object_get(item, "origin"));
+      svc_metrics_collateral(svc->metrics, origin != NULL && (strcmp(origin, "directory") == 0 ||
+                                                              strcmp(origin, "cache") == 0));
+    }
+    json_decref(report);
+  } else
+    svc_metrics_collateral(svc->metrics, svc->have_collateral_dir);
   tc_status vst =
       tc_verify_evidence(in->tee, in->evidence.data, in->evidence.len, &col, at, &result, &err);
   if (vst != TC_OK && vst != TC_ERR_VERIFY && vst != TC_ERR_PARSE) {
@@ -252,9 +270,12 @@ done:
       json_object_set(audit, "reason", (json_t *)reason);
     if (jti[0] != '\0' && status == 200)
       json_object_set_new(audit, "jti", json_string(jti));
+    if (collateral_note[0] != '\0')
+      json_object_set_new(audit, "collateral_error", json_string(collateral_note));
     svc_audit(audit);
     json_decref(audit);
   }
+  tc_collateral_free_added(&col, &svc->collateral);
   free(token);
   json_decref(result);
   json_decref(appraisal);

@@ -101,7 +101,22 @@ tc_status tc_service_config_load(const char *path, tc_service_options *o, json_t
       st = want_string(v, key, &t, err);
       if (st == TC_OK && (st = tc_rfc3339_parse(t, &o->at, err)) == TC_OK)
         o->has_at = 1;
-    } else if (strcmp(key, "policy") == 0)
+    } else if (strcmp(key, "fetch") == 0 || strcmp(key, "offline") == 0) {
+      if (!json_is_boolean(v))
+        st = tc_fail(err, TC_ERR_PARSE, "config_invalid", "config key '%s' must be a boolean", key);
+      else if (key[0] == 'f')
+        o->fetch = json_is_true(v);
+      else
+        o->offline = json_is_true(v);
+    } else if (strcmp(key, "kds-url") == 0)
+      st = want_string(v, key, &o->kds_url, err);
+    else if (strcmp(key, "pcs-url") == 0)
+      st = want_string(v, key, &o->pcs_url, err);
+    else if (strcmp(key, "cache-dir") == 0)
+      st = want_string(v, key, &o->cache_dir, err);
+    else if (strcmp(key, "api-key-file") == 0)
+      st = want_string(v, key, &o->api_key_file, err);
+    else if (strcmp(key, "policy") == 0)
       st = want_string(v, key, &o->policy, err);
     else if (strcmp(key, "signing-key") == 0)
       st = want_string(v, key, &o->signing_key, err);

@@ -333,3 +333,19 @@ int audit_count(const srv *s, const char *needle) {
   free(text);
   return n;
 }
+
+char *srv_challenge(const srv *s, unsigned char raw[72]) {
+  char *body = NULL;
+  if (http(s, "POST", "/v1/challenge", NULL, NULL, 0, &body) != 200) {
+    free(body);
+    return NULL;
+  }
+  json_t *j = json_loads(body, 0, NULL);
+  free(body);
+  const char *n = json_string_value(json_object_get(j, "nonce"));
+  char *out = NULL;
+  if (n != NULL && strlen(n) == 96 && b64url_decode(n, raw, 72) == 72)
+    out = strdup(n);
+  json_decref(j);
+  return out;
+}

@@ -58,6 +58,10 @@ long b64url_decode(const char *text, unsigned char *out, size_t cap);
 /** DER certificate -> PEM text (malloc'd), with OpenSSL. */
 char *der_to_pem(const unsigned char *der, size_t len);
 
+/** POST /v1/challenge: returns the nonce text (malloc'd) and its 72 decoded bytes (decoded
+ *  here with OpenSSL), or NULL. */
+char *srv_challenge(const srv *s, unsigned char raw[72]);
+
 /** Count lines of the audit log containing needle. */
 int audit_count(const srv *s, const char *needle);
 

@@ -50,7 +50,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (tok && jwks) {
       memcpy(tok, text, len);
       tok[len] = '\0';
-      if (tc_ear_verify(tok, jwks, 1751623200, &claims, &err) == TC_OK)
+      if (tc_ear_verify(tok, jwks, 1751623200, 60, &claims, &err) == TC_OK)
         abort(); /* nobody holds the private key of JWKS */
     }
     json_decref(claims);

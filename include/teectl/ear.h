@@ -31,6 +31,10 @@ extern "C" {
 
 /** Default token lifetime (seconds). */
 #define TC_EAR_DEFAULT_TTL 300
+/** Longest token lifetime tc_ear_issue accepts (seconds, 31 days). */
+#define TC_EAR_MAX_TTL (31 * 86400)
+/** Latest iat tc_ear_issue accepts: 9999-12-31T23:59:59Z (seconds since the epoch). */
+#define TC_EAR_MAX_IAT 253402300799LL
 
 /**
  * Token keys: one signing key (private EC P-256 JWK with "kid") and the public keys
@@ -92,9 +96,9 @@ typedef struct tc_ear_params {
   const char *verifier_developer; /**< ear.verifier-id "developer" (NULL: "teectl") */
   const char *profile;            /**< "eat_profile" (NULL: TC_EAR_PROFILE) */
   const char *nonce;              /**< "eat_nonce" as given (base64url text), NULL: none */
-  int64_t iat;                    /**< issued at, seconds since the epoch (also "nbf") */
-  int64_t ttl;                    /**< lifetime in seconds, > 0 ("exp" = iat + ttl) */
-  const char *jti;                /**< "jti" (NULL: 16 random bytes, base64url) */
+  int64_t iat;     /**< issued at, seconds since the epoch, 0..TC_EAR_MAX_IAT (also "nbf") */
+  int64_t ttl;     /**< lifetime in seconds, 1..TC_EAR_MAX_TTL ("exp" = iat + ttl) */
+  const char *jti; /**< "jti" (NULL: 16 random bytes, base64url) */
 } tc_ear_params;
 
 /**
@@ -104,8 +108,8 @@ typedef struct tc_ear_params {
  * public key as a JWK object, or a base64url string), or NULL.
  * *jwt receives the JWS compact serialization (malloc'd NUL-terminated; caller free).
  *
- * Errors: TC_ERR_USAGE "ear_params_invalid" (ttl <= 0, empty tee, appraisal without a
- * valid ear.status); TC_ERR_INTERNAL "token_signing_failed"; TC_ERR_NOMEM.
+ * Errors: TC_ERR_USAGE "ear_params_invalid" (ttl or iat out of range, empty tee, appraisal
+ * without a valid ear.status); TC_ERR_INTERNAL "token_signing_failed"; TC_ERR_NOMEM.
  */
 tc_status tc_ear_issue(const tc_keyset *ks, const tc_ear_params *params, const char *tee,
                        const json_t *appraisal, const json_t *runtime_data, char **jwt,
@@ -113,28 +117,30 @@ tc_status tc_ear_issue(const tc_keyset *ks, const tc_ear_params *params, const c
 
 /**
  * Verify a compact JWS token against a JWKS ({"keys": [...]}, or one JWK object) at
- * time `now` (seconds since the epoch). Checks, in order: three base64url parts;
+ * time `now` (seconds since the epoch), allowing `leeway` seconds (0..3600) of clock
+ * skew between issuer and relying party (RFC 7519 section 4.1.4). Checks, in order:
+ * three base64url parts;
  * protected header is a JSON object with "alg" exactly "ES256" (anything else, e.g.
  * "none" or "HS256", is rejected), no "crit", "typ" absent or "JWT"; "kid" present and
  * found in the JWKS as an EC P-256 key; the signature (libjose); the payload is a JSON
- * object with integer "exp", "iat" and optional "nbf": now < exp, now >= nbf,
- * iat <= now; "eat_profile" a string and "submods" an object whose entries each have a
- * valid "ear.status".
- * *claims (on TC_OK only) receives the payload object (caller json_decref).
+ * object with integer "exp", "iat" and optional "nbf": now < exp + leeway,
+ * now + leeway >= nbf, iat <= now + leeway; "eat_profile" a string and "submods" an object whose
+ * entries each have a valid "ear.status". *claims (on TC_OK only) receives the payload object
+ * (caller json_decref).
  *
  * Errors (TC_ERR_VERIFY unless noted):
  *   "token_malformed" (TC_ERR_PARSE)   not three base64url parts / header or payload not JSON
  *   "token_alg_unsupported"           alg other than ES256, or "crit"/"typ" not accepted
  *   "token_kid_unknown"               no "kid", or no key with that kid in the JWKS
  *   "token_signature_invalid"         signature does not verify
- *   "token_expired"                   now >= exp (detail: both times, RFC 3339)
- *   "token_not_yet_valid"             now < nbf, or iat > now
+ *   "token_expired"                   now >= exp + leeway (detail: both times, RFC 3339)
+ *   "token_not_yet_valid"             now + leeway < nbf, or iat > now + leeway
  *   "token_claims_invalid"            exp/iat missing or not integers, EAR claims malformed
  *   "jwks_invalid" (TC_ERR_PARSE)      jwks is not a JWK set / JWK
- *   "out_of_memory" (TC_ERR_NOMEM)
+ *   "out_of_memory" (TC_ERR_NOMEM); TC_ERR_USAGE "token_malformed" for a leeway out of range
  */
-tc_status tc_ear_verify(const char *jwt, const json_t *jwks, int64_t now, json_t **claims,
-                        tc_error *err);
+tc_status tc_ear_verify(const char *jwt, const json_t *jwks, int64_t now, int64_t leeway,
+                        json_t **claims, tc_error *err);
 
 #ifdef __cplusplus
 }

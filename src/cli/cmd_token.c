@@ -29,6 +29,7 @@ static void usage(FILE *f) {
              "  --jwks FILE|URL       the verifier's JWK set (GET /.well-known/jwks.json);\n"
              "                        http:// or https:// URLs are fetched (required)\n"
              "  --at RFC3339          verification time (default: now), e.g. 2025-07-18T00:00:00Z\n"
+             "  --leeway SECONDS      clock skew allowed on exp/nbf/iat, 0..3600 (default 0)\n"
              "  --format text|json    output format (default text)\n"
              "  -h, --help            show this help\n\n"
              "Exit codes: 0 valid, 1 invalid (the reason code says why: token_expired,\n"
@@ -229,13 +230,12 @@ static void print_text(const json_t *claims) {
 }
 
 static int verify(int argc, char **argv) {
-  static const struct option opts[] = {{"jwks", required_argument, NULL, 'j'},
-                                       {"at", required_argument, NULL, 'a'},
-                                       {"format", required_argument, NULL, 'f'},
-                                       {"help", no_argument, NULL, 'h'},
-                                       {NULL, 0, NULL, 0}};
+  static const struct option opts[] = {
+      {"jwks", required_argument, NULL, 'j'},   {"at", required_argument, NULL, 'a'},
+      {"leeway", required_argument, NULL, 'l'}, {"format", required_argument, NULL, 'f'},
+      {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
   const char *jwks_arg = NULL;
-  int64_t at = (int64_t)time(NULL);
+  int64_t at = (int64_t)time(NULL), leeway = 0;
   int json = 0;
   tc_error err;
   cli_getopt_reset();
@@ -249,6 +249,14 @@ static int verify(int argc, char **argv) {
       if (tc_rfc3339_parse(optarg, &at, &err) != TC_OK)
         return cli_usage_error("token verify", "--at: %s", err.detail);
       break;
+    case 'l': {
+      char *end = NULL;
+      long v = strtol(optarg, &end, 10);
+      if (!optarg[0] || *end || v < 0 || v > 3600)
+        return cli_usage_error("token verify", "--leeway: '%s' is not 0..3600 seconds", optarg);
+      leeway = v;
+      break;
+    }
     case 'f':
       if (strcmp(optarg, "json") == 0)
         json = 1;
@@ -280,7 +288,7 @@ static int verify(int argc, char **argv) {
     return CLI_EXIT_USAGE;
   }
   json_t *claims = NULL;
-  tc_status st = tc_ear_verify(token, jwks, at, &claims, &err);
+  tc_status st = tc_ear_verify(token, jwks, at, leeway, &claims, &err);
   free(token);
   json_decref(jwks);
   if (st == TC_ERR_PARSE && strcmp(err.reason, "jwks_invalid") == 0) {

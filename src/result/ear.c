@@ -1,6 +1,7 @@
 /* EAR attestation results (draft-ietf-rats-ear) as JWTs (RFC 7519) signed ES256
  * (RFC 7518 section 3.4) with libjose; and their verification against a JWKS.
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,9 +34,13 @@ tc_status tc_ear_issue(const tc_keyset *ks, const tc_ear_params *params, const c
   *jwt = NULL;
   if (!ks || !params || !tee || !tee[0])
     return tc_fail(err, TC_ERR_USAGE, "ear_params_invalid", "keyset, parameters and tee needed");
-  if (params->ttl <= 0)
-    return tc_fail(err, TC_ERR_USAGE, "ear_params_invalid", "ttl must be > 0 seconds (got %lld)",
-                   (long long)params->ttl);
+  if (params->ttl <= 0 || params->ttl > TC_EAR_MAX_TTL)
+    return tc_fail(err, TC_ERR_USAGE, "ear_params_invalid", "ttl must be 1..%d seconds (got %lld)",
+                   TC_EAR_MAX_TTL, (long long)params->ttl);
+  if (params->iat < 0 || params->iat > TC_EAR_MAX_IAT)
+    return tc_fail(err, TC_ERR_USAGE, "ear_params_invalid",
+                   "iat %lld is outside 1970..9999 (seconds since the epoch)",
+                   (long long)params->iat);
   if (!json_is_object(appraisal) || !valid_status_name(json_object_get(appraisal, "ear.status")))
     return tc_fail(err, TC_ERR_USAGE, "ear_params_invalid",
                    "the appraisal has no valid \"ear.status\"");
@@ -170,7 +175,8 @@ static const json_t *find_kid(const json_t *jwks, const char *kid) {
   return NULL;
 }
 
-static tc_status check_ear_claims(const json_t *claims, int64_t now, tc_error *err) {
+static tc_status check_ear_claims(const json_t *claims, int64_t now, int64_t leeway,
+                                  tc_error *err) {
   const json_t *exp = json_object_get(claims, "exp");
   const json_t *iat = json_object_get(claims, "iat");
   const json_t *nbf = json_object_get(claims, "nbf");
@@ -178,15 +184,18 @@ static tc_status check_ear_claims(const json_t *claims, int64_t now, tc_error *e
   if (!json_is_integer(exp) || !json_is_integer(iat) || (nbf && !json_is_integer(nbf)))
     return tc_fail(err, TC_ERR_VERIFY, "token_claims_invalid",
                    "exp and iat must be integers (seconds), nbf an integer if present");
-  if (now >= json_integer_value(exp))
+  /* comparisons arranged so that no claim value can overflow them */
+  json_int_t e = json_integer_value(exp), i = json_integer_value(iat);
+  json_int_t nb = nbf ? json_integer_value(nbf) : INT64_MIN;
+  if (e <= INT64_MAX - leeway && now >= e + leeway)
     return tc_fail(err, TC_ERR_VERIFY, "token_expired", "token expired at %s (now %s)",
-                   tc_rfc3339_format(json_integer_value(exp), a), tc_rfc3339_format(now, b));
-  if (nbf && now < json_integer_value(nbf))
+                   tc_rfc3339_format(e, a), tc_rfc3339_format(now, b));
+  if (nb >= INT64_MIN + leeway && now < nb - leeway)
     return tc_fail(err, TC_ERR_VERIFY, "token_not_yet_valid", "token valid from %s (now %s)",
-                   tc_rfc3339_format(json_integer_value(nbf), a), tc_rfc3339_format(now, b));
-  if (json_integer_value(iat) > now)
+                   tc_rfc3339_format(nb, a), tc_rfc3339_format(now, b));
+  if (i >= INT64_MIN + leeway && i - leeway > now)
     return tc_fail(err, TC_ERR_VERIFY, "token_not_yet_valid", "token issued at %s (now %s)",
-                   tc_rfc3339_format(json_integer_value(iat), a), tc_rfc3339_format(now, b));
+                   tc_rfc3339_format(i, a), tc_rfc3339_format(now, b));
   if (!json_is_string(json_object_get(claims, "eat_profile")))
     return tc_fail(err, TC_ERR_VERIFY, "token_claims_invalid", "eat_profile missing");
   const json_t *submods = json_object_get(claims, "submods");
@@ -202,11 +211,14 @@ static tc_status check_ear_claims(const json_t *claims, int64_t now, tc_error *e
   return TC_OK;
 }
 
-tc_status tc_ear_verify(const char *jwt, const json_t *jwks, int64_t now, json_t **claims,
-                        tc_error *err) {
+tc_status tc_ear_verify(const char *jwt, const json_t *jwks, int64_t now, int64_t leeway,
+                        json_t **claims, tc_error *err) {
   if (!claims)
     return tc_fail(err, TC_ERR_USAGE, "token_malformed", "no output");
   *claims = NULL;
+  if (leeway < 0 || leeway > 3600)
+    return tc_fail(err, TC_ERR_USAGE, "token_malformed", "leeway %lld s is not in 0..3600",
+                   (long long)leeway);
   if (!json_is_object(jwks) ||
       (json_object_get(jwks, "keys") ? !json_is_array(json_object_get(jwks, "keys"))
                                      : !json_is_string(json_object_get(jwks, "kty"))))
@@ -283,7 +295,7 @@ tc_status tc_ear_verify(const char *jwt, const json_t *jwks, int64_t now, json_t
   json_t *payload = decode_json_part(d1 + 1, pl);
   if (!payload)
     return tc_fail(err, TC_ERR_PARSE, "token_malformed", "payload is not a JSON object");
-  st = check_ear_claims(payload, now, err);
+  st = check_ear_claims(payload, now, leeway, err);
   if (st != TC_OK) {
     json_decref(payload);
     return st;

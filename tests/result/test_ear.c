@@ -194,7 +194,7 @@ static void test_issue_and_independent_verify(void **state) {
 
   /* and teectl's own verifier accepts it inside the window */
   json_t *claims = NULL;
-  assert_int_equal(tc_ear_verify(jwt, jwks, IAT + 10, &claims, &err), TC_OK);
+  assert_int_equal(tc_ear_verify(jwt, jwks, IAT + 10, 0, &claims, &err), TC_OK);
   assert_int_equal(json_integer_value(json_object_get(claims, "exp")), IAT + TTL);
   json_decref(claims);
   free(jwt);
@@ -227,7 +227,7 @@ static void test_tampered_payload(void **state) {
   snprintf(forged, n, "%.*s.%s%s", (int)(d1 - jwt), jwt, forged_b64, d2);
 
   json_t *claims = NULL;
-  assert_int_equal(tc_ear_verify(forged, jwks, IAT + 1, &claims, &err), TC_ERR_VERIFY);
+  assert_int_equal(tc_ear_verify(forged, jwks, IAT + 1, 0, &claims, &err), TC_ERR_VERIFY);
   assert_string_equal(err.reason, "token_signature_invalid");
   assert_null(claims);
   /* the independent checker rejects it too (so it can fail) */
@@ -240,7 +240,7 @@ static void test_tampered_payload(void **state) {
   char *bad = strdup(jwt);
   char *sig = strrchr(bad, '.') + 1;
   sig[5] = sig[5] == 'A' ? 'B' : 'A';
-  assert_int_equal(tc_ear_verify(bad, jwks, IAT + 1, &claims, &err), TC_ERR_VERIFY);
+  assert_int_equal(tc_ear_verify(bad, jwks, IAT + 1, 0, &claims, &err), TC_ERR_VERIFY);
   assert_string_equal(err.reason, "token_signature_invalid");
 
   free(bad);
@@ -265,23 +265,23 @@ static void test_wrong_kid_and_key(void **state) {
   json_t *claims = NULL;
 
   json_t *ojwks = tc_keyset_jwks(other);
-  assert_int_equal(tc_ear_verify(jwt, ojwks, IAT + 1, &claims, &err), TC_ERR_VERIFY);
+  assert_int_equal(tc_ear_verify(jwt, ojwks, IAT + 1, 0, &claims, &err), TC_ERR_VERIFY);
   assert_string_equal(err.reason, "token_kid_unknown");
 
   /* right kid, wrong key material */
   json_t *k = json_array_get(json_object_get(ojwks, "keys"), 0);
   json_object_set_new(k, "kid", json_string(tc_keyset_signing_kid(ks)));
-  assert_int_equal(tc_ear_verify(jwt, ojwks, IAT + 1, &claims, &err), TC_ERR_VERIFY);
+  assert_int_equal(tc_ear_verify(jwt, ojwks, IAT + 1, 0, &claims, &err), TC_ERR_VERIFY);
   assert_string_equal(err.reason, "token_signature_invalid");
 
   /* a JWKS entry that is not P-256 under the right kid */
   json_object_set_new(k, "crv", json_string("P-384"));
-  assert_int_equal(tc_ear_verify(jwt, ojwks, IAT + 1, &claims, &err), TC_ERR_VERIFY);
+  assert_int_equal(tc_ear_verify(jwt, ojwks, IAT + 1, 0, &claims, &err), TC_ERR_VERIFY);
   assert_string_equal(err.reason, "token_kid_unknown");
 
   /* not a JWKS at all */
   json_t *junk = json_pack("{s:s}", "hello", "world");
-  assert_int_equal(tc_ear_verify(jwt, junk, IAT + 1, &claims, &err), TC_ERR_PARSE);
+  assert_int_equal(tc_ear_verify(jwt, junk, IAT + 1, 0, &claims, &err), TC_ERR_PARSE);
   assert_string_equal(err.reason, "jwks_invalid");
   json_decref(junk);
 
@@ -318,11 +318,11 @@ static void test_alg_none_and_hs256(void **state) {
 
   snprintf(header, sizeof header, "{\"alg\":\"none\",\"kid\":\"%s\"}", kid);
   char *t = craft(header, payload, "");
-  assert_int_not_equal(tc_ear_verify(t, jwks, IAT + 1, &claims, &err), TC_OK);
+  assert_int_not_equal(tc_ear_verify(t, jwks, IAT + 1, 0, &claims, &err), TC_OK);
   assert_string_equal(err.reason, "token_malformed"); /* empty signature part */
   free(t);
   t = craft(header, payload, "AAAA");
-  assert_int_equal(tc_ear_verify(t, jwks, IAT + 1, &claims, &err), TC_ERR_VERIFY);
+  assert_int_equal(tc_ear_verify(t, jwks, IAT + 1, 0, &claims, &err), TC_ERR_VERIFY);
   assert_string_equal(err.reason, "token_alg_unsupported");
   free(t);
 
@@ -337,7 +337,7 @@ static void test_alg_none_and_hs256(void **state) {
        strlen(unsigned_tok), mac, &ml);
   char *mac64 = b64url(mac, ml);
   t = craft(header, payload, mac64);
-  assert_int_equal(tc_ear_verify(t, jwks, IAT + 1, &claims, &err), TC_ERR_VERIFY);
+  assert_int_equal(tc_ear_verify(t, jwks, IAT + 1, 0, &claims, &err), TC_ERR_VERIFY);
   assert_string_equal(err.reason, "token_alg_unsupported");
   assert_null(claims);
   free(t);
@@ -348,14 +348,14 @@ static void test_alg_none_and_hs256(void **state) {
   /* crit and a foreign typ are refused */
   snprintf(header, sizeof header, "{\"alg\":\"ES256\",\"kid\":\"%s\",\"crit\":[\"b64\"]}", kid);
   t = craft(header, payload, "AAAA");
-  assert_int_equal(tc_ear_verify(t, jwks, IAT + 1, &claims, &err), TC_ERR_VERIFY);
+  assert_int_equal(tc_ear_verify(t, jwks, IAT + 1, 0, &claims, &err), TC_ERR_VERIFY);
   assert_string_equal(err.reason, "token_alg_unsupported");
   free(t);
 
   /* malformed shapes */
   const char *bad[] = {"", "abc", "a.b", "a.b.c.d", "a.b.c", "!!.b.c", "e30.e30.AAAA"};
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-    tc_status st = tc_ear_verify(bad[i], jwks, IAT + 1, &claims, &err);
+    tc_status st = tc_ear_verify(bad[i], jwks, IAT + 1, 0, &claims, &err);
     assert_int_not_equal(st, TC_OK);
     assert_null(claims);
   }
@@ -371,22 +371,42 @@ static void test_time_window(void **state) {
   json_t *jwks = tc_keyset_jwks(ks);
   char *jwt = issue(ks, NULL);
   json_t *claims = NULL;
-  assert_int_equal(tc_ear_verify(jwt, jwks, IAT, &claims, &err), TC_OK);
+  assert_int_equal(tc_ear_verify(jwt, jwks, IAT, 0, &claims, &err), TC_OK);
   json_decref(claims);
-  assert_int_equal(tc_ear_verify(jwt, jwks, IAT + TTL - 1, &claims, &err), TC_OK);
+  assert_int_equal(tc_ear_verify(jwt, jwks, IAT + TTL - 1, 0, &claims, &err), TC_OK);
   json_decref(claims);
-  assert_int_equal(tc_ear_verify(jwt, jwks, IAT + TTL, &claims, &err), TC_ERR_VERIFY);
+  assert_int_equal(tc_ear_verify(jwt, jwks, IAT + TTL, 0, &claims, &err), TC_ERR_VERIFY);
   assert_string_equal(err.reason, "token_expired");
   assert_non_null(strstr(err.detail, "2025-07-04T10:05:00Z"));
-  assert_int_equal(tc_ear_verify(jwt, jwks, IAT - 1, &claims, &err), TC_ERR_VERIFY);
+  assert_int_equal(tc_ear_verify(jwt, jwks, IAT - 1, 0, &claims, &err), TC_ERR_VERIFY);
   assert_string_equal(err.reason, "token_not_yet_valid");
+
+  /* leeway for clock skew: exp + leeway and nbf/iat - leeway */
+  assert_int_equal(tc_ear_verify(jwt, jwks, IAT + TTL + 29, 30, &claims, &err), TC_OK);
+  json_decref(claims);
+  assert_int_equal(tc_ear_verify(jwt, jwks, IAT + TTL + 30, 30, &claims, &err), TC_ERR_VERIFY);
+  assert_string_equal(err.reason, "token_expired");
+  assert_int_equal(tc_ear_verify(jwt, jwks, IAT - 30, 30, &claims, &err), TC_OK);
+  json_decref(claims);
+  assert_int_equal(tc_ear_verify(jwt, jwks, IAT - 31, 30, &claims, &err), TC_ERR_VERIFY);
+  assert_string_equal(err.reason, "token_not_yet_valid");
+  assert_int_equal(tc_ear_verify(jwt, jwks, IAT, -1, &claims, &err), TC_ERR_USAGE);
+  assert_int_equal(tc_ear_verify(jwt, jwks, IAT, 3601, &claims, &err), TC_ERR_USAGE);
 
   tc_ear_params prm = {.iat = IAT, .ttl = 0};
   json_t *a = sample_appraisal();
   char *t = NULL;
   assert_int_equal(tc_ear_issue(ks, &prm, "snp", a, NULL, &t, &err), TC_ERR_USAGE);
   assert_string_equal(err.reason, "ear_params_invalid");
+  prm.ttl = 31 * 86400 + 1;
+  assert_int_equal(tc_ear_issue(ks, &prm, "snp", a, NULL, &t, &err), TC_ERR_USAGE);
   prm.ttl = 60;
+  prm.iat = 253402300800LL; /* 10000-01-01 */
+  assert_int_equal(tc_ear_issue(ks, &prm, "snp", a, NULL, &t, &err), TC_ERR_USAGE);
+  prm.iat = -1;
+  assert_int_equal(tc_ear_issue(ks, &prm, "snp", a, NULL, &t, &err), TC_ERR_USAGE);
+  prm.iat = IAT;
+  assert_int_equal(tc_ear_issue(ks, &prm, "", a, NULL, &t, &err), TC_ERR_USAGE);
   json_object_set_new(a, "ear.status", json_string("great"));
   assert_int_equal(tc_ear_issue(ks, &prm, "snp", a, NULL, &t, &err), TC_ERR_USAGE);
   assert_null(t);
@@ -456,7 +476,7 @@ static void test_keyset_files_and_rotation(void **state) {
   /* a token of the previous key still verifies with the rotated JWKS */
   char *jwt = issue(ks_old, NULL);
   json_t *claims = NULL;
-  assert_int_equal(tc_ear_verify(jwt, jwks, IAT + 1, &claims, &err), TC_OK);
+  assert_int_equal(tc_ear_verify(jwt, jwks, IAT + 1, 0, &claims, &err), TC_OK);
   json_decref(claims);
   int rc = independent_verify("cryptography", jwt, jwks, NULL);
   if (rc == 3)
@@ -464,7 +484,7 @@ static void test_keyset_files_and_rotation(void **state) {
   assert_int_equal(rc, 0);
   free(jwt);
   jwt = issue(ks, NULL);
-  assert_int_equal(tc_ear_verify(jwt, jwks, IAT + 1, &claims, &err), TC_OK);
+  assert_int_equal(tc_ear_verify(jwt, jwks, IAT + 1, 0, &claims, &err), TC_OK);
   json_decref(claims);
   free(jwt);
 

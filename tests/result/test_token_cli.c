@@ -95,6 +95,8 @@ static void test_invalid_tokens(void **state) {
   assert_false(json_is_true(json_object_get(j, "valid")));
   assert_string_equal(json_string_value(json_object_get(j, "reason")), "token_expired");
   json_decref(j);
+  assert_int_equal(run("verify '%s' --jwks '%s' --at 2025-07-04T10:05:00Z --leeway 1", tok, jwks),
+                   0);
   assert_int_equal(run("verify '%s' --jwks '%s' --at 2025-07-04T09:59:59Z", tok, jwks), 1);
   assert_non_null(strstr(out_text, "token_not_yet_valid"));
   assert_int_equal(run("verify '%s' --jwks '%s' --at 2025-07-04T10:01:00Z", tok, other), 1);
@@ -128,6 +130,8 @@ static void test_usage_and_unreadable(void **state) {
   assert_int_equal(run("verify '%s' --jwks '%s' --bogus", tok, jwks), 2);
   assert_int_equal(run("verify '%s' --jwks '%s' --at yesterday", tok, jwks), 2);
   assert_int_equal(run("verify '%s' --jwks '%s' --format xml", tok, jwks), 2);
+  assert_int_equal(run("verify '%s' --jwks '%s' --leeway 3601", tok, jwks), 2);
+  assert_int_equal(run("verify '%s' --jwks '%s' --leeway 5s", tok, jwks), 2);
   assert_int_equal(run("verify '%s' --jwks '%s'", missing, jwks), 2);
   assert_int_equal(run("verify '%s' --jwks '%s'", tok, missing), 2);
   assert_int_equal(run("verify '%s' --jwks '%s'", tok, notjson), 2);

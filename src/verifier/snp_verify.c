@@ -324,6 +324,21 @@ static tc_status check_report_signature(const uint8_t *report, const tc_snp_repo
   return TC_OK;
 }
 
+/* AMD signs ARK, ASK/ASVK and VCEK/VLEK with RSASSA-PSS over SHA-384 (KDS spec); any other
+ * signature algorithm is refused, whoever made it. */
+static tc_status check_sig_alg(X509 *x, const char *role, tc_error *err) {
+  int mdnid = NID_undef, pknid = NID_undef;
+  char cn[128];
+  if (X509_get_signature_info(x, &mdnid, &pknid, NULL, NULL) == 1 && pknid == EVP_PKEY_RSA_PSS &&
+      mdnid == NID_sha384)
+    return TC_OK;
+  ERR_clear_error();
+  tc_x509_subject_cn(x, cn, sizeof cn);
+  return tc_fail(err, TC_ERR_VERIFY, "cert_chain_invalid",
+                 "%s '%s' is signed with %s/%s; AMD certificates use RSASSA-PSS with SHA-384", role,
+                 cn, OBJ_nid2sn(pknid), OBJ_nid2sn(mdnid));
+}
+
 static int leaf_is_p384(X509 *leaf) {
   EVP_PKEY *k = X509_get0_pubkey(leaf);
   char group[64];
@@ -357,6 +372,10 @@ static tc_status chain_steps(const tc_collateral *col, cert_role want, int64_t a
     return tc_fail(err, TC_ERR_VERIFY, "cert_chain_invalid",
                    "a %s must be issued by an %s, but ask.pem holds '%s' (%s)", role_name(want),
                    role_name(want_ask), ask_cn, role_name(ask_role));
+  if ((st = check_sig_alg(c->ark, "ARK", err)) != TC_OK ||
+      (st = check_sig_alg(c->ask, role_name(want_ask), err)) != TC_OK ||
+      (st = check_sig_alg(c->leaf, role_name(want), err)) != TC_OK)
+    return st;
   if ((st = tc_x509_check_issued_by(c->ask, c->ark, "cert_chain_invalid", err)) != TC_OK ||
       (st = tc_x509_check_issued_by(c->leaf, c->ask, "cert_chain_invalid", err)) != TC_OK)
     return st;

@@ -121,13 +121,18 @@ static X509_NAME *amd_name(const char *cn) {
   return n;
 }
 
-static int sign_pss(X509 *x, EVP_PKEY *key) {
+/* RSASSA-PSS SHA-384 (MGF1 SHA-384, salt 48) as AMD does; pkcs1: PKCS#1 v1.5 SHA-384
+ * instead; sha256: PSS over SHA-256 (salt 32) instead. */
+static int sign_cert(X509 *x, EVP_PKEY *key, int pkcs1, int sha256) {
   EVP_MD_CTX *md = EVP_MD_CTX_new();
   EVP_PKEY_CTX *pctx = NULL;
-  int ok = md != NULL && EVP_DigestSignInit(md, &pctx, EVP_sha384(), NULL, key) == 1 &&
-           EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) == 1 &&
-           EVP_PKEY_CTX_set_rsa_mgf1_md(pctx, EVP_sha384()) == 1 &&
-           EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, 48) == 1 && X509_sign_ctx(x, md) > 0;
+  const EVP_MD *h = sha256 ? EVP_sha256() : EVP_sha384();
+  int ok = md != NULL && EVP_DigestSignInit(md, &pctx, h, NULL, key) == 1;
+  if (ok && !pkcs1)
+    ok = EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) == 1 &&
+         EVP_PKEY_CTX_set_rsa_mgf1_md(pctx, h) == 1 &&
+         EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, sha256 ? 32 : 48) == 1;
+  ok = ok && X509_sign_ctx(x, md) > 0;
   EVP_MD_CTX_free(md);
   return ok ? 0 : -1;
 }
@@ -283,6 +288,11 @@ static int build_leaf_exts(snp_forge *f, X509 *x) {
   if (b == SNP_BREAK_LEAF_HWID)
     hwid[n - 1] ^= 0x01;
   snprintf(oid, sizeof oid, "%s4", A);
+  if (b == SNP_BREAK_LEAF_HWID_WRAPPED) {
+    uint8_t wrapped[2 + 64] = {0x04, (uint8_t)n};
+    memcpy(wrapped + 2, hwid, n);
+    return add_ext_raw(x, oid, wrapped, (int)n + 2);
+  }
   return add_ext_raw(x, oid, hwid, (int)n);
 }
 
@@ -317,7 +327,9 @@ static int build(snp_forge *f) {
   EVP_PKEY *ark_signer = o->breakage == SNP_BREAK_ARK_NOT_SELF_SIGNED ? f->other_rsa : f->ark_key;
   EVP_PKEY *ask_signer = o->breakage == SNP_BREAK_ASK_WRONG_SIGNER ? f->other_rsa : f->ark_key;
   EVP_PKEY *leaf_signer = o->breakage == SNP_BREAK_LEAF_WRONG_SIGNER ? f->other_rsa : f->ask_key;
-  if (sign_pss(ark, ark_signer) || sign_pss(ask, ask_signer) || sign_pss(leaf, leaf_signer)) {
+  if (sign_cert(ark, ark_signer, 0, 0) ||
+      sign_cert(ask, ask_signer, o->breakage == SNP_BREAK_ASK_PKCS1, 0) ||
+      sign_cert(leaf, leaf_signer, 0, o->breakage == SNP_BREAK_LEAF_SHA256)) {
     fail("certificate signing");
     goto out;
   }

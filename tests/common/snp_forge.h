@@ -56,6 +56,9 @@ typedef enum {
   SNP_BREAK_ASK_PRODUCT,         /* ASK/ASVK CN names another product line */
   SNP_BREAK_LEAF_RSA_KEY,        /* leaf key is RSA instead of EC P-384 */
   SNP_BREAK_REPORT_KEY,          /* reports are signed with a key other than the leaf's */
+  SNP_BREAK_ASK_PKCS1,           /* ASK/ASVK signed by the ARK key with PKCS#1 v1.5 SHA-384 */
+  SNP_BREAK_LEAF_SHA256,         /* VCEK/VLEK signed with RSASSA-PSS over SHA-256 */
+  SNP_BREAK_LEAF_HWID_WRAPPED,   /* hwID wrapped in a DER OCTET STRING (not raw bytes) */
 } snp_forge_break;
 
 /** Certificate index for the per-certificate validity windows. */

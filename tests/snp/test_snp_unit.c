@@ -485,8 +485,8 @@ static void chain_invalid(void **state) {
   (void)state;
   uint8_t rep[TC_SNP_REPORT_SIZE];
   snp_forge_break b[] = {SNP_BREAK_ASK_WRONG_SIGNER, SNP_BREAK_LEAF_WRONG_SIGNER,
-                         SNP_BREAK_LEAF_RSA_KEY};
-  for (size_t i = 0; i < 3; i++) {
+                         SNP_BREAK_LEAF_RSA_KEY, SNP_BREAK_ASK_PKCS1, SNP_BREAK_LEAF_SHA256};
+  for (size_t i = 0; i < sizeof b / sizeof b[0]; i++) {
     snp_forge *f = forge(TC_SNP_GENOA, 0, b[i]);
     make(f, 3, rep);
     expect(f, rep, "cert_chain_invalid");
@@ -608,10 +608,15 @@ static void product_mismatch(void **state) {
 static void extension_invalid(void **state) {
   (void)state;
   uint8_t rep[TC_SNP_REPORT_SIZE];
-  snp_forge_break b[] = {SNP_BREAK_LEAF_NO_HWID, SNP_BREAK_LEAF_NO_SPL};
-  for (size_t i = 0; i < 2; i++) {
+  snp_forge_break b[] = {SNP_BREAK_LEAF_NO_HWID, SNP_BREAK_LEAF_NO_SPL,
+                         SNP_BREAK_LEAF_HWID_WRAPPED};
+  for (size_t i = 0; i < sizeof b / sizeof b[0]; i++) {
     snp_forge *f = forge(TC_SNP_MILAN, 0, b[i]);
     make(f, 3, rep);
+    expect(f, rep, "vcek_extension_invalid");
+    snp_forge_free(f);
+    f = forge(TC_SNP_TURIN, 0, b[i]);
+    make(f, 5, rep);
     expect(f, rep, "vcek_extension_invalid");
     snp_forge_free(f);
   }

@@ -171,6 +171,15 @@ tc_status tc_keyset_from_jwks(const json_t *signing_jwk, const json_t *const *pu
   return TC_OK;
 }
 
+/* PEM passphrase callback: none. Encrypted keys fail instead of prompting on a terminal. */
+static int no_passphrase(char *buf, int size, int rwflag, void *u) {
+  (void)buf;
+  (void)size;
+  (void)rwflag;
+  (void)u;
+  return -1;
+}
+
 /* Read one key file (PEM or JWK) into a JWK (new ref). */
 static tc_status load_key_file(const char *path, int want_private, json_t **jwk, tc_error *err) {
   tc_buf buf = {0};
@@ -191,10 +200,10 @@ static tc_status load_key_file(const char *path, int want_private, json_t **jwk,
                    jerr.line, jerr.column, jerr.text);
   } else {
     BIO *bio = BIO_new_mem_buf(buf.data, (int)buf.len);
-    EVP_PKEY *pk = bio ? PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL) : NULL;
+    EVP_PKEY *pk = bio ? PEM_read_bio_PrivateKey(bio, NULL, no_passphrase, NULL) : NULL;
     if (!pk && bio && !want_private) {
       (void)BIO_reset(bio);
-      pk = PEM_read_bio_PUBKEY(bio, NULL, NULL, NULL);
+      pk = PEM_read_bio_PUBKEY(bio, NULL, no_passphrase, NULL);
     }
     BIO_free(bio);
     if (!pk) {

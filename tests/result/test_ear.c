@@ -525,6 +525,14 @@ static void test_keyset_files_and_rotation(void **state) {
   assert_string_equal(err.reason, "key_unsupported");
   assert_int_equal(tc_keyset_load(p_oldpub, NULL, 0, &ks2, &err), TC_ERR_PARSE);
   assert_string_equal(err.reason, "key_invalid"); /* a public key cannot sign */
+  /* an encrypted private key fails (no passphrase prompt) */
+  snprintf(path, sizeof path, "%s/enc.pem", tmpdir);
+  FILE *ef = fopen(path, "w");
+  assert_true(PEM_write_PrivateKey(ef, cur, EVP_aes_256_cbc(), (const unsigned char *)"secret", 6,
+                                   NULL, NULL) == 1);
+  fclose(ef);
+  assert_int_equal(tc_keyset_load(path, NULL, 0, &ks2, &err), TC_ERR_PARSE);
+  assert_string_equal(err.reason, "key_invalid");
   char *p_junk = write_tmp("junk.pem", "not a key\n");
   assert_int_equal(tc_keyset_load(p_junk, NULL, 0, &ks2, &err), TC_ERR_PARSE);
   assert_string_equal(err.reason, "key_invalid");

@@ -617,6 +617,7 @@ static void test_rate_limit_retry_after(void **state) {
 /* ---- single flight ---- */
 
 struct worker {
+  pthread_barrier_t *start;
   tc_provider *p;
   tc_object_request q;
   tc_status st;
@@ -625,6 +626,7 @@ struct worker {
 
 static void *worker_run(void *arg) {
   struct worker *w = arg;
+  pthread_barrier_wait(w->start); /* all ask at once, inside the server's delay */
   tc_collateral_answer a;
   tc_error err;
   w->st = tc_provider_get(w->p, &w->q, 0, &a, &err);
@@ -646,8 +648,11 @@ static void run_concurrent(const char *cache_dir, const char *product, const cha
   enum { N = 8 };
   struct worker w[N];
   pthread_t th[N];
+  pthread_barrier_t start;
+  pthread_barrier_init(&start, NULL, N);
   for (int i = 0; i < N; i++) {
     memset(&w[i], 0, sizeof w[i]);
+    w[i].start = &start;
     w[i].p = p;
     w[i].q.kind = TC_OBJ_KDS_VCEK_CHAIN;
     w[i].q.product = tc_amd_product_from_name(product);
@@ -658,6 +663,7 @@ static void run_concurrent(const char *cache_dir, const char *product, const cha
     assert_int_equal(w[i].st, TC_OK);
     assert_int_equal(w[i].len, chain.len);
   }
+  pthread_barrier_destroy(&start);
   ts_delay_ms(g_srv, 0);
   assert_int_equal(ts_count(g_srv, path), c0 + 1);
   tc_provider_free(p);

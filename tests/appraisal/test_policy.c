@@ -4,11 +4,15 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
 
 #include "teectl/appraisal.h"
+#include "teectl/file.h"
+
+static const char *doc_path; /* docs/policy.md (argv[1]) */
 
 static tc_status parse(const char *text, tc_policy **p, tc_error *err) {
   return tc_policy_parse(text, strlen(text), "policy.json", p, err);
@@ -132,8 +136,40 @@ static void test_rejections(void **state) {
   }
 }
 
-int main(void) {
+/* The example in docs/policy.md (its first ```json block) is a valid policy. */
+static void test_documented_example(void **state) {
+  (void)state;
+  if (!doc_path)
+    skip();
+  tc_buf b = {0};
+  tc_error err;
+  assert_int_equal(tc_file_read(doc_path, 1 << 20, &b, &err), TC_OK);
+  char *text = malloc(b.len + 1);
+  assert_non_null(text);
+  memcpy(text, b.data, b.len);
+  text[b.len] = '\0';
+  char *start = strstr(text, "```json\n");
+  assert_non_null(start);
+  start += 8;
+  char *end = strstr(start, "```");
+  assert_non_null(end);
+  tc_policy *p = NULL;
+  if (tc_policy_parse(start, (size_t)(end - start), "docs/policy.md", &p, &err) != TC_OK)
+    fail_msg("%s: %s", err.reason, err.detail);
+  assert_string_equal(tc_policy_id(p), "prod-2025-07");
+  const json_t *tdx = json_object_get(tc_policy_json(p), "tdx");
+  assert_string_equal(
+      json_string_value(json_object_get(json_object_get(tdx, "tcb_status"), "SWHardeningNeeded")),
+      "warning");
+  tc_policy_free(p);
+  free(text);
+  tc_buf_free(&b);
+}
+
+int main(int argc, char **argv) {
+  doc_path = argc > 1 ? argv[1] : NULL;
   const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_documented_example),
       cmocka_unit_test(test_default),
       cmocka_unit_test(test_ids),
       cmocka_unit_test(test_merge_and_normalise),

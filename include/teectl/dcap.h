@@ -137,6 +137,7 @@ typedef struct tc_dcap_quote {
  *   "cert_data_type_unsupported"   v4/v5 outer type != 6, inner/v3 type not 1..5
  *   "sig_data_malformed"           inner lengths do not add up to sig_data_len
  *   "quote_trailing_bytes"         non-zero bytes after the signature data
+ * and TC_ERR_USAGE "bad_argument" when quote is NULL.
  */
 tc_status tc_dcap_parse(const uint8_t *quote, size_t len, tc_dcap_quote *out, tc_error *err);
 
@@ -157,7 +158,8 @@ const char *tc_dcap_body_name(tc_dcap_body_kind kind);
 json_t *tc_dcap_claims(const tc_dcap_quote *q);
 
 /**
- * Attribute flags for a policy layer (reported, not judged), new JSON object.
+ * Attribute flags for a policy layer (reported, not judged), new JSON object; NULL on OOM.
+ * Sources: Intel TDX Module ABI spec (TD_ATTRIBUTES), Intel SDM Vol. 3D (SECS.ATTRIBUTES).
  * TDX (TD_ATTRIBUTES, u64 LE): debug = bit 0 (TUD.DEBUG), sept_ve_disable = bit 28,
  * pks = bit 30, kl = bit 31, perfmon = bit 63. SGX (ATTRIBUTES.FLAGS, u64 LE): debug =
  * bit 1, mode64bit = bit 2, provision_key = bit 4, einittoken_key = bit 5, kss = bit 7.
@@ -374,16 +376,20 @@ extern const uint8_t tc_dcap_intel_root_spki_sha256[32];
  *   {"verdict","reason"(invalid),"detail","tee","verified_at","quote_version",
  *    "tcb_status"(null unless evaluated),"advisory_ids","fmspc","pce_id","qe_vendor_id",
  *    "pck_tcb"{},"tcb_detail"{},"validity_window"{},"policy_flags"{},"claims"{}}.
- * Errors: TC_ERR_PARSE with the tc_dcap_parse codes; TC_ERR_VERIFY with
- * "collateral_missing", "tcb_info_unparsable", "tcb_info_invalid", "qe_identity_unparsable",
- * "qe_identity_invalid", "pck_chain_missing", "cert_unparsable", "crl_unparsable",
- * "pck_chain_invalid", "pck_chain_untrusted", "pck_cert_expired", "pck_revoked",
- * "crl_invalid", "crl_expired", "tcb_info_chain_invalid", "tcb_info_signature_invalid",
- * "tcb_info_expired", "qe_identity_chain_invalid", "qe_identity_signature_invalid",
- * "qe_identity_expired", "pck_extension_invalid", "tcb_info_mismatch", "fmspc_mismatch",
- * "pce_id_mismatch", "qe_identity_mismatch", "qe_report_signature_invalid",
- * "qe_report_data_mismatch", "attestation_key_invalid", "quote_signature_invalid",
- * "tdx_module_mismatch", "tcb_not_supported", "tcb_revoked"; TC_ERR_NOMEM.
+ * Errors: TC_ERR_PARSE: the tc_dcap_parse codes (malformed evidence) and malformed
+ * collateral: "tcb_info_unparsable", "tcb_info_invalid", "tcb_info_version_unsupported",
+ * "qe_identity_unparsable", "qe_identity_invalid", "qe_identity_version_unsupported",
+ * "cert_unparsable" (PCK or issuer chain), "crl_unparsable".
+ * TC_ERR_VERIFY (evidence rejected): "collateral_missing", "pck_chain_missing",
+ * "attestation_key_invalid", "quote_signature_invalid", "pck_chain_invalid",
+ * "pck_chain_untrusted", "pck_cert_expired", "crl_invalid", "crl_expired", "pck_revoked",
+ * "tcb_info_chain_invalid", "tcb_info_signature_invalid", "tcb_info_expired",
+ * "qe_identity_chain_invalid", "qe_identity_signature_invalid", "qe_identity_expired",
+ * "pck_extension_invalid", "tcb_info_mismatch", "fmspc_mismatch", "pce_id_mismatch",
+ * "qe_identity_mismatch", "qe_report_signature_invalid", "qe_report_data_mismatch",
+ * "tdx_module_mismatch", "tcb_not_supported", "tcb_revoked" (tcb_status "Revoked").
+ * TC_ERR_NOMEM / TC_ERR_INTERNAL for resource failures. "tcb_status" and "advisory_ids" are
+ * null in the result when TCB evaluation was not reached or no level matched.
  */
 tc_status tc_dcap_verify(const uint8_t *quote, size_t len, const tc_collateral *col, int64_t at,
                          json_t **result, tc_error *err);

@@ -387,6 +387,17 @@ static void test_tdx(void **state) {
   s = with(base, "mr_config_id", json_pack("[s]", other));
   expect_only(s, "tdx", ver, "tdx.mr_config_id");
   json_decref(s);
+  static const char *const more[] = {"rtmr1", "rtmr2", "mr_owner", "mr_owner_config"};
+  for (size_t i = 0; i < sizeof more / sizeof more[0]; i++) {
+    char rule[32];
+    snprintf(rule, sizeof rule, "tdx.%s", more[i]);
+    s = with(base, more[i], json_pack("[s]", other));
+    expect_only(s, "tdx", ver, rule);
+    json_decref(s);
+    s = with(base, more[i], json_pack("[s]", claim_str(ver, more[i])));
+    expect_affirming(s, "tdx", ver, rule);
+    json_decref(s);
+  }
   s = with(base, "quote_versions", json_pack("[i]", 5));
   expect_only(s, "tdx", ver, "tdx.quote_versions");
   json_decref(s);

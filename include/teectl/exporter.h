@@ -23,6 +23,7 @@
  *   teectl_kata_sandbox_cpu_seconds_total{same labels}  counter: utime+stime of that process
  *                           (labels with an unknown value are empty; sandboxes whose id is
  *                           unknown are only counted in teectl_kata_sandboxes)
+ *   teectl_exporter_build_info{version}             1; teectl's version
  *   teectl_exporter_scrape_duration_seconds         duration of this scrape
  *   teectl_exporter_scrapes_total                   counter: scrapes since start
  *   teectl_exporter_scrape_errors_total{collector}  counter: failed collector runs since start

@@ -11,6 +11,7 @@
 #include "teectl/exporter.h"
 #include "teectl/file.h"
 #include "teectl/probe.h"
+#include "teectl/version.h"
 
 tc_status tc_exporter_init(tc_exporter *x, const tc_exporter_opts *opts, tc_error *err) {
   memset(x, 0, sizeof *x);
@@ -120,6 +121,12 @@ static tc_status write_self(tc_exporter *x, tc_prom_writer *w, double seconds, i
                             int kata_ok, tc_error *err) {
   tc_status st;
   tc_prom_label tee = {"collector", "tee"}, kata = {"collector", "kata"};
+  tc_prom_label version = {"version", TEECTL_VERSION};
+  if ((st =
+           tc_prom_family(w, "teectl_exporter_build_info", TC_PROM_GAUGE,
+                          "Version of the teectl exporter serving these metrics; value 1.", err)) ||
+      (st = tc_prom_sample(w, &version, 1, 1, err)))
+    return st;
   if ((st = tc_prom_family(w, "teectl_exporter_collector_success", TC_PROM_GAUGE,
                            "1 if the collector succeeded in this scrape, else 0.", err)) ||
       (st = tc_prom_sample(w, &kata, 1, kata_ok, err)) ||

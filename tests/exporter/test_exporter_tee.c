@@ -15,6 +15,7 @@
 #include "exporter_test.h"
 #include "teectl/exporter.h"
 #include "teectl/file.h"
+#include "teectl/version.h"
 #include "testlib.h"
 
 static const char *g_hosts;
@@ -169,6 +170,7 @@ static void check_fixture(const char *name) {
     assert_false(has_line_prefix(text, "teectl_sev_es_asids_used"));
     assert_false(has_line_prefix(text, "teectl_tdx_keyids_used"));
   }
+  expect(text, "teectl_exporter_build_info{version=\"" TEECTL_VERSION "\"}", 1, name);
   /* No processes in the fixtures: no sandboxes; the kata collector still succeeds. */
   assert_false(has_line_prefix(text, "teectl_kata_sandboxes{"));
   expect(text, "teectl_exporter_collector_success{collector=\"kata\"}", 1, name);

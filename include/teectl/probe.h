@@ -54,8 +54,9 @@ typedef struct tc_probe_opts {
  *   sev.firmware ({api_major, api_minor, build} from the SEV PLATFORM_STATUS command on a
  *     real dev/sev this process may open, read-only; null otherwise, always with fixtures),
  *   tdx.guest_device ("dev/tdx_guest" is a char device),
- *   tdx.private_keyid_range ([first, end) integers) only when readable (never from dmesg;
- *     currently never: no kernel interface other than the log exposes it),
+ *   tdx.private_keyid_range ([first, end) integers) only when readable: from MSR 0x87
+ *     (IA32_MKTME_KEYID_PARTITIONING) through a real dev/cpu/0/msr (root, msr module); never
+ *     from the kernel log, so never with fixtures,
  *   misc {capacity {key: integer}, current {key: integer}}: every line of
  *     sys/fs/cgroup/misc.capacity and misc.current (keys "sev", "sev_es", "tdx", ...;
  *     absent file = empty object) — capacity and current use for the exporter,

@@ -327,6 +327,33 @@ static int sev_platform_status(const probe_ctx *c, int v[3]) {
 #endif
 }
 
+/* TDX private KeyID range from IA32_MKTME_KEYID_PARTITIONING (MSR 0x87: bits 31:0 the
+ * number of MKTME KeyIDs, bits 63:32 the number of TDX private KeyIDs, which follow them;
+ * Intel TDX Module base spec / Linux arch/x86/virt/vmx/tdx/tdx.c). Only through a real
+ * dev/cpu/0/msr this process may read (msr module, CAP_SYS_RAWIO); never the kernel log.
+ * 1 and [first, end) on success. */
+static int tdx_keyid_range(const probe_ctx *c, int64_t range[2]) {
+  if (c->chardevs != NULL)
+    return 0; /* a fixture */
+  char *path = join(c, "dev/cpu/0/msr");
+  if (path == NULL)
+    return 0;
+  struct stat st;
+  int fd = stat(path, &st) == 0 && S_ISCHR(st.st_mode) ? open(path, O_RDONLY | O_CLOEXEC) : -1;
+  free(path);
+  if (fd < 0)
+    return 0;
+  uint64_t v = 0;
+  int ok = pread(fd, &v, sizeof v, 0x87) == (ssize_t)sizeof v;
+  close(fd);
+  uint32_t mktme = (uint32_t)v, tdx = (uint32_t)(v >> 32);
+  if (!ok || tdx == 0)
+    return 0;
+  range[0] = (int64_t)mktme + 1;
+  range[1] = range[0] + tdx;
+  return 1;
+}
+
 /* The "microcode" field of the first processor in /proc/cpuinfo ("0xa0011d1"), copied
  * into out (hex digits and the 0x prefix only); 1 when found. */
 static int cpuinfo_microcode(const char *cpuinfo, char *out, size_t cap) {
@@ -471,6 +498,8 @@ tc_status tc_probe_run(const tc_probe_opts *opts, json_t **out, tc_error *err) {
     tdx_cpuid_guest = strcmp(sig, "IntelTDX    ") == 0;
   }
   int tdx_guest_dev = is_chardev(&c, "dev/tdx_guest");
+  int64_t keyid_range[2] = {0, 0};
+  int have_range = host && tdx_param && tdx_keyid_range(&c, keyid_range);
   int tdx_guest = tdx_cpuid_guest || tc_cpuinfo_has_flag(cpuinfo, "tdx_guest");
 
   /* ---- SEV ---- */
@@ -537,6 +566,12 @@ tc_status tc_probe_run(const tc_probe_opts *opts, json_t **out, tc_error *err) {
   json_object_set_new(tdx, "keyids", json_integer(tdx_keyids));
   json_object_set_new(tdx, "enabled_in_kvm", json_boolean(tdx_param));
   json_object_set_new(tdx, "guest_device", json_boolean(tdx_guest_dev));
+  if (have_range) {
+    json_t *range = json_array();
+    json_array_append_new(range, json_integer(keyid_range[0]));
+    json_array_append_new(range, json_integer(keyid_range[1]));
+    json_object_set_new(tdx, "private_keyid_range", range);
+  }
   json_object_set_new(o, "tdx", tdx);
 
   json_t *sev = json_object();

@@ -21,10 +21,12 @@
 
 static const char *hosts_dir;
 
-/* Fields of expected.json a correct probe cannot produce without a forbidden source:
- * tdx.private_keyid_range exists only in the kernel log ("virt/tdx: BIOS enabled: private
- * KeyID range [32, 64)"), which the probe must not read (hosts/README.md). When the probe
- * does report such a field, it must match; when it does not, the test says so. */
+/* Fields of expected.json a correct probe cannot produce from a fixture without a
+ * forbidden source: tdx.private_keyid_range is in the fixture only as a kernel log line
+ * ("virt/tdx: BIOS enabled: private KeyID range [32, 64)"), which the probe must not read
+ * (hosts/README.md); on a live host the probe reads it from MSR 0x87 through
+ * dev/cpu/0/msr, which a fixture cannot hold. When the probe does report such a field, it
+ * must match; when it does not, the test says so. */
 static const char *const log_only_fields[] = {"tdx.private_keyid_range", NULL};
 
 static int is_log_only(const char *path) {
@@ -56,7 +58,8 @@ static int compare(const char *host, const char *path, const json_t *exp, const 
       const json_t *g = json_object_get(got, k);
       if (g == NULL) {
         if (is_log_only(sub)) {
-          fprintf(stderr, "%s: NOTE %s not reported (only the kernel log has it)\n", host, sub);
+          fprintf(stderr, "%s: NOTE %s not reported (fixture has it only in the kernel log)\n",
+                  host, sub);
           continue;
         }
         fprintf(stderr, "%s: %s: missing in probe output\n", host, sub);

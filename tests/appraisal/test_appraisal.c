@@ -581,6 +581,22 @@ static void test_invalid_results(void **state) {
   assert_true(has_rule(a, "snp.allow_debug", NULL));
   json_decref(a);
   json_decref(bad);
+  /* a long non-ASCII claim in a rule's detail: still an appraisal, not an error */
+  bad = json_pack("{s:s, s:s, s:{s:i, s:s}}", "verdict", "valid", "tee", "snp", "claims", "version",
+                  9, "measurement", "\u00e9");
+  char big[1200] = "";
+  for (int i = 0; i < 500; i++)
+    strcat(big, "\xc3\xa9"); /* U+00E9, two bytes each: the detail gets truncated */
+  json_object_set_new(json_object_get(bad, "claims"), "measurement", json_string(big));
+  tc_policy *pm = NULL;
+  const char *pt = "{\"snp\": {\"measurements\": [\"00000000000000000000000000000000000000000000"
+                   "0000000000000000000000000000000000000000000000000000\"]}}";
+  assert_int_equal(tc_policy_parse(pt, strlen(pt), "t", &pm, &err), TC_OK);
+  assert_int_equal(tc_appraise(pm, bad, &a, &err), TC_OK);
+  assert_true(has_rule(a, "snp.measurements", "contraindicated"));
+  json_decref(a);
+  json_decref(bad);
+  tc_policy_free(pm);
   tc_policy_free(p);
 }
 

@@ -85,9 +85,9 @@ const char *tc_object_kind_name(tc_object_kind kind);
 /**
  * One collateral object. Fields that a kind does not use are ignored.
  * - product: every KDS kind.
- * - hwid / hwid_len: TC_OBJ_KDS_VCEK. The report's CHIP_ID (SEV-SNP ABI spec, Table 23,
- *   offset 0x1A0): 64 bytes for Milan and Genoa; Turin KDS takes only the first 8 bytes
- *   (hwid_len 8; a 64-byte value is truncated to 8 for Turin).
+ * - hwid / hwid_len: TC_OBJ_KDS_VCEK. The report's CHIP_ID (SEV-SNP Firmware ABI spec,
+ *   "ATTESTATION_REPORT Structure", offset 0x1A0): 64 bytes for Milan and Genoa; Turin KDS takes
+ * only the first 8 bytes (hwid_len 8; a 64-byte value is truncated to 8 for Turin).
  * - fmc_spl, bl_spl, tee_spl, snp_spl, ucode_spl: TC_OBJ_KDS_VCEK, the REPORTED_TCB
  *   components (decimal in the URL; fmcSPL is sent for Turin only).
  * - tee: TC_TEE_SGX or TC_TEE_TDX for TCB Info and QE Identity.
@@ -199,7 +199,7 @@ typedef struct tc_collateral_answer {
 void tc_collateral_answer_free(tc_collateral_answer *ans);
 
 typedef struct tc_provider_options {
-  const char *dir;       /**< collateral directory source, or NULL */
+  const char *dir;       /**< collateral directory source for tc_provider_fill, or NULL */
   const char *cache_dir; /**< on-disk cache (created if absent), or NULL for none */
   const char *kds_url;   /**< AMD KDS base; NULL: TC_KDS_DEFAULT_URL */
   const char *pcs_url;   /**< Intel PCS or PCCS base; NULL: TC_PCS_DEFAULT_URL */
@@ -229,6 +229,7 @@ typedef struct tc_provider tc_provider;
  * reason "cache_unwritable", TC_ERR_NOMEM, TC_ERR_INTERNAL reason "curl_init_failed".
  */
 tc_status tc_provider_new(const tc_provider_options *opt, tc_provider **out, tc_error *err);
+/** Free a provider (no call may be in progress on it). NULL-safe. */
 void tc_provider_free(tc_provider *p);
 
 /**
@@ -249,8 +250,8 @@ tc_status tc_provider_get(tc_provider *p, const tc_object_request *req, int64_t 
 
 /**
  * What a piece of evidence needs. SNP: product, signing key (VCEK or VLEK), and for a
- * VCEK the CHIP_ID and REPORTED_TCB (SEV-SNP Firmware ABI spec, Table 23
- * ATTESTATION_REPORT: SIGNING_KEY bits 4:2 of 0x48, REPORTED_TCB 0x180, CPUID_FAM_ID
+ * VCEK the CHIP_ID and REPORTED_TCB (SEV-SNP Firmware ABI spec, table
+ * "ATTESTATION_REPORT Structure": SIGNING_KEY bits 4:2 of 0x48, REPORTED_TCB 0x180, CPUID_FAM_ID
  * 0x188 / CPUID_MOD_ID 0x189 (versions >= 3), CHIP_ID 0x1A0). DCAP: tee, FMSPC and PCK
  * CA from the PCK certificate (quote certification data type 5, or col->pck_chain).
  */

@@ -202,7 +202,8 @@ json_t *tc_snp_policy_flags(uint64_t policy);
  *   ark_not_trusted (ARK not self-signed, or its SubjectPublicKeyInfo SHA-256 is neither
  *     the pinned AMD ARK of its product line nor that of a col->trust_roots certificate);
  *   cert_chain_invalid (ASK/ASVK not signed by the ARK, leaf not signed by the ASK/ASVK,
- *     ASVK given for a VCEK or ASK for a VLEK, leaf not an EC P-384 key);
+ *     a certificate not signed with RSASSA-PSS over SHA-384, ASVK given for a VCEK or ASK
+ *     for a VLEK, leaf not an EC P-384 key);
  *   cert_expired_at_verify_at (any of the three outside notBefore..notAfter at `at`);
  *   crl_invalid / crl_expired / cert_revoked (when col->amd_crl is given: signed by the
  *     ARK, thisUpdate <= at <= nextUpdate, ASK/ASVK (or leaf) not listed);
@@ -213,9 +214,16 @@ json_t *tc_snp_policy_flags(uint64_t policy);
  *   vcek_extension_invalid (a VCEK/VLEK extension missing or malformed);
  *   vcek_chip_mismatch (VCEK hwID != CHIP_ID; Turin: hwID is 8 bytes == CHIP_ID[0..7]
  *     and CHIP_ID[8..63] zero);
- *   tcb_mismatch (an SPL of the leaf != the REPORTED_TCB component);
+ *   reserved_nonzero (TC_ERR_PARSE: a reserved byte of CURRENT/REPORTED/COMMITTED/
+ *     LAUNCH_TCB in the TCB_VERSION layout of the product line);
+ *   tcb_mismatch (an SPL of the leaf != the REPORTED_TCB component: Milan/Genoa blSPL,
+ *     teeSPL, spl_4..7 (if present), snpSPL, ucodeSPL = bytes 0..7; Turin fmcSPL, blSPL,
+ *     teeSPL, snpSPL, spl_5..7 (if present), ucodeSPL = bytes 0..7);
  *   report_signature_invalid (ECDSA P-384 SHA-384 over bytes 0x000..0x29F with the
  *     leaf key does not verify).
+ * The checks run in the order listed (cheap binding checks before the signature), so the
+ * reason names the first failing one. Guest-policy facts (DEBUG...) are not judged here:
+ * they are reported in "policy_flags" for the appraisal policy.
  * Returns TC_OK only when every step passes; TC_ERR_PARSE / TC_ERR_VERIFY with err
  * filled otherwise (TC_ERR_NOMEM / TC_ERR_INTERNAL for failures of ours). *result
  * (may be NULL to skip) gets the result object documented in teectl/verify.h in every

@@ -221,9 +221,9 @@ json_t *tc_snp_policy_flags(uint64_t policy);
  *     teeSPL, snpSPL, spl_5..7 (if present), ucodeSPL = bytes 0..7);
  *   report_signature_invalid (ECDSA P-384 SHA-384 over bytes 0x000..0x29F with the
  *     leaf key does not verify).
- * The checks run in the order listed (cheap binding checks before the signature), so the
- * reason names the first failing one. Guest-policy facts (DEBUG...) are not judged here:
- * they are reported in "policy_flags" for the appraisal policy.
+ * The format comes first, then the chain, then the report's binding to the leaf (cheap
+ * checks before the signature); the reason names the first check that failed. Guest-policy facts
+ * (DEBUG...) are not judged here: they are reported in "policy_flags" for the appraisal policy.
  * Returns TC_OK only when every step passes; TC_ERR_PARSE / TC_ERR_VERIFY with err
  * filled otherwise (TC_ERR_NOMEM / TC_ERR_INTERNAL for failures of ours). *result
  * (may be NULL to skip) gets the result object documented in teectl/verify.h in every

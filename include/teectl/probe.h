@@ -44,7 +44,9 @@ typedef struct tc_probe_opts {
  *   tdx {host_supported, guest, module_initialized, keyids (integer), enabled_in_kvm},
  *   sev {supported, es, snp, asids, es_asids (integers), cbitpos, reduced_phys_bits
  *        (integer bits | null), enabled_in_kvm, guest ("snp"|"sev-es"|"sev"|"none")},
- *   recommended_runtime_classes (array of kata-deploy RuntimeClass names, best first),
+ *   recommended_runtime_classes (array of kata-deploy RuntimeClass names, best first:
+ *     "kata-qemu-snp" on a host with sev.snp, "kata-qemu-tdx" on a host with kvm_intel.tdx,
+ *     "kata-qemu" wherever dev/kvm is, then "runc"),
  *   nfd_labels (object: NFD cpu-security label name without "feature.node.kubernetes.io/"
  *               -> "true"),
  * plus these extra fields:

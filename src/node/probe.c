@@ -603,10 +603,10 @@ tc_status tc_probe_run(const tc_probe_opts *opts, json_t **out, tc_error *err) {
   /* kata-deploy RuntimeClass names (vectors/kata/deploy), best first. Kata >= 3.19 has
    * no plain-SEV class; SGX runs under kata-qemu with the sgx.intel.com/epc annotation. */
   json_t *rc = json_array();
-  if (host && kvm) {
-    if (sev_snp)
+  if (kvm) { /* a guest with (nested) KVM still serves plain kata-qemu */
+    if (host && sev_snp)
       json_array_append_new(rc, json_string("kata-qemu-snp"));
-    if (tdx_param)
+    if (host && tdx_param)
       json_array_append_new(rc, json_string("kata-qemu-tdx"));
     json_array_append_new(rc, json_string("kata-qemu"));
   }

@@ -54,6 +54,12 @@ const char *tc_platform_name(tc_platform p);
 tc_status tc_platform_from_probe(const json_t *probe, tc_platform *out, tc_error *err);
 
 /**
+ * 1 if a probe result says this node can run Kata sandboxes of platform p (the rules of
+ * tc_platform_from_probe; NONE: dev/kvm exists), else 0.
+ */
+int tc_platform_usable(const json_t *probe, tc_platform p);
+
+/**
  * kata-deploy handler / RuntimeClass name for a platform and runtime: "kata-qemu",
  * "kata-qemu-snp", "kata-qemu-tdx" (SGX: "kata-qemu"), with "-runtime-rs" appended for
  * runtime-rs.

@@ -21,8 +21,9 @@ static void usage(FILE *f) {
           "                        (from this node's probe); repeatable or comma-separated for\n"
           "                        containerd and runtimeclass. Defaults: kata needs one;\n"
           "                        containerd auto; runtimeclass all\n"
-          "  --probe FILE|live     probe result for auto: a 'teectl probe --format json' file,\n"
-          "                        or live (default)\n"
+          "  --probe FILE|live     this node's probe result: a 'teectl probe --format json'\n"
+          "                        file, or live (the default for auto); with an explicit\n"
+          "                        platform, warns when the node cannot run it\n"
           "  --runtime go|rs       Kata Go runtime (default) or runtime-rs\n"
           "  --prefix DIR          Kata install prefix (default /opt/kata, kata-deploy)\n"
           "  --version 2|3         containerd config schema version (containerd 1.x: 2, 2.x: 3)\n"
@@ -178,8 +179,6 @@ int cmd_config_generate(int argc, char **argv) {
     return cli_usage_error("config generate", "containerd needs --version 2|3");
   if (!is_ctrd && (go.containerd_version || go.snapshotter))
     return cli_usage_error("config generate", "--version and --snapshotter are for containerd");
-  if (probe_src && !want_auto && !(is_ctrd && !have_platform))
-    return cli_usage_error("config generate", "--probe is used with --platform auto");
   if (!have_platform) {
     if (is_ctrd)
       want_auto = 1;
@@ -190,6 +189,20 @@ int cmd_config_generate(int argc, char **argv) {
     const tc_platform all[] = {TC_PLATFORM_SNP, TC_PLATFORM_TDX, TC_PLATFORM_SGX};
     for (size_t i = 0; i < 3 && np < 8; i++)
       ps[np++] = all[i];
+  }
+  if (probe_src && !want_auto) {
+    /* explicit platforms: check them against the probe and say when the node lacks one */
+    json_t *probe = NULL;
+    int rc = load_probe(probe_src, &probe);
+    if (rc != CLI_EXIT_OK)
+      return rc;
+    for (size_t i = 0; i < np; i++)
+      if (!tc_platform_usable(probe, ps[i]))
+        fprintf(stderr,
+                "teectl config generate: warning: the probe does not show %s usable on this "
+                "node (see 'teectl probe')\n",
+                ps[i] == TC_PLATFORM_NONE ? "KVM" : tc_platform_name(ps[i]));
+    json_decref(probe);
   }
   if (want_auto) {
     json_t *probe = NULL;

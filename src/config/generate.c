@@ -100,6 +100,26 @@ static int pb(const json_t *p, const char *obj, const char *key) {
   return json_is_true(json_object_get(obj ? json_object_get(p, obj) : p, key));
 }
 
+int tc_platform_usable(const json_t *probe, tc_platform p) {
+  const char *role = json_string_value(json_object_get(probe, "role"));
+  int kvm = pb(probe, NULL, "kvm");
+  if (p == TC_PLATFORM_NONE)
+    return kvm;
+  if (role == NULL || strcmp(role, "host") != 0 || !kvm)
+    return 0;
+  switch (p) {
+  case TC_PLATFORM_SNP:
+    return pb(probe, "sev", "snp");
+  case TC_PLATFORM_TDX:
+    return pb(probe, "tdx", "module_initialized");
+  case TC_PLATFORM_SGX:
+    return pb(probe, "sgx", "supported") && pb(probe, "sgx", "flc") && pb(probe, "sgx", "driver") &&
+           pb(probe, "sgx", "enabled_in_kvm");
+  default:
+    return 0;
+  }
+}
+
 tc_status tc_platform_from_probe(const json_t *probe, tc_platform *out, tc_error *err) {
   const char *role = json_string_value(json_object_get(probe, "role"));
   if (role == NULL)
@@ -109,19 +129,12 @@ tc_status tc_platform_from_probe(const json_t *probe, tc_platform *out, tc_error
                    "this is a %s, not a host: Kata TEE sandboxes need a bare-metal host", role);
   if (!pb(probe, NULL, "kvm"))
     return tc_fail(err, TC_ERR_VERIFY, "no_tee_platform", "no /dev/kvm on this node");
-  if (pb(probe, "sev", "snp")) {
-    *out = TC_PLATFORM_SNP;
-    return TC_OK;
-  }
-  if (pb(probe, "tdx", "module_initialized")) {
-    *out = TC_PLATFORM_TDX;
-    return TC_OK;
-  }
-  if (pb(probe, "sgx", "supported") && pb(probe, "sgx", "flc") && pb(probe, "sgx", "driver") &&
-      pb(probe, "sgx", "enabled_in_kvm")) {
-    *out = TC_PLATFORM_SGX;
-    return TC_OK;
-  }
+  static const tc_platform order[] = {TC_PLATFORM_SNP, TC_PLATFORM_TDX, TC_PLATFORM_SGX};
+  for (size_t i = 0; i < sizeof order / sizeof order[0]; i++)
+    if (tc_platform_usable(probe, order[i])) {
+      *out = order[i];
+      return TC_OK;
+    }
   return tc_fail(err, TC_ERR_VERIFY, "no_tee_platform",
                  "neither SEV-SNP (sev.snp), TDX (tdx.module_initialized) nor SGX (sgx with "
                  "flc, driver, kvm) is usable on this node; see 'teectl probe'");

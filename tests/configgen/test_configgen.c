@@ -475,6 +475,9 @@ static void test_cli(void **state) {
     if (cases[i].want && strstr(out, cases[i].want) == NULL)
       fail_msg("%s: output lacks '%s'", cases[i].host, cases[i].want);
     free(out);
+    /* an explicit platform with a probe: generated (a warning when the node lacks it) */
+    snprintf(args, sizeof args, "config generate kata --platform snp --probe %s", tmp);
+    assert_int_equal(run(args, NULL), 0);
   }
   unlink(tmp);
   /* usage errors */

@@ -306,6 +306,22 @@ static void test_cli_exit_code_and_nfd(void **state) {
       if (!has_line(out, line))
         fail_msg("%s: NFD file lacks '%s'", *n, line);
     }
+    /* --out writes the same bytes (atomically) and keeps the exit code */
+    char tmp[] = "/tmp/teectl-nfd-XXXXXX";
+    int fd = mkstemp(tmp);
+    assert_true(fd >= 0);
+    close(fd);
+    char extra[64];
+    snprintf(extra, sizeof extra, "--nfd --out %s", tmp);
+    char *quiet = NULL;
+    assert_int_equal(run_cli(&f, extra, &quiet), want);
+    assert_string_equal(quiet, "");
+    free(quiet);
+    tc_buf written = test_read_file(tmp);
+    assert_int_equal(written.len, strlen(out));
+    assert_memory_equal(written.data, out, written.len);
+    tc_buf_free(&written);
+    unlink(tmp);
     free(out);
     /* --format json through the CLI gives the same recommended classes */
     rc = run_cli(&f, "--format json", &out);

@@ -812,6 +812,22 @@ tc_status tc_probe_run(const tc_probe_opts *opts, json_t **out, tc_error *err) {
   tc_cpuid_table_free(&cpuid);
   if (have_chardevs)
     tc_chardev_list_free(&chardevs);
+  /* an allocation failure anywhere leaves a member out: fail rather than report less */
+  static const char *const required[] = {"role",
+                                         "kvm",
+                                         "iommu",
+                                         "sgx",
+                                         "tdx",
+                                         "sev",
+                                         "recommended_runtime_classes",
+                                         "nfd_labels",
+                                         "teectl_labels",
+                                         "tee_usable"};
+  for (size_t i = 0; i < sizeof required / sizeof required[0]; i++)
+    if (o == NULL || json_object_get(o, required[i]) == NULL) {
+      json_decref(o);
+      return tc_fail(err, TC_ERR_NOMEM, "nomem", "building the probe result");
+    }
   *out = o;
   return TC_OK;
 }

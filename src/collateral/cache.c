@@ -324,7 +324,7 @@ tc_status tc_cache_list(const char *cache_dir, int64_t now, json_t **out, tc_err
       continue;
     if (n == cap) {
       cap = cap ? cap * 2 : 16;
-      json_t **nr = realloc(rows, cap * sizeof *nr);
+      json_t **nr = realloc(rows, cap * sizeof(json_t *));
       if (nr == NULL) {
         json_decref(row);
         break;
@@ -335,7 +335,7 @@ tc_status tc_cache_list(const char *cache_dir, int64_t now, json_t **out, tc_err
   }
   closedir(d);
   if (n > 1)
-    qsort(rows, n, sizeof *rows, cmp_key);
+    qsort(rows, n, sizeof(json_t *), cmp_key);
   json_t *arr = json_array();
   for (size_t i = 0; i < n; i++)
     json_array_append_new(arr, rows[i]);

@@ -192,6 +192,7 @@ tc_status tc_http_get(const char *url, const tc_http_retry *r, tc_http_response 
     struct xfer x;
     memset(&x, 0, sizeof x);
     char errbuf[CURL_ERROR_SIZE];
+    errbuf[0] = 0;
     long status = 0;
     CURLcode rc = attempt(url, r, &x, &status, errbuf);
     resp->attempts++;

@@ -240,7 +240,7 @@ tc_status tc_url_decode(const char *in, size_t len, tc_buf *out, tc_error *err) 
       return tc_fail(err, TC_ERR_PARSE, "bad_percent_encoding", "bad percent escape at offset %zu",
                      i);
     }
-    out->data[out->len++] = (uint8_t)(h << 4 | l);
+    out->data[out->len++] = (uint8_t)((unsigned)h << 4 | (unsigned)l);
     i += 2;
   }
   out->data[out->len] = 0;
@@ -267,7 +267,8 @@ tc_status tc_crl_normalize(tc_buf *body, tc_error *err) {
   while (hl > 0 && isspace(body->data[hl - 1]))
     hl--;
   for (size_t i = 0; i < hl / 2; i++)
-    body->data[i] = (uint8_t)(hexval(body->data[2 * i]) << 4 | hexval(body->data[2 * i + 1]));
+    body->data[i] = (uint8_t)((unsigned)hexval(body->data[2 * i]) << 4 |
+                              (unsigned)hexval(body->data[2 * i + 1]));
   body->len = hl / 2;
   (void)err;
   return TC_OK;
@@ -284,7 +285,7 @@ static tc_status crl_validity(const uint8_t *body, size_t len, int64_t *issued, 
     if (bin == NULL)
       return tc_fail(err, TC_ERR_NOMEM, "out_of_memory", "CRL");
     for (size_t i = 0; i < hl / 2; i++)
-      bin[i] = (uint8_t)(hexval(body[2 * i]) << 4 | hexval(body[2 * i + 1]));
+      bin[i] = (uint8_t)((unsigned)hexval(body[2 * i]) << 4 | (unsigned)hexval(body[2 * i + 1]));
     body = bin;
     len = hl / 2;
   }
@@ -392,7 +393,7 @@ tc_status tc_object_validity(tc_object_kind kind, const uint8_t *body, size_t le
   if (st != TC_OK)
     return st;
   if (issuer_chain != NULL && chain_len > 0) {
-    int64_t cexp;
+    int64_t cexp = INT64_MAX;
     st = chain_validity(issuer_chain, chain_len, "issuer chain", NULL, &cexp, err);
     if (st != TC_OK)
       return st;

@@ -315,7 +315,7 @@ static void holdoff_set(tc_provider *p, const char *key, int64_t now, double ret
     return;
   }
   if (h == NULL) {
-    if (p->n_holdoffs >= MAX_HOLDOFFS) { /* forget the oldest-inserted (list tail) */
+    if (p->n_holdoffs >= MAX_HOLDOFFS && p->holdoffs != NULL) { /* forget the list tail */
       struct holdoff **pp = &p->holdoffs;
       while ((*pp)->next != NULL)
         pp = &(*pp)->next;

@@ -93,6 +93,7 @@ typedef struct tc_td_report_body {
   uint8_t report_data[64];     /* 520 */
   uint8_t tee_tcb_svn2[16];    /* 584 (TD 1.5 only) */
   uint8_t mr_service_td[48];   /* 600 (TD 1.5 only) */
+  int is_td15;                 /* 1 when the body is TD 1.5 (tee_tcb_svn2 present) */
 } tc_td_report_body;
 
 /**
@@ -219,9 +220,14 @@ typedef enum {
   TC_DCAP_TCB_OUT_OF_DATE_CONFIGURATION_NEEDED,
   TC_DCAP_TCB_REVOKED,
   TC_DCAP_TCB_NOT_SUPPORTED, /* no matching level (not a PCS status string) */
+  /* TD 1.5 bodies only (QVL checkForRelaunch): the TD runs on an out-of-date module but
+   * the platform already has the current one (tee_tcb_svn2), so relaunching it helps. */
+  TC_DCAP_TCB_TD_RELAUNCH_ADVISED,
+  TC_DCAP_TCB_TD_RELAUNCH_ADVISED_CONFIGURATION_NEEDED,
 } tc_dcap_tcb_status;
 
-/** PCS spelling ("UpToDate", ...; "TcbNotSupported" for NOT_SUPPORTED, "Unknown"). */
+/** PCS / QVL spelling ("UpToDate", ..., "TDRelaunchAdvised",
+ *  "TDRelaunchAdvisedConfigurationNeeded"; "TcbNotSupported" for NOT_SUPPORTED, "Unknown"). */
 const char *tc_dcap_tcb_status_name(tc_dcap_tcb_status s);
 /** Inverse of the above for the seven PCS strings; TC_DCAP_TCB_UNKNOWN otherwise. */
 tc_dcap_tcb_status tc_dcap_tcb_status_from_name(const char *name);
@@ -347,7 +353,11 @@ tc_status tc_dcap_qe_identity_check(const tc_dcap_qe_identity *qi, const tc_sgx_
  * tee_tcb_svn[1] > 0, in which case the module is graded by tdxModuleIdentities
  * ("TDX_%02X" of tee_tcb_svn[1]; first level with isvsvn <= tee_tcb_svn[0]); module
  * MRSIGNER / SEAM attributes checked against tdxModule or the identity. Statuses are
- * converged: platform with module, then with qe_status (QVL convergence rules).
+ * converged: platform with module, then (TD 1.5 body: td->is_td15) the relaunch check
+ * (QVL 4.1.2.4.17.4.3: SGX level fine, TDX level and module OutOfDate, and tee_tcb_svn2
+ * at least the newest level's TDX component 2 and module ISVSVN (module identity of
+ * tee_tcb_svn2[1]; component 0 when tee_tcb_svn2[1] == 0) -> TDRelaunchAdvised[
+ * ConfigurationNeeded]), then with qe_status (QVL convergence rules).
  * qe_advisories (may be NULL) are merged into the result's advisory_ids.
  * Errors: TC_ERR_VERIFY "tcb_not_supported" (no level matches; module identity level
  * absent; QE not supported), "tdx_module_mismatch" (identity absent, MRSIGNER or

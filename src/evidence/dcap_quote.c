@@ -51,6 +51,7 @@ static void parse_td_body(const uint8_t *b, int v15, tc_td_report_body *o) {
   for (int i = 0; i < 4; i++)
     memcpy(o->rtmr[i], b + 328 + (size_t)48 * (size_t)i, 48);
   memcpy(o->report_data, b + 520, 64);
+  o->is_td15 = v15;
   if (v15) {
     memcpy(o->tee_tcb_svn2, b + 584, 16);
     memcpy(o->mr_service_td, b + 600, 48);

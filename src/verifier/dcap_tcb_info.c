@@ -202,6 +202,8 @@ static const char *const status_names[] = {
     [TC_DCAP_TCB_OUT_OF_DATE_CONFIGURATION_NEEDED] = "OutOfDateConfigurationNeeded",
     [TC_DCAP_TCB_REVOKED] = "Revoked",
     [TC_DCAP_TCB_NOT_SUPPORTED] = "TcbNotSupported",
+    [TC_DCAP_TCB_TD_RELAUNCH_ADVISED] = "TDRelaunchAdvised",
+    [TC_DCAP_TCB_TD_RELAUNCH_ADVISED_CONFIGURATION_NEEDED] = "TDRelaunchAdvisedConfigurationNeeded",
 };
 
 const char *tc_dcap_tcb_status_name(tc_dcap_tcb_status s) {
@@ -495,6 +497,56 @@ static int components_ge(const uint8_t have[16], const uint8_t level[16], int fr
   return 1;
 }
 
+static int config_needed(tc_dcap_tcb_status s) {
+  return s == TC_DCAP_TCB_CONFIGURATION_NEEDED ||
+         s == TC_DCAP_TCB_OUT_OF_DATE_CONFIGURATION_NEEDED ||
+         s == TC_DCAP_TCB_CONFIGURATION_AND_SW_HARDENING_NEEDED ||
+         s == TC_DCAP_TCB_TD_RELAUNCH_ADVISED_CONFIGURATION_NEEDED;
+}
+
+/* QVL checkForRelaunch (TD 1.5 bodies): *st is the TDX status after module convergence. */
+static tc_status relaunch(const tc_dcap_tcb_info *ti, const tc_td_report_body *td,
+                          tc_dcap_tcb_status sgx, tc_dcap_tcb_status module, tc_dcap_tcb_status qe,
+                          tc_dcap_tcb_status *st, tc_error *err) {
+  if (qe == TC_DCAP_TCB_OUT_OF_DATE || qe == TC_DCAP_TCB_REVOKED || qe == TC_DCAP_TCB_NOT_SUPPORTED)
+    return TC_OK;
+  if (sgx != TC_DCAP_TCB_UP_TO_DATE && sgx != TC_DCAP_TCB_SW_HARDENING_NEEDED &&
+      sgx != TC_DCAP_TCB_CONFIGURATION_NEEDED &&
+      sgx != TC_DCAP_TCB_CONFIGURATION_AND_SW_HARDENING_NEEDED)
+    return TC_OK;
+  if ((*st != TC_DCAP_TCB_OUT_OF_DATE && *st != TC_DCAP_TCB_OUT_OF_DATE_CONFIGURATION_NEEDED) ||
+      module != TC_DCAP_TCB_OUT_OF_DATE || ti->n_levels == 0)
+    return TC_OK;
+  const tc_dcap_tcb_level *latest = &ti->levels[0];
+  const uint8_t *svn2 = td->tee_tcb_svn2;
+  int newer;
+  if (svn2[1] == 0) {
+    newer = svn2[0] >= latest->tdx[0] && svn2[2] >= latest->tdx[2];
+  } else {
+    char id[16];
+    snprintf(id, sizeof id, "TDX_%02X", svn2[1]);
+    const tc_dcap_tdx_module *m = NULL;
+    for (size_t i = 0; i < ti->n_modules && m == NULL; i++)
+      if (strcasecmp(ti->modules[i].id, id) == 0)
+        m = &ti->modules[i];
+    if (m == NULL)
+      return tc_fail(err, TC_ERR_VERIFY, "tdx_module_mismatch",
+                     "TCB Info has no tdxModuleIdentities entry %s for tee_tcb_svn2[1] = %u", id,
+                     svn2[1]);
+    if (m->n_levels == 0) {
+      *st = TC_DCAP_TCB_NOT_SUPPORTED;
+      return tc_fail(err, TC_ERR_VERIFY, "tcb_not_supported", "module identity %s has no level",
+                     id);
+    }
+    newer = svn2[0] >= m->levels[0].isvsvn && svn2[2] >= latest->tdx[2];
+  }
+  if (newer)
+    *st = config_needed(sgx) || config_needed(*st)
+              ? TC_DCAP_TCB_TD_RELAUNCH_ADVISED_CONFIGURATION_NEEDED
+              : TC_DCAP_TCB_TD_RELAUNCH_ADVISED;
+  return TC_OK;
+}
+
 tc_status tc_dcap_tcb_evaluate(const tc_dcap_tcb_info *ti, const tc_dcap_pck_info *pck,
                                const tc_td_report_body *td, tc_dcap_tcb_status qe_status,
                                const json_t *qe_advisories, tc_dcap_tcb_result *out,
@@ -585,6 +637,13 @@ tc_status tc_dcap_tcb_evaluate(const tc_dcap_tcb_info *ti, const tc_dcap_pck_inf
     }
     out->tdx_module_status = ms;
     st = converge(st, ms);
+    if (td->is_td15 && st != TC_DCAP_TCB_REVOKED) {
+      tc_status rs = relaunch(ti, td, sgx_level->status, ms, qe_status, &st, err);
+      if (rs != TC_OK) {
+        out->status = st;
+        return rs;
+      }
+    }
   }
   if (st != TC_DCAP_TCB_REVOKED && qe_status != TC_DCAP_TCB_UNKNOWN)
     st = converge(st, qe_status);

@@ -742,6 +742,77 @@ static void test_tcb_status_combinations(void **state) {
   json_decref(ti);
 }
 
+/* QVL checkForRelaunch on TD 1.5 bodies (tee_tcb_svn2). */
+static tc_dcap_tcb_status relaunch_eval(const json_t *ti_json, int td15, const uint8_t svn2[16],
+                                        tc_dcap_tcb_status qe, char reason[64]) {
+  tc_dcap_tcb_info ti;
+  tc_error err;
+  if (tc_dcap_tcb_info_parse(ti_json, &ti, &err) != TC_OK)
+    fail_msg("tcb info parse: %s", err.detail);
+  tc_dcap_pck_info pck;
+  memset(&pck, 0, sizeof pck);
+  pck.sgx_tcb_comp_svn[0] = 2;
+  pck.pcesvn = 5;
+  tc_td_report_body td;
+  memset(&td, 0, sizeof td);
+  td.tee_tcb_svn[0] = 3; /* module 1.x ISVSVN 3: module level OutOfDate */
+  td.tee_tcb_svn[1] = 1;
+  td.tee_tcb_svn[2] = 2; /* below the newest level's component 2 (4) */
+  td.is_td15 = td15;
+  memcpy(td.tee_tcb_svn2, svn2, 16);
+  tc_dcap_tcb_result r;
+  tc_status st = tc_dcap_tcb_evaluate(&ti, &pck, &td, qe, NULL, &r, &err);
+  strcpy(reason, st == TC_OK ? "" : err.reason);
+  tc_dcap_tcb_status s = r.status;
+  tc_dcap_tcb_result_free(&r);
+  tc_dcap_tcb_info_free(&ti);
+  return s;
+}
+
+static void test_tcb_td_relaunch(void **state) {
+  (void)state;
+  const char *statuses[] = {"UpToDate", "ConfigurationNeeded"};
+  for (int k = 0; k < 2; k++) {
+    char l1[1024], l2[1024], levels[2100], mods[1024], reason[64];
+    const uint8_t sgx[16] = {2};
+    const uint8_t newest[16] = {5, 0, 4}, older[16] = {3, 0, 2};
+    level_json(l1, sizeof l1, sgx, 5, newest, statuses[k], NULL);
+    level_json(l2, sizeof l2, sgx, 5, older, "OutOfDate", NULL);
+    /* the SGX level (first SGX match) is the newest level, status statuses[k] */
+    snprintf(levels, sizeof levels, "%s,%s", l1, l2);
+    snprintf(mods, sizeof mods,
+             ",\"tdxModuleIdentities\":[{\"id\":\"TDX_01\",\"mrsigner\":\"%096d\","
+             "\"attributes\":\"0000000000000000\",\"attributesMask\":\"FFFFFFFFFFFFFFFF\","
+             "\"tcbLevels\":[{\"tcb\":{\"isvsvn\":5},\"tcbDate\":\"2024-01-01T00:00:00Z\","
+             "\"tcbStatus\":\"UpToDate\"},{\"tcb\":{\"isvsvn\":3},\"tcbDate\":"
+             "\"2023-01-01T00:00:00Z\",\"tcbStatus\":\"OutOfDate\"}]}]",
+             0);
+    json_t *ti = tcb_info_json(1, levels, mods);
+    const tc_dcap_tcb_status advised = k == 0
+                                           ? TC_DCAP_TCB_TD_RELAUNCH_ADVISED
+                                           : TC_DCAP_TCB_TD_RELAUNCH_ADVISED_CONFIGURATION_NEEDED;
+    const uint8_t now_current[16] = {5, 1, 4}, not_yet[16] = {4, 1, 4}, comp2_low[16] = {5, 1, 3},
+                  no_identity[16] = {5, 2, 4}, module0[16] = {5, 0, 4};
+    assert_int_equal(relaunch_eval(ti, 1, now_current, TC_DCAP_TCB_UP_TO_DATE, reason), advised);
+    assert_string_equal(reason, "");
+    assert_int_equal(relaunch_eval(ti, 1, module0, TC_DCAP_TCB_UP_TO_DATE, reason), advised);
+    assert_int_equal(relaunch_eval(ti, 1, not_yet, TC_DCAP_TCB_UP_TO_DATE, reason),
+                     TC_DCAP_TCB_OUT_OF_DATE);
+    assert_int_equal(relaunch_eval(ti, 1, comp2_low, TC_DCAP_TCB_UP_TO_DATE, reason),
+                     TC_DCAP_TCB_OUT_OF_DATE);
+    /* a TD 1.0 body never gets the relaunch status; nor with an out-of-date QE */
+    assert_int_equal(relaunch_eval(ti, 0, now_current, TC_DCAP_TCB_UP_TO_DATE, reason),
+                     TC_DCAP_TCB_OUT_OF_DATE);
+    assert_int_equal(relaunch_eval(ti, 1, now_current, TC_DCAP_TCB_OUT_OF_DATE, reason),
+                     TC_DCAP_TCB_OUT_OF_DATE);
+    relaunch_eval(ti, 1, no_identity, TC_DCAP_TCB_UP_TO_DATE, reason);
+    assert_string_equal(reason, "tdx_module_mismatch");
+    json_decref(ti);
+  }
+  assert_string_equal(tc_dcap_tcb_status_name(TC_DCAP_TCB_TD_RELAUNCH_ADVISED),
+                      "TDRelaunchAdvised");
+}
+
 static void test_tcb_info_structure(void **state) {
   (void)state;
   char l[1024];
@@ -982,6 +1053,7 @@ int main(void) {
       cmocka_unit_test(test_tcb_unsorted_levels),
       cmocka_unit_test(test_tcb_tdx_skip_and_modules),
       cmocka_unit_test(test_tcb_status_combinations),
+      cmocka_unit_test(test_tcb_td_relaunch),
       cmocka_unit_test(test_tcb_info_structure),
       cmocka_unit_test(test_qe_identity),
       cmocka_unit_test(test_verify_tcb_outcomes),

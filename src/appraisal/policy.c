@@ -372,14 +372,38 @@ tc_status tc_policy_parse(const char *text, size_t len, const char *source_name,
   if (!out || (!text && len))
     return tc_fail(err, TC_ERR_USAGE, "policy_json_invalid", "%s: no policy text", src);
   *out = NULL;
-  json_error_t jerr;
-  json_t *doc = json_loadb(text ? text : "", len, JSON_REJECT_DUPLICATES, &jerr);
-  if (!doc)
-    return tc_fail(err, TC_ERR_PARSE, "policy_json_invalid", "%s:%d:%d: %s", src, jerr.line,
-                   jerr.column, jerr.text);
+  /* JSON if the first character that is not white space or a '#' comment line is '{',
+   * else YAML. */
+  size_t i = 0;
+  while (i < len) {
+    if (text[i] == ' ' || text[i] == '\t' || text[i] == '\r' || text[i] == '\n')
+      i++;
+    else if (text[i] == '#')
+      while (i < len && text[i] != '\n')
+        i++;
+    else
+      break;
+  }
+  json_t *doc = NULL;
+  if (i < len && text[i] == '{') {
+    /* leading '#' comment lines are not JSON: parse from the '{', count the lines skipped */
+    int skipped = 0;
+    for (size_t k = 0; k < i; k++)
+      skipped += text[k] == '\n';
+    json_error_t jerr;
+    doc = json_loadb(text + i, len - i, JSON_REJECT_DUPLICATES, &jerr);
+    if (!doc)
+      return tc_fail(err, TC_ERR_PARSE, "policy_json_invalid", "%s:%d:%d: %s", src,
+                     jerr.line + skipped, jerr.column, jerr.text);
+  } else {
+    tc_status yst = tc_policy_yaml_to_json(text ? text : "", len, src, &doc, err);
+    if (yst != TC_OK)
+      return yst;
+  }
   if (!json_is_object(doc)) {
     json_decref(doc);
-    return tc_fail(err, TC_ERR_PARSE, "policy_json_invalid", "%s: expected a JSON object", src);
+    return tc_fail(err, TC_ERR_PARSE, "policy_json_invalid",
+                   "%s: expected a JSON object / YAML mapping", src);
   }
   json_t *eff = default_policy_json();
   if (!eff) {

@@ -4,6 +4,9 @@
 
 #include <jansson.h>
 #include <stdbool.h>
+#include <stddef.h>
+
+#include "teectl/error.h"
 
 struct tc_policy {
   char *id;           /* ear.appraisal-policy-id */
@@ -13,5 +16,10 @@ struct tc_policy {
 
 /* NULL-terminated list of the Intel TCB status names the policy may map. */
 extern const char *const tc_tcb_status_names[];
+
+/* Convert a YAML policy document (one mapping) to JSON (new ref in *out). Errors:
+ * TC_ERR_PARSE "policy_json_invalid" (detail: src:line:column: problem); TC_ERR_NOMEM. */
+tc_status tc_policy_yaml_to_json(const char *text, size_t len, const char *src, json_t **out,
+                                 tc_error *err);
 
 #endif

@@ -166,10 +166,97 @@ static void test_documented_example(void **state) {
   tc_buf_free(&b);
 }
 
+static const char YAML_POLICY[] =
+    "# production policy\n"
+    "id: prod-yaml\n"
+    "require_nonce: true\n"
+    "snp:\n"
+    "  measurements:\n"
+    "    - c57729018b0a6fb90dc17bb138b0aa35e4401004283ff4a2c24d3739ff3750f5"
+    "2384370e77b7032862a08c440a9bc4dc\n"
+    "  host_data: [0000000000000000000000000000000000000000000000000000000000000000]\n"
+    "  allow_smt: false\n"
+    "  min_tcb: {bootloader: 10, snp: 25}\n"
+    "  vmpls: [0, 1]\n"
+    "tdx:\n"
+    "  tcb_status:\n"
+    "    OutOfDate: warning\n"
+    "  min_tee_tcb_svn: [3, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]\n"
+    "sgx:\n"
+    "  isv_prod_id: [0]\n"
+    "  min_isv_svn: 2\n";
+
+static const char JSON_POLICY[] =
+    "# the same policy as JSON\n"
+    "{\"id\": \"prod-yaml\", \"require_nonce\": true,"
+    " \"snp\": {\"measurements\": [\"c57729018b0a6fb90dc17bb138b0aa35e4401004283ff4a2c24d3739"
+    "ff3750f52384370e77b7032862a08c440a9bc4dc\"],"
+    " \"host_data\": [\"0000000000000000000000000000000000000000000000000000000000000000\"],"
+    " \"allow_smt\": false, \"min_tcb\": {\"bootloader\": 10, \"snp\": 25}, \"vmpls\": [0, 1]},"
+    " \"tdx\": {\"tcb_status\": {\"OutOfDate\": \"warning\"},"
+    " \"min_tee_tcb_svn\": [3, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]},"
+    " \"sgx\": {\"isv_prod_id\": [0], \"min_isv_svn\": 2}}";
+
+static void test_yaml_equals_json(void **state) {
+  (void)state;
+  tc_policy *py = NULL, *pj = NULL;
+  tc_error err;
+  if (parse(YAML_POLICY, &py, &err) != TC_OK)
+    fail_msg("yaml: %s: %s", err.reason, err.detail);
+  if (parse(JSON_POLICY, &pj, &err) != TC_OK)
+    fail_msg("json: %s: %s", err.reason, err.detail);
+  assert_true(json_equal(tc_policy_json(py), tc_policy_json(pj)));
+  assert_int_equal(
+      json_integer_value(json_object_get(
+          json_object_get(json_object_get(tc_policy_json(py), "snp"), "min_tcb"), "snp")),
+      25);
+  tc_policy_free(py);
+  tc_policy_free(pj);
+}
+
+static void test_yaml_rejections(void **state) {
+  (void)state;
+  static const struct bad_case cases[] = {
+      {"snp:\n  debugg: false\n", "policy_unknown_key", "'snp.debugg'"},
+      {"snp:\n  allow_debug: yes\n", "policy_value_invalid", "snp.allow_debug"}, /* not a bool */
+      {"sgx:\n  min_isv_svn: \"3\"\n", "policy_value_invalid", "sgx.min_isv_svn"},
+      {"sgx:\n  min_isv_svn: 0x10\n", "policy_value_invalid", "sgx.min_isv_svn"},
+      {"sgx:\n  min_isv_svn: 007\n", "policy_value_invalid", "sgx.min_isv_svn"},
+      {"snp:\n  vmpls: [0]\n  vmpls: [1]\n", "policy_json_invalid", "duplicate key 'vmpls'"},
+      {"a: &x 1\nb: *x\n", "policy_json_invalid", "anchors"},
+      {"id: a\n---\nid: b\n", "policy_json_invalid", "only one YAML document"},
+      {"id: !!str a\n", "policy_json_invalid", "explicit tags"},
+      {"? [a]\n: 1\n", "policy_json_invalid", "mapping keys"},
+      {"snp: [unclosed\n", "policy_json_invalid", "policy.json:"},
+      {"- 1\n- 2\n", "policy_json_invalid", "YAML mapping"},
+      {"# only a comment\n", "policy_json_invalid", "empty document"},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    tc_policy *p = (tc_policy *)1;
+    tc_error err;
+    tc_status st = parse(cases[i].text, &p, &err);
+    if (st != TC_ERR_PARSE || strcmp(err.reason, cases[i].reason) != 0 ||
+        !strstr(err.detail, cases[i].in_detail))
+      fail_msg("case %zu (%s): got status %d reason %s detail %s", i, cases[i].text, st, err.reason,
+               err.detail);
+    assert_null(p);
+  }
+  /* a plain all-digit value longer than 64 bits stays a string (a hex digest) */
+  tc_policy *p = NULL;
+  tc_error err;
+  const char *digits = "snp:\n  host_data: [1234567890123456789012345678901234567890123456789012"
+                       "345678901234]\n";
+  if (parse(digits, &p, &err) != TC_OK)
+    fail_msg("%s: %s", err.reason, err.detail);
+  tc_policy_free(p);
+}
+
 int main(int argc, char **argv) {
   doc_path = argc > 1 ? argv[1] : NULL;
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_documented_example),
+      cmocka_unit_test(test_yaml_equals_json),
+      cmocka_unit_test(test_yaml_rejections),
       cmocka_unit_test(test_default),
       cmocka_unit_test(test_ids),
       cmocka_unit_test(test_merge_and_normalise),

@@ -162,6 +162,16 @@ static void test_documented_example(void **state) {
       json_string_value(json_object_get(json_object_get(tdx, "tcb_status"), "SWHardeningNeeded")),
       "warning");
   tc_policy_free(p);
+  /* and the YAML example (first ```yaml block) */
+  start = strstr(text, "```yaml\n");
+  assert_non_null(start);
+  start += 8;
+  end = strstr(start, "```");
+  assert_non_null(end);
+  if (tc_policy_parse(start, (size_t)(end - start), "docs/policy.md", &p, &err) != TC_OK)
+    fail_msg("%s: %s", err.reason, err.detail);
+  assert_string_equal(tc_policy_id(p), "prod-2025-07");
+  tc_policy_free(p);
   free(text);
   tc_buf_free(&b);
 }

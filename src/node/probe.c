@@ -377,6 +377,18 @@ static int cpuinfo_microcode(const char *cpuinfo, char *out, size_t cap) {
   return 1;
 }
 
+/* 1 if the kernel command line holds token as a whole blank-separated word. */
+static int cmdline_has(const char *cmdline, const char *token) {
+  if (cmdline == NULL)
+    return 0;
+  size_t n = strlen(token);
+  for (const char *p = cmdline; (p = strstr(p, token)) != NULL; p++)
+    if ((p == cmdline || p[-1] == ' ' || p[-1] == '\t') &&
+        (p[n] == '\0' || p[n] == ' ' || p[n] == '\t' || p[n] == '\n'))
+      return 1;
+  return 0;
+}
+
 static tc_status load_inputs(const tc_probe_opts *opts, probe_ctx *c, tc_cpuid_table *cpuid,
                              tc_chardev_list *chardevs, int *have_chardevs, tc_error *err) {
   memset(cpuid, 0, sizeof *cpuid);
@@ -680,9 +692,13 @@ tc_status tc_probe_run(const tc_probe_opts *opts, json_t **out, tc_error *err) {
               is_intel ? "BIOS: enable Intel VT-x; load kvm_intel (modprobe kvm_intel)"
                        : "BIOS: enable SVM (AMD-V); load kvm_amd (modprobe kvm_amd)");
     snprintf(seen, sizeof seen, "%d IOMMU groups", dir_entries(&c, "sys/kernel/iommu_groups"));
+    int iommu_off = cmdline_has(cmdline, "iommu=off") || cmdline_has(cmdline, "amd_iommu=off") ||
+                    cmdline_has(cmdline, "intel_iommu=off");
     add_check(checks, "iommu", iommu, seen,
-              is_intel ? "BIOS: enable VT-d; kernel parameter intel_iommu=on"
-                       : "BIOS: enable IOMMU; kernel parameter amd_iommu=on");
+              iommu_off  ? "remove iommu=off / amd_iommu=off / intel_iommu=off from the kernel "
+                           "command line"
+              : is_intel ? "BIOS: enable VT-d; kernel parameter intel_iommu=on"
+                         : "BIOS: enable IOMMU; kernel parameter amd_iommu=on");
   }
   if (host && (is_amd || (!is_intel && (adv_sev || sev_fw)))) {
     add_check(checks, "sev cpu", adv_sev,
@@ -696,7 +712,9 @@ tc_status tc_probe_run(const tc_probe_opts *opts, json_t **out, tc_error *err) {
     add_check(checks, "sev kvm", sev_kvm,
               p_sev < 0 ? "kvm_amd parameter sev not readable"
                         : (sev_kvm ? "kvm_amd.sev enabled" : "kvm_amd.sev disabled"),
-              "module parameter kvm_amd.sev=1 (kernel command line or /etc/modprobe.d)");
+              cmdline_has(cmdline, "kvm_amd.sev=0") || cmdline_has(cmdline, "kvm_amd.sev=N")
+                  ? "the kernel command line turns it off: replace kvm_amd.sev=0 by kvm_amd.sev=1"
+                  : "module parameter kvm_amd.sev=1 (kernel command line or /etc/modprobe.d)");
     snprintf(seen, sizeof seen, "%s; %lld SEV-ES ASIDs",
              p_es < 0 ? "kvm_amd parameter sev_es not readable"
                       : (p_es == 1 ? "kvm_amd.sev_es enabled" : "kvm_amd.sev_es disabled"),
@@ -708,8 +726,11 @@ tc_status tc_probe_run(const tc_probe_opts *opts, json_t **out, tc_error *err) {
                        : (p_snp == 1 ? "kvm_amd.sev_snp enabled" : "kvm_amd.sev_snp disabled"),
              adv_snp ? "advertises" : "does not advertise");
     add_check(checks, "sev-snp", sev_snp, seen,
-              "BIOS: enable SEV-SNP and SNP memory coverage (RMP table), IOMMU on; host kernel "
-              ">= 6.11 with SNP host support; module parameter kvm_amd.sev_snp=1");
+              cmdline_has(cmdline, "kvm_amd.sev_snp=0") || cmdline_has(cmdline, "kvm_amd.sev_snp=N")
+                  ? "the kernel command line turns it off: replace kvm_amd.sev_snp=0 by "
+                    "kvm_amd.sev_snp=1"
+                  : "BIOS: enable SEV-SNP and SNP memory coverage (RMP table), IOMMU on; host "
+                    "kernel >= 6.11 with SNP host support; module parameter kvm_amd.sev_snp=1");
   }
   if (host && (is_intel || (!is_amd && (tdx_host || sgx_supported)))) {
     add_check(checks, "tdx platform", tdx_host,
@@ -721,8 +742,12 @@ tc_status tc_probe_run(const tc_probe_opts *opts, json_t **out, tc_error *err) {
              tdx_param ? "enabled (TDX module initialised)" : "disabled or absent",
              (long long)tdx_keyids);
     add_check(checks, "tdx kvm", tdx_param, seen,
-              "kernel parameter kvm_intel.tdx=1 (and nohibernate); TDX module installed in "
-              "/lib/firmware/intel-seam or loaded by the BIOS");
+              cmdline_has(cmdline, "kvm_intel.tdx=1") || cmdline_has(cmdline, "kvm_intel.tdx=Y")
+                  ? "kvm_intel.tdx=1 is on the kernel command line but KVM did not initialise "
+                    "TDX: check the BIOS (TME-MT, TDX, SEAM loader, TDX KeyIDs) and the TDX "
+                    "module (/lib/firmware/intel-seam)"
+                  : "kernel parameter kvm_intel.tdx=1 (and nohibernate); TDX module installed in "
+                    "/lib/firmware/intel-seam or loaded by the BIOS");
     add_check(checks, "sgx cpu", sgx_supported,
               sgx_supported ? "CPU advertises SGX" : "CPU does not advertise SGX",
               "BIOS: set SGX to Enabled (not Software Controlled) and reserve PRMRR memory");

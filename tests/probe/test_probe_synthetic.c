@@ -317,6 +317,38 @@ static void test_tdx_host_without_platform_flag(void **state) {
   fake_free(&f);
 }
 
+/* The human report: one line per check, the fix on failing ones, and the kernel command
+ * line taken into account. */
+static void test_human_fixes(void **state) {
+  (void)state;
+  fake f;
+  fake_new(&f);
+  put(f.base, "cpuid.txt", INTEL_LEAF0("20") "1 0 000a06d1 0 7ffefbff bfebfbff\n");
+  put(f.base, "DEVICES.txt", "dev/kvm c 10:232\n");
+  put(f.root, "dev/kvm", "");
+  put(f.root, "proc/cpuinfo", "flags\t\t: fpu vmx tdx_host_platform\n");
+  put(f.root, "proc/cmdline", "root=/dev/sda1 kvm_intel.tdx=1 intel_iommu=off\n");
+  put(f.root, "sys/module/kvm_intel/parameters/tdx", "N\n");
+  json_t *p = probe(&f);
+  char *h = tc_probe_human_text(p);
+  assert_non_null(h);
+  assert_non_null(strstr(h, "\u2713 kvm "));
+  assert_non_null(strstr(h, "\u2713 tdx platform "));
+  const char *tdx = strstr(h, "\u2717 tdx kvm ");
+  assert_non_null(tdx);
+  const char *eol = strchr(tdx, '\n');
+  const char *fix = strstr(tdx, "did not initialise TDX");
+  assert_true(fix != NULL && fix < eol);
+  const char *io = strstr(h, "\u2717 iommu ");
+  assert_non_null(io);
+  const char *rm = strstr(io, "remove iommu=off");
+  assert_true(rm != NULL && rm < strchr(io, '\n'));
+  assert_non_null(strstr(h, "TEE usable on this node: no\n"));
+  free(h);
+  json_decref(p);
+  fake_free(&f);
+}
+
 static void test_microcode(void **state) {
   (void)state;
   fake f;
@@ -392,6 +424,7 @@ int main(void) {
       cmocka_unit_test(test_sgx_epc_sources),
       cmocka_unit_test(test_sev_guest_kinds),
       cmocka_unit_test(test_tdx_host_without_platform_flag),
+      cmocka_unit_test(test_human_fixes),
       cmocka_unit_test(test_microcode),
       cmocka_unit_test(test_live),
   };

@@ -3,3 +3,10 @@
 teectl_fuzzer(fuzz_toml_parse
   SOURCES fuzz_toml_parse.c ${PROJECT_SOURCE_DIR}/src/config/toml.c
   LIBS teectl_base PkgConfig::JANSSON m)
+teectl_fuzzer(fuzz_config_lint
+  SOURCES fuzz_config_lint.c ${PROJECT_SOURCE_DIR}/src/config/toml.c
+          ${PROJECT_SOURCE_DIR}/src/config/lint.c ${PROJECT_SOURCE_DIR}/src/config/lint_kata.c
+          ${PROJECT_SOURCE_DIR}/src/config/lint_containerd.c
+          ${PROJECT_SOURCE_DIR}/src/config/lint_runtimeclass.c
+          ${PROJECT_SOURCE_DIR}/src/config/kata_schema.c
+  LIBS teectl_base PkgConfig::JANSSON PkgConfig::YAML m)

@@ -381,8 +381,9 @@ extern const uint8_t tc_dcap_intel_root_spki_sha256[32];
  * id/version/FMSPC/PCE-ID against quote and PCK; QE report signature by the PCK key; QE report data
  * = SHA-256(attestation key || QE auth data) || 32 zero bytes; QE Identity; TCB evaluation. Returns
  * TC_OK only for a valid verdict (status UpToDate, SWHardeningNeeded, ConfigurationNeeded,
- * ConfigurationAndSWHardeningNeeded, OutOfDate, OutOfDateConfigurationNeeded — Intel QVL
- * non-terminal results). *result (caller decrefs) is filled whenever possible:
+ * ConfigurationAndSWHardeningNeeded, OutOfDate, OutOfDateConfigurationNeeded, TDRelaunchAdvised,
+ * TDRelaunchAdvisedConfigurationNeeded — Intel QVL non-terminal results). *result (caller decrefs)
+ * is filled whenever possible:
  *   {"verdict","reason"(invalid),"detail","tee","verified_at","quote_version",
  *    "tcb_status"(null unless evaluated),"advisory_ids","fmspc","pce_id","qe_vendor_id",
  *    "pck_tcb"{},"tcb_detail"{},"validity_window"{},"policy_flags"{},"claims"{}}.

@@ -215,6 +215,8 @@ typedef struct tc_provider_options {
   int64_t failure_holdoff_s; /**< after a failed fetch, no new attempt for this long, or until
                                   the server's Retry-After if later (default 60); meanwhile a
                                   cached copy is served at once (stale) or the failure repeated */
+  unsigned memory_entries;   /**< fresh answers kept in memory in front of the disk cache
+                                  (default 256; 0: none) */
 } tc_provider_options;
 
 /** Fill *opt with the defaults above (all pointers NULL, online, TC_PCS_AUTO). */
@@ -233,7 +235,8 @@ tc_status tc_provider_new(const tc_provider_options *opt, tc_provider **out, tc_
 void tc_provider_free(tc_provider *p);
 
 /**
- * Get one object: a fresh cache entry (now < refresh_at) without any request; else the
+ * Get one object: a fresh answer kept in memory or a fresh cache entry (now < refresh_at)
+ * without any request; else the
  * network (single flight per cache key; 429/503 honour Retry-After, other transient
  * failures back off exponentially with full jitter, within max_attempts and max_wait_s);
  * if that fails, a cached copy marked stale (and expired if so) with the failure in

@@ -29,6 +29,13 @@ struct holdoff {
 
 #define MAX_HOLDOFFS 1024
 
+/* In-memory copies of fresh answers (first cache layer: no disk read, no hashing). */
+struct mem_entry {
+  char key[512];
+  tc_collateral_answer ans;
+  struct mem_entry *next;
+};
+
 struct tc_provider {
   tc_provider_options opt; /* strings below are owned copies */
   char *dir, *cache_dir, *kds_url, *pcs_url, *api_key;
@@ -37,6 +44,8 @@ struct tc_provider {
   struct flight *flights;
   struct holdoff *holdoffs;
   size_t n_holdoffs;
+  struct mem_entry *mem;
+  size_t n_mem;
 };
 
 void tc_provider_options_default(tc_provider_options *opt) {
@@ -49,6 +58,7 @@ void tc_provider_options_default(tc_provider_options *opt) {
   opt->refresh_margin_s = 86400;
   opt->max_age_s = 86400;
   opt->failure_holdoff_s = 60;
+  opt->memory_entries = 256;
 }
 
 void tc_collateral_answer_free(tc_collateral_answer *ans) {
@@ -81,6 +91,12 @@ void tc_provider_free(tc_provider *p) {
     struct holdoff *h = p->holdoffs;
     p->holdoffs = h->next;
     free(h);
+  }
+  while (p->mem != NULL) {
+    struct mem_entry *m = p->mem;
+    p->mem = m->next;
+    tc_collateral_answer_free(&m->ans);
+    free(m);
   }
   free(p->dir);
   free(p->cache_dir);
@@ -185,6 +201,62 @@ static tc_status copy_answer(tc_collateral_answer *dst, const tc_collateral_answ
     return tc_fail(err, TC_ERR_NOMEM, "out_of_memory", "copying an answer");
   }
   return TC_OK;
+}
+
+/* Under p->mu: a fresh in-memory answer for key, copied into *ans with origin "cache".
+ * Returns 1 if served. */
+static int mem_get(tc_provider *p, const char *key, int64_t now, tc_collateral_answer *ans) {
+  for (struct mem_entry *m = p->mem; m != NULL; m = m->next) {
+    if (strcmp(m->key, key) != 0)
+      continue;
+    if (now >= m->ans.refresh_at || now < m->ans.fetched_at)
+      return 0;
+    if (copy_answer(ans, &m->ans, NULL) != TC_OK)
+      return 0;
+    ans->origin = TC_ORIGIN_CACHE;
+    ans->stale = 0;
+    ans->expired = now >= ans->expires_at;
+    ans->note[0] = 0;
+    return 1;
+  }
+  return 0;
+}
+
+/* Under p->mu: remember a fresh answer (replacing the key's old one; the oldest entry
+ * goes when full). */
+static void mem_put(tc_provider *p, const char *key, const tc_collateral_answer *ans) {
+  if (p->opt.memory_entries == 0)
+    return;
+  struct mem_entry **pp = &p->mem;
+  while (*pp != NULL) {
+    if (strcmp((*pp)->key, key) == 0) {
+      struct mem_entry *old = *pp;
+      *pp = old->next;
+      tc_collateral_answer_free(&old->ans);
+      free(old);
+      p->n_mem--;
+      continue;
+    }
+    if (p->n_mem >= p->opt.memory_entries && (*pp)->next == NULL) { /* tail: the oldest */
+      tc_collateral_answer_free(&(*pp)->ans);
+      free(*pp);
+      *pp = NULL;
+      p->n_mem--;
+      break;
+    }
+    pp = &(*pp)->next;
+  }
+  struct mem_entry *m = calloc(1, sizeof *m);
+  if (m == NULL)
+    return;
+  if (copy_answer(&m->ans, ans, NULL) != TC_OK) {
+    free(m);
+    return;
+  }
+  snprintf(m->key, sizeof m->key, "%s", key);
+  m->next = p->mem;
+  p->mem = m;
+  p->n_mem++;
 }
 
 /* Answer from a cache entry (moves its buffers). */
@@ -350,6 +422,11 @@ tc_status tc_provider_get(tc_provider *p, const tc_object_request *req, int64_t 
   if (st != TC_OK)
     return st;
 
+  pthread_mutex_lock(&p->mu);
+  int in_mem = mem_get(p, key, now, ans);
+  pthread_mutex_unlock(&p->mu);
+  if (in_mem)
+    return TC_OK;
   tc_cache_entry e;
   int hit = 0;
   char why[256] = "";
@@ -358,6 +435,9 @@ tc_status tc_provider_get(tc_provider *p, const tc_object_request *req, int64_t 
     if (hit && now < e.refresh_at) {
       answer_from_entry(ans, &e, now);
       tc_cache_entry_free(&e);
+      pthread_mutex_lock(&p->mu);
+      mem_put(p, key, ans);
+      pthread_mutex_unlock(&p->mu);
       return TC_OK;
     }
   }
@@ -458,6 +538,8 @@ tc_status tc_provider_get(tc_provider *p, const tc_object_request *req, int64_t 
   f->err = ferr;
   f->ans = got;
   f->done = 1;
+  if (st == TC_OK && !got.stale && now < got.refresh_at)
+    mem_put(p, key, &got);
   for (struct flight **pp = &p->flights; *pp != NULL; pp = &(*pp)->next)
     if (*pp == f) {
       *pp = f->next;

@@ -144,6 +144,7 @@ static tc_provider *provider(const char *cache_dir, int offline) {
   o.base_delay_s = 0.05;
   o.max_wait_s = 3;
   o.timeout_s = 10;
+  o.memory_entries = 0; /* these tests watch the disk cache and the network */
   tc_provider *p = NULL;
   tc_error err;
   if (tc_provider_new(&o, &p, &err) != TC_OK)
@@ -542,6 +543,47 @@ static void test_cache_hits_make_no_request(void **state) {
   json_decref(exp);
   rm_rf(dir);
   free(dir);
+}
+
+/* The in-memory layer: repeated gets in one provider touch neither network nor disk. */
+static void test_memory_layer(void **state) {
+  (void)state;
+  const char *name = "turin-v5-oak-oc";
+  json_t *exp = load_expected("snp", name);
+  int64_t at = rfc(jstr(exp, "verify_at", NULL, NULL));
+  serve_amd(name, 0, at - 3600, at + 86400 * 7);
+  char path[512];
+  vcek_path_from_cert(exp, path, sizeof path);
+  tc_object_request q;
+  vcek_request_from_fields(exp, &q);
+  tc_provider_options o;
+  tc_provider_options_default(&o);
+  o.kds_url = ts_base(g_srv);
+  assert_int_equal(o.memory_entries, 256);
+  tc_provider *p = NULL;
+  tc_error err;
+  assert_int_equal(tc_provider_new(&o, &p, &err), TC_OK);
+  unsigned c0 = ts_count(g_srv, path);
+  tc_collateral_answer a;
+  assert_int_equal(tc_provider_get(p, &q, at, &a, &err), TC_OK);
+  assert_int_equal(a.origin, TC_ORIGIN_NETWORK);
+  int64_t refresh_at = a.refresh_at;
+  tc_collateral_answer_free(&a);
+  assert_int_equal(tc_provider_get(p, &q, at + 86400, &a, &err), TC_OK);
+  assert_int_equal(a.origin, TC_ORIGIN_CACHE);
+  tc_buf vcek = vec_file("snp", name, "vcek.der");
+  assert_int_equal(a.body.len, vcek.len);
+  assert_memory_equal(a.body.data, vcek.data, vcek.len);
+  tc_collateral_answer_free(&a);
+  assert_int_equal(ts_count(g_srv, path), c0 + 1);
+  /* past its refresh time the memory copy is not used */
+  assert_int_equal(tc_provider_get(p, &q, refresh_at, &a, &err), TC_OK);
+  assert_int_equal(a.origin, TC_ORIGIN_NETWORK);
+  tc_collateral_answer_free(&a);
+  assert_int_equal(ts_count(g_srv, path), c0 + 2);
+  tc_provider_free(p);
+  tc_buf_free(&vcek);
+  json_decref(exp);
 }
 
 /* ---- 429 / 503 ---- */
@@ -1285,6 +1327,7 @@ int main(int argc, char **argv) {
     cmocka_unit_test(test_v2_report_product_probe),
 #endif
     cmocka_unit_test(test_cache_hits_make_no_request),
+    cmocka_unit_test(test_memory_layer),
     cmocka_unit_test(test_rate_limit_retry_after),
     cmocka_unit_test(test_concurrent_misses_one_request),
     cmocka_unit_test(test_kill_during_write),

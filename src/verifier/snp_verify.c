@@ -123,8 +123,10 @@ static tc_status gather(const tc_collateral *col, cert_role want_leaf, tc_snp_ch
     if (slots[i]->data == NULL)
       continue;
     X509 *x;
-    if ((st = load_cert(slots[i], slot_names[i], &x, err)) != TC_OK)
+    if ((st = load_cert(slots[i], slot_names[i], &x, err)) != TC_OK) {
+      X509_free(other_leaf);
       return st;
+    }
     cert_role r = classify(x);
     if (r == want_leaf && c->leaf == NULL) {
       c->leaf = x;

@@ -431,6 +431,23 @@ static void collateral_missing_and_unparsable(void **state) {
   col.vcek.data = junk + 5;
   col.vcek.len = 10;
   expect_col(rep, sizeof rep, &col, at_default(), "cert_unparsable");
+  /* A good VCEK beside an unparsable VLEK, for a VLEK report (no leak under ASan). */
+  make(g_milan_vlek, 3, rep);
+  snp_forge_collateral(g_milan_vlek, &col);
+  col.vcek = *snp_forge_leaf_der(g_milan);
+  col.vlek.data = junk;
+  col.vlek.len = sizeof junk - 1;
+  expect_col(rep, sizeof rep, &col, at_default(), "cert_unparsable");
+  /* An unparsable extra certificate. */
+  snp_forge_collateral(g_milan_vlek, &col);
+  tc_buf extra = {junk, sizeof junk - 1};
+  col.extra_certs = &extra;
+  col.n_extra_certs = 1;
+  expect_col(rep, sizeof rep, &col, at_default(), "cert_unparsable");
+  /* An unparsable operator trust root (the test ARK is not pinned, so roots are read). */
+  snp_forge_collateral(g_milan_vlek, &col);
+  col.trust_roots = &extra;
+  expect_col(rep, sizeof rep, &col, at_default(), "cert_unparsable");
 }
 
 static void signing_key_mismatch(void **state) {

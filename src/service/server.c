@@ -744,17 +744,22 @@ tc_status tc_service_start(const tc_service_options *opts, tc_service **out, tc_
     flags |= MHD_USE_IPv6;
   if (svc->tls_cert_pem != NULL)
     flags |= MHD_USE_TLS;
-  struct MHD_OptionItem tls_opts[] = {
-      {MHD_OPTION_HTTPS_MEM_CERT, 0, svc->tls_cert_pem},
-      {MHD_OPTION_HTTPS_MEM_KEY, 0, svc->tls_key_pem},
-      {MHD_OPTION_END, 0, NULL},
-  };
-  svc->daemon = MHD_start_daemon(
-      flags, 0, NULL, NULL, on_request, svc, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-      MHD_OPTION_NOTIFY_COMPLETED, on_completed, svc, MHD_OPTION_THREAD_POOL_SIZE,
-      (unsigned)(threads > 1 ? threads : 0), MHD_OPTION_CONNECTION_LIMIT, opts->max_connections,
-      MHD_OPTION_CONNECTION_TIMEOUT, opts->connection_timeout, MHD_OPTION_LISTENING_ADDRESS_REUSE,
-      1, MHD_OPTION_ARRAY, svc->tls_cert_pem ? tls_opts : tls_opts + 2, MHD_OPTION_END);
+  /* Options as an array: the thread pool only with more than one thread (libmicrohttpd
+   * warns about a pool of 0), TLS only with a certificate. */
+  struct MHD_OptionItem mo[8];
+  size_t n = 0;
+  mo[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_LIMIT, opts->max_connections, NULL};
+  mo[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_TIMEOUT, opts->connection_timeout, NULL};
+  if (threads > 1)
+    mo[n++] = (struct MHD_OptionItem){MHD_OPTION_THREAD_POOL_SIZE, threads, NULL};
+  if (svc->tls_cert_pem != NULL) {
+    mo[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_CERT, 0, svc->tls_cert_pem};
+    mo[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_KEY, 0, svc->tls_key_pem};
+  }
+  mo[n++] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
+  svc->daemon = MHD_start_daemon(flags, 0, NULL, NULL, on_request, svc, MHD_OPTION_SOCK_ADDR,
+                                 (struct sockaddr *)&ss, MHD_OPTION_NOTIFY_COMPLETED, on_completed,
+                                 svc, MHD_OPTION_ARRAY, mo, MHD_OPTION_END);
   if (svc->daemon == NULL) {
     service_free(svc);
     return tc_fail(err, TC_ERR_INTERNAL, "listen_failed",

@@ -4,6 +4,7 @@ signature against the service's JWKS with python `cryptography` (or, if that is 
 importable, with the openssl CLI), then check the claims against expectations.
 
 Usage: check_token.py JWKS_FILE TOKEN_FILE EXPECT_JSON_FILE
+       check_token.py --batch FILE   (FILE: JSON array of {"name","jwks","token","expect"})
 EXPECT keys (all optional): tee, status ("affirming"|"warning"), nonce, iss, ttl,
 runtime_data (the value expected in submods.<tee>.runtime_data), failed_rules (list of
 rule names), unappraised_nonempty (bool), policy_id.
@@ -21,11 +22,6 @@ import time
 
 def b64url(s):
     return base64.urlsafe_b64decode(s + "=" * (-len(s) % 4))
-
-
-def fail(msg):
-    print("check_token: FAIL: " + msg, file=sys.stderr)
-    sys.exit(1)
 
 
 def der_len(n):
@@ -74,12 +70,40 @@ def verify_cryptography(x, y, signing_input, sig):
         return False
 
 
+class Mismatch(Exception):
+    pass
+
+
+def fail(msg):
+    raise Mismatch(msg)
+
+
 def main():
+    if len(sys.argv) == 3 and sys.argv[1] == "--batch":
+        cases = json.load(open(sys.argv[2]))
+        bad = 0
+        for c in cases:
+            try:
+                check(c["jwks"], c["token"], c["expect"])
+            except Mismatch as e:
+                bad += 1
+                print("check_token: FAIL: %s: %s" % (c.get("name", "?"), e), file=sys.stderr)
+        print("check_token: %d tokens, %d failed" % (len(cases), bad))
+        sys.exit(1 if bad or not cases else 0)
     if len(sys.argv) != 4:
-        fail("usage: check_token.py JWKS TOKEN EXPECT")
-    jwks = json.load(open(sys.argv[1]))
-    token = open(sys.argv[2]).read().strip()
-    expect = json.load(open(sys.argv[3]))
+        print("usage: check_token.py JWKS TOKEN EXPECT | --batch FILE", file=sys.stderr)
+        sys.exit(2)
+    try:
+        claims, how = check(json.load(open(sys.argv[1])), open(sys.argv[2]).read().strip(),
+                            json.load(open(sys.argv[3])))
+    except Mismatch as e:
+        print("check_token: FAIL: %s" % e, file=sys.stderr)
+        sys.exit(1)
+    print(json.dumps({"verified_with": how, "claims": claims}, sort_keys=True))
+    sys.exit(0)
+
+
+def check(jwks, token, expect):
     parts = token.split(".")
     if len(parts) != 3:
         fail("token is not three dot-separated parts")
@@ -151,8 +175,7 @@ def main():
         for name, want in expect.get("claims", {}).items():
             if sub.get(name) != want:
                 fail("claim %s = %r, expected %r" % (name, sub.get(name), want))
-    print(json.dumps({"verified_with": how, "claims": claims}, sort_keys=True))
-    sys.exit(0)
+    return claims, how
 
 
 if __name__ == "__main__":

@@ -109,7 +109,7 @@ int srv_start(srv *s, const char *const *args) {
     _exit(127);
   }
   s->pid = pid;
-  for (int i = 0; i < 500; i++) { /* 10 s */
+  for (int i = 0; i < 2000; i++) { /* 10 s */
     char *text = slurp(err);
     const char *p = text ? strstr(text, " port ") : NULL;
     if (p != NULL && strstr(text, "listening on") != NULL) {
@@ -126,7 +126,7 @@ int srv_start(srv *s, const char *const *args) {
       free(e);
       return -1;
     }
-    sleep_ms(20);
+    sleep_ms(5);
   }
   fprintf(stderr, "server did not start listening within 10 s\n");
   kill(pid, SIGKILL);
@@ -140,12 +140,12 @@ int srv_stop(srv *s) {
     return -1;
   kill(s->pid, SIGTERM);
   int st = 0;
-  for (int i = 0; i < 500; i++) {
+  for (int i = 0; i < 2000; i++) {
     if (waitpid(s->pid, &st, WNOHANG) == s->pid) {
       s->pid = 0;
       return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
     }
-    sleep_ms(20);
+    sleep_ms(5);
   }
   kill(s->pid, SIGKILL);
   waitpid(s->pid, NULL, 0);
@@ -347,4 +347,40 @@ char *srv_challenge(const srv *s, unsigned char raw[72]) {
     out = strdup(n);
   json_decref(j);
   return out;
+}
+
+static json_t *g_batch;
+
+void token_batch_add(const srv *s, const char *name, const char *token, json_t *expect) {
+  char *jwks = NULL;
+  if (g_batch == NULL)
+    g_batch = json_array();
+  long st = http(s, "GET", "/.well-known/jwks.json", NULL, NULL, 0, &jwks);
+  json_t *j = st == 200 ? json_loads(jwks, 0, NULL) : NULL;
+  free(jwks);
+  json_array_append_new(g_batch, json_pack("{s:s, s:o*, s:s, s:o}", "name", name, "jwks", j,
+                                           "token", token ? token : "", "expect", expect));
+}
+
+int token_batch_run(void) {
+  char dir[] = "/tmp/teectl-tokens-XXXXXX";
+  if (mkdtemp(dir) == NULL)
+    return -1;
+  char file[64], out[64], cmd[1024];
+  snprintf(file, sizeof file, "%s/batch.json", dir);
+  snprintf(out, sizeof out, "%s/out.txt", dir);
+  if (g_batch == NULL)
+    g_batch = json_array();
+  json_dump_file(g_batch, file, JSON_COMPACT);
+  json_decref(g_batch);
+  g_batch = NULL;
+  snprintf(cmd, sizeof cmd, "python3 '%s' --batch '%s' >'%s' 2>&1", CHECK_TOKEN_PY, file, out);
+  int rc = system(cmd);
+  char *text = slurp(out);
+  fprintf(stderr, "%s", text ? text : "");
+  free(text);
+  unlink(file);
+  unlink(out);
+  rmdir(dir);
+  return rc == -1 ? -1 : WEXITSTATUS(rc);
 }

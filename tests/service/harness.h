@@ -48,6 +48,12 @@ const char *resp_error(const json_t *resp);
  *  expectations (stolen). Returns the checker's exit code. */
 int check_token(const srv *s, const char *token, json_t *expect);
 
+/** Queue a token check (the JWKS is fetched from the server now); all queued checks run
+ *  in one check_token.py process by token_batch_run, which returns its exit code (0: all
+ *  verified and matched; a batch with no tokens fails). */
+void token_batch_add(const srv *s, const char *name, const char *token, json_t *expect);
+int token_batch_run(void);
+
 /** Standard base64 of bytes (malloc'd), computed with OpenSSL's EVP_EncodeBlock. */
 char *b64_std(const unsigned char *data, size_t len);
 

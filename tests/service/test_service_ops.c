@@ -1,0 +1,396 @@
+/* Operations of `teectl serve`: command line contract (help, one-line usage errors, exit
+ * codes), refusal of plain HTTP on a non-loopback address, HTTPS with --tls-cert/--tls-key
+ * (certificate made here with OpenSSL, checked by libcurl against it), graceful SIGTERM
+ * drain of an in-flight request, the idle-connection timeout, the connection limit, and
+ * the config file (flags win). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+#include <curl/curl.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509v3.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "harness.h"
+#include "testlib.h"
+
+static void sleep_ms(long ms) {
+  struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+  nanosleep(&ts, NULL);
+}
+
+/* Run `teectl serve ARGS` expecting it to exit by itself within 10 s; returns the exit
+ * code and the captured stdout+stderr (malloc'd). */
+static int run(const char *const *args, char **out) {
+  char path[] = "/tmp/teectl-ops-XXXXXX";
+  int fd = mkstemp(path);
+  assert_true(fd >= 0);
+  const char *argv[32];
+  int n = 0;
+  argv[n++] = test_teectl_bin();
+  argv[n++] = "serve";
+  for (int i = 0; args[i] && n < 31; i++)
+    argv[n++] = args[i];
+  argv[n] = NULL;
+  pid_t pid = fork();
+  if (pid == 0) {
+    dup2(fd, 1);
+    dup2(fd, 2);
+    execv(argv[0], (char *const *)argv);
+    _exit(127);
+  }
+  int st = -1, code = -1;
+  for (int i = 0; i < 500; i++) {
+    if (waitpid(pid, &st, WNOHANG) == pid) {
+      code = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+      break;
+    }
+    sleep_ms(20);
+  }
+  if (code == -1) {
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+  }
+  close(fd);
+  tc_buf b = test_read_file(path);
+  unlink(path);
+  *out = malloc(b.len + 1);
+  memcpy(*out, b.data, b.len);
+  (*out)[b.len] = '\0';
+  tc_buf_free(&b);
+  return code;
+}
+
+static int count_lines(const char *s) {
+  int n = 0;
+  for (; *s; s++)
+    n += *s == '\n';
+  return n;
+}
+
+static void test_cli_contract(void **state) {
+  (void)state;
+  char *out;
+  const char *help[] = {"--help", NULL};
+  assert_int_equal(run(help, &out), 0);
+  assert_non_null(strstr(out, "Usage: teectl serve"));
+  assert_non_null(strstr(out, "--test-no-nonce"));
+  free(out);
+  const struct {
+    const char *args[6];
+    int code;
+    const char *needle;
+  } cases[] = {
+      {{"--bogus", NULL}, 2, "unknown option '--bogus'"},
+      {{"--listen", NULL}, 2, "needs a value"},
+      {{"extra-arg", NULL}, 2, "unexpected argument"},
+      {{"--token-ttl", "0", NULL}, 2, "--token-ttl"},
+      {{"--max-body-bytes", "12x", NULL}, 2, "--max-body-bytes"},
+      {{"--at", "yesterday", NULL}, 2, "RFC 3339"},
+      {{"--kds-url", "http://x", NULL}, 2, "go with --fetch"},
+      {{"--listen", "0.0.0.0:0", NULL}, 2, "insecure_http_refused"},
+      {{"--listen", "nonsense", NULL}, 2, "bad_listen_address"},
+      {{"--config", "/nonexistent/teectl.json", NULL}, 2, "file_unreadable"},
+      {{"--policy", "/nonexistent/policy.json", NULL}, 2, "file_unreadable"},
+      {{"--tls-cert", "/nonexistent/c.pem", NULL}, 2, "tls_incomplete"},
+      {{"--signing-key", "/nonexistent/k.pem", NULL}, 2, "key_unreadable"},
+      {{"--public-key", "/nonexistent/k.pem", NULL}, 2, "signing_key_missing"},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    int code = run(cases[i].args, &out);
+    if (code != cases[i].code || strstr(out, cases[i].needle) == NULL)
+      fail_msg("serve %s: exit %d, output: %s", cases[i].args[0], code, out);
+    if (i < 3) /* usage errors: exactly one line */
+      assert_int_equal(count_lines(out), 1);
+    free(out);
+  }
+}
+
+static void test_bad_files(void **state) {
+  (void)state;
+  srv s;
+  srv_init(&s);
+  char *out;
+  char *p = srv_write(&s, "bad-policy.json", "{\"snp\": {\"allow_debugg\": false}}", 32);
+  const char *a1[] = {"--policy", p, NULL};
+  assert_int_equal(run(a1, &out), 2);
+  assert_non_null(strstr(out, "policy_unknown_key"));
+  free(out);
+  free(p);
+  p = srv_write(&s, "bad-config.json", "{\"listne\": \"127.0.0.1:0\"}", 25);
+  const char *a2[] = {"--config", p, NULL};
+  assert_int_equal(run(a2, &out), 2);
+  assert_non_null(strstr(out, "config_unknown_key"));
+  free(out);
+  free(p);
+  p = srv_write(&s, "short.key", "too short", 9);
+  const char *a3[] = {"--nonce-key", p, NULL};
+  assert_int_equal(run(a3, &out), 2);
+  assert_non_null(strstr(out, "nonce_key_too_short"));
+  free(out);
+  free(p);
+  srv_cleanup(&s);
+}
+
+/* Config file values apply; flags win over them. */
+static void test_config_file(void **state) {
+  (void)state;
+  srv s;
+  srv_init(&s);
+  const char *cfg = "{\"listen\": \"127.0.0.1:1\", \"issuer\": \"from-config\", \"token-ttl\": 42,"
+                    " \"max-body-bytes\": 2048}";
+  char *p = srv_write(&s, "config.json", cfg, strlen(cfg));
+  const char *args[] = {"--config", p, NULL}; /* srv_start adds --listen 127.0.0.1:0 */
+  assert_int_equal(srv_start(&s, args), 0);
+  assert_true(s.port != 1);
+  /* max-body-bytes from the file: 3000 bytes are refused. */
+  char *big = malloc(3000);
+  memset(big, ' ', 3000);
+  char *body = NULL;
+  assert_int_equal(http(&s, "POST", "/v1/attest", "application/json", big, 3000, &body), 413);
+  free(body);
+  free(big);
+  assert_int_equal(srv_stop(&s), 0);
+  free(p);
+  srv_cleanup(&s);
+}
+
+static void test_insecure_http_on_any(void **state) {
+  (void)state;
+  srv s;
+  srv_init(&s);
+  /* srv_start's --listen comes first; this later one wins (last flag). */
+  const char *args[] = {"--listen", "0.0.0.0:0", "--insecure-http", NULL};
+  assert_int_equal(srv_start(&s, args), 0);
+  char *body = NULL;
+  assert_int_equal(http(&s, "GET", "/healthz", NULL, NULL, 0, &body), 200);
+  free(body);
+  assert_int_equal(srv_stop(&s), 0);
+  srv_cleanup(&s);
+}
+
+static void write_tls(const srv *s, char **cert_path, char **key_path) {
+  EVP_PKEY *k = EVP_EC_gen("P-256");
+  X509 *x = X509_new();
+  X509_set_version(x, 2);
+  ASN1_INTEGER_set(X509_get_serialNumber(x), 1);
+  X509_gmtime_adj(X509_getm_notBefore(x), -3600);
+  X509_gmtime_adj(X509_getm_notAfter(x), 3600);
+  X509_set_pubkey(x, k);
+  X509_NAME *n = X509_get_subject_name(x);
+  X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_ASC, (const unsigned char *)"127.0.0.1", -1, -1, 0);
+  X509_set_issuer_name(x, n);
+  X509V3_CTX ctx;
+  X509V3_set_ctx(&ctx, x, x, NULL, NULL, 0);
+  X509_EXTENSION *san = X509V3_EXT_conf_nid(NULL, &ctx, NID_subject_alt_name, "IP:127.0.0.1");
+  X509_add_ext(x, san, -1);
+  X509_EXTENSION_free(san);
+  X509_sign(x, k, EVP_sha256());
+  BIO *b = BIO_new(BIO_s_mem());
+  PEM_write_bio_X509(b, x);
+  char *d;
+  long len = BIO_get_mem_data(b, &d);
+  *cert_path = srv_write(s, "tls.crt", d, (size_t)len);
+  BIO_free(b);
+  b = BIO_new(BIO_s_mem());
+  PEM_write_bio_PrivateKey(b, k, NULL, NULL, 0, NULL, NULL);
+  len = BIO_get_mem_data(b, &d);
+  *key_path = srv_write(s, "tls.key", d, (size_t)len);
+  BIO_free(b);
+  X509_free(x);
+  EVP_PKEY_free(k);
+}
+
+static size_t sink(char *p, size_t sz, size_t n, void *ud) {
+  (void)p;
+  (void)ud;
+  return sz * n;
+}
+
+static void test_https(void **state) {
+  (void)state;
+  srv s;
+  srv_init(&s);
+  char *cert, *key;
+  write_tls(&s, &cert, &key);
+  /* TLS on a non-loopback address needs no --insecure-http. */
+  const char *args[] = {"--listen", "0.0.0.0:0", "--tls-cert", cert, "--tls-key", key, NULL};
+  assert_int_equal(srv_start(&s, args), 0);
+  CURL *c = curl_easy_init();
+  char url[128];
+  snprintf(url, sizeof url, "https://127.0.0.1:%u/healthz", s.port);
+  curl_easy_setopt(c, CURLOPT_URL, url);
+  curl_easy_setopt(c, CURLOPT_CAINFO, cert); /* verified against the test certificate */
+  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, sink);
+  curl_easy_setopt(c, CURLOPT_TIMEOUT, 10L);
+  assert_int_equal(curl_easy_perform(c), CURLE_OK);
+  long code = 0;
+  curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
+  assert_int_equal(code, 200);
+  curl_easy_cleanup(c);
+  /* Plain HTTP to the TLS port gets no HTTP answer. */
+  char *body = NULL;
+  assert_int_equal(http(&s, "GET", "/healthz", NULL, NULL, 0, &body), 0);
+  free(body);
+  assert_int_equal(srv_stop(&s), 0);
+  free(cert);
+  free(key);
+  srv_cleanup(&s);
+}
+
+static int connect_to(unsigned port) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  struct sockaddr_in a = {0};
+  a.sin_family = AF_INET;
+  a.sin_port = htons((uint16_t)port);
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof a), 0);
+  return fd;
+}
+
+/* Read until EOF or timeout_ms; returns bytes read, or -1 on timeout (connection open). */
+static long read_all(int fd, char *buf, size_t cap, int timeout_ms) {
+  size_t n = 0;
+  for (;;) {
+    struct pollfd p = {fd, POLLIN, 0};
+    int r = poll(&p, 1, timeout_ms);
+    if (r <= 0)
+      return -1;
+    ssize_t k = recv(fd, buf + n, cap - n - 1, 0);
+    if (k <= 0)
+      break;
+    n += (size_t)k;
+    if (n + 1 >= cap)
+      break;
+  }
+  buf[n] = '\0';
+  return (long)n;
+}
+
+static void test_sigterm_drains_inflight(void **state) {
+  (void)state;
+  srv s;
+  srv_init(&s);
+  const char *args[] = {"--drain-timeout", "5", NULL};
+  assert_int_equal(srv_start(&s, args), 0);
+  /* A request whose body is still arriving when SIGTERM comes. */
+  int fd = connect_to(s.port);
+  const char *head = "POST /v1/challenge HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\n"
+                     "Connection: close\r\n\r\n{}";
+  assert_int_equal(send(fd, head, strlen(head), 0), (ssize_t)strlen(head));
+  sleep_ms(200);
+  kill(s.pid, SIGTERM);
+  sleep_ms(300);
+  /* New connections are refused while draining... */
+  int fd2 = socket(AF_INET, SOCK_STREAM, 0);
+  struct sockaddr_in a = {0};
+  a.sin_family = AF_INET;
+  a.sin_port = htons((uint16_t)s.port);
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  assert_int_not_equal(connect(fd2, (struct sockaddr *)&a, sizeof a), 0);
+  close(fd2);
+  /* ... the in-flight one completes. */
+  assert_int_equal(send(fd, "  ", 2, 0), 2);
+  char buf[2048];
+  long n = read_all(fd, buf, sizeof buf, 5000);
+  close(fd);
+  assert_true(n > 0);
+  assert_non_null(strstr(buf, "HTTP/1.1 200"));
+  assert_non_null(strstr(buf, "\"nonce\""));
+  /* ... and the process exits 0. */
+  int st = 0;
+  for (int i = 0; i < 250 && waitpid(s.pid, &st, WNOHANG) != s.pid; i++)
+    sleep_ms(20);
+  assert_true(WIFEXITED(st));
+  assert_int_equal(WEXITSTATUS(st), 0);
+  s.pid = 0;
+  srv_cleanup(&s);
+}
+
+static void test_idle_timeout(void **state) {
+  (void)state;
+  srv s;
+  srv_init(&s);
+  const char *args[] = {"--connection-timeout", "1", NULL};
+  assert_int_equal(srv_start(&s, args), 0);
+  /* Slow client: half a request line, then nothing: closed after ~1 s. */
+  int slow = connect_to(s.port);
+  assert_int_equal(send(slow, "GET /hea", 8, 0), 8);
+  char buf[1024];
+  time_t t0 = time(NULL);
+  long n = read_all(slow, buf, sizeof buf, 4000);
+  assert_true(n >= 0); /* closed by the server, not still open after 4 s */
+  assert_true(time(NULL) - t0 <= 3);
+  close(slow);
+  assert_int_equal(srv_stop(&s), 0);
+  srv_cleanup(&s);
+}
+
+static void test_connection_limit(void **state) {
+  (void)state;
+  srv s;
+  srv_init(&s);
+  /* One worker thread: libmicrohttpd splits the limit between the pool's threads. */
+  const char *args[] = {"--max-connections", "2", "--threads", "1", NULL};
+  assert_int_equal(srv_start(&s, args), 0);
+  /* Two idle connections fill the limit; a third is not served while they last. */
+  int a = connect_to(s.port), b = connect_to(s.port);
+  sleep_ms(100);
+  int c = connect_to(s.port);
+  const char *req = "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+  send(c, req, strlen(req), MSG_NOSIGNAL);
+  char buf[1024];
+  long n = read_all(c, buf, sizeof buf, 1500);
+  assert_true(n <= 0 || strstr(buf, "200 OK") == NULL);
+  /* Once one of them is gone, the waiting one is served. */
+  close(a);
+  n = read_all(c, buf, sizeof buf, 3000);
+  assert_true(n > 0);
+  assert_non_null(strstr(buf, "200 OK"));
+  close(c);
+  close(b);
+  assert_int_equal(srv_stop(&s), 0);
+  srv_cleanup(&s);
+}
+
+static void test_port_in_use(void **state) {
+  (void)state;
+  srv s;
+  srv_init(&s);
+  assert_int_equal(srv_start(&s, NULL), 0);
+  char listen[64], *out;
+  snprintf(listen, sizeof listen, "127.0.0.1:%u", s.port);
+  const char *args[] = {"--listen", listen, NULL};
+  assert_int_equal(run(args, &out), 1);
+  assert_non_null(strstr(out, "listen_failed"));
+  free(out);
+  assert_int_equal(srv_stop(&s), 0);
+  srv_cleanup(&s);
+}
+
+int main(void) {
+  signal(SIGPIPE, SIG_IGN);
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_cli_contract), cmocka_unit_test(test_bad_files),
+      cmocka_unit_test(test_config_file),  cmocka_unit_test(test_insecure_http_on_any),
+      cmocka_unit_test(test_https),        cmocka_unit_test(test_sigterm_drains_inflight),
+      cmocka_unit_test(test_idle_timeout), cmocka_unit_test(test_connection_limit),
+      cmocka_unit_test(test_port_in_use),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -267,6 +267,9 @@ typedef struct tc_collateral_needs {
   /* DCAP */
   uint8_t fmspc[6];
   tc_pck_ca ca;
+  char root_ca_crl_url[256]; /**< CRL distribution point of the root of the quote's PCK chain
+                                  ("" if none): where Intel's PCS flavour gets the Root CA CRL
+                                  when no issuer chain is at hand */
 } tc_collateral_needs;
 
 /**

@@ -139,6 +139,21 @@ static tc_status needs_of(tc_tee tee, const uint8_t *evidence, size_t len,
       return tc_fail(err, TC_ERR_PARSE, "pck_cert_malformed",
                      "PCK issuer '%s' is neither the PCK Processor CA nor the Platform CA",
                      pck.issuer_ca);
+    /* the root's CRL distribution point, from the quote's chain (or col->pck_chain) */
+    tc_dcap_quote q;
+    tc_error e2;
+    const uint8_t *chain = NULL;
+    size_t chain_len = 0;
+    if (tc_dcap_parse(evidence, len, &q, &e2) == TC_OK && q.cert_data_type == 5) {
+      chain = q.cert_data;
+      chain_len = q.cert_data_len;
+    } else if (col != NULL && col->pck_chain.data != NULL) {
+      chain = col->pck_chain.data;
+      chain_len = col->pck_chain.len;
+    }
+    if (chain == NULL || tc_x509_crl_dp_url(chain, chain_len, needs->root_ca_crl_url,
+                                            sizeof needs->root_ca_crl_url, &e2) != TC_OK)
+      needs->root_ca_crl_url[0] = 0;
     return TC_OK;
 #else
     return tc_fail(err, TC_ERR_PARSE, "unsupported_tee", "DCAP quote parsing is not built in");
@@ -422,6 +437,10 @@ static void fill_dcap(struct fill_ctx *c, const tc_provider_options *o,
       if (chains[i]->data &&
           tc_x509_crl_dp_url(chains[i]->data, chains[i]->len, q.url, sizeof q.url, &e) == TC_OK)
         found = 1;
+    if (!found && n->root_ca_crl_url[0] != 0) {
+      snprintf(q.url, sizeof q.url, "%s", n->root_ca_crl_url);
+      found = 1;
+    }
     if (!found) {
       note_failure(c, "root_ca_crl.der", TC_ERR_IO, &e);
       return;

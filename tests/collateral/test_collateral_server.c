@@ -1000,6 +1000,9 @@ static void test_pcs_fetch_and_offline_stale(void **state) {
     assert_int_equal(nq.tee, n.tee);
     assert_memory_equal(nq.fmspc, n.fmspc, 6);
     assert_int_equal(nq.ca, n.ca);
+    /* the CRL distribution point of the Intel SGX Root CA in the quote's PCK chain */
+    assert_string_equal(nq.root_ca_crl_url,
+                        "https://certificates.trustedservices.intel.com/IntelSGXRootCA.der");
 #endif
     char *dir = mktemp_dir();
     tc_provider *p = provider(dir, 0);

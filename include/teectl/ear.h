@@ -32,7 +32,7 @@ extern "C" {
 /** Default token lifetime (seconds). */
 #define TC_EAR_DEFAULT_TTL 300
 /** Longest token lifetime tc_ear_issue accepts (seconds, 31 days). */
-#define TC_EAR_MAX_TTL (31 * 86400)
+#define TC_EAR_MAX_TTL 2678400 /* 31 days */
 /** Latest iat tc_ear_issue accepts: 9999-12-31T23:59:59Z (seconds since the epoch). */
 #define TC_EAR_MAX_IAT 253402300799LL
 

@@ -15,7 +15,7 @@
 #include "teectl/rfc3339.h"
 #include "teectl/version.h"
 
-#define TOKEN_MAX_LEN (1024 * 1024)
+#define TOKEN_MAX_LEN 1048576 /* 1 MiB */
 
 static tc_status nomem(tc_error *err) {
   return tc_fail(err, TC_ERR_NOMEM, "out_of_memory", "token");
@@ -59,13 +59,13 @@ tc_status tc_ear_issue(const tc_keyset *ks, const tc_ear_params *params, const c
   char build[64];
   snprintf(build, sizeof build, "teectl %s", TEECTL_VERSION);
   json_t *submod = json_deep_copy(appraisal);
-  json_t *claims =
-      json_pack("{s:s, s:I, s:I, s:I, s:s, s:{s:s, s:s}, s:{}}", "eat_profile",
-                params->profile ? params->profile : TC_EAR_PROFILE, "iat", (json_int_t)params->iat,
-                "nbf", (json_int_t)params->iat, "exp", (json_int_t)(params->iat + params->ttl),
-                "jti", params->jti ? params->jti : jti, "ear.verifier-id", "build",
-                params->verifier_build ? params->verifier_build : build, "developer",
-                params->verifier_developer ? params->verifier_developer : "teectl", "submods");
+  json_t *claims = json_pack(
+      "{s:s, s:I, s:I, s:I, s:s, s:{s:s, s:s}, s:{}}", "eat_profile",
+      params->profile ? params->profile : TC_EAR_PROFILE, "iat", (json_int_t)params->iat, "nbf",
+      (json_int_t)params->iat, "exp", (json_int_t)params->iat + (json_int_t)params->ttl, "jti",
+      params->jti ? params->jti : jti, "ear.verifier-id", "build",
+      params->verifier_build ? params->verifier_build : build, "developer",
+      params->verifier_developer ? params->verifier_developer : "teectl", "submods");
   if (!submod || !claims)
     goto nomem;
   if (params->issuer && json_object_set_new(claims, "iss", json_string(params->issuer)) != 0)

@@ -14,7 +14,7 @@
 #include "teectl/ear.h"
 #include "teectl/file.h"
 
-#define KEY_FILE_MAX (64 * 1024)
+#define KEY_FILE_MAX 65536
 
 static tc_status nomem(tc_error *err) {
   return tc_fail(err, TC_ERR_NOMEM, "out_of_memory", "keyset");
@@ -67,7 +67,7 @@ static char *jwk_kid(const json_t *jwk) {
   if (kid && kid[0])
     return strdup(kid);
   json_t *thp = jose_jwk_thp(NULL, jwk, "S256");
-  char *out = thp && json_is_string(thp) ? strdup(json_string_value(thp)) : NULL;
+  char *out = json_is_string(thp) ? strdup(json_string_value(thp)) : NULL;
   json_decref(thp);
   return out;
 }
@@ -250,7 +250,7 @@ tc_status tc_keyset_load(const char *signing_key_file, const char *const *public
     return tc_fail(err, TC_ERR_USAGE, "key_invalid", "no signing key file");
   *out = NULL;
   json_t *sig = NULL;
-  json_t **pubs = n ? calloc(n, sizeof *pubs) : NULL;
+  json_t **pubs = n ? calloc(n, sizeof(json_t *)) : NULL;
   if (n && !pubs)
     return nomem(err);
   tc_status st = load_key_file(signing_key_file, 1, &sig, err);

@@ -206,7 +206,7 @@ json_t *tc_snp_policy_flags(uint64_t policy);
  *     for a VLEK, leaf not an EC P-384 key);
  *   cert_expired_at_verify_at (any of the three outside notBefore..notAfter at `at`);
  *   crl_invalid / crl_expired / cert_revoked (when col->amd_crl is given: signed by the
- *     ARK, thisUpdate <= at <= nextUpdate, ASK/ASVK (or leaf) not listed);
+ *     ARK, thisUpdate <= at <= nextUpdate, ASK/ASVK not listed);
  *   product_mismatch (ARK, ASK/ASVK, leaf productName and, v3+, the report's CPUID
  *     product line do not all name the same product line);
  *   signing_key_mismatch (SIGNING_KEY says VCEK and the leaf is a VLEK or vice versa;

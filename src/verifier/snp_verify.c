@@ -395,9 +395,10 @@ static tc_status chain_steps(const tc_collateral *col, cert_role want, int64_t a
     if ((st = tc_crl_parse(col->amd_crl.data, col->amd_crl.len, &crl, err)) != TC_OK)
       return st;
     st = tc_crl_check(crl, c->ark, at, err);
-    if (st == TC_OK && (tc_crl_revokes(crl, c->ask) || tc_crl_revokes(crl, c->leaf)))
-      st = tc_fail(err, TC_ERR_VERIFY, "cert_revoked", "the ARK's CRL revokes '%s'",
-                   tc_crl_revokes(crl, c->ask) ? ask_cn : leaf_cn);
+    /* Only the ARK's direct subordinate: a leaf is issued by the ASK/ASVK, so its serial
+     * (0 for every VCEK) means nothing in the ARK's CRL. */
+    if (st == TC_OK && tc_crl_revokes(crl, c->ask))
+      st = tc_fail(err, TC_ERR_VERIFY, "cert_revoked", "the ARK's CRL revokes '%s'", ask_cn);
     X509_CRL_free(crl);
     if (st != TC_OK)
       return st;

@@ -436,7 +436,20 @@ int snp_forge_write_dir(const snp_forge *f, const char *dir) {
   return 0;
 }
 
-int snp_forge_crl(const snp_forge *f, int revoke_ask, int64_t this_update, int64_t next_update,
+static int add_revoked(X509_CRL *crl, uint64_t serial, const ASN1_TIME *when) {
+  X509_REVOKED *r = X509_REVOKED_new();
+  ASN1_INTEGER *sn = ASN1_INTEGER_new();
+  int ok = r && sn && ASN1_INTEGER_set_uint64(sn, serial) == 1 &&
+           X509_REVOKED_set_serialNumber(r, sn) == 1 &&
+           X509_REVOKED_set_revocationDate(r, (ASN1_TIME *)when) == 1 &&
+           X509_CRL_add0_revoked(crl, r) == 1;
+  if (!ok)
+    X509_REVOKED_free(r);
+  ASN1_INTEGER_free(sn);
+  return ok;
+}
+
+int snp_forge_crl(const snp_forge *f, int revoke, int64_t this_update, int64_t next_update,
                   tc_buf *out) {
   memset(out, 0, sizeof *out);
   char ark_cn[96];
@@ -449,16 +462,10 @@ int snp_forge_crl(const snp_forge *f, int revoke_ask, int64_t this_update, int64
   int ok = crl && iss && tu && nu && X509_CRL_set_version(crl, 1) == 1 &&
            X509_CRL_set_issuer_name(crl, iss) == 1 && X509_CRL_set1_lastUpdate(crl, tu) == 1 &&
            X509_CRL_set1_nextUpdate(crl, nu) == 1;
-  if (ok && revoke_ask) {
-    X509_REVOKED *r = X509_REVOKED_new();
-    ASN1_INTEGER *sn = ASN1_INTEGER_new();
-    ok = r && sn && ASN1_INTEGER_set_uint64(sn, f->ask_serial) == 1 &&
-         X509_REVOKED_set_serialNumber(r, sn) == 1 && X509_REVOKED_set_revocationDate(r, tu) == 1 &&
-         X509_CRL_add0_revoked(crl, r) == 1;
-    if (!ok)
-      X509_REVOKED_free(r);
-    ASN1_INTEGER_free(sn);
-  }
+  if (ok && (revoke & SNP_FORGE_REVOKE_ASK))
+    ok = add_revoked(crl, f->ask_serial, tu);
+  if (ok && (revoke & SNP_FORGE_REVOKE_SERIAL0))
+    ok = add_revoked(crl, 0, tu);
   if (ok) {
     EVP_MD_CTX *md = EVP_MD_CTX_new();
     EVP_PKEY_CTX *pctx = NULL;

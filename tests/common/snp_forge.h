@@ -107,12 +107,16 @@ const tc_buf *snp_forge_leaf_der(const snp_forge *f);
  *  The folder must exist. 0 on success, -1 on failure (message on stderr). */
 int snp_forge_write_dir(const snp_forge *f, const char *dir);
 
+/** What snp_forge_crl lists (bit mask). */
+enum { SNP_FORGE_REVOKE_ASK = 1, SNP_FORGE_REVOKE_SERIAL0 = 2 };
+
 /**
  * A CRL issued by the ARK (signed with the ARK key, RSASSA-PSS SHA-384), thisUpdate /
- * nextUpdate given (seconds), listing the ASK/ASVK's serial if revoke_ask. DER into *out
- * (caller tc_buf_free). 0 on success.
+ * nextUpdate given (seconds), listing the ASK/ASVK's serial if revoke & SNP_FORGE_REVOKE_ASK
+ * (1) and serial 0 (what every VCEK/VLEK carries) if revoke & SNP_FORGE_REVOKE_SERIAL0.
+ * DER into *out (caller tc_buf_free). 0 on success.
  */
-int snp_forge_crl(const snp_forge *f, int revoke_ask, int64_t this_update, int64_t next_update,
+int snp_forge_crl(const snp_forge *f, int revoke, int64_t this_update, int64_t next_update,
                   tc_buf *out);
 
 /**

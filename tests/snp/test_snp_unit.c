@@ -573,9 +573,14 @@ static void crl_paths(void **state) {
   col.amd_crl = crl;
   expect_col(rep, sizeof rep, &col, at, NULL);
   tc_buf_free(&crl);
-  assert_int_equal(snp_forge_crl(g_genoa, 1, at - 3600, at + 3600, &crl), 0);
+  assert_int_equal(snp_forge_crl(g_genoa, SNP_FORGE_REVOKE_ASK, at - 3600, at + 3600, &crl), 0);
   col.amd_crl = crl;
   expect_col(rep, sizeof rep, &col, at, "cert_revoked");
+  tc_buf_free(&crl);
+  /* Serial 0 in the ARK's CRL names an ARK-issued certificate, not the ASK-issued VCEK. */
+  assert_int_equal(snp_forge_crl(g_genoa, SNP_FORGE_REVOKE_SERIAL0, at - 3600, at + 3600, &crl), 0);
+  col.amd_crl = crl;
+  expect_col(rep, sizeof rep, &col, at, NULL);
   tc_buf_free(&crl);
   assert_int_equal(snp_forge_crl(g_genoa, 0, at - 7200, at - 3600, &crl), 0);
   col.amd_crl = crl;

@@ -84,6 +84,8 @@ struct tc_toml_value {
     struct {
       tc_toml_entry *items;
       size_t len, cap;
+      size_t *index; /* internal: hash index (entry number + 1) for large tables */
+      size_t index_cap;
     } table;
     struct {
       tc_toml_value **items;

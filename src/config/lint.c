@@ -65,11 +65,13 @@ void lint_list_add(lint_ctx *c, char ***list, size_t *n, const char *s) {
   nl[(*n)++] = d;
 }
 
-int lint_list_has(char *const *list, size_t n, const char *s) {
-  for (size_t i = 0; i < n; i++)
-    if (strcmp(list[i], s) == 0)
-      return 1;
-  return 0;
+static int cmp_str(const void *a, const void *b) {
+  return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Membership in a list sorted with cmp_str. */
+static int sorted_has(char *const *list, size_t n, const char *s) {
+  return n > 0 && bsearch(&s, list, n, sizeof *list, cmp_str) != NULL;
 }
 
 static int bare_key(const char *k) {
@@ -211,8 +213,21 @@ static void lint_one(lint_ctx *c, const tc_lint_input *in) {
 static void cross_file(lint_ctx *c) {
   if (!c->first_rc_file || !c->first_cd_file)
     return;
+  /* sorted copies for lookups; findings keep the declaration order */
+  char **cd = malloc((c->n_cd_handlers + 1) * sizeof *cd);
+  char **rc = malloc((c->n_rc_handlers + 1) * sizeof *rc);
+  if (!cd || !rc) {
+    free(cd);
+    free(rc);
+    c->nomem = 1;
+    return;
+  }
+  memcpy(cd, c->cd_handlers, c->n_cd_handlers * sizeof *cd);
+  memcpy(rc, c->rc_handlers, c->n_rc_handlers * sizeof *rc);
+  qsort(cd, c->n_cd_handlers, sizeof *cd, cmp_str);
+  qsort(rc, c->n_rc_handlers, sizeof *rc, cmp_str);
   for (size_t i = 0; i < c->n_cd_handlers; i++)
-    if (!lint_list_has(c->rc_handlers, c->n_rc_handlers, c->cd_handlers[i]))
+    if (!sorted_has(rc, c->n_rc_handlers, c->cd_handlers[i]))
       lint_add(c, c->first_rc_file, 0, 0, "", c->cd_handlers[i], TC_LINT_INFO,
                "handler-without-runtimeclass",
                "add a RuntimeClass with this handler, or remove the handler from containerd",
@@ -220,22 +235,50 @@ static void cross_file(lint_ctx *c) {
                "here uses it: pods cannot select it",
                c->cd_handlers[i], c->first_cd_file);
   for (size_t i = 0; i < c->n_rc_handlers; i++)
-    if (!lint_list_has(c->cd_handlers, c->n_cd_handlers, c->rc_handlers[i]))
+    if (!sorted_has(cd, c->n_cd_handlers, c->rc_handlers[i]))
       lint_add(c, c->first_rc_file, 0, 0, "", c->rc_handlers[i], TC_LINT_WARNING,
                "runtimeclass-without-handler",
                "declare the handler in containerd (kata-deploy drop-in) or fix the handler name",
                "RuntimeClass handler '%s' is not declared by any containerd file given here: "
                "pods using it fail with \"no runtime for ... is configured\"",
                c->rc_handlers[i]);
+  free(cd);
+  free(rc);
 }
 
-static int cmp_finding(const void *a, const void *b) {
-  const tc_lint_finding *x = a, *y = b;
-  if (x->line != y->line)
-    return x->line < y->line ? -1 : 1;
-  if (x->column != y->column)
-    return x->column < y->column ? -1 : 1;
-  return 0;
+typedef struct sort_item {
+  tc_lint_finding f;
+  size_t seq;
+} sort_item;
+
+static int cmp_item(const void *a, const void *b) {
+  const sort_item *x = a, *y = b;
+  if (x->f.line != y->f.line)
+    return x->f.line < y->f.line ? -1 : 1;
+  if (x->f.column != y->f.column)
+    return x->f.column < y->f.column ? -1 : 1;
+  return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/* Stable sort of items[start..len) by line, then column. */
+static void sort_findings(lint_ctx *c, size_t start) {
+  tc_lint_report *r = c->rep;
+  size_t n = r->len - start;
+  if (n < 2)
+    return;
+  sort_item *tmp = malloc(n * sizeof *tmp);
+  if (!tmp) {
+    c->nomem = 1;
+    return;
+  }
+  for (size_t i = 0; i < n; i++) {
+    tmp[i].f = r->items[start + i];
+    tmp[i].seq = i;
+  }
+  qsort(tmp, n, sizeof *tmp, cmp_item);
+  for (size_t i = 0; i < n; i++)
+    r->items[start + i] = tmp[i].f;
+  free(tmp);
 }
 
 tc_status tc_lint_run(const tc_lint_input *inputs, size_t n, const tc_lint_opts *opts,
@@ -248,13 +291,7 @@ tc_status tc_lint_run(const tc_lint_input *inputs, size_t n, const tc_lint_opts 
     size_t start = report->len;
     lint_one(&c, &inputs[i]);
     if (!c.nomem) /* stable order within the file: by line, then column */
-      for (size_t a = start + 1; a < report->len; a++)
-        for (size_t b = a; b > start && cmp_finding(&report->items[b - 1], &report->items[b]) > 0;
-             b--) {
-          tc_lint_finding t = report->items[b];
-          report->items[b] = report->items[b - 1];
-          report->items[b - 1] = t;
-        }
+      sort_findings(&c, start);
   }
   if (!c.nomem)
     cross_file(&c);

@@ -26,7 +26,6 @@ void lint_add(lint_ctx *c, const char *file, unsigned line, unsigned col, const 
 
 /* Remember a string in a list (for cross-file facts). */
 void lint_list_add(lint_ctx *c, char ***list, size_t *n, const char *s);
-int lint_list_has(char *const *list, size_t n, const char *s);
 
 /* Dotted path of table path + key, non-bare parts quoted (as the TOML reader prints). */
 void lint_join(char *out, size_t cap, const char *table, const char *key);

@@ -169,6 +169,7 @@ static void value_clear(tc_toml_value *v) {
       value_free(v->u.table.items[i].value);
     }
     free(v->u.table.items);
+    free(v->u.table.index);
   } else if (v->type == TC_TOML_ARRAY) {
     for (size_t i = 0; i < v->u.array.len; i++)
       value_free(v->u.array.items[i]);
@@ -193,13 +194,66 @@ static tc_toml_value *new_value(tc_toml_type t, unsigned line, unsigned col) {
   return v;
 }
 
+/* FNV-1a over the key bytes. */
+static size_t key_hash(const char *k, size_t klen) {
+  uint64_t h = 1469598103934665603ull;
+  for (size_t i = 0; i < klen; i++)
+    h = (h ^ (unsigned char)k[i]) * 1099511628211ull;
+  return (size_t)h;
+}
+
+#define INDEX_MIN 16 /* tables with fewer keys are searched linearly */
+
 static tc_toml_entry *table_find(const tc_toml_value *t, const char *k, size_t klen) {
+  if (t->u.table.index) {
+    size_t mask = t->u.table.index_cap - 1;
+    for (size_t h = key_hash(k, klen) & mask;; h = (h + 1) & mask) {
+      size_t slot = t->u.table.index[h];
+      if (slot == 0)
+        return NULL;
+      tc_toml_entry *e = &t->u.table.items[slot - 1];
+      if (e->key_len == klen && memcmp(e->key, k, klen) == 0)
+        return e;
+    }
+  }
   for (size_t i = 0; i < t->u.table.len; i++) {
     tc_toml_entry *e = &t->u.table.items[i];
     if (e->key_len == klen && memcmp(e->key, k, klen) == 0)
       return e;
   }
   return NULL;
+}
+
+static void index_put(tc_toml_value *t, size_t entry) {
+  const tc_toml_entry *e = &t->u.table.items[entry];
+  size_t mask = t->u.table.index_cap - 1;
+  size_t h = key_hash(e->key, e->key_len) & mask;
+  while (t->u.table.index[h] != 0)
+    h = (h + 1) & mask;
+  t->u.table.index[h] = entry + 1;
+}
+
+/* Keep the index at most half full; built once the table reaches INDEX_MIN keys. */
+static int index_update(tc_toml_value *t) {
+  size_t n = t->u.table.len;
+  if (n < INDEX_MIN)
+    return 0;
+  if (t->u.table.index && 2 * n <= t->u.table.index_cap) {
+    index_put(t, n - 1);
+    return 0;
+  }
+  size_t cap = 64;
+  while (cap < 4 * n)
+    cap *= 2;
+  size_t *idx = calloc(cap, sizeof *idx);
+  if (!idx)
+    return -1;
+  free(t->u.table.index);
+  t->u.table.index = idx;
+  t->u.table.index_cap = cap;
+  for (size_t i = 0; i < n; i++)
+    index_put(t, i);
+  return 0;
 }
 
 /* Append key -> v (takes ownership of v; copies the key). */
@@ -223,6 +277,13 @@ static int table_add(tc_toml_value *t, const keypart *k, tc_toml_value *v) {
   e->line = k->line;
   e->column = k->column;
   e->value = v;
+  if (index_update(t)) {
+    /* out of memory for the index only: the entry is in (the tree owns v), lookups fall
+     * back to a linear scan */
+    free(t->u.table.index);
+    t->u.table.index = NULL;
+    t->u.table.index_cap = 0;
+  }
   return 0;
 }
 

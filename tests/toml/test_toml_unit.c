@@ -153,6 +153,33 @@ static void test_depth(void **state) {
   tc_toml_doc_free(d);
 }
 
+/* Tables past the linear-search size use a hash index: every key is found, a duplicate
+ * among thousands is still caught at its line. */
+static void test_large_table(void **state) {
+  (void)state;
+  size_t n = 5000;
+  char *s = malloc(n * 24 + 64);
+  assert_non_null(s);
+  size_t o = 0;
+  for (size_t i = 0; i < n; i++)
+    o += (size_t)sprintf(s + o, "k%zu = %zu\n", i, i);
+  tc_toml_doc *d = parse_ok(s, 0);
+  assert_int_equal(d->root->u.table.len, n);
+  for (size_t i = 0; i < n; i += 7) {
+    char k[16];
+    snprintf(k, sizeof k, "k%zu", i);
+    const tc_toml_entry *e = tc_toml_get(d->root, k);
+    assert_non_null(e);
+    assert_int_equal(e->value->u.integer, (int64_t)i);
+    assert_int_equal(e->line, i + 1);
+  }
+  assert_null(tc_toml_get(d->root, "k5000"));
+  tc_toml_doc_free(d);
+  sprintf(s + o, "k4321 = 1\n");
+  parse_bad(s, "toml_duplicate_key", "5001:1: duplicate key 'k4321' (first defined at 4322:1)");
+  free(s);
+}
+
 static void test_tagged_json(void **state) {
   (void)state;
   tc_toml_doc *d = parse_ok("t = 07:32:00.120\nd = 1979-05-27t00:00:00z\nf = 0.5\n", 0);
@@ -170,7 +197,8 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_positions),    cmocka_unit_test(test_values),
       cmocka_unit_test(test_redefinition), cmocka_unit_test(test_recover_duplicates),
-      cmocka_unit_test(test_depth),        cmocka_unit_test(test_tagged_json),
+      cmocka_unit_test(test_depth),        cmocka_unit_test(test_large_table),
+      cmocka_unit_test(test_tagged_json),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -30,10 +30,15 @@ static void usage(FILE *f) {
              "                        http:// or https:// URLs are fetched (required)\n"
              "  --at RFC3339          verification time (default: now), e.g. 2025-07-18T00:00:00Z\n"
              "  --leeway SECONDS      clock skew allowed on exp/nbf/iat, 0..3600 (default 0)\n"
+             "  --nonce NONCE         require eat_nonce to be exactly NONCE (your challenge)\n"
+             "  --min-status affirming|warning\n"
+             "                        require every submodule's ear.status to be at least this\n"
+             "                        (default: any status the token carries)\n"
              "  --format text|json    output format (default text)\n"
              "  -h, --help            show this help\n\n"
              "Exit codes: 0 valid, 1 invalid (the reason code says why: token_expired,\n"
-             "token_signature_invalid, token_kid_unknown, token_alg_unsupported, ...),\n"
+             "token_signature_invalid, token_kid_unknown, token_alg_unsupported,\n"
+             "token_nonce_mismatch, token_status_insufficient, ...),\n"
              "2 usage error or unreadable input (token, JWKS).\n");
 }
 
@@ -229,12 +234,38 @@ static void print_text(const json_t *claims) {
   }
 }
 
+/* The relying party's own checks on a token whose signature and times are good. */
+static tc_status relying_party_checks(const json_t *claims, const char *nonce, int min_status,
+                                      tc_error *err) {
+  if (nonce) {
+    const char *got = json_string_value(json_object_get(claims, "eat_nonce"));
+    if (!got || strcmp(got, nonce) != 0)
+      return tc_fail(err, TC_ERR_VERIFY, "token_nonce_mismatch", "eat_nonce is %s%s%s, expected %s",
+                     got ? "\"" : "", got ? got : "absent", got ? "\"" : "", nonce);
+  }
+  if (min_status >= 0) {
+    const char *name;
+    const json_t *sm;
+    json_object_foreach(json_object_get(claims, "submods"), name, sm) {
+      int s = tc_ear_status_from_name(json_string_value(json_object_get(sm, "ear.status")));
+      if (s < 0 || s == TC_EAR_NONE || s > min_status)
+        return tc_fail(err, TC_ERR_VERIFY, "token_status_insufficient",
+                       "submods.%s ear.status is %s, at least %s is required", name,
+                       s < 0 ? "unknown" : tc_ear_status_name((tc_ear_status)s),
+                       tc_ear_status_name((tc_ear_status)min_status));
+    }
+  }
+  return TC_OK;
+}
+
 static int verify(int argc, char **argv) {
   static const struct option opts[] = {
       {"jwks", required_argument, NULL, 'j'},   {"at", required_argument, NULL, 'a'},
       {"leeway", required_argument, NULL, 'l'}, {"format", required_argument, NULL, 'f'},
+      {"nonce", required_argument, NULL, 'n'},  {"min-status", required_argument, NULL, 's'},
       {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
-  const char *jwks_arg = NULL;
+  const char *jwks_arg = NULL, *nonce = NULL;
+  int min_status = -1;
   int64_t at = (int64_t)time(NULL), leeway = 0;
   int json = 0;
   tc_error err;
@@ -257,6 +288,15 @@ static int verify(int argc, char **argv) {
       leeway = v;
       break;
     }
+    case 'n':
+      nonce = optarg;
+      break;
+    case 's':
+      min_status = tc_ear_status_from_name(optarg);
+      if (min_status != TC_EAR_AFFIRMING && min_status != TC_EAR_WARNING)
+        return cli_usage_error("token verify", "--min-status: '%s' is not affirming or warning",
+                               optarg);
+      break;
     case 'f':
       if (strcmp(optarg, "json") == 0)
         json = 1;
@@ -299,6 +339,8 @@ static int verify(int argc, char **argv) {
     fprintf(stderr, "teectl token: %s: %s\n", err.reason, err.detail);
     return CLI_EXIT_USAGE;
   }
+  if (st == TC_OK)
+    st = relying_party_checks(claims, nonce, min_status, &err);
   if (json) {
     json_t *out = st == TC_OK ? json_pack("{s:b, s:O}", "valid", 1, "claims", claims)
                               : json_pack("{s:b, s:s, s:s}", "valid", 0, "reason", err.reason,

@@ -99,6 +99,22 @@ static void test_invalid_tokens(void **state) {
                    0);
   assert_int_equal(run("verify '%s' --jwks '%s' --at 2025-07-04T09:59:59Z", tok, jwks), 1);
   assert_non_null(strstr(out_text, "token_not_yet_valid"));
+  /* the relying party's nonce and minimum status */
+  assert_int_equal(
+      run("verify '%s' --jwks '%s' --at 2025-07-04T10:01:00Z --nonce bm9uY2U", tok, jwks), 0);
+  assert_int_equal(
+      run("verify '%s' --jwks '%s' --at 2025-07-04T10:01:00Z --nonce bm9uY2X", tok, jwks), 1);
+  assert_non_null(strstr(out_text, "token_nonce_mismatch"));
+  assert_int_equal(
+      run("verify '%s' --jwks '%s' --at 2025-07-04T10:01:00Z --min-status warning", tok, jwks), 0);
+  assert_int_equal(
+      run("verify '%s' --jwks '%s' --at 2025-07-04T10:01:00Z --min-status affirming --format json",
+          tok, jwks),
+      1);
+  json_t *jj = out_json();
+  assert_string_equal(json_string_value(json_object_get(jj, "reason")),
+                      "token_status_insufficient");
+  json_decref(jj);
   assert_int_equal(run("verify '%s' --jwks '%s' --at 2025-07-04T10:01:00Z", tok, other), 1);
   assert_non_null(strstr(out_text, "token_kid_unknown"));
   /* flip one character of the signature */
@@ -131,6 +147,7 @@ static void test_usage_and_unreadable(void **state) {
   assert_int_equal(run("verify '%s' --jwks '%s' --at yesterday", tok, jwks), 2);
   assert_int_equal(run("verify '%s' --jwks '%s' --format xml", tok, jwks), 2);
   assert_int_equal(run("verify '%s' --jwks '%s' --leeway 3601", tok, jwks), 2);
+  assert_int_equal(run("verify '%s' --jwks '%s' --min-status contraindicated", tok, jwks), 2);
   assert_int_equal(run("verify '%s' --jwks '%s' --leeway 5s", tok, jwks), 2);
   assert_int_equal(run("verify '%s' --jwks '%s'", missing, jwks), 2);
   assert_int_equal(run("verify '%s' --jwks '%s'", tok, missing), 2);

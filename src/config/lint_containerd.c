@@ -65,6 +65,51 @@ at(lint_ctx *c, const char *file, const tc_toml_value *t, const char *tpath, con
   lint_add(c, file, line, col, tpath, k, sev, rule, fix, "%s", msg);
 }
 
+static int jtrue(const json_t *o, const char *a, const char *b) {
+  return json_is_true(json_object_get(json_object_get(o, a), b));
+}
+
+static int strings_have(const tc_toml_entry *arr, const char *want) {
+  if (!arr || arr->value->type != TC_TOML_ARRAY)
+    return 0;
+  for (size_t i = 0; i < arr->value->u.array.len; i++) {
+    const tc_toml_value *x = arr->value->u.array.items[i];
+    if (x->type == TC_TOML_STRING &&
+        (strcmp(x->u.str.ptr, want) == 0 || strcmp(x->u.str.ptr, "*") == 0))
+      return 1;
+  }
+  return 0;
+}
+
+/* With the node's probe: a containerd config is per node, so a TEE handler the node cannot
+ * serve is dead there (info: kata-deploy installs every default shim on every node), and on
+ * an SGX node kata-qemu must pass the sgx.intel.com/epc annotation. */
+static void probe_rules(lint_ctx *c, const char *file, const char *rpath, const char *handler,
+                        const tc_toml_value *rt, const tc_toml_entry *pa) {
+  const json_t *pr = c->opts->probe;
+  if (!pr)
+    return;
+  const char *role = json_string_value(json_object_get(pr, "role"));
+  int host = role && strcmp(role, "host") == 0 && json_is_true(json_object_get(pr, "kvm"));
+  int snp = host && jtrue(pr, "sev", "snp");
+  int tdx = host && jtrue(pr, "tdx", "host_supported") && jtrue(pr, "tdx", "module_initialized");
+  int sgx = host && jtrue(pr, "sgx", "supported") && jtrue(pr, "sgx", "flc") &&
+            jtrue(pr, "sgx", "driver") && jtrue(pr, "sgx", "enabled_in_kvm");
+  if ((strstr(handler, "-snp") && !snp) || (strstr(handler, "-tdx") && !tdx))
+    at(c, file, rt, rpath, "", TC_LINT_INFO, "handler-not-supported",
+       "remove the handler on this node, or run it on a node with the TEE",
+       "handler '%s' needs %s, which this node's probe does not show: its pods cannot start "
+       "here",
+       handler, strstr(handler, "-snp") ? "AMD SEV-SNP (sev.snp)" : "Intel TDX (tdx)");
+  /* SGX is served by kata-qemu (vectors/hosts README, recommended_runtime_classes) */
+  if (sgx && (strcmp(handler, "kata-qemu") == 0 || strcmp(handler, "kata-qemu-runtime-rs") == 0) &&
+      !strings_have(pa, "sgx.intel.com/epc"))
+    at(c, file, rt, rpath, "pod_annotations", TC_LINT_WARNING, "sgx-annotation",
+       "pod_annotations = [\"io.katacontainers.*\", \"sgx.intel.com/epc\"]",
+       "this node has SGX: without \"sgx.intel.com/epc\" in pod_annotations containerd drops the "
+       "annotation that sizes the sandbox's EPC, and the guest gets no SGX");
+}
+
 static void check_runtime(lint_ctx *c, const char *file, const char *rpath, const char *handler,
                           const tc_toml_value *rt) {
   const tc_toml_entry *ty = ent(rt, "runtime_type");
@@ -147,6 +192,7 @@ static void check_runtime(lint_ctx *c, const char *file, const char *rpath, cons
        "pod_annotations = [\"io.katacontainers.*\"] (SGX also: \"sgx.intel.com/epc\")",
        "without pod_annotations = [\"io.katacontainers.*\"] containerd drops Kata annotations "
        "(including CoCo initdata and policy) before they reach the shim");
+  probe_rules(c, file, rpath, handler, rt, pa);
   const tc_toml_entry *pw = ent(rt, "privileged_without_host_devices");
   if (!pw || pw->value->type != TC_TOML_BOOL || !pw->value->u.boolean)
     at(c, file, rt, rpath, "privileged_without_host_devices", TC_LINT_WARNING,

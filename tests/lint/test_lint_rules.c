@@ -306,6 +306,55 @@ static void test_containerd_rules(void **state) {
               "missing-key", NULL, 0, -1);
 }
 
+static tc_lint_report lint_with_probe(const char *text, const char *probe_json) {
+  json_error_t je;
+  json_t *probe = json_loads(probe_json, 0, &je);
+  assert_non_null(probe);
+  tc_lint_input in = {"config.toml", text, strlen(text), TC_LINT_KIND_AUTO};
+  tc_lint_opts o = {.probe = probe};
+  tc_lint_report r = {0};
+  tc_error err;
+  assert_int_equal(tc_lint_run(&in, 1, &o, &r, &err), TC_OK);
+  json_decref(probe);
+  return r;
+}
+
+static void test_containerd_probe(void **state) {
+  (void)state;
+  /* shapes of vectors/hosts/<case>/expected.json (only the fields the rules read) */
+  const char *sgx_host = "{\"role\":\"host\",\"kvm\":true,\"sgx\":{\"supported\":true,"
+                         "\"flc\":true,\"driver\":true,\"enabled_in_kvm\":true},"
+                         "\"tdx\":{},\"sev\":{\"snp\":false}}";
+  const char *snp_host = "{\"role\":\"host\",\"kvm\":true,\"sgx\":{},\"tdx\":{},"
+                         "\"sev\":{\"snp\":true}}";
+  const char *qemu = "[plugins.\"io.containerd.grpc.v1.cri\".containerd.runtimes.kata-qemu]\n"
+                     "runtime_type = \"io.containerd.kata-qemu.v2\"\n"
+                     "privileged_without_host_devices = true\n"
+                     "pod_annotations = [\"io.katacontainers.*\"]\n";
+  tc_lint_report r = lint_with_probe(qemu, sgx_host);
+  assert_non_null(tl_find(&r, NULL, 4, "pod_annotations", "sgx-annotation", TC_LINT_WARNING));
+  tc_lint_report_free(&r);
+  r = lint_with_probe(qemu, snp_host);
+  assert_null(tl_find(&r, NULL, 0, NULL, "sgx-annotation", 0));
+  tc_lint_report_free(&r);
+  char *with_epc = malloc(strlen(qemu) + 64);
+  assert_non_null(with_epc);
+  strcpy(with_epc, qemu);
+  strcpy(strstr(with_epc, "\"io.katacontainers.*\"]"),
+         "\"io.katacontainers.*\", \"sgx.intel.com/epc\"]\n");
+  r = lint_with_probe(with_epc, sgx_host);
+  assert_null(tl_find(&r, NULL, 0, NULL, "sgx-annotation", 0));
+  tc_lint_report_free(&r);
+  free(with_epc);
+  /* an SNP handler on a node without SNP cannot run there */
+  r = lint_with_probe(V2 GOOD_RT, sgx_host);
+  assert_non_null(tl_find(&r, NULL, 1, "", "handler-not-supported", TC_LINT_INFO));
+  tc_lint_report_free(&r);
+  r = lint_with_probe(V2 GOOD_RT, snp_host);
+  assert_null(tl_find(&r, NULL, 0, NULL, "handler-not-supported", 0));
+  tc_lint_report_free(&r);
+}
+
 #define RC(name, mem, cpu, sched)                                                                  \
   "apiVersion: node.k8s.io/v1\nkind: RuntimeClass\nmetadata:\n  name: " name "\nhandler: " name    \
   "\noverhead:\n  podFixed:\n    memory: \"" mem "\"\n    cpu: \"" cpu "\"\n" sched
@@ -388,10 +437,10 @@ static void test_cross_file_and_json(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_base_clean),          cmocka_unit_test(test_kata_rules),
-      cmocka_unit_test(test_kata_dialects),       cmocka_unit_test(test_syntax_and_kind),
-      cmocka_unit_test(test_containerd_rules),    cmocka_unit_test(test_runtimeclass_rules),
-      cmocka_unit_test(test_cross_file_and_json),
+      cmocka_unit_test(test_base_clean),         cmocka_unit_test(test_kata_rules),
+      cmocka_unit_test(test_kata_dialects),      cmocka_unit_test(test_syntax_and_kind),
+      cmocka_unit_test(test_containerd_rules),   cmocka_unit_test(test_containerd_probe),
+      cmocka_unit_test(test_runtimeclass_rules), cmocka_unit_test(test_cross_file_and_json),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -52,7 +52,9 @@ static const tc_kata_key schema[] = {
     {GO, TC_KSEC_HYPERVISOR, "default_maxmemory", TC_KTYPE_INT, Q|C|F|S},
     {GO, TC_KSEC_HYPERVISOR, "default_maxvcpus", TC_KTYPE_INT, Q|C|F|S},
     {GO, TC_KSEC_HYPERVISOR, "default_memory", TC_KTYPE_INT, Q|C|F|S},
-    {GO, TC_KSEC_HYPERVISOR, "default_vcpus", TC_KTYPE_INT, Q|C|F|S},
+    /* a number, not an integer: config.go hypervisor.NumVCPUs float32 (fractional vCPUs);
+     * the templates write integers */
+    {GO, TC_KSEC_HYPERVISOR, "default_vcpus", TC_KTYPE_FLOAT, Q|C|F|S},
     {GO, TC_KSEC_HYPERVISOR, "disable_block_device_use", TC_KTYPE_BOOL, Q|C|S},
     {GO, TC_KSEC_HYPERVISOR, "disable_guest_selinux", TC_KTYPE_BOOL, Q|C|S|R},
     {GO, TC_KSEC_HYPERVISOR, "disable_image_nvdimm", TC_KTYPE_BOOL, Q|C},
@@ -196,7 +198,8 @@ static const tc_kata_key schema[] = {
     {RS, TC_KSEC_HYPERVISOR, "default_maxmemory", TC_KTYPE_INT, Q|F|D},
     {RS, TC_KSEC_HYPERVISOR, "default_maxvcpus", TC_KTYPE_INT, Q|C|F|D|R|O},
     {RS, TC_KSEC_HYPERVISOR, "default_memory", TC_KTYPE_INT, Q|C|F|D|R|O},
-    {RS, TC_KSEC_HYPERVISOR, "default_vcpus", TC_KTYPE_INT, Q|C|F|D|R|O},
+    /* a number as in the Go runtime (kata-types CpuInfo default_vcpus: f32) */
+    {RS, TC_KSEC_HYPERVISOR, "default_vcpus", TC_KTYPE_FLOAT, Q|C|F|D|R|O},
     {RS, TC_KSEC_HYPERVISOR, "disable_block_device_use", TC_KTYPE_BOOL, Q},
     {RS, TC_KSEC_HYPERVISOR, "disable_guest_selinux", TC_KTYPE_BOOL, Q|R},
     {RS, TC_KSEC_HYPERVISOR, "disable_image_nvdimm", TC_KTYPE_BOOL, Q},

@@ -32,7 +32,9 @@ static void usage(FILE *f) {
              "  --live-probe        probe this machine for the hardware checks\n"
              "  -h, --help          show this help\n\n"
              "Exit codes: 0 no findings, or only 'info' findings; 1 at least one 'error' or\n"
-             "'warning' finding; 2 usage error, or a file that cannot be read or parsed.\n");
+             "'warning' finding; 2 usage error, or a file that cannot be read or parsed.\n"
+             "A duplicate key or table is reported as an error finding (exit 1) and linting\n"
+             "goes on with the first definition; other TOML/YAML syntax errors give exit 2.\n");
 }
 
 static void print_text(const tc_lint_report *r) {

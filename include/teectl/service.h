@@ -102,6 +102,8 @@ typedef struct tc_service_options {
   size_t max_body_bytes;       /* default 1 MiB */
   unsigned max_connections;    /* default 256 */
   unsigned connection_timeout; /* seconds of inactivity before a connection is closed; default 10 */
+  unsigned request_timeout;    /* seconds from a request's headers to the end of its body: a
+                                  slower upload (byte trickle) is dropped; default 30 */
   unsigned threads;            /* worker threads, 0: one per online core */
   unsigned drain_timeout;      /* seconds to wait for in-flight requests on stop; default 10 */
   const char *issuer;          /* token "iss", default "teectl" */

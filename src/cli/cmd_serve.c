@@ -49,6 +49,7 @@ static void usage(FILE *f) {
           "  --max-body-bytes N        request body limit (default 1048576)\n"
           "  --max-connections N       concurrent connections (default 256)\n"
           "  --connection-timeout S    close connections idle this long (default 10)\n"
+          "  --request-timeout S       drop a request whose body takes longer (default 30)\n"
           "  --threads N               worker threads (default: one per core)\n"
           "  --drain-timeout S         on SIGTERM, wait this long for requests (default 10)\n"
           "  --config FILE             JSON config file\n"
@@ -76,6 +77,7 @@ enum {
   O_MAX_BODY,
   O_MAX_CONN,
   O_CONN_TIMEOUT,
+  O_REQ_TIMEOUT,
   O_THREADS,
   O_DRAIN,
   O_CONFIG,
@@ -106,6 +108,7 @@ static const struct option long_opts[] = {
     {"max-body-bytes", required_argument, NULL, O_MAX_BODY},
     {"max-connections", required_argument, NULL, O_MAX_CONN},
     {"connection-timeout", required_argument, NULL, O_CONN_TIMEOUT},
+    {"request-timeout", required_argument, NULL, O_REQ_TIMEOUT},
     {"threads", required_argument, NULL, O_THREADS},
     {"drain-timeout", required_argument, NULL, O_DRAIN},
     {"config", required_argument, NULL, O_CONFIG},
@@ -245,6 +248,11 @@ int cmd_serve(int argc, char **argv) {
       if (parse_num("connection-timeout", optarg, 1, 3600, &n) != 0)
         goto out;
       o.connection_timeout = (unsigned)n;
+      break;
+    case O_REQ_TIMEOUT:
+      if (parse_num("request-timeout", optarg, 1, 3600, &n) != 0)
+        goto out;
+      o.request_timeout = (unsigned)n;
       break;
     case O_THREADS:
       if (parse_num("threads", optarg, 0, 1024, &n) != 0)

@@ -93,8 +93,8 @@ unsigned svc_attest(tc_service *svc, const struct svc_attest_in *in, json_t **bo
     tc_hex_encode(digest, 32, digest_hex);
 
   svc_policy_maybe_reload(svc);
-  pthread_rwlock_rdlock(&svc->policy_lock);
-  const tc_policy *policy = svc->policy;
+  struct svc_policy_ref *pref = svc_policy_acquire(svc);
+  const tc_policy *policy = pref->policy;
   char policy_id[160];
   snprintf(policy_id, sizeof policy_id, "%s", tc_policy_id(policy));
   int require_nonce = !svc->opts.test_no_nonce && tc_policy_require_nonce(policy);
@@ -252,7 +252,7 @@ unsigned svc_attest(tc_service *svc, const struct svc_attest_in *in, json_t **bo
   *body = json_pack("{s:s}", "token", token);
 
 done:
-  pthread_rwlock_unlock(&svc->policy_lock);
+  svc_policy_release(pref);
   if (*body == NULL) {
     status = 500;
     *body = svc_error_body("internal_error", "out of memory");

@@ -13,6 +13,7 @@ void tc_service_options_init(tc_service_options *o) {
   o->max_body_bytes = 1024 * 1024;
   o->max_connections = 256;
   o->connection_timeout = 10;
+  o->request_timeout = 30;
   o->drain_timeout = 10;
   o->issuer = "teectl";
 }
@@ -141,6 +142,9 @@ tc_status tc_service_config_load(const char *path, tc_service_options *o, json_t
     } else if (strcmp(key, "connection-timeout") == 0) {
       if ((st = want_uint(v, key, 1, 3600, &n, err)) == TC_OK)
         o->connection_timeout = (unsigned)n;
+    } else if (strcmp(key, "request-timeout") == 0) {
+      if ((st = want_uint(v, key, 1, 3600, &n, err)) == TC_OK)
+        o->request_timeout = (unsigned)n;
     } else if (strcmp(key, "threads") == 0) {
       if ((st = want_uint(v, key, 0, 1024, &n, err)) == TC_OK)
         o->threads = (unsigned)n;

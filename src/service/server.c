@@ -53,6 +53,7 @@ struct req {
   int too_large;
   int responded;
   char remote[64];
+  struct timespec start; /* monotonic: when the headers were complete */
 };
 
 /* ------------------------------------------------------------------ replies */
@@ -121,6 +122,30 @@ static int same_file_state(const struct stat *a, const struct stat *b) {
          a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec;
 }
 
+static struct svc_policy_ref *policy_ref_new(tc_policy *p) {
+  struct svc_policy_ref *r = calloc(1, sizeof *r);
+  if (r == NULL)
+    return NULL;
+  r->policy = p;
+  atomic_init(&r->refs, 1);
+  return r;
+}
+
+struct svc_policy_ref *svc_policy_acquire(tc_service *svc) {
+  pthread_mutex_lock(&svc->policy_mu);
+  struct svc_policy_ref *r = svc->policy;
+  atomic_fetch_add(&r->refs, 1);
+  pthread_mutex_unlock(&svc->policy_mu);
+  return r;
+}
+
+void svc_policy_release(struct svc_policy_ref *r) {
+  if (r != NULL && atomic_fetch_sub(&r->refs, 1) == 1) {
+    tc_policy_free(r->policy);
+    free(r);
+  }
+}
+
 void svc_policy_maybe_reload(tc_service *svc) {
   if (svc->opts.policy == NULL)
     return;
@@ -138,14 +163,19 @@ void svc_policy_maybe_reload(tc_service *svc) {
   tc_status s = policy_load_file(svc->opts.policy, &p, &st, &err);
   svc->policy_stat = s == TC_OK ? st : now; /* a bad file is retried only when it changes */
   json_t *audit;
+  struct svc_policy_ref *fresh = s == TC_OK ? policy_ref_new(p) : NULL;
+  if (s == TC_OK && fresh == NULL) {
+    tc_policy_free(p);
+    s = tc_fail(&err, TC_ERR_NOMEM, "out_of_memory", "policy reference");
+  }
   if (s == TC_OK) {
-    pthread_rwlock_wrlock(&svc->policy_lock);
-    tc_policy *old = svc->policy;
-    svc->policy = p;
-    pthread_rwlock_unlock(&svc->policy_lock);
-    tc_policy_free(old);
     audit = json_pack("{s:s, s:s, s:s}", "event", "policy_reload", "result", "success", "policy_id",
                       tc_policy_id(p));
+    pthread_mutex_lock(&svc->policy_mu);
+    struct svc_policy_ref *old = svc->policy;
+    svc->policy = fresh;
+    pthread_mutex_unlock(&svc->policy_mu);
+    svc_policy_release(old); /* freed when its last in-flight holder is done */
   } else {
     audit = json_pack("{s:s, s:s, s:s, s:s}", "event", "policy_reload", "result", "failure",
                       "reason", err.reason, "detail", err.detail);
@@ -356,11 +386,11 @@ static enum MHD_Result do_readyz(tc_service *svc, struct MHD_Connection *c, stru
   if (atomic_load(&svc->draining))
     return reply_error(svc, c, r, 503, "draining", "the service is shutting down");
   svc_policy_maybe_reload(svc);
-  pthread_rwlock_rdlock(&svc->policy_lock);
+  struct svc_policy_ref *pref = svc_policy_acquire(svc);
   json_t *v = json_pack("{s:s, s:s, s:s, s:b}", "status", "ready", "policy_id",
-                        tc_policy_id(svc->policy), "signing_kid", tc_keyset_signing_kid(svc->keys),
+                        tc_policy_id(pref->policy), "signing_kid", tc_keyset_signing_kid(svc->keys),
                         "collateral_dir", svc->have_collateral_dir);
-  pthread_rwlock_unlock(&svc->policy_lock);
+  svc_policy_release(pref);
   return reply_json(svc, c, r, 200, v, NULL);
 }
 
@@ -440,6 +470,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     long n = atomic_fetch_add(&svc->inflight, 1) + 1;
     svc_metrics_inflight(svc->metrics, n);
     remote_of(c, r->remote, sizeof r->remote);
+    clock_gettime(CLOCK_MONOTONIC, &r->start);
     r->route = R_OTHER;
     for (int i = 0; i < R_OTHER; i++)
       if (strcmp(url, routes[i].path) == 0)
@@ -475,6 +506,15 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     return MHD_YES;
   }
   if (*upload_size > 0) {
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    double elapsed =
+        (double)(now.tv_sec - r->start.tv_sec) + (double)(now.tv_nsec - r->start.tv_nsec) / 1e9;
+    if (elapsed > (double)svc->opts.request_timeout) {
+      /* A body trickling in byte by byte never trips the idle timeout: drop it. */
+      svc_metrics_request(svc->metrics, routes[r->route].path, 408);
+      return MHD_NO;
+    }
     if (!r->responded && !r->too_large) {
       if (r->len + *upload_size > svc->opts.max_body_bytes) {
         r->too_large = 1;
@@ -601,10 +641,10 @@ static void service_free(tc_service *svc) {
     return;
   tc_keyset_free(svc->keys);
   free(svc->jwks_text);
-  tc_policy_free(svc->policy);
+  svc_policy_release(svc->policy);
   tc_collateral_free(&svc->collateral);
   svc_metrics_free(svc->metrics);
-  pthread_rwlock_destroy(&svc->policy_lock);
+  pthread_mutex_destroy(&svc->policy_mu);
   pthread_mutex_destroy(&svc->reload_lock);
   free(svc->tls_cert_pem);
   free(svc->tls_key_pem);
@@ -658,14 +698,16 @@ static tc_status load_state(tc_service *svc, tc_error *err) {
     loud("the nonce key");
   }
   /* Policy. */
+  tc_policy *pol = NULL;
   if (o->policy != NULL) {
-    s = policy_load_file(o->policy, &svc->policy, &svc->policy_stat, err);
+    s = policy_load_file(o->policy, &pol, &svc->policy_stat, err);
     if (s != TC_OK)
       return s;
-  } else {
-    svc->policy = tc_policy_default();
-    if (svc->policy == NULL)
-      return tc_fail(err, TC_ERR_NOMEM, "out_of_memory", "default policy");
+  } else if ((pol = tc_policy_default()) == NULL)
+    return tc_fail(err, TC_ERR_NOMEM, "out_of_memory", "default policy");
+  if ((svc->policy = policy_ref_new(pol)) == NULL) {
+    tc_policy_free(pol);
+    return tc_fail(err, TC_ERR_NOMEM, "out_of_memory", "policy reference");
   }
   /* Collateral and extra roots. */
   if (o->collateral_dir != NULL) {
@@ -716,7 +758,7 @@ tc_status tc_service_start(const tc_service_options *opts, tc_service **out, tc_
   if (svc == NULL)
     return tc_fail(err, TC_ERR_NOMEM, "out_of_memory", "service");
   svc->opts = *opts;
-  pthread_rwlock_init(&svc->policy_lock, NULL);
+  pthread_mutex_init(&svc->policy_mu, NULL);
   pthread_mutex_init(&svc->reload_lock, NULL);
   svc->metrics = svc_metrics_new();
   if (svc->metrics == NULL) {

@@ -28,9 +28,10 @@ struct tc_service {
   /* collateral from --collateral DIR and roots from --trust-root (immutable) */
   tc_collateral collateral;
   int have_collateral_dir;
-  /* appraisal policy, swapped on reload */
-  pthread_rwlock_t policy_lock;
-  tc_policy *policy;
+  /* appraisal policy, swapped on reload; requests hold a reference while they use it, so a
+   * reload never waits for (or starves behind) in-flight requests */
+  pthread_mutex_t policy_mu;
+  struct svc_policy_ref *policy;
   pthread_mutex_t reload_lock;
   struct stat policy_stat; /* of the file last loaded or last tried */
   atomic_long inflight;
@@ -62,7 +63,18 @@ unsigned svc_attest(tc_service *svc, const struct svc_attest_in *in, json_t **bo
 /** An error body {"error": code, "detail": detail}. */
 json_t *svc_error_body(const char *code, const char *detail);
 
+/** A loaded policy and the number of holders (the service itself holds one). */
+struct svc_policy_ref {
+  tc_policy *policy;
+  atomic_int refs;
+};
+
 /** Reload the policy file if it changed (stat: inode, size, mtime). Thread-safe. */
 void svc_policy_maybe_reload(tc_service *svc);
+
+/** Take a reference to the current policy / give it back (frees a replaced policy when
+ *  its last holder is done). */
+struct svc_policy_ref *svc_policy_acquire(tc_service *svc);
+void svc_policy_release(struct svc_policy_ref *ref);
 
 #endif

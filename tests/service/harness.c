@@ -111,9 +111,12 @@ int srv_start(srv *s, const char *const *args) {
   s->pid = pid;
   for (int i = 0; i < 2000; i++) { /* 10 s */
     char *text = slurp(err);
-    const char *p = text ? strstr(text, " port ") : NULL;
-    if (p != NULL && strstr(text, "listening on") != NULL) {
-      s->port = (unsigned)strtoul(p + 6, NULL, 10);
+    const char *l = text ? strstr(text, "listening on") : NULL;
+    const char *p = l ? strstr(l, " port ") : NULL;
+    char *end = NULL;
+    unsigned long port = p ? strtoul(p + 6, &end, 10) : 0;
+    if (p != NULL && end != NULL && *end == '\n' && port > 0 && port < 65536) {
+      s->port = (unsigned)port; /* the whole line is there: the number is complete */
       free(text);
       return 0;
     }

@@ -341,6 +341,42 @@ static void test_idle_timeout(void **state) {
   srv_cleanup(&s);
 }
 
+static void test_body_trickle_dropped(void **state) {
+  (void)state;
+  srv s;
+  srv_init(&s);
+  const char *args[] = {"--request-timeout", "1", "--connection-timeout", "5", NULL};
+  assert_int_equal(srv_start(&s, args), 0);
+  int fd = connect_to(s.port);
+  const char *head = "POST /v1/attest HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                     "Content-Length: 100\r\n\r\n{";
+  assert_int_equal(send(fd, head, strlen(head), 0), (ssize_t)strlen(head));
+  /* One byte every 200 ms: never idle for 5 s, but the body takes 20 s. */
+  int closed_after_ms = -1;
+  for (int t = 0; t < 5000; t += 200) {
+    sleep_ms(200);
+    struct pollfd p = {fd, POLLIN, 0};
+    char b[256];
+    if (poll(&p, 1, 0) > 0 && recv(fd, b, sizeof b, MSG_DONTWAIT) <= 0) {
+      closed_after_ms = t + 200;
+      break;
+    }
+    if (send(fd, " ", 1, MSG_NOSIGNAL) != 1) {
+      closed_after_ms = t + 200;
+      break;
+    }
+  }
+  close(fd);
+  print_message("trickling upload closed after %d ms\n", closed_after_ms);
+  assert_true(closed_after_ms >= 800 && closed_after_ms <= 3000);
+  char *body = NULL;
+  assert_int_equal(http(&s, "GET", "/metrics", NULL, NULL, 0, &body), 200);
+  assert_non_null(strstr(body, "teectl_http_requests_total{route=\"/v1/attest\",code=\"408\"} 1"));
+  free(body);
+  assert_int_equal(srv_stop(&s), 0);
+  srv_cleanup(&s);
+}
+
 static void test_connection_limit(void **state) {
   (void)state;
   srv s;
@@ -386,10 +422,15 @@ static void test_port_in_use(void **state) {
 int main(void) {
   signal(SIGPIPE, SIG_IGN);
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_cli_contract), cmocka_unit_test(test_bad_files),
-      cmocka_unit_test(test_config_file),  cmocka_unit_test(test_insecure_http_on_any),
-      cmocka_unit_test(test_https),        cmocka_unit_test(test_sigterm_drains_inflight),
-      cmocka_unit_test(test_idle_timeout), cmocka_unit_test(test_connection_limit),
+      cmocka_unit_test(test_cli_contract),
+      cmocka_unit_test(test_bad_files),
+      cmocka_unit_test(test_config_file),
+      cmocka_unit_test(test_insecure_http_on_any),
+      cmocka_unit_test(test_https),
+      cmocka_unit_test(test_sigterm_drains_inflight),
+      cmocka_unit_test(test_idle_timeout),
+      cmocka_unit_test(test_body_trickle_dropped),
+      cmocka_unit_test(test_connection_limit),
       cmocka_unit_test(test_port_in_use),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -202,127 +202,16 @@ static enum MHD_Result do_challenge(tc_service *svc, struct MHD_Connection *c, s
       json_pack("{s:s, s:s}", "nonce", nonce, "expires_at", tc_rfc3339_format(exp, ts)), NULL);
 }
 
-/* Decode the common fields; on failure, status and body hold the answer. */
-static int parse_body(const struct req *r, json_t **root, unsigned *status, json_t **body) {
-  json_error_t je;
-  *root = json_loadb(r->body ? r->body : "", r->len, JSON_REJECT_DUPLICATES, &je);
-  if (*root == NULL) {
-    char d[256];
-    snprintf(d, sizeof d, "request body is not JSON: line %d column %d: %s", je.line, je.column,
-             je.text);
-    *status = 400;
-    *body = svc_error_body("json_invalid", d);
-    return 0;
-  }
-  if (!json_is_object(*root)) {
-    *status = 400;
-    *body = svc_error_body("request_invalid", "request body must be a JSON object");
-    return 0;
-  }
-  return 1;
-}
-
-static void attest_in_free(struct svc_attest_in *in) {
-  tc_buf_free(&in->evidence);
-  tc_buf_free(&in->runtime_data);
-  for (size_t i = 0; i < in->n_certs; i++)
-    tc_buf_free(&in->certs[i]);
-}
-
-static int bad(unsigned *status, json_t **body, const char *code, const char *detail) {
-  *status = 400;
-  *body = svc_error_body(code, detail);
-  return 0;
-}
-
-/* POST /v1/attest {"tee","evidence","nonce","runtime_data","collateral":{"certificates"}} */
-static int parse_attest(json_t *root, struct svc_attest_in *in, unsigned *status, json_t **body) {
-  const char *key;
-  json_t *v;
-  char d[256];
-  tc_error err;
-  json_object_foreach(root, key, v) {
-    if (strcmp(key, "tee") && strcmp(key, "evidence") && strcmp(key, "nonce") &&
-        strcmp(key, "runtime_data") && strcmp(key, "collateral")) {
-      snprintf(d, sizeof d, "unknown field '%.100s'", key);
-      return bad(status, body, "request_unknown_field", d);
-    }
-  }
-  json_t *tee = json_object_get(root, "tee");
-  if (!json_is_string(tee))
-    return bad(status, body, "request_invalid",
-               "field 'tee' (\"snp\", \"tdx\" or \"sgx\") is required");
-  const char *t = json_string_value(tee);
-  if (strcmp(t, "snp") == 0)
-    in->tee = TC_TEE_SNP;
-  else if (strcmp(t, "tdx") == 0)
-    in->tee = TC_TEE_TDX;
-  else if (strcmp(t, "sgx") == 0)
-    in->tee = TC_TEE_SGX;
-  else {
-    snprintf(d, sizeof d, "tee '%.40s' is not one of snp, tdx, sgx", t);
-    return bad(status, body, "tee_unsupported", d);
-  }
-  json_t *ev = json_object_get(root, "evidence");
-  if (!json_is_string(ev) || json_string_length(ev) == 0)
-    return bad(status, body, "request_invalid", "field 'evidence' (base64) is required");
-  if (svc_b64_decode(json_string_value(ev), "evidence", "evidence_not_base64", &in->evidence,
-                     &err) != TC_OK)
-    return bad(status, body, err.reason, err.detail);
-  json_t *nonce = json_object_get(root, "nonce");
-  if (nonce != NULL && !json_is_string(nonce))
-    return bad(status, body, "nonce_malformed", "field 'nonce' must be a string");
-  in->nonce = json_string_value(nonce);
-  json_t *rd = json_object_get(root, "runtime_data");
-  if (rd != NULL) {
-    if (!json_is_string(rd))
-      return bad(status, body, "runtime_data_not_base64", "field 'runtime_data' must be a string");
-    if (svc_b64_decode(json_string_value(rd), "runtime_data", "runtime_data_not_base64",
-                       &in->runtime_data, &err) != TC_OK)
-      return bad(status, body, err.reason, err.detail);
-    in->has_runtime_data = 1;
-  }
-  json_t *col = json_object_get(root, "collateral");
-  if (col != NULL) {
-    json_t *certs = json_object_get(col, "certificates");
-    if (!json_is_object(col) || json_object_size(col) != (certs ? 1u : 0u) ||
-        (certs && !json_is_array(certs)))
-      return bad(status, body, "request_invalid",
-                 "field 'collateral' must be {\"certificates\": [PEM, ...]}");
-    size_t max = sizeof in->certs / sizeof in->certs[0];
-    if (json_array_size(certs) > max) {
-      snprintf(d, sizeof d, "collateral.certificates: at most %zu certificates", max);
-      return bad(status, body, "request_invalid", d);
-    }
-    size_t i;
-    json_t *c;
-    json_array_foreach(certs, i, c) {
-      if (!json_is_string(c) ||
-          strstr(json_string_value(c), "-----BEGIN CERTIFICATE-----") == NULL) {
-        snprintf(d, sizeof d, "collateral.certificates[%zu] is not a PEM certificate", i);
-        return bad(status, body, "request_invalid", d);
-      }
-      size_t n = json_string_length(c);
-      in->certs[i].data = malloc(n);
-      if (in->certs[i].data == NULL)
-        return bad(status, body, "internal_error", "out of memory");
-      memcpy(in->certs[i].data, json_string_value(c), n);
-      in->certs[i].len = n;
-      in->n_certs = i + 1;
-    }
-  }
-  return 1;
-}
-
 static enum MHD_Result do_attest(tc_service *svc, struct MHD_Connection *c, struct req *r) {
   json_t *root = NULL, *body = NULL;
   unsigned status = 500;
   struct svc_attest_in in = {0};
-  in.remote = r->remote;
-  in.route = routes[R_ATTEST].path;
-  if (parse_body(r, &root, &status, &body) && parse_attest(root, &in, &status, &body))
+  if (svc_request_parse(r->body ? r->body : "", r->len, 0, &root, &in, &status, &body)) {
+    in.remote = r->remote;
+    in.route = routes[R_ATTEST].path;
     status = svc_attest(svc, &in, &body);
-  attest_in_free(&in);
+  }
+  svc_attest_in_free(&in);
   json_decref(root);
   return reply_json(svc, c, r, status, body, NULL);
 }
@@ -333,37 +222,12 @@ static enum MHD_Result do_compat_attest(tc_service *svc, struct MHD_Connection *
   json_t *root = NULL, *body = NULL;
   unsigned status = 500;
   struct svc_attest_in in = {0};
-  in.remote = r->remote;
-  in.route = routes[R_COMPAT_ATTEST].path;
-  tc_error err;
-  if (parse_body(r, &root, &status, &body)) {
-    json_t *tt = json_object_get(root, "tee_type"), *q = json_object_get(root, "quote");
-    json_t *n = json_object_get(root, "nonce"), *m = json_object_get(root, "measurement");
-    const char *tts = json_string_value(tt);
-    in.tee = tts == NULL                   ? TC_TEE_UNKNOWN
-             : strcasecmp(tts, "SEV") == 0 ? TC_TEE_SNP
-             : strcasecmp(tts, "SGX") == 0 ? TC_TEE_SGX
-             : strcasecmp(tts, "TDX") == 0 ? TC_TEE_TDX
-                                           : TC_TEE_UNKNOWN;
-    if (in.tee == TC_TEE_UNKNOWN)
-      bad(&status, &body, "tee_unsupported",
-          "field 'tee_type' must be \"SGX\", \"SEV\" or \"TDX\"");
-    else if (!json_is_string(q) || json_string_length(q) == 0)
-      bad(&status, &body, "request_invalid", "field 'quote' (base64) is required");
-    else if (svc_b64_decode(json_string_value(q), "quote", "evidence_not_base64", &in.evidence,
-                            &err) != TC_OK)
-      bad(&status, &body, err.reason, err.detail);
-    else if (n != NULL && !json_is_string(n))
-      bad(&status, &body, "nonce_malformed", "field 'nonce' must be a string");
-    else if (!json_is_string(m) || json_string_length(m) == 0)
-      bad(&status, &body, "request_invalid", "field 'measurement' (hex) is required");
-    else {
-      in.nonce = json_string_value(n);
-      in.expect_measurement = json_string_value(m);
-      status = svc_attest(svc, &in, &body);
-    }
+  if (svc_request_parse(r->body ? r->body : "", r->len, 1, &root, &in, &status, &body)) {
+    in.remote = r->remote;
+    in.route = routes[R_COMPAT_ATTEST].path;
+    status = svc_attest(svc, &in, &body);
   }
-  attest_in_free(&in);
+  svc_attest_in_free(&in);
   json_decref(root);
   /* Translate to the seed's shape. Decisions (200/403) answer 200 with verified. */
   char ts[21];
@@ -418,6 +282,7 @@ static enum MHD_Result dispatch(tc_service *svc, struct MHD_Connection *c, struc
     return do_readyz(svc, c, r);
   case R_METRICS: {
     size_t len = 0;
+    svc_metrics_inflight(svc->metrics, atomic_load(&svc->inflight)); /* this one included */
     char *text = svc_metrics_render(svc->metrics, &len);
     if (text == NULL)
       return reply_error(svc, c, r, 500, "internal_error", "out of memory");
@@ -467,8 +332,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     if (r == NULL)
       return MHD_NO;
     *con_cls = r;
-    long n = atomic_fetch_add(&svc->inflight, 1) + 1;
-    svc_metrics_inflight(svc->metrics, n);
+    atomic_fetch_add(&svc->inflight, 1);
     remote_of(c, r->remote, sizeof r->remote);
     clock_gettime(CLOCK_MONOTONIC, &r->start);
     r->route = R_OTHER;
@@ -562,8 +426,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
   free(r->body);
   free(r);
   *con_cls = NULL;
-  long n = atomic_fetch_sub(&svc->inflight, 1) - 1;
-  svc_metrics_inflight(svc->metrics, n);
+  atomic_fetch_sub(&svc->inflight, 1);
 }
 
 /* ------------------------------------------------------------------ start / stop */

@@ -14,10 +14,6 @@
 #include "teectl/collateral.h"
 #include "teectl/rfc3339.h"
 
-json_t *svc_error_body(const char *code, const char *detail) {
-  return json_pack("{s:s, s:s}", "error", code, "detail", detail ? detail : "");
-}
-
 static double mono_seconds(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);

@@ -100,8 +100,8 @@ tc_status tc_binding_compute(tc_tee tee, const uint8_t *nonce, size_t nonce_len,
   else if (tee == TC_TEE_SGX)
     md = EVP_sha256();
   else
-    return tc_fail(err, TC_ERR_USAGE, "unsupported_tee", "no binding rule for TEE '%s'",
-                   tc_tee_name(tee));
+    return tc_fail(err, TC_ERR_USAGE, "unsupported_tee", "no binding rule for TEE kind %d",
+                   (int)tee);
   memset(out, 0, 64);
   EVP_MD_CTX *ctx = EVP_MD_CTX_new();
   int ok = ctx != NULL && EVP_DigestInit_ex(ctx, md, NULL) == 1 &&

@@ -7,6 +7,10 @@
 
 #include "service/state.h"
 
+json_t *svc_error_body(const char *code, const char *detail) {
+  return json_pack("{s:s, s:s}", "error", code, "detail", detail ? detail : "");
+}
+
 void svc_attest_in_free(struct svc_attest_in *in) {
   tc_buf_free(&in->evidence);
   tc_buf_free(&in->runtime_data);

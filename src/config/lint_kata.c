@@ -24,6 +24,8 @@ typedef struct kfile {
   int counting;      /* count unknown keys only (dialect detection) */
   size_t unknown;    /* keys unknown to `dialect` */
   size_t other_only; /* keys known only to the other dialect */
+  unsigned hv;       /* TC_KHV_* bit of the [hypervisor.<name>] being checked, else 0 */
+  const char *hv_name;
 } kfile;
 
 static const char *dialect_name(tc_lint_runtime d) {
@@ -234,6 +236,12 @@ static void check_key(kfile *f, const char *tpath, tc_kata_section sec, const tc
         return;
       }
   if (row) {
+    if (sec == TC_KSEC_HYPERVISOR && f->hv && row->hypervisors && !(row->hypervisors & f->hv))
+      lint_add(f->c, f->file, e->line, e->column, tpath, k, TC_LINT_INFO, "not-for-hypervisor",
+               "remove it unless you know this hypervisor reads it",
+               "no upstream %s template sets '%s' for [hypervisor.%s]: the key is accepted (all "
+               "hypervisor tables share one struct) but is meant for other hypervisors",
+               dialect_name(f->dialect), k, f->hv_name);
     if (!type_ok(row->type, e->value))
       lint_add(f->c, f->file, e->value->line, e->value->column, tpath, k, TC_LINT_ERROR,
                "wrong-type", "write a value of the right type",
@@ -341,7 +349,10 @@ static void check_schema(kfile *f) {
         }
         if (!known && f->counting)
           f->unknown++;
+        f->hv = hv ? tc_kata_hypervisor_bit(f->dialect, s->key) : 0;
+        f->hv_name = s->key;
         check_section(f, path, s->value, hv ? TC_KSEC_HYPERVISOR : TC_KSEC_AGENT);
+        f->hv = 0;
       }
     } else if (strcmp(e->key, "runtime") == 0) {
       check_section(f, "runtime", v, TC_KSEC_RUNTIME);

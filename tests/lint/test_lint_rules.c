@@ -114,6 +114,9 @@ static void test_kata_rules(void **state) {
        "service_offload", 24, TC_LINT_WARNING},
       {"[runtime]\n", "[hypervisor.qemu.extra]\n[runtime]\n", "unknown-table", "", 23,
        TC_LINT_WARNING},
+      /* jailer_path: only the firecracker templates set it */
+      {"memory_slots = 10\n", "memory_slots = 10\njailer_path = \"/opt/kata/bin/jailer\"\n",
+       "not-for-hypervisor", "jailer_path", 18, TC_LINT_INFO},
       /* platform */
       {"machine_accelerators = \"\"", "machine_accelerators = \"sev-snp-guest,id=sev0\"",
        "sev-object-in-accelerators", "machine_accelerators", 11, TC_LINT_ERROR},

@@ -27,7 +27,8 @@ typedef enum { TC_LINT_INFO = 0, TC_LINT_WARNING = 1, TC_LINT_ERROR = 2 } tc_lin
  *  more of the file's keys (ties: Go). */
 typedef enum { TC_LINT_RUNTIME_AUTO = 0, TC_LINT_RUNTIME_GO, TC_LINT_RUNTIME_RS } tc_lint_runtime;
 
-/** What a file is. AUTO: from the content (a `plugins` table: containerd; `hypervisor`,
+/** What a file is. AUTO: from the content (a `plugins` table, `imports` or `version`:
+ *  containerd; `hypervisor`,
  *  `runtime`, `agent` or `factory` tables: Kata; YAML with kind RuntimeClass) and the
  *  extension (.yaml/.yml are YAML). */
 typedef enum {

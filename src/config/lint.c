@@ -183,7 +183,8 @@ static void lint_one(lint_ctx *c, const tc_lint_input *in) {
   }
   if (kind == TC_LINT_KIND_AUTO) {
     const tc_toml_value *r = doc->root;
-    if (tc_toml_get(r, "plugins") || (tc_toml_get(r, "version") && !tc_toml_get(r, "hypervisor")))
+    if (tc_toml_get(r, "plugins") || tc_toml_get(r, "imports") ||
+        (tc_toml_get(r, "version") && !tc_toml_get(r, "hypervisor")))
       kind = TC_LINT_KIND_CONTAINERD;
     else if (tc_toml_get(r, "hypervisor") || tc_toml_get(r, "runtime") || tc_toml_get(r, "agent") ||
              tc_toml_get(r, "factory"))

@@ -329,9 +329,7 @@ static void check_schema(kfile *f) {
         if (s->value->type != TC_TOML_TABLE) {
           if (!f->counting)
             lint_add(f->c, f->file, s->line, s->column, e->key, s->key, TC_LINT_WARNING,
-                     "unknown-key",
-                     "put the key in a ["
-                     "hypervisor.<name>] or [agent.kata] table",
+                     "unknown-key", "put the key in a [hypervisor.<name>] or [agent.kata] table",
                      "key '%s' directly in [%s] is ignored", s->key, e->key);
           continue;
         }

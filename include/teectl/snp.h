@@ -11,12 +11,12 @@
  *    fmcSPL .3.9 (Turin), hwID .4, cspID .5 (VLEK)).
  *
  * Report versions (all 0x4A0 = 1184 bytes, signed over bytes 0x000..0x29F):
- *  - 2: the base layout (SNP firmware 1.51+). Bytes 0x188..0x19F reserved, so the CPU
+ *  - 2: the base layout (the first SNP firmware releases). Bytes 0x188..0x19F reserved, so the CPU
  *       generation is not in the report: it comes from the certificate chain.
  *  - 3: adds CPUID_FAM_ID (0x188), CPUID_MOD_ID (0x189), CPUID_STEP (0x18A): the product
  *       line (Milan / Genoa / Turin) is known from the report itself.
  *  - 5: adds LAUNCH_MIT_VECTOR (0x1F8) and CURRENT_MIT_VECTOR (0x200), the mitigation
- *       vectors (spec rev 1.57). Any other version (1, 4, future ones) is rejected.
+ *       vectors (ABI spec rev 1.58). Any other version (1, 4, future ones) is rejected.
  * The TCB_VERSION layout follows the CPU generation, not the report version:
  *  - Milan / Genoa: byte 0 BOOT_LOADER, 1 TEE, 2..5 reserved, 6 SNP, 7 MICROCODE.
  *  - Turin:         byte 0 FMC, 1 BOOT_LOADER, 2 TEE, 3 SNP, 4..6 reserved, 7 MICROCODE.

@@ -5,7 +5,7 @@ importable, with the openssl CLI), then check the claims against expectations.
 
 Usage: check_token.py JWKS_FILE TOKEN_FILE EXPECT_JSON_FILE
        check_token.py --batch FILE   (FILE: JSON array of {"name","jwks","token","expect"})
-EXPECT keys (all optional): tee, status ("affirming"|"warning"), nonce, iss, ttl,
+EXPECT keys (all optional): tee, status ("affirming"|"warning"), nonce, no_nonce, iss, ttl,
 runtime_data (the value expected in submods.<tee>.runtime_data), failed_rules (list of
 rule names), unappraised_nonempty (bool), policy_id.
 Prints the claims on success; exit 0 ok, 1 mismatch/invalid.
@@ -150,6 +150,8 @@ def check(jwks, token, expect):
         fail("no eat_profile")
     if "iss" in expect and claims.get("iss") != expect["iss"]:
         fail("iss %r, expected %r" % (claims.get("iss"), expect["iss"]))
+    if expect.get("no_nonce") and "eat_nonce" in claims:
+        fail("eat_nonce present, but no nonce was given")
     if "nonce" in expect and claims.get("eat_nonce") != expect["nonce"]:
         fail("eat_nonce %r, expected %r" % (claims.get("eat_nonce"), expect["nonce"]))
     tee = expect.get("tee")

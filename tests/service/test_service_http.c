@@ -548,6 +548,28 @@ static void test_policy_reload_rules(void **state) {
     expect_one_rule(st, resp, cases[i].rule);
     json_decref(resp);
   }
+  /* require_nonce false: no nonce needed, and the token carries none. */
+  {
+    json_t *pol = json_pack("{s:s, s:b}", "id", "test-no-nonce", "require_nonce", 0);
+    char *text = json_dumps(pol, 0);
+    free(srv_write(&S, "policy.json", text, strlen(text)));
+    free(text);
+    json_decref(pol);
+    n_reloads++;
+    tc_snp_report r;
+    good_report(&r);
+    json_t *resp;
+    assert_int_equal(attest(&r, NULL, NULL, &resp), 200);
+    json_t *expect = json_pack("{s:s, s:s, s:b, s:s}", "tee", "snp", "status", "warning",
+                               "no_nonce", 1, "policy_id", "test-no-nonce");
+    assert_int_equal(check_token(&S, json_string_value(json_object_get(resp, "token")), expect), 0);
+    json_decref(resp);
+    write_policy("test-rule-x", "{\"min_tcb\": {\"snp\": 9}}");
+    n_reloads++;
+    long st2 = attest_fresh(NULL, &resp);
+    expect_one_rule(st2, resp, "snp.min_tcb");
+    json_decref(resp);
+  }
   /* A broken policy file is refused; the last good one stays in force. */
   free(srv_write(&S, "policy.json", "{\"snp\": {\"allow_debugg\": true}}", 31));
   json_t *resp;

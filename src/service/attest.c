@@ -20,7 +20,7 @@ static double mono_seconds(void) {
   return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* Hex claim of the verification result: claims.<name>, lower-cased into out. */
+/* A string claim of the verification result (claims.<name>), or NULL. */
 static const char *claim_text(const json_t *result, const char *name) {
   const json_t *claims = json_object_get(result, "claims");
   const json_t *v = json_object_get(claims, name);
@@ -120,7 +120,6 @@ unsigned svc_attest(tc_service *svc, const struct svc_attest_in *in, json_t **bo
    * what the provider (cache, AMD KDS, Intel PCS) adds for this evidence. */
   col.extra_certs = in->n_certs ? (tc_buf *)in->certs : NULL;
   col.n_extra_certs = in->n_certs;
-  double t0 = mono_seconds();
   if (svc->opts.provider != NULL) {
     json_t *report = NULL;
     tc_error ferr;
@@ -137,6 +136,7 @@ unsigned svc_attest(tc_service *svc, const struct svc_attest_in *in, json_t **bo
     json_decref(report);
   } else
     svc_metrics_collateral(svc->metrics, svc->have_collateral_dir);
+  double t0 = mono_seconds(); /* the latency histogram: verification and appraisal only */
   tc_status vst =
       tc_verify_evidence(in->tee, in->evidence.data, in->evidence.len, &col, at, &result, &err);
   if (vst != TC_OK && vst != TC_ERR_VERIFY && vst != TC_ERR_PARSE) {

@@ -163,11 +163,11 @@ static tc_status bad(tc_error *err, const char *src, const char *path, const cha
   return tc_fail(err, TC_ERR_PARSE, "policy_value_invalid", "%s: %s: %s", src, path, what);
 }
 
+/* Key path for messages ("snp.min_tcb.snp"); a path too long for out ends in "...". */
 static void join_path(char *out, size_t cap, const char *parent, const char *name) {
-  if (parent[0])
-    snprintf(out, cap, "%s.%s", parent, name);
-  else
-    snprintf(out, cap, "%s", name);
+  int n = parent[0] ? snprintf(out, cap, "%s.%s", parent, name) : snprintf(out, cap, "%s", name);
+  if (n < 0 || (size_t)n >= cap)
+    memcpy(out + cap - 4, "...", 4);
 }
 
 static int is_uint_in(const json_t *v, long long min, long long max) {
@@ -222,7 +222,9 @@ static tc_status validate_value(const struct key *k, json_t *v, json_t *existing
     for (size_t i = 0; i < n; i++) {
       json_t *e = json_array_get(v, i);
       char ipath[300];
-      snprintf(ipath, sizeof ipath, "%s[%zu]", path, i);
+      int pn = snprintf(ipath, sizeof ipath, "%s[%zu]", path, i);
+      if (pn < 0 || (size_t)pn >= sizeof ipath)
+        memcpy(ipath + sizeof ipath - 4, "...", 4);
       json_t *norm = NULL;
       if (k->kind == K_UINT_LIST || k->kind == K_SVN_ARRAY) {
         long long lo = k->kind == K_SVN_ARRAY ? 0 : k->min;

@@ -6,7 +6,7 @@
 # trusted only through --trust-root).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/setup.sh
+TARGETS="teectl demo-snp" scripts/setup.sh
 BIN=build/src/teectl
 VECTORS=${TEECTL_VECTORS_DIR:-../shared/vectors}
 CASE=$VECTORS/snp/genoa-v5-oak-oc

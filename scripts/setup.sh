@@ -23,4 +23,13 @@ fi
 
 BUILD_DIR=${BUILD_DIR:-build}
 cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=${BUILD_TYPE:-RelWithDebInfo} "$@" >/dev/null
-cmake --build "$BUILD_DIR" -j"$(nproc)"
+# TARGETS="a b" builds only those targets. Build output goes to $BUILD_DIR/build.log;
+# on failure its tail is shown.
+targets=()
+for t in ${TARGETS:-}; do targets+=(--target "$t"); done
+if ! cmake --build "$BUILD_DIR" -j"$(nproc)" "${targets[@]}" >"$BUILD_DIR/build.log" 2>&1; then
+  grep -E 'error|Error' "$BUILD_DIR/build.log" | head -40 >&2
+  echo "setup: build failed; full log in $BUILD_DIR/build.log" >&2
+  exit 2
+fi
+echo "setup: built in $BUILD_DIR" >&2

@@ -225,6 +225,36 @@ static void test_kata_dialects(void **state) {
   free(t);
 }
 
+static void test_tdx(void **state) {
+  (void)state;
+  /* TDX template values (configuration-qemu-tdx.toml) are clean; another firmware warns */
+  static const char tdx[] = "[hypervisor.qemu]\n"
+                            "image = \"/opt/kata/share/kata-containers/"
+                            "kata-containers-confidential.img\"\n"
+                            "confidential_guest = true\n"
+                            "tdx_quote_generation_service_socket_port = 0\n"
+                            "firmware = \"/opt/kata/share/ovmf/OVMF.inteltdx.fd\"\n"
+                            "shared_fs = \"none\"\n"
+                            "disable_image_nvdimm = true\n"
+                            "[runtime]\n"
+                            "static_sandbox_resource_mgmt = true\n";
+  tc_lint_report r = tl_lint_text("tdx.toml", tdx, TC_LINT_RUNTIME_AUTO);
+  if (r.len)
+    tl_dump(&r);
+  assert_int_equal(r.len, 0);
+  tc_lint_report_free(&r);
+  /* the same with a generic OVMF */
+  char t[sizeof tdx];
+  snprintf(t, sizeof t, "%s", tdx);
+  char *fw = strstr(t, "OVMF.inteltdx.fd");
+  memmove(fw + 7, fw + 16, strlen(fw + 16) + 1);
+  memcpy(fw, "OVMF.fd", 7);
+  r = tl_lint_text("tdx.toml", t, TC_LINT_RUNTIME_AUTO);
+  assert_non_null(tl_find(&r, NULL, 5, "firmware", "wrong-firmware", TC_LINT_WARNING));
+  assert_null(tl_find(&r, NULL, 0, NULL, "missing-key", 0)); /* no SNP key asked for on TDX */
+  tc_lint_report_free(&r);
+}
+
 static void test_syntax_and_kind(void **state) {
   (void)state;
   tc_lint_report r = tl_lint_text("c.toml", "[hypervisor.qemu]\npath = \n", TC_LINT_RUNTIME_AUTO);
@@ -444,10 +474,11 @@ static void test_cross_file_and_json(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_base_clean),         cmocka_unit_test(test_kata_rules),
-      cmocka_unit_test(test_kata_dialects),      cmocka_unit_test(test_syntax_and_kind),
-      cmocka_unit_test(test_containerd_rules),   cmocka_unit_test(test_containerd_probe),
-      cmocka_unit_test(test_runtimeclass_rules), cmocka_unit_test(test_cross_file_and_json),
+      cmocka_unit_test(test_base_clean),          cmocka_unit_test(test_kata_rules),
+      cmocka_unit_test(test_kata_dialects),       cmocka_unit_test(test_tdx),
+      cmocka_unit_test(test_syntax_and_kind),     cmocka_unit_test(test_containerd_rules),
+      cmocka_unit_test(test_containerd_probe),    cmocka_unit_test(test_runtimeclass_rules),
+      cmocka_unit_test(test_cross_file_and_json),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,5 +1,5 @@
-# Shared helpers: error values, hex, RFC 3339 time, byte buffers, file reading,
+# Shared helpers: error values, hex, RFC 3339 time, byte buffers, growing strings, file reading,
 # X.509 / CRL helpers (OpenSSL) shared by the SNP and DCAP verifiers.
 teectl_area(teectl_base
-  SOURCES core/error.c core/hex.c core/rfc3339.c core/file.c core/x509.c
+  SOURCES core/error.c core/hex.c core/rfc3339.c core/file.c core/strbuf.c core/x509.c
   DEPS PkgConfig::OPENSSL PkgConfig::JANSSON)

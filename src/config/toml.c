@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "teectl/strbuf.h"
+
 /* Node flags (tc_toml_value.flags). */
 enum {
   F_EXPLICIT = 1u << 0, /* table defined by a [header] (or [[header]] element) */
@@ -352,30 +354,8 @@ static tc_status check_utf8(parser *p) {
   return TC_OK;
 }
 
-/* Append code point cp as UTF-8 to buf. */
-typedef struct sbuf {
-  char *p;
-  size_t len, cap;
-} sbuf;
-
-static int sb_put(sbuf *b, const char *d, size_t n) {
-  if (b->len + n + 1 > b->cap) {
-    size_t nc = b->cap ? b->cap : 32;
-    while (nc < b->len + n + 1)
-      nc *= 2;
-    char *np = realloc(b->p, nc);
-    if (!np)
-      return -1;
-    b->p = np;
-    b->cap = nc;
-  }
-  memcpy(b->p + b->len, d, n);
-  b->len += n;
-  b->p[b->len] = 0;
-  return 0;
-}
-
-static int sb_cp(sbuf *b, uint32_t cp) {
+/* Append code point cp as UTF-8 to b. */
+static int sb_cp(tc_strbuf *b, uint32_t cp) {
   char o[4];
   size_t n;
   if (cp < 0x80) {
@@ -389,7 +369,7 @@ static int sb_cp(sbuf *b, uint32_t cp) {
     o[0] = (char)(0xf0 | (cp >> 18)), o[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
     o[2] = (char)(0x80 | ((cp >> 6) & 0x3f)), o[3] = (char)(0x80 | (cp & 0x3f)), n = 4;
   }
-  return sb_put(b, o, n);
+  return tc_strbuf_append(b, o, n);
 }
 
 /* ---------- strings ---------- */
@@ -405,7 +385,7 @@ static int hexval(int c) {
 }
 
 /* Parse an escape at pos (pointing at the backslash) into b. */
-static tc_status parse_escape(parser *p, sbuf *b) {
+static tc_status parse_escape(parser *p, tc_strbuf *b) {
   size_t at = p->pos;
   int c = peek(p, 1);
   const char *simple = NULL;
@@ -454,14 +434,14 @@ static tc_status parse_escape(parser *p, sbuf *b) {
       return fail(p, at, "toml_syntax", "invalid escape sequence '\\%c'", c);
     return fail(p, at, "toml_syntax", "invalid escape sequence");
   }
-  if (sb_put(b, simple, 1))
+  if (tc_strbuf_append(b, simple, 1))
     return nomem(p);
   p->pos += 2;
   return TC_OK;
 }
 
 /* Copy one (possibly multi-byte) character of string content, rejecting controls. */
-static tc_status string_char(parser *p, sbuf *b) {
+static tc_status string_char(parser *p, tc_strbuf *b) {
   int c = peek(p, 0);
   if (is_bad_control(c))
     return fail(p, p->pos, "toml_syntax", "control character 0x%02x in string (must be escaped)",
@@ -470,21 +450,21 @@ static tc_status string_char(parser *p, sbuf *b) {
   size_t l = utf8_len((const unsigned char *)p->s + p->pos, p->n - p->pos, &cp);
   if (l == 0)
     return fail(p, p->pos, "toml_utf8", "invalid UTF-8 in string");
-  if (sb_put(b, p->s + p->pos, l))
+  if (tc_strbuf_append(b, p->s + p->pos, l))
     return nomem(p);
   p->pos += l;
   return TC_OK;
 }
 
 /* Parse a string of any of the four kinds; multiline allowed only if allow_ml. */
-static tc_status parse_string(parser *p, int allow_ml, sbuf *b) {
+static tc_status parse_string(parser *p, int allow_ml, tc_strbuf *b) {
   size_t start = p->pos;
   int q = peek(p, 0);
   int literal = q == '\'';
   int ml = peek(p, 1) == q && peek(p, 2) == q;
   if (ml && !allow_ml)
     return fail(p, start, "toml_syntax", "multi-line string not allowed here");
-  if (sb_put(b, "", 0))
+  if (tc_strbuf_append(b, "", 0))
     return nomem(p);
   if (!ml) {
     p->pos++;
@@ -516,19 +496,19 @@ static tc_status parse_string(parser *p, int allow_ml, sbuf *b) {
         if (nq > 5)
           return fail(p, p->pos, "toml_syntax", "too many quotes closing a multi-line string");
         for (size_t i = 3; i < nq; i++)
-          if (sb_put(b, p->s + p->pos, 1))
+          if (tc_strbuf_append(b, p->s + p->pos, 1))
             return nomem(p);
         p->pos += nq;
         return TC_OK;
       }
-      if (sb_put(b, p->s + p->pos, nq))
+      if (tc_strbuf_append(b, p->s + p->pos, nq))
         return nomem(p);
       p->pos += nq;
       continue;
     }
     if (c == '\n' || (c == '\r' && peek(p, 1) == '\n')) {
       /* newlines in multi-line strings are normalised to LF */
-      if (sb_put(b, "\n", 1))
+      if (tc_strbuf_append(b, "\n", 1))
         return nomem(p);
       eat_newline(p);
       continue;
@@ -577,13 +557,13 @@ static tc_status parse_key(parser *p, keypart *parts, size_t *np) {
     k->column = col_at(p, p->pos);
     int c = peek(p, 0);
     if (c == '"' || c == '\'') {
-      sbuf b = {0};
+      tc_strbuf b = {0};
       tc_status st = parse_string(p, 0, &b);
       if (st != TC_OK) {
-        free(b.p);
+        tc_strbuf_free(&b);
         return st;
       }
-      k->s = b.p;
+      k->s = b.s;
       k->len = b.len;
     } else if (is_bare(c)) {
       size_t st0 = p->pos;
@@ -982,10 +962,10 @@ static tc_status parse_value(parser *p, int depth, tc_toml_value **out) {
     return nomem(p);
   tc_status st = TC_OK;
   if (c == '"' || c == '\'') {
-    sbuf b = {0};
+    tc_strbuf b = {0};
     v->type = TC_TOML_STRING;
     st = parse_string(p, 1, &b);
-    v->u.str.ptr = b.p;
+    v->u.str.ptr = b.s;
     v->u.str.len = b.len;
   } else if (c == 't' && p->n - p->pos >= 4 && memcmp(p->s + p->pos, "true", 4) == 0 &&
              !is_bare(peek(p, 4))) {

@@ -1,14 +1,17 @@
-/* Unit tests of the shared helpers: hex, little-endian reads, RFC 3339. */
+/* Unit tests of the shared helpers: hex, little-endian reads, RFC 3339, growing strings. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
 
 #include "teectl/bytes.h"
 #include "teectl/rfc3339.h"
+#include "teectl/strbuf.h"
 
 static void test_hex_roundtrip(void **state) {
   (void)state;
@@ -62,11 +65,97 @@ static void test_rfc3339(void **state) {
   assert_string_equal(tc_rfc3339_format(0, buf), "1970-01-01T00:00:00Z");
 }
 
+static void test_strbuf_printf_grows(void **state) {
+  (void)state;
+  tc_strbuf b = {0};
+  assert_int_equal(tc_strbuf_printf(&b, "%s=%d;", "a", 1), 0);
+  assert_string_equal(b.s, "a=1;");
+  assert_int_equal(b.len, 4);
+  size_t first_cap = b.cap;
+  assert_true(first_cap > 4);
+  /* Write well past the first allocation, in pieces that straddle its end. */
+  char want[4000];
+  size_t wl = 4;
+  memcpy(want, "a=1;", 4);
+  for (int i = 0; i < 300; i++) {
+    assert_int_equal(tc_strbuf_printf(&b, "[%03d]x", i), 0);
+    wl += (size_t)snprintf(want + wl, sizeof want - wl, "[%03d]x", i);
+  }
+  assert_int_equal(wl, 4 + 300 * 6);
+  assert_int_equal(b.len, wl);
+  assert_true(b.cap > first_cap);
+  assert_true(b.cap > b.len);
+  assert_int_equal(strlen(b.s), wl);
+  assert_memory_equal(b.s, want, wl + 1);
+  /* One write larger than several doublings at once. */
+  char big[5000];
+  memset(big, 'z', sizeof big - 1);
+  big[sizeof big - 1] = '\0';
+  assert_int_equal(tc_strbuf_printf(&b, "%s|", big), 0);
+  assert_int_equal(b.len, wl + 5000);
+  assert_int_equal(b.s[wl], 'z');
+  assert_int_equal(b.s[b.len - 1], '|');
+  assert_int_equal(b.s[b.len], '\0');
+  char *s = tc_strbuf_take(&b);
+  assert_non_null(s);
+  assert_int_equal(strlen(s), wl + 5000);
+  assert_null(b.s);
+  assert_int_equal(b.len, 0);
+  assert_int_equal(b.cap, 0);
+  free(s);
+}
+
+static void test_strbuf_append_take_free(void **state) {
+  (void)state;
+  tc_strbuf b = {0};
+  /* Nothing written: take gives an empty string, not NULL. */
+  char *s = tc_strbuf_take(&b);
+  assert_non_null(s);
+  assert_string_equal(s, "");
+  free(s);
+  /* n = 0 allocates an empty string. */
+  assert_int_equal(tc_strbuf_append(&b, "", 0), 0);
+  assert_non_null(b.s);
+  assert_string_equal(b.s, "");
+  /* Bytes with a NUL inside are kept, and the text stays NUL-terminated. */
+  assert_int_equal(tc_strbuf_append(&b, "ab\0cd", 5), 0);
+  assert_int_equal(tc_strbuf_printf(&b, "%u", 42u), 0);
+  assert_int_equal(b.len, 7);
+  assert_memory_equal(b.s, "ab\0cd42", 8);
+  tc_strbuf_free(&b);
+  assert_null(b.s);
+  assert_int_equal(b.len, 0);
+  tc_strbuf_free(NULL);
+}
+
+static void test_strbuf_failure_flag(void **state) {
+  (void)state;
+  tc_strbuf b = {0};
+  assert_int_equal(tc_strbuf_printf(&b, "kept"), 0);
+  /* A write too large for any allocation fails and sets the sticky flag. */
+  assert_int_equal(tc_strbuf_append(&b, "x", SIZE_MAX - 1), -1);
+  assert_int_equal(b.failed, 1);
+  assert_string_equal(b.s, "kept"); /* what was written before stays until take/free */
+  assert_int_equal(tc_strbuf_printf(&b, "more"), -1);
+  assert_int_equal(tc_strbuf_append(&b, "more", 4), -1);
+  assert_int_equal(b.len, 4);
+  /* take reports the failure with NULL and resets the buffer for reuse. */
+  assert_null(tc_strbuf_take(&b));
+  assert_int_equal(b.failed, 0);
+  assert_null(b.s);
+  assert_int_equal(tc_strbuf_printf(&b, "again %d", 2), 0);
+  assert_string_equal(b.s, "again 2");
+  tc_strbuf_free(&b);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_hex_roundtrip),
       cmocka_unit_test(test_le),
       cmocka_unit_test(test_rfc3339),
+      cmocka_unit_test(test_strbuf_printf_grows),
+      cmocka_unit_test(test_strbuf_append_take_free),
+      cmocka_unit_test(test_strbuf_failure_flag),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -23,6 +23,12 @@ void tc_buf_free(tc_buf *buf);
 char *tc_hex_encode(const uint8_t *in, size_t len, char *out);
 
 /**
+ * Value of the hex digit c ('0'-'9', 'a'-'f', 'A'-'F') as 0..15; -1 for any other value
+ * (including EOF and negative values). Pass a char as (unsigned char).
+ */
+int tc_hex_digit(int c);
+
+/**
  * Decode hex text (upper or lower case, even length, no separators, optional leading
  * "0x") into out (capacity out_cap). *out_len gets the byte count.
  * Errors: TC_ERR_PARSE reason "bad_hex" (odd length, non-hex char, too long).

@@ -213,16 +213,6 @@ tc_status tc_object_key(const tc_object_request *req, char *out, size_t cap, tc_
   return TC_OK;
 }
 
-static int hexval(int c) {
-  if (c >= '0' && c <= '9')
-    return c - '0';
-  if (c >= 'a' && c <= 'f')
-    return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F')
-    return c - 'A' + 10;
-  return -1;
-}
-
 tc_status tc_url_decode(const char *in, size_t len, tc_buf *out, tc_error *err) {
   out->data = malloc(len + 1);
   out->len = 0;
@@ -233,8 +223,8 @@ tc_status tc_url_decode(const char *in, size_t len, tc_buf *out, tc_error *err) 
       out->data[out->len++] = (uint8_t)in[i];
       continue;
     }
-    int h = i + 2 < len ? hexval((unsigned char)in[i + 1]) : -1;
-    int l = i + 2 < len ? hexval((unsigned char)in[i + 2]) : -1;
+    int h = i + 2 < len ? tc_hex_digit((unsigned char)in[i + 1]) : -1;
+    int l = i + 2 < len ? tc_hex_digit((unsigned char)in[i + 2]) : -1;
     if (h < 0 || l < 0) {
       tc_buf_free(out);
       return tc_fail(err, TC_ERR_PARSE, "bad_percent_encoding", "bad percent escape at offset %zu",
@@ -255,7 +245,7 @@ static int looks_hex_text(const uint8_t *p, size_t len) {
   if (len == 0 || len % 2 != 0)
     return 0;
   for (size_t i = 0; i < len; i++)
-    if (hexval(p[i]) < 0)
+    if (tc_hex_digit(p[i]) < 0)
       return 0;
   return 1;
 }
@@ -267,8 +257,8 @@ tc_status tc_crl_normalize(tc_buf *body, tc_error *err) {
   while (hl > 0 && isspace(body->data[hl - 1]))
     hl--;
   for (size_t i = 0; i < hl / 2; i++)
-    body->data[i] = (uint8_t)((unsigned)hexval(body->data[2 * i]) << 4 |
-                              (unsigned)hexval(body->data[2 * i + 1]));
+    body->data[i] = (uint8_t)((unsigned)tc_hex_digit(body->data[2 * i]) << 4 |
+                              (unsigned)tc_hex_digit(body->data[2 * i + 1]));
   body->len = hl / 2;
   (void)err;
   return TC_OK;
@@ -285,7 +275,8 @@ static tc_status crl_validity(const uint8_t *body, size_t len, int64_t *issued, 
     if (bin == NULL)
       return tc_fail(err, TC_ERR_NOMEM, "out_of_memory", "CRL");
     for (size_t i = 0; i < hl / 2; i++)
-      bin[i] = (uint8_t)((unsigned)hexval(body[2 * i]) << 4 | (unsigned)hexval(body[2 * i + 1]));
+      bin[i] = (uint8_t)((unsigned)tc_hex_digit(body[2 * i]) << 4 |
+                         (unsigned)tc_hex_digit(body[2 * i + 1]));
     body = bin;
     len = hl / 2;
   }

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "teectl/bytes.h"
 #include "teectl/strbuf.h"
 
 /* Node flags (tc_toml_value.flags). */
@@ -374,16 +375,6 @@ static int sb_cp(tc_strbuf *b, uint32_t cp) {
 
 /* ---------- strings ---------- */
 
-static int hexval(int c) {
-  if (c >= '0' && c <= '9')
-    return c - '0';
-  if (c >= 'a' && c <= 'f')
-    return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F')
-    return c - 'A' + 10;
-  return -1;
-}
-
 /* Parse an escape at pos (pointing at the backslash) into b. */
 static tc_status parse_escape(parser *p, tc_strbuf *b) {
   size_t at = p->pos;
@@ -416,7 +407,7 @@ static tc_status parse_escape(parser *p, tc_strbuf *b) {
     int nd = c == 'u' ? 4 : 8;
     uint32_t cp = 0;
     for (int i = 0; i < nd; i++) {
-      int h = hexval(peek(p, 2 + (size_t)i));
+      int h = tc_hex_digit(peek(p, 2 + (size_t)i));
       if (h < 0)
         return fail(p, at, "toml_syntax", "\\%c escape needs %d hex digits", c, nd);
       cp = (cp << 4) | (uint32_t)h;
@@ -623,7 +614,7 @@ static long digits_run(const char *s, size_t n, int base, char *out, size_t cap,
       prev_us = 1;
       continue;
     }
-    int v = hexval((unsigned char)c);
+    int v = tc_hex_digit((unsigned char)c);
     if (v < 0 || v >= base)
       return -1;
     if (*olen + 1 < cap)
@@ -768,7 +759,7 @@ static tc_status parse_number(parser *p, tc_toml_value *v) {
       return fail(p, start, "toml_syntax", "invalid base-%d integer '%.*s'", base, (int)n, s);
     uint64_t acc = 0;
     for (size_t k = 0; k < bl; k++) {
-      uint64_t d = (uint64_t)hexval((unsigned char)buf[k]);
+      uint64_t d = (uint64_t)tc_hex_digit((unsigned char)buf[k]);
       if (acc > (UINT64_MAX - d) / (uint64_t)base)
         return fail(p, start, "toml_range", "integer '%.*s' out of 64-bit range", (int)n, s);
       acc = acc * (uint64_t)base + d;

@@ -21,7 +21,7 @@ char *tc_hex_encode(const uint8_t *in, size_t len, char *out) {
   return out;
 }
 
-static int hexval(char c) {
+int tc_hex_digit(int c) {
   if (c >= '0' && c <= '9')
     return c - '0';
   if (c >= 'a' && c <= 'f')
@@ -42,7 +42,8 @@ tc_status tc_hex_decode(const char *hex, uint8_t *out, size_t out_cap, size_t *o
     return tc_fail(err, TC_ERR_PARSE, "bad_hex", "hex string of %zu bytes exceeds %zu", n / 2,
                    out_cap);
   for (size_t i = 0; i < n / 2; i++) {
-    int hi = hexval(hex[2 * i]), lo = hexval(hex[2 * i + 1]);
+    int hi = tc_hex_digit((unsigned char)hex[2 * i]),
+        lo = tc_hex_digit((unsigned char)hex[2 * i + 1]);
     if (hi < 0 || lo < 0)
       return tc_fail(err, TC_ERR_PARSE, "bad_hex", "non-hex character at offset %zu",
                      2 * i + (hi < 0 ? 0 : 1));

@@ -30,6 +30,40 @@ static void test_hex_roundtrip(void **state) {
   assert_int_equal(tc_hex_decode("0011223344", back, sizeof back, &n, &err), TC_ERR_PARSE);
 }
 
+static void test_hex_digit(void **state) {
+  (void)state;
+  assert_int_equal(tc_hex_digit('0'), 0);
+  assert_int_equal(tc_hex_digit('9'), 9);
+  assert_int_equal(tc_hex_digit('a'), 10);
+  assert_int_equal(tc_hex_digit('f'), 15);
+  assert_int_equal(tc_hex_digit('A'), 10);
+  assert_int_equal(tc_hex_digit('F'), 15);
+  assert_int_equal(tc_hex_digit('g'), -1);
+  assert_int_equal(tc_hex_digit('G'), -1);
+  assert_int_equal(tc_hex_digit('/'), -1);
+  assert_int_equal(tc_hex_digit(':'), -1);
+  assert_int_equal(tc_hex_digit('@'), -1);
+  assert_int_equal(tc_hex_digit('`'), -1);
+  assert_int_equal(tc_hex_digit(-1), -1);
+  assert_int_equal(tc_hex_digit(0xe0), -1);
+  /* Exactly 22 of the 256 byte values are hex digits, and they cover 0..15 both cases. */
+  int n = 0, seen_lower = 0, seen_upper = 0;
+  for (int c = 0; c < 256; c++) {
+    int v = tc_hex_digit(c);
+    if (v < 0)
+      continue;
+    assert_true(v <= 15);
+    n++;
+    if (c >= 'a' && c <= 'f')
+      seen_lower |= 1 << v;
+    if (c >= 'A' && c <= 'F')
+      seen_upper |= 1 << v;
+  }
+  assert_int_equal(n, 22);
+  assert_int_equal(seen_lower, 0xfc00);
+  assert_int_equal(seen_upper, 0xfc00);
+}
+
 static void test_le(void **state) {
   (void)state;
   const uint8_t b[8] = {0x00, 0x01, 0x00, 0x00, 0x02, 0x00, 0x00, 0x47};
@@ -151,6 +185,7 @@ static void test_strbuf_failure_flag(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_hex_roundtrip),
+      cmocka_unit_test(test_hex_digit),
       cmocka_unit_test(test_le),
       cmocka_unit_test(test_rfc3339),
       cmocka_unit_test(test_strbuf_printf_grows),

@@ -32,6 +32,7 @@
 
 #include "teectl/bytes.h"
 #include "teectl/error.h"
+#include "teectl/snp.h"
 #include "teectl/verify.h"
 
 #ifdef __cplusplus
@@ -46,18 +47,12 @@ extern "C" {
  * Requests
  * ---------------------------------------------------------------------------------- */
 
-/** AMD product line, spelled as in KDS URLs ("Milan", "Genoa", "Turin"). */
-typedef enum {
-  TC_AMD_PRODUCT_UNKNOWN = 0,
-  TC_AMD_MILAN,
-  TC_AMD_GENOA,
-  TC_AMD_TURIN,
-} tc_amd_product;
+/* AMD product lines are the SNP verifier's tc_snp_product (teectl/snp.h): KDS URLs spell
+ * them as tc_snp_product_name does ("Milan", "Genoa", "Turin"); tc_snp_product_parse reads
+ * a user's --product. */
 
-/** "Milan" / "Genoa" / "Turin", or NULL for TC_AMD_PRODUCT_UNKNOWN. */
-const char *tc_amd_product_name(tc_amd_product product);
-/** Parse a product name (case-insensitive); TC_AMD_PRODUCT_UNKNOWN otherwise. */
-tc_amd_product tc_amd_product_from_name(const char *name);
+/** Former name of TC_SNP_PRODUCT_UNKNOWN, kept for callers not yet moved over. */
+#define TC_AMD_PRODUCT_UNKNOWN TC_SNP_PRODUCT_UNKNOWN
 
 /** Intel PCK CA that issued a PCK certificate (PCS "ca" parameter). */
 typedef enum { TC_PCK_CA_UNKNOWN = 0, TC_PCK_CA_PROCESSOR, TC_PCK_CA_PLATFORM } tc_pck_ca;
@@ -99,7 +94,7 @@ const char *tc_object_kind_name(tc_object_kind kind);
  */
 typedef struct tc_object_request {
   tc_object_kind kind;
-  tc_amd_product product;
+  tc_snp_product product;
   uint8_t hwid[64];
   size_t hwid_len;
   uint8_t fmc_spl, bl_spl, tee_spl, snp_spl, ucode_spl;
@@ -261,7 +256,7 @@ tc_status tc_provider_get(tc_provider *p, const tc_object_request *req, int64_t 
 typedef struct tc_collateral_needs {
   tc_tee tee;
   /* SNP */
-  tc_amd_product product;
+  tc_snp_product product;
   int vlek;               /**< 1: signed with a VLEK (ASVK chain), 0: VCEK */
   tc_object_request vcek; /**< TC_OBJ_KDS_VCEK request (VCEK only) */
   /* DCAP */
@@ -274,7 +269,7 @@ typedef struct tc_collateral_needs {
 
 /**
  * Work out what evidence needs. product_hint: for SNP reports of version 2 (which do not
- * carry the CPU family) or to override; TC_AMD_PRODUCT_UNKNOWN to detect (from the report,
+ * carry the CPU family) or to override; TC_SNP_PRODUCT_UNKNOWN to detect (from the report,
  * else from col's ASK/VCEK issuer names when col is non-NULL). col->pck_chain is used for
  * DCAP when the quote has no PCK chain.
  * Errors: TC_ERR_PARSE reasons "unknown_evidence_format", "report_truncated",
@@ -283,7 +278,7 @@ typedef struct tc_collateral_needs {
  * "chip_id_masked" (a VCEK report whose CHIP_ID is zero cannot name its VCEK).
  */
 tc_status tc_collateral_needs_of(tc_tee tee, const uint8_t *evidence, size_t len,
-                                 tc_amd_product product_hint, const tc_collateral *col,
+                                 tc_snp_product product_hint, const tc_collateral *col,
                                  tc_collateral_needs *needs, tc_error *err);
 
 /**
@@ -305,7 +300,7 @@ tc_status tc_collateral_needs_of(tc_tee tee, const uint8_t *evidence, size_t len
  * far as it got in either case.
  */
 tc_status tc_provider_fill(tc_provider *p, tc_tee tee, const uint8_t *evidence, size_t len,
-                           tc_amd_product product_hint, int64_t now, tc_collateral *col,
+                           tc_snp_product product_hint, int64_t now, tc_collateral *col,
                            json_t **report, tc_error *err);
 
 /**

@@ -65,6 +65,11 @@ tc_snp_product tc_snp_product_from_cpuid(uint8_t family, uint8_t model);
  *  "SEV-VLEK-Turin": the part after the last '-'). TC_SNP_PRODUCT_UNKNOWN otherwise. */
 tc_snp_product tc_snp_product_from_name(const char *name);
 
+/** Product line from exactly its name, case-insensitive ("Milan", "genoa", "TURIN"): for
+ *  names a user gives (`--product`). TC_SNP_PRODUCT_UNKNOWN for anything else. The
+ *  canonical spelling, as in AMD KDS URLs, is tc_snp_product_name's. */
+tc_snp_product tc_snp_product_parse(const char *name);
+
 /** TCB_VERSION layouts (SEV-SNP ABI spec, "TCB_VERSION Structure"). */
 typedef enum {
   TC_SNP_TCB_MILAN_GENOA = 0, /* byte0 bootloader, byte1 tee, byte6 snp, byte7 microcode */

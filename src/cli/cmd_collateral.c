@@ -110,10 +110,10 @@ static void print_items(FILE *f, json_t *report) {
 int cli_fetch_missing(const char *cmd, const cli_fetch_options *o, tc_tee tee,
                       const uint8_t *evidence, size_t len, int64_t now, tc_collateral *col,
                       FILE *diag, json_t **report_out) {
-  tc_amd_product hint = TC_AMD_PRODUCT_UNKNOWN;
+  tc_snp_product hint = TC_SNP_PRODUCT_UNKNOWN;
   if (o->product != NULL) {
-    hint = tc_amd_product_from_name(o->product);
-    if (hint == TC_AMD_PRODUCT_UNKNOWN)
+    hint = tc_snp_product_parse(o->product);
+    if (hint == TC_SNP_PRODUCT_UNKNOWN)
       return cli_usage_error(cmd, "unknown product '%s' (Milan, Genoa or Turin)", o->product);
   }
   tc_provider *p = cli_fetch_provider(cmd, o);
@@ -248,7 +248,7 @@ static int cmd_fetch(int argc, char **argv) {
         return cli_usage_error("collateral fetch", "unknown TEE '%s' (snp, tdx or sgx)", optarg);
       break;
     case O_PRODUCT:
-      if (tc_amd_product_from_name(optarg) == TC_AMD_PRODUCT_UNKNOWN)
+      if (tc_snp_product_parse(optarg) == TC_SNP_PRODUCT_UNKNOWN)
         return cli_usage_error("collateral fetch", "unknown product '%s' (Milan, Genoa, Turin)",
                                optarg);
       o.product = optarg;

@@ -11,24 +11,21 @@
 #include "collateral/internal.h"
 #include "teectl/file.h"
 #include "teectl/rfc3339.h"
-#include "teectl/x509.h"
-#if TEECTL_HAVE_SNP
 #include "teectl/snp.h"
-#endif
+#include "teectl/x509.h"
 #if TEECTL_HAVE_DCAP
 #include "teectl/dcap.h"
 #endif
 
 /* ---- what evidence needs ---- */
 
-#if TEECTL_HAVE_SNP
-static tc_amd_product product_from_cert_cn(const tc_buf *b, int issuer) {
+static tc_snp_product product_from_cert_cn(const tc_buf *b, int issuer) {
   if (b->data == NULL)
-    return TC_AMD_PRODUCT_UNKNOWN;
+    return TC_SNP_PRODUCT_UNKNOWN;
   X509 *c = NULL;
   tc_error e;
   if (tc_x509_parse(b->data, b->len, &c, &e) != TC_OK)
-    return TC_AMD_PRODUCT_UNKNOWN;
+    return TC_SNP_PRODUCT_UNKNOWN;
   char cn[128];
   if (issuer)
     tc_x509_issuer_cn(c, cn, sizeof cn);
@@ -37,42 +34,29 @@ static tc_amd_product product_from_cert_cn(const tc_buf *b, int issuer) {
   X509_free(c);
   /* "SEV-Milan", "SEV-VLEK-Genoa", "ARK-Turin": the product is after the last '-'. */
   const char *dash = strrchr(cn, '-');
-  return tc_amd_product_from_name(dash ? dash + 1 : cn);
-}
-
-static tc_amd_product from_snp_product(tc_snp_product p) {
-  switch (p) {
-  case TC_SNP_MILAN:
-    return TC_AMD_MILAN;
-  case TC_SNP_GENOA:
-    return TC_AMD_GENOA;
-  case TC_SNP_TURIN:
-    return TC_AMD_TURIN;
-  default:
-    return TC_AMD_PRODUCT_UNKNOWN;
-  }
+  return tc_snp_product_parse(dash ? dash + 1 : cn);
 }
 
 /* probe = 1: a VCEK report that does not name its product is accepted with product
  * UNKNOWN; the filler then asks KDS for the VCEK under each v2-era product line. */
-static tc_status snp_needs(const uint8_t *ev, size_t len, tc_amd_product hint,
+static tc_status snp_needs(const uint8_t *ev, size_t len, tc_snp_product hint,
                            const tc_collateral *col, int probe, tc_collateral_needs *n,
                            tc_error *err) {
   tc_snp_report r;
   tc_status st = tc_snp_parse(ev, len, &r, err);
   if (st != TC_OK)
     return st;
-  n->product = hint != TC_AMD_PRODUCT_UNKNOWN ? hint : from_snp_product(r.product_from_report);
-  if (n->product == TC_AMD_PRODUCT_UNKNOWN && col != NULL) {
+  n->product = hint != TC_SNP_PRODUCT_UNKNOWN ? hint : r.product_from_report;
+  if (n->product == TC_SNP_PRODUCT_UNKNOWN && col != NULL) {
     n->product = product_from_cert_cn(&col->ask, 0);
-    if (n->product == TC_AMD_PRODUCT_UNKNOWN)
+    if (n->product == TC_SNP_PRODUCT_UNKNOWN)
       n->product = product_from_cert_cn(&col->ark, 0);
-    if (n->product == TC_AMD_PRODUCT_UNKNOWN)
+    if (n->product == TC_SNP_PRODUCT_UNKNOWN)
       n->product = product_from_cert_cn(col->vcek.data ? &col->vcek : &col->vlek, 1);
-    for (size_t i = 0; n->product == TC_AMD_PRODUCT_UNKNOWN && i < col->n_extra_certs; i++)
+    for (size_t i = 0; n->product == TC_SNP_PRODUCT_UNKNOWN && i < col->n_extra_certs; i++)
       n->product = product_from_cert_cn(&col->extra_certs[i], 1); /* issuer: SEV-/ARK-<p> */
   }
-  if (n->product == TC_AMD_PRODUCT_UNKNOWN && !(probe && r.signing_key == TC_SNP_SIGNING_KEY_VCEK))
+  if (n->product == TC_SNP_PRODUCT_UNKNOWN && !(probe && r.signing_key == TC_SNP_SIGNING_KEY_VCEK))
     return tc_fail(err, TC_ERR_PARSE, "snp_product_unknown",
                    "report version %u does not name its CPU generation (CPUID_FAM_ID/"
                    "CPUID_MOD_ID at 0x188 are v3+) and no ASK/ARK/VCEK was given: name the "
@@ -87,12 +71,12 @@ static tc_status snp_needs(const uint8_t *ev, size_t len, tc_amd_product hint,
                    "SIGNING_KEY (0x48 bits 4:2) is %u: no endorsement key to fetch", r.signing_key);
   tc_snp_tcb tcb;
   tc_snp_tcb_decode(r.reported_tcb,
-                    n->product == TC_AMD_TURIN ? TC_SNP_TCB_TURIN : TC_SNP_TCB_MILAN_GENOA, &tcb);
+                    n->product == TC_SNP_TURIN ? TC_SNP_TCB_TURIN : TC_SNP_TCB_MILAN_GENOA, &tcb);
   tc_object_request *q = &n->vcek;
   memset(q, 0, sizeof *q);
   q->kind = TC_OBJ_KDS_VCEK;
   q->product = n->product;
-  q->hwid_len = n->product == TC_AMD_TURIN ? 8 : 64; /* UNKNOWN (v2): Milan or Genoa, 64 */
+  q->hwid_len = n->product == TC_SNP_TURIN ? 8 : 64; /* UNKNOWN (v2): Milan or Genoa, 64 */
   memcpy(q->hwid, r.chip_id, q->hwid_len);
   if (tc_all_zero(r.chip_id, sizeof r.chip_id))
     return tc_fail(err, TC_ERR_VERIFY, "chip_id_masked",
@@ -105,10 +89,9 @@ static tc_status snp_needs(const uint8_t *ev, size_t len, tc_amd_product hint,
   q->ucode_spl = tcb.microcode;
   return TC_OK;
 }
-#endif
 
 static tc_status needs_of(tc_tee tee, const uint8_t *evidence, size_t len,
-                          tc_amd_product product_hint, const tc_collateral *col, int probe,
+                          tc_snp_product product_hint, const tc_collateral *col, int probe,
                           tc_collateral_needs *needs, tc_error *err) {
   memset(needs, 0, sizeof *needs);
   tc_tee seen = tc_tee_detect(evidence, len);
@@ -117,11 +100,7 @@ static tc_status needs_of(tc_tee tee, const uint8_t *evidence, size_t len,
   needs->tee = tee;
   switch (tee) {
   case TC_TEE_SNP:
-#if TEECTL_HAVE_SNP
     return snp_needs(evidence, len, product_hint, col, probe, needs, err);
-#else
-    return tc_fail(err, TC_ERR_PARSE, "unsupported_tee", "SNP report parsing is not built in");
-#endif
   case TC_TEE_SGX:
   case TC_TEE_TDX: {
 #if TEECTL_HAVE_DCAP
@@ -166,7 +145,7 @@ static tc_status needs_of(tc_tee tee, const uint8_t *evidence, size_t len,
 }
 
 tc_status tc_collateral_needs_of(tc_tee tee, const uint8_t *evidence, size_t len,
-                                 tc_amd_product product_hint, const tc_collateral *col,
+                                 tc_snp_product product_hint, const tc_collateral *col,
                                  tc_collateral_needs *needs, tc_error *err) {
   return needs_of(tee, evidence, len, product_hint, col, 0, needs, err);
 }
@@ -285,7 +264,7 @@ static int extra_roles(const tc_collateral *col) {
 
 /* KDS cert_chain: ASK (or ASVK) first, then ARK (KDS spec, cert_chain). Only slots that
  * neither col nor its extra certificates fill are fetched. */
-static void fill_amd_chain(struct fill_ctx *c, tc_amd_product product, int vlek, int roles,
+static void fill_amd_chain(struct fill_ctx *c, tc_snp_product product, int vlek, int roles,
                            tc_collateral *col) {
   int have_ark = col->ark.data != NULL || (roles & ROLE_ARK);
   int have_ask = col->ask.data != NULL || (roles & (vlek ? ROLE_ASVK : ROLE_ASK));
@@ -322,9 +301,9 @@ static void fill_amd_chain(struct fill_ctx *c, tc_amd_product product, int vlek,
 /* A version-2 report does not name its product line: ask KDS for the VCEK as Milan, then
  * as Genoa (KDS answers 404 for a chip of another line). Returns the product or UNKNOWN
  * (failure noted). */
-static tc_amd_product probe_vcek(struct fill_ctx *c, const tc_collateral_needs *n,
+static tc_snp_product probe_vcek(struct fill_ctx *c, const tc_collateral_needs *n,
                                  tc_collateral *col) {
-  const tc_amd_product lines[] = {TC_AMD_MILAN, TC_AMD_GENOA};
+  const tc_snp_product lines[] = {TC_SNP_MILAN, TC_SNP_GENOA};
   tc_error e;
   for (size_t i = 0; i < 2; i++) {
     tc_object_request q = n->vcek;
@@ -341,22 +320,22 @@ static tc_amd_product probe_vcek(struct fill_ctx *c, const tc_collateral_needs *
     }
     if (strcmp(e.reason, "collateral_not_found") != 0) {
       note_failure(c, "vcek.der", st, &e);
-      return TC_AMD_PRODUCT_UNKNOWN;
+      return TC_SNP_PRODUCT_UNKNOWN;
     }
   }
   tc_fail(&e, TC_ERR_IO, "snp_product_unknown",
           "report version 2 does not name its CPU generation and KDS has no VCEK for this "
           "CHIP_ID and TCB as Milan or Genoa; name the product");
   note_failure(c, "vcek.der", TC_ERR_IO, &e);
-  return TC_AMD_PRODUCT_UNKNOWN;
+  return TC_SNP_PRODUCT_UNKNOWN;
 }
 
 static void fill_snp(struct fill_ctx *c, const tc_collateral_needs *n_in, tc_collateral *col) {
   tc_collateral_needs nn = *n_in;
   const tc_collateral_needs *n = &nn;
-  if (nn.product == TC_AMD_PRODUCT_UNKNOWN) {
+  if (nn.product == TC_SNP_PRODUCT_UNKNOWN) {
     nn.product = probe_vcek(c, n_in, col);
-    if (nn.product == TC_AMD_PRODUCT_UNKNOWN)
+    if (nn.product == TC_SNP_PRODUCT_UNKNOWN)
       return;
     nn.vcek.product = nn.product;
   }
@@ -470,7 +449,7 @@ static void fill_from_dir(const char *dir, tc_collateral *col, struct fill_ctx *
 }
 
 static tc_status fill_common(tc_provider *p, tc_tee tee, const uint8_t *evidence, size_t len,
-                             tc_amd_product product_hint, const tc_collateral_needs *given,
+                             tc_snp_product product_hint, const tc_collateral_needs *given,
                              int64_t now, tc_collateral *col, json_t **report, tc_error *err) {
   struct fill_ctx c;
   memset(&c, 0, sizeof c);
@@ -514,7 +493,7 @@ static tc_status fill_common(tc_provider *p, tc_tee tee, const uint8_t *evidence
 }
 
 tc_status tc_provider_fill(tc_provider *p, tc_tee tee, const uint8_t *evidence, size_t len,
-                           tc_amd_product product_hint, int64_t now, tc_collateral *col,
+                           tc_snp_product product_hint, int64_t now, tc_collateral *col,
                            json_t **report, tc_error *err) {
   return fill_common(p, tee, evidence, len, product_hint, NULL, now, col, report, err);
 }

@@ -6,38 +6,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "collateral/internal.h"
 #include "teectl/collateral.h"
 #include "teectl/rfc3339.h"
 #include "teectl/x509.h"
-
-const char *tc_amd_product_name(tc_amd_product product) {
-  switch (product) {
-  case TC_AMD_MILAN:
-    return "Milan";
-  case TC_AMD_GENOA:
-    return "Genoa";
-  case TC_AMD_TURIN:
-    return "Turin";
-  case TC_AMD_PRODUCT_UNKNOWN:
-    break;
-  }
-  return NULL;
-}
-
-tc_amd_product tc_amd_product_from_name(const char *name) {
-  if (name == NULL)
-    return TC_AMD_PRODUCT_UNKNOWN;
-  if (strcasecmp(name, "Milan") == 0)
-    return TC_AMD_MILAN;
-  if (strcasecmp(name, "Genoa") == 0)
-    return TC_AMD_GENOA;
-  if (strcasecmp(name, "Turin") == 0)
-    return TC_AMD_TURIN;
-  return TC_AMD_PRODUCT_UNKNOWN;
-}
 
 const char *tc_object_kind_name(tc_object_kind kind) {
   switch (kind) {
@@ -85,22 +58,24 @@ static int is_kds_kind(tc_object_kind k) {
  * of Intel's PCS, whose URL comes from the certificate). */
 static tc_status object_path(const tc_object_request *req, char *out, size_t cap, tc_error *err) {
   int n = -1;
-  const char *product = tc_amd_product_name(req->product);
-  if (is_kds_kind(req->kind) && product == NULL)
+  int known =
+      req->product == TC_SNP_MILAN || req->product == TC_SNP_GENOA || req->product == TC_SNP_TURIN;
+  const char *product = tc_snp_product_name(req->product); /* KDS spelling */
+  if (is_kds_kind(req->kind) && !known)
     return tc_fail(err, TC_ERR_USAGE, "bad_request", "%s request without an AMD product",
                    tc_object_kind_name(req->kind));
   switch (req->kind) {
   case TC_OBJ_KDS_VCEK: {
     char hwid[129];
     size_t hl = req->hwid_len;
-    if (req->product == TC_AMD_TURIN && hl == 64)
+    if (req->product == TC_SNP_TURIN && hl == 64)
       hl = 8; /* Turin KDS names the chip by the first 8 bytes of CHIP_ID */
-    if (!(hl == 64 && req->product != TC_AMD_TURIN) && !(hl == 8 && req->product == TC_AMD_TURIN))
+    if (!(hl == 64 && req->product != TC_SNP_TURIN) && !(hl == 8 && req->product == TC_SNP_TURIN))
       return tc_fail(err, TC_ERR_USAGE, "bad_request",
                      "VCEK request for %s with a %zu-byte hardware id (want %s)", product,
-                     req->hwid_len, req->product == TC_AMD_TURIN ? "8" : "64");
+                     req->hwid_len, req->product == TC_SNP_TURIN ? "8" : "64");
     tc_hex_encode(req->hwid, hl, hwid);
-    if (req->product == TC_AMD_TURIN)
+    if (req->product == TC_SNP_TURIN)
       n = snprintf(
           out, cap, "/vcek/v1/%s/%s?fmcSPL=%02u&blSPL=%02u&teeSPL=%02u&snpSPL=%02u&ucodeSPL=%02u",
           product, hwid, req->fmc_spl, req->bl_spl, req->tee_spl, req->snp_spl, req->ucode_spl);

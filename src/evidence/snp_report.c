@@ -3,6 +3,7 @@
  * "TCB_VERSION Structure", "Guest Policy Structure", PLATFORM_INFO. See teectl/snp.h. */
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "teectl/bytes.h"
 #include "teectl/snp.h"
@@ -32,14 +33,23 @@ tc_snp_product tc_snp_product_from_cpuid(uint8_t family, uint8_t model) {
   return TC_SNP_PRODUCT_UNKNOWN;
 }
 
+static const struct {
+  const char *name;
+  tc_snp_product p;
+} product_names[] = {{"Milan", TC_SNP_MILAN}, {"Genoa", TC_SNP_GENOA}, {"Turin", TC_SNP_TURIN}};
+
+/* The product of the n bytes at w, spelled exactly (case included). */
 static tc_snp_product product_word(const char *w, size_t n) {
-  static const struct {
-    const char *name;
-    tc_snp_product p;
-  } names[] = {{"Milan", TC_SNP_MILAN}, {"Genoa", TC_SNP_GENOA}, {"Turin", TC_SNP_TURIN}};
-  for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
-    if (strlen(names[i].name) == n && memcmp(names[i].name, w, n) == 0)
-      return names[i].p;
+  for (size_t i = 0; i < sizeof product_names / sizeof product_names[0]; i++)
+    if (strlen(product_names[i].name) == n && memcmp(product_names[i].name, w, n) == 0)
+      return product_names[i].p;
+  return TC_SNP_PRODUCT_UNKNOWN;
+}
+
+tc_snp_product tc_snp_product_parse(const char *name) {
+  for (size_t i = 0; name != NULL && i < sizeof product_names / sizeof product_names[0]; i++)
+    if (strcasecmp(product_names[i].name, name) == 0)
+      return product_names[i].p;
   return TC_SNP_PRODUCT_UNKNOWN;
 }
 

@@ -29,12 +29,10 @@
 #include "teectl/collateral.h"
 #include "teectl/file.h"
 #include "teectl/rfc3339.h"
+#include "teectl/snp.h"
 #include "teectl/verify.h"
 #include "teectl/x509.h"
 #include "testlib.h"
-#if TEECTL_HAVE_SNP
-#include "teectl/snp.h"
-#endif
 #if TEECTL_HAVE_DCAP
 #include "teectl/dcap.h"
 #endif
@@ -219,7 +217,7 @@ static void vcek_path_from_cert(json_t *exp, char *out, size_t cap) {
 static void vcek_request_from_fields(json_t *exp, tc_object_request *q) {
   memset(q, 0, sizeof *q);
   q->kind = TC_OBJ_KDS_VCEK;
-  q->product = tc_amd_product_from_name(jstr(exp, "product", NULL, NULL));
+  q->product = tc_snp_product_parse(jstr(exp, "product", NULL, NULL));
   size_t n = 0;
   tc_error e;
   assert_int_equal(
@@ -270,13 +268,12 @@ static void test_vcek_urls_from_vectors(void **state) {
     assert_string_equal(a.url, want);
     tc_collateral_answer_free(&a);
 
-#if TEECTL_HAVE_SNP
     /* the same request, worked out from the evidence bytes */
     tc_buf report = vec_file("snp", name, "report.bin");
     tc_collateral_needs n;
-    tc_amd_product hint = TC_AMD_PRODUCT_UNKNOWN;
+    tc_snp_product hint = TC_SNP_PRODUCT_UNKNOWN;
     if (jint(exp, "fields", "version", NULL) == 2)
-      hint = tc_amd_product_from_name(jstr(exp, "product", NULL, NULL));
+      hint = tc_snp_product_parse(jstr(exp, "product", NULL, NULL));
     if (tc_collateral_needs_of(TC_TEE_UNKNOWN, report.data, report.len, hint, NULL, &n, &err) !=
         TC_OK)
       fail_msg("%s: needs: %s: %s", name, err.reason, err.detail);
@@ -287,7 +284,6 @@ static void test_vcek_urls_from_vectors(void **state) {
                      TC_OK);
     assert_string_equal(u, want);
     tc_buf_free(&report);
-#endif
     tc_buf_free(&vcek);
     json_decref(exp);
   }
@@ -332,7 +328,7 @@ static void test_chains_and_vlek(void **state) {
     tc_collateral_needs n;
     memset(&n, 0, sizeof n);
     n.tee = TC_TEE_SNP;
-    n.product = tc_amd_product_from_name(jstr(exp, "product", NULL, NULL));
+    n.product = tc_snp_product_parse(jstr(exp, "product", NULL, NULL));
     n.vlek = vlek;
     if (!vlek)
       vcek_request_from_fields(exp, &n.vcek);
@@ -364,7 +360,6 @@ static void test_chains_and_vlek(void **state) {
       assert_memory_equal(col.vcek.data, vcek.data, vcek.len);
       tc_buf_free(&vcek);
     }
-#if TEECTL_HAVE_SNP
     /* What was fetched verifies the real report (CRL aside: ours is not AMD-signed). */
     tc_buf_free(&col.amd_crl);
     if (vlek)
@@ -376,7 +371,6 @@ static void test_chains_and_vlek(void **state) {
       fail_msg("%s: fetched collateral does not verify: %s: %s", cases[i], err.reason, err.detail);
     json_decref(res);
     tc_buf_free(&rep);
-#endif
     tc_buf_free(&ask);
     tc_buf_free(&ark);
     tc_collateral_free(&col);
@@ -403,7 +397,7 @@ static void test_extra_certs_are_not_fetched(void **state) {
   tc_collateral_needs n;
   memset(&n, 0, sizeof n);
   n.tee = TC_TEE_SNP;
-  n.product = TC_AMD_MILAN;
+  n.product = TC_SNP_MILAN;
   vcek_request_from_fields(exp, &n.vcek);
   tc_provider *p = provider(NULL, 0);
   unsigned total = ts_total(g_srv);
@@ -429,7 +423,6 @@ static void test_extra_certs_are_not_fetched(void **state) {
   json_decref(exp);
 }
 
-#if TEECTL_HAVE_SNP
 /* Version-2 reports do not name their product line: the filler asks KDS as Milan, then
  * as Genoa. */
 static void test_v2_report_product_probe(void **state) {
@@ -445,7 +438,7 @@ static void test_v2_report_product_probe(void **state) {
   tc_collateral col;
   memset(&col, 0, sizeof col);
   tc_error err;
-  if (tc_provider_fill(p, TC_TEE_UNKNOWN, rep.data, rep.len, TC_AMD_PRODUCT_UNKNOWN, at, &col, NULL,
+  if (tc_provider_fill(p, TC_TEE_UNKNOWN, rep.data, rep.len, TC_SNP_PRODUCT_UNKNOWN, at, &col, NULL,
                        &err) != TC_OK)
     fail_msg("%s: %s: %s", name, err.reason, err.detail);
   assert_int_equal(col.vcek.len, vcek.len);
@@ -456,7 +449,7 @@ static void test_v2_report_product_probe(void **state) {
   /* the public needs_of does not guess: it names the problem */
   tc_collateral_needs n;
   assert_int_equal(
-      tc_collateral_needs_of(TC_TEE_SNP, rep.data, rep.len, TC_AMD_PRODUCT_UNKNOWN, NULL, &n, &err),
+      tc_collateral_needs_of(TC_TEE_SNP, rep.data, rep.len, TC_SNP_PRODUCT_UNKNOWN, NULL, &n, &err),
       TC_ERR_PARSE);
   assert_string_equal(err.reason, "snp_product_unknown");
   tc_collateral_free(&col);
@@ -476,7 +469,7 @@ static void test_v2_report_product_probe(void **state) {
   rep = vec_file("snp", name, "report.bin");
   memset(&col, 0, sizeof col);
   unsigned cm = ts_count(g_srv, milan), cg = ts_count(g_srv, genoa);
-  if (tc_provider_fill(p, TC_TEE_SNP, rep.data, rep.len, TC_AMD_PRODUCT_UNKNOWN, at, &col, NULL,
+  if (tc_provider_fill(p, TC_TEE_SNP, rep.data, rep.len, TC_SNP_PRODUCT_UNKNOWN, at, &col, NULL,
                        &err) != TC_OK)
     fail_msg("%s: %s: %s", name, err.reason, err.detail);
   assert_int_equal(ts_count(g_srv, milan), cm + 1); /* 404 */
@@ -491,7 +484,6 @@ static void test_v2_report_product_probe(void **state) {
   json_decref(exp);
   tc_provider_free(p);
 }
-#endif
 
 /* ---- cache hits, restarts ---- */
 
@@ -599,7 +591,7 @@ static void test_rate_limit_retry_after(void **state) {
   tc_object_request q;
   memset(&q, 0, sizeof q);
   q.kind = TC_OBJ_KDS_VCEK_CHAIN;
-  q.product = TC_AMD_MILAN;
+  q.product = TC_SNP_MILAN;
   tc_collateral_answer a;
   tc_error err;
 
@@ -646,7 +638,7 @@ static void test_rate_limit_retry_after(void **state) {
   /* 404 is final: no retry */
   unsigned t_before = ts_total(g_srv);
   q.kind = TC_OBJ_KDS_VLEK_CRL; /* /vlek/v1/Genoa/crl: never served here */
-  q.product = TC_AMD_GENOA;
+  q.product = TC_SNP_GENOA;
   assert_int_equal(tc_provider_get(p, &q, 0, &a, &err), TC_ERR_IO);
   assert_string_equal(err.reason, "collateral_not_found");
   assert_int_equal(ts_total(g_srv), t_before + 1);
@@ -697,7 +689,7 @@ static void run_concurrent(const char *cache_dir, const char *product, const cha
     w[i].start = &start;
     w[i].p = p;
     w[i].q.kind = TC_OBJ_KDS_VCEK_CHAIN;
-    w[i].q.product = tc_amd_product_from_name(product);
+    w[i].q.product = tc_snp_product_parse(product);
     pthread_create(&th[i], NULL, worker_run, &w[i]);
   }
   for (int i = 0; i < N; i++) {
@@ -804,7 +796,7 @@ static void test_corrupt_entry_is_refetched(void **state) {
   tc_object_request q;
   memset(&q, 0, sizeof q);
   q.kind = TC_OBJ_KDS_VCEK_CHAIN;
-  q.product = TC_AMD_GENOA;
+  q.product = TC_SNP_GENOA;
   tc_collateral_answer a;
   tc_error err;
   unsigned c0 = ts_count(g_srv, path);
@@ -875,7 +867,7 @@ static void test_expired_object_is_refreshed(void **state) {
   tc_object_request q;
   memset(&q, 0, sizeof q);
   q.kind = TC_OBJ_KDS_VCEK_CRL;
-  q.product = TC_AMD_TURIN;
+  q.product = TC_SNP_TURIN;
   tc_collateral_answer a;
   tc_error err;
   unsigned c0 = ts_count(g_srv, path);
@@ -994,7 +986,7 @@ static void test_pcs_fetch_and_offline_stale(void **state) {
 #if TEECTL_HAVE_DCAP
     /* the needs worked out from the quote agree with expected.json */
     tc_collateral_needs nq;
-    if (tc_collateral_needs_of(TC_TEE_UNKNOWN, quote.data, quote.len, TC_AMD_PRODUCT_UNKNOWN, NULL,
+    if (tc_collateral_needs_of(TC_TEE_UNKNOWN, quote.data, quote.len, TC_SNP_PRODUCT_UNKNOWN, NULL,
                                &nq, &err) != TC_OK)
       fail_msg("%s: needs: %s: %s", name, err.reason, err.detail);
     assert_int_equal(nq.tee, n.tee);
@@ -1323,23 +1315,21 @@ int main(int argc, char **argv) {
   g_vectors = test_vectors_dir(argc, argv, "snp");
   (void)test_vectors_dir(argc, argv, "dcap");
   const struct CMUnitTest tests[] = {
-    cmocka_unit_test(test_vcek_urls_from_vectors),
-    cmocka_unit_test(test_chains_and_vlek),
-    cmocka_unit_test(test_extra_certs_are_not_fetched),
-#if TEECTL_HAVE_SNP
-    cmocka_unit_test(test_v2_report_product_probe),
-#endif
-    cmocka_unit_test(test_cache_hits_make_no_request),
-    cmocka_unit_test(test_memory_layer),
-    cmocka_unit_test(test_rate_limit_retry_after),
-    cmocka_unit_test(test_concurrent_misses_one_request),
-    cmocka_unit_test(test_kill_during_write),
-    cmocka_unit_test(test_corrupt_entry_is_refetched),
-    cmocka_unit_test(test_expired_object_is_refreshed),
-    cmocka_unit_test(test_pcs_fetch_and_offline_stale),
-    cmocka_unit_test(test_root_ca_crl_location_and_api_key),
-    cmocka_unit_test(test_intel_pcs_root_ca_crl_from_dp),
-    cmocka_unit_test(test_cli_fetch_then_verify),
+      cmocka_unit_test(test_vcek_urls_from_vectors),
+      cmocka_unit_test(test_chains_and_vlek),
+      cmocka_unit_test(test_extra_certs_are_not_fetched),
+      cmocka_unit_test(test_v2_report_product_probe),
+      cmocka_unit_test(test_cache_hits_make_no_request),
+      cmocka_unit_test(test_memory_layer),
+      cmocka_unit_test(test_rate_limit_retry_after),
+      cmocka_unit_test(test_concurrent_misses_one_request),
+      cmocka_unit_test(test_kill_during_write),
+      cmocka_unit_test(test_corrupt_entry_is_refetched),
+      cmocka_unit_test(test_expired_object_is_refreshed),
+      cmocka_unit_test(test_pcs_fetch_and_offline_stale),
+      cmocka_unit_test(test_root_ca_crl_location_and_api_key),
+      cmocka_unit_test(test_intel_pcs_root_ca_crl_from_dp),
+      cmocka_unit_test(test_cli_fetch_then_verify),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -29,7 +29,7 @@ static void test_vcek_milan_genoa(void **state) {
   tc_object_request q;
   memset(&q, 0, sizeof q);
   q.kind = TC_OBJ_KDS_VCEK;
-  q.product = TC_AMD_GENOA;
+  q.product = TC_SNP_GENOA;
   q.hwid_len = 64;
   for (int i = 0; i < 64; i++)
     q.hwid[i] = (uint8_t)(0xA0 + (i % 16));
@@ -62,7 +62,7 @@ static void test_vcek_turin(void **state) {
   tc_object_request q;
   memset(&q, 0, sizeof q);
   q.kind = TC_OBJ_KDS_VCEK;
-  q.product = TC_AMD_TURIN;
+  q.product = TC_SNP_TURIN;
   q.hwid_len = 64; /* the report's CHIP_ID; KDS takes the first 8 bytes */
   const uint8_t id[8] = {0x3b, 0x42, 0x09, 0x2f, 0x69, 0xc6, 0x56, 0xd3};
   memcpy(q.hwid, id, 8);
@@ -81,13 +81,13 @@ static void test_kds_chains_and_crls(void **state) {
   (void)state;
   struct {
     tc_object_kind k;
-    tc_amd_product p;
+    tc_snp_product p;
     const char *want;
   } cases[] = {
-      {TC_OBJ_KDS_VCEK_CHAIN, TC_AMD_MILAN, "https://kdsintf.amd.com/vcek/v1/Milan/cert_chain"},
-      {TC_OBJ_KDS_VLEK_CHAIN, TC_AMD_GENOA, "https://kdsintf.amd.com/vlek/v1/Genoa/cert_chain"},
-      {TC_OBJ_KDS_VCEK_CRL, TC_AMD_TURIN, "https://kdsintf.amd.com/vcek/v1/Turin/crl"},
-      {TC_OBJ_KDS_VLEK_CRL, TC_AMD_MILAN, "https://kdsintf.amd.com/vlek/v1/Milan/crl"},
+      {TC_OBJ_KDS_VCEK_CHAIN, TC_SNP_MILAN, "https://kdsintf.amd.com/vcek/v1/Milan/cert_chain"},
+      {TC_OBJ_KDS_VLEK_CHAIN, TC_SNP_GENOA, "https://kdsintf.amd.com/vlek/v1/Genoa/cert_chain"},
+      {TC_OBJ_KDS_VCEK_CRL, TC_SNP_TURIN, "https://kdsintf.amd.com/vcek/v1/Turin/crl"},
+      {TC_OBJ_KDS_VLEK_CRL, TC_SNP_MILAN, "https://kdsintf.amd.com/vlek/v1/Milan/crl"},
   };
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
     tc_object_request q;
@@ -105,6 +105,14 @@ static void test_kds_chains_and_crls(void **state) {
   tc_error err;
   assert_int_equal(tc_object_url(NULL, NULL, TC_PCS_AUTO, &q, url, sizeof url, &err), TC_ERR_USAGE);
   assert_string_equal(err.reason, "bad_request");
+  q.product = (tc_snp_product)(TC_SNP_TURIN + 1); /* not a product line */
+  assert_int_equal(tc_object_url(NULL, NULL, TC_PCS_AUTO, &q, url, sizeof url, &err), TC_ERR_USAGE);
+  assert_string_equal(err.reason, "bad_request");
+  /* A --product given in any case is spelled as KDS wants it in the URL. */
+  q.product = tc_snp_product_parse("gEnOa");
+  assert_int_equal(q.product, TC_SNP_GENOA);
+  url_of(&q, NULL, NULL, url);
+  assert_string_equal(url, "https://kdsintf.amd.com/vcek/v1/Genoa/cert_chain");
 }
 
 static void test_pcs_urls(void **state) {
@@ -300,7 +308,7 @@ static void test_provider_options(void **state) {
   tc_object_request q;
   memset(&q, 0, sizeof q);
   q.kind = TC_OBJ_KDS_VCEK_CHAIN;
-  q.product = TC_AMD_MILAN;
+  q.product = TC_SNP_MILAN;
   tc_collateral_answer a;
   assert_int_equal(tc_provider_get(p, &q, 0, &a, &err), TC_ERR_IO);
   assert_string_equal(err.reason, "collateral_unavailable");

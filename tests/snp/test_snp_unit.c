@@ -385,6 +385,16 @@ static void product_and_tcb_helpers(void **state) {
   assert_int_equal(tc_snp_product_from_name("ARK-Turin"), TC_SNP_TURIN);
   assert_int_equal(tc_snp_product_from_name("Naples"), TC_SNP_PRODUCT_UNKNOWN);
   assert_int_equal(tc_snp_product_from_name("MilanX"), TC_SNP_PRODUCT_UNKNOWN);
+  assert_int_equal(tc_snp_product_parse("Milan"), TC_SNP_MILAN);
+  assert_int_equal(tc_snp_product_parse("genoa"), TC_SNP_GENOA);
+  assert_int_equal(tc_snp_product_parse("TURIN"), TC_SNP_TURIN);
+  assert_int_equal(tc_snp_product_parse("Milan-B0"), TC_SNP_PRODUCT_UNKNOWN);
+  assert_int_equal(tc_snp_product_parse("ARK-Milan"), TC_SNP_PRODUCT_UNKNOWN);
+  assert_int_equal(tc_snp_product_parse(""), TC_SNP_PRODUCT_UNKNOWN);
+  assert_int_equal(tc_snp_product_parse(NULL), TC_SNP_PRODUCT_UNKNOWN);
+  assert_string_equal(tc_snp_product_name(TC_SNP_MILAN), "Milan");
+  assert_string_equal(tc_snp_product_name(TC_SNP_GENOA), "Genoa");
+  assert_string_equal(tc_snp_product_name(TC_SNP_TURIN), "Turin");
   tc_snp_tcb t;
   /* The vectors' README: Milan/Genoa byte0 bl, byte1 tee, byte6 snp, byte7 ucode. */
   tc_snp_tcb_decode(0xce08000000000003ull, TC_SNP_TCB_MILAN_GENOA, &t);

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "teectl/file.h"
 
@@ -93,4 +94,23 @@ void test_free_list(char **list) {
 
 const char *test_teectl_bin(void) {
   return getenv("TEECTL_BIN");
+}
+
+unsigned test_wait_log_port(const char *log_path) {
+  for (int i = 0; i < 500; i++) {
+    tc_buf b = {0};
+    tc_error e;
+    if (tc_file_read(log_path, 0, &b, &e) == TC_OK) {
+      char text[4096];
+      size_t n = b.len < sizeof text - 1 ? b.len : sizeof text - 1;
+      memcpy(text, b.data, n);
+      text[n] = '\0';
+      tc_buf_free(&b);
+      const char *p = strstr(text, "(port ");
+      if (p)
+        return (unsigned)strtoul(p + 6, NULL, 10);
+    }
+    usleep(10000);
+  }
+  return 0;
 }

@@ -32,4 +32,9 @@ void test_free_list(char **list);
 /** Path of the built teectl binary ($TEECTL_BIN), or NULL. */
 const char *test_teectl_bin(void);
 
+/** Wait up to 5 s for the log file at log_path to name the port a server listens on (the
+ *  first "(port N)" in its first 4 KiB, as `teectl exporter` logs it). Returns N, or 0 if it
+ *  did not appear in time. */
+unsigned test_wait_log_port(const char *log_path);
+
 #endif

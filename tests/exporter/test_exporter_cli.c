@@ -219,25 +219,6 @@ static void test_once_collector_failure(void **state) {
   tmp_rm(root);
 }
 
-static unsigned wait_port(const char *log_path) {
-  for (int i = 0; i < 500; i++) {
-    tc_buf b = {0};
-    tc_error e;
-    if (tc_file_read(log_path, 0, &b, &e) == TC_OK) {
-      char text[4096];
-      size_t n = b.len < sizeof text - 1 ? b.len : sizeof text - 1;
-      memcpy(text, b.data, n);
-      text[n] = '\0';
-      tc_buf_free(&b);
-      const char *p = strstr(text, "(port ");
-      if (p)
-        return (unsigned)strtoul(p + 6, NULL, 10);
-    }
-    usleep(10000);
-  }
-  return 0;
-}
-
 /* Minimal HTTP/1.0 GET over loopback; returns the whole response (malloc'd). */
 static char *http_get(unsigned port, const char *method, const char *path) {
   int fd = socket(AF_INET, SOCK_STREAM, 0);
@@ -287,7 +268,7 @@ static void test_http(void **state) {
   char *argv[] = {(char *)g_bin, "exporter", "--listen",       "127.0.0.1:0", "--root", root,
                   "--cpuid",     cpuid,      "--char-devices", dev,           NULL};
   g_server = spawn(argv, log);
-  unsigned port = wait_port(log);
+  unsigned port = test_wait_log_port(log);
   assert_true(port > 0);
 
   char *resp = http_get(port, "GET", "/metrics");

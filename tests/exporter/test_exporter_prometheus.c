@@ -51,25 +51,6 @@ static unsigned free_port(void) {
   return ntohs(sa.sin_port);
 }
 
-static unsigned wait_exporter_port(const char *log_path) {
-  for (int i = 0; i < 500; i++) {
-    tc_buf b = {0};
-    tc_error e;
-    if (tc_file_read(log_path, 0, &b, &e) == TC_OK) {
-      char text[4096];
-      size_t n = b.len < sizeof text - 1 ? b.len : sizeof text - 1;
-      memcpy(text, b.data, n);
-      text[n] = '\0';
-      tc_buf_free(&b);
-      const char *p = strstr(text, "(port ");
-      if (p)
-        return (unsigned)strtoul(p + 6, NULL, 10);
-    }
-    usleep(10000);
-  }
-  return 0;
-}
-
 struct body {
   char *data;
   size_t len;
@@ -175,7 +156,7 @@ static void test_prometheus_scrapes_exporter(void **state) {
   char *eargv[] = {(char *)g_bin, "exporter", "--listen",       "127.0.0.1:0", "--root", root,
                    "--cpuid",     cpuid,      "--char-devices", dev,           NULL};
   g_exporter = spawn(eargv, log);
-  unsigned eport = wait_exporter_port(log);
+  unsigned eport = test_wait_log_port(log);
   assert_true(eport > 0);
 
   char yml[1024];

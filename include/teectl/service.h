@@ -24,20 +24,29 @@ extern "C" {
 /* ---------------------------------------------------------------- nonces */
 
 /** Bytes of a nonce: 32 random bytes || expiry (u64, big-endian, seconds since the
- *  Unix epoch) || HMAC-SHA-256 (32 bytes) over the first 40 bytes. */
+ *  Unix epoch) || the first 16 bytes of HMAC-SHA-256 over the first 40 bytes (a MAC
+ *  truncated to 128 bits, as RFC 2104 section 5 allows: at least half the hash output
+ *  and at least 80 bits): 32 + 8 + 16 = 56 bytes. */
 #define TC_NONCE_RANDOM_LEN 32
-#define TC_NONCE_RAW_LEN 72
-/** Length of its base64url text (RFC 4648 section 5, no padding): 96 characters. */
-#define TC_NONCE_TEXT_LEN 96
+/** Bytes of the expiry field. */
+#define TC_NONCE_EXPIRY_LEN 8
+/** Bytes of the truncated HMAC-SHA-256 tag. */
+#define TC_NONCE_MAC_LEN 16
+#define TC_NONCE_RAW_LEN (TC_NONCE_RANDOM_LEN + TC_NONCE_EXPIRY_LEN + TC_NONCE_MAC_LEN)
+/** Length of its base64url text (RFC 4648 section 5, no padding): ceil(56 * 4 / 3) = 75
+ *  characters. The EAR token carries this text as eat_nonce, and RFC 9711 (EAT) limits
+ *  that claim to nonce-type = JC< tstr .size (8..88), bstr .size (8..64) >: in a JWT,
+ *  8..88 characters. 75 is within it (the 32-byte HMAC of earlier nonces made 96). */
+#define TC_NONCE_TEXT_LEN 75
 /** Minimum length of a nonce MAC key in bytes. */
 #define TC_NONCE_KEY_MIN 32
 
 /**
  * Make a nonce: random (32 bytes, from the caller's CSPRNG) and expires_at (seconds
  * since the epoch) authenticated under key (key_len >= TC_NONCE_KEY_MIN bytes) with
- * HMAC-SHA-256 (RFC 2104, FIPS 180-4). out gets the base64url text, NUL-terminated
- * (capacity >= TC_NONCE_TEXT_LEN + 1). Errors: TC_ERR_USAGE "nonce_key_too_short",
- * TC_ERR_INTERNAL "hmac_failed".
+ * HMAC-SHA-256 (RFC 2104, FIPS 180-4) truncated to TC_NONCE_MAC_LEN bytes. out gets the base64url
+ * text, NUL-terminated (capacity >= TC_NONCE_TEXT_LEN + 1). Errors: TC_ERR_USAGE
+ * "nonce_key_too_short", TC_ERR_INTERNAL "hmac_failed".
  */
 tc_status tc_nonce_make(const uint8_t *key, size_t key_len,
                         const uint8_t random[TC_NONCE_RANDOM_LEN], int64_t expires_at,
@@ -45,10 +54,12 @@ tc_status tc_nonce_make(const uint8_t *key, size_t key_len,
 
 /**
  * Check a nonce text at time now (seconds since the epoch). On success raw gets the
- * 72 decoded bytes (what the evidence binds) and *expires_at the expiry.
- * Errors (TC_ERR_VERIFY unless noted), checked in this order:
- *   "nonce_malformed" (TC_ERR_PARSE): not 96 base64url characters,
- *   "nonce_forged": the MAC does not verify under key (tampered, or another key),
+ * TC_NONCE_RAW_LEN (56) decoded bytes (what the evidence binds) and *expires_at the
+ * expiry. Errors (TC_ERR_VERIFY unless noted), checked in this order:
+ *   "nonce_malformed" (TC_ERR_PARSE): not 75 base64url characters, or non-canonical
+ *     (the last character's 2 unused low bits are not zero),
+ *   "nonce_forged": the truncated MAC does not verify under key (tampered, or another
+ *     key; compared in constant time),
  *   "nonce_expired": now > expiry.
  */
 tc_status tc_nonce_check(const uint8_t *key, size_t key_len, const char *text, int64_t now,

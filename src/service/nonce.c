@@ -1,5 +1,6 @@
-/* Self-validating nonces (HMAC-SHA-256, RFC 2104 / FIPS 198-1) and the binding of a
- * nonce and runtime data into REPORT_DATA. No I/O, no clock: time is an argument. */
+/* Self-validating nonces (HMAC-SHA-256 truncated to 128 bits, RFC 2104 section 5 /
+ * FIPS 198-1) and the binding of a nonce and runtime data into REPORT_DATA. No I/O, no
+ * clock: time is an argument. */
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
@@ -9,14 +10,28 @@
 #include "service/internal.h"
 #include "teectl/service.h"
 
-#define NONCE_SIGNED_LEN (TC_NONCE_RANDOM_LEN + 8)
+/* random || expiry: the bytes the MAC covers. */
+#define NONCE_SIGNED_LEN (TC_NONCE_RANDOM_LEN + TC_NONCE_EXPIRY_LEN)
 
-static int nonce_mac(const uint8_t *key, size_t key_len, const uint8_t *msg, uint8_t mac[32]) {
+_Static_assert(TC_NONCE_RAW_LEN == 56, "nonce layout: 32 random + 8 expiry + 16 MAC bytes");
+_Static_assert(TC_NONCE_MAC_LEN >= 10 && TC_NONCE_MAC_LEN * 2 >= 32,
+               "RFC 2104 section 5: keep at least 80 bits and half of the SHA-256 output");
+_Static_assert(TC_NONCE_TEXT_LEN == (TC_NONCE_RAW_LEN * 4 + 2) / 3,
+               "base64url without padding: ceil(raw * 4 / 3) characters");
+_Static_assert(TC_NONCE_TEXT_LEN >= 8 && TC_NONCE_TEXT_LEN <= 88,
+               "RFC 9711 nonce-type: a JWT eat_nonce is 8..88 characters");
+
+/* The truncated tag: the first TC_NONCE_MAC_LEN bytes of HMAC-SHA-256(key, msg). */
+static int nonce_mac(const uint8_t *key, size_t key_len, const uint8_t *msg,
+                     uint8_t tag[TC_NONCE_MAC_LEN]) {
+  uint8_t full[32];
   unsigned int mac_len = 0;
-  if (HMAC(EVP_sha256(), key, (int)key_len, msg, NONCE_SIGNED_LEN, mac, &mac_len) == NULL ||
-      mac_len != 32)
-    return 0;
-  return 1;
+  int ok = HMAC(EVP_sha256(), key, (int)key_len, msg, NONCE_SIGNED_LEN, full, &mac_len) != NULL &&
+           mac_len == sizeof full;
+  if (ok)
+    memcpy(tag, full, TC_NONCE_MAC_LEN);
+  OPENSSL_cleanse(full, sizeof full);
+  return ok;
 }
 
 tc_status tc_nonce_make(const uint8_t *key, size_t key_len,
@@ -29,7 +44,7 @@ tc_status tc_nonce_make(const uint8_t *key, size_t key_len,
   uint8_t raw[TC_NONCE_RAW_LEN];
   memcpy(raw, random, TC_NONCE_RANDOM_LEN);
   uint64_t e = (uint64_t)expires_at;
-  for (int i = 0; i < 8; i++)
+  for (int i = 0; i < TC_NONCE_EXPIRY_LEN; i++)
     raw[TC_NONCE_RANDOM_LEN + i] = (uint8_t)(e >> (56 - 8 * i));
   if (!nonce_mac(key, key_len, raw, raw + NONCE_SIGNED_LEN))
     return tc_fail(err, TC_ERR_INTERNAL, "hmac_failed", "HMAC-SHA-256 failed");
@@ -57,6 +72,8 @@ tc_status tc_nonce_check(const uint8_t *key, size_t key_len, const char *text, i
       return tc_fail(err, TC_ERR_PARSE, "nonce_malformed",
                      "nonce: character at offset %zu is not base64url", i);
   }
+  /* 56 bytes leave 2 unused low bits in the last character; svc_b64_decode refuses them
+   * unless zero, so each nonce has exactly one text (what eat_nonce echoes). */
   tc_buf b;
   tc_status st = svc_b64_decode(text, "nonce", "nonce_malformed", &b, err);
   if (st != TC_OK)
@@ -67,19 +84,20 @@ tc_status tc_nonce_check(const uint8_t *key, size_t key_len, const char *text, i
     return tc_fail(err, TC_ERR_PARSE, "nonce_malformed", "nonce: %zu bytes, expected %d", got,
                    TC_NONCE_RAW_LEN);
   }
-  uint8_t mac[32];
+  uint8_t mac[TC_NONCE_MAC_LEN];
   int ok = nonce_mac(key, key_len, b.data, mac);
   if (!ok) {
     tc_buf_free(&b);
     return tc_fail(err, TC_ERR_INTERNAL, "hmac_failed", "HMAC-SHA-256 failed");
   }
-  if (CRYPTO_memcmp(mac, b.data + NONCE_SIGNED_LEN, 32) != 0) {
+  /* Constant time over the whole tag. */
+  if (CRYPTO_memcmp(mac, b.data + NONCE_SIGNED_LEN, TC_NONCE_MAC_LEN) != 0) {
     tc_buf_free(&b);
     return tc_fail(err, TC_ERR_VERIFY, "nonce_forged",
                    "nonce: MAC does not verify (altered, or not issued by this service's key)");
   }
   uint64_t e = 0;
-  for (int i = 0; i < 8; i++)
+  for (int i = 0; i < TC_NONCE_EXPIRY_LEN; i++)
     e = e << 8 | b.data[TC_NONCE_RANDOM_LEN + i];
   memcpy(raw, b.data, TC_NONCE_RAW_LEN);
   tc_buf_free(&b);

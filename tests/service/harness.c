@@ -336,7 +336,7 @@ int audit_count(const srv *s, const char *needle) {
   return n;
 }
 
-char *srv_challenge(const srv *s, unsigned char raw[72]) {
+char *srv_challenge(const srv *s, unsigned char raw[SRV_NONCE_BYTES]) {
   char *body = NULL;
   if (http(s, "POST", "/v1/challenge", NULL, NULL, 0, &body) != 200) {
     free(body);
@@ -346,7 +346,8 @@ char *srv_challenge(const srv *s, unsigned char raw[72]) {
   free(body);
   const char *n = json_string_value(json_object_get(j, "nonce"));
   char *out = NULL;
-  if (n != NULL && strlen(n) == 96 && b64url_decode(n, raw, 72) == 72)
+  if (n != NULL && strlen(n) == SRV_NONCE_CHARS &&
+      b64url_decode(n, raw, SRV_NONCE_BYTES) == SRV_NONCE_BYTES)
     out = strdup(n);
   json_decref(j);
   return out;

@@ -64,9 +64,16 @@ long b64url_decode(const char *text, unsigned char *out, size_t cap);
 /** DER certificate -> PEM text (malloc'd), with OpenSSL. */
 char *der_to_pem(const unsigned char *der, size_t len);
 
-/** POST /v1/challenge: returns the nonce text (malloc'd) and its 72 decoded bytes (decoded
- *  here with OpenSSL), or NULL. */
-char *srv_challenge(const srv *s, unsigned char raw[72]);
+/** A nonce, written out here (not taken from teectl/service.h) so the tests check the
+ *  layout: 32 random bytes + 8-byte expiry + 16-byte truncated HMAC-SHA-256 = 56 bytes,
+ *  base64url without padding: ceil(56 * 4 / 3) = 75 characters (RFC 9711 allows a JWT
+ *  eat_nonce of 8..88). */
+#define SRV_NONCE_BYTES 56
+#define SRV_NONCE_CHARS 75
+
+/** POST /v1/challenge: returns the nonce text (malloc'd, 75 base64url characters) and its
+ *  56 decoded bytes (32 random + 8 expiry + 16 MAC; decoded here with OpenSSL), or NULL. */
+char *srv_challenge(const srv *s, unsigned char raw[SRV_NONCE_BYTES]);
 
 /** Count lines of the audit log containing needle. */
 int audit_count(const srv *s, const char *needle);

@@ -67,14 +67,14 @@ static int teardown(void **state) {
 /* report_data for the TEE's binding rule, computed here. */
 static void bind(int sgx, const uint8_t *nonce, const char *rd, uint8_t out[64]) {
   size_t rl = rd ? strlen(rd) : 0;
-  uint8_t cat[72 + 256];
-  memcpy(cat, nonce, 72);
-  memcpy(cat + 72, rd ? rd : "", rl);
+  uint8_t cat[SRV_NONCE_BYTES + 256];
+  memcpy(cat, nonce, SRV_NONCE_BYTES);
+  memcpy(cat + SRV_NONCE_BYTES, rd ? rd : "", rl);
   memset(out, 0, 64);
   if (sgx)
-    SHA256(cat, 72 + rl, out);
+    SHA256(cat, SRV_NONCE_BYTES + rl, out);
   else
-    SHA512(cat, 72 + rl, out);
+    SHA512(cat, SRV_NONCE_BYTES + rl, out);
 }
 
 static long post_quote(const srv *s, const char *tee, const tc_buf *q, const char *nonce,
@@ -100,7 +100,7 @@ static void show(const char *what, long st, json_t *resp) {
 
 static void flow(srv *s, const char *tee, int version) {
   int sgx = strcmp(tee, "sgx") == 0;
-  uint8_t raw[72], rdata[64];
+  uint8_t raw[SRV_NONCE_BYTES], rdata[64];
   char *n = srv_challenge(s, raw);
   assert_non_null(n);
   const char *rd = "{\"kty\":\"OKP\",\"crv\":\"X25519\",\"x\":\"hSDwCYkwp1R0i33ctD73Wg2_Og0mOBr066"
@@ -140,7 +140,7 @@ static void test_sgx_flow(void **state) {
 
 static void test_binding_mismatch(void **state) {
   (void)state;
-  uint8_t raw[72], raw2[72], rdata[64];
+  uint8_t raw[SRV_NONCE_BYTES], raw2[SRV_NONCE_BYTES], rdata[64];
   json_t *resp;
   /* TDX evidence bound with the SGX rule (SHA-256, zero upper half). */
   char *n = srv_challenge(&TDX, raw);
@@ -183,7 +183,7 @@ static void test_binding_mismatch(void **state) {
 
 static void test_quote_invalid(void **state) {
   (void)state;
-  uint8_t raw[72], rdata[64];
+  uint8_t raw[SRV_NONCE_BYTES], rdata[64];
   char *n = srv_challenge(&TDX, raw);
   bind(0, raw, NULL, rdata);
   tc_buf q = {0};
@@ -216,7 +216,7 @@ static void test_quote_invalid(void **state) {
 /* The debug rule of each TEE, violated alone: attributes edited, quote re-signed. */
 static void test_debug_rules(void **state) {
   (void)state;
-  uint8_t raw[72], rdata[64];
+  uint8_t raw[SRV_NONCE_BYTES], rdata[64];
   json_t *resp;
   char *n = srv_challenge(&TDX, raw);
   bind(0, raw, NULL, rdata);

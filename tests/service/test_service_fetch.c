@@ -89,10 +89,10 @@ static int teardown(void **state) {
 }
 
 static long attest_report(tc_snp_report *r, json_t **resp) {
-  uint8_t raw[72];
+  uint8_t raw[SRV_NONCE_BYTES];
   char *n = srv_challenge(&S, raw);
   assert_non_null(n);
-  SHA512(raw, 72, r->report_data);
+  SHA512(raw, SRV_NONCE_BYTES, r->report_data);
   uint8_t rep[TC_SNP_REPORT_SIZE];
   assert_int_equal(snp_forge_sign_report(F, r, rep), 0);
   char *ev = b64_std(rep, sizeof rep);

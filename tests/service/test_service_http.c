@@ -89,8 +89,8 @@ static void good_report(tc_snp_report *r) {
   r->policy |= (1u << 8) | 2; /* ABI 1.2 */
 }
 
-/* POST /v1/challenge; returns the nonce text (malloc'd) and its 72 bytes. */
-static char *challenge(uint8_t raw[72]) {
+/* POST /v1/challenge; returns the nonce text (malloc'd) and its 56 bytes. */
+static char *challenge(uint8_t raw[SRV_NONCE_BYTES]) {
   char *body = NULL;
   assert_int_equal(http(&S, "POST", "/v1/challenge", NULL, NULL, 0, &body), 200);
   json_t *j = json_loads(body, 0, NULL);
@@ -100,9 +100,9 @@ static char *challenge(uint8_t raw[72]) {
   const char *exp = json_string_value(json_object_get(j, "expires_at"));
   assert_non_null(n);
   assert_non_null(exp);
-  assert_int_equal(strlen(n), 96);
-  assert_int_equal(strlen(exp), 20); /* YYYY-MM-DDThh:mm:ssZ */
-  assert_int_equal(b64url_decode(n, raw, 72), 72);
+  assert_int_equal(strlen(n), SRV_NONCE_CHARS); /* 56 bytes: ceil(56 * 4 / 3) = 75 */
+  assert_int_equal(strlen(exp), 20);            /* YYYY-MM-DDThh:mm:ssZ */
+  assert_int_equal(b64url_decode(n, raw, SRV_NONCE_BYTES), SRV_NONCE_BYTES);
   char *out = strdup(n);
   json_decref(j);
   return out;
@@ -116,6 +116,17 @@ static void bind(const uint8_t *nonce, size_t nlen, const char *rd, uint8_t out[
     memcpy(cat + nlen, rd, rl);
   SHA512(cat, nlen + rl, out);
   free(cat);
+}
+
+/* base64url without padding (malloc'd), from OpenSSL's standard base64. */
+static char *b64url(const uint8_t *p, size_t n) {
+  char *b = b64_std(p, n);
+  size_t l = strlen(b);
+  while (l > 0 && b[l - 1] == '=')
+    b[--l] = '\0';
+  for (char *q = b; *q; q++)
+    *q = *q == '+' ? '-' : *q == '/' ? '_' : *q;
+  return b;
 }
 
 static json_t *certs_json(void) {
@@ -144,11 +155,11 @@ static long attest(const tc_snp_report *r, const char *nonce, const char *rd, js
 
 /* A fresh nonce, a good report bound to it (after mutate), attest. */
 static long attest_fresh(void (*mutate)(tc_snp_report *), json_t **resp) {
-  uint8_t raw[72];
+  uint8_t raw[SRV_NONCE_BYTES];
   char *n = challenge(raw);
   tc_snp_report r;
   good_report(&r);
-  bind(raw, 72, NULL, r.report_data);
+  bind(raw, SRV_NONCE_BYTES, NULL, r.report_data);
   if (mutate)
     mutate(&r);
   long st = attest(&r, n, NULL, resp);
@@ -238,13 +249,13 @@ static int teardown(void **state) {
 
 static void test_flow_affirming(void **state) {
   (void)state;
-  uint8_t raw[72];
+  uint8_t raw[SRV_NONCE_BYTES];
   char *n = challenge(raw);
   const char *jwk = "{\"kty\":\"EC\",\"crv\":\"P-256\",\"x\":\"f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus"
                     "9uPHvRVEU\",\"y\":\"x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0\"}";
   tc_snp_report r;
   good_report(&r);
-  bind(raw, 72, jwk, r.report_data);
+  bind(raw, SRV_NONCE_BYTES, jwk, r.report_data);
   json_t *resp;
   long st = attest(&r, n, jwk, &resp);
   assert_int_equal(st, 200);
@@ -284,6 +295,48 @@ static void test_flow_no_runtime_data(void **state) {
   json_decref(resp);
 }
 
+/* The claims of a JWS compact token (its payload, decoded here), or NULL. */
+static json_t *token_payload(const char *tok) {
+  const char *d1 = strchr(tok, '.');
+  const char *d2 = d1 ? strchr(d1 + 1, '.') : NULL;
+  if (d2 == NULL)
+    return NULL;
+  size_t n = (size_t)(d2 - d1 - 1);
+  char *p = strndup(d1 + 1, n);
+  unsigned char *raw = malloc(n + 4);
+  long len = b64url_decode(p, raw, n + 4);
+  json_t *j = len > 0 ? json_loadb((const char *)raw, (size_t)len, 0, NULL) : NULL;
+  free(p);
+  free(raw);
+  return j;
+}
+
+/* RFC 9711 (EAT): nonce-type = JC< tstr .size (8..88), bstr .size (8..64) >. In the EAR
+ * JWT, eat_nonce is the challenge's text and must be 8..88 characters (ours: 75). */
+static void test_token_eat_nonce_size(void **state) {
+  (void)state;
+  uint8_t raw[SRV_NONCE_BYTES];
+  char *n = challenge(raw);
+  tc_snp_report r;
+  good_report(&r);
+  bind(raw, SRV_NONCE_BYTES, NULL, r.report_data);
+  json_t *resp;
+  assert_int_equal(attest(&r, n, NULL, &resp), 200);
+  n_affirming++;
+  const char *tok = json_string_value(json_object_get(resp, "token"));
+  assert_non_null(tok);
+  json_t *claims = token_payload(tok);
+  assert_non_null(claims);
+  const char *en = json_string_value(json_object_get(claims, "eat_nonce"));
+  assert_non_null(en);
+  assert_string_equal(en, n);
+  assert_in_range(strlen(en), 8, 88);
+  assert_int_equal(strlen(en), 75);
+  json_decref(claims);
+  json_decref(resp);
+  free(n);
+}
+
 static void test_jwks_rotation(void **state) {
   (void)state;
   char *body = NULL;
@@ -307,7 +360,7 @@ static void test_jwks_rotation(void **state) {
 static void test_nonce_errors(void **state) {
   (void)state;
   json_t *resp;
-  uint8_t raw[72];
+  uint8_t raw[SRV_NONCE_BYTES];
   tc_snp_report r;
   good_report(&r);
   /* malformed */
@@ -320,24 +373,26 @@ static void test_nonce_errors(void **state) {
   json_decref(resp);
   /* forged: one character of a real nonce changed */
   char *n = challenge(raw);
-  bind(raw, 72, NULL, r.report_data);
+  bind(raw, SRV_NONCE_BYTES, NULL, r.report_data);
   n[50] = n[50] == 'A' ? 'B' : 'A';
   long st = attest(&r, n, NULL, &resp);
   expect_error(st, resp, 403, "nonce_forged");
   json_decref(resp);
   free(n);
-  /* expired: made here with the service's key (HMAC-SHA-256 over random||expiry BE) */
-  uint8_t e[72];
+  /* expired: made here with the service's key: random || expiry (u64 BE) || the first 16
+   * bytes of HMAC-SHA-256 over those 40 bytes (truncated, RFC 2104 section 5) */
+  uint8_t e[SRV_NONCE_BYTES];
   memset(e, 0x5a, 32);
   uint64_t exp = (uint64_t)time(NULL) - 3600;
   for (int i = 0; i < 8; i++)
     e[32 + i] = (uint8_t)(exp >> (56 - 8 * i));
+  uint8_t mac[32];
   unsigned ml;
-  HMAC(EVP_sha256(), NONCE_KEY, 32, e, 40, e + 40, &ml);
-  char *b = b64_std(e, 72); /* 72 bytes: 96 characters, no padding */
-  for (char *p = b; *p; p++)
-    *p = *p == '+' ? '-' : *p == '/' ? '_' : *p;
-  bind(e, 72, NULL, r.report_data);
+  HMAC(EVP_sha256(), NONCE_KEY, 32, e, 40, mac, &ml);
+  assert_int_equal(ml, 32);
+  memcpy(e + 40, mac, 16);
+  char *b = b64url(e, SRV_NONCE_BYTES);
+  bind(e, SRV_NONCE_BYTES, NULL, r.report_data);
   st = attest(&r, b, NULL, &resp);
   expect_error(st, resp, 403, "nonce_expired");
   json_decref(resp);
@@ -345,22 +400,31 @@ static void test_nonce_errors(void **state) {
   exp = (uint64_t)time(NULL) + 600;
   for (int i = 0; i < 8; i++)
     e[32 + i] = (uint8_t)(exp >> (56 - 8 * i));
-  HMAC(EVP_sha256(), NONCE_KEY, 32, e, 40, e + 40, &ml);
+  HMAC(EVP_sha256(), NONCE_KEY, 32, e, 40, mac, &ml);
+  memcpy(e + 40, mac, 16);
   free(b);
-  b = b64_std(e, 72);
-  for (char *p = b; *p; p++)
-    *p = *p == '+' ? '-' : *p == '/' ? '_' : *p;
-  bind(e, 72, NULL, r.report_data);
+  b = b64url(e, SRV_NONCE_BYTES);
+  bind(e, SRV_NONCE_BYTES, NULL, r.report_data);
   assert_int_equal(attest(&r, b, NULL, &resp), 200);
   n_affirming++;
   json_decref(resp);
+  /* The full 32-byte HMAC (the old 72-byte layout, 96 characters) is no nonce any more. */
+  uint8_t full[72];
+  memcpy(full, e, 40);
+  memcpy(full + 40, mac, 32);
+  char *b96 = b64url(full, sizeof full);
+  assert_int_equal(strlen(b96), 96);
+  bind(full, sizeof full, NULL, r.report_data);
+  st = attest(&r, b96, NULL, &resp);
+  expect_error(st, resp, 400, "nonce_malformed");
+  json_decref(resp);
+  free(b96);
   /* Under another key: forged. */
-  HMAC(EVP_sha256(), "another key, 32 bytes long......", 32, e, 40, e + 40, &ml);
+  HMAC(EVP_sha256(), "another key, 32 bytes long......", 32, e, 40, mac, &ml);
+  memcpy(e + 40, mac, 16);
   free(b);
-  b = b64_std(e, 72);
-  for (char *p = b; *p; p++)
-    *p = *p == '+' ? '-' : *p == '/' ? '_' : *p;
-  bind(e, 72, NULL, r.report_data);
+  b = b64url(e, SRV_NONCE_BYTES);
+  bind(e, SRV_NONCE_BYTES, NULL, r.report_data);
   st = attest(&r, b, NULL, &resp);
   expect_error(st, resp, 403, "nonce_forged");
   json_decref(resp);
@@ -370,23 +434,23 @@ static void test_nonce_errors(void **state) {
 static void test_binding_mismatch(void **state) {
   (void)state;
   json_t *resp;
-  uint8_t raw1[72], raw2[72];
+  uint8_t raw1[SRV_NONCE_BYTES], raw2[SRV_NONCE_BYTES];
   char *n1 = challenge(raw1), *n2 = challenge(raw2);
   tc_snp_report r;
   good_report(&r);
   /* Wrong nonce: the evidence binds n1, the request presents n2 (valid itself). */
-  bind(raw1, 72, NULL, r.report_data);
+  bind(raw1, SRV_NONCE_BYTES, NULL, r.report_data);
   long st = attest(&r, n2, NULL, &resp);
   expect_error(st, resp, 403, "binding_mismatch");
   json_decref(resp);
   /* Runtime data not the one bound. */
-  bind(raw1, 72, "key-A", r.report_data);
+  bind(raw1, SRV_NONCE_BYTES, "key-A", r.report_data);
   st = attest(&r, n1, "key-B", &resp);
   expect_error(st, resp, 403, "binding_mismatch");
   json_decref(resp);
   /* SGX rule (SHA-256) does not satisfy the SNP rule (SHA-512). */
   memset(r.report_data, 0, 64);
-  SHA256(raw1, 72, r.report_data);
+  SHA256(raw1, SRV_NONCE_BYTES, r.report_data);
   st = attest(&r, n1, NULL, &resp);
   expect_error(st, resp, 403, "binding_mismatch");
   json_decref(resp);
@@ -398,11 +462,11 @@ static void test_binding_mismatch(void **state) {
 
 static void test_evidence_invalid(void **state) {
   (void)state;
-  uint8_t raw[72];
+  uint8_t raw[SRV_NONCE_BYTES];
   char *n = challenge(raw);
   tc_snp_report r;
   good_report(&r);
-  bind(raw, 72, NULL, r.report_data);
+  bind(raw, SRV_NONCE_BYTES, NULL, r.report_data);
   uint8_t rep[TC_SNP_REPORT_SIZE];
   snp_forge_sign_report(F, &r, rep);
   rep[0x90] ^= 1; /* MEASUREMENT changed after signing */
@@ -680,11 +744,11 @@ static void test_limits_and_routes(void **state) {
 
 static void test_compat_api(void **state) {
   (void)state;
-  uint8_t raw[72];
+  uint8_t raw[SRV_NONCE_BYTES];
   char *n = challenge(raw);
   tc_snp_report r;
   good_report(&r);
-  bind(raw, 72, NULL, r.report_data);
+  bind(raw, SRV_NONCE_BYTES, NULL, r.report_data);
   uint8_t rep[TC_SNP_REPORT_SIZE];
   snp_forge_sign_report(F, &r, rep);
   char *q = b64_std(rep, sizeof rep);
@@ -721,7 +785,7 @@ static void test_compat_api(void **state) {
   assert_string_equal(resp_error(resp), "nonce_malformed");
   json_decref(resp);
   n = challenge(raw);
-  bind(raw, 72, NULL, r.report_data);
+  bind(raw, SRV_NONCE_BYTES, NULL, r.report_data);
   snp_forge_sign_report(F, &r, rep);
   free(q);
   q = b64_std(rep, sizeof rep);
@@ -828,19 +892,13 @@ static void test_still_serving_then_sigterm(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_flow_affirming),
-      cmocka_unit_test(test_flow_no_runtime_data),
-      cmocka_unit_test(test_jwks_rotation),
-      cmocka_unit_test(test_nonce_errors),
-      cmocka_unit_test(test_binding_mismatch),
-      cmocka_unit_test(test_evidence_invalid),
-      cmocka_unit_test(test_each_snp_rule_alone),
-      cmocka_unit_test(test_policy_reload_rules),
-      cmocka_unit_test(test_malformed_requests),
-      cmocka_unit_test(test_limits_and_routes),
-      cmocka_unit_test(test_compat_api),
-      cmocka_unit_test(test_health_metrics),
-      cmocka_unit_test(test_still_serving_then_sigterm),
+      cmocka_unit_test(test_flow_affirming),      cmocka_unit_test(test_flow_no_runtime_data),
+      cmocka_unit_test(test_jwks_rotation),       cmocka_unit_test(test_token_eat_nonce_size),
+      cmocka_unit_test(test_nonce_errors),        cmocka_unit_test(test_binding_mismatch),
+      cmocka_unit_test(test_evidence_invalid),    cmocka_unit_test(test_each_snp_rule_alone),
+      cmocka_unit_test(test_policy_reload_rules), cmocka_unit_test(test_malformed_requests),
+      cmocka_unit_test(test_limits_and_routes),   cmocka_unit_test(test_compat_api),
+      cmocka_unit_test(test_health_metrics),      cmocka_unit_test(test_still_serving_then_sigterm),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -36,10 +36,17 @@ static void test_nonce_layout(void **state) {
   (void)state;
   char text[TC_NONCE_TEXT_LEN + 1];
   make_nonce(KEY, EXP, text);
-  assert_int_equal(strlen(text), 96);
+  /* 32 random + 8 expiry + 16 MAC = 56 bytes; base64url without padding: ceil(56*4/3). */
+  assert_int_equal(TC_NONCE_RAW_LEN, 32 + 8 + 16);
+  assert_int_equal(TC_NONCE_TEXT_LEN, (56 * 4 + 2) / 3);
+  assert_int_equal(strlen(text), 75);
+  /* RFC 9711 nonce-type: a JWT eat_nonce is tstr .size (8..88). */
+  assert_in_range(strlen(text), 8, 88);
+  /* 56 = 3 * 18 + 2: the last character carries 4 bits and 2 zero bits (a multiple of 4). */
+  assert_non_null(strchr("AEIMQUYcgkosw048", text[74]));
   /* Decode with OpenSSL and recompute the MAC independently. */
   unsigned char raw[80];
-  assert_int_equal(b64url_decode(text, raw, sizeof raw), 72);
+  assert_int_equal(b64url_decode(text, raw, sizeof raw), 56);
   for (int i = 0; i < 32; i++)
     assert_int_equal(raw[i], i);
   /* 1700000000 = 0x6553F100, big-endian u64 */
@@ -49,14 +56,14 @@ static void test_nonce_layout(void **state) {
   unsigned int ml = 0;
   HMAC(EVP_sha256(), KEY, 32, raw, 40, mac, &ml);
   assert_int_equal(ml, 32);
-  assert_memory_equal(raw + 40, mac, 32);
+  assert_memory_equal(raw + 40, mac, 16); /* the first 16 bytes: truncated (RFC 2104 §5) */
 
   uint8_t back[TC_NONCE_RAW_LEN];
   int64_t e = 0;
   tc_error err;
   assert_int_equal(tc_nonce_check(KEY, 32, text, EXP, back, &e, &err), TC_OK);
   assert_int_equal(e, EXP);
-  assert_memory_equal(back, raw, 72);
+  assert_memory_equal(back, raw, 56);
 }
 
 static void test_nonce_expired(void **state) {
@@ -75,14 +82,64 @@ static void test_nonce_forged(void **state) {
   make_nonce(KEY, EXP, text);
   uint8_t raw[TC_NONCE_RAW_LEN];
   tc_error err;
-  /* One character changed in each part: random, expiry, MAC. */
-  const size_t at[] = {0, 45, 95};
-  for (size_t i = 0; i < 3; i++) {
+  /* One character changed in each part: random (characters 0..42), expiry (42..53),
+   * MAC (53..74). */
+  const size_t at[] = {0, 45, 60, 74};
+  for (size_t i = 0; i < sizeof at / sizeof at[0]; i++) {
     char t[TC_NONCE_TEXT_LEN + 1];
     memcpy(t, text, sizeof t);
-    t[at[i]] = t[at[i]] == 'A' ? 'B' : 'A'; /* 72 bytes = 96 chars: every bit counts */
+    t[at[i]] = t[at[i]] == 'A' ? 'Q' : 'A'; /* both keep the last character's low bits 0 */
     assert_int_equal(tc_nonce_check(KEY, 32, t, EXP - 10, raw, NULL, &err), TC_ERR_VERIFY);
     assert_string_equal(err.reason, "nonce_forged");
+  }
+  /* Every bit of the text: flip each of the 6 bits of each character's base64url value
+   * (75 * 6 = 450 bits). The 448 that carry the 56 bytes change the MAC'd data or the
+   * tag: forged. The last character's 2 low bits are padding: non-canonical, malformed. */
+  static const char url[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+  int forged = 0, malformed = 0;
+  for (size_t pos = 0; pos < TC_NONCE_TEXT_LEN; pos++) {
+    int v = (int)(strchr(url, text[pos]) - url);
+    for (int bit = 0; bit < 6; bit++) {
+      char t[TC_NONCE_TEXT_LEN + 1];
+      memcpy(t, text, sizeof t);
+      t[pos] = url[v ^ (1 << bit)];
+      tc_status st = tc_nonce_check(KEY, 32, t, EXP - 10, raw, NULL, &err);
+      if (pos == TC_NONCE_TEXT_LEN - 1 && bit < 2) {
+        assert_int_equal(st, TC_ERR_PARSE);
+        assert_string_equal(err.reason, "nonce_malformed");
+        malformed++;
+      } else {
+        assert_int_equal(st, TC_ERR_VERIFY);
+        assert_string_equal(err.reason, "nonce_forged");
+        forged++;
+      }
+    }
+  }
+  assert_int_equal(forged, 56 * 8);
+  assert_int_equal(malformed, 2);
+  /* And every bit of each character's ASCII byte (75 * 8 = 600 flips): never accepted;
+   * a flip that leaves the alphabet is malformed, one that stays in it is forged or
+   * (last character's padding bits) malformed. */
+  for (size_t pos = 0; pos < TC_NONCE_TEXT_LEN; pos++) {
+    for (int bit = 0; bit < 8; bit++) {
+      char t[TC_NONCE_TEXT_LEN + 1];
+      memcpy(t, text, sizeof t);
+      t[pos] = (char)(t[pos] ^ (1 << bit));
+      if (t[pos] == '\0')
+        continue; /* cannot happen for base64url characters; keeps the length fixed */
+      tc_status st = tc_nonce_check(KEY, 32, t, EXP - 10, raw, NULL, &err);
+      const char *c = strchr(url, t[pos]);
+      if (c == NULL) {
+        assert_int_equal(st, TC_ERR_PARSE);
+        assert_string_equal(err.reason, "nonce_malformed");
+      } else if (pos == TC_NONCE_TEXT_LEN - 1 && ((c - url) & 3) != 0) {
+        assert_int_equal(st, TC_ERR_PARSE);
+        assert_string_equal(err.reason, "nonce_malformed");
+      } else {
+        assert_int_equal(st, TC_ERR_VERIFY);
+        assert_string_equal(err.reason, "nonce_forged");
+      }
+    }
   }
   /* Made under another key. */
   uint8_t other[32];
@@ -115,8 +172,8 @@ static void test_nonce_malformed(void **state) {
   assert_int_equal(tc_nonce_check(KEY, 32, t, 0, raw, NULL, &err), TC_ERR_PARSE);
   assert_string_equal(err.reason, "nonce_malformed");
   memcpy(t, text, sizeof text);
-  t[96] = 'A'; /* one character too many */
-  t[97] = '\0';
+  t[75] = 'A'; /* one character too many */
+  t[76] = '\0';
   assert_int_equal(tc_nonce_check(KEY, 32, t, 0, raw, NULL, &err), TC_ERR_PARSE);
   assert_string_equal(err.reason, "nonce_malformed");
   /* A short key is a usage error for both operations. */
@@ -169,34 +226,37 @@ static void test_binding_known_answers(void **state) {
 
 static void test_binding_check(void **state) {
   (void)state;
-  uint8_t nonce[72], rd[40], report_data[64];
-  for (int i = 0; i < 72; i++)
+  uint8_t nonce[TC_NONCE_RAW_LEN], rd[40], report_data[64];
+  for (int i = 0; i < TC_NONCE_RAW_LEN; i++)
     nonce[i] = (uint8_t)(i * 7);
   for (int i = 0; i < 40; i++)
     rd[i] = (uint8_t)(0xa0 + i);
-  uint8_t cat[112];
-  memcpy(cat, nonce, 72);
-  memcpy(cat + 72, rd, 40);
+  uint8_t cat[TC_NONCE_RAW_LEN + 40];
+  memcpy(cat, nonce, TC_NONCE_RAW_LEN);
+  memcpy(cat + TC_NONCE_RAW_LEN, rd, 40);
   SHA512(cat, sizeof cat, report_data);
   tc_error err;
-  assert_int_equal(tc_binding_check(TC_TEE_SNP, report_data, nonce, 72, rd, 40, &err), TC_OK);
-  assert_int_equal(tc_binding_check(TC_TEE_TDX, report_data, nonce, 72, rd, 40, &err), TC_OK);
+  assert_int_equal(tc_binding_check(TC_TEE_SNP, report_data, nonce, TC_NONCE_RAW_LEN, rd, 40, &err),
+                   TC_OK);
+  assert_int_equal(tc_binding_check(TC_TEE_TDX, report_data, nonce, TC_NONCE_RAW_LEN, rd, 40, &err),
+                   TC_OK);
   /* Another nonce (the "wrong nonce" case), other runtime data, other TEE rule. */
   nonce[5] ^= 1;
-  assert_int_equal(tc_binding_check(TC_TEE_SNP, report_data, nonce, 72, rd, 40, &err),
+  assert_int_equal(tc_binding_check(TC_TEE_SNP, report_data, nonce, TC_NONCE_RAW_LEN, rd, 40, &err),
                    TC_ERR_VERIFY);
   assert_string_equal(err.reason, "binding_mismatch");
   nonce[5] ^= 1;
-  assert_int_equal(tc_binding_check(TC_TEE_SNP, report_data, nonce, 72, rd, 39, &err),
+  assert_int_equal(tc_binding_check(TC_TEE_SNP, report_data, nonce, TC_NONCE_RAW_LEN, rd, 39, &err),
                    TC_ERR_VERIFY);
-  assert_int_equal(tc_binding_check(TC_TEE_SGX, report_data, nonce, 72, rd, 40, &err),
+  assert_int_equal(tc_binding_check(TC_TEE_SGX, report_data, nonce, TC_NONCE_RAW_LEN, rd, 40, &err),
                    TC_ERR_VERIFY);
   /* SGX: SHA-256 then 32 zero bytes; a nonzero upper half is a mismatch. */
   uint8_t sgx[64] = {0};
   SHA256(cat, sizeof cat, sgx);
-  assert_int_equal(tc_binding_check(TC_TEE_SGX, sgx, nonce, 72, rd, 40, &err), TC_OK);
+  assert_int_equal(tc_binding_check(TC_TEE_SGX, sgx, nonce, TC_NONCE_RAW_LEN, rd, 40, &err), TC_OK);
   sgx[63] = 1;
-  assert_int_equal(tc_binding_check(TC_TEE_SGX, sgx, nonce, 72, rd, 40, &err), TC_ERR_VERIFY);
+  assert_int_equal(tc_binding_check(TC_TEE_SGX, sgx, nonce, TC_NONCE_RAW_LEN, rd, 40, &err),
+                   TC_ERR_VERIFY);
 }
 
 /* RFC 4648 section 10 test vectors. */

@@ -51,9 +51,6 @@ extern "C" {
  * them as tc_snp_product_name does ("Milan", "Genoa", "Turin"); tc_snp_product_parse reads
  * a user's --product. */
 
-/** Former name of TC_SNP_PRODUCT_UNKNOWN, kept for callers not yet moved over. */
-#define TC_AMD_PRODUCT_UNKNOWN TC_SNP_PRODUCT_UNKNOWN
-
 /** Intel PCK CA that issued a PCK certificate (PCS "ca" parameter). */
 typedef enum { TC_PCK_CA_UNKNOWN = 0, TC_PCK_CA_PROCESSOR, TC_PCK_CA_PLATFORM } tc_pck_ca;
 

@@ -124,7 +124,7 @@ unsigned svc_attest(tc_service *svc, const struct svc_attest_in *in, json_t **bo
     json_t *report = NULL;
     tc_error ferr;
     if (tc_provider_fill(svc->opts.provider, in->tee, in->evidence.data, in->evidence.len,
-                         TC_AMD_PRODUCT_UNKNOWN, now, &col, &report, &ferr) != TC_OK)
+                         TC_SNP_PRODUCT_UNKNOWN, now, &col, &report, &ferr) != TC_OK)
       snprintf(collateral_note, sizeof collateral_note, "%s: %s", ferr.reason, ferr.detail);
     size_t i;
     json_t *item;

@@ -44,7 +44,7 @@ static int setup(void **state) {
   tc_collateral_needs needs;
   tc_error err;
   char url[512];
-  if (tc_collateral_needs_of(TC_TEE_SNP, rep, sizeof rep, TC_AMD_PRODUCT_UNKNOWN, NULL, &needs,
+  if (tc_collateral_needs_of(TC_TEE_SNP, rep, sizeof rep, TC_SNP_PRODUCT_UNKNOWN, NULL, &needs,
                              &err) != TC_OK ||
       tc_object_url(ts_base(KDS), NULL, TC_PCS_AUTO, &needs.vcek, url, sizeof url, &err) != TC_OK) {
     fprintf(stderr, "needs/url: %s\n", err.detail);

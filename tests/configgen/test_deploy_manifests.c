@@ -174,9 +174,7 @@ static void check_doc(const char *file, const json_t *d, json_t *seen) {
     int root = 0;
     check_pod(file, name, jpath(tmpl, "spec"), &root);
     if (root)
-      fprintf(stderr, "%s: %s: NOTE runs as root (issue 5 asks for non-root pods)\n", file, name);
-    if (!strcmp(name, "teectl-probe") && root)
-      problem(file, name, "the probe DaemonSet must run non-root");
+      problem(file, name, "pods must run as a non-root user (runAsNonRoot, runAsUser != 0)");
   } else if (!strcmp(kind, "Service")) {
     if (json_array_size(jpath(d, "spec.ports")) == 0)
       problem(file, name, "Service without spec.ports");

@@ -1,13 +1,3 @@
 # The one verification entry point (tc_verify_evidence) over the SNP and DCAP verifiers.
-set(_verify_deps teectl_base PkgConfig::JANSSON)
-set(_verify_defs)
-if(TARGET teectl_snp)
-  list(APPEND _verify_deps teectl_snp)
-  list(APPEND _verify_defs TEECTL_HAVE_SNP=1)
-endif()
-if(TARGET teectl_dcap)
-  list(APPEND _verify_deps teectl_dcap)
-  list(APPEND _verify_defs TEECTL_HAVE_DCAP=1)
-endif()
-teectl_area(teectl_verify SOURCES verifier/verify.c DEPS ${_verify_deps})
-target_compile_definitions(teectl_verify PRIVATE ${_verify_defs})
+teectl_area(teectl_verify SOURCES verifier/verify.c
+  DEPS teectl_snp teectl_dcap teectl_base PkgConfig::JANSSON)

@@ -63,8 +63,10 @@ typedef struct tc_collateral {
 
 /**
  * Read the known files of a collateral folder (names above) into col; absent files
- * stay absent. Errors: TC_ERR_IO reason "collateral_unreadable" (a present file that
- * cannot be read; detail names it).
+ * stay absent. Roots are never read from the folder (intel_sgx_root_ca.pem is ignored):
+ * trust comes from the pinned vendor keys and explicit trust_roots only.
+ * Errors: TC_ERR_IO reason "collateral_unreadable" (dir missing or not a folder, or a
+ * present file that cannot be read; detail names it).
  */
 tc_status tc_collateral_load_dir(const char *dir, tc_collateral *col, tc_error *err);
 

@@ -10,6 +10,7 @@
 #include "teectl/file.h"
 #include "teectl/rfc3339.h"
 #include "teectl/verify.h"
+#include "teectl/x509.h"
 
 static void usage(FILE *f) {
   fprintf(f, "Usage: teectl verify [options] EVIDENCE|-\n\n"
@@ -38,13 +39,25 @@ static void usage(FILE *f) {
              "unreadable input.\n");
 }
 
-static int push_file(tc_buf **arr, size_t *n, const char *path) {
+/* Read a certificate file given with `opt` (--cert / --trust-root) and append it to
+ * *arr; the file must hold exactly one PEM or DER certificate. -1 (message printed)
+ * when it cannot be read or is not a certificate. */
+static int push_cert_file(tc_buf **arr, size_t *n, const char *opt, const char *path) {
   tc_buf b;
   tc_error err;
   if (tc_file_read(path, 1u << 20, &b, &err) != TC_OK) {
-    fprintf(stderr, "teectl verify: %s\n", err.detail);
+    fprintf(stderr, "teectl verify: %s %s\n", opt, err.detail);
     return -1;
   }
+  X509 *x = NULL;
+  if (tc_x509_parse(b.data, b.len, &x, &err) != TC_OK) {
+    fprintf(stderr,
+            "teectl verify: %s %s: not a certificate (one PEM or DER certificate expected)\n", opt,
+            path);
+    tc_buf_free(&b);
+    return -1;
+  }
+  X509_free(x);
   tc_buf *na = realloc(*arr, (*n + 1) * sizeof **arr);
   if (na == NULL) {
     tc_buf_free(&b);
@@ -92,14 +105,14 @@ int cmd_verify(int argc, char **argv) {
       dir = optarg;
       break;
     case 'C':
-      if (push_file(&col.extra_certs, &col.n_extra_certs, optarg) != 0)
+      if (push_cert_file(&col.extra_certs, &col.n_extra_certs, "--cert", optarg) != 0)
         goto out;
       break;
     case 'r':
       crl = optarg;
       break;
     case 'T':
-      if (push_file(&col.trust_roots, &col.n_trust_roots, optarg) != 0)
+      if (push_cert_file(&col.trust_roots, &col.n_trust_roots, "--trust-root", optarg) != 0)
         goto out;
       break;
     case 'a':
@@ -152,7 +165,7 @@ int cmd_verify(int argc, char **argv) {
     goto out;
   }
   if (dir != NULL && tc_collateral_load_dir(dir, &col, &err) != TC_OK) {
-    fprintf(stderr, "teectl verify: %s\n", err.detail);
+    fprintf(stderr, "teectl verify: --collateral %s\n", err.detail);
     goto out;
   }
   if (crl != NULL) {
@@ -188,6 +201,9 @@ int cmd_verify(int argc, char **argv) {
     cli_print_json(stdout, result);
   else
     cli_print_result_text(stdout, result);
+  if (st != TC_OK && strcmp(err.reason, "collateral_missing") == 0)
+    fprintf(stderr, "hint: give the files with --collateral DIR, or fetch them with "
+                    "'teectl verify --fetch' or 'teectl collateral fetch --out DIR EVIDENCE'\n");
   json_decref(result);
   rc = st == TC_OK                                   ? CLI_EXIT_OK
        : (st == TC_ERR_VERIFY || st == TC_ERR_PARSE) ? CLI_EXIT_FAIL

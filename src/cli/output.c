@@ -93,10 +93,18 @@ void cli_print_result_text(FILE *f, const json_t *r) {
   if (at != NULL)
     fprintf(f, " (at %s)", at);
   fputc('\n', f);
+  /* Why first: reason and detail right under the verdict, whatever the TEE. */
+  static const char *const first[] = {"reason", "detail"};
+  for (size_t i = 0; i < sizeof first / sizeof first[0]; i++) {
+    json_t *x = json_object_get(r, first[i]);
+    if (x != NULL)
+      print_value(f, first[i], x, 2);
+  }
   const char *k;
   json_t *v;
   json_object_foreach((json_t *)r, k, v) {
-    if (strcmp(k, "verdict") == 0 || strcmp(k, "verified_at") == 0)
+    if (strcmp(k, "verdict") == 0 || strcmp(k, "verified_at") == 0 || strcmp(k, "reason") == 0 ||
+        strcmp(k, "detail") == 0)
       continue;
     int in_head = 0;
     for (size_t i = 0; i < sizeof head / sizeof head[0]; i++)

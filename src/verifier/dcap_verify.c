@@ -176,9 +176,28 @@ static tc_status check_chain(vctx *c, STACK_OF(X509) * sk, int want, const char 
   return TC_OK;
 }
 
-static tc_status need_item(const tc_buf *b, const char *name, tc_error *err) {
-  if (b->data == NULL || b->len == 0)
-    return tc_fail(err, TC_ERR_VERIFY, "collateral_missing", "collateral item %s is missing", name);
+/* Every collateral item DCAP verification needs; all missing ones are named at once. */
+static tc_status need_items(const tc_collateral *col, tc_error *err) {
+  const struct {
+    const tc_buf *b;
+    const char *name;
+  } items[] = {{&col->tcb_info, "tcb_info.json"},
+               {&col->tcb_info_issuer_chain, "tcb_info_issuer_chain.pem"},
+               {&col->qe_identity, "qe_identity.json"},
+               {&col->qe_identity_issuer_chain, "qe_identity_issuer_chain.pem"},
+               {&col->pck_crl, "pck_crl.der"},
+               {&col->root_ca_crl, "root_ca_crl.der"}};
+  char missing[256] = "";
+  size_t used = 0;
+  for (size_t i = 0; i < sizeof items / sizeof items[0]; i++)
+    if (items[i].b->data == NULL || items[i].b->len == 0) {
+      int w =
+          snprintf(missing + used, sizeof missing - used, "%s%s", used ? ", " : "", items[i].name);
+      if (w > 0 && (size_t)w < sizeof missing - used)
+        used += (size_t)w;
+    }
+  if (used > 0)
+    return tc_fail(err, TC_ERR_VERIFY, "collateral_missing", "missing %s", missing);
   return TC_OK;
 }
 
@@ -284,13 +303,7 @@ static tc_status run(vctx *c, const tc_dcap_quote *q, json_t *res, tc_error *err
                    q->signed_len);
   if (col == NULL)
     return tc_fail(err, TC_ERR_VERIFY, "collateral_missing", "no collateral given");
-  if ((st = need_item(&col->tcb_info, "tcb_info.json", err)) != TC_OK ||
-      (st = need_item(&col->tcb_info_issuer_chain, "tcb_info_issuer_chain.pem", err)) != TC_OK ||
-      (st = need_item(&col->qe_identity, "qe_identity.json", err)) != TC_OK ||
-      (st = need_item(&col->qe_identity_issuer_chain, "qe_identity_issuer_chain.pem", err)) !=
-          TC_OK ||
-      (st = need_item(&col->pck_crl, "pck_crl.der", err)) != TC_OK ||
-      (st = need_item(&col->root_ca_crl, "root_ca_crl.der", err)) != TC_OK)
+  if ((st = need_items(col, err)) != TC_OK)
     return st;
 
   /* PCK chain: from the quote (type 5), else from the collateral. */

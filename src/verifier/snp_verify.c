@@ -166,11 +166,19 @@ static tc_status gather(const tc_collateral *col, cert_role want_leaf, tc_snp_ch
                    role_name(want_leaf), want_leaf == ROLE_VCEK ? "VLEK" : "VCEK");
   }
   X509_free(other_leaf);
-  if (c->ark == NULL || c->ask == NULL || c->leaf == NULL)
-    return tc_fail(err, TC_ERR_VERIFY, "collateral_missing", "missing %s%s%s",
-                   c->ark ? "" : "ARK (ark.pem) ",
-                   c->ask ? "" : (want_leaf == ROLE_VLEK ? "ASVK (ask.pem) " : "ASK (ask.pem) "),
-                   c->leaf ? "" : (want_leaf == ROLE_VLEK ? "VLEK (vlek.der)" : "VCEK (vcek.der)"));
+  if (c->ark == NULL || c->ask == NULL || c->leaf == NULL) {
+    const char *names[3];
+    int n = 0;
+    if (c->ark == NULL)
+      names[n++] = "ARK (ark.pem)";
+    if (c->ask == NULL)
+      names[n++] = want_leaf == ROLE_VLEK ? "ASVK (ask.pem)" : "ASK (ask.pem)";
+    if (c->leaf == NULL)
+      names[n++] = want_leaf == ROLE_VLEK ? "VLEK (vlek.der)" : "VCEK (vcek.der)";
+    return tc_fail(err, TC_ERR_VERIFY, "collateral_missing", "missing %s%s%s%s%s", names[0],
+                   n > 1 ? ", " : "", n > 1 ? names[1] : "", n > 2 ? ", " : "",
+                   n > 2 ? names[2] : "");
+  }
   c->leaf_role = want_leaf;
   return TC_OK;
 }

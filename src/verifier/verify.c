@@ -1,19 +1,17 @@
 /* Dispatch evidence to the SNP or DCAP verifier; collateral folder loading. */
 #include "teectl/verify.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 
+#include "teectl/dcap.h"
 #include "teectl/file.h"
 #include "teectl/rfc3339.h"
-#if TEECTL_HAVE_SNP
 #include "teectl/snp.h"
-#endif
-#if TEECTL_HAVE_DCAP
-#include "teectl/dcap.h"
-#endif
 
 const char *tc_tee_name(tc_tee tee) {
   switch (tee) {
@@ -71,39 +69,32 @@ tc_status tc_verify_evidence(tc_tee tee, const uint8_t *evidence, size_t len,
                              const tc_collateral *col, int64_t at, json_t **result, tc_error *err) {
   *result = NULL;
   tc_tee seen = tc_tee_detect(evidence, len);
+  tc_tee declared = tee;
   if (tee == TC_TEE_UNKNOWN)
     tee = seen;
   tc_status st;
-  switch (tee) {
-  case TC_TEE_SNP:
-#if TEECTL_HAVE_SNP
-    return tc_snp_verify(evidence, len, col, at, result, err);
-#else
-    st = tc_fail(err, TC_ERR_VERIFY, "unsupported_tee", "SNP verification is not built in");
-    break;
-#endif
-  case TC_TEE_TDX:
-  case TC_TEE_SGX:
-    if (seen != TC_TEE_UNKNOWN && seen != tee) {
-      st = tc_fail(err, TC_ERR_PARSE, "tee_mismatch",
-                   "evidence was declared %s but its header says %s", tc_tee_name(tee),
-                   tc_tee_name(seen));
-      break;
-    }
-#if TEECTL_HAVE_DCAP
-    return tc_dcap_verify(evidence, len, col, at, result, err);
-#else
-    st = tc_fail(err, TC_ERR_VERIFY, "unsupported_tee", "DCAP verification is not built in");
-    break;
-#endif
-  default:
+  if (declared != TC_TEE_UNKNOWN && seen != TC_TEE_UNKNOWN && seen != declared) {
+    static const char *const kind[] = {"unknown evidence", "an SEV-SNP report", "a TDX quote",
+                                       "an SGX quote"};
+    st = tc_fail(err, TC_ERR_PARSE, "tee_mismatch",
+                 "evidence was declared %s but its first bytes are those of %s",
+                 tc_tee_name(declared), kind[seen]);
+  } else if (tee == TC_TEE_SNP) {
+    st = tc_snp_verify(evidence, len, col, at, result, err);
+  } else if (tee == TC_TEE_TDX || tee == TC_TEE_SGX) {
+    st = tc_dcap_verify(evidence, len, col, at, result, err);
+  } else {
     st = tc_fail(err, TC_ERR_PARSE, "unknown_evidence_format",
                  "%zu bytes are neither an SEV-SNP report nor a DCAP quote header "
-                 "(bytes 0..7); name the TEE explicitly",
+                 "(bytes 0..7); name the TEE explicitly with --tee",
                  len);
-    break;
   }
-  *result = invalid_result(tee, at, err);
+  if (*result == NULL) {
+    *result = invalid_result(declared != TC_TEE_UNKNOWN ? declared : tee, at, err);
+  } else if (declared != TC_TEE_UNKNOWN) {
+    /* Evidence too damaged to show its kind is named as the caller declared it. */
+    json_object_set_new(*result, "tee", json_string(tc_tee_name(declared)));
+  }
   return st;
 }
 
@@ -136,6 +127,11 @@ static const struct item items[] = {
 };
 
 tc_status tc_collateral_load_dir(const char *dir, tc_collateral *col, tc_error *err) {
+  struct stat st;
+  if (stat(dir, &st) != 0)
+    return tc_fail(err, TC_ERR_IO, "collateral_unreadable", "%s: %s", dir, strerror(errno));
+  if (!S_ISDIR(st.st_mode))
+    return tc_fail(err, TC_ERR_IO, "collateral_unreadable", "%s: not a folder", dir);
   for (size_t i = 0; i < sizeof items / sizeof items[0]; i++) {
     tc_buf *slot = (tc_buf *)((char *)col + items[i].offset);
     for (size_t j = 0; j < 3 && items[i].names[j] != NULL; j++) {

@@ -28,5 +28,22 @@ done
 [ "$rc" = 2 ] && grep -q "unknown command 'no-such-command'" /tmp/cli_err.$$ || { echo "FAIL: unknown command"; fail=1; }
 check 2 "verify bad --at" "$BIN" verify --at yesterday /dev/null
 check 2 "verify missing file" "$BIN" verify /nonexistent/report.bin
+# verify: declared TEE vs. the evidence header, unusable inputs (no vectors needed).
+tmp=$(mktemp -d)
+printf '\004\000\002\000\201\000\000\000' > "$tmp/tdx-header.bin"   # DCAP v4, ECDSA-256, TDX
+head -c 1184 /dev/zero >> "$tmp/tdx-header.bin"
+out=$("$BIN" verify --tee snp --format json "$tmp/tdx-header.bin" 2>/dev/null); rc=$?
+[ "$rc" = 1 ] && echo "$out" | grep -q '"reason": "tee_mismatch"' && echo "$out" | grep -q '"tee": "snp"' ||
+  { echo "FAIL: --tee snp on a TDX quote header: exit $rc, $out"; fail=1; }
+head -c 64 /dev/zero > "$tmp/zeros.bin"
+out=$("$BIN" verify --format json "$tmp/zeros.bin" 2>/dev/null); rc=$?
+[ "$rc" = 1 ] && echo "$out" | grep -q '"reason": "unknown_evidence_format"' ||
+  { echo "FAIL: zeros as evidence: exit $rc, $out"; fail=1; }
+check 2 "verify --collateral missing folder" "$BIN" verify --collateral "$tmp/nonexistent" "$tmp/zeros.bin"
+echo "not a certificate" > "$tmp/root.txt"
+"$BIN" verify --trust-root "$tmp/root.txt" "$tmp/zeros.bin" >/dev/null 2>/tmp/cli_err.$$; rc=$?
+[ "$rc" = 2 ] && grep -q "root.txt: not a certificate" /tmp/cli_err.$$ ||
+  { echo "FAIL: --trust-root with a text file: exit $rc"; cat /tmp/cli_err.$$; fail=1; }
+rm -rf "$tmp"
 rm -f /tmp/cli_err.$$
 exit $fail

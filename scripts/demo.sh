@@ -12,8 +12,9 @@ VECTORS=${TEECTL_VECTORS_DIR:-../shared/vectors}
 CASE=$VECTORS/snp/genoa-v5-oak-oc
 if [ -d "$CASE" ]; then
   at=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["verify_at"])' "$CASE/expected.json")
-  echo "+ teectl verify --collateral $CASE --at $at $CASE/report.bin"
+  echo "+ $BIN verify --collateral $CASE --at $at $CASE/report.bin"
   exec "$BIN" verify --collateral "$CASE" --at "$at" "$CASE/report.bin"
 fi
 echo "shared vectors not found: verifying a generated TEST report (not signed by AMD)" >&2
+echo "+ $BIN verify --collateral build/demo-snp --trust-root build/demo-snp/ark.pem build/demo-snp/report.bin"
 exec "$BIN" verify --collateral build/demo-snp --trust-root build/demo-snp/ark.pem build/demo-snp/report.bin

@@ -27,9 +27,10 @@ static void usage(FILE *f) {
              "                      message,fix}]})\n"
              "  --runtime go|rs|auto  Kata runtime the files are for (default auto: the one\n"
              "                      whose schema knows more of the keys)\n"
-             "  --probe FILE        the node's probe result (teectl probe --format json):\n"
-             "                      also check the configuration against the hardware\n"
-             "  --live-probe        probe this machine for the hardware checks\n"
+             "  --probe FILE|live   the node's probe result (teectl probe --format json), or\n"
+             "                      'live' to probe this machine: also check the\n"
+             "                      configuration against the hardware\n"
+             "  --live-probe        the same as --probe live\n"
              "  -h, --help          show this help\n\n"
              "Exit codes: 0 no findings, or only 'info' findings; 1 at least one 'error' or\n"
              "'warning' finding; 2 usage error, or a file that cannot be read or parsed.\n"
@@ -84,7 +85,10 @@ int cmd_config_lint(int argc, char **argv) {
         return cli_usage_error("config lint", "--runtime must be go, rs or auto, not '%s'", optarg);
       break;
     case 'p':
-      probe_file = optarg;
+      if (strcmp(optarg, "live") == 0) /* same spelling as `config generate --probe live` */
+        live = 1;
+      else
+        probe_file = optarg;
       break;
     case 'L':
       live = 1;

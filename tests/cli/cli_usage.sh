@@ -44,6 +44,12 @@ echo "not a certificate" > "$tmp/root.txt"
 "$BIN" verify --trust-root "$tmp/root.txt" "$tmp/zeros.bin" >/dev/null 2>/tmp/cli_err.$$; rc=$?
 [ "$rc" = 2 ] && grep -q "root.txt: not a certificate" /tmp/cli_err.$$ ||
   { echo "FAIL: --trust-root with a text file: exit $rc"; cat /tmp/cli_err.$$; fail=1; }
+# config lint: '--probe live' is the same as '--live-probe' (config generate spells it so).
+printf '[hypervisor.qemu]\nconfidential_guest = true\nsev_snp_guest = true\n' > "$tmp/c.toml"
+a=$("$BIN" config lint --format json --probe live "$tmp/c.toml" 2>/dev/null); ra=$?
+b=$("$BIN" config lint --format json --live-probe "$tmp/c.toml" 2>/dev/null); rb=$?
+[ "$ra" = "$rb" ] && [ "$a" = "$b" ] && echo "$a" | grep -q '"findings"' ||
+  { echo "FAIL: lint --probe live differs from --live-probe ($ra/$rb)"; fail=1; }
 rm -rf "$tmp"
 rm -f /tmp/cli_err.$$
 exit $fail

@@ -76,11 +76,28 @@ typedef struct tc_probe_opts {
  */
 tc_status tc_probe_run(const tc_probe_opts *opts, json_t **out, tc_error *err);
 
+/** The TEEs Kata Containers can run confidential pods in (Kata >= 3.19 has no legacy-SEV
+ *  or SEV-ES support: only SEV-SNP on AMD). */
+typedef enum { TC_PROBE_TEE_SNP, TC_PROBE_TEE_TDX, TC_PROBE_TEE_SGX } tc_probe_tee;
+
 /**
- * 1 if the probe result says any TEE is usable on this node, else 0. Rule: a host with
- * kvm and (sev.snp, or sev.supported && sev.enabled_in_kvm, or tdx.module_initialized,
- * or sgx.supported && sgx.flc && sgx.driver && sgx.enabled_in_kvm); or a guest running
- * inside a TEE (sev.guest != "none" or tdx.guest). CLI exit code 0 when 1, else 1.
+ * 1 if this host can serve Kata confidential pods with that TEE, else 0. The one decision
+ * shared by `teectl probe`, `teectl config generate` and the exporter. Rule: role "host",
+ * kvm, and SNP: sev.snp; TDX: tdx.module_initialized; SGX: sgx.supported && sgx.flc &&
+ * sgx.driver && sgx.enabled_in_kvm. Missing fields count as false.
+ */
+int tc_probe_tee_kind_usable(const json_t *probe, tc_probe_tee tee);
+
+/**
+ * 1 if the probe result says a TEE Kata can use for confidential pods is usable on this
+ * node, else 0. Rule: a host where tc_probe_tee_kind_usable holds for SNP, TDX or SGX;
+ * or a guest running inside SEV-SNP (sev.guest == "snp") or TDX (tdx.guest). Legacy SEV /
+ * SEV-ES alone (a host with sev.supported && sev.enabled_in_kvm but not sev.snp, or a
+ * guest with sev.guest "sev" / "sev-es") does not count: Kata supports SEV-SNP, not legacy
+ * SEV. A TEE guest whose attestation device (dev/sev-guest, dev/tdx_guest) is missing still
+ * counts (it runs inside the TEE; the human output shows the missing device as a failed
+ * check with its fix: load the sev-guest / tdx_guest kernel module).
+ * CLI exit code 0 when 1, else 1.
  */
 int tc_probe_tee_usable(const json_t *probe);
 

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "teectl/kataconfig.h"
+#include "teectl/probe.h"
 #include "teectl/strbuf.h"
 
 /* Hand over the generated text (the caller frees it); a failed or empty buffer is nomem. */
@@ -69,14 +70,14 @@ int tc_platform_usable(const json_t *probe, tc_platform p) {
     return kvm;
   if (role == NULL || strcmp(role, "host") != 0 || !kvm)
     return 0;
+  /* the probe's own decision, so probe, config generate and the exporter agree */
   switch (p) {
   case TC_PLATFORM_SNP:
-    return pb(probe, "sev", "snp");
+    return tc_probe_tee_kind_usable(probe, TC_PROBE_TEE_SNP);
   case TC_PLATFORM_TDX:
-    return pb(probe, "tdx", "module_initialized");
+    return tc_probe_tee_kind_usable(probe, TC_PROBE_TEE_TDX);
   case TC_PLATFORM_SGX:
-    return pb(probe, "sgx", "supported") && pb(probe, "sgx", "flc") && pb(probe, "sgx", "driver") &&
-           pb(probe, "sgx", "enabled_in_kvm");
+    return tc_probe_tee_kind_usable(probe, TC_PROBE_TEE_SGX);
   default:
     return 0;
   }
@@ -97,9 +98,12 @@ tc_status tc_platform_from_probe(const json_t *probe, tc_platform *out, tc_error
       *out = order[i];
       return TC_OK;
     }
+  int legacy_sev = pb(probe, "sev", "supported") && pb(probe, "sev", "enabled_in_kvm");
   return tc_fail(err, TC_ERR_VERIFY, "no_tee_platform",
                  "neither SEV-SNP (sev.snp), TDX (tdx.module_initialized) nor SGX (sgx with "
-                 "flc, driver, kvm) is usable on this node; see 'teectl probe'");
+                 "flc, driver, kvm) is usable on this node%s; see 'teectl probe'",
+                 legacy_sev ? " (legacy SEV is on, but Kata supports SEV-SNP, not legacy SEV)"
+                            : "");
 }
 
 const char *tc_kata_handler(tc_platform p, tc_kata_runtime rt) {

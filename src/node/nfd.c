@@ -44,8 +44,23 @@ char *tc_probe_human_text(const json_t *probe) {
   json_array_foreach(rc, i, c) {
     tc_strbuf_printf(&b, "%s%s", i ? ", " : "", json_string_value(c) ? json_string_value(c) : "?");
   }
-  tc_strbuf_printf(&b, "\n%s\n",
-                   tc_probe_tee_usable(probe) ? "TEE usable on this node: yes"
-                                              : "TEE usable on this node: no");
+  tc_strbuf_printf(&b, "\nTEE usable on this node: %s", tc_probe_tee_usable(probe) ? "yes" : "no");
+  if (!tc_probe_tee_usable(probe)) {
+    /* say why when the node has a TEE that Kata cannot use for confidential pods */
+    const json_t *sev = json_object_get(probe, "sev");
+    const char *role = json_string_value(json_object_get(probe, "role"));
+    const char *guest = json_string_value(json_object_get(sev, "guest"));
+    int host = role != NULL && strcmp(role, "host") == 0;
+    if (host && json_is_true(json_object_get(sev, "supported")) &&
+        json_is_true(json_object_get(sev, "enabled_in_kvm")))
+      tc_strbuf_printf(&b,
+                       " (legacy SEV%s is enabled, but Kata supports SEV-SNP, not legacy "
+                       "SEV: enable SEV-SNP, see the sev-snp check)",
+                       json_is_true(json_object_get(sev, "es")) ? "/SEV-ES" : "");
+    else if (!host && guest != NULL && (strcmp(guest, "sev") == 0 || strcmp(guest, "sev-es") == 0))
+      tc_strbuf_printf(&b, " (a legacy %s guest: Kata supports SEV-SNP, not legacy SEV)",
+                       strcmp(guest, "sev") == 0 ? "SEV" : "SEV-ES");
+  }
+  tc_strbuf_printf(&b, "\n");
   return tc_strbuf_take(&b);
 }

@@ -862,19 +862,31 @@ static int jbool(const json_t *o, const char *obj, const char *key) {
   return json_is_true(json_object_get(x, key));
 }
 
+int tc_probe_tee_kind_usable(const json_t *p, tc_probe_tee tee) {
+  const char *role = json_string_value(json_object_get(p, "role"));
+  if (role == NULL || strcmp(role, "host") != 0 || !jbool(p, NULL, "kvm"))
+    return 0;
+  switch (tee) {
+  case TC_PROBE_TEE_SNP:
+    return jbool(p, "sev", "snp");
+  case TC_PROBE_TEE_TDX:
+    return jbool(p, "tdx", "module_initialized");
+  case TC_PROBE_TEE_SGX:
+    return jbool(p, "sgx", "supported") && jbool(p, "sgx", "flc") && jbool(p, "sgx", "driver") &&
+           jbool(p, "sgx", "enabled_in_kvm");
+  }
+  return 0;
+}
+
 int tc_probe_tee_usable(const json_t *p) {
   const char *role = json_string_value(json_object_get(p, "role"));
   if (role == NULL)
     return 0;
   if (strcmp(role, "guest") == 0) {
     const char *g = json_string_value(json_object_get(json_object_get(p, "sev"), "guest"));
-    return (g != NULL && strcmp(g, "none") != 0) || jbool(p, "tdx", "guest");
+    return (g != NULL && strcmp(g, "snp") == 0) || jbool(p, "tdx", "guest");
   }
-  if (!jbool(p, NULL, "kvm"))
-    return 0;
-  return jbool(p, "sev", "snp") ||
-         (jbool(p, "sev", "supported") && jbool(p, "sev", "enabled_in_kvm")) ||
-         jbool(p, "tdx", "module_initialized") ||
-         (jbool(p, "sgx", "supported") && jbool(p, "sgx", "flc") && jbool(p, "sgx", "driver") &&
-          jbool(p, "sgx", "enabled_in_kvm"));
+  return tc_probe_tee_kind_usable(p, TC_PROBE_TEE_SNP) ||
+         tc_probe_tee_kind_usable(p, TC_PROBE_TEE_TDX) ||
+         tc_probe_tee_kind_usable(p, TC_PROBE_TEE_SGX);
 }

@@ -170,18 +170,28 @@ static int jb(const json_t *e, const char *o, const char *k) {
   return json_is_true(json_object_get(o ? json_object_get(e, o) : e, k));
 }
 
-/* The usability rule of `teectl probe` (its --help / README), applied to expected.json. */
+/* The usability rule of `teectl probe` (its --help / probe.h), applied to expected.json:
+ * a TEE Kata can run confidential pods in. Kata >= 3.19 has no legacy-SEV class (hosts
+ * README, recommended_runtime_classes), so SEV without SNP does not count; on a guest,
+ * only running inside SEV-SNP or TDX counts. */
+static int expected_host_kind_usable(const json_t *e, const char *tee) {
+  if (strcmp(json_string_value(json_object_get(e, "role")), "host") != 0 || !jb(e, NULL, "kvm"))
+    return 0;
+  if (strcmp(tee, "snp") == 0)
+    return jb(e, "sev", "snp");
+  if (strcmp(tee, "tdx") == 0)
+    return jb(e, "tdx", "module_initialized");
+  return jb(e, "sgx", "supported") && jb(e, "sgx", "flc") && jb(e, "sgx", "driver") &&
+         jb(e, "sgx", "enabled_in_kvm");
+}
+
 static int expected_usable(const json_t *e) {
   const char *role = json_string_value(json_object_get(e, "role"));
   const char *g = json_string_value(json_object_get(json_object_get(e, "sev"), "guest"));
   if (strcmp(role, "guest") == 0)
-    return (g && strcmp(g, "none") != 0) || jb(e, "tdx", "guest");
-  if (!jb(e, NULL, "kvm"))
-    return 0;
-  return jb(e, "sev", "snp") || (jb(e, "sev", "supported") && jb(e, "sev", "enabled_in_kvm")) ||
-         jb(e, "tdx", "module_initialized") ||
-         (jb(e, "sgx", "supported") && jb(e, "sgx", "flc") && jb(e, "sgx", "driver") &&
-          jb(e, "sgx", "enabled_in_kvm"));
+    return (g && strcmp(g, "snp") == 0) || jb(e, "tdx", "guest");
+  return expected_host_kind_usable(e, "snp") || expected_host_kind_usable(e, "tdx") ||
+         expected_host_kind_usable(e, "sgx");
 }
 
 static char *shell_quote(const char *s) {
@@ -340,6 +350,79 @@ static void test_cli_exit_code_and_nfd(void **state) {
   test_free_list(names);
 }
 
+/* Run a shell command; exit code, stdout in *out. */
+static int run_shell(const char *cmd, char **out) {
+  FILE *p = popen(cmd, "r");
+  assert_non_null(p);
+  size_t cap = 4096, len = 0;
+  char *buf = malloc(cap);
+  size_t got;
+  while ((got = fread(buf + len, 1, cap - len - 1, p)) > 0) {
+    len += got;
+    if (cap - len < 2)
+      buf = realloc(buf, cap *= 2);
+  }
+  buf[len] = '\0';
+  int status = pclose(p);
+  *out = buf;
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+/* probe and `config generate --platform auto` make one decision on hosts: the probe's exit
+ * code, the generator's exit code and the human summary agree with expected.json; a host
+ * with legacy SEV only says why it is not usable. */
+static void test_probe_agrees_with_config_generate(void **state) {
+  (void)state;
+  char **names = host_names();
+  int legacy_seen = 0;
+  for (char **n = names; *n; n++) {
+    host_files f = files_of(*n);
+    json_t *e = load_expected(f.expected);
+    int want = expected_usable(e) ? 0 : 1;
+    int host = strcmp(json_string_value(json_object_get(e, "role")), "host") == 0;
+    char *out = NULL;
+    assert_int_equal(run_cli(&f, "--format human", &out), want);
+    const char *summary =
+        want == 0 ? "TEE usable on this node: yes" : "TEE usable on this node: no";
+    if (strstr(out, summary) == NULL)
+      fail_msg("%s: no '%s' in:\n%s", *n, summary, out);
+    int legacy = host && jb(e, "sev", "supported") && jb(e, "sev", "enabled_in_kvm") && want == 1;
+    if (legacy) {
+      legacy_seen++;
+      if (strstr(out, "Kata supports SEV-SNP, not legacy SEV") == NULL)
+        fail_msg("%s: the summary does not say why legacy SEV is not usable:\n%s", *n, out);
+    }
+    free(out);
+    if (host) {
+      char tmp[] = "/tmp/teectl-probe-json-XXXXXX";
+      int fd = mkstemp(tmp);
+      assert_true(fd >= 0);
+      close(fd);
+      char extra[128];
+      snprintf(extra, sizeof extra, "--format json --out %s", tmp);
+      assert_int_equal(run_cli(&f, extra, &out), want);
+      free(out);
+      char *bin = shell_quote(test_teectl_bin());
+      char cmd[4096];
+      snprintf(cmd, sizeof cmd,
+               "%s config generate kata --platform auto --probe %s --out /dev/null 2>&1", bin, tmp);
+      int rc = run_shell(cmd, &out);
+      if (rc != want)
+        fail_msg("%s: config generate --platform auto exit %d, probe/expected %d:\n%s", *n, rc,
+                 want, out);
+      if (legacy && strstr(out, "not legacy SEV") == NULL)
+        fail_msg("%s: config generate does not say why:\n%s", *n, out);
+      free(out);
+      free(bin);
+      unlink(tmp);
+    }
+    json_decref(e);
+    files_free(&f);
+  }
+  test_free_list(names);
+  assert_true(legacy_seen >= 1); /* sev-host-snp-disabled */
+}
+
 /* ---- CLI negative paths ---- */
 
 static int run_cmd(const char *args, char **err_text) {
@@ -400,6 +483,7 @@ int main(int argc, char **argv) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_every_host_matches_expected),
       cmocka_unit_test(test_cli_exit_code_and_nfd),
+      cmocka_unit_test(test_probe_agrees_with_config_generate),
       cmocka_unit_test(test_cli_errors),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

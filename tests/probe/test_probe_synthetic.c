@@ -135,7 +135,17 @@ static void test_sev_int_params_and_cpuid_fallback(void **state) {
   json_t *nfd = at(p, "nfd_labels", NULL);
   assert_int_equal(json_object_size(nfd), 1);
   assert_string_equal(json_string_value(json_object_get(nfd, "cpu-security.sev.enabled")), "true");
-  assert_true(tc_probe_tee_usable(p));
+  /* legacy SEV alone: reported, but Kata (>= 3.19) runs confidential pods with SEV-SNP only */
+  assert_false(tc_probe_tee_usable(p));
+  assert_false(tc_probe_tee_kind_usable(p, TC_PROBE_TEE_SNP));
+  char *h = tc_probe_human_text(p);
+  assert_non_null(strstr(h, "\u2713 sev kvm "));
+  assert_non_null(strstr(h, "TEE usable on this node: no (legacy SEV is enabled, but Kata "
+                            "supports SEV-SNP, not legacy SEV"));
+  free(h);
+  char *nfdtext = tc_probe_nfd_text(p);
+  assert_non_null(strstr(nfdtext, "teectl.io/tee-usable=false\n"));
+  free(nfdtext);
   json_decref(p);
 
   /* the same tree, but dev/sev is not declared a character device: no SEV */
@@ -281,15 +291,40 @@ static void test_sev_guest_kinds(void **state) {
   assert_non_null(strstr(text, "teectl.io/sev-guest=snp\n"));
   assert_null(strstr(text, "feature.node.kubernetes.io/"));
   free(text);
+  /* documented decision: an SNP guest without its attestation device is still a TEE guest
+   * (usable), and the human output shows the device as a failed check with its fix */
+  assert_true(tc_probe_tee_usable(p));
+  char *h = tc_probe_human_text(p);
+  const char *dev = strstr(h, "\u2717 attestation device ");
+  assert_non_null(dev);
+  const char *fix = strstr(dev, "fix: load the sev-guest module");
+  assert_true(fix != NULL && fix < strchr(dev, '\n'));
+  assert_non_null(strstr(h, "TEE usable on this node: yes\n"));
+  free(h);
   json_decref(p);
-  /* SEV-ES guest: the kernel shows sev and sev_es only */
+  /* with the device: the check passes */
+  put(f.base, "DEVICES.txt", "dev/sev-guest c 10:dynamic\n");
+  put(f.root, "dev/sev-guest", "");
+  p = probe(&f);
+  h = tc_probe_human_text(p);
+  assert_non_null(strstr(h, "\u2713 attestation device "));
+  free(h);
+  json_decref(p);
+  put(f.base, "DEVICES.txt", "");
+  /* SEV-ES guest: the kernel shows sev and sev_es only; legacy SEV guests are reported but
+   * not usable for Kata confidential pods */
   put(f.root, "proc/cpuinfo", "flags\t\t: fpu hypervisor sev sev_es\n");
   p = probe(&f);
   assert_string_equal(json_string_value(at(p, "sev", "guest")), "sev-es");
+  assert_false(tc_probe_tee_usable(p));
+  h = tc_probe_human_text(p);
+  assert_non_null(strstr(h, "Kata supports SEV-SNP, not legacy SEV"));
+  free(h);
   json_decref(p);
   put(f.root, "proc/cpuinfo", "flags\t\t: fpu hypervisor sev\n");
   p = probe(&f);
   assert_string_equal(json_string_value(at(p, "sev", "guest")), "sev");
+  assert_false(tc_probe_tee_usable(p));
   json_decref(p);
   fake_free(&f);
 }

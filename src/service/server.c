@@ -1,6 +1,7 @@
 /* HTTP server of the attestation service (libmicrohttpd): routes, request bodies,
  * limits, keys, policy (re)loading, graceful stop. API and codes: docs/service.md. */
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <microhttpd.h>
 #include <netdb.h>
@@ -499,6 +500,23 @@ static tc_status read_text(const char *path, char **out, tc_error *err) {
   return TC_OK;
 }
 
+/* The collateral folder must exist, be a folder and be readable (listable). */
+static tc_status check_collateral_dir(const char *dir, tc_error *err) {
+  struct stat st;
+  if (stat(dir, &st) != 0)
+    return tc_fail(err, TC_ERR_IO, "collateral_unreadable", "--collateral %s: %s", dir,
+                   strerror(errno));
+  if (!S_ISDIR(st.st_mode))
+    return tc_fail(err, TC_ERR_IO, "collateral_unreadable", "--collateral %s: %s", dir,
+                   strerror(ENOTDIR));
+  DIR *d = opendir(dir);
+  if (d == NULL)
+    return tc_fail(err, TC_ERR_IO, "collateral_unreadable", "--collateral %s: %s", dir,
+                   strerror(errno));
+  closedir(d);
+  return TC_OK;
+}
+
 static void service_free(tc_service *svc) {
   if (svc == NULL)
     return;
@@ -574,6 +592,10 @@ static tc_status load_state(tc_service *svc, tc_error *err) {
   }
   /* Collateral and extra roots. */
   if (o->collateral_dir != NULL) {
+    /* Checked here too so that the message names the flag: a folder that is missing, not
+     * a folder or not readable stops the server (it would otherwise serve without it). */
+    if ((s = check_collateral_dir(o->collateral_dir, err)) != TC_OK)
+      return s;
     s = tc_collateral_load_dir(o->collateral_dir, &svc->collateral, err);
     if (s != TC_OK)
       return s;

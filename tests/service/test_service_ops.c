@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -214,6 +215,56 @@ static void write_tls(const srv *s, char **cert_path, char **key_path) {
   BIO_free(b);
   X509_free(x);
   EVP_PKEY_free(k);
+}
+
+/* --collateral must name a readable folder: a missing one, a file or an unreadable
+ * folder stops the server at startup (exit 2, the flag and the OS's reason named);
+ * /readyz reports the folder only when it is really loaded. */
+static void test_collateral_dir_checked(void **state) {
+  (void)state;
+  srv s;
+  srv_init(&s);
+  char *out;
+  const char *a1[] = {"--collateral", "/nonexistent", NULL};
+  assert_int_equal(run(a1, &out), 2);
+  if (strstr(out, "teectl serve: --collateral /nonexistent: No such file or directory") == NULL)
+    fail_msg("output: %s", out);
+  assert_non_null(strstr(out, "collateral_unreadable"));
+  assert_null(strstr(out, "listening"));
+  free(out);
+  char *f = srv_write(&s, "not-a-folder", "x", 1);
+  const char *a2[] = {"--collateral", f, NULL};
+  assert_int_equal(run(a2, &out), 2);
+  assert_non_null(strstr(out, "Not a directory"));
+  free(out);
+  free(f);
+  if (geteuid() != 0) { /* root reads any folder */
+    char locked[300];
+    snprintf(locked, sizeof locked, "%s/locked", s.dir);
+    assert_int_equal(mkdir(locked, 0), 0);
+    const char *a3[] = {"--collateral", locked, NULL};
+    assert_int_equal(run(a3, &out), 2);
+    assert_non_null(strstr(out, "Permission denied"));
+    free(out);
+    rmdir(locked);
+  }
+  /* The real state in /readyz: false without a folder, true with a readable one. */
+  char *body = NULL;
+  assert_int_equal(srv_start(&s, NULL), 0);
+  assert_int_equal(http(&s, "GET", "/readyz", NULL, NULL, 0, &body), 200);
+  assert_non_null(strstr(body, "\"collateral_dir\":false"));
+  free(body);
+  assert_int_equal(srv_stop(&s), 0);
+  srv s2; /* its own folder: a fresh stderr.txt for the "listening" line */
+  srv_init(&s2);
+  const char *a4[] = {"--collateral", s.dir, NULL};
+  assert_int_equal(srv_start(&s2, a4), 0);
+  assert_int_equal(http(&s2, "GET", "/readyz", NULL, NULL, 0, &body), 200);
+  assert_non_null(strstr(body, "\"collateral_dir\":true"));
+  free(body);
+  assert_int_equal(srv_stop(&s2), 0);
+  srv_cleanup(&s2);
+  srv_cleanup(&s);
 }
 
 static size_t sink(char *p, size_t sz, size_t n, void *ud) {
@@ -432,6 +483,7 @@ int main(void) {
       cmocka_unit_test(test_body_trickle_dropped),
       cmocka_unit_test(test_connection_limit),
       cmocka_unit_test(test_port_in_use),
+      cmocka_unit_test(test_collateral_dir_checked),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

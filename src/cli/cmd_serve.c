@@ -33,7 +33,7 @@ static void usage(FILE *f) {
           "                            (default: ephemeral)\n"
           "  --public-key FILE         extra public key for the JWKS (rotation); repeatable\n"
           "  --nonce-key FILE          secret for nonce MACs, >= 32 bytes (default: ephemeral)\n"
-          "  --trust-root FILE         also trust this root certificate; repeatable\n"
+          "  --trust-root FILE         also trust this root certificate (PEM or DER); repeatable\n"
           "  --collateral DIR          collateral folder (as for 'teectl verify')\n"
           "  --fetch                   fetch collateral the request and folder lack (cache,\n"
           "                            then AMD KDS / Intel PCS), as 'teectl verify --fetch':\n"
@@ -56,7 +56,8 @@ static void usage(FILE *f) {
           "  --test-no-nonce           TESTS ONLY: accept attest requests without a nonce\n"
           "  -h, --help                show this help\n\n"
           "Stops gracefully on SIGTERM or SIGINT. Exit codes: 0 stopped cleanly, 1 the\n"
-          "server could not start, 2 usage error or unreadable input (config, keys, policy).\n");
+          "server could not start, 2 usage error or unreadable input (config, keys, policy,\n"
+          "collateral folder, trust roots).\n");
 }
 
 enum {

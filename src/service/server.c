@@ -18,6 +18,7 @@
 #include "service/state.h"
 #include "teectl/file.h"
 #include "teectl/rfc3339.h"
+#include "teectl/x509.h"
 
 enum route {
   R_CHALLENGE,
@@ -610,6 +611,16 @@ static tc_status load_state(tc_service *svc, tc_error *err) {
       if (s != TC_OK)
         return s;
       svc->collateral.n_trust_roots = i + 1;
+      /* Each root must be a certificate: a wrong file must not start a server that
+       * silently trusts nothing extra. */
+      X509 *x = NULL;
+      tc_error xerr;
+      if (tc_x509_parse(svc->collateral.trust_roots[i].data, svc->collateral.trust_roots[i].len, &x,
+                        &xerr) != TC_OK)
+        return tc_fail(err, TC_ERR_PARSE, "trust_root_invalid",
+                       "--trust-root %s: not a certificate (PEM or DER): %s", o->trust_roots[i],
+                       xerr.detail);
+      X509_free(x);
     }
   }
   /* TLS. */

@@ -267,6 +267,44 @@ static void test_collateral_dir_checked(void **state) {
   srv_cleanup(&s);
 }
 
+/* Each --trust-root must parse as a certificate (PEM or DER) at startup. */
+static void test_trust_root_checked(void **state) {
+  (void)state;
+  srv s;
+  srv_init(&s);
+  char *out, *cert, *key;
+  write_tls(&s, &cert, &key);
+  char *txt = srv_write(&s, "notes.txt", "this is not a certificate\n", 26);
+  const char *a1[] = {"--trust-root", cert, "--trust-root", txt, NULL};
+  assert_int_equal(run(a1, &out), 2);
+  char want[400];
+  snprintf(want, sizeof want, "teectl serve: --trust-root %s: not a certificate", txt);
+  if (strstr(out, want) == NULL || strstr(out, "trust_root_invalid") == NULL)
+    fail_msg("output: %s", out);
+  free(out);
+  /* A PEM certificate, and the same certificate as DER, are accepted. */
+  tc_buf pem = test_read_file(cert);
+  BIO *b = BIO_new_mem_buf(pem.data, (int)pem.len);
+  X509 *x = PEM_read_bio_X509(b, NULL, NULL, NULL);
+  assert_non_null(x);
+  unsigned char *der = NULL;
+  int dl = i2d_X509(x, &der);
+  assert_true(dl > 0);
+  char *derp = srv_write(&s, "root.der", der, (size_t)dl);
+  const char *a2[] = {"--trust-root", cert, "--trust-root", derp, NULL};
+  assert_int_equal(srv_start(&s, a2), 0);
+  assert_int_equal(srv_stop(&s), 0);
+  OPENSSL_free(der);
+  X509_free(x);
+  BIO_free(b);
+  tc_buf_free(&pem);
+  free(derp);
+  free(txt);
+  free(cert);
+  free(key);
+  srv_cleanup(&s);
+}
+
 static size_t sink(char *p, size_t sz, size_t n, void *ud) {
   (void)p;
   (void)ud;
@@ -484,6 +522,7 @@ int main(void) {
       cmocka_unit_test(test_connection_limit),
       cmocka_unit_test(test_port_in_use),
       cmocka_unit_test(test_collateral_dir_checked),
+      cmocka_unit_test(test_trust_root_checked),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

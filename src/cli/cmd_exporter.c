@@ -79,6 +79,9 @@ int cmd_exporter(int argc, char **argv) {
   struct stat st;
   if (opts.root != NULL && (stat(opts.root, &st) != 0 || !S_ISDIR(st.st_mode)))
     return cli_usage_error("exporter", "--root '%s' is not a folder", opts.root);
+  if (opts.root != NULL && strcmp(opts.root, "/") != 0 && opts.cpuid_file == NULL)
+    fprintf(stderr, "teectl exporter: warning: CPUID is read from this machine's CPU, not from "
+                    "the root; pass --cpuid FILE for a fixture\n");
 
   tc_exporter x;
   tc_error err;

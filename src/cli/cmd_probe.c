@@ -27,6 +27,12 @@ static void usage(FILE *f) {
           "  --char-devices FILE   paths (relative to the root) that count as character devices,\n"
           "                        lines 'path c major:minor' (for fake roots)\n"
           "  -h, --help            show this help\n\n"
+          "A TEE is usable when Kata can run confidential pods with it: SEV-SNP, TDX or SGX on\n"
+          "a host; on a guest, running inside SEV-SNP or TDX. Legacy SEV/SEV-ES is reported but\n"
+          "not usable (Kata supports SEV-SNP, not legacy SEV). A TEE guest whose attestation\n"
+          "device (dev/sev-guest, dev/tdx_guest) is missing still counts; the device is shown\n"
+          "as a failed check with its fix (load the sev-guest / tdx_guest kernel module).\n"
+          "With --root, CPUID still comes from this machine's CPU unless --cpuid is given.\n\n"
           "Exit codes: 0 a TEE is usable on this node (or it is a TEE guest), 1 none usable,\n"
           "2 usage error or unreadable input.\n");
 }
@@ -148,6 +154,9 @@ int cmd_probe(int argc, char **argv) {
     return cli_usage_error("probe", "--interval needs --out FILE");
   if (nfd)
     fmt = FMT_NFD;
+  if (po.root != NULL && strcmp(po.root, "/") != 0 && po.cpuid_file == NULL)
+    fprintf(stderr, "teectl probe: warning: CPUID is read from this machine's CPU, not from the "
+                    "root; pass --cpuid FILE for a fixture\n");
   int usable = 0;
   for (;;) {
     int rc = emit(&po, fmt, out_path, &usable);

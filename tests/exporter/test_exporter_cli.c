@@ -96,6 +96,15 @@ static void test_usage(void **state) {
   assert_non_null(strstr(err, "/nonexistent/teectl-root"));
   free(out);
   free(err);
+  /* --root without --cpuid: CPUID would come from this machine; one warning line says so */
+  char root[4500];
+  snprintf(root, sizeof root, "%s/milan-snp-host/root", g_hosts);
+  const char *nocpuid[] = {"exporter", "--once", "--root", root, NULL};
+  assert_int_equal(run_bin(nocpuid, &out, &err), 0);
+  assert_non_null(strstr(err, "teectl exporter: warning: CPUID is read from this machine's CPU, "
+                              "not from the root; pass --cpuid FILE for a fixture\n"));
+  free(out);
+  free(err);
   const char *badlisten[] = {"exporter", "--listen", "localhost", NULL};
   assert_int_equal(run_bin(badlisten, &out, &err), 2);
   assert_int_equal(count_lines(err), 1);
@@ -128,6 +137,7 @@ static void test_once_fixtures(void **state) {
     int rc = run_bin(args, &out, &err);
     if (rc != 0)
       fail_msg("%s: exit %d: %s", de->d_name, rc, err);
+    assert_null(strstr(err, "warning")); /* --cpuid given: CPUID from the fixture */
     promtool_ok(out, de->d_name);
     /* one value cross-checked against expected.json (the full set: test_exporter_tee) */
     json_t *e = json_load_file(exp, 0, NULL);

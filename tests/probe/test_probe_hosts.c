@@ -477,6 +477,32 @@ static void test_cli_errors(void **state) {
   free(e);
 }
 
+/* --root without --cpuid mixes this machine's CPUID with the root's files: one warning
+ * line on stderr; with --cpuid there is none. */
+static void test_root_without_cpuid_warns(void **state) {
+  (void)state;
+  host_files f = files_of("milan-snp-host");
+  char *r = shell_quote(f.root), *c = shell_quote(f.cpuid), *d = shell_quote(f.devices);
+  char args[8192];
+  const char *warning = "teectl probe: warning: CPUID is read from this machine's CPU, not from "
+                        "the root; pass --cpuid FILE for a fixture\n";
+  char *e = NULL;
+  snprintf(args, sizeof args, "--root %s --char-devices %s", r, d);
+  int rc = run_cmd(args, &e);
+  assert_true(rc == 0 || rc == 1);
+  assert_non_null(strstr(e, warning));
+  assert_null(strstr(strstr(e, warning) + strlen(warning), "warning")); /* once */
+  free(e);
+  snprintf(args, sizeof args, "--root %s --cpuid %s --char-devices %s", r, c, d);
+  assert_int_equal(run_cmd(args, &e), 0);
+  assert_string_equal(e, "");
+  free(e);
+  free(r);
+  free(c);
+  free(d);
+  files_free(&f);
+}
+
 int main(int argc, char **argv) {
   const char *v = test_vectors_dir(argc, argv, "hosts");
   hosts_dir = test_path(v, "hosts");
@@ -485,6 +511,7 @@ int main(int argc, char **argv) {
       cmocka_unit_test(test_cli_exit_code_and_nfd),
       cmocka_unit_test(test_probe_agrees_with_config_generate),
       cmocka_unit_test(test_cli_errors),
+      cmocka_unit_test(test_root_without_cpuid_warns),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -709,16 +709,22 @@ tc_status tc_probe_run(const tc_probe_opts *opts, json_t **out, tc_error *err) {
               sev_fw ? "dev/sev (PSP firmware) is a character device" : "no dev/sev device",
               "BIOS: enable SEV and set 'SEV ASID space limit'; kernel: load ccp "
               "(CONFIG_CRYPTO_DEV_SP_PSP) with SEV firmware in /lib/firmware/amd");
-    add_check(checks, "sev kvm", sev_kvm,
-              p_sev < 0 ? "kvm_amd parameter sev not readable"
-                        : (sev_kvm ? "kvm_amd.sev enabled" : "kvm_amd.sev disabled"),
+    snprintf(seen, sizeof seen, "%s",
+             p_sev < 0 ? "kvm_amd parameter sev not readable"
+                       : (sev_kvm ? "kvm_amd.sev enabled" : "kvm_amd.sev disabled"));
+    if (sev_supported) /* the ASID counts are known (misc cgroup or CPUID) only then */
+      snprintf(seen + strlen(seen), sizeof seen - strlen(seen), "; %lld SEV ASIDs",
+               (long long)asids);
+    add_check(checks, "sev kvm", sev_kvm, seen,
               cmdline_has(cmdline, "kvm_amd.sev=0") || cmdline_has(cmdline, "kvm_amd.sev=N")
                   ? "the kernel command line turns it off: replace kvm_amd.sev=0 by kvm_amd.sev=1"
                   : "module parameter kvm_amd.sev=1 (kernel command line or /etc/modprobe.d)");
-    snprintf(seen, sizeof seen, "%s; %lld SEV-ES ASIDs",
+    snprintf(seen, sizeof seen, "%s",
              p_es < 0 ? "kvm_amd parameter sev_es not readable"
-                      : (p_es == 1 ? "kvm_amd.sev_es enabled" : "kvm_amd.sev_es disabled"),
-             (long long)es_asids);
+                      : (p_es == 1 ? "kvm_amd.sev_es enabled" : "kvm_amd.sev_es disabled"));
+    if (sev_supported)
+      snprintf(seen + strlen(seen), sizeof seen - strlen(seen), "; %lld SEV-ES ASIDs",
+               (long long)es_asids);
     add_check(checks, "sev-es", sev_es, seen,
               "BIOS: set 'SEV-ES ASID space limit' above 1; module parameter kvm_amd.sev_es=1");
     snprintf(seen, sizeof seen, "%s; CPU %s SNP",

@@ -386,6 +386,19 @@ static void test_probe_agrees_with_config_generate(void **state) {
         want == 0 ? "TEE usable on this node: yes" : "TEE usable on this node: no";
     if (strstr(out, summary) == NULL)
       fail_msg("%s: no '%s' in:\n%s", *n, summary, out);
+    /* both ASID counts where known (sev.supported), values from expected.json */
+    if (jb(e, "sev", "supported")) {
+      const json_t *sev = json_object_get(e, "sev");
+      char asids[64];
+      snprintf(asids, sizeof asids, "; %lld SEV ASIDs",
+               (long long)json_integer_value(json_object_get(sev, "asids")));
+      if (strstr(out, asids) == NULL)
+        fail_msg("%s: no '%s' in:\n%s", *n, asids, out);
+      snprintf(asids, sizeof asids, "; %lld SEV-ES ASIDs",
+               (long long)json_integer_value(json_object_get(sev, "es_asids")));
+      if (strstr(out, asids) == NULL)
+        fail_msg("%s: no '%s' in:\n%s", *n, asids, out);
+    }
     int legacy = host && jb(e, "sev", "supported") && jb(e, "sev", "enabled_in_kvm") && want == 1;
     if (legacy) {
       legacy_seen++;

@@ -66,6 +66,23 @@ static json_t *rule_names(const json_t *failed_rules) {
   return names;
 }
 
+/* A 403 answer: {"error": code, "detail", "reason" (if any), "failed_rules": [{"rule",
+ * "status": "contraindicated", "detail"}]}. Every 403 names the rule that failed, the same
+ * way for every TEE. */
+static json_t *refusal(const char *code, const char *reason, const char *detail, const char *rule,
+                       const char *rule_detail) {
+  json_t *body = svc_error_body(code, detail);
+  json_t *fr = json_pack("[{s:s, s:s, s:s}]", "rule", rule, "status",
+                         tc_ear_status_name(TC_EAR_CONTRAINDICATED), "detail",
+                         rule_detail ? rule_detail : (detail ? detail : ""));
+  if (body == NULL || fr == NULL || json_object_set_new(body, "failed_rules", fr) != 0 ||
+      (reason != NULL && json_object_set_new(body, "reason", json_string(reason)) != 0)) {
+    json_decref(body);
+    return NULL;
+  }
+  return body;
+}
+
 unsigned svc_attest(tc_service *svc, const struct svc_attest_in *in, json_t **body) {
   tc_error err;
   tc_error_clear(&err);
@@ -104,7 +121,8 @@ unsigned svc_attest(tc_service *svc, const struct svc_attest_in *in, json_t **bo
     if (st != TC_OK) {
       status = st == TC_ERR_PARSE ? 400 : 403;
       outcome = err.reason;
-      *body = svc_error_body(err.reason, err.detail);
+      *body = status == 403 ? refusal(err.reason, NULL, err.detail, "nonce", NULL)
+                            : svc_error_body(err.reason, err.detail);
       goto done;
     }
   } else if (require_nonce) {
@@ -147,15 +165,14 @@ unsigned svc_attest(tc_service *svc, const struct svc_attest_in *in, json_t **bo
     goto done;
   }
   if (vst != TC_OK) {
-    /* Invalid evidence: appraise anyway to name the failed rule ("verification"). */
-    json_t *failed = NULL;
-    if (result != NULL && tc_appraise(policy, result, &appraisal, NULL) == TC_OK)
-      failed = json_object_get(appraisal, "failed_rules");
+    /* Invalid evidence (any TEE, whether or not the verifier got as far as a result):
+     * the failed rule is "verification", with the verifier's reason and detail. */
     svc_metrics_verification(svc->metrics, tee_name, "invalid", mono_seconds() - t0);
     status = 403;
     outcome = "evidence_invalid";
-    *body = json_pack("{s:s, s:s, s:s, s:O*}", "error", "evidence_invalid", "reason", err.reason,
-                      "detail", err.detail, "failed_rules", failed);
+    char rd[sizeof err.reason + sizeof err.detail + 2];
+    snprintf(rd, sizeof rd, "%s: %s", err.reason, err.detail);
+    *body = refusal("evidence_invalid", err.reason, err.detail, "verification", rd);
     goto done;
   }
 
@@ -178,7 +195,7 @@ unsigned svc_attest(tc_service *svc, const struct svc_attest_in *in, json_t **bo
                          in->has_runtime_data ? in->runtime_data.len : 0, &err) != TC_OK) {
       status = 403;
       outcome = err.reason;
-      *body = svc_error_body(err.reason, err.detail);
+      *body = refusal(err.reason, NULL, err.detail, "binding", NULL);
       svc_metrics_verification(svc->metrics, tee_name, "binding_mismatch", mono_seconds() - t0);
       goto done;
     }
@@ -190,8 +207,9 @@ unsigned svc_attest(tc_service *svc, const struct svc_attest_in *in, json_t **bo
     if (m == NULL || strcasecmp(m, in->expect_measurement) != 0) {
       status = 403;
       outcome = "measurement_mismatch";
-      *body = svc_error_body("measurement_mismatch",
-                             "the measurement in the evidence differs from the request's");
+      *body = refusal("measurement_mismatch", NULL,
+                      "the measurement in the evidence differs from the request's", "measurement",
+                      NULL);
       svc_metrics_verification(svc->metrics, tee_name, "measurement_mismatch", mono_seconds() - t0);
       goto done;
     }

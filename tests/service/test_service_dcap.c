@@ -98,6 +98,23 @@ static void show(const char *what, long st, json_t *resp) {
   free(t);
 }
 
+/* A 403 answer with error code and exactly one failed rule {"rule": rule, "status":
+ * "contraindicated", "detail": starting with prefix}. */
+static void expect_refusal(long st, const json_t *resp, const char *code, const char *rule,
+                           const char *prefix) {
+  assert_int_equal(st, 403);
+  assert_string_equal(resp_error(resp), code);
+  json_t *fr = json_object_get(resp, "failed_rules");
+  assert_int_equal(json_array_size(fr), 1);
+  json_t *e = json_array_get(fr, 0);
+  assert_string_equal(json_string_value(json_object_get(e, "rule")), rule);
+  assert_string_equal(json_string_value(json_object_get(e, "status")), "contraindicated");
+  const char *d = json_string_value(json_object_get(e, "detail"));
+  assert_non_null(d);
+  if (strncmp(d, prefix, strlen(prefix)) != 0)
+    fail_msg("%s: detail '%s', expected it to start with '%s'", code, d, prefix);
+}
+
 static void flow(srv *s, const char *tee, int version) {
   int sgx = strcmp(tee, "sgx") == 0;
   uint8_t raw[SRV_NONCE_BYTES], rdata[64];
@@ -148,8 +165,7 @@ static void test_binding_mismatch(void **state) {
   tc_buf q = {0};
   assert_int_equal(dcap_forge_quote(F, 4, rdata, &q), 0);
   long st = post_quote(&TDX, "tdx", &q, n, NULL, &resp);
-  assert_int_equal(st, 403);
-  assert_string_equal(resp_error(resp), "binding_mismatch");
+  expect_refusal(st, resp, "binding_mismatch", "binding", "");
   json_decref(resp);
   tc_buf_free(&q);
   /* SGX evidence bound with the TDX rule (SHA-512: upper half not zero). */
@@ -160,8 +176,7 @@ static void test_binding_mismatch(void **state) {
   tc_buf_free(&q);
   assert_int_equal(dcap_forge_quote(F, 3, rdata, &q), 0);
   st = post_quote(&SGX, "sgx", &q, n_sgx, NULL, &resp);
-  assert_int_equal(st, 403);
-  assert_string_equal(resp_error(resp), "binding_mismatch");
+  expect_refusal(st, resp, "binding_mismatch", "binding", "");
   json_decref(resp);
   tc_buf_free(&q);
   /* Wrong nonce: SGX evidence bound to n (valid, from the TDX replica, same key), request
@@ -196,7 +211,25 @@ static void test_quote_invalid(void **state) {
   assert_string_equal(resp_error(resp), "evidence_invalid");
   assert_string_equal(json_string_value(json_object_get(resp, "reason")),
                       "quote_signature_invalid");
+  expect_refusal(st, resp, "evidence_invalid", "verification", "quote_signature_invalid: ");
   json_decref(resp);
+  /* Evidence that is no quote at all (the verifier has no result): same rule, TDX and SGX. */
+  tc_buf tiny = {(uint8_t *)"\0\0\0", 3};
+  st = post_quote(&TDX, "tdx", &tiny, n, NULL, &resp);
+  show("tdx AAAA", st, resp);
+  assert_int_equal(st, 403);
+  char want[96];
+  snprintf(want, sizeof want, "%s: ", json_string_value(json_object_get(resp, "reason")));
+  expect_refusal(st, resp, "evidence_invalid", "verification", want);
+  json_decref(resp);
+  char *n3 = srv_challenge(&SGX, raw);
+  st = post_quote(&SGX, "sgx", &tiny, n3, NULL, &resp);
+  show("sgx AAAA", st, resp);
+  assert_int_equal(st, 403);
+  snprintf(want, sizeof want, "%s: ", json_string_value(json_object_get(resp, "reason")));
+  expect_refusal(st, resp, "evidence_invalid", "verification", want);
+  json_decref(resp);
+  free(n3);
   /* Declared SGX, bytes are a TDX quote. */
   st = post_quote(&SGX, "sgx", &q, NULL, NULL, &resp);
   assert_int_equal(st, 400); /* no nonce: rejected before verification */
@@ -207,6 +240,7 @@ static void test_quote_invalid(void **state) {
   assert_int_equal(st, 403);
   assert_string_equal(resp_error(resp), "evidence_invalid");
   assert_string_equal(json_string_value(json_object_get(resp, "reason")), "tee_mismatch");
+  expect_refusal(st, resp, "evidence_invalid", "verification", "tee_mismatch: ");
   json_decref(resp);
   tc_buf_free(&q);
   free(n);
@@ -259,10 +293,12 @@ static void test_metrics_and_stop(void **state) {
   char *body = NULL;
   assert_int_equal(http(&TDX, "GET", "/metrics", NULL, NULL, 0, &body), 200);
   assert_non_null(strstr(body, "teectl_verifications_total{tee=\"tdx\",result=\"warning\"} 2\n"));
-  assert_non_null(strstr(body, "teectl_verifications_total{tee=\"tdx\",result=\"invalid\"} 1\n"));
+  assert_non_null(strstr(
+      body,
+      "teectl_verifications_total{tee=\"tdx\",result=\"invalid\"} 2\n")); /* altered, not a quote */
   assert_non_null(
       strstr(body, "teectl_verifications_total{tee=\"tdx\",result=\"contraindicated\"} 1\n"));
-  assert_non_null(strstr(body, "teectl_verification_duration_seconds_count{tee=\"tdx\"} 5\n"));
+  assert_non_null(strstr(body, "teectl_verification_duration_seconds_count{tee=\"tdx\"} 6\n"));
   free(body);
   assert_int_equal(srv_stop(&TDX), 0);
   assert_int_equal(srv_stop(&SGX), 0);

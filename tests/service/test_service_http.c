@@ -175,6 +175,29 @@ static void expect_error(long st, json_t *resp, long want_st, const char *want_c
   }
   assert_int_equal(st, want_st);
   assert_string_equal(resp_error(resp), want_code);
+  /* Every 403 names at least one failed rule ({"rule","status","detail"}). */
+  if (want_st == 403) {
+    json_t *fr = json_object_get(resp, "failed_rules");
+    assert_true(json_array_size(fr) >= 1);
+    size_t i;
+    json_t *e;
+    json_array_foreach(fr, i, e) {
+      assert_true(json_is_string(json_object_get(e, "rule")));
+      assert_string_equal(json_string_value(json_object_get(e, "status")), "contraindicated");
+      assert_true(json_string_length(json_object_get(e, "detail")) > 0);
+    }
+  }
+}
+
+/* A 403 whose single failed rule is rule, with a detail starting with detail_prefix. */
+static void expect_rule(const json_t *resp, const char *rule, const char *detail_prefix) {
+  json_t *fr = json_object_get(resp, "failed_rules");
+  assert_int_equal(json_array_size(fr), 1);
+  assert_string_equal(json_string_value(json_object_get(json_array_get(fr, 0), "rule")), rule);
+  const char *d = json_string_value(json_object_get(json_array_get(fr, 0), "detail"));
+  assert_non_null(d);
+  if (strncmp(d, detail_prefix, strlen(detail_prefix)) != 0)
+    fail_msg("failed rule %s: detail '%s', expected it to start with '%s'", rule, d, detail_prefix);
 }
 
 static int setup(void **state) {
@@ -377,6 +400,7 @@ static void test_nonce_errors(void **state) {
   n[50] = n[50] == 'A' ? 'B' : 'A';
   long st = attest(&r, n, NULL, &resp);
   expect_error(st, resp, 403, "nonce_forged");
+  expect_rule(resp, "nonce", "");
   json_decref(resp);
   free(n);
   /* expired: made here with the service's key: random || expiry (u64 BE) || the first 16
@@ -442,6 +466,7 @@ static void test_binding_mismatch(void **state) {
   bind(raw1, SRV_NONCE_BYTES, NULL, r.report_data);
   long st = attest(&r, n2, NULL, &resp);
   expect_error(st, resp, 403, "binding_mismatch");
+  expect_rule(resp, "binding", "");
   json_decref(resp);
   /* Runtime data not the one bound. */
   bind(raw1, SRV_NONCE_BYTES, "key-A", r.report_data);
@@ -479,10 +504,7 @@ static void test_evidence_invalid(void **state) {
   expect_error(st, resp, 403, "evidence_invalid");
   assert_string_equal(json_string_value(json_object_get(resp, "reason")),
                       "report_signature_invalid");
-  json_t *fr = json_object_get(resp, "failed_rules");
-  assert_int_equal(json_array_size(fr), 1);
-  assert_string_equal(json_string_value(json_object_get(json_array_get(fr, 0), "rule")),
-                      "verification");
+  expect_rule(resp, "verification", "report_signature_invalid: ");
   assert_null(json_object_get(resp, "token"));
   json_decref(resp);
   /* No certificates: the VCEK is missing. */
@@ -493,11 +515,19 @@ static void test_evidence_invalid(void **state) {
                  json_pack("{s:s, s:s, s:s}", "tee", "snp", "evidence", ev, "nonce", n), &resp);
   expect_error(st, resp, 403, "evidence_invalid");
   assert_string_equal(json_string_value(json_object_get(resp, "reason")), "collateral_missing");
+  expect_rule(resp, "verification", "collateral_missing: ");
   json_decref(resp);
   /* Declared TDX, but the bytes are an SNP report. */
   st = http_json(&S, "/v1/attest",
                  json_pack("{s:s, s:s, s:s}", "tee", "tdx", "evidence", ev, "nonce", n), &resp);
   expect_error(st, resp, 403, "evidence_invalid");
+  expect_rule(resp, "verification", json_string_value(json_object_get(resp, "reason")));
+  json_decref(resp);
+  /* Evidence too short to be a report at all: still the "verification" rule. */
+  st = http_json(&S, "/v1/attest",
+                 json_pack("{s:s, s:s, s:s}", "tee", "snp", "evidence", "AAAA", "nonce", n), &resp);
+  expect_error(st, resp, 403, "evidence_invalid");
+  expect_rule(resp, "verification", json_string_value(json_object_get(resp, "reason")));
   json_decref(resp);
   free(ev);
   free(n);

@@ -9,8 +9,11 @@
  * Metric families (all gauges unless marked counter):
  *
  *   teectl_node_info{role,guest_tee}                1; role "host"/"guest", guest_tee below
- *   teectl_tee_supported{tee}                       0/1 per tee in sgx, tdx, sev, sev_es, sev_snp
- *   teectl_tee_enabled{tee}                         0/1: usable for guests end to end (KVM on)
+ *   teectl_node_tee_usable                          0/1: Kata can run confidential pods on this
+ *                                                   node (tc_probe_tee_usable; probe's exit code)
+ *   teectl_tee_supported{tee}                       0/1 per tee in sgx, tdx, sev, sev_es, sev_snp:
+ *                                                   CPU + firmware support it, KVM on or not
+ *   teectl_tee_enabled{tee}                         0/1 per tee: usable on this host (below)
  *   teectl_sev_asids                                SEV ASIDs, capacity (misc cgroup "sev")
  *   teectl_sev_asids_used                           SEV ASIDs in use (misc.current "sev")
  *   teectl_sev_es_asids / teectl_sev_es_asids_used  the same for "sev_es"
@@ -29,14 +32,19 @@
  *   teectl_exporter_scrape_errors_total{collector}  counter: failed collector runs since start
  *   teectl_exporter_collector_success{collector}    0/1 for this scrape ("tee", "kata")
  *
- * From the probe's JSON fields:
+ * From the probe's JSON fields (the probe's own decisions, so exporter, `teectl probe` and
+ * `teectl config generate` agree):
+ *   node_tee_usable: tc_probe_tee_usable(probe).
+ *   enabled:   sgx = tc_probe_tee_kind_usable(SGX) (host, kvm, sgx.supported, flc, driver,
+ *              enabled_in_kvm: the NFD teectl.io/sgx label); tdx = tc_probe_tee_kind_usable(TDX)
+ *              (host, kvm, tdx.module_initialized); sev_snp = tc_probe_tee_kind_usable(SNP)
+ *              (host, kvm, sev.snp). Legacy sev = host && kvm && sev.supported &&
+ *              sev.enabled_in_kvm, sev_es = host && kvm && sev.es: KVM can start such guests,
+ *              but Kata cannot use them, so they do not make teectl_node_tee_usable 1.
  *   supported: sgx = sgx.supported; tdx = tdx.host_supported; sev = sev.supported;
  *              sev_es / sev_snp = sev.supported && sev.cpu_advertises_es / _snp (or, when
- *              the probe gives no cpu_advertises_*, sev.es / sev.snp), and always 1 when
- *              enabled.
- *   enabled:   sgx = sgx.supported && sgx.enabled_in_kvm; tdx = tdx.host_supported &&
- *              tdx.enabled_in_kvm; sev = sev.supported && sev.enabled_in_kvm;
- *              sev_es = sev.es; sev_snp = sev.snp.
+ *              the probe gives no cpu_advertises_*, sev.es / sev.snp); each is always 1 when
+ *              the same tee is enabled.
  *   guest_tee: "tdx" if tdx.guest, else sev.guest mapped snp->sev_snp, sev-es->sev_es,
  *              sev->sev, none->none.
  *
@@ -131,7 +139,7 @@ tc_status tc_misc_current_parse(const char *text, size_t len, const char *what,
 
 /**
  * Write the TEE families (teectl_node_info ... teectl_sgx_epc_bytes, see top of file)
- * from the probe's JSON (the shape of vectors/hosts/<case>/expected.json: role, sgx,
+ * from the probe's JSON (the shape of vectors/hosts/<case>/expected.json: role, kvm, sgx,
  * tdx, sev objects) and the misc cgroup current use. All fields are validated before
  * anything is written, so on error w is unchanged.
  * Errors: TC_ERR_PARSE "probe_field_missing" / "probe_field_type" (detail names the

@@ -7,6 +7,7 @@
 
 #include "exporter/internal.h"
 #include "teectl/exporter.h"
+#include "teectl/probe.h"
 
 tc_status tc_misc_current_parse(const char *text, size_t len, const char *what,
                                 tc_misc_current *acc, tc_error *err) {
@@ -63,6 +64,7 @@ typedef struct tee_facts {
   int tdx_supported, tdx_enabled;
   int sev_supported, sev_enabled, sev_es, sev_snp;
   int sev_es_supported, sev_snp_supported;
+  int node_usable; /* tc_probe_tee_usable: the probe's exit-code decision */
   json_int_t sev_asids, sev_es_asids, tdx_keyids;
   int epc_known;
   json_int_t epc_bytes;
@@ -128,9 +130,12 @@ static tc_status read_facts(const json_t *probe, tee_facts *f, tc_error *err) {
     return tc_fail(err, TC_ERR_PARSE, "probe_field_type",
                    "probe JSON: 'role' must be \"host\" or \"guest\", got \"%s\"", f->role);
 
-  int sgx_kvm, tdx_kvm, sev_kvm, tdx_guest;
+  int sgx_kvm, sgx_flc, sgx_driver, tdx_kvm, tdx_module, sev_kvm, tdx_guest, kvm;
+  GET_BOOL(kvm, NULL, "kvm");
   GET_BOOL(f->sgx_supported, "sgx", "supported");
   GET_BOOL(sgx_kvm, "sgx", "enabled_in_kvm");
+  GET_BOOL(sgx_flc, "sgx", "flc");
+  GET_BOOL(sgx_driver, "sgx", "driver");
   const json_t *epc = field(probe, "sgx", "epc_bytes", JSON_INTEGER, 1, err, &st);
   if (epc == NULL)
     return st;
@@ -139,6 +144,7 @@ static tc_status read_facts(const json_t *probe, tee_facts *f, tc_error *err) {
 
   GET_BOOL(f->tdx_supported, "tdx", "host_supported");
   GET_BOOL(tdx_kvm, "tdx", "enabled_in_kvm");
+  GET_BOOL(tdx_module, "tdx", "module_initialized");
   GET_BOOL(tdx_guest, "tdx", "guest");
   GET_INT(f->tdx_keyids, "tdx", "keyids");
 
@@ -168,9 +174,25 @@ static tc_status read_facts(const json_t *probe, tee_facts *f, tc_error *err) {
     *adv_dst[i] = *adv_dst[i] || (f->sev_supported && json_is_true(adv));
   }
 
-  f->sgx_enabled = f->sgx_supported && sgx_kvm;
-  f->tdx_enabled = f->tdx_supported && tdx_kvm;
-  f->sev_enabled = f->sev_supported && sev_kvm;
+  /* enabled = the probe's own decisions (tc_probe_tee_kind_usable, shared with `teectl
+   * probe` and `config generate`), so the three never disagree. Legacy SEV / SEV-ES have
+   * no such decision (Kata cannot use them): enabled = KVM on this host can start them. */
+  /* the sgx/tdx booleans above are read to validate the decision's inputs */
+  (void)sgx_kvm, (void)sgx_flc, (void)sgx_driver, (void)tdx_kvm, (void)tdx_module;
+  int host = strcmp(f->role, "host") == 0;
+  f->sgx_enabled = tc_probe_tee_kind_usable(probe, TC_PROBE_TEE_SGX);
+  f->tdx_enabled = tc_probe_tee_kind_usable(probe, TC_PROBE_TEE_TDX);
+  f->sev_snp = tc_probe_tee_kind_usable(probe, TC_PROBE_TEE_SNP);
+  f->sev_enabled = host && kvm && f->sev_supported && sev_kvm;
+  f->sev_es = host && kvm && f->sev_es;
+  f->node_usable = tc_probe_tee_usable(probe);
+  /* supported is always 1 when enabled (e.g. kvm_intel.tdx on a kernel without the
+   * tdx_host_platform flag) */
+  f->sgx_supported = f->sgx_supported || f->sgx_enabled;
+  f->tdx_supported = f->tdx_supported || f->tdx_enabled;
+  f->sev_supported = f->sev_supported || f->sev_enabled;
+  f->sev_es_supported = f->sev_es_supported || f->sev_es;
+  f->sev_snp_supported = f->sev_snp_supported || f->sev_snp;
 
   static const struct {
     const char *probe, *label;
@@ -214,6 +236,12 @@ static tc_status write_facts(const tee_facts *f, const tc_misc_current *used, tc
       {"sev_snp", f->sev_snp_supported, f->sev_snp},
   };
   const size_t nk = sizeof kinds / sizeof kinds[0];
+  if ((st = gauge(w, "teectl_node_tee_usable",
+                  "1 if Kata can run confidential pods on this node (the decision and exit code "
+                  "of teectl probe: SEV-SNP, TDX or SGX usable on a host; a guest inside SEV-SNP "
+                  "or TDX), else 0. Legacy SEV/SEV-ES does not count.",
+                  f->node_usable, err)) != TC_OK)
+    return st;
   if ((st = tc_prom_family(w, "teectl_tee_supported", TC_PROM_GAUGE,
                            "1 if the CPU and firmware of this host support the TEE kind, "
                            "whether or not KVM enables it, else 0.",
@@ -225,8 +253,10 @@ static tc_status write_facts(const tee_facts *f, const tc_misc_current *used, tc
       return st;
   }
   if ((st = tc_prom_family(w, "teectl_tee_enabled", TC_PROM_GAUGE,
-                           "1 if the TEE kind is usable for guests end to end (supported and "
-                           "enabled in KVM), else 0.",
+                           "1 if the TEE kind is usable on this host: for sgx, tdx and sev_snp "
+                           "the probe's decision that Kata can run confidential pods with it; "
+                           "for sev and sev_es, KVM can start such guests (Kata cannot use "
+                           "legacy SEV), else 0.",
                            err)) != TC_OK)
     return st;
   for (size_t i = 0; i < nk; i++) {

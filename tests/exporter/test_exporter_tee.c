@@ -39,9 +39,9 @@ static char *scrape(const char *root, const char *cpuid, const char *devices, in
 }
 
 static int jbool(const json_t *o, const char *obj, const char *key) {
-  const json_t *v = json_object_get(json_object_get(o, obj), key);
+  const json_t *v = json_object_get(obj ? json_object_get(o, obj) : o, key);
   if (!json_is_boolean(v))
-    fail_msg("expected.json: %s.%s is not a boolean", obj, key);
+    fail_msg("expected.json: %s%s%s is not a boolean", obj ? obj : "", obj ? "." : "", key);
   return json_is_true(v);
 }
 
@@ -144,11 +144,29 @@ static void check_fixture(const char *name) {
   free(dump);
   expect(text, "teectl_tee_supported{tee=\"sev_es\"}", es_s || jbool(e, "sev", "es"), name);
   expect(text, "teectl_tee_supported{tee=\"sev_snp\"}", snp_s || jbool(e, "sev", "snp"), name);
-  expect(text, "teectl_tee_enabled{tee=\"sgx\"}", sgx_s && jbool(e, "sgx", "enabled_in_kvm"), name);
-  expect(text, "teectl_tee_enabled{tee=\"tdx\"}", tdx_s && jbool(e, "tdx", "enabled_in_kvm"), name);
-  expect(text, "teectl_tee_enabled{tee=\"sev\"}", sev_s && jbool(e, "sev", "enabled_in_kvm"), name);
-  expect(text, "teectl_tee_enabled{tee=\"sev_es\"}", jbool(e, "sev", "es"), name);
-  expect(text, "teectl_tee_enabled{tee=\"sev_snp\"}", jbool(e, "sev", "snp"), name);
+  /* enabled: the probe's usable decision, computed here from expected.json with the rule of
+   * probe.h (a host with dev/kvm; SGX needs supported, flc, driver and kvm_intel.sgx — the
+   * conditions of the NFD teectl.io/sgx label; TDX an initialised module; SNP sev.snp) */
+  int host = strcmp(role, "host") == 0, kvm = jbool(e, NULL, "kvm");
+  int sgx_u = host && kvm && sgx_s && jbool(e, "sgx", "flc") && jbool(e, "sgx", "driver") &&
+              jbool(e, "sgx", "enabled_in_kvm");
+  int tdx_u = host && kvm && jbool(e, "tdx", "module_initialized");
+  int snp_u = host && kvm && jbool(e, "sev", "snp");
+  int usable =
+      host ? sgx_u || tdx_u || snp_u : strcmp(sev_guest, "snp") == 0 || jbool(e, "tdx", "guest");
+  expect(text, "teectl_tee_enabled{tee=\"sgx\"}", sgx_u, name);
+  expect(text, "teectl_tee_enabled{tee=\"tdx\"}", tdx_u, name);
+  expect(text, "teectl_tee_enabled{tee=\"sev_snp\"}", snp_u, name);
+  expect(text, "teectl_node_tee_usable", usable, name);
+  /* legacy SEV / SEV-ES: KVM can start them (Kata cannot use them) */
+  expect(text, "teectl_tee_enabled{tee=\"sev\"}",
+         host && kvm && sev_s && jbool(e, "sev", "enabled_in_kvm"), name);
+  expect(text, "teectl_tee_enabled{tee=\"sev_es\"}", host && kvm && jbool(e, "sev", "es"), name);
+  /* a TEE enabled without being supported would be a contradiction */
+  if (sgx_u)
+    expect(text, "teectl_tee_supported{tee=\"sgx\"}", 1, name);
+  if (strcmp(name, "tdx-host") == 0) /* the user's report: SGX without EPC and driver */
+    expect(text, "teectl_tee_enabled{tee=\"sgx\"}", 0, name);
 
   const json_t *sev = json_object_get(e, "sev"), *tdx = json_object_get(e, "tdx");
   expect(text, "teectl_sev_asids", (double)json_integer_value(json_object_get(sev, "asids")), name);
@@ -284,15 +302,21 @@ static void test_probe_json_rejections(void **state) {
   tc_prom_writer w;
   tc_prom_init(&w);
   tc_error err;
-  const char *good = "{\"role\":\"host\",\"sgx\":{\"supported\":false,\"enabled_in_kvm\":false,"
+  const char *good = "{\"role\":\"host\",\"kvm\":true,\"sgx\":{\"supported\":false,"
+                     "\"enabled_in_kvm\":false,\"flc\":false,\"driver\":false,"
                      "\"epc_bytes\":null},\"tdx\":{\"host_supported\":false,\"enabled_in_kvm\":"
-                     "false,\"guest\":false,\"keyids\":0},\"sev\":{\"supported\":true,\"es\":"
+                     "false,\"module_initialized\":false,\"guest\":false,\"keyids\":0},\"sev\":{"
+                     "\"supported\":true,\"es\":"
                      "false,\"snp\":false,\"enabled_in_kvm\":true,\"asids\":509,\"es_asids\":0,"
                      "\"guest\":\"none\"}}";
   json_t *j = json_loads(good, 0, NULL);
   assert_non_null(j);
   assert_int_equal(tc_exporter_write_tee(j, NULL, &w, &err), TC_OK);
   expect(w.text, "teectl_sev_asids", 509, "inline");
+  /* legacy SEV alone: KVM can start SEV guests, but the node is not usable for Kata */
+  expect(w.text, "teectl_tee_enabled{tee=\"sev\"}", 1, "inline");
+  expect(w.text, "teectl_tee_enabled{tee=\"sev_snp\"}", 0, "inline");
+  expect(w.text, "teectl_node_tee_usable", 0, "inline");
   tc_prom_free(&w);
   /* each damaged field is named */
   const struct {
@@ -303,6 +327,8 @@ static void test_probe_json_rejections(void **state) {
       {"sev", "guest", "\"tdx\"", "probe_field_type"},
       {"tdx", "keyids", "null", "probe_field_type"},
       {"sgx", "supported", "1", "probe_field_type"},
+      {"sgx", "driver", "\"yes\"", "probe_field_type"},
+      {"tdx", "module_initialized", "null", "probe_field_type"},
   };
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
     json_t *c = json_deep_copy(j);

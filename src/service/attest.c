@@ -207,9 +207,12 @@ unsigned svc_attest(tc_service *svc, const struct svc_attest_in *in, json_t **bo
     if (m == NULL || strcasecmp(m, in->expect_measurement) != 0) {
       status = 403;
       outcome = "measurement_mismatch";
-      *body = refusal("measurement_mismatch", NULL,
-                      "the measurement in the evidence differs from the request's", "measurement",
-                      NULL);
+      char d[400];
+      snprintf(d, sizeof d,
+               "the measurement in the evidence (%s) differs from the request's: expected %.200s, "
+               "evidence has %s",
+               measurement_claim(in->tee), in->expect_measurement, m ? m : "none");
+      *body = refusal("measurement_mismatch", NULL, d, "measurement", NULL);
       svc_metrics_verification(svc->metrics, tee_name, "measurement_mismatch", mono_seconds() - t0);
       goto done;
     }

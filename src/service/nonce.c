@@ -139,10 +139,14 @@ tc_status tc_binding_check(tc_tee tee, const uint8_t report_data[64], const uint
   tc_status st = tc_binding_compute(tee, nonce, nonce_len, runtime_data, runtime_len, want, err);
   if (st != TC_OK)
     return st;
-  if (CRYPTO_memcmp(want, report_data, 64) != 0)
+  if (CRYPTO_memcmp(want, report_data, 64) != 0) {
+    char want_hex[129], got_hex[129];
+    tc_hex_encode(want, 64, want_hex);
+    tc_hex_encode(report_data, 64, got_hex);
     return tc_fail(err, TC_ERR_VERIFY, "binding_mismatch",
-                   "REPORT_DATA is not %s(nonce || runtime_data)%s",
+                   "REPORT_DATA is not %s(nonce || runtime_data)%s: expected %s, evidence has %s",
                    tee == TC_TEE_SGX ? "SHA-256" : "SHA-512",
-                   tee == TC_TEE_SGX ? " followed by 32 zero bytes" : "");
+                   tee == TC_TEE_SGX ? " followed by 32 zero bytes" : "", want_hex, got_hex);
+  }
   return TC_OK;
 }

@@ -467,6 +467,18 @@ static void test_binding_mismatch(void **state) {
   long st = attest(&r, n2, NULL, &resp);
   expect_error(st, resp, 403, "binding_mismatch");
   expect_rule(resp, "binding", "");
+  {
+    /* The detail names the expected REPORT_DATA (SHA-512 of n2) and the evidence's. */
+    uint8_t want[64];
+    SHA512(raw2, SRV_NONCE_BYTES, want);
+    char *wh = hexs(want, 64), *gh = hexs(r.report_data, 64), expect[400];
+    snprintf(expect, sizeof expect, "expected %s, evidence has %s", wh, gh);
+    const char *d = json_string_value(json_object_get(resp, "detail"));
+    if (d == NULL || strstr(d, expect) == NULL)
+      fail_msg("detail: %s\nwanted: %s", d ? d : "(none)", expect);
+    free(wh);
+    free(gh);
+  }
   json_decref(resp);
   /* Runtime data not the one bound. */
   bind(raw1, SRV_NONCE_BYTES, "key-A", r.report_data);
@@ -848,6 +860,15 @@ static void test_compat_api(void **state) {
   assert_true(json_is_false(json_object_get(resp, "verified")));
   assert_string_equal(resp_error(resp), "measurement_mismatch");
   assert_true(json_is_null(json_object_get(resp, "token")));
+  {
+    /* The detail names both values: the request's and the evidence's MEASUREMENT. */
+    char *real = hexs(r.measurement, 48), want[300];
+    snprintf(want, sizeof want, "expected %s, evidence has %s", M, real);
+    const char *d = json_string_value(json_object_get(resp, "detail"));
+    if (d == NULL || strstr(d, want) == NULL)
+      fail_msg("detail: %s\nwanted: %s", d ? d : "(none)", want);
+    free(real);
+  }
   json_decref(resp);
   char *body = NULL;
   assert_int_equal(http(&s2, "GET", "/metrics", NULL, NULL, 0, &body), 200);

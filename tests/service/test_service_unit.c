@@ -245,6 +245,23 @@ static void test_binding_check(void **state) {
   assert_int_equal(tc_binding_check(TC_TEE_SNP, report_data, nonce, TC_NONCE_RAW_LEN, rd, 40, &err),
                    TC_ERR_VERIFY);
   assert_string_equal(err.reason, "binding_mismatch");
+  {
+    /* The detail gives both values in hex: SHA-512(this nonce || rd), computed here, and
+     * the REPORT_DATA of the evidence. */
+    uint8_t want[64];
+    memcpy(cat, nonce, TC_NONCE_RAW_LEN);
+    SHA512(cat, sizeof cat, want);
+    memcpy(cat, nonce, TC_NONCE_RAW_LEN);
+    cat[5] ^= 1; /* back to what report_data binds */
+    char want_hex[129], got_hex[129], expect[400];
+    for (int i = 0; i < 64; i++) {
+      sprintf(want_hex + 2 * i, "%02x", want[i]);
+      sprintf(got_hex + 2 * i, "%02x", report_data[i]);
+    }
+    snprintf(expect, sizeof expect, "expected %s, evidence has %s", want_hex, got_hex);
+    if (strstr(err.detail, expect) == NULL)
+      fail_msg("detail: %s\nwanted: %s", err.detail, expect);
+  }
   nonce[5] ^= 1;
   assert_int_equal(tc_binding_check(TC_TEE_SNP, report_data, nonce, TC_NONCE_RAW_LEN, rd, 39, &err),
                    TC_ERR_VERIFY);

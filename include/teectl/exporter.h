@@ -19,7 +19,10 @@
  *   teectl_sev_es_asids / teectl_sev_es_asids_used  the same for "sev_es"
  *   teectl_tdx_keyids / teectl_tdx_keyids_used      TDX guest KeyIDs, misc cgroup "tdx"
  *   teectl_sgx_epc_bytes                            SGX EPC size in bytes (omitted when unknown)
- *   teectl_kata_sandboxes{hypervisor,tee,runtime_class}  running Kata sandboxes
+ *   teectl_kata_sandboxes{hypervisor,tee,runtime_class}  running Kata sandboxes (one sample per
+ *                                                   label set seen; no sample when none run)
+ *   teectl_kata_sandboxes_running                   running Kata sandboxes in total, no labels;
+ *                                                   always present, 0 when none run
  *   teectl_kata_sandbox_resident_memory_bytes{sandbox_id,pod,namespace,hypervisor,tee,
  *                                             runtime_class}
  *                                                   VmRSS of the sandbox's hypervisor process
@@ -194,7 +197,8 @@ tc_status tc_kata_discover(const char *root, tc_kata_sandboxes *out, tc_error *e
 void tc_kata_sandboxes_free(tc_kata_sandboxes *s);
 
 /**
- * Write teectl_kata_sandboxes, teectl_kata_sandbox_resident_memory_bytes and
+ * Write teectl_kata_sandboxes, teectl_kata_sandboxes_running,
+ * teectl_kata_sandbox_resident_memory_bytes and
  * teectl_kata_sandbox_cpu_seconds_total (cpu_ticks / clk_tck, seconds). clk_tck: clock
  * ticks per second (sysconf(_SC_CLK_TCK)), > 0. Errors: TC_ERR_USAGE "bad_clk_tck";
  * writer errors.
@@ -249,8 +253,10 @@ typedef struct tc_exporter_server tc_exporter_server;
 /**
  * Serve GET /metrics (Content-Type "text/plain; version=0.0.4; charset=utf-8", one scrape
  * per request) on listen = "HOST:PORT" (HOST an IPv4 address, "[IPv6]" or a name;
- * PORT 0 picks a free port). *bound_port gets the port in use. GET / answers with a
- * pointer to /metrics, other paths 404, methods other than GET/HEAD 405.
+ * PORT 0 picks a free port). *bound_port gets the port in use. GET /healthz answers 200
+ * "ok" without scraping (Kubernetes liveness/readiness probes; `teectl serve` uses the same
+ * path). GET / answers with a pointer to /metrics, other paths 404, methods other than
+ * GET/HEAD 405.
  * Errors: TC_ERR_USAGE "bad_listen_address" (not HOST:PORT, or HOST does not resolve);
  * TC_ERR_IO "listen_failed" (address in use, no permission, ...).
  */

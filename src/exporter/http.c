@@ -1,4 +1,4 @@
-/* HTTP endpoint for the exporter (libmicrohttpd): GET /metrics. */
+/* HTTP endpoint for the exporter (libmicrohttpd): GET /metrics and /healthz. */
 #include <microhttpd.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -67,6 +67,11 @@ static mhd_result handle(void *cls, struct MHD_Connection *c, const char *url, c
     if (cerr.status != TC_OK)
       fprintf(stderr, "teectl exporter: collector failed: %s: %s\n", cerr.reason, cerr.detail);
     return reply(c, MHD_HTTP_OK, CONTENT_TYPE, text, len, MHD_RESPMEM_MUST_FREE);
+  }
+  if (strcmp(url, "/healthz") == 0) { /* liveness/readiness: the server answers; no scrape */
+    static char msg[] = "ok\n";
+    return reply(c, MHD_HTTP_OK, "text/plain; charset=utf-8", msg, sizeof msg - 1,
+                 MHD_RESPMEM_PERSISTENT);
   }
   if (strcmp(url, "/") == 0) {
     static char msg[] = "teectl exporter: metrics at /metrics\n";

@@ -599,6 +599,19 @@ tc_status tc_exporter_write_kata(const tc_kata_sandboxes *s, long clk_tck, tc_pr
     st = tc_prom_sample(w, l, 3, (double)count, err);
   }
 
+  /* The total as one unlabelled series, present (0) even when nothing runs, so alerts and
+   * dashboards need no absent() handling. */
+  size_t total = 0;
+  for (size_t j = 0; j < s->n; j++)
+    total += !same_sandbox_as_previous(s, j);
+  if (st == TC_OK)
+    st = tc_prom_family(w, "teectl_kata_sandboxes_running", TC_PROM_GAUGE,
+                        "Running Kata sandboxes on this node, all hypervisors, TEEs and runtime "
+                        "classes together; 0 when none.",
+                        err);
+  if (st == TC_OK)
+    st = tc_prom_sample(w, NULL, 0, (double)total, err);
+
   /* Per-sandbox series need a unique sandbox id: samples of one id (several hypervisor
    * processes) are summed; sandboxes whose id is unknown are only counted above. */
   const char *names[2] = {"teectl_kata_sandbox_resident_memory_bytes",

@@ -299,6 +299,34 @@ static void test_probe_daemonset(void **state) {
   json_decref(docs);
 }
 
+/* The exporter DaemonSet's liveness and readiness probes use the exporter's /healthz
+ * (200 "ok" without a scrape) on the metrics port. */
+static void test_exporter_daemonset_probes(void **state) {
+  (void)state;
+  char *path = test_path(deploy_dir, "kubernetes/exporter-daemonset.yaml");
+  tc_buf b = test_read_file(path);
+  char e[256];
+  json_t *docs = yaml_to_json((const char *)b.data, b.len, e, sizeof e);
+  tc_buf_free(&b);
+  free(path);
+  assert_non_null(docs);
+  const json_t *ds = NULL;
+  size_t i;
+  const json_t *d;
+  json_array_foreach(docs, i, d) if (!strcmp(jstr(d, "kind"), "DaemonSet")) ds = d;
+  assert_non_null(ds);
+  const json_t *c =
+      json_array_get(json_object_get(jpath(ds, "spec.template.spec"), "containers"), 0);
+  const char *probe_kinds[] = {"livenessProbe", "readinessProbe"};
+  for (size_t k = 0; k < 2; k++) {
+    const json_t *probe = json_object_get(c, probe_kinds[k]);
+    assert_non_null(probe);
+    assert_string_equal(jstr(probe, "httpGet.path"), "/healthz");
+    assert_string_equal(jstr(probe, "httpGet.port"), "metrics");
+  }
+  json_decref(docs);
+}
+
 int main(int argc, char **argv) {
   for (int i = 1; i + 1 < argc; i++)
     if (!strcmp(argv[i], "--deploy"))
@@ -311,6 +339,7 @@ int main(int argc, char **argv) {
       cmocka_unit_test(test_every_manifest),
       cmocka_unit_test(test_runtimeclasses_are_generated),
       cmocka_unit_test(test_probe_daemonset),
+      cmocka_unit_test(test_exporter_daemonset_probes),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

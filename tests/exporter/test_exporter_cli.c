@@ -198,6 +198,8 @@ static void test_once_kata(void **state) {
   assert_true(series_value(
       out, "teectl_kata_sandboxes{hypervisor=\"qemu\",tee=\"tdx\",runtime_class=\"\"}", &v));
   assert_true(v == 1);
+  assert_true(series_value(out, "teectl_kata_sandboxes_running", &v)); /* the one sandbox */
+  assert_true(v == 1);
   free(out);
   free(err);
   tmp_rm(root);
@@ -297,6 +299,21 @@ static void test_http(void **state) {
   body = strstr(resp, "\r\n\r\n");
   assert_true(series_value(body + 4, "teectl_exporter_scrapes_total", &v));
   assert_true(v == 2);
+  free(resp);
+  /* /healthz: 200 "ok", and it does not scrape (the scrape counter stays at 2) */
+  resp = http_get(port, "GET", "/healthz");
+  assert_non_null(strstr(resp, " 200 "));
+  body = strstr(resp, "\r\n\r\n");
+  assert_non_null(body);
+  assert_string_equal(body + 4, "ok\n");
+  free(resp);
+  resp = http_get(port, "GET", "/metrics");
+  body = strstr(resp, "\r\n\r\n");
+  assert_true(series_value(body + 4, "teectl_exporter_scrapes_total", &v));
+  assert_true(v == 3);
+  assert_true(series_value(body + 4, "teectl_kata_sandboxes_running", &v)); /* no processes */
+  assert_true(v == 0);
+  promtool_ok(body + 4, "GET /metrics after /healthz");
   free(resp);
   resp = http_get(port, "GET", "/nope");
   assert_non_null(strstr(resp, " 404 "));

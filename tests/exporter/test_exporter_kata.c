@@ -255,6 +255,9 @@ static void test_metrics(void **state) {
   for (const char *p = w.text; (p = strstr(p, "\nteectl_kata_sandbox_")) != NULL; p++)
     samples++;
   assert_int_equal(samples, 10);
+  /* the unlabelled total: the 5 sandboxes of the tree */
+  assert_true(series_value(w.text, "teectl_kata_sandboxes_running", &v));
+  assert_true(v == 5);
   assert_int_equal(tc_exporter_write_kata(&s, 0, &w, &err), TC_ERR_USAGE);
   tc_prom_free(&w);
   tc_kata_sandboxes_free(&s);
@@ -276,8 +279,13 @@ static void test_empty_and_errors(void **state) {
   tc_prom_writer w;
   tc_prom_init(&w);
   assert_int_equal(tc_exporter_write_kata(&s, TICKS, &w, &err), TC_OK);
-  assert_false(has_line_prefix(w.text, "teectl_kata"));
+  assert_false(has_line_prefix(w.text, "teectl_kata_sandboxes{"));
+  assert_false(has_line_prefix(w.text, "teectl_kata_sandbox_"));
   assert_true(has_line_prefix(w.text, "# TYPE teectl_kata_sandboxes gauge"));
+  /* ... but the total is there, 0 */
+  double zero = -1;
+  assert_true(series_value(w.text, "teectl_kata_sandboxes_running", &zero));
+  assert_true(zero == 0);
   tc_prom_free(&w);
   tc_kata_sandboxes_free(&s);
 

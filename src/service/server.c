@@ -7,6 +7,7 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <openssl/rand.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -433,6 +434,39 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 
 /* ------------------------------------------------------------------ start / stop */
 
+/* libmicrohttpd's own error messages: silent unless TEECTL_SERVE_MHD_LOG is set (a verbose
+ * mode for debugging), so that teectl's one line says what failed (e.g. a busy port). */
+static void mhd_logger(void *cls, const char *fmt, va_list ap) {
+  const tc_service *svc = cls;
+  if (svc == NULL || !svc->mhd_log)
+    return;
+  char msg[512];
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  size_t n = strlen(msg);
+  while (n > 0 && msg[n - 1] == '\n')
+    msg[--n] = '\0';
+  fprintf(stderr, "teectl serve: libmicrohttpd: %s\n", msg);
+}
+
+/* Why the daemon could not start: try the bind ourselves for the system's reason. */
+static void listen_failure_reason(const struct sockaddr_storage *ss, char *out, size_t cap) {
+  snprintf(out, cap, "address in use, or TLS files invalid");
+  int fd = socket(ss->ss_family, SOCK_STREAM, 0);
+  if (fd < 0) {
+    snprintf(out, cap, "%s", strerror(errno));
+    return;
+  }
+  int one = 1;
+  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  socklen_t len = ss->ss_family == AF_INET6 ? (socklen_t)sizeof(struct sockaddr_in6)
+                                            : (socklen_t)sizeof(struct sockaddr_in);
+  if (bind(fd, (const struct sockaddr *)ss, len) != 0)
+    snprintf(out, cap, "%s", strerror(errno));
+  else if (listen(fd, 1) != 0)
+    snprintf(out, cap, "%s", strerror(errno));
+  close(fd);
+}
+
 static void loud(const char *what) {
   fprintf(stderr,
           "teectl serve: WARNING: DEVELOPMENT MODE: %s is EPHEMERAL (random, lost on restart; "
@@ -695,14 +729,18 @@ tc_status tc_service_start(const tc_service_options *opts, tc_service **out, tc_
     mo[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_KEY, 0, svc->tls_key_pem};
   }
   mo[n++] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
-  svc->daemon = MHD_start_daemon(flags, 0, NULL, NULL, on_request, svc, MHD_OPTION_SOCK_ADDR,
-                                 (struct sockaddr *)&ss, MHD_OPTION_NOTIFY_COMPLETED, on_completed,
-                                 svc, MHD_OPTION_ARRAY, mo, MHD_OPTION_END);
+  const char *mhd_log = getenv("TEECTL_SERVE_MHD_LOG");
+  svc->mhd_log = mhd_log != NULL && mhd_log[0] != '\0' && strcmp(mhd_log, "0") != 0;
+  svc->daemon = MHD_start_daemon(flags, 0, NULL, NULL, on_request, svc, MHD_OPTION_EXTERNAL_LOGGER,
+                                 mhd_logger, svc, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+                                 MHD_OPTION_NOTIFY_COMPLETED, on_completed, svc, MHD_OPTION_ARRAY,
+                                 mo, MHD_OPTION_END);
   if (svc->daemon == NULL) {
+    char why[160];
+    listen_failure_reason(&ss, why, sizeof why);
     service_free(svc);
     return tc_fail(err, TC_ERR_INTERNAL, "listen_failed",
-                   "could not start the HTTP server on %s (address in use, or TLS files invalid)",
-                   opts->listen);
+                   "could not start the HTTP server on %s: %s", opts->listen, why);
   }
   const union MHD_DaemonInfo *di = MHD_get_daemon_info(svc->daemon, MHD_DAEMON_INFO_BIND_PORT);
   svc->port = di ? di->port : 0;

@@ -4,12 +4,29 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef __linux__
+#include <sys/vfs.h>
+#endif
 #include <sys/stat.h>
 
 #include "cli/commands.h"
 #include "teectl/exporter.h"
 
 #define DEFAULT_LISTEN "0.0.0.0:9887"
+
+/* 1 if ROOT/proc is a mounted procfs: the root is this very machine (the DaemonSets mount
+ * the host's /proc under --root /host), so live CPUID belongs with it. */
+static int root_proc_is_live(const char *root) {
+#ifdef __linux__
+  char path[4096];
+  struct statfs fs;
+  snprintf(path, sizeof path, "%s/proc", root);
+  return statfs(path, &fs) == 0 && fs.f_type == 0x9fa0; /* PROC_SUPER_MAGIC */
+#else
+  (void)root;
+  return 0;
+#endif
+}
 
 static void usage(FILE *f) {
   fprintf(f, "Usage: teectl exporter [--listen HOST:PORT] [--root DIR] [--cpuid FILE]\n"
@@ -79,7 +96,8 @@ int cmd_exporter(int argc, char **argv) {
   struct stat st;
   if (opts.root != NULL && (stat(opts.root, &st) != 0 || !S_ISDIR(st.st_mode)))
     return cli_usage_error("exporter", "--root '%s' is not a folder", opts.root);
-  if (opts.root != NULL && strcmp(opts.root, "/") != 0 && opts.cpuid_file == NULL)
+  if (opts.root != NULL && strcmp(opts.root, "/") != 0 && opts.cpuid_file == NULL &&
+      !root_proc_is_live(opts.root))
     fprintf(stderr, "teectl exporter: warning: CPUID is read from this machine's CPU, not from "
                     "the root; pass --cpuid FILE for a fixture\n");
 

@@ -2,12 +2,29 @@
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef __linux__
+#include <sys/vfs.h>
+#endif
 #include <unistd.h>
 
 #include "cli/commands.h"
 #include "cli/output.h"
 #include "teectl/file.h"
 #include "teectl/probe.h"
+
+/* 1 if ROOT/proc is a mounted procfs: the root is this very machine (the DaemonSets mount
+ * the host's /proc under --root /host), so live CPUID belongs with it. */
+static int root_proc_is_live(const char *root) {
+#ifdef __linux__
+  char path[4096];
+  struct statfs fs;
+  snprintf(path, sizeof path, "%s/proc", root);
+  return statfs(path, &fs) == 0 && fs.f_type == 0x9fa0; /* PROC_SUPER_MAGIC */
+#else
+  (void)root;
+  return 0;
+#endif
+}
 
 static void usage(FILE *f) {
   fprintf(f,
@@ -154,7 +171,8 @@ int cmd_probe(int argc, char **argv) {
     return cli_usage_error("probe", "--interval needs --out FILE");
   if (nfd)
     fmt = FMT_NFD;
-  if (po.root != NULL && strcmp(po.root, "/") != 0 && po.cpuid_file == NULL)
+  if (po.root != NULL && strcmp(po.root, "/") != 0 && po.cpuid_file == NULL &&
+      !root_proc_is_live(po.root))
     fprintf(stderr, "teectl probe: warning: CPUID is read from this machine's CPU, not from the "
                     "root; pass --cpuid FILE for a fixture\n");
   int usable = 0;

@@ -510,6 +510,20 @@ static void test_root_without_cpuid_warns(void **state) {
   assert_int_equal(run_cmd(args, &e), 0);
   assert_string_equal(e, "");
   free(e);
+  /* a root whose proc is the live procfs (the DaemonSet's --root /host) is this machine:
+   * its CPUID is the right one, no warning */
+  char tmpl[] = "/tmp/teectl-liveroot-XXXXXX";
+  assert_non_null(mkdtemp(tmpl));
+  char link[64];
+  snprintf(link, sizeof link, "%s/proc", tmpl);
+  assert_int_equal(symlink("/proc", link), 0);
+  snprintf(args, sizeof args, "--root %s --format json", tmpl);
+  rc = run_cmd(args, &e);
+  assert_true(rc == 0 || rc == 1);
+  assert_null(strstr(e, "warning"));
+  free(e);
+  unlink(link);
+  rmdir(tmpl);
   free(r);
   free(c);
   free(d);

@@ -4,6 +4,7 @@
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include <curl/curl.h>
@@ -106,7 +107,7 @@ static json_t *load_jwks(const char *where) {
     struct sink s = {0};
     char msg[300];
     if (fetch_url(where, &s, msg, sizeof msg) != 0) {
-      fprintf(stderr, "teectl token: cannot fetch JWKS %s: %s\n", where, msg);
+      fprintf(stderr, "teectl token verify: cannot fetch JWKS %s: %s\n", where, msg);
       free(s.data);
       return NULL;
     }
@@ -116,50 +117,50 @@ static json_t *load_jwks(const char *where) {
     tc_buf b;
     tc_error err;
     if (tc_file_read(where, JWKS_MAX, &b, &err) != TC_OK) {
-      fprintf(stderr, "teectl token: %s\n", err.detail);
+      fprintf(stderr, "teectl token verify: JWKS %s\n", err.detail);
       return NULL;
     }
     j = json_loadb((const char *)b.data, b.len, JSON_REJECT_DUPLICATES, &jerr);
     tc_buf_free(&b);
   }
   if (!j)
-    fprintf(stderr, "teectl token: JWKS %s:%d:%d: %s\n", where, jerr.line, jerr.column, jerr.text);
+    fprintf(stderr, "teectl token verify: JWKS %s:%d:%d: %s\n", where, jerr.line, jerr.column,
+            jerr.text);
   return j;
 }
 
-static int looks_like_jws(const char *s) {
-  int dots = 0;
-  for (const char *p = s; *p; p++) {
-    if (*p == '.')
-      dots++;
-    else if (!isalnum((unsigned char)*p) && *p != '-' && *p != '_')
-      return 0;
-  }
-  return dots == 2;
-}
-
-/* The token text: the argument, a file, or stdin; surrounding whitespace removed. */
-static char *read_token(const char *arg) {
+/* The token text: standard input ("-"), an existing file, or else the argument itself
+ * (a token, even a damaged one: tc_ear_verify says what is malformed). An argument with a
+ * '/' is a path, never a token (base64url has no '/'): a missing file is unreadable input.
+ * Surrounding whitespace is removed. *from_arg tells whether the argument was the token. */
+static char *read_token(const char *arg, int *from_arg) {
   char *text = NULL;
   size_t len = 0;
+  struct stat st;
+  *from_arg = 0;
   if (strcmp(arg, "-") == 0) {
     text = malloc(TOKEN_MAX + 1);
     if (!text)
       return NULL;
     len = fread(text, 1, TOKEN_MAX + 1, stdin);
     if (len > TOKEN_MAX) {
-      fprintf(stderr, "teectl token: token on standard input is larger than 1 MiB\n");
+      fprintf(stderr, "teectl token verify: token on standard input is larger than 1 MiB\n");
       free(text);
       return NULL;
     }
     text[len] = '\0';
-  } else if (looks_like_jws(arg)) {
+  } else if (stat(arg, &st) != 0 && strchr(arg, '/') == NULL) {
+    if (strlen(arg) > TOKEN_MAX) {
+      fprintf(stderr, "teectl token verify: token argument is larger than 1 MiB\n");
+      return NULL;
+    }
     text = strdup(arg);
+    *from_arg = 1;
   } else {
     tc_buf b;
     tc_error err;
     if (tc_file_read(arg, TOKEN_MAX, &b, &err) != TC_OK) {
-      fprintf(stderr, "teectl token: %s\n", err.detail);
+      fprintf(stderr, "teectl token verify: %s\n", err.detail);
       return NULL;
     }
     text = malloc(b.len + 1);
@@ -169,8 +170,10 @@ static char *read_token(const char *arg) {
     }
     tc_buf_free(&b);
   }
-  if (!text)
+  if (!text) {
+    fprintf(stderr, "teectl token verify: out of memory\n");
     return NULL;
+  }
   char *start = text;
   while (*start && isspace((unsigned char)*start))
     start++;
@@ -319,7 +322,8 @@ static int verify(int argc, char **argv) {
   if (!jwks_arg)
     return cli_usage_error("token verify", "--jwks FILE|URL is required");
 
-  char *token = read_token(argv[optind]);
+  int from_arg = 0;
+  char *token = read_token(argv[optind], &from_arg);
   if (!token)
     return CLI_EXIT_USAGE;
   json_t *jwks = load_jwks(jwks_arg);
@@ -332,12 +336,17 @@ static int verify(int argc, char **argv) {
   free(token);
   json_decref(jwks);
   if (st == TC_ERR_PARSE && strcmp(err.reason, "jwks_invalid") == 0) {
-    fprintf(stderr, "teectl token: JWKS %s: %s\n", jwks_arg, err.detail);
+    fprintf(stderr, "teectl token verify: JWKS %s: %s\n", jwks_arg, err.detail);
     return CLI_EXIT_USAGE;
   }
   if (st == TC_ERR_NOMEM || st == TC_ERR_INTERNAL || st == TC_ERR_USAGE) {
-    fprintf(stderr, "teectl token: %s: %s\n", err.reason, err.detail);
+    fprintf(stderr, "teectl token verify: %s: %s\n", err.reason, err.detail);
     return CLI_EXIT_USAGE;
+  }
+  if (st != TC_OK && from_arg && strcmp(err.reason, "token_malformed") == 0) {
+    /* Say how the argument was taken: a mistyped file name lands here too. */
+    size_t n = strlen(err.detail);
+    snprintf(err.detail + n, sizeof err.detail - n, " (no file of that name: read as a token)");
   }
   if (st == TC_OK)
     st = relying_party_checks(claims, nonce, min_status, &err);

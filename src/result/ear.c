@@ -127,35 +127,60 @@ nomem:
 
 /* ---- verification ---------------------------------------------------------------- */
 
-static int b64url_part(const char *s, size_t n) {
+/* Check one part of a compact JWS: non-empty base64url (RFC 7515 section 2, no padding);
+ * the detail says what is wrong with which part. */
+static tc_status check_b64url_part(const char *what, const char *s, size_t n, tc_error *err) {
   if (n == 0)
-    return 0;
+    return tc_fail(err, TC_ERR_PARSE, "token_malformed", "the %s part is empty", what);
   for (size_t i = 0; i < n; i++) {
     char c = s[i];
     if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
-          c == '_'))
-      return 0;
+          c == '_')) {
+      unsigned char u = (unsigned char)c;
+      if (u >= 0x21 && u < 0x7f)
+        return tc_fail(err, TC_ERR_PARSE, "token_malformed",
+                       "the %s part is not base64url: '%c' at offset %zu", what, c, i);
+      return tc_fail(err, TC_ERR_PARSE, "token_malformed",
+                     "the %s part is not base64url: byte 0x%02x at offset %zu", what, u, i);
+    }
   }
-  return n % 4 != 1;
+  if (n % 4 == 1)
+    return tc_fail(err, TC_ERR_PARSE, "token_malformed",
+                   "the %s part is not base64url: %zu characters is no possible length "
+                   "(truncated?)",
+                   what, n);
+  return TC_OK;
 }
 
-/* Decode a base64url part and parse it as a JSON object. */
-static json_t *decode_json_part(const char *s, size_t n) {
+/* Decode a base64url part (already checked) and parse it as a JSON object, saying what is
+ * wrong on failure. */
+static tc_status decode_json_part_err(const char *what, const char *s, size_t n, json_t **out,
+                                      tc_error *err) {
+  *out = NULL;
   size_t dl = jose_b64_dec_buf(s, n, NULL, 0);
   if (dl == SIZE_MAX)
-    return NULL;
+    return tc_fail(err, TC_ERR_PARSE, "token_malformed", "the %s part is not base64url", what);
   char *buf = malloc(dl + 1);
   if (!buf)
-    return NULL;
+    return tc_fail(err, TC_ERR_NOMEM, "out_of_memory", "token %s", what);
+  json_error_t jerr;
   json_t *j = NULL;
-  if (jose_b64_dec_buf(s, n, buf, dl) == dl)
-    j = json_loadb(buf, dl, JSON_REJECT_DUPLICATES, NULL);
-  free(buf);
-  if (j && !json_is_object(j)) {
-    json_decref(j);
-    j = NULL;
+  if (jose_b64_dec_buf(s, n, buf, dl) != dl) {
+    free(buf);
+    return tc_fail(err, TC_ERR_PARSE, "token_malformed", "the %s part is not base64url", what);
   }
-  return j;
+  j = json_loadb(buf, dl, JSON_REJECT_DUPLICATES, &jerr);
+  free(buf);
+  if (!j)
+    return tc_fail(err, TC_ERR_PARSE, "token_malformed",
+                   "the %s is not JSON: %s (line %d, column %d)", what, jerr.text, jerr.line,
+                   jerr.column);
+  if (!json_is_object(j)) {
+    json_decref(j);
+    return tc_fail(err, TC_ERR_PARSE, "token_malformed", "the %s is JSON but not an object", what);
+  }
+  *out = j;
+  return TC_OK;
 }
 
 /* The JWK with this kid in jwks ({"keys": [...]} or a single JWK). */
@@ -230,21 +255,25 @@ tc_status tc_ear_verify(const char *jwt, const json_t *jwks, int64_t now, int64_
   if (len > TOKEN_MAX_LEN)
     return tc_fail(err, TC_ERR_PARSE, "token_malformed", "token longer than %d bytes",
                    TOKEN_MAX_LEN);
+  /* Shape first (three parts), then the header alone: a token whose header names another
+   * alg (e.g. "none" with an empty signature) is token_alg_unsupported whatever follows. */
+  size_t dots = 0;
+  for (size_t i = 0; i < len; i++)
+    dots += jwt[i] == '.';
+  if (dots != 2)
+    return tc_fail(err, TC_ERR_PARSE, "token_malformed",
+                   "expected 3 parts separated by '.' (JWS compact form header.payload.signature), "
+                   "found %zu",
+                   dots + 1);
   const char *d1 = memchr(jwt, '.', len);
-  const char *d2 = d1 ? memchr(d1 + 1, '.', len - (size_t)(d1 + 1 - jwt)) : NULL;
-  if (!d1 || !d2 || memchr(d2 + 1, '.', len - (size_t)(d2 + 1 - jwt)))
-    return tc_fail(err, TC_ERR_PARSE, "token_malformed",
-                   "expected three base64url parts separated by '.' (JWS compact form)");
+  const char *d2 = memchr(d1 + 1, '.', len - (size_t)(d1 + 1 - jwt));
   size_t hl = (size_t)(d1 - jwt), pl = (size_t)(d2 - d1 - 1), sl = len - (size_t)(d2 + 1 - jwt);
-  if (!b64url_part(jwt, hl) || !b64url_part(d1 + 1, pl) || !b64url_part(d2 + 1, sl))
-    return tc_fail(err, TC_ERR_PARSE, "token_malformed",
-                   "a part is empty or not base64url (header %zu, payload %zu, signature %zu "
-                   "characters)",
-                   hl, pl, sl);
-
-  json_t *hdr = decode_json_part(jwt, hl);
-  if (!hdr)
-    return tc_fail(err, TC_ERR_PARSE, "token_malformed", "protected header is not a JSON object");
+  tc_status pst = check_b64url_part("header", jwt, hl, err);
+  if (pst != TC_OK)
+    return pst;
+  json_t *hdr = NULL;
+  if ((pst = decode_json_part_err("header", jwt, hl, &hdr, err)) != TC_OK)
+    return pst;
   const char *alg = json_string_value(json_object_get(hdr, "alg"));
   const char *typ = json_string_value(json_object_get(hdr, "typ"));
   const json_t *typv = json_object_get(hdr, "typ");
@@ -265,6 +294,9 @@ tc_status tc_ear_verify(const char *jwt, const json_t *jwks, int64_t now, int64_
     st = tc_fail(err, TC_ERR_VERIFY, "token_kid_unknown", "header has no usable \"kid\"");
   json_decref(hdr);
   if (st != TC_OK)
+    return st;
+  if ((st = check_b64url_part("payload", d1 + 1, pl, err)) != TC_OK ||
+      (st = check_b64url_part("signature", d2 + 1, sl, err)) != TC_OK)
     return st;
 
   const json_t *key = find_kid(jwks, kid);
@@ -292,9 +324,9 @@ tc_status tc_ear_verify(const char *jwt, const json_t *jwks, int64_t now, int64_
     return tc_fail(err, TC_ERR_VERIFY, "token_signature_invalid",
                    "ES256 signature does not verify with JWKS key \"%s\"", kid);
 
-  json_t *payload = decode_json_part(d1 + 1, pl);
-  if (!payload)
-    return tc_fail(err, TC_ERR_PARSE, "token_malformed", "payload is not a JSON object");
+  json_t *payload = NULL;
+  if ((st = decode_json_part_err("payload", d1 + 1, pl, &payload, err)) != TC_OK)
+    return st;
   st = check_ear_claims(payload, now, leeway, err);
   if (st != TC_OK) {
     json_decref(payload);

@@ -318,8 +318,9 @@ static void test_alg_none_and_hs256(void **state) {
 
   snprintf(header, sizeof header, "{\"alg\":\"none\",\"kid\":\"%s\"}", kid);
   char *t = craft(header, payload, "");
-  assert_int_not_equal(tc_ear_verify(t, jwks, IAT + 1, 0, &claims, &err), TC_OK);
-  assert_string_equal(err.reason, "token_malformed"); /* empty signature part */
+  /* The header is judged before the signature part: an empty one does not hide the alg. */
+  assert_int_equal(tc_ear_verify(t, jwks, IAT + 1, 0, &claims, &err), TC_ERR_VERIFY);
+  assert_string_equal(err.reason, "token_alg_unsupported");
   free(t);
   t = craft(header, payload, "AAAA");
   assert_int_equal(tc_ear_verify(t, jwks, IAT + 1, 0, &claims, &err), TC_ERR_VERIFY);
@@ -358,6 +359,27 @@ static void test_alg_none_and_hs256(void **state) {
     tc_status st = tc_ear_verify(bad[i], jwks, IAT + 1, 0, &claims, &err);
     assert_int_not_equal(st, TC_OK);
     assert_null(claims);
+  }
+  /* ... each with its reason and what is malformed */
+  const struct {
+    const char *tok, *reason, *detail;
+  } shapes[] = {
+      {"", "token_malformed", "found 1"},
+      {"abc", "token_malformed", "found 1"},
+      {"a.b", "token_malformed", "found 2"},
+      {"a.b.c.d", "token_malformed", "found 4"},
+      {"a.b.c", "token_malformed", "the header part is not base64url: 1 characters"},
+      {"!!.b.c", "token_malformed", "the header part is not base64url: '!' at offset 0"},
+      {".e30.AAAA", "token_malformed", "the header part is empty"},
+      {"W10.e30.AAAA", "token_malformed", "the header is JSON but not an object"},
+      {"e30x.e30.AAAA", "token_malformed", "the header is not JSON"},
+      {"e30.e30.AAAA", "token_alg_unsupported", "alg \"(missing)\""},
+  };
+  for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++) {
+    tc_ear_verify(shapes[i].tok, jwks, IAT + 1, 0, &claims, &err);
+    if (strcmp(err.reason, shapes[i].reason) != 0 || strstr(err.detail, shapes[i].detail) == NULL)
+      fail_msg("'%s': %s: %s; expected %s: %s", shapes[i].tok, err.reason, err.detail,
+               shapes[i].reason, shapes[i].detail);
   }
   json_decref(jwks);
   tc_keyset_free(ks);

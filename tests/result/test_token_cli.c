@@ -129,6 +129,94 @@ static void test_invalid_tokens(void **state) {
   free(other);
 }
 
+/* Run `teectl token ARGS` with stdout and stderr together in out_text. */
+static int run_all(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int run_all(const char *fmt, ...) {
+  char args[8192], cmd[9000];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(args, sizeof args, fmt, ap);
+  va_end(ap);
+  snprintf(cmd, sizeof cmd, "cd '%s' && '%s' token %s 2>&1", tmpdir, bin, args);
+  FILE *p = popen(cmd, "r");
+  assert_non_null(p);
+  size_t n = fread(out_text, 1, sizeof out_text - 1, p);
+  out_text[n] = '\0';
+  int rc = pclose(p);
+  return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+}
+
+static void expect_out(const char *needle) {
+  if (strstr(out_text, needle) == NULL)
+    fail_msg("expected '%s' in: %s", needle, out_text);
+}
+
+/* Damaged tokens given as the argument are tokens, not file names: token_malformed (exit
+ * 1) with what is malformed; alg "none" with an empty signature is token_alg_unsupported. */
+static void test_damaged_tokens(void **state) {
+  (void)state;
+  char *jwks = test_path(tmpdir, "jwks.json");
+  const char *at = "--at 2025-07-04T10:01:00Z";
+  char *t = strdup(jwt);
+  char *d1 = strchr(t, '.'), *d2 = strrchr(t, '.');
+  /* truncated in the payload: header.payl */
+  char *trunc = strndup(t, (size_t)(d1 - t) + 1 + (size_t)(d2 - d1) / 2);
+  assert_int_equal(run_all("verify '%s' --jwks '%s' %s", trunc, jwks, at), 1);
+  expect_out("reason: token_malformed");
+  expect_out("expected 3 parts separated by '.'");
+  expect_out("found 2");
+  assert_null(strstr(out_text, "No such file"));
+  /* header.payload without the signature part */
+  char *nosig = strndup(t, (size_t)(d2 - t));
+  assert_int_equal(run_all("verify '%s' --jwks '%s' %s", nosig, jwks, at), 1);
+  expect_out("reason: token_malformed");
+  expect_out("found 2");
+  /* header.payload. : an empty signature */
+  char *emptysig = strndup(t, (size_t)(d2 - t) + 1);
+  assert_int_equal(run_all("verify '%s' --jwks '%s' %s --format json", emptysig, jwks, at), 1);
+  expect_out("\"token_malformed\"");
+  expect_out("the signature part is empty");
+  /* a leading space (and a trailing newline) around a good token: stripped, valid */
+  assert_int_equal(run_all("verify ' %s\n' --jwks '%s' %s", jwt, jwks, at), 0);
+  expect_out("token: valid");
+  /* garbage */
+  assert_int_equal(run_all("verify garbage --jwks '%s' %s", jwks, at), 1);
+  expect_out("reason: token_malformed");
+  expect_out("found 1");
+  expect_out("no file of that name");
+  /* a payload that is base64url but not JSON */
+  char bad[4096];
+  snprintf(bad, sizeof bad, "%.*s.bm90IGpzb24.%s", (int)(d1 - t), t, d2 + 1);
+  assert_int_equal(run_all("verify '%s' --jwks '%s' %s", bad, jwks, at), 1);
+  expect_out("token_"); /* the signature covers the payload: it fails first */
+  /* a character outside base64url in the payload */
+  snprintf(bad, sizeof bad, "%.*s.ab*d.%s", (int)(d1 - t), t, d2 + 1);
+  assert_int_equal(run_all("verify '%s' --jwks '%s' %s", bad, jwks, at), 1);
+  expect_out("reason: token_malformed");
+  expect_out("the payload part is not base64url: '*' at offset 2");
+  /* alg "none", empty signature: the header is judged first */
+  snprintf(bad, sizeof bad, "eyJhbGciOiJub25lIn0.%.*s.", (int)(d2 - d1 - 1), d1 + 1);
+  assert_int_equal(run_all("verify '%s' --jwks '%s' %s", bad, jwks, at), 1);
+  expect_out("reason: token_alg_unsupported");
+  expect_out("alg \"none\"");
+  /* a header that is not JSON */
+  snprintf(bad, sizeof bad, "bm90IGpzb24.%.*s.%s", (int)(d2 - d1 - 1), d1 + 1, d2 + 1);
+  assert_int_equal(run_all("verify '%s' --jwks '%s' %s", bad, jwks, at), 1);
+  expect_out("reason: token_malformed");
+  expect_out("the header is not JSON");
+  /* a path (has '/') that does not exist stays unreadable input, with the command's prefix */
+  assert_int_equal(run_all("verify '%s/none.jwt' --jwks '%s' %s", tmpdir, jwks, at), 2);
+  expect_out("teectl token verify: ");
+  expect_out("No such file or directory");
+  assert_int_equal(run_all("verify '%s' --jwks '%s/none.json' %s", jwt, tmpdir, at), 2);
+  expect_out("teectl token verify: JWKS ");
+  free(trunc);
+  free(nosig);
+  free(emptysig);
+  free(t);
+  free(jwks);
+}
+
 static void test_usage_and_unreadable(void **state) {
   (void)state;
   char *tok = test_path(tmpdir, "token.jwt");
@@ -247,6 +335,7 @@ int main(void) {
       cmocka_unit_test(test_valid_paths),
       cmocka_unit_test(test_invalid_tokens),
       cmocka_unit_test(test_usage_and_unreadable),
+      cmocka_unit_test(test_damaged_tokens),
       cmocka_unit_test(test_jwks_url),
   };
   int rc = cmocka_run_group_tests(tests, NULL, NULL);

@@ -104,7 +104,7 @@ int cmd_exporter(int argc, char **argv) {
   tc_exporter x;
   tc_error err;
   if (tc_exporter_init(&x, &opts, &err) != TC_OK) {
-    fprintf(stderr, "teectl exporter: %s: %s\n", err.reason, err.detail);
+    fprintf(stderr, "teectl exporter: %s\n", err.detail);
     return CLI_EXIT_USAGE;
   }
 
@@ -114,12 +114,12 @@ int cmd_exporter(int argc, char **argv) {
     tc_error cerr;
     int rc = CLI_EXIT_OK;
     if (tc_exporter_scrape(&x, &text, &len, &cerr, &err) != TC_OK) {
-      fprintf(stderr, "teectl exporter: %s: %s\n", err.reason, err.detail);
+      fprintf(stderr, "teectl exporter: %s\n", err.detail);
       rc = CLI_EXIT_USAGE;
     } else {
       fwrite(text, 1, len, stdout);
       if (cerr.status != TC_OK) {
-        fprintf(stderr, "teectl exporter: collector failed: %s: %s\n", cerr.reason, cerr.detail);
+        fprintf(stderr, "teectl exporter: collector failed: %s\n", cerr.detail);
         rc = CLI_EXIT_USAGE;
       }
     }
@@ -142,7 +142,7 @@ int cmd_exporter(int argc, char **argv) {
     tc_exporter_destroy(&x);
     if (err.status == TC_ERR_USAGE)
       return cli_usage_error("exporter", "--listen: %s", err.detail);
-    fprintf(stderr, "teectl exporter: %s: %s\n", err.reason, err.detail);
+    fprintf(stderr, "teectl exporter: %s\n", err.detail);
     return CLI_EXIT_USAGE;
   }
   fprintf(stderr, "teectl exporter: listening on %s (port %u), metrics at /metrics\n", listen,

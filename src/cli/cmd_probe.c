@@ -2,6 +2,7 @@
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #ifdef __linux__
 #include <sys/vfs.h>
 #endif
@@ -61,7 +62,18 @@ static int emit(const tc_probe_opts *po, int fmt, const char *out_path, int *usa
   tc_error err;
   tc_error_clear(&err);
   if (tc_probe_run(po, &res, &err) != TC_OK) {
-    fprintf(stderr, "teectl probe: %s: %s\n", err.reason, err.detail);
+    /* a plain message naming the option; reason codes are for JSON, not for this line */
+    const char *what = "";
+    if (strcmp(err.reason, "probe_bad_options") == 0)
+      what = "--root DIR: ";
+    else if (strcmp(err.reason, "cpuid_dump_malformed") == 0)
+      what = "--cpuid FILE: ";
+    else if (strcmp(err.reason, "char_devices_malformed") == 0)
+      what = "--char-devices FILE: ";
+    if (err.status == TC_ERR_NOMEM)
+      fprintf(stderr, "teectl probe: out of memory\n");
+    else
+      fprintf(stderr, "teectl probe: %s%s\n", what, err.detail);
     return CLI_EXIT_USAGE;
   }
   *usable = tc_probe_tee_usable(res);
@@ -171,8 +183,9 @@ int cmd_probe(int argc, char **argv) {
     return cli_usage_error("probe", "--interval needs --out FILE");
   if (nfd)
     fmt = FMT_NFD;
+  struct stat root_st; /* a root that is no folder is an error below, not a warning */
   if (po.root != NULL && strcmp(po.root, "/") != 0 && po.cpuid_file == NULL &&
-      !root_proc_is_live(po.root))
+      stat(po.root, &root_st) == 0 && S_ISDIR(root_st.st_mode) && !root_proc_is_live(po.root))
     fprintf(stderr, "teectl probe: warning: CPUID is read from this machine's CPU, not from the "
                     "root; pass --cpuid FILE for a fixture\n");
   int usable = 0;

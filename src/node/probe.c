@@ -397,7 +397,7 @@ static tc_status load_inputs(const tc_probe_opts *opts, probe_ctx *c, tc_cpuid_t
   const char *root = opts && opts->root ? opts->root : "/";
   struct stat st;
   if (stat(root, &st) != 0 || !S_ISDIR(st.st_mode))
-    return tc_fail(err, TC_ERR_USAGE, "probe_bad_options", "root '%s' is not a folder: %s", root,
+    return tc_fail(err, TC_ERR_USAGE, "probe_bad_options", "'%s' is not a folder (%s)", root,
                    errno ? strerror(errno) : "not a directory");
   c->root = strcmp(root, "/") == 0 ? "" : root;
   c->cpuid = cpuid;
@@ -406,7 +406,7 @@ static tc_status load_inputs(const tc_probe_opts *opts, probe_ctx *c, tc_cpuid_t
     tc_buf b = {0};
     tc_error e;
     if (tc_file_read(opts->cpuid_file, 1u << 20, &b, &e) != TC_OK)
-      return tc_fail(err, TC_ERR_IO, "probe_file_unreadable", "--cpuid: %s", e.detail);
+      return tc_fail(err, TC_ERR_IO, "probe_file_unreadable", "--cpuid FILE: %s", e.detail);
     tc_status s = tc_cpuid_parse((const char *)b.data, b.len, opts->cpuid_file, cpuid, err);
     tc_buf_free(&b);
     if (s != TC_OK)
@@ -419,7 +419,7 @@ static tc_status load_inputs(const tc_probe_opts *opts, probe_ctx *c, tc_cpuid_t
     tc_error e;
     if (tc_file_read(opts->char_devices_file, 1u << 20, &b, &e) != TC_OK) {
       tc_cpuid_table_free(cpuid);
-      return tc_fail(err, TC_ERR_IO, "probe_file_unreadable", "--char-devices: %s", e.detail);
+      return tc_fail(err, TC_ERR_IO, "probe_file_unreadable", "--char-devices FILE: %s", e.detail);
     }
     tc_status s =
         tc_chardev_parse((const char *)b.data, b.len, opts->char_devices_file, chardevs, err);

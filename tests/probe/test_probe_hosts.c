@@ -438,6 +438,13 @@ static void test_probe_agrees_with_config_generate(void **state) {
 
 /* ---- CLI negative paths ---- */
 
+static int count_lines(const char *s) {
+  int n = 0;
+  for (; *s; s++)
+    n += *s == '\n';
+  return n;
+}
+
 static int run_cmd(const char *args, char **err_text) {
   char *bin = shell_quote(test_teectl_bin());
   size_t n = strlen(bin) + strlen(args) + 64;
@@ -462,11 +469,20 @@ static void test_cli_errors(void **state) {
   free(e);
   assert_int_equal(run_cmd("--format yaml", &e), 2);
   free(e);
+  /* plain messages naming the option, like the other commands; no internal reason codes */
   assert_int_equal(run_cmd("--root /nonexistent-teectl-root", &e), 2);
-  assert_non_null(strstr(e, "probe_bad_options"));
+  assert_non_null(
+      strstr(e, "teectl probe: --root DIR: '/nonexistent-teectl-root' is not a folder"));
+  assert_null(strstr(e, "probe_bad_options"));
+  assert_int_equal(count_lines(e), 1);
+  free(e);
+  assert_int_equal(run_cmd("--root /etc/hostname --cpuid /dev/null", &e), 2); /* a file */
+  assert_non_null(strstr(e, "teectl probe: --root DIR: '/etc/hostname' is not a folder"));
   free(e);
   assert_int_equal(run_cmd("--cpuid /nonexistent-teectl-cpuid.txt", &e), 2);
-  assert_non_null(strstr(e, "probe_file_unreadable"));
+  assert_non_null(strstr(e, "teectl probe: --cpuid FILE: "));
+  assert_non_null(strstr(e, "/nonexistent-teectl-cpuid.txt"));
+  assert_null(strstr(e, "probe_file_unreadable"));
   free(e);
   assert_int_equal(run_cmd("--interval 5", &e), 2); /* needs --out */
   free(e);
@@ -480,9 +496,9 @@ static void test_cli_errors(void **state) {
   char args[128];
   snprintf(args, sizeof args, "--cpuid %s", tmpl);
   assert_int_equal(run_cmd(args, &e), 2);
-  assert_non_null(strstr(e, "cpuid_dump_malformed"));
-  char where[64];
-  snprintf(where, sizeof where, "%s:2:", tmpl);
+  assert_null(strstr(e, "cpuid_dump_malformed"));
+  char where[96];
+  snprintf(where, sizeof where, "teectl probe: --cpuid FILE: %s:2:", tmpl);
   assert_non_null(strstr(e, where));
   free(e);
   unlink(tmpl);

@@ -430,6 +430,44 @@ static void test_idle_timeout(void **state) {
   srv_cleanup(&s);
 }
 
+/* The Content-Type of each route, as docs/service.md lists them: JSON everywhere except
+ * the JWKS (application/jwk-set+json, RFC 7517 section 8.5.1), /metrics (Prometheus text)
+ * and the compat /health (text). */
+static void test_content_types(void **state) {
+  (void)state;
+  srv s;
+  srv_init(&s);
+  assert_int_equal(srv_start(&s, NULL), 0);
+  const struct {
+    const char *method, *path, *ctype;
+  } cases[] = {
+      {"GET", "/.well-known/jwks.json", "application/jwk-set+json"},
+      {"GET", "/healthz", "application/json"},
+      {"GET", "/readyz", "application/json"},
+      {"POST", "/v1/challenge", "application/json"},
+      {"GET", "/nowhere", "application/json"},
+      {"GET", "/metrics", "text/plain; version=0.0.4; charset=utf-8"},
+      {"GET", "/health", "text/plain; charset=utf-8"},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    int fd = connect_to(s.port);
+    char req[256], buf[16384], want[128];
+    snprintf(req, sizeof req,
+             "%s %s HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+             cases[i].method, cases[i].path);
+    assert_int_equal(send(fd, req, strlen(req), MSG_NOSIGNAL), (ssize_t)strlen(req));
+    long n = read_all(fd, buf, sizeof buf - 1, 5000);
+    close(fd);
+    assert_true(n > 0);
+    buf[n] = '\0';
+    snprintf(want, sizeof want, "\r\nContent-Type: %s\r\n", cases[i].ctype);
+    if (strstr(buf, want) == NULL)
+      fail_msg("%s %s: no '%s' in:\n%s", cases[i].method, cases[i].path, cases[i].ctype, buf);
+  }
+  assert_int_equal(srv_stop(&s), 0);
+  srv_cleanup(&s);
+}
+
 static void test_body_trickle_dropped(void **state) {
   (void)state;
   srv s;
@@ -536,6 +574,7 @@ int main(void) {
       cmocka_unit_test(test_port_in_use),
       cmocka_unit_test(test_collateral_dir_checked),
       cmocka_unit_test(test_trust_root_checked),
+      cmocka_unit_test(test_content_types),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

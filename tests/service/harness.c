@@ -138,6 +138,16 @@ int srv_start(srv *s, const char *const *args) {
   return -1;
 }
 
+static void print_server_stderr(const srv *s) {
+  char path[512], line[1024];
+  snprintf(path, sizeof path, "%s/stderr.txt", s->dir);
+  FILE *f = fopen(path, "r");
+  for (int n = 0; f != NULL && n < 200 && fgets(line, sizeof line, f) != NULL; n++)
+    fprintf(stderr, "  | %s", line);
+  if (f != NULL)
+    fclose(f);
+}
+
 int srv_stop(srv *s) {
   if (s->pid <= 0)
     return -1;
@@ -146,10 +156,20 @@ int srv_stop(srv *s) {
   for (int i = 0; i < 2000; i++) {
     if (waitpid(s->pid, &st, WNOHANG) == s->pid) {
       s->pid = 0;
+      if (WIFEXITED(st) && WEXITSTATUS(st) == 0)
+        return 0;
+      /* Leave the evidence in the test log: how it ended and what the server said. */
+      if (WIFSIGNALED(st))
+        fprintf(stderr, "server ended by signal %d; its stderr:\n", WTERMSIG(st));
+      else
+        fprintf(stderr, "server exited %d; its stderr:\n", WEXITSTATUS(st));
+      print_server_stderr(s);
       return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
     }
     sleep_ms(5);
   }
+  fprintf(stderr, "server did not stop within 10 s of SIGTERM; its stderr:\n");
+  print_server_stderr(s);
   kill(s->pid, SIGKILL);
   waitpid(s->pid, NULL, 0);
   s->pid = 0;

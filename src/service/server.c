@@ -436,7 +436,8 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 
 /* libmicrohttpd's own error messages: silent unless TEECTL_SERVE_MHD_LOG is set (a verbose
  * mode for debugging), so that teectl's one line says what failed (e.g. a busy port). */
-static void mhd_logger(void *cls, const char *fmt, va_list ap) {
+__attribute__((format(printf, 2, 0))) static void mhd_logger(void *cls, const char *fmt,
+                                                             va_list ap) {
   const tc_service *svc = cls;
   if (svc == NULL || !svc->mhd_log)
     return;

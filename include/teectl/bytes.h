@@ -41,6 +41,15 @@ uint16_t tc_le16(const uint8_t *p);
 uint32_t tc_le32(const uint8_t *p);
 uint64_t tc_le64(const uint8_t *p);
 
+/**
+ * Make the NUL-terminated string s valid UTF-8 (RFC 3629) in place: every byte that does
+ * not start a complete, shortest-form sequence of a scalar value (no surrogates, at most
+ * U+10FFFF) becomes '?'. The length never changes. Used for every error detail, which may
+ * carry attacker-chosen bytes (certificate names, JSON keys) or be cut mid-character by
+ * truncation, so that JSON encoders never refuse it.
+ */
+void tc_utf8_sanitize(char *s);
+
 /** 1 if all len bytes at p are zero, else 0. */
 int tc_all_zero(const uint8_t *p, size_t len);
 

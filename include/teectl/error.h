@@ -35,7 +35,8 @@ typedef struct tc_error {
 
 /**
  * Fill *err (if non-NULL) and return status. reason is copied (truncated to 63
- * bytes); detail is printf-formatted (truncated to 511 bytes). Always returns status,
+ * bytes); detail is printf-formatted (truncated to 511 bytes). Both are made valid UTF-8
+ * (tc_utf8_sanitize), so they can always go into JSON. Always returns status,
  * so callers write `return tc_fail(err, TC_ERR_PARSE, "report_truncated", "...")`.
  */
 tc_status tc_fail(tc_error *err, tc_status status, const char *reason, const char *fmt, ...)

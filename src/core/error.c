@@ -1,5 +1,7 @@
 #include "teectl/error.h"
 
+#include "teectl/bytes.h"
+
 #include <openssl/err.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -14,6 +16,8 @@ tc_status tc_fail(tc_error *err, tc_status status, const char *reason, const cha
   va_start(ap, fmt);
   vsnprintf(err->detail, sizeof err->detail, fmt, ap);
   va_end(ap);
+  tc_utf8_sanitize(err->reason);
+  tc_utf8_sanitize(err->detail); /* names from certificates or JSON keys; cut characters */
   return status;
 }
 

@@ -69,3 +69,41 @@ int tc_all_zero(const uint8_t *p, size_t len) {
     acc |= p[i];
   return acc == 0;
 }
+
+/* Length of the valid UTF-8 sequence at p (1..4), or 0 if p does not start one. */
+static size_t utf8_seq(const unsigned char *p) {
+  unsigned c = p[0];
+  if (c < 0x80)
+    return 1;
+  size_t n;
+  unsigned min, cp;
+  if ((c & 0xE0) == 0xC0) {
+    n = 2, min = 0x80, cp = c & 0x1F;
+  } else if ((c & 0xF0) == 0xE0) {
+    n = 3, min = 0x800, cp = c & 0x0F;
+  } else if ((c & 0xF8) == 0xF0) {
+    n = 4, min = 0x10000, cp = c & 0x07;
+  } else {
+    return 0;
+  }
+  for (size_t i = 1; i < n; i++) {
+    if ((p[i] & 0xC0) != 0x80) /* also stops at the terminating NUL */
+      return 0;
+    cp = cp << 6 | (p[i] & 0x3F);
+  }
+  if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+    return 0;
+  return n;
+}
+
+void tc_utf8_sanitize(char *s) {
+  unsigned char *p = (unsigned char *)s;
+  while (*p) {
+    size_t n = utf8_seq(p);
+    if (n == 0) {
+      *p++ = '?';
+      continue;
+    }
+    p += n;
+  }
+}

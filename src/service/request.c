@@ -8,7 +8,12 @@
 #include "service/state.h"
 
 json_t *svc_error_body(const char *code, const char *detail) {
-  return json_pack("{s:s, s:s}", "error", code, "detail", detail ? detail : "");
+  /* detail may quote request bytes (a JSON key cut mid-character): keep it valid UTF-8 so
+   * the body can always be built. */
+  char d[1024];
+  snprintf(d, sizeof d, "%s", detail ? detail : "");
+  tc_utf8_sanitize(d);
+  return json_pack("{s:s, s:s}", "error", code, "detail", d);
 }
 
 void svc_attest_in_free(struct svc_attest_in *in) {

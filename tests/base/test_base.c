@@ -182,12 +182,34 @@ static void test_strbuf_failure_flag(void **state) {
   tc_strbuf_free(&b);
 }
 
+static void test_utf8_sanitize(void **state) {
+  (void)state;
+  /* Valid: ASCII, U+00E9 (2 bytes), U+20AC (3), U+1F600 (4) are kept as they are. */
+  char ok[] = "a\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80z";
+  tc_utf8_sanitize(ok);
+  assert_string_equal(ok, "a\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80z");
+  /* A sequence cut by truncation at the end: each of its bytes becomes '?'. */
+  char cut[] = "key '\xe2\x82";
+  tc_utf8_sanitize(cut);
+  assert_string_equal(cut, "key '??");
+  /* Lone continuation byte, overlong '/' (C0 AF), UTF-16 surrogate U+D800 (ED A0 80),
+   * above U+10FFFF (F4 90 80 80), and bytes F8/FF that start nothing. */
+  char bad[] = "\x80|\xc0\xaf|\xed\xa0\x80|\xf4\x90\x80\x80|\xf8\xff";
+  tc_utf8_sanitize(bad);
+  assert_string_equal(bad, "?|??|???|????|??");
+  /* tc_fail sanitises what it formats, so details can always go into JSON. */
+  tc_error err;
+  tc_fail(&err, TC_ERR_PARSE, "x", "name '%s'", "\xc3");
+  assert_string_equal(err.detail, "name '?'");
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_hex_roundtrip),
       cmocka_unit_test(test_hex_digit),
       cmocka_unit_test(test_le),
       cmocka_unit_test(test_rfc3339),
+      cmocka_unit_test(test_utf8_sanitize),
       cmocka_unit_test(test_strbuf_printf_grows),
       cmocka_unit_test(test_strbuf_append_take_free),
       cmocka_unit_test(test_strbuf_failure_flag),

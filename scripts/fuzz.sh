@@ -33,5 +33,12 @@ for f in build-fuzz/fuzz/fuzz_*; do
     [ -d "$files" ] && seeds+=("$files")
   fi
   echo "fuzz: $name for ${secs}s" >&2
-  "$f" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 "${seeds[@]}" 2>&1 | tail -n 12
+  log=build-fuzz/$name.log
+  if ! "$f" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+      -artifact_prefix=build-fuzz/ "${seeds[@]}" >"$log" 2>&1; then
+    cat "$log" >&2 # the whole report: stack, input, artifact path
+    echo "fuzz: $name FAILED (reproduce: $f build-fuzz/crash-*)" >&2
+    exit 1
+  fi
+  tail -n 5 "$log"
 done

@@ -42,6 +42,16 @@ uint32_t tc_le32(const uint8_t *p);
 uint64_t tc_le64(const uint8_t *p);
 
 /**
+ * Decode the UTF-8 sequence at s[0..n) (RFC 3629: shortest form, no surrogates, at most
+ * U+10FFFF). Returns its length 1..4 and sets *cp, or 0 if s does not start a complete
+ * valid sequence (n == 0 included).
+ */
+size_t tc_utf8_decode(const uint8_t *s, size_t n, uint32_t *cp);
+
+/** 1 if the NUL-terminated string s is valid UTF-8 (tc_utf8_decode), else 0. */
+int tc_utf8_valid(const char *s);
+
+/**
  * Make the NUL-terminated string s valid UTF-8 (RFC 3629) in place: every byte that does
  * not start a complete, shortest-form sequence of a scalar value (no surrogates, at most
  * U+10FFFF) becomes '?'. The length never changes. Used for every error detail, which may

@@ -58,13 +58,8 @@ static void fail_rule(actx *c, const char *rule, tc_ear_status status, int claim
   va_start(ap, fmt);
   vsnprintf(detail, sizeof detail, fmt, ap);
   va_end(ap);
+  tc_utf8_sanitize(detail); /* truncation may split a character; JSON needs UTF-8 */
   json_t *d = json_string(detail);
-  if (!d) { /* truncation split a UTF-8 sequence (claims are JSON text): keep ASCII only */
-    for (char *p = detail; *p; p++)
-      if ((unsigned char)*p >= 0x80)
-        *p = '?';
-    d = json_string(detail);
-  }
   json_t *e = d ? json_pack("{s:s, s:s, s:o}", "rule", rule, "status", tc_ear_status_name(status),
                             "detail", d)
                 : NULL;

@@ -305,44 +305,13 @@ static int array_add(tc_toml_value *a, tc_toml_value *v) {
 
 /* ---------- UTF-8 ---------- */
 
-/* Length of the valid UTF-8 sequence at s[0..n), or 0 if invalid (overlong, surrogate,
- * above U+10FFFF, truncated). */
-static size_t utf8_len(const unsigned char *s, size_t n, uint32_t *cp) {
-  unsigned char c = s[0];
-  size_t len;
-  uint32_t v, min;
-  if (c < 0x80) {
-    *cp = c;
-    return 1;
-  } else if ((c & 0xe0) == 0xc0) {
-    len = 2, v = c & 0x1f, min = 0x80;
-  } else if ((c & 0xf0) == 0xe0) {
-    len = 3, v = c & 0x0f, min = 0x800;
-  } else if ((c & 0xf8) == 0xf0) {
-    len = 4, v = c & 0x07, min = 0x10000;
-  } else {
-    return 0;
-  }
-  if (n < len)
-    return 0;
-  for (size_t i = 1; i < len; i++) {
-    if ((s[i] & 0xc0) != 0x80)
-      return 0;
-    v = (v << 6) | (s[i] & 0x3f);
-  }
-  if (v < min || v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff))
-    return 0;
-  *cp = v;
-  return len;
-}
-
 static tc_status check_utf8(parser *p) {
   const unsigned char *s = (const unsigned char *)p->s;
   unsigned line = 1;
   size_t ls = 0;
   for (size_t i = 0; i < p->n;) {
     uint32_t cp;
-    size_t l = utf8_len(s + i, p->n - i, &cp);
+    size_t l = tc_utf8_decode(s + i, p->n - i, &cp);
     if (l == 0)
       return tc_fail(p->err, TC_ERR_PARSE, "toml_utf8", "%u:%zu: invalid UTF-8 byte 0x%02x", line,
                      i - ls + 1, s[i]);
@@ -438,7 +407,7 @@ static tc_status string_char(parser *p, tc_strbuf *b) {
     return fail(p, p->pos, "toml_syntax", "control character 0x%02x in string (must be escaped)",
                 c);
   uint32_t cp;
-  size_t l = utf8_len((const unsigned char *)p->s + p->pos, p->n - p->pos, &cp);
+  size_t l = tc_utf8_decode((const unsigned char *)p->s + p->pos, p->n - p->pos, &cp);
   if (l == 0)
     return fail(p, p->pos, "toml_utf8", "invalid UTF-8 in string");
   if (tc_strbuf_append(b, p->s + p->pos, l))

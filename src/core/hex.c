@@ -70,40 +70,61 @@ int tc_all_zero(const uint8_t *p, size_t len) {
   return acc == 0;
 }
 
-/* Length of the valid UTF-8 sequence at p (1..4), or 0 if p does not start one. */
-static size_t utf8_seq(const unsigned char *p) {
-  unsigned c = p[0];
-  if (c < 0x80)
+size_t tc_utf8_decode(const uint8_t *s, size_t n, uint32_t *cp) {
+  if (n == 0)
+    return 0;
+  uint32_t c = s[0], v, min;
+  size_t len;
+  if (c < 0x80) {
+    *cp = c;
     return 1;
-  size_t n;
-  unsigned min, cp;
-  if ((c & 0xE0) == 0xC0) {
-    n = 2, min = 0x80, cp = c & 0x1F;
+  } else if ((c & 0xE0) == 0xC0) {
+    len = 2, v = c & 0x1F, min = 0x80;
   } else if ((c & 0xF0) == 0xE0) {
-    n = 3, min = 0x800, cp = c & 0x0F;
+    len = 3, v = c & 0x0F, min = 0x800;
   } else if ((c & 0xF8) == 0xF0) {
-    n = 4, min = 0x10000, cp = c & 0x07;
+    len = 4, v = c & 0x07, min = 0x10000;
   } else {
     return 0;
   }
-  for (size_t i = 1; i < n; i++) {
-    if ((p[i] & 0xC0) != 0x80) /* also stops at the terminating NUL */
-      return 0;
-    cp = cp << 6 | (p[i] & 0x3F);
-  }
-  if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+  if (n < len)
     return 0;
-  return n;
+  for (size_t i = 1; i < len; i++) {
+    if ((s[i] & 0xC0) != 0x80)
+      return 0;
+    v = v << 6 | (s[i] & 0x3F);
+  }
+  if (v < min || v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF))
+    return 0;
+  *cp = v;
+  return len;
+}
+
+int tc_utf8_valid(const char *str) {
+  const uint8_t *p = (const uint8_t *)str;
+  size_t left = strlen(str);
+  uint32_t cp;
+  while (left > 0) {
+    size_t n = tc_utf8_decode(p, left, &cp);
+    if (n == 0)
+      return 0;
+    p += n;
+    left -= n;
+  }
+  return 1;
 }
 
 void tc_utf8_sanitize(char *s) {
-  unsigned char *p = (unsigned char *)s;
-  while (*p) {
-    size_t n = utf8_seq(p);
+  uint8_t *p = (uint8_t *)s;
+  size_t left = strlen(s);
+  uint32_t cp;
+  while (left > 0) {
+    size_t n = tc_utf8_decode(p, left, &cp);
     if (n == 0) {
-      *p++ = '?';
-      continue;
+      *p = '?';
+      n = 1;
     }
     p += n;
+    left -= n;
   }
 }

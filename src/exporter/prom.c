@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "exporter/internal.h"
+#include "teectl/bytes.h"
 #include "teectl/exporter.h"
 
 void tc_prom_init(tc_prom_writer *w) {
@@ -69,37 +70,6 @@ static int put_escaped(tc_prom_writer *w, const char *s, int quote) {
   return 0;
 }
 
-/* Strict UTF-8 check (RFC 3629: no overlongs, no surrogates, <= U+10FFFF). */
-static int utf8_valid(const char *str) {
-  const unsigned char *s = (const unsigned char *)str;
-  while (*s) {
-    unsigned c = *s;
-    size_t n;
-    unsigned min, cp;
-    if (c < 0x80) {
-      s++;
-      continue;
-    } else if ((c & 0xE0) == 0xC0) {
-      n = 1, min = 0x80, cp = c & 0x1F;
-    } else if ((c & 0xF0) == 0xE0) {
-      n = 2, min = 0x800, cp = c & 0x0F;
-    } else if ((c & 0xF8) == 0xF0) {
-      n = 3, min = 0x10000, cp = c & 0x07;
-    } else {
-      return 0;
-    }
-    for (size_t i = 1; i <= n; i++) {
-      if ((s[i] & 0xC0) != 0x80)
-        return 0;
-      cp = (cp << 6) | (s[i] & 0x3F);
-    }
-    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-      return 0;
-    s += n + 1;
-  }
-  return 1;
-}
-
 static int is_alpha_(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
 }
@@ -144,7 +114,7 @@ tc_status tc_prom_family(tc_prom_writer *w, const char *name, tc_prom_type type,
                    name);
   if (type != TC_PROM_COUNTER && type != TC_PROM_GAUGE)
     return tc_fail(err, TC_ERR_USAGE, "prom_bad_metric_name", "unknown type for '%s'", name);
-  if (help == NULL || !utf8_valid(help))
+  if (help == NULL || !tc_utf8_valid(help))
     return tc_fail(err, TC_ERR_USAGE, "prom_bad_text", "HELP of '%s' is not UTF-8 text", name);
   for (size_t i = 0; i < w->n_names; i++)
     if (strcmp(w->names[i], name) == 0)
@@ -201,7 +171,7 @@ tc_status tc_prom_sample(tc_prom_writer *w, const tc_prom_label *labels, size_t 
       if (strcmp(labels[i].name, labels[j].name) == 0)
         return tc_fail(err, TC_ERR_USAGE, "prom_bad_label_name", "label '%s' given twice on '%s'",
                        labels[i].name, w->family);
-    if (labels[i].value == NULL || !utf8_valid(labels[i].value))
+    if (labels[i].value == NULL || !tc_utf8_valid(labels[i].value))
       return tc_fail(err, TC_ERR_USAGE, "prom_bad_text",
                      "value of label '%s' on '%s' is not UTF-8 text", labels[i].name, w->family);
   }

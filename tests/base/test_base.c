@@ -197,6 +197,16 @@ static void test_utf8_sanitize(void **state) {
   char bad[] = "\x80|\xc0\xaf|\xed\xa0\x80|\xf4\x90\x80\x80|\xf8\xff";
   tc_utf8_sanitize(bad);
   assert_string_equal(bad, "?|??|???|????|??");
+  /* The decoder behind it: lengths and code points, and a sequence cut by n. */
+  uint32_t cp = 0;
+  assert_int_equal(tc_utf8_decode((const uint8_t *)"\xe2\x82\xac", 3, &cp), 3);
+  assert_int_equal(cp, 0x20AC);
+  assert_int_equal(tc_utf8_decode((const uint8_t *)"\xf0\x9f\x98\x80", 4, &cp), 4);
+  assert_int_equal(cp, 0x1F600);
+  assert_int_equal(tc_utf8_decode((const uint8_t *)"\xe2\x82\xac", 2, &cp), 0);
+  assert_int_equal(tc_utf8_decode((const uint8_t *)"", 0, &cp), 0);
+  assert_true(tc_utf8_valid("a\xc3\xa9"));
+  assert_false(tc_utf8_valid("a\xc3"));
   /* tc_fail sanitises what it formats, so details can always go into JSON. */
   tc_error err;
   tc_fail(&err, TC_ERR_PARSE, "x", "name '%s'", "\xc3");

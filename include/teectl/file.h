@@ -17,7 +17,11 @@ tc_status tc_file_read(const char *path, size_t max_len, tc_buf *out, tc_error *
 /**
  * Write len bytes to path atomically: a temporary file in the same folder, fsync,
  * rename over path. On failure nothing is left at path that was not there before.
- * Errors: TC_ERR_IO reason "file_unwritable".
+ * path must be missing, a regular file, or a symbolic link to a regular file (then the link's
+ * target is replaced and the link kept). A device node, FIFO, socket or directory is never
+ * replaced: run as root, renaming over /dev/null would turn it into a regular file.
+ * Errors: TC_ERR_IO reason "file_not_regular" (detail names the path and what it is),
+ * "file_unwritable" (detail names path and errno text).
  */
 tc_status tc_file_write_atomic(const char *path, const void *data, size_t len, tc_error *err);
 

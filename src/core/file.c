@@ -68,7 +68,62 @@ tc_status tc_file_read(const char *path, size_t max_len, tc_buf *out, tc_error *
   return TC_OK;
 }
 
+static const char *file_type_name(mode_t m) {
+  if (S_ISCHR(m))
+    return "a character device";
+  if (S_ISBLK(m))
+    return "a block device";
+  if (S_ISFIFO(m))
+    return "a FIFO";
+  if (S_ISSOCK(m))
+    return "a socket";
+  if (S_ISDIR(m))
+    return "a directory";
+  return "not a regular file";
+}
+
+/* Decide where the atomic write lands. A missing target or a regular file: the path itself.
+ * A symbolic link to a regular file: the link's target (so the link survives the rename).
+ * Anything else (device, FIFO, socket, directory, dangling link) is refused: renaming over it
+ * would replace a device node such as /dev/null with a regular file. *resolved is malloc'd
+ * when the target differs from path. */
+static tc_status write_target(const char *path, char **resolved, tc_error *err) {
+  *resolved = NULL;
+  struct stat lst, st;
+  if (lstat(path, &lst) != 0) {
+    if (errno == ENOENT)
+      return TC_OK;
+    return tc_fail(err, TC_ERR_IO, "file_unwritable", "%s: %s", path, strerror(errno));
+  }
+  if (S_ISREG(lst.st_mode))
+    return TC_OK;
+  if (!S_ISLNK(lst.st_mode))
+    return tc_fail(err, TC_ERR_IO, "file_not_regular",
+                   "%s: is %s; refusing to replace it (give a regular file path)", path,
+                   file_type_name(lst.st_mode));
+  if (stat(path, &st) != 0)
+    return tc_fail(err, TC_ERR_IO, "file_not_regular", "%s: symbolic link to a missing target",
+                   path);
+  if (!S_ISREG(st.st_mode))
+    return tc_fail(err, TC_ERR_IO, "file_not_regular",
+                   "%s: links to %s; refusing to replace it (give a regular file path)", path,
+                   file_type_name(st.st_mode));
+  *resolved = realpath(path, NULL);
+  if (*resolved == NULL)
+    return tc_fail(err, TC_ERR_IO, "file_unwritable", "%s: %s", path, strerror(errno));
+  return TC_OK;
+}
+
 tc_status tc_file_write_atomic(const char *path, const void *data, size_t len, tc_error *err) {
+  char *resolved = NULL;
+  tc_status rs = write_target(path, &resolved, err);
+  if (rs != TC_OK)
+    return rs;
+  if (resolved != NULL) {
+    rs = tc_file_write_atomic(resolved, data, len, err);
+    free(resolved);
+    return rs;
+  }
   size_t plen = strlen(path);
   char *tmp = malloc(plen + 16);
   if (tmp == NULL)

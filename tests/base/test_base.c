@@ -1,15 +1,21 @@
 /* Unit tests of the shared helpers: hex, little-endian reads, RFC 3339, growing strings. */
 #include <setjmp.h>
+#include <dirent.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
 #include "teectl/bytes.h"
+#include "teectl/error.h"
+#include "teectl/file.h"
 #include "teectl/rfc3339.h"
 #include "teectl/strbuf.h"
 
@@ -213,6 +219,110 @@ static void test_utf8_sanitize(void **state) {
   assert_string_equal(err.detail, "name '?'");
 }
 
+/* tc_file_write_atomic never renames over a device node, FIFO, socket or directory; it writes
+ * through a symbolic link to a regular file. Everything happens in a fresh temporary folder:
+ * the test never touches /dev/null (as root, the old behaviour turned it into a regular file). */
+static char *tmp_path(const char *dir, const char *name) {
+  static char buf[16][512]; /* distinct for every name of one test */
+  static int i;
+  char *p = buf[i++ % 16];
+  snprintf(p, 512, "%s/%s", dir, name);
+  return p;
+}
+
+static void read_back(const char *path, const char *want) {
+  tc_buf b;
+  tc_error err;
+  assert_int_equal(tc_file_read(path, 0, &b, &err), TC_OK);
+  assert_int_equal(b.len, strlen(want));
+  assert_memory_equal(b.data, want, b.len);
+  free(b.data);
+}
+
+static void test_write_atomic_targets(void **state) {
+  (void)state;
+  char dir[] = "/tmp/teectl-file-XXXXXX";
+  assert_non_null(mkdtemp(dir));
+  tc_error err;
+  struct stat st;
+
+  /* missing, then regular: replaced */
+  const char *reg = tmp_path(dir, "out.txt");
+  assert_int_equal(tc_file_write_atomic(reg, "one", 3, &err), TC_OK);
+  assert_int_equal(tc_file_write_atomic(reg, "two!", 4, &err), TC_OK);
+  read_back(reg, "two!");
+
+  /* a FIFO: refused, still a FIFO, nothing written next to it */
+  const char *fifo = tmp_path(dir, "fifo");
+  assert_int_equal(mkfifo(fifo, 0600), 0);
+  assert_int_equal(tc_file_write_atomic(fifo, "x", 1, &err), TC_ERR_IO);
+  assert_string_equal(err.reason, "file_not_regular");
+  assert_non_null(strstr(err.detail, "a FIFO"));
+  assert_non_null(strstr(err.detail, fifo));
+  assert_int_equal(lstat(fifo, &st), 0);
+  assert_true(S_ISFIFO(st.st_mode));
+
+  /* a character device (the /dev/null case), where we may create one (root) */
+  const char *dev = tmp_path(dir, "null");
+  if (mknod(dev, S_IFCHR | 0666, makedev(1, 3)) == 0) {
+    assert_int_equal(tc_file_write_atomic(dev, "x", 1, &err), TC_ERR_IO);
+    assert_string_equal(err.reason, "file_not_regular");
+    assert_non_null(strstr(err.detail, "a character device"));
+    assert_int_equal(lstat(dev, &st), 0);
+    assert_true(S_ISCHR(st.st_mode));
+    /* and through a symbolic link to it */
+    const char *devlink = tmp_path(dir, "null-link");
+    assert_int_equal(symlink(dev, devlink), 0);
+    assert_int_equal(tc_file_write_atomic(devlink, "x", 1, &err), TC_ERR_IO);
+    assert_string_equal(err.reason, "file_not_regular");
+    assert_int_equal(lstat(dev, &st), 0);
+    assert_true(S_ISCHR(st.st_mode));
+    unlink(devlink);
+    unlink(dev);
+  } else {
+    print_message("[ SKIPPED  ] character-device case: mknod needs root here\n");
+  }
+
+  /* a directory: refused */
+  const char *sub = tmp_path(dir, "sub");
+  assert_int_equal(mkdir(sub, 0700), 0);
+  assert_int_equal(tc_file_write_atomic(sub, "x", 1, &err), TC_ERR_IO);
+  assert_string_equal(err.reason, "file_not_regular");
+  assert_non_null(strstr(err.detail, "a directory"));
+  rmdir(sub);
+
+  /* a symbolic link to a regular file: the target is replaced, the link kept */
+  const char *link = tmp_path(dir, "link.txt");
+  assert_int_equal(symlink("out.txt", link), 0);
+  assert_int_equal(tc_file_write_atomic(link, "three", 5, &err), TC_OK);
+  assert_int_equal(lstat(link, &st), 0);
+  assert_true(S_ISLNK(st.st_mode));
+  read_back(reg, "three");
+
+  /* a dangling link: refused */
+  const char *dangling = tmp_path(dir, "dangling");
+  assert_int_equal(symlink("missing", dangling), 0);
+  assert_int_equal(tc_file_write_atomic(dangling, "x", 1, &err), TC_ERR_IO);
+  assert_string_equal(err.reason, "file_not_regular");
+
+  /* no temporary file left behind by any refusal */
+  DIR *d = opendir(dir);
+  assert_non_null(d);
+  int entries = 0;
+  for (struct dirent *e; (e = readdir(d)) != NULL;) {
+    if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+      entries++;
+    assert_null(strstr(e->d_name, ".tmp"));
+  }
+  closedir(d);
+  assert_int_equal(entries, 4); /* out.txt, fifo, link.txt, dangling */
+  unlink(dangling);
+  unlink(link);
+  unlink(fifo);
+  unlink(reg);
+  assert_int_equal(rmdir(dir), 0);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_hex_roundtrip),
@@ -223,6 +333,7 @@ int main(void) {
       cmocka_unit_test(test_strbuf_printf_grows),
       cmocka_unit_test(test_strbuf_append_take_free),
       cmocka_unit_test(test_strbuf_failure_flag),
+      cmocka_unit_test(test_write_atomic_targets),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

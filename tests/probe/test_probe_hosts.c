@@ -417,9 +417,15 @@ static void test_probe_agrees_with_config_generate(void **state) {
       free(out);
       char *bin = shell_quote(test_teectl_bin());
       char cmd[4096];
-      snprintf(cmd, sizeof cmd,
-               "%s config generate kata --platform auto --probe %s --out /dev/null 2>&1", bin, tmp);
+      /* never --out /dev/null: the output goes to a temporary regular file */
+      char gen[] = "/tmp/teectl-probe-gen-XXXXXX";
+      int gfd = mkstemp(gen);
+      assert_true(gfd >= 0);
+      close(gfd);
+      snprintf(cmd, sizeof cmd, "%s config generate kata --platform auto --probe %s --out %s 2>&1",
+               bin, tmp, gen);
       int rc = run_shell(cmd, &out);
+      unlink(gen);
       if (rc != want)
         fail_msg("%s: config generate --platform auto exit %d, probe/expected %d:\n%s", *n, rc,
                  want, out);
@@ -486,6 +492,25 @@ static void test_cli_errors(void **state) {
   free(e);
   assert_int_equal(run_cmd("--interval 5", &e), 2); /* needs --out */
   free(e);
+  /* --out never replaces a non-regular file (a FIFO here; a device node such as /dev/null
+   * the same way): exit 2, one line naming the path and what it is, the FIFO still there */
+  char fdir[] = "/tmp/teectl-probe-out-XXXXXX";
+  assert_non_null(mkdtemp(fdir));
+  char fifo[64], fargs[128];
+  snprintf(fifo, sizeof fifo, "%s/fifo", fdir);
+  assert_int_equal(mkfifo(fifo, 0600), 0);
+  snprintf(fargs, sizeof fargs, "--out %s", fifo);
+  assert_int_equal(run_cmd(fargs, &e), 2);
+  assert_non_null(strstr(e, "teectl probe: "));
+  assert_non_null(strstr(e, fifo));
+  assert_non_null(strstr(e, "is a FIFO; refusing to replace it"));
+  assert_int_equal(count_lines(e), 1);
+  free(e);
+  struct stat fst;
+  assert_int_equal(lstat(fifo, &fst), 0);
+  assert_true(S_ISFIFO(fst.st_mode));
+  unlink(fifo);
+  assert_int_equal(rmdir(fdir), 0); /* nothing else was left in the folder */
   /* a malformed dump names the file and line */
   char tmpl[] = "/tmp/teectl-cpuid-XXXXXX";
   int fd = mkstemp(tmpl);

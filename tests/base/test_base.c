@@ -1,6 +1,6 @@
 /* Unit tests of the shared helpers: hex, little-endian reads, RFC 3339, growing strings. */
-#include <setjmp.h>
 #include <dirent.h>
+#include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>

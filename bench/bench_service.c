@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Benchmark of the attestation service, each rate printed as a ratio to the crypto floor
  * measured in the same run (the ECDSA verify rates of the library the verifiers use):
  *   1. crypto floor: ECDSA P-384 and P-256 verify/s with OpenSSL (prehashed digest,

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Appraisal policy parsing / appraisal and EAR token verification (sources compiled into
 # the harness for coverage instrumentation).
 teectl_fuzzer(fuzz_appraisal

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Collateral: parsing of fetched bytes (object.c compiled into the harness for coverage).
 teectl_fuzzer(fuzz_collateral_validity
   SOURCES fuzz_collateral_validity.c ${PROJECT_SOURCE_DIR}/src/collateral/object.c

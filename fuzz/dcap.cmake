@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Intel DCAP harnesses. The DCAP sources are compiled into each harness so that they get
 # the fuzzer's coverage instrumentation.
 set(_dcap_src ${PROJECT_SOURCE_DIR}/src/evidence/dcap_quote.c

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* libFuzzer harness: appraisal policy parsing, appraisal of arbitrary verification
  * results, and EAR token verification. The first input byte picks the target. */
 #include <stddef.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Fuzz what the collateral provider does with bytes from the network before caching
  * them: validity of every object kind (certificates, chains, CRLs incl. hex text, TCB Info
  * / QE Identity JSON), issuer-chain header percent-decoding, CRL distribution points. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* libFuzzer harness: `config lint` rules on arbitrary input, as a Kata / containerd TOML
  * file (auto-detected, both runtime dialects) and as RuntimeClass YAML, plus the JSON
  * report. Seeds: vectors/kata (rendered, lint, real-user-configs, deploy). */

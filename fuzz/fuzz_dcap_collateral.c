@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* libFuzzer harness: Intel PCS collateral parsers. Each input is tried as a signed TCB
  * Info file (span finder, TCB Info v3 parser, TCB evaluation for a fixed PCK / TD report),
  * as a signed QE Identity file (span finder, Enclave Identity v2 parser, QE report check)

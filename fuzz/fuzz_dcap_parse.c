@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* libFuzzer harness: DCAP quote parser (SGX v3, TDX v4/v5), claims and policy-flag JSON,
  * and the PCK SGX extension of a chain carried in the quote. Seeds: dcap/<case>/quote.bin. */
 #include <stddef.h>

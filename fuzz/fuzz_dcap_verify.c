@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* libFuzzer harness: full DCAP verification of fuzzed quotes against fixed collateral.
  * At start-up the collateral of two real vector cases is loaded (TDX:
  * dcap/tdx-v4-phala-b0c06f000000, SGX: dcap/sgx-v3-phala-00a067110000-2025, from

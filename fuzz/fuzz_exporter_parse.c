@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* libFuzzer harness for the exporter's parsers of untrusted text: /proc/<pid>/stat,
  * status and cmdline (any host process chooses its own argv), the misc cgroup files, and
  * the probe JSON -> exposition path. The first input byte picks the target. */

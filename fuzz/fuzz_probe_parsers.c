@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Fuzz the probe's text parsers and the consumers of probe JSON (a --probe FILE is
  * untrusted input to `config generate`). Any crash or sanitizer report is a bug. */
 #include <stdint.h>

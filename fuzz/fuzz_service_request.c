@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* libFuzzer harness: the attestation service's request handling before verification.
  * First byte: 0 = POST /v1/attest body, 1 = compat POST /attest body, 2 = a nonce text,
  * 3 = base64 text. Parsed requests then go through the nonce check and the binding, as

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* libFuzzer harness: SEV-SNP report parser and claims builder (no cryptography). */
 #include <stddef.h>
 #include <stdint.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* libFuzzer harness: verify-from-bytes. The report comes from the fuzzer; the collateral
  * is fixed: a real case of the shared vectors when present ($TEECTL_VECTORS,
  * $TEECTL_VECTORS_DIR or ../shared/vectors, case milan-v3-oak-oc-release, verified at its

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* libFuzzer harness: TOML reader, strict and recovering modes, plus the tagged-JSON
  * conversion of whatever parses. Seeds: toml-test/valid and toml-test/invalid. */
 #include <stddef.h>

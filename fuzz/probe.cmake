@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Probe text parsers (cpuid dump, DEVICES.txt, cpuinfo flags, misc cgroup lines, module
 # parameters) and the consumers of a probe JSON (NFD/human text, platform choice). The
 # sources are compiled into the harness so that they get coverage instrumentation.

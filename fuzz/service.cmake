@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Attestation service: request bodies (v1 and compat), nonces, base64 and the binding
 # (the service sources compiled into the harness for coverage instrumentation).
 teectl_fuzzer(fuzz_service_request

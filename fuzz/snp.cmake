@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # AMD SEV-SNP harnesses. The SNP sources are compiled into each harness so that they get
 # the fuzzer's coverage instrumentation.
 set(_snp_src ${PROJECT_SOURCE_DIR}/src/evidence/snp_report.c

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # The reader's source is compiled into the harness so that it gets the fuzzer's coverage
 # instrumentation (fuzz/CMakeLists.txt adds -fsanitize=fuzzer-no-link only in this folder).
 teectl_fuzzer(fuzz_toml_parse

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # The main job on a bundled default: set up, build, then verify one real AMD SEV-SNP
 # attestation report end to end (report signature, VCEK -> ASK -> pinned ARK chain,
 # chip_id and TCB binding) from ../shared/vectors. Where the vectors are absent it

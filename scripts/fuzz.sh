@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Build the libFuzzer harnesses with clang + ASan/UBSan into build-fuzz/ and run each
 # for FUZZ_SECONDS (default 60) seconds, seeded from fuzz/corpus/<name> when present
 # and from the shared vectors. Any crash, leak or sanitizer report fails the run.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Style and static checks with the repo's .clang-format and .clang-tidy:
 #   clang-format: any file that differs from its formatted form fails the run.
 #   clang-tidy:   run over src/ with the build's compile_commands.json; findings are

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Install what teectl needs to build and test on Debian 12 (idempotent), then
 # configure and build into ${BUILD_DIR:-build}. Extra CMake arguments pass through.
 set -euo pipefail

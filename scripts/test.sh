@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Set up, build and run every test (unit, vectors, integration). With SANITIZE=1 the
 # build uses ASan+UBSan (build-asan/). Vectors are read in place from ../shared/vectors
 # (override with TEECTL_VECTORS_DIR); with CI=true their absence is a failure.

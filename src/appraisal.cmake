@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Appraisal policy (src/appraisal) and attestation results: EAR tokens, JWKS (src/result).
 teectl_area(teectl_appraisal
   SOURCES appraisal/policy.c appraisal/policy_yaml.c appraisal/appraise.c

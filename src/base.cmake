@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Shared helpers: error values, hex, RFC 3339 time, byte buffers, growing strings, file reading,
 # X.509 / CRL helpers (OpenSSL) shared by the SNP and DCAP verifiers.
 teectl_area(teectl_base

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Collateral provider: AMD KDS and Intel PCS/PCCS clients (libcurl), on-disk cache,
 # filling a tc_collateral for a piece of evidence. The evidence adapters use the SNP
 # parser (whose product line type the KDS requests use) and, when that area is in the tree,

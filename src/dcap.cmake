@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Intel DCAP evidence: SGX ECDSA quote v3, TDX quote v4/v5 (parser, claims) and the
 # verifier (PCK chain + SGX extension, CRLs, TCB Info, QE Identity, TCB evaluation).
 teectl_area(teectl_dcap

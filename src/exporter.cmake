@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # teectl exporter: Prometheus text exposition of TEE capacity (from the probe) and
 # Kata sandboxes (from /proc and the runtimes' state directories), served over HTTP.
 teectl_area(teectl_exporter

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # TOML 1.0 reader (teectl_toml) and the Kata / containerd / RuntimeClass linter (teectl_lint).
 teectl_area(teectl_toml
   SOURCES config/toml.c

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Node side: the TEE capability probe (CPUID, /proc, /sys, device nodes; NFD and human
 # output) and the Kata / containerd / RuntimeClass configuration generator.
 teectl_area(teectl_node

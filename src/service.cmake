@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # The attestation service (`teectl serve`): HTTP API over libmicrohttpd, nonces,
 # binding, metrics, audit, policy reload. Verification goes through teectl_verify
 # (tc_verify_evidence), appraisal through teectl_appraisal, tokens through teectl_result;

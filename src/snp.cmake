@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # AMD SEV-SNP: attestation report parsing (evidence/) and verification (verifier/):
 # ARK -> ASK/ASVK -> VCEK/VLEK chain with pinned AMD roots, CRL, report signature.
 teectl_area(teectl_snp

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* snp-demo-gen: write a TEST-ONLY SEV-SNP hierarchy and a report signed by it, for the demo
  * (scripts/demo.sh) when the shared vectors are absent.
  *

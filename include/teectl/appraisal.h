@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* teectl — appraisal policy: judge a verification result against the owner's
  * reference values and rules, producing an EAR submodule appraisal.
  *

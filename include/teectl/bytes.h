@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* teectl — byte buffers and hex encoding. */
 #ifndef TEECTL_BYTES_H
 #define TEECTL_BYTES_H

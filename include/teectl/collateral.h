@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* teectl — collateral provider: AMD KDS and Intel PCS / PCCS endorsements, cached on disk.
  *
  * The verifiers need endorsements the evidence does not carry. A provider answers a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* teectl — Intel DCAP evidence: SGX ECDSA quote v3, TDX quote v4 / v5.
  *
  * Sources (field names follow them):

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* teectl — attestation results as EAR tokens (draft-ietf-rats-ear, JWT serialization)
  * signed ES256 (ECDSA P-256 SHA-256, RFC 7518 section 3.4) with libjose, and the
  * JWKS (RFC 7517 section 5) relying parties verify them with.

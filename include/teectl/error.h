@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* teectl — error values.
  *
  * Every fallible function in the core returns a tc_status and, when it is not

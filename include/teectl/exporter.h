@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* teectl — Prometheus exporter: TEE capacity of the node and Kata sandboxes.
  *
  * Output is the Prometheus text exposition format, version 0.0.4 ("Exposition

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* teectl — whole-file I/O for the edges (CLI, collateral directory, probe, tests). */
 #ifndef TEECTL_FILE_H
 #define TEECTL_FILE_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* teectl — Kata Containers, containerd and RuntimeClass configuration generator
  * (`teectl config generate`).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* teectl — `teectl config lint`: find mistakes in Kata Containers configuration
  * (configuration-*.toml, Go runtime and runtime-rs dialects), containerd configuration
  * (config.toml / drop-ins, schema version 2 and 3) and Kubernetes RuntimeClasses (YAML).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* teectl — node TEE capability probe (`teectl probe`).
  *
  * Finds out what this node's CPU, firmware, kernel and KVM enable for AMD SEV /

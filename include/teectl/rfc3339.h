@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* teectl — RFC 3339 timestamps (UTC) <-> seconds since the Unix epoch.
  * The core never reads the clock: verification time is always an argument. */
 #ifndef TEECTL_RFC3339_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* teectl — the attestation service (`teectl serve`): challenge, verify, appraise,
  * signed EAR attestation result.
  *

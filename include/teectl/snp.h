@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* teectl — AMD SEV-SNP attestation reports: parsing (evidence) and verification.
  *
  * Sources:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* teectl — a growing, NUL-terminated string buffer for building text output. */
 #ifndef TEECTL_STRBUF_H
 #define TEECTL_STRBUF_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* teectl — a TOML 1.0.0 reader (https://toml.io/en/v1.0.0).
  *
  * Parses a whole document held in memory into a tree of tc_toml_value nodes. Every

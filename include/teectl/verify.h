@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* teectl — one entry point to verify evidence of any supported TEE.
  *
  * Evidence: AMD SEV-SNP ATTESTATION_REPORT (SEV-SNP Firmware ABI spec), Intel SGX

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* teectl — X.509 certificate and CRL helpers shared by the SNP and DCAP verifiers.
  *
  * Thin, fail-closed wrappers over OpenSSL 3 libcrypto (RFC 5280 structures). Nothing

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Appraisal of a verification result (verify.h JSON) under a policy: every rule of
  * docs/policy.md, producing an EAR submodule (draft-ietf-rats-ear) with a
  * trustworthiness vector (draft-ietf-rats-ar4si section 2.3).

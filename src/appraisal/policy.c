@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Appraisal policy: parsing and validation of the JSON policy document
  * (format: docs/policy.md). The loaded policy is kept as its effective JSON (defaults
  * filled in, hex normalised to lower case), which tc_appraise reads without modifying.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Internal to the appraisal area: the loaded policy. */
 #ifndef TEECTL_APPRAISAL_POLICY_INTERNAL_H
 #define TEECTL_APPRAISAL_POLICY_INTERNAL_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* YAML front end of the appraisal policy: a YAML 1.2 document (libyaml) converted to the
  * same JSON value the JSON front end produces, then validated by the same schema.
  *

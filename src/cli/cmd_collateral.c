@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* teectl collateral: fetch endorsements for a piece of evidence into a collateral folder
  * (for air-gapped verification), and list the on-disk cache. */
 #include <getopt.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* teectl config: dispatches to `config generate` and `config lint`. */
 #include <string.h>
 

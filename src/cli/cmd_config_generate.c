@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* teectl config generate kata|containerd|runtimeclass. argv[0] is "generate". */
 #include <getopt.h>
 #include <stdlib.h>

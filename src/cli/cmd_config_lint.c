@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* teectl config lint: find mistakes in Kata, containerd and RuntimeClass configuration. */
 #include <getopt.h>
 #include <stdio.h>

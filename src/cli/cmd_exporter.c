@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* teectl exporter: Prometheus metrics for TEE capacity and Kata sandboxes. */
 #include <getopt.h>
 #include <signal.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* teectl probe: what this node's CPU, firmware, kernel and KVM enable. */
 #include <getopt.h>
 #include <stdlib.h>

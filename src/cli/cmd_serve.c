@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* teectl serve: the attestation service (see docs/service.md). */
 #include <getopt.h>
 #include <pthread.h>

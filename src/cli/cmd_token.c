@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* teectl token verify: check an EAR attestation result token (JWT, ES256) for a relying
  * party against a JWKS from a file or an http(s) URL, and print its claims. */
 #include <ctype.h>

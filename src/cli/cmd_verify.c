@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* teectl verify: verify one piece of evidence offline and print the verdict. */
 #include <getopt.h>
 #include <stdlib.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Collateral fetching for the CLI commands that verify (verify --fetch, serve): the
  * options they share with `teectl collateral fetch` and a helper that fills the missing
  * items of a tc_collateral from the cache / AMD KDS / Intel PCS (or a PCCS). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* teectl CLI: one entry point per subcommand (src/cli/cmd_<name>.c).
  * Each returns the process exit code; argv[0] is the subcommand name, so getopt_long
  * can be used directly (reset optind = 1 first, which cli_getopt_reset does). */

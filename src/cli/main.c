@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* teectl: one multicall binary. `teectl <command> [options]`; also callable as
  * teectl-<command> through a symlink. */
 #include <getopt.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Output helpers shared by the CLI commands. */
 #ifndef TEECTL_CLI_OUTPUT_H
 #define TEECTL_CLI_OUTPUT_H

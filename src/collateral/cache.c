@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* On-disk collateral cache.
  *
  * Layout under the cache folder:

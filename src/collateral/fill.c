@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Evidence -> collateral requests (via the SNP and DCAP parsers), filling a tc_collateral,
  * and writing a collateral folder for `teectl verify --collateral DIR`. */
 #include <errno.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* HTTP GET with bounded retries for the collateral services (libcurl easy interface; one
  * handle per call, so calls are independent and thread-safe). */
 #include <curl/curl.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Internal interfaces of the collateral area (not installed). */
 #ifndef TEECTL_COLLATERAL_INTERNAL_H
 #define TEECTL_COLLATERAL_INTERNAL_H

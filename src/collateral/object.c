@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Collateral objects: names, URLs (AMD KDS spec 57230 ch. 4, Intel PCS API v4), cache keys,
  * percent-decoding of issuer-chain headers, validity of fetched bytes. No I/O. */
 #include <ctype.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Collateral provider: cache, network with single flight, answers with origin and expiry. */
 #include <pthread.h>
 #include <stdio.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* teectl config generate: Kata configuration, containerd drop-in and RuntimeClasses.
  *
  * Sources of the values (Kata Containers 4.1, kata-deploy layout PREFIX=/opt/kata):

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* teectl — schema of Kata Containers configuration keys, per runtime dialect and section.
  *
  * Facts (key names, value types, which section, which hypervisors use them) of Kata

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* teectl — `config lint` core: findings, file kind detection, TOML diagnostics, JSON
  * output, cross-file rules. The per-kind rules live in lint_kata.c, lint_containerd.c
  * and lint_runtimeclass.c. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* teectl — lint rules for containerd configuration (config.toml and drop-ins) with Kata
  * runtimes.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* teectl — lint rules for Kata Containers configuration files (configuration-*.toml).
  *
  * Reference: Kata Containers 4.1 (kata-containers 7c6ba40c54) templates

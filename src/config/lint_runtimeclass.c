@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* teectl — lint rules for Kubernetes RuntimeClasses (YAML, read with libyaml).
  *
  * Reference: node.k8s.io/v1 RuntimeClass (Kubernetes; v1beta1 removed in 1.25) and the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* teectl — TOML 1.0.0 reader. Grammar and semantics: https://toml.io/en/v1.0.0 (and its
  * ABNF, toml.abnf). Hand-written recursive descent over the bytes; no global state. */
 #include "teectl/toml.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Growing string buffer (see teectl/strbuf.h). */
 #include <stdarg.h>
 #include <stdint.h>

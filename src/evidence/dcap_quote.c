@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Intel DCAP quote parser (SGX ECDSA quote v3, TDX quote v4/v5) and claims JSON.
  * Layouts: Intel SGX ECDSA Quote Library API (v3), Intel TDX DCAP Quoting Library API
  * (v4, v5). No cryptography here; every read is bounds-checked against the input. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* AMD SEV-SNP ATTESTATION_REPORT parsing and claims (no cryptography).
  * Source: AMD SEV-SNP Firmware ABI Specification, Table "ATTESTATION_REPORT Structure",
  * "TCB_VERSION Structure", "Guest Policy Structure", PLATFORM_INFO. See teectl/snp.h. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* HTTP endpoint for the exporter (libmicrohttpd): GET /metrics and /healthz. */
 #include <microhttpd.h>
 #include <netdb.h>

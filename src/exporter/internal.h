@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Private helpers shared by the exporter's source files. */
 #ifndef TEECTL_EXPORTER_INTERNAL_H
 #define TEECTL_EXPORTER_INTERNAL_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Kata sandboxes: hypervisor processes under /proc (proc(5): /proc/<pid>/cmdline, stat,
  * status) tied to Kata shims and runtime state directories, named by the containerd
  * bundle's CRI annotations. Everything is read under a caller-given root. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Prometheus text exposition format 0.0.4 writer (prometheus.io, "Exposition formats":
  * "Text-based format"). Builds the text in memory; no I/O. */
 #include <math.h>

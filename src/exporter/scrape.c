@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* One scrape: the probe's TEE facts, the Kata sandboxes, and the exporter's own
  * families. */
 #include <dirent.h>

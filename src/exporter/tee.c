@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* TEE capacity families from the probe's JSON and the misc cgroup's current use. */
 #include <errno.h>
 #include <inttypes.h>

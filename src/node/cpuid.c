@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* CPUID access for the probe: either the CPUID instruction (x86 only) or a dump
  * parsed by tc_cpuid_parse. Leaf semantics: Intel SDM Vol. 2A "CPUID", AMD APM Vol. 3
  * "CPUID" (E.4.17 for Fn8000_001F). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Probe result renderers: the Node Feature Discovery features.d file and the human
  * report. NFD feature files: "name=value" lines, one label each; a name without a
  * namespace prefix gets feature.node.kubernetes.io/ (NFD docs, "Feature files" of the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Pure text parsers of the probe: cpuinfo flags, misc cgroup files, module parameters,
  * CPUID dumps (vectors/hosts cpuid.txt format) and character-device lists (DEVICES.txt).
  * No I/O here. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* teectl probe: gathers facts from a root folder (live "/" or a fixture) and CPUID,
  * and evaluates them with the rules of vectors/hosts/README.md. Field sources:
  *   role   CPUID.1:ECX[31] (hypervisor present; Intel SDM Vol. 2A Table 3-10, AMD APM

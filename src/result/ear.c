@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* EAR attestation results (draft-ietf-rats-ear) as JWTs (RFC 7519) signed ES256
  * (RFC 7518 section 3.4) with libjose; and their verification against a JWKS.
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Token keys: the ES256 signing key and the public keys of the JWKS (RFC 7517),
  * loaded from PEM or JWK files, or generated for development mode (libjose).
  */

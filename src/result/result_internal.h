@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Internal to the result area: the keyset. */
 #ifndef TEECTL_RESULT_INTERNAL_H
 #define TEECTL_RESULT_INTERNAL_H

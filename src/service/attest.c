@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The attest pipeline: nonce check -> tc_verify_evidence (the one verification path)
  * -> binding of nonce and runtime data in REPORT_DATA -> appraisal policy -> EAR token.
  * No token is ever issued for a contraindicated or invalid result. Every decision is

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Audit records: one compact JSON object per line on stdout, for the cluster's log
  * pipeline. Callers never put secrets or whole evidence in them (evidence SHA-256 only). */
 #include <pthread.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Base64 and base64url (RFC 4648 sections 4 and 5) for the service's JSON bodies. */
 #include <stdlib.h>
 #include <string.h>

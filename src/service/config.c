@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Options of the attestation service: defaults and the JSON config file (keys are the
  * long flag names; the CLI applies flags after the file, so flags win). */
 #include <string.h>

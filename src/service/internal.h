@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* teectl service internals shared by src/service/ (all files) (not a public API). */
 #ifndef TEECTL_SERVICE_INTERNAL_H
 #define TEECTL_SERVICE_INTERNAL_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Metrics registry of the service, rendered in the Prometheus text exposition format
  * (version 0.0.4). Label values come from fixed sets chosen by the server (routes,
  * TEE names, result words), never from request text, so cardinality is bounded. */

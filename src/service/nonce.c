@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Self-validating nonces (HMAC-SHA-256 truncated to 128 bits, RFC 2104 section 5 /
  * FIPS 198-1) and the binding of a nonce and runtime data into REPORT_DATA. No I/O, no
  * clock: time is an argument. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Request bodies of POST /v1/attest and the compat POST /attest: JSON -> svc_attest_in.
  * Strict: unknown fields, wrong types and bad base64 are 400 answers naming the field. */
 #include <stdio.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* HTTP server of the attestation service (libmicrohttpd): routes, request bodies,
  * limits, keys, policy (re)loading, graceful stop. API and codes: docs/service.md. */
 #include <arpa/inet.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* State of a running attestation service, shared by server.c (HTTP) and attest.c
  * (the attest pipeline). Not a public API. */
 #ifndef TEECTL_SERVICE_STATE_H

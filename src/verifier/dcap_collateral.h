@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Private helpers shared by the DCAP verifier files (not a public API). */
 #ifndef TEECTL_DCAP_COLLATERAL_H
 #define TEECTL_DCAP_COLLATERAL_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* SGX extensions of a PCK certificate (Intel SGX PCK Certificate and CRL Profile:
  * OID 1.2.840.113741.1.13.1, a SEQUENCE of SEQUENCE { OID, value }). The DER is walked
  * by hand with bounds checks on every length. */

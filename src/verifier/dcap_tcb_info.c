@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Intel PCS collateral: signed JSON span, TCB Info v3 parsing and TCB evaluation
  * (Intel PCS API v4 "TCB Info V3"; Intel QVL TcbLevelCheck / TdxModuleCheck semantics). */
 #include <stdio.h>

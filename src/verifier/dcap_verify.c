@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* DCAP quote verification with full collateral appraisal (Intel QVL semantics; see
  * include/teectl/dcap.h for the order of checks and the reason codes). */
 #include <openssl/core_names.h>

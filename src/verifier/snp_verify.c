@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* AMD SEV-SNP report verification: ARK -> ASK/ASVK -> VCEK/VLEK chain, CRL, leaf
  * extensions bound to the report, report signature. Fail closed; see teectl/snp.h.
  * Sources: AMD SEV-SNP Firmware ABI spec (ATTESTATION_REPORT, SIGNATURE format: ECDSA

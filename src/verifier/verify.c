@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Dispatch evidence to the SNP or DCAP verifier; collateral folder loading. */
 #include "teectl/verify.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Appraisal of verification results built from the shared vectors' expected.json (the
  * claim names the SNP and DCAP verifiers emit): default-policy outcomes, every policy rule
  * violated on its own, TCB status mapping, fail-closed on missing claims. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Appraisal policy parsing: defaults, ids, and fail-closed rejection of unknown keys,
  * wrong types and out-of-range values (with the key path in the message). */
 #include <setjmp.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests of the shared helpers: hex, little-endian reads, RFC 3339, growing strings. */
 #include <dirent.h>
 #include <setjmp.h>

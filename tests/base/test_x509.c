@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests of the shared X.509/CRL helpers on a hierarchy generated at test time. */
 #include <setjmp.h>
 #include <stdarg.h>

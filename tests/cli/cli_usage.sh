@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # CLI contract: --help/--version exit 0 on stdout; unknown commands and options give a
 # ONE-line error on stderr and exit 2; every command answers --help with exit 0.
 set -u

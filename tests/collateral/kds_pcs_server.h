@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* A scripted HTTP server on loopback (libmicrohttpd, random port) that plays AMD KDS and
  * Intel PCS / PCCS for the collateral tests: fixed routes (path + query) with a body and
  * optional header, request counting per route, scripted 429/503 answers, a response

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Collateral provider against a loopback server that plays AMD KDS and Intel PCS/PCCS with
  * the shared vectors' real endorsements (read in place), under the real URL paths.
  *

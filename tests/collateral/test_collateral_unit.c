@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Collateral: URL construction against the AMD KDS spec (57230 ch. 4) and Intel PCS API v4
  * path forms, percent-decoding, Retry-After parsing, validity of synthetic objects. No
  * network, no vectors. */

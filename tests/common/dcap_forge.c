@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Test-time forge of an Intel-like DCAP hierarchy, collateral and quotes. See dcap_forge.h.
  * Encodes everything itself (DER of the SGX extension, quote byte layout) so that tests
  * do not check the code under test against its own output. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Test-time forge of an Intel-like DCAP hierarchy, signed collateral and quotes (OpenSSL).
  *
  * NOT Intel's keys: everything is generated at run time, for tests and demos only. The

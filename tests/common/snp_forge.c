@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Test-time forge of AMD-like SEV-SNP endorsements and reports. See snp_forge.h. */
 #include "snp_forge.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Test-time forge of AMD-like SEV-SNP endorsements and attestation reports (OpenSSL).
  *
  * NOT AMD's keys: everything here is generated at run time, for tests and demos only.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Test support shared by all test programs. */
 #ifndef TEECTL_TESTLIB_H
 #define TEECTL_TESTLIB_H

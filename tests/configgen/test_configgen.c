@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Generated configuration checked against the real Kata Containers / kata-deploy data in
  * vectors/kata (read in place), never against our own output:
  *  - Kata TOML: every key we write has the upstream rendered template's value; the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Every Kubernetes manifest under deploy/ parses (libyaml) and passes a schema-level
  * check: apiVersion/kind pairs of the Kubernetes API, metadata.name a DNS-1123 name,
  * workload selectors matching their pod template labels, containers with name and

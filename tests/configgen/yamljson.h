@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Test helper: YAML (libyaml) to JSON values, for checking generated and shipped
  * Kubernetes manifests. Scalars become JSON strings (no type guessing), mappings objects,
  * sequences arrays; anchors/aliases are resolved by libyaml's document loader. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Helpers shared by the DCAP test programs. */
 #ifndef TEECTL_DCAP_TEST_UTIL_H
 #define TEECTL_DCAP_TEST_UTIL_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Every single-bit flip in the signed part (header + body) of every valid vector quote
  * (../shared/vectors/dcap, verdict "valid"; identical quotes once) is rejected by
  * tc_dcap_verify with the case's own collateral at its verify_at. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests of the DCAP parser and verifier: every rejection path with its reason code,
  * on quotes, hierarchies and signed collateral generated at test time (tests/common/
  * dcap_forge), and the TCB matching rules on tables of hand-made levels. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Real and derived DCAP quotes from ../shared/vectors/dcap: every case listed in INDEX.tsv
  * is verified at its expected.json verify_at and compared field by field with the ground
  * truth (verdict, tcb_status, advisory_ids, fmspc, pce_id, pck_tcb, tcb_detail,

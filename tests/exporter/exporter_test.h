@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Helpers for the exporter tests: temp trees, exposition lookups, child processes.
  * Header-only (static functions) so each test program stays self-contained. */
 #ifndef TEECTL_EXPORTER_TEST_H

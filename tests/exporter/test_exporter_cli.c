@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* `teectl exporter` as a program: usage errors, --once over every host fixture and over a
  * fake Kata node, each output accepted by `promtool check metrics` (Debian package
  * prometheus), and the HTTP endpoint answering GET /metrics. */

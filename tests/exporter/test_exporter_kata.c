@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Kata sandbox discovery over fake /proc and /run trees built here, at test time.
  * Expected values are the numbers this test writes into the fake files, converted by
  * the test itself (kB * 1024; (utime + stime) / ticks per second). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests of the exposition-format writer: exact output text for HELP/TYPE lines,
  * label escaping and value formatting, as the text format 0.0.4 specifies them
  * (prometheus.io/docs/instrumenting/exposition_formats/), and every rejection. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* A real Prometheus server (Debian package prometheus) on loopback scrapes
  * `teectl exporter` run over a host fixture; the series are read back through
  * Prometheus's HTTP API (/api/v1/query) and compared with the fixture's expected.json.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* TEE families over every host fixture (vectors/hosts/<case>): the values a scrape
  * reports must equal those this test derives from the fixture's expected.json; and the
  * misc cgroup current use over roots built here (values the test wrote). */

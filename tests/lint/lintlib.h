@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Helpers shared by the lint tests: run the linter on files read in place, look for
  * findings, and locate keys in a file by plain text scanning (independent of the TOML
  * reader under test). */

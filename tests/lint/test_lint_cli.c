@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* `teectl config lint` end to end through the built binary ($TEECTL_BIN): options, exit
  * codes (0 clean or info only, 1 errors or warnings, 2 usage / unreadable / unparsable),
  * text and JSON output, --probe. Inputs are written to a temporary folder. */

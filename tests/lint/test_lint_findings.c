@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The linter on the real user configs of vectors/kata/real-user-configs agrees with the
  * analysis in FINDINGS.md there (read in place).
  * - Machine-readable part: every key written in backticks in an "**Unknown ...**"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests of each lint rule on small inline configurations: a correct SEV-SNP Kata
  * configuration (values of the upstream configuration-qemu-snp.toml template) is clean, and
  * each case changes one thing and expects one finding (rule, key, line, severity), or its

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The Kata key schema (src/config/kata_schema.c) against the upstream templates, read in
  * place, so that drift is caught both ways:
  * - every key of every rendered template (vectors/kata/rendered, Go runtime, and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The linter against vectors/kata, read in place:
  * - every row of lint/expected-findings.tsv is reported in its file at the right line with
  *   at least its severity (rows are read from the TSV; the expected line is found by a

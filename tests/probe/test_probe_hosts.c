@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Probe every host fixture in vectors/hosts (the folder is walked: a new host needs no
  * code change) and compare every field of its expected.json with the probe's JSON;
  * then run the CLI on it and check the exit code and the NFD feature file against values

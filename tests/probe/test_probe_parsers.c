@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests of the probe's pure parsers: whole-word cpuinfo flags, whole-key misc
  * cgroup lines, module parameter booleans, CPUID dump and DEVICES.txt formats. */
 #include <setjmp.h>

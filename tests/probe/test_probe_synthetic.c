@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Probe rules on fake roots built here, for cases the shared fixtures do not cover:
  * 5.10-era int module parameters and the CPUID ASID fallback, a dev/sev that is not a
  * character device, a TDX guest (CPUID leaf 0x21), SGX EPC from CPUID leaf 0x12 and from

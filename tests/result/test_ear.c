@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* EAR tokens and JWKS: issue with teectl, verify with an independent implementation
  * (verify_jwt.py: python cryptography and the openssl CLI), and every rejection path
  * of tc_ear_verify. argv[1]: path of verify_jwt.py. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* `teectl token verify` end to end: exit codes 0 (valid), 1 (invalid), 2 (usage /
  * unreadable input), token from an argument, a file and stdin, JWKS from a file and
  * from an http URL (python3 http.server on loopback, when available). */

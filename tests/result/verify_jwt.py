@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """Independent ES256 JWT verification for the EAR tests (not teectl code).
 
 usage: verify_jwt.py METHOD TOKEN_FILE JWKS_FILE

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """Independent check of a teectl EAR token (not teectl code): verify the ES256 JWS
 signature against the service's JWKS with python `cryptography` (or, if that is not
 importable, with the openssl CLI), then check the claims against expectations.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Test harness for the attestation service: start the real `teectl serve` binary
  * ($TEECTL_BIN) on loopback with a free port, talk to it over HTTP (libcurl), stop it
  * with SIGTERM, and check tokens with the independent checker (check_token.py). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Integration test of `teectl serve` with Intel TDX and SGX DCAP quotes signed at test
  * time by an Intel-like test hierarchy (tests/common/dcap_forge), so REPORT_DATA can carry
  * the nonce binding, computed here with OpenSSL from nonce bytes decoded here:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* `teectl serve --fetch`: the attest request carries only the SNP report (no
  * certificates); the service's collateral provider fetches the VCEK, the ASK/ARK chain
  * and the ARK's CRL from a KDS played on loopback (tests/collateral/kds_pcs_server) and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Integration test of `teectl serve`: the real binary on loopback, driven over HTTP.
  * Evidence: SEV-SNP reports signed at test time by an AMD-like test hierarchy
  * (tests/common/snp_forge), so REPORT_DATA can carry the nonce binding, which this test

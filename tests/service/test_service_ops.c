@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Operations of `teectl serve`: command line contract (help, one-line usage errors, exit
  * codes), refusal of plain HTTP on a non-loopback address, HTTPS with --tls-cert/--tls-key
  * (certificate made here with OpenSSL, checked by libcurl against it), graceful SIGTERM

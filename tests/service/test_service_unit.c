@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests of the service's pure pieces: nonces, binding, base64, metrics, config.
  * Expected values come from the specs (FIPS 180-4 / RFC 4648 test vectors) or are
  * computed here independently with OpenSSL's one-shot HMAC / SHA / base64. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The attestation service on the real evidence of ../shared/vectors: for every SNP and
  * DCAP case, a `teectl serve` with --at <verify_at> and the explicit test flag
  * --test-no-nonce (real evidence cannot carry our nonce) answers POST /v1/attest as the

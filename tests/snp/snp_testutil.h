@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Helpers shared by the SNP tests: load a shared vector case. */
 #ifndef TEECTL_TESTS_SNP_TESTUTIL_H
 #define TEECTL_TESTS_SNP_TESTUTIL_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Every single-bit flip anywhere in every real valid report of the shared vectors is
  * rejected (the report is 0x4A0 bytes = 9472 bits per case). The unmodified report must
  * verify first, so that a rejection is due to the flip. */

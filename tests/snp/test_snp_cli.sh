@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # teectl verify on SEV-SNP evidence end to end through the CLI: the TEST-ONLY demo
 # hierarchy generated at build time (snp-demo-gen), its tampered variants, a forged CRL-less
 # run without the trust root, and (when the shared vectors are present) one real valid and

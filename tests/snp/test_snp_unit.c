@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* SEV-SNP parser and verifier against hierarchies and reports forged at test time
  * (tests/common/snp_forge): every rejection path, one thing broken at a time, each
  * asserting its reason code; plus valid reports of every version and product line. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Every case of the shared vectors (snp/INDEX.tsv) gets its expected verdict at its
  * verify_at; valid cases: every value of expected.json "fields" equals our claims (generic
  * JSON comparison: new cases need no code change); invalid cases: our reason code maps to a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The toml-test conformance suite, read in place from $TEECTL_VECTORS/toml-test:
  * every case listed in files-toml-1.0.0 is run. valid/X.toml must parse and its tagged
  * JSON must equal valid/X.json, compared as toml-test compares (floats by value,

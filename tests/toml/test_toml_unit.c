@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests of the TOML reader beyond toml-test: positions of keys and values, error
  * reasons with line:col, duplicate recovery for the linter, depth limit, lookups. */
 #include <setjmp.h>

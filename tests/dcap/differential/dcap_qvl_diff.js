@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+/* SPDX-License-Identifier: Apache-2.0 */
 // Differential check: @phala/dcap-qvl (npm) beside teectl on every DCAP vector case.
 //
 // usage: node dcap_qvl_diff.js VECTORS_DCAP_DIR TEECTL_BIN

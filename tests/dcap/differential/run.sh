@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Differential run: @phala/dcap-qvl 0.3.9 (npm) beside teectl on every DCAP vector case,
 # explaining each disagreement from the vectors' expected.json `reference`.
 #

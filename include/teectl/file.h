@@ -10,10 +10,20 @@
 
 /**
  * Read a whole regular file (at most max_len bytes; 0 means 64 MiB) into out.
- * Errors: TC_ERR_IO reason "file_unreadable" (detail names path and errno text),
- * TC_ERR_PARSE reason "file_too_large".
+ * The file is opened non-blocking and checked with fstat before any read, so a FIFO, socket,
+ * device or directory is refused at once instead of blocking forever (a FIFO without a writer)
+ * or reading without end (/dev/zero). Symbolic links to regular files are followed.
+ * Errors: TC_ERR_IO reason "file_not_regular" (detail names path and what it is),
+ * "file_unreadable" (detail names path and errno text), TC_ERR_PARSE reason "file_too_large".
  */
 tc_status tc_file_read(const char *path, size_t max_len, tc_buf *out, tc_error *err);
+
+/**
+ * As tc_file_read, except that path "-" reads standard input to its end, whatever it is
+ * (pipe, terminal, file): the command-line convention for "evidence on stdin". Errors as
+ * tc_file_read; for stdin the detail says "standard input".
+ */
+tc_status tc_file_read_input(const char *path, size_t max_len, tc_buf *out, tc_error *err);
 
 /**
  * Write len bytes to path atomically: a temporary file in the same folder, fsync,

@@ -278,7 +278,7 @@ static int cmd_fetch(int argc, char **argv) {
   const char *path = argv[optind];
   tc_buf ev = {0};
   tc_error err;
-  if (tc_file_read(strcmp(path, "-") == 0 ? "/dev/stdin" : path, 1u << 24, &ev, &err) != TC_OK) {
+  if (tc_file_read_input(path, 1u << 24, &ev, &err) != TC_OK) {
     fprintf(stderr, "teectl collateral fetch: %s\n", err.detail);
     return CLI_EXIT_USAGE;
   }

@@ -178,7 +178,7 @@ int cmd_verify(int argc, char **argv) {
   }
   const char *path = argv[optind];
   tc_buf ev = {0};
-  if (tc_file_read(strcmp(path, "-") == 0 ? "/dev/stdin" : path, 1u << 24, &ev, &err) != TC_OK) {
+  if (tc_file_read_input(path, 1u << 24, &ev, &err) != TC_OK) {
     fprintf(stderr, "teectl verify: %s\n", err.detail);
     goto out;
   }

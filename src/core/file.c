@@ -9,66 +9,6 @@
 
 #include "teectl/file.h"
 
-tc_status tc_file_read(const char *path, size_t max_len, tc_buf *out, tc_error *err) {
-  if (max_len == 0)
-    max_len = 64u << 20;
-  out->data = NULL;
-  out->len = 0;
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0)
-    return tc_fail(err, TC_ERR_IO, "file_unreadable", "%s: %s", path, strerror(errno));
-  struct stat st;
-  if (fstat(fd, &st) != 0 || S_ISDIR(st.st_mode)) {
-    int e = S_ISDIR(st.st_mode) ? EISDIR : errno;
-    close(fd);
-    return tc_fail(err, TC_ERR_IO, "file_unreadable", "%s: %s", path, strerror(e));
-  }
-  size_t cap = 4096, len = 0;
-  uint8_t *data = malloc(cap);
-  if (data == NULL) {
-    close(fd);
-    return tc_fail(err, TC_ERR_NOMEM, "out_of_memory", "reading %s", path);
-  }
-  for (;;) {
-    if (len == cap) {
-      if (cap > max_len) {
-        free(data);
-        close(fd);
-        return tc_fail(err, TC_ERR_PARSE, "file_too_large", "%s: larger than %zu bytes", path,
-                       max_len);
-      }
-      uint8_t *n = realloc(data, cap * 2);
-      if (n == NULL) {
-        free(data);
-        close(fd);
-        return tc_fail(err, TC_ERR_NOMEM, "out_of_memory", "reading %s", path);
-      }
-      data = n;
-      cap *= 2;
-    }
-    ssize_t r = read(fd, data + len, cap - len);
-    if (r < 0 && errno == EINTR)
-      continue;
-    if (r < 0) {
-      int e = errno;
-      free(data);
-      close(fd);
-      return tc_fail(err, TC_ERR_IO, "file_unreadable", "%s: %s", path, strerror(e));
-    }
-    if (r == 0)
-      break;
-    len += (size_t)r;
-  }
-  close(fd);
-  if (len > max_len) {
-    free(data);
-    return tc_fail(err, TC_ERR_PARSE, "file_too_large", "%s: larger than %zu bytes", path, max_len);
-  }
-  out->data = data;
-  out->len = len;
-  return TC_OK;
-}
-
 static const char *file_type_name(mode_t m) {
   if (S_ISCHR(m))
     return "a character device";
@@ -81,6 +21,96 @@ static const char *file_type_name(mode_t m) {
   if (S_ISDIR(m))
     return "a directory";
   return "not a regular file";
+}
+
+/* Read fd to its end (at most max_len bytes); name is the path for error details. Closes fd. */
+static tc_status read_fd(int fd, const char *name, size_t max_len, tc_buf *out, tc_error *err) {
+  size_t cap = 4096, len = 0;
+  uint8_t *data = malloc(cap);
+  if (data == NULL) {
+    close(fd);
+    return tc_fail(err, TC_ERR_NOMEM, "out_of_memory", "reading %s", name);
+  }
+  for (;;) {
+    if (len == cap) {
+      if (cap > max_len) {
+        free(data);
+        close(fd);
+        return tc_fail(err, TC_ERR_PARSE, "file_too_large", "%s: larger than %zu bytes", name,
+                       max_len);
+      }
+      uint8_t *n = realloc(data, cap * 2);
+      if (n == NULL) {
+        free(data);
+        close(fd);
+        return tc_fail(err, TC_ERR_NOMEM, "out_of_memory", "reading %s", name);
+      }
+      data = n;
+      cap *= 2;
+    }
+    ssize_t r = read(fd, data + len, cap - len);
+    if (r < 0 && errno == EINTR)
+      continue;
+    if (r < 0) {
+      int e = errno;
+      free(data);
+      close(fd);
+      return tc_fail(err, TC_ERR_IO, "file_unreadable", "%s: %s", name, strerror(e));
+    }
+    if (r == 0)
+      break;
+    len += (size_t)r;
+  }
+  close(fd);
+  if (len > max_len) {
+    free(data);
+    return tc_fail(err, TC_ERR_PARSE, "file_too_large", "%s: larger than %zu bytes", name, max_len);
+  }
+  out->data = data;
+  out->len = len;
+  return TC_OK;
+}
+
+tc_status tc_file_read(const char *path, size_t max_len, tc_buf *out, tc_error *err) {
+  if (max_len == 0)
+    max_len = 64u << 20;
+  out->data = NULL;
+  out->len = 0;
+  /* O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer forever. */
+  int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+  if (fd < 0)
+    return tc_fail(err, TC_ERR_IO, "file_unreadable", "%s: %s", path, strerror(errno));
+  struct stat st;
+  if (fstat(fd, &st) != 0) {
+    int e = errno;
+    close(fd);
+    return tc_fail(err, TC_ERR_IO, "file_unreadable", "%s: %s", path, strerror(e));
+  }
+  if (!S_ISREG(st.st_mode)) {
+    close(fd);
+    return tc_fail(err, TC_ERR_IO, "file_not_regular", "%s: is %s; give a regular file", path,
+                   file_type_name(st.st_mode));
+  }
+  int fl = fcntl(fd, F_GETFL);
+  if (fl < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) != 0) {
+    int e = errno;
+    close(fd);
+    return tc_fail(err, TC_ERR_IO, "file_unreadable", "%s: %s", path, strerror(e));
+  }
+  return read_fd(fd, path, max_len, out, err);
+}
+
+tc_status tc_file_read_input(const char *path, size_t max_len, tc_buf *out, tc_error *err) {
+  if (strcmp(path, "-") != 0)
+    return tc_file_read(path, max_len, out, err);
+  if (max_len == 0)
+    max_len = 64u << 20;
+  out->data = NULL;
+  out->len = 0;
+  int fd = dup(STDIN_FILENO);
+  if (fd < 0)
+    return tc_fail(err, TC_ERR_IO, "file_unreadable", "standard input: %s", strerror(errno));
+  return read_fd(fd, "standard input", max_len, out, err);
 }
 
 /* Decide where the atomic write lands. A missing target or a regular file: the path itself.

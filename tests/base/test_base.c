@@ -324,6 +324,75 @@ static void test_write_atomic_targets(void **state) {
   assert_int_equal(rmdir(dir), 0);
 }
 
+/* tc_file_read refuses what is not a regular file before reading: a FIFO without a writer
+ * used to block forever (alarm turns such a hang into a failure), /dev/zero to read without
+ * end. tc_file_read_input("-") still reads standard input when it is a pipe. */
+static void test_read_refuses_non_regular(void **state) {
+  (void)state;
+  char dir[] = "/tmp/teectl-read-XXXXXX";
+  assert_non_null(mkdtemp(dir));
+  tc_error err;
+  tc_buf b;
+  const char *fifo = tmp_path(dir, "fifo");
+  assert_int_equal(mkfifo(fifo, 0600), 0);
+  alarm(10);
+  assert_int_equal(tc_file_read(fifo, 0, &b, &err), TC_ERR_IO);
+  assert_string_equal(err.reason, "file_not_regular");
+  assert_non_null(strstr(err.detail, "a FIFO"));
+  assert_non_null(strstr(err.detail, fifo));
+  /* "-" is only special for tc_file_read_input; the FIFO is refused there too */
+  assert_int_equal(tc_file_read_input(fifo, 0, &b, &err), TC_ERR_IO);
+  assert_string_equal(err.reason, "file_not_regular");
+  assert_int_equal(tc_file_read("/dev/zero", 1024, &b, &err), TC_ERR_IO);
+  assert_string_equal(err.reason, "file_not_regular");
+  assert_non_null(strstr(err.detail, "a character device"));
+  assert_int_equal(tc_file_read(dir, 0, &b, &err), TC_ERR_IO);
+  assert_string_equal(err.reason, "file_not_regular");
+  assert_non_null(strstr(err.detail, "a directory"));
+  alarm(0);
+
+  /* a symbolic link to a regular file is read; the read is blocking again after the check */
+  const char *reg = tmp_path(dir, "reg");
+  const char *link = tmp_path(dir, "reg-link");
+  assert_int_equal(tc_file_write_atomic(reg, "abc", 3, &err), TC_OK);
+  assert_int_equal(symlink("reg", link), 0);
+  read_back(link, "abc");
+
+  /* standard input as a pipe */
+  int p[2];
+  assert_int_equal(pipe(p), 0);
+  int saved = dup(STDIN_FILENO);
+  assert_true(saved >= 0);
+  assert_int_equal(write(p[1], "from-pipe", 9), 9);
+  close(p[1]);
+  assert_int_equal(dup2(p[0], STDIN_FILENO), STDIN_FILENO);
+  close(p[0]);
+  assert_int_equal(tc_file_read_input("-", 0, &b, &err), TC_OK);
+  assert_int_equal(b.len, 9);
+  assert_memory_equal(b.data, "from-pipe", 9);
+  free(b.data);
+  assert_int_equal(dup2(saved, STDIN_FILENO), STDIN_FILENO);
+  close(saved);
+
+  unlink(link);
+  unlink(reg);
+  unlink(fifo);
+  assert_int_equal(rmdir(dir), 0);
+}
+
+/* tc_fail may be given the error's own reason and detail as arguments (adding context); the
+ * result keeps them (an overlapping snprintf used to leave an empty detail). */
+static void test_fail_with_own_fields(void **state) {
+  (void)state;
+  tc_error err;
+  tc_fail(&err, TC_ERR_IO, "file_unreadable", "x.pem: No such file or directory");
+  assert_int_equal(tc_fail(&err, TC_ERR_PARSE, err.reason, "%s (while loading roots)", err.detail),
+                   TC_ERR_PARSE);
+  assert_string_equal(err.reason, "file_unreadable");
+  assert_string_equal(err.detail, "x.pem: No such file or directory (while loading roots)");
+  assert_int_equal(err.status, TC_ERR_PARSE);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_hex_roundtrip),
@@ -335,6 +404,8 @@ int main(void) {
       cmocka_unit_test(test_strbuf_append_take_free),
       cmocka_unit_test(test_strbuf_failure_flag),
       cmocka_unit_test(test_write_atomic_targets),
+      cmocka_unit_test(test_read_refuses_non_regular),
+      cmocka_unit_test(test_fail_with_own_fields),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -45,6 +45,24 @@ echo "not a certificate" > "$tmp/root.txt"
 "$BIN" verify --trust-root "$tmp/root.txt" "$tmp/zeros.bin" >/dev/null 2>/tmp/cli_err.$$; rc=$?
 [ "$rc" = 2 ] && grep -q "root.txt: not a certificate" /tmp/cli_err.$$ ||
   { echo "FAIL: --trust-root with a text file: exit $rc"; cat /tmp/cli_err.$$; fail=1; }
+# FIFOs are refused at once (exit 2, "is a FIFO"), never waited on: as evidence, as
+# --trust-root, inside a --collateral folder, as serve --policy. timeout turns a hang into 124.
+mkfifo "$tmp/fifo"
+mkdir "$tmp/col" && mkfifo "$tmp/col/vcek.der"
+fifo_check() { # description command...
+  what=$1; shift
+  timeout 10 "$@" >/dev/null 2>/tmp/cli_err.$$; rc=$?
+  [ "$rc" = 2 ] && grep -q "is a FIFO" /tmp/cli_err.$$ ||
+    { echo "FAIL: $what: exit $rc (want 2, 'is a FIFO')"; cat /tmp/cli_err.$$; fail=1; }
+}
+fifo_check "verify FIFO" "$BIN" verify "$tmp/fifo"
+fifo_check "verify --trust-root FIFO" "$BIN" verify --trust-root "$tmp/fifo" "$tmp/zeros.bin"
+fifo_check "verify --collateral with a FIFO" "$BIN" verify --collateral "$tmp/col" "$tmp/zeros.bin"
+fifo_check "serve --policy FIFO" "$BIN" serve --listen 127.0.0.1:0 --policy "$tmp/fifo"
+# ... while "-" still reads standard input, a pipe
+out=$(cat "$tmp/zeros.bin" | timeout 10 "$BIN" verify --format json - 2>/dev/null); rc=$?
+[ "$rc" = 1 ] && echo "$out" | grep -q '"reason": "unknown_evidence_format"' ||
+  { echo "FAIL: verify - from a pipe: exit $rc, $out"; fail=1; }
 # config lint: '--probe live' is the same as '--live-probe' (config generate spells it so).
 printf '[hypervisor.qemu]\nconfidential_guest = true\nsev_snp_guest = true\n' > "$tmp/c.toml"
 a=$("$BIN" config lint --format json --probe live "$tmp/c.toml" 2>/dev/null); ra=$?

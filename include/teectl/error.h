@@ -39,6 +39,7 @@ typedef struct tc_error {
  * bytes); detail is printf-formatted (truncated to 511 bytes). Both are made valid UTF-8
  * (tc_utf8_sanitize), so they can always go into JSON. Always returns status,
  * so callers write `return tc_fail(err, TC_ERR_PARSE, "report_truncated", "...")`.
+ * err->reason and err->detail may themselves be arguments (adding context to an error).
  */
 tc_status tc_fail(tc_error *err, tc_status status, const char *reason, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));

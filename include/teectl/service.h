@@ -61,7 +61,8 @@ tc_status tc_nonce_make(const uint8_t *key, size_t key_len,
  *     (the last character's 2 unused low bits are not zero),
  *   "nonce_forged": the truncated MAC does not verify under key (tampered, or another
  *     key; compared in constant time),
- *   "nonce_expired": now > expiry.
+ *   "nonce_expired": now > expiry, or the expiry field is 2^63 or more (no int64_t value;
+ *     *expires_at is then left alone).
  */
 tc_status tc_nonce_check(const uint8_t *key, size_t key_len, const char *text, int64_t now,
                          uint8_t raw[TC_NONCE_RAW_LEN], int64_t *expires_at, tc_error *err);

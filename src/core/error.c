@@ -11,12 +11,17 @@
 tc_status tc_fail(tc_error *err, tc_status status, const char *reason, const char *fmt, ...) {
   if (err == NULL)
     return status;
-  err->status = status;
-  snprintf(err->reason, sizeof err->reason, "%s", reason ? reason : "");
+  /* Format into locals first: callers may pass err->reason or err->detail as arguments
+   * (re-tagging an error with more context), and an overlapping snprintf is undefined. */
+  char r[sizeof err->reason], d[sizeof err->detail];
+  snprintf(r, sizeof r, "%s", reason ? reason : "");
   va_list ap;
   va_start(ap, fmt);
-  vsnprintf(err->detail, sizeof err->detail, fmt, ap);
+  vsnprintf(d, sizeof d, fmt, ap);
   va_end(ap);
+  err->status = status;
+  memcpy(err->reason, r, sizeof r);
+  memcpy(err->detail, d, sizeof d);
   tc_utf8_sanitize(err->reason);
   tc_utf8_sanitize(err->detail); /* names from certificates or JSON keys; cut characters */
   return status;

@@ -102,11 +102,17 @@ tc_status tc_nonce_check(const uint8_t *key, size_t key_len, const char *text, i
     e = e << 8 | b.data[TC_NONCE_RANDOM_LEN + i];
   memcpy(raw, b.data, TC_NONCE_RAW_LEN);
   tc_buf_free(&b);
+  /* An expiry at or beyond 2^63 (only a key holder can make one: the MAC verified) has no
+   * int64_t value; refuse it without converting it. */
+  if (e > (uint64_t)INT64_MAX)
+    return tc_fail(err, TC_ERR_VERIFY, "nonce_expired",
+                   "nonce expiry %llu is out of range (at or beyond 2^63 seconds)",
+                   (unsigned long long)e);
   if (expires_at)
     *expires_at = (int64_t)e;
-  if (e > (uint64_t)INT64_MAX || now > (int64_t)e)
-    return tc_fail(err, TC_ERR_VERIFY, "nonce_expired", "nonce expired %lld seconds ago",
-                   (long long)(now - (int64_t)e));
+  if (now > (int64_t)e) /* both in [0, INT64_MAX] or now negative: no overflow */
+    return tc_fail(err, TC_ERR_VERIFY, "nonce_expired", "nonce expired %llu seconds ago",
+                   (unsigned long long)((uint64_t)now - e));
   return TC_OK;
 }
 

@@ -6,12 +6,17 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 #include <openssl/ec.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
+#include <openssl/sha.h>
 #include <openssl/x509.h>
 
 #include "collateral/internal.h"
@@ -317,6 +322,41 @@ static void test_provider_options(void **state) {
   tc_provider_free(p);
 }
 
+/* A cache write that fails keeps its reason: the index entry's path is a directory here, so
+ * the atomic write refuses it and the detail must say so (it used to be empty: the detail was
+ * formatted from itself, "(not cached: )"). */
+static void test_cache_store_failure_detail(void **state) {
+  (void)state;
+  char dir[] = "/tmp/teectl-cache-XXXXXX";
+  assert_non_null(mkdtemp(dir));
+  tc_error err;
+  assert_int_equal(tc_cache_open(dir, &err), TC_OK);
+  const char *key = "kds:/vcek/v1/Milan/crl";
+  uint8_t h[SHA256_DIGEST_LENGTH];
+  SHA256((const uint8_t *)key, strlen(key), h);
+  char idx[512];
+  int n = snprintf(idx, sizeof idx, "%s/index/", dir);
+  for (int i = 0; i < SHA256_DIGEST_LENGTH; i++)
+    n += snprintf(idx + n, sizeof idx - (size_t)n, "%02x", h[i]);
+  snprintf(idx + n, sizeof idx - (size_t)n, ".json");
+  assert_int_equal(mkdir(idx, 0700), 0);
+  tc_cache_entry e;
+  memset(&e, 0, sizeof e);
+  snprintf(e.key, sizeof e.key, "%s", key);
+  snprintf(e.url, sizeof e.url, "http://kds.test/vcek/v1/Milan/crl");
+  e.kind = TC_OBJ_KDS_VCEK_CRL;
+  e.expires_at = e.refresh_at = 2000000000;
+  e.body.data = (uint8_t *)"crl";
+  e.body.len = 3;
+  assert_int_equal(tc_cache_store(dir, &e, &err), TC_ERR_IO);
+  assert_string_equal(err.reason, "cache_unwritable");
+  assert_non_null(strstr(err.detail, idx));
+  assert_non_null(strstr(err.detail, "a directory"));
+  char cmd[600];
+  snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+  assert_int_equal(system(cmd), 0);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_vcek_milan_genoa),
@@ -327,6 +367,7 @@ int main(void) {
       cmocka_unit_test(test_retry_after),
       cmocka_unit_test(test_validity),
       cmocka_unit_test(test_provider_options),
+      cmocka_unit_test(test_cache_store_failure_detail),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -77,6 +77,36 @@ static void test_nonce_expired(void **state) {
   assert_string_equal(err.reason, "nonce_expired");
 }
 
+/* An expiry field of 2^63 or more with a valid MAC (a nonce made with a negative expiry) is
+ * refused as expired with a clear detail, without a signed overflow. */
+static void test_nonce_expiry_out_of_range(void **state) {
+  (void)state;
+  const int64_t bad[] = {INT64_MIN, -1};
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    char text[TC_NONCE_TEXT_LEN + 1];
+    make_nonce(KEY, bad[i], text);
+    uint8_t raw[TC_NONCE_RAW_LEN];
+    int64_t e = 42;
+    tc_error err;
+    assert_int_equal(tc_nonce_check(KEY, 32, text, EXP, raw, &e, &err), TC_ERR_VERIFY);
+    assert_string_equal(err.reason, "nonce_expired");
+    assert_non_null(strstr(err.detail, "out of range"));
+    assert_int_equal(e, 42);
+  }
+  /* the largest representable expiry is still valid */
+  char text[TC_NONCE_TEXT_LEN + 1];
+  make_nonce(KEY, INT64_MAX, text);
+  uint8_t raw[TC_NONCE_RAW_LEN];
+  int64_t e = 0;
+  tc_error err;
+  assert_int_equal(tc_nonce_check(KEY, 32, text, EXP, raw, &e, &err), TC_OK);
+  assert_int_equal(e, INT64_MAX);
+  /* and "expired N seconds ago" counts right at the far end */
+  make_nonce(KEY, 0, text);
+  assert_int_equal(tc_nonce_check(KEY, 32, text, INT64_MAX, raw, NULL, &err), TC_ERR_VERIFY);
+  assert_string_equal(err.detail, "nonce expired 9223372036854775807 seconds ago");
+}
+
 static void test_nonce_forged(void **state) {
   (void)state;
   char text[TC_NONCE_TEXT_LEN + 1];
@@ -414,6 +444,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_nonce_layout),
       cmocka_unit_test(test_nonce_expired),
+      cmocka_unit_test(test_nonce_expiry_out_of_range),
       cmocka_unit_test(test_nonce_forged),
       cmocka_unit_test(test_nonce_malformed),
       cmocka_unit_test(test_binding_known_answers),

@@ -35,172 +35,9 @@
 #define HAVE_PSP_SEV 0
 #endif
 
+#include "node/internal.h"
 #include "teectl/file.h"
 #include "teectl/probe.h"
-
-typedef struct probe_ctx {
-  const char *root; /* never NULL; "" for live "/" */
-  tc_chardev_list *chardevs;
-  tc_cpuid_table *cpuid;
-} probe_ctx;
-
-static char *join(const probe_ctx *c, const char *rel) {
-  size_t n = strlen(c->root) + strlen(rel) + 2;
-  char *p = malloc(n);
-  if (p != NULL)
-    snprintf(p, n, "%s/%s", c->root, rel);
-  return p;
-}
-
-/* Whole small text file under root, NUL-terminated; NULL when absent/unreadable. */
-static char *read_text(const probe_ctx *c, const char *rel) {
-  char *path = join(c, rel);
-  if (path == NULL)
-    return NULL;
-  tc_buf b = {0};
-  tc_error e;
-  tc_status st = tc_file_read(path, 16u << 20, &b, &e);
-  free(path);
-  if (st != TC_OK)
-    return NULL;
-  char *s = malloc(b.len + 1);
-  if (s != NULL) {
-    if (b.len)
-      memcpy(s, b.data, b.len);
-    s[b.len] = '\0';
-  }
-  tc_buf_free(&b);
-  return s;
-}
-
-static int exists(const probe_ctx *c, const char *rel) {
-  char *path = join(c, rel);
-  if (path == NULL)
-    return 0;
-  struct stat st;
-  int r = lstat(path, &st) == 0;
-  free(path);
-  return r;
-}
-
-/* A character device on the real system: with a declared list, the path must be listed
- * and present under root; otherwise stat() must say S_ISCHR. */
-static int is_chardev(const probe_ctx *c, const char *rel) {
-  if (c->chardevs != NULL) {
-    for (size_t i = 0; i < c->chardevs->count; i++)
-      if (strcmp(c->chardevs->paths[i], rel) == 0)
-        return exists(c, rel);
-    return 0;
-  }
-  char *path = join(c, rel);
-  if (path == NULL)
-    return 0;
-  struct stat st;
-  int r = stat(path, &st) == 0 && S_ISCHR(st.st_mode);
-  free(path);
-  return r;
-}
-
-/* Module parameter: 1 on, 0 off, -1 absent or unrecognised. */
-static int param(const probe_ctx *c, const char *module, const char *name) {
-  char rel[256];
-  snprintf(rel, sizeof rel, "sys/module/%s/parameters/%s", module, name);
-  char *t = read_text(c, rel);
-  int on = 0, r = t != NULL && tc_param_bool(t, &on) ? on : -1;
-  free(t);
-  return r;
-}
-
-/* Number of entries in a folder (excluding . and ..); 0 when absent. */
-static int dir_entries(const probe_ctx *c, const char *rel) {
-  char *path = join(c, rel);
-  if (path == NULL)
-    return 0;
-  DIR *d = opendir(path);
-  free(path);
-  if (d == NULL)
-    return 0;
-  int n = 0;
-  struct dirent *de;
-  while ((de = readdir(d)) != NULL)
-    if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0)
-      n++;
-  closedir(d);
-  return n;
-}
-
-static int cmp_str(const void *a, const void *b) {
-  return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* Sorted names in a folder matching prefix (malloc'd list, NULL-terminated). */
-static char **dir_list(const probe_ctx *c, const char *rel, const char *prefix) {
-  char *path = join(c, rel);
-  if (path == NULL)
-    return NULL;
-  DIR *d = opendir(path);
-  free(path);
-  if (d == NULL)
-    return NULL;
-  size_t n = 0, cap = 8;
-  char **out = malloc(cap * sizeof *out);
-  struct dirent *de;
-  while (out != NULL && (de = readdir(d)) != NULL) {
-    if (strncmp(de->d_name, prefix, strlen(prefix)) != 0)
-      continue;
-    if (n + 2 > cap) {
-      char **no = realloc(out, (cap *= 2) * sizeof *out);
-      if (no == NULL) {
-        for (size_t i = 0; i < n; i++)
-          free(out[i]);
-        free(out);
-        out = NULL;
-        break;
-      }
-      out = no;
-    }
-    out[n++] = strdup(de->d_name);
-  }
-  closedir(d);
-  if (out == NULL)
-    return NULL;
-  out[n] = NULL;
-  for (size_t i = 0; i < n; i++)
-    if (out[i] == NULL) { /* strdup failed: drop the whole list */
-      for (size_t j = 0; j < n; j++)
-        free(out[j]);
-      free(out);
-      return NULL;
-    }
-  qsort(out, n, sizeof *out, cmp_str);
-  return out;
-}
-
-static void list_free(char **l) {
-  for (char **p = l; p && *p; p++)
-    free(*p);
-  free(l);
-}
-
-/* Parse a decimal file content (sysfs number); 1 on success. */
-static int read_u64(const probe_ctx *c, const char *rel, int64_t *v) {
-  char *t = read_text(c, rel);
-  if (t == NULL)
-    return 0;
-  size_t n = strlen(t);
-  while (n > 0 && (t[n - 1] == '\n' || t[n - 1] == ' '))
-    t[--n] = '\0';
-  /* reuse the misc parser: "x <number>" */
-  char *line = malloc(n + 3);
-  int ok = 0;
-  if (line != NULL) {
-    snprintf(line, n + 3, "x %s", t);
-    ok = tc_misc_lookup(line, "x", v);
-    free(line);
-  }
-  free(t);
-  return ok;
-}
 
 /* misc cgroup file -> {key: integer} for every well-formed line. */
 static json_t *misc_object(const char *text) {
@@ -264,19 +101,19 @@ static int epc_from_cpuid(const probe_ctx *c, int64_t *bytes) {
 
 /* Sum of node<N>/x86/sgx_total_bytes; 1 when at least one node reports it. */
 static int epc_from_sysfs(const probe_ctx *c, int64_t *bytes) {
-  char **nodes = dir_list(c, "sys/devices/system/node", "node");
+  char **nodes = probe_dir_list(c, "sys/devices/system/node", "node");
   int found = 0;
   int64_t sum = 0;
   for (char **p = nodes; p && *p; p++) {
     char rel[300];
     snprintf(rel, sizeof rel, "sys/devices/system/node/%s/x86/sgx_total_bytes", *p);
     int64_t v;
-    if (read_u64(c, rel, &v)) {
+    if (probe_read_u64(c, rel, &v)) {
       sum += v;
       found = 1;
     }
   }
-  list_free(nodes);
+  probe_list_free(nodes);
   if (found)
     *bytes = sum;
   return found;
@@ -302,7 +139,7 @@ static int sev_platform_status(const probe_ctx *c, int v[3]) {
 #if HAVE_PSP_SEV
   if (c->chardevs != NULL)
     return 0; /* a fixture: no real device to ask */
-  char *path = join(c, "dev/sev");
+  char *path = probe_join(c, "dev/sev");
   if (path == NULL)
     return 0;
   struct stat st;
@@ -336,7 +173,7 @@ static int sev_platform_status(const probe_ctx *c, int v[3]) {
 static int tdx_keyid_range(const probe_ctx *c, int64_t range[2]) {
   if (c->chardevs != NULL)
     return 0; /* a fixture */
-  char *path = join(c, "dev/cpu/0/msr");
+  char *path = probe_join(c, "dev/cpu/0/msr");
   if (path == NULL)
     return 0;
   struct stat st;
@@ -390,51 +227,6 @@ static int cmdline_has(const char *cmdline, const char *token) {
   return 0;
 }
 
-static tc_status load_inputs(const tc_probe_opts *opts, probe_ctx *c, tc_cpuid_table *cpuid,
-                             tc_chardev_list *chardevs, int *have_chardevs, tc_error *err) {
-  memset(cpuid, 0, sizeof *cpuid);
-  memset(chardevs, 0, sizeof *chardevs);
-  *have_chardevs = 0;
-  const char *root = opts && opts->root ? opts->root : "/";
-  struct stat st;
-  if (stat(root, &st) != 0 || !S_ISDIR(st.st_mode))
-    return tc_fail(err, TC_ERR_USAGE, "probe_bad_options", "'%s' is not a folder (%s)", root,
-                   errno ? strerror(errno) : "not a directory");
-  c->root = strcmp(root, "/") == 0 ? "" : root;
-  c->cpuid = cpuid;
-  c->chardevs = NULL;
-  if (opts && opts->cpuid_file) {
-    tc_buf b = {0};
-    tc_error e;
-    if (tc_file_read(opts->cpuid_file, 1u << 20, &b, &e) != TC_OK)
-      return tc_fail(err, TC_ERR_IO, "probe_file_unreadable", "--cpuid FILE: %s", e.detail);
-    tc_status s = tc_cpuid_parse((const char *)b.data, b.len, opts->cpuid_file, cpuid, err);
-    tc_buf_free(&b);
-    if (s != TC_OK)
-      return s;
-  } else {
-    cpuid->live = 1;
-  }
-  if (opts && opts->char_devices_file) {
-    tc_buf b = {0};
-    tc_error e;
-    if (tc_file_read(opts->char_devices_file, 1u << 20, &b, &e) != TC_OK) {
-      tc_cpuid_table_free(cpuid);
-      return tc_fail(err, TC_ERR_IO, "probe_file_unreadable", "--char-devices FILE: %s", e.detail);
-    }
-    tc_status s =
-        tc_chardev_parse((const char *)b.data, b.len, opts->char_devices_file, chardevs, err);
-    tc_buf_free(&b);
-    if (s != TC_OK) {
-      tc_cpuid_table_free(cpuid);
-      return s;
-    }
-    *have_chardevs = 1;
-    c->chardevs = chardevs;
-  }
-  return TC_OK;
-}
-
 tc_status tc_probe_run(const tc_probe_opts *opts, json_t **out, tc_error *err) {
   *out = NULL;
   probe_ctx c;
@@ -442,14 +234,14 @@ tc_status tc_probe_run(const tc_probe_opts *opts, json_t **out, tc_error *err) {
   tc_chardev_list chardevs;
   int have_chardevs;
   errno = 0;
-  tc_status st = load_inputs(opts, &c, &cpuid, &chardevs, &have_chardevs, err);
+  tc_status st = probe_load_inputs(opts, &c, &cpuid, &chardevs, &have_chardevs, err);
   if (st != TC_OK)
     return st;
 
-  char *cpuinfo = read_text(&c, "proc/cpuinfo");
-  char *cmdline = read_text(&c, "proc/cmdline");
-  char *misc_cap = read_text(&c, "sys/fs/cgroup/misc.capacity");
-  char *misc_cur = read_text(&c, "sys/fs/cgroup/misc.current");
+  char *cpuinfo = probe_read_text(&c, "proc/cpuinfo");
+  char *cmdline = probe_read_text(&c, "proc/cmdline");
+  char *misc_cap = probe_read_text(&c, "sys/fs/cgroup/misc.capacity");
+  char *misc_cur = probe_read_text(&c, "sys/fs/cgroup/misc.current");
   uint32_t r[4];
 
   /* ---- CPU identity and role ---- */
@@ -479,8 +271,8 @@ tc_status tc_probe_run(const tc_probe_opts *opts, json_t **out, tc_error *err) {
   int is_intel = strcmp(vendor, "GenuineIntel") == 0 ||
                  (vendor[0] == '\0' && cpuinfo && strstr(cpuinfo, "GenuineIntel"));
 
-  int kvm = is_chardev(&c, "dev/kvm");
-  int iommu = dir_entries(&c, "sys/kernel/iommu_groups") > 0;
+  int kvm = probe_is_chardev(&c, "dev/kvm");
+  int iommu = probe_dir_entries(&c, "sys/kernel/iommu_groups") > 0;
 
   /* ---- SGX ---- */
   uint32_t l7[4] = {0, 0, 0, 0};
@@ -491,13 +283,13 @@ tc_status tc_probe_run(const tc_probe_opts *opts, json_t **out, tc_error *err) {
   int epc_known = 1;
   if (sgx_supported)
     epc_known = epc_from_sysfs(&c, &epc) || epc_from_cpuid(&c, &epc);
-  int sgx_kvm = param(&c, "kvm_intel", "sgx") == 1;
-  int sgx_driver = is_chardev(&c, "dev/sgx_enclave");
-  int sgx_provision = is_chardev(&c, "dev/sgx_provision");
+  int sgx_kvm = probe_param(&c, "kvm_intel", "sgx") == 1;
+  int sgx_driver = probe_is_chardev(&c, "dev/sgx_enclave");
+  int sgx_provision = probe_is_chardev(&c, "dev/sgx_provision");
 
   /* ---- TDX ---- */
   int tdx_host = host && tc_cpuinfo_has_flag(cpuinfo, "tdx_host_platform");
-  int tdx_param = param(&c, "kvm_intel", "tdx") == 1;
+  int tdx_param = probe_param(&c, "kvm_intel", "tdx") == 1;
   int64_t tdx_keyids = 0;
   if (!tc_misc_lookup(misc_cap, "tdx", &tdx_keyids))
     tdx_keyids = 0;
@@ -510,7 +302,7 @@ tc_status tc_probe_run(const tc_probe_opts *opts, json_t **out, tc_error *err) {
     sig[12] = '\0';
     tdx_cpuid_guest = strcmp(sig, "IntelTDX    ") == 0;
   }
-  int tdx_guest_dev = is_chardev(&c, "dev/tdx_guest");
+  int tdx_guest_dev = probe_is_chardev(&c, "dev/tdx_guest");
   int64_t keyid_range[2] = {0, 0};
   int have_range = host && tdx_param && tdx_keyid_range(&c, keyid_range);
   int tdx_guest = tdx_cpuid_guest || tc_cpuinfo_has_flag(cpuinfo, "tdx_guest");
@@ -526,14 +318,14 @@ tc_status tc_probe_run(const tc_probe_opts *opts, json_t **out, tc_error *err) {
   int adv_sev = flag_sev || (host && cpuid_sev);
   int adv_es = flag_es || (host && cpuid_es);
   int adv_snp = flag_snp || (host && cpuid_snp);
-  int sev_fw = is_chardev(&c, "dev/sev");
+  int sev_fw = probe_is_chardev(&c, "dev/sev");
   int fw[3] = {0, 0, 0};
   int have_fw = host && sev_fw && sev_platform_status(&c, fw);
   char microcode[32] = "";
   int have_ucode = cpuinfo_microcode(cpuinfo, microcode, sizeof microcode);
   int sev_supported = host && adv_sev && sev_fw;
-  int p_sev = param(&c, "kvm_amd", "sev"), p_es = param(&c, "kvm_amd", "sev_es"),
-      p_snp = param(&c, "kvm_amd", "sev_snp");
+  int p_sev = probe_param(&c, "kvm_amd", "sev"), p_es = probe_param(&c, "kvm_amd", "sev_es"),
+      p_snp = probe_param(&c, "kvm_amd", "sev_snp");
   int sev_kvm = p_sev == 1;
   int sev_es = sev_supported && p_es == 1;
   int sev_snp = sev_supported && p_snp == 1;
@@ -546,7 +338,7 @@ tc_status tc_probe_run(const tc_probe_opts *opts, json_t **out, tc_error *err) {
   }
   int cbit_known = have_f && cpuid_sev && f[1] != 0;
   int64_t cbitpos = f[1] & 0x3f, rpb = (f[1] >> 6) & 0x3f;
-  int sev_guest_dev = is_chardev(&c, "dev/sev-guest");
+  int sev_guest_dev = probe_is_chardev(&c, "dev/sev-guest");
   const char *sev_guest = "none";
   if (hypervisor) {
     if (flag_snp || (sev_guest_dev && cpuid_snp))
@@ -650,20 +442,20 @@ tc_status tc_probe_run(const tc_probe_opts *opts, json_t **out, tc_error *err) {
   json_object_set_new(o, "misc", misc);
 
   json_t *huge = json_object();
-  char **hp = dir_list(&c, "sys/kernel/mm/hugepages", "hugepages-");
+  char **hp = probe_dir_list(&c, "sys/kernel/mm/hugepages", "hugepages-");
   for (char **p = hp; p && *p; p++) {
     char rel[300];
     int64_t nr = 0, fr = 0;
     snprintf(rel, sizeof rel, "sys/kernel/mm/hugepages/%s/nr_hugepages", *p);
-    int ok_nr = read_u64(&c, rel, &nr);
+    int ok_nr = probe_read_u64(&c, rel, &nr);
     snprintf(rel, sizeof rel, "sys/kernel/mm/hugepages/%s/free_hugepages", *p);
-    int ok_fr = read_u64(&c, rel, &fr);
+    int ok_fr = probe_read_u64(&c, rel, &fr);
     json_t *h = json_object();
     json_object_set_new(h, "nr", int_or_null(ok_nr, nr));
     json_object_set_new(h, "free", int_or_null(ok_fr, fr));
     json_object_set_new(huge, *p + strlen("hugepages-"), h);
   }
-  list_free(hp);
+  probe_list_free(hp);
   json_object_set_new(o, "hugepages", huge);
 
   if (cmdline) {
@@ -692,7 +484,8 @@ tc_status tc_probe_run(const tc_probe_opts *opts, json_t **out, tc_error *err) {
     add_check(checks, "kvm", kvm, kvm ? "dev/kvm is a character device" : "no dev/kvm device",
               is_intel ? "BIOS: enable Intel VT-x; load kvm_intel (modprobe kvm_intel)"
                        : "BIOS: enable SVM (AMD-V); load kvm_amd (modprobe kvm_amd)");
-    snprintf(seen, sizeof seen, "%d IOMMU groups", dir_entries(&c, "sys/kernel/iommu_groups"));
+    snprintf(seen, sizeof seen, "%d IOMMU groups",
+             probe_dir_entries(&c, "sys/kernel/iommu_groups"));
     int iommu_off = cmdline_has(cmdline, "iommu=off") || cmdline_has(cmdline, "amd_iommu=off") ||
                     cmdline_has(cmdline, "intel_iommu=off");
     add_check(checks, "iommu", iommu, seen,

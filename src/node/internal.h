@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Private to src/node: the probe's view of a root folder (live "/" or a fixture) and the
+ * helpers that read it. Paths named "rel" are relative to the root, without a leading '/'. */
+#ifndef TEECTL_NODE_INTERNAL_H
+#define TEECTL_NODE_INTERNAL_H
+
+#include <stdint.h>
+
+#include "teectl/probe.h"
+
+typedef struct probe_ctx {
+  const char *root; /* never NULL; "" for live "/" */
+  tc_chardev_list *chardevs;
+  tc_cpuid_table *cpuid;
+} probe_ctx;
+
+/** root + "/" + rel, malloc'd; NULL on allocation failure. */
+char *probe_join(const probe_ctx *c, const char *rel);
+
+/** Whole small text file under root (at most 16 MiB), NUL-terminated, malloc'd; NULL when
+ *  absent or unreadable. */
+char *probe_read_text(const probe_ctx *c, const char *rel);
+
+/** 1 if rel exists under root (any type, symbolic links not followed). */
+int probe_exists(const probe_ctx *c, const char *rel);
+
+/** 1 if rel is a character device: with a --char-devices list, listed and present under root;
+ *  otherwise stat() says S_ISCHR. */
+int probe_is_chardev(const probe_ctx *c, const char *rel);
+
+/** Kernel module parameter sys/module/<module>/parameters/<name>: 1 on, 0 off, -1 absent or
+ *  unrecognised. */
+int probe_param(const probe_ctx *c, const char *module, const char *name);
+
+/** Number of entries in a folder (without . and ..); 0 when absent. */
+int probe_dir_entries(const probe_ctx *c, const char *rel);
+
+/** Sorted names in a folder that start with prefix: malloc'd, NULL-terminated list
+ *  (probe_list_free); NULL when the folder is absent or on allocation failure. */
+char **probe_dir_list(const probe_ctx *c, const char *rel, const char *prefix);
+void probe_list_free(char **l);
+
+/** A decimal sysfs number (trailing newline allowed); 1 and *v on success. */
+int probe_read_u64(const probe_ctx *c, const char *rel, int64_t *v);
+
+/** Check opts->root is a folder, load the --cpuid dump (or select the instruction) and the
+ *  --char-devices list; fill *c. On success the caller frees cpuid (tc_cpuid_table_free) and,
+ *  when *have_chardevs, chardevs (tc_chardev_list_free). Errors: see tc_probe_run. */
+tc_status probe_load_inputs(const tc_probe_opts *opts, probe_ctx *c, tc_cpuid_table *cpuid,
+                            tc_chardev_list *chardevs, int *have_chardevs, tc_error *err);
+
+#endif

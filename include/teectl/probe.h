@@ -56,7 +56,12 @@ typedef struct tc_probe_opts {
  *   sev.firmware_device, sev.guest_device ("dev/sev", "dev/sev-guest" are char devices),
  *   sev.firmware ({api_major, api_minor, build} from the SEV PLATFORM_STATUS command on a
  *     real dev/sev this process may open, read-only; null otherwise, always with fixtures),
- *   tdx.guest_device ("dev/tdx_guest" is a char device),
+ *   tdx.guest_device ("dev/tdx_guest", or the older name "dev/tdx-guest", is a char device),
+ *   attestation {configfs_tsm (bool), tsm_report_dir ("sys/kernel/config/tsm/report" | null),
+ *     tsm_providers (array of strings), sev_guest_device ("dev/sev-guest" | null),
+ *     tdx_guest_device ("dev/tdx_guest" | "dev/tdx-guest" | null), sources (array, preferred
+ *     first, of "configfs-tsm", "sev-guest", "tdx-guest")}: tc_probe_attest_ifaces,
+ *     docs/probe.md,
  *   tdx.private_keyid_range ([first, end) integers) only when readable: from MSR 0x87
  *     (IA32_MKTME_KEYID_PARTITIONING) through a real dev/cpu/0/msr (root, msr module); never
  *     from the kernel log, so never with fixtures,
@@ -76,6 +81,48 @@ typedef struct tc_probe_opts {
  * ("absent"), reported as false / 0 / null per the README rules.
  */
 tc_status tc_probe_run(const tc_probe_opts *opts, json_t **out, tc_error *err);
+
+/** The configfs-tsm report folder, relative to the root (kernel
+ *  Documentation/ABI/testing/configfs-tsm). */
+#define TC_TSM_REPORT_DIR "sys/kernel/config/tsm/report"
+
+/** The guest attestation interfaces found below a root: where a confidential guest's
+ *  evidence can come from, in the order an attester should prefer them. */
+typedef struct tc_attest_ifaces {
+  /** 1 if <root>/sys/kernel/config/tsm/report is a folder (configfs mounted, Linux >= 6.7
+   *  with CONFIG_TSM_REPORTS). It does not prove a provider is registered: writing inblob
+   *  then fails until the sev-guest or tdx-guest driver is loaded. */
+  int configfs_tsm;
+  /** Providers named by the report entries that exist already (each entry's read-only
+   *  "provider" attribute, e.g. "sev_guest", "tdx_guest"): sorted, distinct, NULL-terminated,
+   *  malloc'd; NULL with count 0 when there is no entry or none is readable. The probe never
+   *  creates an entry. */
+  char **tsm_providers;
+  size_t tsm_provider_count;
+  /** "dev/sev-guest" when that is a character device (SNP_GET_REPORT / SNP_GET_EXT_REPORT,
+   *  uapi/linux/sev-guest.h), else NULL. Static string. */
+  const char *sev_guest_device;
+  /** "dev/tdx_guest", or "dev/tdx-guest" (the older name, of TDX guest kernels from before the
+   * driver went upstream in Linux 6.2) when only that one is a character device, else NULL;
+   * TDX_CMD_GET_REPORT0 gives a TDREPORT, not a quote (a quote needs configfs-tsm or a quote
+   * generation service). Static string. */
+  const char *tdx_guest_device;
+} tc_attest_ifaces;
+
+/**
+ * Detect the guest attestation interfaces below opts->root (NULL or "/" = live), with the
+ * probe's rules: a device counts when stat() says it is a character device or, with
+ * opts->char_devices_file, when the list declares it. opts->cpuid_file is not used. All
+ * paths in *out are relative to the root, without a leading '/'. On success the caller
+ * releases *out with tc_attest_ifaces_free. Read-only: nothing is created or written.
+ * Errors: as tc_probe_run (TC_ERR_USAGE "probe_bad_options" when the root is not a folder;
+ * TC_ERR_IO "probe_file_unreadable", TC_ERR_PARSE "char_devices_malformed" for the list;
+ * TC_ERR_NOMEM "nomem").
+ */
+tc_status tc_probe_attest_ifaces(const tc_probe_opts *opts, tc_attest_ifaces *out, tc_error *err);
+
+/** Release what tc_probe_attest_ifaces allocated and zero *a. NULL-safe. */
+void tc_attest_ifaces_free(tc_attest_ifaces *a);
 
 /** The TEEs Kata Containers can run confidential pods in (Kata >= 3.19 has no legacy-SEV
  *  or SEV-ES support: only SEV-SNP on AMD). */
@@ -112,7 +159,9 @@ int tc_probe_tee_usable(const json_t *probe);
  * known), teectl.io/sev-snp, teectl.io/tdx, teectl.io/sgx ("true" when usable),
  * teectl.io/sev-firmware ("<major>.<minor>.<build>" when readable), teectl.io/cpu-microcode,
  * and on guests teectl.io/sev-guest, teectl.io/tdx-guest, teectl.io/attestation-device
- * ("sev-guest" | "tdx-guest" | "none": guest attestation device ready).
+ * ("sev-guest" | "tdx-guest" | "none": guest attestation device ready),
+ * teectl.io/configfs-tsm ("true" | "false"), teectl.io/tsm-provider (the providers, joined
+ * by '.', only when a report entry names one).
  * Returns a malloc'd NUL-terminated string (caller frees) or NULL on allocation failure.
  */
 char *tc_probe_nfd_text(const json_t *probe);

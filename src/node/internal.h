@@ -40,6 +40,9 @@ int probe_dir_entries(const probe_ctx *c, const char *rel);
 char **probe_dir_list(const probe_ctx *c, const char *rel, const char *prefix);
 void probe_list_free(char **l);
 
+/** qsort comparator for an array of C strings. */
+int probe_cmp_str(const void *a, const void *b);
+
 /** A decimal sysfs number (trailing newline allowed); 1 and *v on success. */
 int probe_read_u64(const probe_ctx *c, const char *rel, int64_t *v);
 
@@ -48,5 +51,13 @@ int probe_read_u64(const probe_ctx *c, const char *rel, int64_t *v);
  *  when *have_chardevs, chardevs (tc_chardev_list_free). Errors: see tc_probe_run. */
 tc_status probe_load_inputs(const tc_probe_opts *opts, probe_ctx *c, tc_cpuid_table *cpuid,
                             tc_chardev_list *chardevs, int *have_chardevs, tc_error *err);
+
+/** The attestation interfaces below c's root (tc_probe_attest_ifaces without loading the
+ *  inputs). Errors: TC_ERR_NOMEM "nomem". */
+tc_status probe_attest_ifaces(const probe_ctx *c, tc_attest_ifaces *a, tc_error *err);
+
+/** The probe JSON "attestation" object for a (fields in docs/probe.md); NULL on allocation
+ *  failure. */
+json_t *probe_attest_json(const tc_attest_ifaces *a);
 
 #endif

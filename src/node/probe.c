@@ -243,6 +243,17 @@ tc_status tc_probe_run(const tc_probe_opts *opts, json_t **out, tc_error *err) {
   char *misc_cap = probe_read_text(&c, "sys/fs/cgroup/misc.capacity");
   char *misc_cur = probe_read_text(&c, "sys/fs/cgroup/misc.current");
   uint32_t r[4];
+  tc_attest_ifaces ifaces;
+  if (probe_attest_ifaces(&c, &ifaces, err) != TC_OK) {
+    free(cpuinfo);
+    free(cmdline);
+    free(misc_cap);
+    free(misc_cur);
+    tc_cpuid_table_free(&cpuid);
+    if (have_chardevs)
+      tc_chardev_list_free(&chardevs);
+    return TC_ERR_NOMEM;
+  }
 
   /* ---- CPU identity and role ---- */
   char vendor[13] = "";
@@ -302,7 +313,7 @@ tc_status tc_probe_run(const tc_probe_opts *opts, json_t **out, tc_error *err) {
     sig[12] = '\0';
     tdx_cpuid_guest = strcmp(sig, "IntelTDX    ") == 0;
   }
-  int tdx_guest_dev = probe_is_chardev(&c, "dev/tdx_guest");
+  int tdx_guest_dev = ifaces.tdx_guest_device != NULL; /* dev/tdx_guest or dev/tdx-guest */
   int64_t keyid_range[2] = {0, 0};
   int have_range = host && tdx_param && tdx_keyid_range(&c, keyid_range);
   int tdx_guest = tdx_cpuid_guest || tc_cpuinfo_has_flag(cpuinfo, "tdx_guest");
@@ -338,7 +349,7 @@ tc_status tc_probe_run(const tc_probe_opts *opts, json_t **out, tc_error *err) {
   }
   int cbit_known = have_f && cpuid_sev && f[1] != 0;
   int64_t cbitpos = f[1] & 0x3f, rpb = (f[1] >> 6) & 0x3f;
-  int sev_guest_dev = probe_is_chardev(&c, "dev/sev-guest");
+  int sev_guest_dev = ifaces.sev_guest_device != NULL;
   const char *sev_guest = "none";
   if (hypervisor) {
     if (flag_snp || (sev_guest_dev && cpuid_snp))
@@ -404,6 +415,7 @@ tc_status tc_probe_run(const tc_probe_opts *opts, json_t **out, tc_error *err) {
     json_object_set_new(sev, "firmware", json_null());
   }
   json_object_set_new(o, "sev", sev);
+  json_object_set_new(o, "attestation", probe_attest_json(&ifaces));
 
   /* kata-deploy RuntimeClass names (vectors/kata/deploy), best first. Kata >= 3.19 has
    * no plain-SEV class; SGX runs under kata-qemu with the sgx.intel.com/epc annotation. */
@@ -578,11 +590,29 @@ tc_status tc_probe_run(const tc_probe_opts *opts, json_t **out, tc_error *err) {
               "kata-qemu-tdx)");
     if (in_tee) {
       int dev = tdx_guest ? tdx_guest_dev : sev_guest_dev;
-      add_check(checks, "attestation device", dev,
-                dev ? (tdx_guest ? "dev/tdx_guest ready" : "dev/sev-guest ready")
-                    : "no guest attestation device",
+      snprintf(seen, sizeof seen, "%s ready",
+               tdx_guest ? ifaces.tdx_guest_device : ifaces.sev_guest_device);
+      add_check(checks, "attestation device", dev, dev ? seen : "no guest attestation device",
                 tdx_guest ? "load the tdx_guest module (CONFIG_TDX_GUEST_DRIVER)"
                           : "load the sev-guest module (CONFIG_SEV_GUEST)");
+      /* configfs-tsm: the only way to a TDX quote from the kernel; SNP reports also come
+       * from dev/sev-guest by ioctl */
+      if (ifaces.configfs_tsm) {
+        snprintf(seen, sizeof seen, TC_TSM_REPORT_DIR " (provider %s)",
+                 ifaces.tsm_provider_count ? ifaces.tsm_providers[0]
+                                           : "unknown until a report entry exists");
+        add_check(checks, "configfs-tsm", 1, seen, NULL);
+      } else {
+        int fallback = !tdx_guest && sev_guest_dev;
+        add_check(checks, "configfs-tsm", fallback,
+                  fallback ? "absent; dev/sev-guest serves SNP reports by ioctl"
+                           : "no " TC_TSM_REPORT_DIR,
+                  tdx_guest ? "a TDX quote needs configfs-tsm: kernel >= 6.7 with "
+                              "CONFIG_TSM_REPORTS, and configfs mounted (mount -t configfs "
+                              "configfs /sys/kernel/config)"
+                            : "kernel >= 6.7 with CONFIG_TSM_REPORTS, and configfs mounted "
+                              "(mount -t configfs configfs /sys/kernel/config)");
+      }
     }
   }
   json_object_set_new(o, "checks", checks);
@@ -627,6 +657,16 @@ tc_status tc_probe_run(const tc_probe_opts *opts, json_t **out, tc_error *err) {
                       : strcmp(sev_guest, "none") != 0 && sev_guest_dev ? "sev-guest"
                                                                         : "none";
     json_object_set_new(tl, "teectl.io/attestation-device", json_string(dev));
+    json_object_set_new(tl, "teectl.io/configfs-tsm",
+                        json_string(ifaces.configfs_tsm ? "true" : "false"));
+    if (ifaces.tsm_provider_count > 0) { /* names of [A-Za-z0-9_-], joined by '.' */
+      char prov[64] = "";
+      for (size_t i = 0; i < ifaces.tsm_provider_count; i++)
+        if (strlen(prov) + strlen(ifaces.tsm_providers[i]) + 1 < sizeof prov)
+          snprintf(prov + strlen(prov), sizeof prov - strlen(prov), "%s%s", i ? "." : "",
+                   ifaces.tsm_providers[i]);
+      json_object_set_new(tl, "teectl.io/tsm-provider", json_string(prov));
+    }
   }
   json_object_set_new(o, "teectl_labels", tl);
 
@@ -637,17 +677,12 @@ tc_status tc_probe_run(const tc_probe_opts *opts, json_t **out, tc_error *err) {
   tc_cpuid_table_free(&cpuid);
   if (have_chardevs)
     tc_chardev_list_free(&chardevs);
+  tc_attest_ifaces_free(&ifaces);
   /* an allocation failure anywhere leaves a member out: fail rather than report less */
-  static const char *const required[] = {"role",
-                                         "kvm",
-                                         "iommu",
-                                         "sgx",
-                                         "tdx",
-                                         "sev",
-                                         "recommended_runtime_classes",
-                                         "nfd_labels",
-                                         "teectl_labels",
-                                         "tee_usable"};
+  static const char *const required[] = {
+      "role",       "kvm",           "iommu",       "sgx",
+      "tdx",        "sev",           "attestation", "recommended_runtime_classes",
+      "nfd_labels", "teectl_labels", "tee_usable"};
   for (size_t i = 0; i < sizeof required / sizeof required[0]; i++)
     if (o == NULL || json_object_get(o, required[i]) == NULL) {
       json_decref(o);

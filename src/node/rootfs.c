@@ -97,7 +97,7 @@ int probe_dir_entries(const probe_ctx *c, const char *rel) {
   return n;
 }
 
-static int cmp_str(const void *a, const void *b) {
+int probe_cmp_str(const void *a, const void *b) {
   return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
@@ -140,7 +140,7 @@ char **probe_dir_list(const probe_ctx *c, const char *rel, const char *prefix) {
       free(out);
       return NULL;
     }
-  qsort(out, n, sizeof *out, cmp_str);
+  qsort(out, n, sizeof *out, probe_cmp_str);
   return out;
 }
 

@@ -452,6 +452,150 @@ static void test_live(void **state) {
   json_decref(p);
 }
 
+/* Guest attestation interfaces (issue 13 items 9 and 10): configfs-tsm with the provider
+ * named by an existing report entry, dev/sev-guest, and the TDX device under its current
+ * name dev/tdx_guest and its older one dev/tdx-guest; devices only when declared. */
+static void test_attestation_interfaces(void **state) {
+  (void)state;
+  fake f;
+  fake_new(&f);
+  put(f.base, "cpuid.txt",
+      AMD_LEAF0 "1 0 00a00f11 0 fef83203 178bfbff\n"
+                "80000000 0 80000021 0 0 0\n"
+                "8000001f 0 0000001a 00000073 0 0\n");
+  put(f.root, "proc/cpuinfo", "flags\t\t: fpu hypervisor sev sev_es sev_snp\n");
+  put(f.base, "DEVICES.txt", "dev/sev-guest c 10:dynamic\n");
+  put(f.root, "dev/sev-guest", "");
+  put(f.root, "sys/kernel/config/tsm/report/req1/provider", "sev_guest\n");
+  put(f.root, "sys/kernel/config/tsm/report/req2/provider", "sev_guest\n");
+  put(f.root, "sys/kernel/config/tsm/report/req3/provider", "bad name!\n"); /* not a name */
+
+  tc_probe_opts o = {.root = f.root, .char_devices_file = f.devices};
+  tc_attest_ifaces a;
+  tc_error err;
+  assert_int_equal(tc_probe_attest_ifaces(&o, &a, &err), TC_OK);
+  assert_true(a.configfs_tsm);
+  assert_int_equal(a.tsm_provider_count, 1);
+  assert_string_equal(a.tsm_providers[0], "sev_guest");
+  assert_null(a.tsm_providers[1]);
+  assert_string_equal(a.sev_guest_device, "dev/sev-guest");
+  assert_null(a.tdx_guest_device);
+  tc_attest_ifaces_free(&a);
+  assert_null(a.tsm_providers);
+
+  json_t *p = probe(&f);
+  json_t *att = at(p, "attestation", NULL);
+  assert_true(json_is_true(json_object_get(att, "configfs_tsm")));
+  assert_string_equal(json_string_value(json_object_get(att, "tsm_report_dir")),
+                      "sys/kernel/config/tsm/report");
+  assert_int_equal(json_array_size(json_object_get(att, "tsm_providers")), 1);
+  assert_string_equal(json_string_value(json_array_get(json_object_get(att, "tsm_providers"), 0)),
+                      "sev_guest");
+  assert_string_equal(json_string_value(json_object_get(att, "sev_guest_device")), "dev/sev-guest");
+  assert_true(json_is_null(json_object_get(att, "tdx_guest_device")));
+  json_t *src = json_object_get(att, "sources");
+  assert_int_equal(json_array_size(src), 2);
+  assert_string_equal(json_string_value(json_array_get(src, 0)), "configfs-tsm");
+  assert_string_equal(json_string_value(json_array_get(src, 1)), "sev-guest");
+  char *text = tc_probe_nfd_text(p);
+  assert_non_null(strstr(text, "teectl.io/configfs-tsm=true\n"));
+  assert_non_null(strstr(text, "teectl.io/tsm-provider=sev_guest\n"));
+  assert_non_null(strstr(text, "teectl.io/attestation-device=sev-guest\n"));
+  free(text);
+  char *h = tc_probe_human_text(p);
+  assert_non_null(strstr(h, "\u2713 configfs-tsm       sys/kernel/config/tsm/report (provider "
+                            "sev_guest)\n"));
+  free(h);
+  json_decref(p);
+
+  /* no report entry yet: configfs-tsm is there, its provider unknown */
+  rm_tree(f.root);
+  put(f.root, "proc/cpuinfo", "flags\t\t: fpu hypervisor sev sev_es sev_snp\n");
+  put(f.root, "dev/sev-guest", "");
+  mkdirs(f.root);
+  char dir[256];
+  snprintf(dir, sizeof dir, "%s/sys/kernel/config/tsm/report", f.root);
+  mkdirs(dir);
+  p = probe(&f);
+  att = at(p, "attestation", NULL);
+  assert_true(json_is_true(json_object_get(att, "configfs_tsm")));
+  assert_int_equal(json_array_size(json_object_get(att, "tsm_providers")), 0);
+  text = tc_probe_nfd_text(p);
+  assert_non_null(strstr(text, "teectl.io/configfs-tsm=true\n"));
+  assert_null(strstr(text, "teectl.io/tsm-provider="));
+  free(text);
+  json_decref(p);
+
+  /* a regular file at the report path is not configfs-tsm */
+  rmdir(dir);
+  put(f.root, "sys/kernel/config/tsm/report", "");
+  p = probe(&f);
+  assert_true(json_is_false(at(at(p, "attestation", NULL), "configfs_tsm", NULL)));
+  json_decref(p);
+  fake_free(&f);
+
+  /* a TDX guest of an older kernel: only dev/tdx-guest */
+  fake_new(&f);
+  put(f.base, "cpuid.txt",
+      INTEL_LEAF0("21") "1 0 000806f8 0 fffa3203 178bfbff\n"
+                        "21 0 0 65746e49 20202020 5844546c\n");
+  put(f.root, "proc/cpuinfo", "flags\t\t: fpu hypervisor tdx_guest\n");
+  put(f.base, "DEVICES.txt", "dev/tdx-guest c 10:dynamic\n");
+  put(f.root, "dev/tdx-guest", "");
+  p = probe(&f);
+  assert_true(json_is_true(at(p, "tdx", "guest_device")));
+  att = at(p, "attestation", NULL);
+  assert_string_equal(json_string_value(json_object_get(att, "tdx_guest_device")), "dev/tdx-guest");
+  assert_true(json_is_null(json_object_get(att, "sev_guest_device")));
+  assert_true(json_is_false(json_object_get(att, "configfs_tsm")));
+  assert_true(json_is_null(json_object_get(att, "tsm_report_dir")));
+  src = json_object_get(att, "sources");
+  assert_int_equal(json_array_size(src), 1);
+  assert_string_equal(json_string_value(json_array_get(src, 0)), "tdx-guest");
+  text = tc_probe_nfd_text(p);
+  assert_non_null(strstr(text, "teectl.io/attestation-device=tdx-guest\n"));
+  assert_non_null(strstr(text, "teectl.io/configfs-tsm=false\n"));
+  free(text);
+  h = tc_probe_human_text(p);
+  assert_non_null(strstr(h, "\u2713 attestation device dev/tdx-guest ready\n"));
+  const char *tsm = strstr(h, "\u2717 configfs-tsm ");
+  assert_non_null(tsm);
+  const char *fix = strstr(tsm, "fix: a TDX quote needs configfs-tsm");
+  assert_true(fix != NULL && fix < strchr(tsm, '\n'));
+  free(h);
+  json_decref(p);
+
+  /* both names: the current one is reported */
+  put(f.base, "DEVICES.txt", "dev/tdx-guest c 10:dynamic\ndev/tdx_guest c 10:dynamic\n");
+  put(f.root, "dev/tdx_guest", "");
+  tc_probe_opts o2 = {.root = f.root, .char_devices_file = f.devices};
+  assert_int_equal(tc_probe_attest_ifaces(&o2, &a, &err), TC_OK);
+  assert_string_equal(a.tdx_guest_device, "dev/tdx_guest");
+  tc_attest_ifaces_free(&a);
+
+  /* a listed device that is not declared, or no list at all: a regular file is no device */
+  put(f.base, "DEVICES.txt", "dev/tdx_guest c 10:dynamic\n");
+  rm_tree(f.root);
+  put(f.root, "dev/tdx-guest", "");
+  assert_int_equal(tc_probe_attest_ifaces(&o2, &a, &err), TC_OK);
+  assert_null(a.tdx_guest_device);
+  tc_attest_ifaces_free(&a);
+  tc_probe_opts o3 = {.root = f.root};
+  assert_int_equal(tc_probe_attest_ifaces(&o3, &a, &err), TC_OK);
+  assert_null(a.tdx_guest_device);
+  assert_null(a.sev_guest_device);
+  assert_false(a.configfs_tsm);
+  tc_attest_ifaces_free(&a);
+
+  /* a root that is no folder is the probe's usage error */
+  char notdir[256];
+  snprintf(notdir, sizeof notdir, "%s/DEVICES.txt", f.base);
+  tc_probe_opts o4 = {.root = notdir};
+  assert_int_equal(tc_probe_attest_ifaces(&o4, &a, &err), TC_ERR_USAGE);
+  assert_string_equal(err.reason, "probe_bad_options");
+  fake_free(&f);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_sev_int_params_and_cpuid_fallback),
@@ -462,6 +606,7 @@ int main(void) {
       cmocka_unit_test(test_tdx_host_without_platform_flag),
       cmocka_unit_test(test_human_fixes),
       cmocka_unit_test(test_microcode),
+      cmocka_unit_test(test_attestation_interfaces),
       cmocka_unit_test(test_live),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

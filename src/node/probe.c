@@ -238,22 +238,17 @@ tc_status tc_probe_run(const tc_probe_opts *opts, json_t **out, tc_error *err) {
   if (st != TC_OK)
     return st;
 
+  tc_attest_ifaces ifaces;
+  if (probe_attest_ifaces(&c, &ifaces, err) != TC_OK) {
+    tc_cpuid_table_free(&cpuid);
+    tc_chardev_list_free(&chardevs); /* zeroed when there is no list */
+    return TC_ERR_NOMEM;
+  }
   char *cpuinfo = probe_read_text(&c, "proc/cpuinfo");
   char *cmdline = probe_read_text(&c, "proc/cmdline");
   char *misc_cap = probe_read_text(&c, "sys/fs/cgroup/misc.capacity");
   char *misc_cur = probe_read_text(&c, "sys/fs/cgroup/misc.current");
   uint32_t r[4];
-  tc_attest_ifaces ifaces;
-  if (probe_attest_ifaces(&c, &ifaces, err) != TC_OK) {
-    free(cpuinfo);
-    free(cmdline);
-    free(misc_cap);
-    free(misc_cur);
-    tc_cpuid_table_free(&cpuid);
-    if (have_chardevs)
-      tc_chardev_list_free(&chardevs);
-    return TC_ERR_NOMEM;
-  }
 
   /* ---- CPU identity and role ---- */
   char vendor[13] = "";

@@ -106,6 +106,11 @@ static json_t *at(const json_t *o, const char *a, const char *b) {
 
 #define AMD_LEAF0 "0 0 10 68747541 444d4163 69746e65\n"
 #define INTEL_LEAF0(max) "0 0 " max " 756e6547 6c65746e 49656e69\n"
+/* guest CPUID 0x8000001F: EAX bits 1 (SEV), 3 (SEV-ES), 4 (SNP); C-bit 51, 1 bit lost */
+#define SNP_GUEST_CPUID                                                                            \
+  AMD_LEAF0 "1 0 00a00f11 0 fef83203 178bfbff\n"                                                   \
+            "80000000 0 80000021 0 0 0\n"                                                          \
+            "8000001f 0 0000001a 00000073 0 0\n"
 
 static void test_sev_int_params_and_cpuid_fallback(void **state) {
   (void)state;
@@ -275,11 +280,7 @@ static void test_sev_guest_kinds(void **state) {
   (void)state;
   fake f;
   fake_new(&f);
-  /* guest CPUID 0x8000001F: EAX bits 1 (SEV), 3 (SEV-ES), 4 (SNP); C-bit 51, 1 bit lost */
-  put(f.base, "cpuid.txt",
-      AMD_LEAF0 "1 0 00a00f11 0 fef83203 178bfbff\n"
-                "80000000 0 80000021 0 0 0\n"
-                "8000001f 0 0000001a 00000073 0 0\n");
+  put(f.base, "cpuid.txt", SNP_GUEST_CPUID);
   /* SNP active but the sev-guest driver did not bind: still an SNP guest, no device */
   put(f.root, "proc/cpuinfo", "flags\t\t: fpu hypervisor sev sev_es sev_snp\n");
   json_t *p = probe(&f);
@@ -459,10 +460,7 @@ static void test_attestation_interfaces(void **state) {
   (void)state;
   fake f;
   fake_new(&f);
-  put(f.base, "cpuid.txt",
-      AMD_LEAF0 "1 0 00a00f11 0 fef83203 178bfbff\n"
-                "80000000 0 80000021 0 0 0\n"
-                "8000001f 0 0000001a 00000073 0 0\n");
+  put(f.base, "cpuid.txt", SNP_GUEST_CPUID);
   put(f.root, "proc/cpuinfo", "flags\t\t: fpu hypervisor sev sev_es sev_snp\n");
   put(f.base, "DEVICES.txt", "dev/sev-guest c 10:dynamic\n");
   put(f.root, "dev/sev-guest", "");

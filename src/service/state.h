@@ -84,6 +84,13 @@ struct svc_policy_ref {
   atomic_int refs;
 };
 
+/** Read and parse the policy file at path; *st gets its stat (what a reload compares).
+ *  Errors: TC_ERR_IO "file_unreadable", those of tc_file_read and tc_policy_parse. */
+tc_status svc_policy_load_file(const char *path, tc_policy **out, struct stat *st, tc_error *err);
+
+/** A reference holding p (one holder: the service), or NULL on allocation failure. */
+struct svc_policy_ref *svc_policy_ref_new(tc_policy *p);
+
 /** Reload the policy file if it changed (stat: inode, size, mtime). Thread-safe. */
 void svc_policy_maybe_reload(tc_service *svc);
 

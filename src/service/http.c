@@ -1,0 +1,307 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The service's HTTP layer on libmicrohttpd: per-request state, routing through the
+ * table of routes.c, request limits (method, Content-Type, body size, upload time),
+ * replies, and the daemon's start and graceful stop. */
+#include "service/http.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+/* ------------------------------------------------------------------ replies */
+
+static const char *route_label(const struct svc_request *r) {
+  return r->route ? r->route->path : "other";
+}
+
+enum MHD_Result svc_reply(tc_service *svc, struct svc_request *r, unsigned status,
+                          const char *ctype, char *text, size_t len,
+                          const struct svc_header *extra) {
+  struct MHD_Response *resp = MHD_create_response_from_buffer(
+      len, text, text ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
+  if (resp == NULL) {
+    free(text);
+    return MHD_NO;
+  }
+  MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
+  MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+  for (const struct svc_header *h = extra; h != NULL && h->name != NULL; h++)
+    MHD_add_response_header(resp, h->name, h->value);
+  enum MHD_Result ret = MHD_queue_response(r->conn, status, resp);
+  MHD_destroy_response(resp);
+  r->responded = 1;
+  svc_metrics_request(svc->metrics, route_label(r), status);
+  return ret;
+}
+
+static enum MHD_Result reply_json(tc_service *svc, struct svc_request *r, unsigned status,
+                                  json_t *v, const struct svc_header *extra) {
+  char *text = v ? json_dumps(v, JSON_COMPACT) : NULL;
+  json_decref(v);
+  if (text == NULL) {
+    static const char oom[] = "{\"error\":\"internal_error\",\"detail\":\"out of memory\"}";
+    struct MHD_Response *resp =
+        MHD_create_response_from_buffer(sizeof oom - 1, (void *)oom, MHD_RESPMEM_PERSISTENT);
+    if (resp == NULL)
+      return MHD_NO;
+    enum MHD_Result ret = MHD_queue_response(r->conn, 500, resp);
+    MHD_destroy_response(resp);
+    r->responded = 1;
+    return ret;
+  }
+  return svc_reply(svc, r, status, "application/json", text, strlen(text), extra);
+}
+
+enum MHD_Result svc_reply_json(tc_service *svc, struct svc_request *r, unsigned status, json_t *v) {
+  return reply_json(svc, r, status, v, NULL);
+}
+
+enum MHD_Result svc_reply_error(tc_service *svc, struct svc_request *r, unsigned status,
+                                const char *code, const char *detail) {
+  return svc_reply_json(svc, r, status, svc_error_body(code, detail));
+}
+
+const char *svc_request_header(struct svc_request *r, const char *name) {
+  return MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, name);
+}
+
+/* ------------------------------------------------------------------ requests */
+
+static int is_json_type(const char *ct) {
+  if (ct == NULL)
+    return 0;
+  size_t n = strlen("application/json");
+  if (strncasecmp(ct, "application/json", n) != 0)
+    return 0;
+  return ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ';
+}
+
+static void remote_of(struct MHD_Connection *c, char *out, size_t cap) {
+  out[0] = '\0';
+  const union MHD_ConnectionInfo *ci =
+      MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+  if (ci == NULL || ci->client_addr == NULL)
+    return;
+  const struct sockaddr *sa = ci->client_addr;
+  if (sa->sa_family == AF_INET)
+    inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, out,
+              (socklen_t)cap);
+  else if (sa->sa_family == AF_INET6)
+    inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, out,
+              (socklen_t)cap);
+}
+
+/* The headers are complete: route, method, Content-Type and declared length. MHD_YES
+ * with r->responded unset: wait for the body. */
+static enum MHD_Result on_headers(tc_service *svc, struct svc_request *r, const char *url,
+                                  const char *method) {
+  r->route = svc_route_find(url);
+  if (r->route == NULL)
+    return svc_reply_error(svc, r, 404, "not_found", "no such route");
+  r->tail = (r->route->flags & SVC_ROUTE_PREFIX) ? url + strlen(r->route->path) : "";
+  const char *want = r->route->method;
+  if (strcmp(method, want) != 0 && !(strcmp(want, "GET") == 0 && strcmp(method, "HEAD") == 0)) {
+    char d[160];
+    snprintf(d, sizeof d, "%s accepts %s only", r->route->path, want);
+    const struct svc_header allow[] = {{MHD_HTTP_HEADER_ALLOW, want}, {NULL, NULL}};
+    return reply_json(svc, r, 405, svc_error_body("method_not_allowed", d), allow);
+  }
+  if ((r->route->flags & SVC_ROUTE_JSON_BODY) &&
+      !is_json_type(svc_request_header(r, MHD_HTTP_HEADER_CONTENT_TYPE)))
+    return svc_reply_error(svc, r, 415, "content_type_unsupported",
+                           "Content-Type must be application/json");
+  const char *cl = svc_request_header(r, MHD_HTTP_HEADER_CONTENT_LENGTH);
+  if (cl != NULL) {
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(cl, &end, 10);
+    if (errno == 0 && *end == '\0' && v > svc->opts.max_body_bytes) {
+      char d[96];
+      snprintf(d, sizeof d, "request body of %llu bytes exceeds the limit of %zu", v,
+               svc->opts.max_body_bytes);
+      return svc_reply_error(svc, r, 413, "body_too_large", d);
+    }
+  }
+  return MHD_YES;
+}
+
+/* A piece of the body. MHD_NO drops the connection. */
+static enum MHD_Result on_upload(tc_service *svc, struct svc_request *r, const char *upload,
+                                 size_t *upload_size) {
+  struct timespec now;
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  double elapsed =
+      (double)(now.tv_sec - r->start.tv_sec) + (double)(now.tv_nsec - r->start.tv_nsec) / 1e9;
+  if (elapsed > (double)svc->opts.request_timeout) {
+    /* A body trickling in byte by byte never trips the idle timeout: drop it. */
+    svc_metrics_request(svc->metrics, route_label(r), 408);
+    return MHD_NO;
+  }
+  if (!r->responded && !r->too_large) {
+    if (r->len + *upload_size > svc->opts.max_body_bytes) {
+      r->too_large = 1;
+      free(r->body);
+      r->body = NULL;
+      r->len = r->cap = 0;
+    } else {
+      if (r->len + *upload_size + 1 > r->cap) {
+        size_t cap = r->cap ? r->cap : 4096;
+        while (cap < r->len + *upload_size + 1)
+          cap *= 2;
+        char *p = realloc(r->body, cap);
+        if (p == NULL)
+          return MHD_NO;
+        r->body = p;
+        r->cap = cap;
+      }
+      memcpy(r->body + r->len, upload, *upload_size);
+      r->len += *upload_size;
+      r->body[r->len] = '\0';
+    }
+  }
+  *upload_size = 0;
+  return MHD_YES;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
+                                  const char *method, const char *version, const char *upload,
+                                  size_t *upload_size, void **con_cls) {
+  tc_service *svc = cls;
+  struct svc_request *r = *con_cls;
+  (void)version;
+  if (r == NULL) {
+    r = calloc(1, sizeof *r);
+    if (r == NULL)
+      return MHD_NO;
+    *con_cls = r;
+    r->conn = c;
+    atomic_fetch_add(&svc->inflight, 1);
+    remote_of(c, r->remote, sizeof r->remote);
+    clock_gettime(CLOCK_MONOTONIC, &r->start);
+    return on_headers(svc, r, url, method);
+  }
+  if (*upload_size > 0)
+    return on_upload(svc, r, upload, upload_size);
+  if (r->responded)
+    return MHD_YES;
+  if (r->too_large) {
+    char d[96];
+    snprintf(d, sizeof d, "request body exceeds the limit of %zu bytes", svc->opts.max_body_bytes);
+    return svc_reply_error(svc, r, 413, "body_too_large", d);
+  }
+  return r->route->handler(svc, r);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
+                         enum MHD_RequestTerminationCode toe) {
+  tc_service *svc = cls;
+  struct svc_request *r = *con_cls;
+  (void)c;
+  (void)toe;
+  if (r == NULL)
+    return;
+  free(r->body);
+  free(r);
+  *con_cls = NULL;
+  atomic_fetch_sub(&svc->inflight, 1);
+}
+
+/* ------------------------------------------------------------------ start / stop */
+
+/* libmicrohttpd's own error messages: silent unless TEECTL_SERVE_MHD_LOG is set (a verbose
+ * mode for debugging), so that teectl's one line says what failed (e.g. a busy port). */
+__attribute__((format(printf, 2, 0))) static void mhd_logger(void *cls, const char *fmt,
+                                                             va_list ap) {
+  const tc_service *svc = cls;
+  if (svc == NULL || !svc->mhd_log)
+    return;
+  char msg[512];
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  size_t n = strlen(msg);
+  while (n > 0 && msg[n - 1] == '\n')
+    msg[--n] = '\0';
+  fprintf(stderr, "teectl serve: libmicrohttpd: %s\n", msg);
+}
+
+/* Why the daemon could not start: try the bind ourselves for the system's reason. */
+static void listen_failure_reason(const struct sockaddr *sa, char *out, size_t cap) {
+  snprintf(out, cap, "address in use, or TLS files invalid");
+  int fd = socket(sa->sa_family, SOCK_STREAM, 0);
+  if (fd < 0) {
+    snprintf(out, cap, "%s", strerror(errno));
+    return;
+  }
+  int one = 1;
+  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  socklen_t len = sa->sa_family == AF_INET6 ? (socklen_t)sizeof(struct sockaddr_in6)
+                                            : (socklen_t)sizeof(struct sockaddr_in);
+  if (bind(fd, sa, len) != 0)
+    snprintf(out, cap, "%s", strerror(errno));
+  else if (listen(fd, 1) != 0)
+    snprintf(out, cap, "%s", strerror(errno));
+  close(fd);
+}
+
+tc_status svc_http_start(tc_service *svc, const struct sockaddr *addr, int is_v6, tc_error *err) {
+  const tc_service_options *opts = &svc->opts;
+  unsigned threads = opts->threads;
+  if (threads == 0) {
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    threads = n > 0 ? (unsigned)n : 1;
+  }
+  unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG;
+#ifdef __linux__
+  flags |= MHD_USE_EPOLL;
+#endif
+  if (is_v6)
+    flags |= MHD_USE_IPv6;
+  if (svc->tls_cert_pem != NULL)
+    flags |= MHD_USE_TLS;
+  /* Options as an array: the thread pool only with more than one thread (libmicrohttpd
+   * warns about a pool of 0), TLS only with a certificate. */
+  struct MHD_OptionItem mo[8];
+  size_t n = 0;
+  mo[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_LIMIT, opts->max_connections, NULL};
+  mo[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_TIMEOUT, opts->connection_timeout, NULL};
+  if (threads > 1)
+    mo[n++] = (struct MHD_OptionItem){MHD_OPTION_THREAD_POOL_SIZE, threads, NULL};
+  if (svc->tls_cert_pem != NULL) {
+    mo[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_CERT, 0, svc->tls_cert_pem};
+    mo[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_KEY, 0, svc->tls_key_pem};
+  }
+  mo[n++] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
+  const char *mhd_log = getenv("TEECTL_SERVE_MHD_LOG");
+  svc->mhd_log = mhd_log != NULL && mhd_log[0] != '\0' && strcmp(mhd_log, "0") != 0;
+  svc->daemon =
+      MHD_start_daemon(flags, 0, NULL, NULL, on_request, svc, MHD_OPTION_EXTERNAL_LOGGER,
+                       mhd_logger, svc, MHD_OPTION_SOCK_ADDR, addr, MHD_OPTION_NOTIFY_COMPLETED,
+                       on_completed, svc, MHD_OPTION_ARRAY, mo, MHD_OPTION_END);
+  if (svc->daemon == NULL) {
+    char why[160];
+    listen_failure_reason(addr, why, sizeof why);
+    return tc_fail(err, TC_ERR_INTERNAL, "listen_failed",
+                   "could not start the HTTP server on %s: %s", opts->listen, why);
+  }
+  const union MHD_DaemonInfo *di = MHD_get_daemon_info(svc->daemon, MHD_DAEMON_INFO_BIND_PORT);
+  svc->port = di ? di->port : 0;
+  return TC_OK;
+}
+
+void svc_http_stop(tc_service *svc) {
+  MHD_socket lsock = MHD_quiesce_daemon(svc->daemon);
+  if (lsock != MHD_INVALID_SOCKET)
+    close(lsock);
+  /* Let in-flight requests finish (bounded). */
+  struct timespec step = {0, 20 * 1000 * 1000};
+  for (unsigned i = 0; i < svc->opts.drain_timeout * 50u && atomic_load(&svc->inflight) > 0; i++)
+    nanosleep(&step, NULL);
+  MHD_stop_daemon(svc->daemon);
+  svc->daemon = NULL;
+}

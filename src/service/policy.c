@@ -1,0 +1,92 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The service's appraisal policy: loading the file, reference counting (requests hold
+ * the policy they started with; a reload swaps it without waiting for them) and reloading
+ * when the file changes. API in service/state.h. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "service/state.h"
+#include "teectl/file.h"
+
+tc_status svc_policy_load_file(const char *path, tc_policy **out, struct stat *st, tc_error *err) {
+  tc_buf text = {0};
+  if (stat(path, st) != 0)
+    return tc_fail(err, TC_ERR_IO, "file_unreadable", "policy %s: %s", path, strerror(errno));
+  tc_status s = tc_file_read(path, 4u << 20, &text, err);
+  if (s != TC_OK)
+    return s;
+  s = tc_policy_parse((const char *)text.data, text.len, path, out, err);
+  tc_buf_free(&text);
+  return s;
+}
+
+static int same_file_state(const struct stat *a, const struct stat *b) {
+  return a->st_ino == b->st_ino && a->st_dev == b->st_dev && a->st_size == b->st_size &&
+         a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec;
+}
+
+struct svc_policy_ref *svc_policy_ref_new(tc_policy *p) {
+  struct svc_policy_ref *r = calloc(1, sizeof *r);
+  if (r == NULL)
+    return NULL;
+  r->policy = p;
+  atomic_init(&r->refs, 1);
+  return r;
+}
+
+struct svc_policy_ref *svc_policy_acquire(tc_service *svc) {
+  pthread_mutex_lock(&svc->policy_mu);
+  struct svc_policy_ref *r = svc->policy;
+  atomic_fetch_add(&r->refs, 1);
+  pthread_mutex_unlock(&svc->policy_mu);
+  return r;
+}
+
+void svc_policy_release(struct svc_policy_ref *r) {
+  if (r != NULL && atomic_fetch_sub(&r->refs, 1) == 1) {
+    tc_policy_free(r->policy);
+    free(r);
+  }
+}
+
+void svc_policy_maybe_reload(tc_service *svc) {
+  if (svc->opts.policy == NULL)
+    return;
+  struct stat now;
+  if (stat(svc->opts.policy, &now) != 0)
+    return; /* gone for a moment (e.g. ConfigMap update): keep the loaded policy */
+  pthread_mutex_lock(&svc->reload_lock);
+  if (same_file_state(&now, &svc->policy_stat)) {
+    pthread_mutex_unlock(&svc->reload_lock);
+    return;
+  }
+  tc_policy *p = NULL;
+  tc_error err;
+  struct stat st;
+  tc_status s = svc_policy_load_file(svc->opts.policy, &p, &st, &err);
+  svc->policy_stat = s == TC_OK ? st : now; /* a bad file is retried only when it changes */
+  json_t *audit;
+  struct svc_policy_ref *fresh = s == TC_OK ? svc_policy_ref_new(p) : NULL;
+  if (s == TC_OK && fresh == NULL) {
+    tc_policy_free(p);
+    s = tc_fail(&err, TC_ERR_NOMEM, "out_of_memory", "policy reference");
+  }
+  if (s == TC_OK) {
+    audit = json_pack("{s:s, s:s, s:s}", "event", "policy_reload", "result", "success", "policy_id",
+                      tc_policy_id(p));
+    pthread_mutex_lock(&svc->policy_mu);
+    struct svc_policy_ref *old = svc->policy;
+    svc->policy = fresh;
+    pthread_mutex_unlock(&svc->policy_mu);
+    svc_policy_release(old); /* freed when its last in-flight holder is done */
+  } else {
+    audit = json_pack("{s:s, s:s, s:s, s:s}", "event", "policy_reload", "result", "failure",
+                      "reason", err.reason, "detail", err.detail);
+  }
+  svc_metrics_policy_reload(svc->metrics, s == TC_OK);
+  pthread_mutex_unlock(&svc->reload_lock);
+  svc_audit(audit);
+  json_decref(audit);
+}

@@ -14,6 +14,23 @@ typedef struct probe_ctx {
   tc_cpuid_table *cpuid;
 } probe_ctx;
 
+/** What the probe's steps gather (src/node/probe.c), the input of the JSON result, the NFD
+ *  labels and the human checks (src/node/nfd.c). Owned strings: the four texts and ifaces. */
+typedef struct probe_facts {
+  /* inputs: whole files (NULL when absent) and the attestation interfaces */
+  char *cpuinfo, *cmdline, *misc_cap, *misc_cur;
+  tc_attest_ifaces ifaces;
+  /* cpu step */
+  char vendor[13]; /* CPUID.0 EBX,EDX,ECX; "" when unknown */
+  uint32_t max_leaf, max_ext;
+  int have_max, have_ext, hypervisor, host, is_amd, is_intel, kvm, iommu, iommu_groups;
+  char microcode[32]; /* cpuinfo "microcode" of the first processor */
+  int have_ucode;
+} probe_facts;
+
+/** Free what pf owns. */
+void probe_facts_free(probe_facts *pf);
+
 /** root + "/" + rel, malloc'd; NULL on allocation failure. */
 char *probe_join(const probe_ctx *c, const char *rel);
 

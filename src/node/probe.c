@@ -227,6 +227,38 @@ static int cmdline_has(const char *cmdline, const char *token) {
   return 0;
 }
 
+/* CPU identity and role: vendor (CPUID.0), maximum leaves, hypervisor bit (CPUID.1:ECX[31],
+ * else the cpuinfo flag), KVM, IOMMU groups, microcode. */
+static void step_cpu(const probe_ctx *c, probe_facts *pf) {
+  uint32_t r[4];
+  if (tc_cpuid_get(c->cpuid, 0, 0, r)) {
+    pf->have_max = 1;
+    pf->max_leaf = r[0];
+    memcpy(pf->vendor, &r[1], 4);
+    memcpy(pf->vendor + 4, &r[3], 4);
+    memcpy(pf->vendor + 8, &r[2], 4);
+    pf->vendor[12] = '\0';
+  }
+  if (tc_cpuid_get(c->cpuid, 0x80000000u, 0, r)) {
+    pf->have_ext = 1;
+    pf->max_ext = r[0];
+  }
+  if (tc_cpuid_get(c->cpuid, 1, 0, r))
+    pf->hypervisor = (r[2] >> 31) & 1;
+  else
+    pf->hypervisor = tc_cpuinfo_has_flag(pf->cpuinfo, "hypervisor");
+  pf->host = !pf->hypervisor;
+  const char *ci = pf->cpuinfo;
+  pf->is_amd = strcmp(pf->vendor, "AuthenticAMD") == 0 ||
+               (pf->vendor[0] == '\0' && ci && strstr(ci, "AuthenticAMD"));
+  pf->is_intel = strcmp(pf->vendor, "GenuineIntel") == 0 ||
+                 (pf->vendor[0] == '\0' && ci && strstr(ci, "GenuineIntel"));
+  pf->kvm = probe_is_chardev(c, "dev/kvm");
+  pf->iommu_groups = probe_dir_entries(c, "sys/kernel/iommu_groups");
+  pf->iommu = pf->iommu_groups > 0;
+  pf->have_ucode = cpuinfo_microcode(ci, pf->microcode, sizeof pf->microcode);
+}
+
 tc_status tc_probe_run(const tc_probe_opts *opts, json_t **out, tc_error *err) {
   *out = NULL;
   probe_ctx c;
@@ -238,53 +270,25 @@ tc_status tc_probe_run(const tc_probe_opts *opts, json_t **out, tc_error *err) {
   if (st != TC_OK)
     return st;
 
-  tc_attest_ifaces ifaces;
-  if (probe_attest_ifaces(&c, &ifaces, err) != TC_OK) {
+  probe_facts pf;
+  memset(&pf, 0, sizeof pf);
+  if (probe_attest_ifaces(&c, &pf.ifaces, err) != TC_OK) {
     tc_cpuid_table_free(&cpuid);
     tc_chardev_list_free(&chardevs); /* zeroed when there is no list */
     return TC_ERR_NOMEM;
   }
-  char *cpuinfo = probe_read_text(&c, "proc/cpuinfo");
-  char *cmdline = probe_read_text(&c, "proc/cmdline");
-  char *misc_cap = probe_read_text(&c, "sys/fs/cgroup/misc.capacity");
-  char *misc_cur = probe_read_text(&c, "sys/fs/cgroup/misc.current");
+  pf.cpuinfo = probe_read_text(&c, "proc/cpuinfo");
+  pf.cmdline = probe_read_text(&c, "proc/cmdline");
+  pf.misc_cap = probe_read_text(&c, "sys/fs/cgroup/misc.capacity");
+  pf.misc_cur = probe_read_text(&c, "sys/fs/cgroup/misc.current");
   uint32_t r[4];
-
-  /* ---- CPU identity and role ---- */
-  char vendor[13] = "";
-  uint32_t max_leaf = 0, max_ext = 0;
-  int have_max = 0, have_ext = 0;
-  if (tc_cpuid_get(&cpuid, 0, 0, r)) {
-    have_max = 1;
-    max_leaf = r[0];
-    memcpy(vendor, &r[1], 4);
-    memcpy(vendor + 4, &r[3], 4);
-    memcpy(vendor + 8, &r[2], 4);
-    vendor[12] = '\0';
-  }
-  if (tc_cpuid_get(&cpuid, 0x80000000u, 0, r)) {
-    have_ext = 1;
-    max_ext = r[0];
-  }
-  int hypervisor;
-  if (tc_cpuid_get(&cpuid, 1, 0, r))
-    hypervisor = (r[2] >> 31) & 1;
-  else
-    hypervisor = tc_cpuinfo_has_flag(cpuinfo, "hypervisor");
-  int host = !hypervisor;
-  int is_amd = strcmp(vendor, "AuthenticAMD") == 0 ||
-               (vendor[0] == '\0' && cpuinfo && strstr(cpuinfo, "AuthenticAMD"));
-  int is_intel = strcmp(vendor, "GenuineIntel") == 0 ||
-                 (vendor[0] == '\0' && cpuinfo && strstr(cpuinfo, "GenuineIntel"));
-
-  int kvm = probe_is_chardev(&c, "dev/kvm");
-  int iommu = probe_dir_entries(&c, "sys/kernel/iommu_groups") > 0;
+  step_cpu(&c, &pf);
 
   /* ---- SGX ---- */
   uint32_t l7[4] = {0, 0, 0, 0};
   int have_l7 = tc_cpuid_get(&cpuid, 7, 0, l7);
-  int sgx_supported = tc_cpuinfo_has_flag(cpuinfo, "sgx") || (have_l7 && ((l7[1] >> 2) & 1));
-  int sgx_flc = tc_cpuinfo_has_flag(cpuinfo, "sgx_lc") || (have_l7 && ((l7[2] >> 30) & 1));
+  int sgx_supported = tc_cpuinfo_has_flag(pf.cpuinfo, "sgx") || (have_l7 && ((l7[1] >> 2) & 1));
+  int sgx_flc = tc_cpuinfo_has_flag(pf.cpuinfo, "sgx_lc") || (have_l7 && ((l7[2] >> 30) & 1));
   int64_t epc = 0;
   int epc_known = 1;
   if (sgx_supported)
@@ -294,13 +298,13 @@ tc_status tc_probe_run(const tc_probe_opts *opts, json_t **out, tc_error *err) {
   int sgx_provision = probe_is_chardev(&c, "dev/sgx_provision");
 
   /* ---- TDX ---- */
-  int tdx_host = host && tc_cpuinfo_has_flag(cpuinfo, "tdx_host_platform");
+  int tdx_host = pf.host && tc_cpuinfo_has_flag(pf.cpuinfo, "tdx_host_platform");
   int tdx_param = probe_param(&c, "kvm_intel", "tdx") == 1;
   int64_t tdx_keyids = 0;
-  if (!tc_misc_lookup(misc_cap, "tdx", &tdx_keyids))
+  if (!tc_misc_lookup(pf.misc_cap, "tdx", &tdx_keyids))
     tdx_keyids = 0;
   int tdx_cpuid_guest = 0;
-  if ((cpuid.live ? have_max && max_leaf >= 0x21 : 1) && tc_cpuid_get(&cpuid, 0x21, 0, r)) {
+  if ((cpuid.live ? pf.have_max && pf.max_leaf >= 0x21 : 1) && tc_cpuid_get(&cpuid, 0x21, 0, r)) {
     char sig[13];
     memcpy(sig, &r[1], 4);
     memcpy(sig + 4, &r[3], 4);
@@ -308,28 +312,26 @@ tc_status tc_probe_run(const tc_probe_opts *opts, json_t **out, tc_error *err) {
     sig[12] = '\0';
     tdx_cpuid_guest = strcmp(sig, "IntelTDX    ") == 0;
   }
-  int tdx_guest_dev = ifaces.tdx_guest_device != NULL; /* dev/tdx_guest or dev/tdx-guest */
+  int tdx_guest_dev = pf.ifaces.tdx_guest_device != NULL; /* dev/tdx_guest or dev/tdx-guest */
   int64_t keyid_range[2] = {0, 0};
-  int have_range = host && tdx_param && tdx_keyid_range(&c, keyid_range);
-  int tdx_guest = tdx_cpuid_guest || tc_cpuinfo_has_flag(cpuinfo, "tdx_guest");
+  int have_range = pf.host && tdx_param && tdx_keyid_range(&c, keyid_range);
+  int tdx_guest = tdx_cpuid_guest || tc_cpuinfo_has_flag(pf.cpuinfo, "tdx_guest");
 
   /* ---- SEV ---- */
   uint32_t f[4] = {0, 0, 0, 0};
   int have_f = leaf_8000001f(&c, f);
   int cpuid_sev = have_f && ((f[0] >> 1) & 1), cpuid_es = have_f && ((f[0] >> 3) & 1),
       cpuid_snp = have_f && ((f[0] >> 4) & 1);
-  int flag_sev = tc_cpuinfo_has_flag(cpuinfo, "sev"),
-      flag_es = tc_cpuinfo_has_flag(cpuinfo, "sev_es"),
-      flag_snp = tc_cpuinfo_has_flag(cpuinfo, "sev_snp");
-  int adv_sev = flag_sev || (host && cpuid_sev);
-  int adv_es = flag_es || (host && cpuid_es);
-  int adv_snp = flag_snp || (host && cpuid_snp);
+  int flag_sev = tc_cpuinfo_has_flag(pf.cpuinfo, "sev"),
+      flag_es = tc_cpuinfo_has_flag(pf.cpuinfo, "sev_es"),
+      flag_snp = tc_cpuinfo_has_flag(pf.cpuinfo, "sev_snp");
+  int adv_sev = flag_sev || (pf.host && cpuid_sev);
+  int adv_es = flag_es || (pf.host && cpuid_es);
+  int adv_snp = flag_snp || (pf.host && cpuid_snp);
   int sev_fw = probe_is_chardev(&c, "dev/sev");
   int fw[3] = {0, 0, 0};
-  int have_fw = host && sev_fw && sev_platform_status(&c, fw);
-  char microcode[32] = "";
-  int have_ucode = cpuinfo_microcode(cpuinfo, microcode, sizeof microcode);
-  int sev_supported = host && adv_sev && sev_fw;
+  int have_fw = pf.host && sev_fw && sev_platform_status(&c, fw);
+  int sev_supported = pf.host && adv_sev && sev_fw;
   int p_sev = probe_param(&c, "kvm_amd", "sev"), p_es = probe_param(&c, "kvm_amd", "sev_es"),
       p_snp = probe_param(&c, "kvm_amd", "sev_snp");
   int sev_kvm = p_sev == 1;
@@ -337,16 +339,16 @@ tc_status tc_probe_run(const tc_probe_opts *opts, json_t **out, tc_error *err) {
   int sev_snp = sev_supported && p_snp == 1;
   int64_t asids = 0, es_asids = 0;
   if (sev_supported) {
-    if (!tc_misc_lookup(misc_cap, "sev", &asids))
+    if (!tc_misc_lookup(pf.misc_cap, "sev", &asids))
       asids = have_f && f[2] >= f[3] && f[3] >= 1 ? (int64_t)f[2] - f[3] + 1 : 0;
-    if (!tc_misc_lookup(misc_cap, "sev_es", &es_asids))
+    if (!tc_misc_lookup(pf.misc_cap, "sev_es", &es_asids))
       es_asids = have_f && f[3] >= 1 ? (int64_t)f[3] - 1 : 0;
   }
   int cbit_known = have_f && cpuid_sev && f[1] != 0;
   int64_t cbitpos = f[1] & 0x3f, rpb = (f[1] >> 6) & 0x3f;
-  int sev_guest_dev = ifaces.sev_guest_device != NULL;
+  int sev_guest_dev = pf.ifaces.sev_guest_device != NULL;
   const char *sev_guest = "none";
-  if (hypervisor) {
+  if (pf.hypervisor) {
     if (flag_snp || (sev_guest_dev && cpuid_snp))
       sev_guest = "snp";
     else if (flag_es)
@@ -357,9 +359,9 @@ tc_status tc_probe_run(const tc_probe_opts *opts, json_t **out, tc_error *err) {
 
   /* ---- assemble ---- */
   json_t *o = json_object();
-  json_object_set_new(o, "role", json_string(host ? "host" : "guest"));
-  json_object_set_new(o, "kvm", json_boolean(kvm));
-  json_object_set_new(o, "iommu", json_boolean(iommu));
+  json_object_set_new(o, "role", json_string(pf.host ? "host" : "guest"));
+  json_object_set_new(o, "kvm", json_boolean(pf.kvm));
+  json_object_set_new(o, "iommu", json_boolean(pf.iommu));
 
   json_t *sgx = json_object();
   json_object_set_new(sgx, "supported", json_boolean(sgx_supported));
@@ -410,15 +412,15 @@ tc_status tc_probe_run(const tc_probe_opts *opts, json_t **out, tc_error *err) {
     json_object_set_new(sev, "firmware", json_null());
   }
   json_object_set_new(o, "sev", sev);
-  json_object_set_new(o, "attestation", probe_attest_json(&ifaces));
+  json_object_set_new(o, "attestation", probe_attest_json(&pf.ifaces));
 
   /* kata-deploy RuntimeClass names (vectors/kata/deploy), best first. Kata >= 3.19 has
    * no plain-SEV class; SGX runs under kata-qemu with the sgx.intel.com/epc annotation. */
   json_t *rc = json_array();
-  if (kvm) { /* a guest with (nested) KVM still serves plain kata-qemu */
-    if (host && sev_snp)
+  if (pf.kvm) { /* a guest with (nested) KVM still serves plain kata-qemu */
+    if (pf.host && sev_snp)
       json_array_append_new(rc, json_string("kata-qemu-snp"));
-    if (host && tdx_param)
+    if (pf.host && tdx_param)
       json_array_append_new(rc, json_string("kata-qemu-tdx"));
     json_array_append_new(rc, json_string("kata-qemu"));
   }
@@ -444,8 +446,8 @@ tc_status tc_probe_run(const tc_probe_opts *opts, json_t **out, tc_error *err) {
   json_object_set_new(o, "nfd_labels", nfd);
 
   json_t *misc = json_object();
-  json_object_set_new(misc, "capacity", misc_object(misc_cap));
-  json_object_set_new(misc, "current", misc_object(misc_cur));
+  json_object_set_new(misc, "capacity", misc_object(pf.misc_cap));
+  json_object_set_new(misc, "current", misc_object(pf.misc_cur));
   json_object_set_new(o, "misc", misc);
 
   json_t *huge = json_object();
@@ -465,43 +467,43 @@ tc_status tc_probe_run(const tc_probe_opts *opts, json_t **out, tc_error *err) {
   probe_list_free(hp);
   json_object_set_new(o, "hugepages", huge);
 
-  if (cmdline) {
-    size_t n = strlen(cmdline);
-    while (n > 0 && (cmdline[n - 1] == '\n' || cmdline[n - 1] == ' '))
-      cmdline[--n] = '\0';
+  if (pf.cmdline) {
+    size_t n = strlen(pf.cmdline);
+    while (n > 0 && (pf.cmdline[n - 1] == '\n' || pf.cmdline[n - 1] == ' '))
+      pf.cmdline[--n] = '\0';
   }
-  json_object_set_new(o, "cmdline", cmdline ? json_string(cmdline) : json_null());
+  json_object_set_new(o, "cmdline", pf.cmdline ? json_string(pf.cmdline) : json_null());
 
   json_t *cpu = json_object();
-  json_object_set_new(cpu, "vendor", vendor[0] ? json_string(vendor) : json_null());
-  json_object_set_new(cpu, "max_leaf", int_or_null(have_max, max_leaf));
-  json_object_set_new(cpu, "max_ext_leaf", int_or_null(have_ext, max_ext));
-  json_object_set_new(cpu, "hypervisor", json_boolean(hypervisor));
+  json_object_set_new(cpu, "vendor", pf.vendor[0] ? json_string(pf.vendor) : json_null());
+  json_object_set_new(cpu, "max_leaf", int_or_null(pf.have_max, pf.max_leaf));
+  json_object_set_new(cpu, "max_ext_leaf", int_or_null(pf.have_ext, pf.max_ext));
+  json_object_set_new(cpu, "hypervisor", json_boolean(pf.hypervisor));
   json_object_set_new(cpu, "cpuid_source", json_string(cpuid.live ? "instruction" : "dump"));
-  json_object_set_new(cpu, "microcode", have_ucode ? json_string(microcode) : json_null());
+  json_object_set_new(cpu, "microcode", pf.have_ucode ? json_string(pf.microcode) : json_null());
   json_object_set_new(o, "cpu", cpu);
 
   /* ---- human checks: what was seen, and the fix when it fails ---- */
   json_t *checks = json_array();
   char seen[256];
-  snprintf(seen, sizeof seen, "%s (CPUID.1:ECX[31] hypervisor bit %s)", host ? "host" : "guest",
-           hypervisor ? "set" : "clear");
+  snprintf(seen, sizeof seen, "%s (CPUID.1:ECX[31] hypervisor bit %s)", pf.host ? "host" : "guest",
+           pf.hypervisor ? "set" : "clear");
   add_check(checks, "role", 1, seen, NULL);
-  if (host) {
-    add_check(checks, "kvm", kvm, kvm ? "dev/kvm is a character device" : "no dev/kvm device",
-              is_intel ? "BIOS: enable Intel VT-x; load kvm_intel (modprobe kvm_intel)"
-                       : "BIOS: enable SVM (AMD-V); load kvm_amd (modprobe kvm_amd)");
-    snprintf(seen, sizeof seen, "%d IOMMU groups",
-             probe_dir_entries(&c, "sys/kernel/iommu_groups"));
-    int iommu_off = cmdline_has(cmdline, "iommu=off") || cmdline_has(cmdline, "amd_iommu=off") ||
-                    cmdline_has(cmdline, "intel_iommu=off");
-    add_check(checks, "iommu", iommu, seen,
-              iommu_off  ? "remove iommu=off / amd_iommu=off / intel_iommu=off from the kernel "
-                           "command line"
-              : is_intel ? "BIOS: enable VT-d; kernel parameter intel_iommu=on"
-                         : "BIOS: enable IOMMU; kernel parameter amd_iommu=on");
+  if (pf.host) {
+    add_check(checks, "kvm", pf.kvm, pf.kvm ? "dev/kvm is a character device" : "no dev/kvm device",
+              pf.is_intel ? "BIOS: enable Intel VT-x; load kvm_intel (modprobe kvm_intel)"
+                          : "BIOS: enable SVM (AMD-V); load kvm_amd (modprobe kvm_amd)");
+    snprintf(seen, sizeof seen, "%d IOMMU groups", pf.iommu_groups);
+    int iommu_off = cmdline_has(pf.cmdline, "iommu=off") ||
+                    cmdline_has(pf.cmdline, "amd_iommu=off") ||
+                    cmdline_has(pf.cmdline, "intel_iommu=off");
+    add_check(checks, "iommu", pf.iommu, seen,
+              iommu_off     ? "remove iommu=off / amd_iommu=off / intel_iommu=off from the kernel "
+                              "command line"
+              : pf.is_intel ? "BIOS: enable VT-d; kernel parameter intel_iommu=on"
+                            : "BIOS: enable IOMMU; kernel parameter amd_iommu=on");
   }
-  if (host && (is_amd || (!is_intel && (adv_sev || sev_fw)))) {
+  if (pf.host && (pf.is_amd || (!pf.is_intel && (adv_sev || sev_fw)))) {
     add_check(checks, "sev cpu", adv_sev,
               adv_sev ? "CPU advertises SEV (cpuinfo sev / CPUID 0x8000001F EAX[1])"
                       : "CPU does not advertise SEV",
@@ -517,7 +519,7 @@ tc_status tc_probe_run(const tc_probe_opts *opts, json_t **out, tc_error *err) {
       snprintf(seen + strlen(seen), sizeof seen - strlen(seen), "; %lld SEV ASIDs",
                (long long)asids);
     add_check(checks, "sev kvm", sev_kvm, seen,
-              cmdline_has(cmdline, "kvm_amd.sev=0") || cmdline_has(cmdline, "kvm_amd.sev=N")
+              cmdline_has(pf.cmdline, "kvm_amd.sev=0") || cmdline_has(pf.cmdline, "kvm_amd.sev=N")
                   ? "the kernel command line turns it off: replace kvm_amd.sev=0 by kvm_amd.sev=1"
                   : "module parameter kvm_amd.sev=1 (kernel command line or /etc/modprobe.d)");
     snprintf(seen, sizeof seen, "%s",
@@ -533,13 +535,14 @@ tc_status tc_probe_run(const tc_probe_opts *opts, json_t **out, tc_error *err) {
                        : (p_snp == 1 ? "kvm_amd.sev_snp enabled" : "kvm_amd.sev_snp disabled"),
              adv_snp ? "advertises" : "does not advertise");
     add_check(checks, "sev-snp", sev_snp, seen,
-              cmdline_has(cmdline, "kvm_amd.sev_snp=0") || cmdline_has(cmdline, "kvm_amd.sev_snp=N")
+              cmdline_has(pf.cmdline, "kvm_amd.sev_snp=0") ||
+                      cmdline_has(pf.cmdline, "kvm_amd.sev_snp=N")
                   ? "the kernel command line turns it off: replace kvm_amd.sev_snp=0 by "
                     "kvm_amd.sev_snp=1"
                   : "BIOS: enable SEV-SNP and SNP memory coverage (RMP table), IOMMU on; host "
                     "kernel >= 6.11 with SNP host support; module parameter kvm_amd.sev_snp=1");
   }
-  if (host && (is_intel || (!is_amd && (tdx_host || sgx_supported)))) {
+  if (pf.host && (pf.is_intel || (!pf.is_amd && (tdx_host || sgx_supported)))) {
     add_check(checks, "tdx platform", tdx_host,
               tdx_host ? "cpuinfo tdx_host_platform (BIOS reserved TDX KeyIDs)"
                        : "no cpuinfo flag tdx_host_platform",
@@ -549,7 +552,8 @@ tc_status tc_probe_run(const tc_probe_opts *opts, json_t **out, tc_error *err) {
              tdx_param ? "enabled (TDX module initialised)" : "disabled or absent",
              (long long)tdx_keyids);
     add_check(checks, "tdx kvm", tdx_param, seen,
-              cmdline_has(cmdline, "kvm_intel.tdx=1") || cmdline_has(cmdline, "kvm_intel.tdx=Y")
+              cmdline_has(pf.cmdline, "kvm_intel.tdx=1") ||
+                      cmdline_has(pf.cmdline, "kvm_intel.tdx=Y")
                   ? "kvm_intel.tdx=1 is on the kernel command line but KVM did not initialise "
                     "TDX: check the BIOS (TME-MT, TDX, SEAM loader, TDX KeyIDs) and the TDX "
                     "module (/lib/firmware/intel-seam)"
@@ -573,7 +577,7 @@ tc_status tc_probe_run(const tc_probe_opts *opts, json_t **out, tc_error *err) {
     add_check(checks, "sgx kvm", sgx_kvm, sgx_kvm ? "kvm_intel.sgx enabled" : "kvm_intel.sgx off",
               "kernel with CONFIG_X86_SGX_KVM; module parameter kvm_intel.sgx=1");
   }
-  if (hypervisor) {
+  if (pf.hypervisor) {
     int in_tee = strcmp(sev_guest, "none") != 0 || tdx_guest;
     snprintf(seen, sizeof seen, "%s",
              tdx_guest ? "Intel TDX guest (CPUID leaf 0x21 / cpuinfo tdx_guest)"
@@ -586,16 +590,16 @@ tc_status tc_probe_run(const tc_probe_opts *opts, json_t **out, tc_error *err) {
     if (in_tee) {
       int dev = tdx_guest ? tdx_guest_dev : sev_guest_dev;
       snprintf(seen, sizeof seen, "%s ready",
-               tdx_guest ? ifaces.tdx_guest_device : ifaces.sev_guest_device);
+               tdx_guest ? pf.ifaces.tdx_guest_device : pf.ifaces.sev_guest_device);
       add_check(checks, "attestation device", dev, dev ? seen : "no guest attestation device",
                 tdx_guest ? "load the tdx_guest module (CONFIG_TDX_GUEST_DRIVER)"
                           : "load the sev-guest module (CONFIG_SEV_GUEST)");
       /* configfs-tsm: the only way to a TDX quote from the kernel; SNP reports also come
        * from dev/sev-guest by ioctl */
-      if (ifaces.configfs_tsm) {
+      if (pf.ifaces.configfs_tsm) {
         snprintf(seen, sizeof seen, TC_TSM_REPORT_DIR " (provider %s)",
-                 ifaces.tsm_provider_count ? ifaces.tsm_providers[0]
-                                           : "unknown until a report entry exists");
+                 pf.ifaces.tsm_provider_count ? pf.ifaces.tsm_providers[0]
+                                              : "unknown until a report entry exists");
         add_check(checks, "configfs-tsm", 1, seen, NULL);
       } else {
         int fallback = !tdx_guest && sev_guest_dev;
@@ -619,7 +623,7 @@ tc_status tc_probe_run(const tc_probe_opts *opts, json_t **out, tc_error *err) {
   char num[32];
   json_object_set_new(tl, "teectl.io/tee-usable",
                       json_string(tc_probe_tee_usable(o) ? "true" : "false"));
-  json_object_set_new(tl, "teectl.io/role", json_string(host ? "host" : "guest"));
+  json_object_set_new(tl, "teectl.io/role", json_string(pf.host ? "host" : "guest"));
   if (sev_supported) {
     snprintf(num, sizeof num, "%lld", (long long)asids);
     json_object_set_new(tl, "teectl.io/sev-asids", json_string(num));
@@ -628,7 +632,7 @@ tc_status tc_probe_run(const tc_probe_opts *opts, json_t **out, tc_error *err) {
   }
   if (sev_snp)
     json_object_set_new(tl, "teectl.io/sev-snp", json_string("true"));
-  if (tdx_param && host) {
+  if (tdx_param && pf.host) {
     snprintf(num, sizeof num, "%lld", (long long)tdx_keyids);
     json_object_set_new(tl, "teectl.io/tdx-keyids", json_string(num));
     json_object_set_new(tl, "teectl.io/tdx", json_string("true"));
@@ -641,11 +645,11 @@ tc_status tc_probe_run(const tc_probe_opts *opts, json_t **out, tc_error *err) {
     snprintf(num, sizeof num, "%d.%d.%d", fw[0], fw[1], fw[2]);
     json_object_set_new(tl, "teectl.io/sev-firmware", json_string(num));
   }
-  if (have_ucode)
-    json_object_set_new(tl, "teectl.io/cpu-microcode", json_string(microcode));
-  if (sgx_supported && sgx_flc && sgx_driver && sgx_kvm && kvm && host)
+  if (pf.have_ucode)
+    json_object_set_new(tl, "teectl.io/cpu-microcode", json_string(pf.microcode));
+  if (sgx_supported && sgx_flc && sgx_driver && sgx_kvm && pf.kvm && pf.host)
     json_object_set_new(tl, "teectl.io/sgx", json_string("true"));
-  if (hypervisor) {
+  if (pf.hypervisor) {
     json_object_set_new(tl, "teectl.io/sev-guest", json_string(sev_guest));
     json_object_set_new(tl, "teectl.io/tdx-guest", json_string(tdx_guest ? "true" : "false"));
     const char *dev = tdx_guest && tdx_guest_dev                        ? "tdx-guest"
@@ -653,26 +657,22 @@ tc_status tc_probe_run(const tc_probe_opts *opts, json_t **out, tc_error *err) {
                                                                         : "none";
     json_object_set_new(tl, "teectl.io/attestation-device", json_string(dev));
     json_object_set_new(tl, "teectl.io/configfs-tsm",
-                        json_string(ifaces.configfs_tsm ? "true" : "false"));
-    if (ifaces.tsm_provider_count > 0) { /* names of [A-Za-z0-9_-], joined by '.' */
+                        json_string(pf.ifaces.configfs_tsm ? "true" : "false"));
+    if (pf.ifaces.tsm_provider_count > 0) { /* names of [A-Za-z0-9_-], joined by '.' */
       char prov[64] = "";
-      for (size_t i = 0; i < ifaces.tsm_provider_count; i++)
-        if (strlen(prov) + strlen(ifaces.tsm_providers[i]) + 1 < sizeof prov)
+      for (size_t i = 0; i < pf.ifaces.tsm_provider_count; i++)
+        if (strlen(prov) + strlen(pf.ifaces.tsm_providers[i]) + 1 < sizeof prov)
           snprintf(prov + strlen(prov), sizeof prov - strlen(prov), "%s%s", i ? "." : "",
-                   ifaces.tsm_providers[i]);
+                   pf.ifaces.tsm_providers[i]);
       json_object_set_new(tl, "teectl.io/tsm-provider", json_string(prov));
     }
   }
   json_object_set_new(o, "teectl_labels", tl);
 
-  free(cpuinfo);
-  free(cmdline);
-  free(misc_cap);
-  free(misc_cur);
+  probe_facts_free(&pf);
   tc_cpuid_table_free(&cpuid);
   if (have_chardevs)
     tc_chardev_list_free(&chardevs);
-  tc_attest_ifaces_free(&ifaces);
   /* an allocation failure anywhere leaves a member out: fail rather than report less */
   static const char *const required[] = {
       "role",       "kvm",           "iommu",       "sgx",
@@ -719,4 +719,12 @@ int tc_probe_tee_usable(const json_t *p) {
   return tc_probe_tee_kind_usable(p, TC_PROBE_TEE_SNP) ||
          tc_probe_tee_kind_usable(p, TC_PROBE_TEE_TDX) ||
          tc_probe_tee_kind_usable(p, TC_PROBE_TEE_SGX);
+}
+
+void probe_facts_free(probe_facts *pf) {
+  free(pf->cpuinfo);
+  free(pf->cmdline);
+  free(pf->misc_cap);
+  free(pf->misc_cur);
+  tc_attest_ifaces_free(&pf->ifaces);
 }

@@ -26,6 +26,9 @@ typedef struct probe_facts {
   int have_max, have_ext, hypervisor, host, is_amd, is_intel, kvm, iommu, iommu_groups;
   char microcode[32]; /* cpuinfo "microcode" of the first processor */
   int have_ucode;
+  /* sgx step */
+  int sgx_supported, sgx_flc, epc_known, sgx_kvm, sgx_driver, sgx_provision;
+  int64_t epc; /* bytes */
 } probe_facts;
 
 /** Free what pf owns. */

@@ -227,6 +227,22 @@ static int cmdline_has(const char *cmdline, const char *token) {
   return 0;
 }
 
+/* SGX: CPU support and flexible launch control (cpuinfo or CPUID.(7,0)), EPC size (sysfs,
+ * else CPUID leaf 12H), kvm_intel.sgx, the in-kernel driver's devices. */
+static void step_sgx(const probe_ctx *c, probe_facts *pf) {
+  uint32_t l7[4] = {0, 0, 0, 0};
+  int have_l7 = tc_cpuid_get(c->cpuid, 7, 0, l7);
+  pf->sgx_supported = tc_cpuinfo_has_flag(pf->cpuinfo, "sgx") || (have_l7 && ((l7[1] >> 2) & 1));
+  pf->sgx_flc = tc_cpuinfo_has_flag(pf->cpuinfo, "sgx_lc") || (have_l7 && ((l7[2] >> 30) & 1));
+  pf->epc = 0;
+  pf->epc_known = 1;
+  if (pf->sgx_supported)
+    pf->epc_known = epc_from_sysfs(c, &pf->epc) || epc_from_cpuid(c, &pf->epc);
+  pf->sgx_kvm = probe_param(c, "kvm_intel", "sgx") == 1;
+  pf->sgx_driver = probe_is_chardev(c, "dev/sgx_enclave");
+  pf->sgx_provision = probe_is_chardev(c, "dev/sgx_provision");
+}
+
 /* CPU identity and role: vendor (CPUID.0), maximum leaves, hypervisor bit (CPUID.1:ECX[31],
  * else the cpuinfo flag), KVM, IOMMU groups, microcode. */
 static void step_cpu(const probe_ctx *c, probe_facts *pf) {
@@ -284,18 +300,7 @@ tc_status tc_probe_run(const tc_probe_opts *opts, json_t **out, tc_error *err) {
   uint32_t r[4];
   step_cpu(&c, &pf);
 
-  /* ---- SGX ---- */
-  uint32_t l7[4] = {0, 0, 0, 0};
-  int have_l7 = tc_cpuid_get(&cpuid, 7, 0, l7);
-  int sgx_supported = tc_cpuinfo_has_flag(pf.cpuinfo, "sgx") || (have_l7 && ((l7[1] >> 2) & 1));
-  int sgx_flc = tc_cpuinfo_has_flag(pf.cpuinfo, "sgx_lc") || (have_l7 && ((l7[2] >> 30) & 1));
-  int64_t epc = 0;
-  int epc_known = 1;
-  if (sgx_supported)
-    epc_known = epc_from_sysfs(&c, &epc) || epc_from_cpuid(&c, &epc);
-  int sgx_kvm = probe_param(&c, "kvm_intel", "sgx") == 1;
-  int sgx_driver = probe_is_chardev(&c, "dev/sgx_enclave");
-  int sgx_provision = probe_is_chardev(&c, "dev/sgx_provision");
+  step_sgx(&c, &pf);
 
   /* ---- TDX ---- */
   int tdx_host = pf.host && tc_cpuinfo_has_flag(pf.cpuinfo, "tdx_host_platform");
@@ -364,12 +369,12 @@ tc_status tc_probe_run(const tc_probe_opts *opts, json_t **out, tc_error *err) {
   json_object_set_new(o, "iommu", json_boolean(pf.iommu));
 
   json_t *sgx = json_object();
-  json_object_set_new(sgx, "supported", json_boolean(sgx_supported));
-  json_object_set_new(sgx, "flc", json_boolean(sgx_flc));
-  json_object_set_new(sgx, "epc_bytes", int_or_null(epc_known, epc));
-  json_object_set_new(sgx, "enabled_in_kvm", json_boolean(sgx_kvm));
-  json_object_set_new(sgx, "driver", json_boolean(sgx_driver));
-  json_object_set_new(sgx, "provision_device", json_boolean(sgx_provision));
+  json_object_set_new(sgx, "supported", json_boolean(pf.sgx_supported));
+  json_object_set_new(sgx, "flc", json_boolean(pf.sgx_flc));
+  json_object_set_new(sgx, "epc_bytes", int_or_null(pf.epc_known, pf.epc));
+  json_object_set_new(sgx, "enabled_in_kvm", json_boolean(pf.sgx_kvm));
+  json_object_set_new(sgx, "driver", json_boolean(pf.sgx_driver));
+  json_object_set_new(sgx, "provision_device", json_boolean(pf.sgx_provision));
   json_object_set_new(o, "sgx", sgx);
 
   json_t *tdx = json_object();
@@ -415,7 +420,7 @@ tc_status tc_probe_run(const tc_probe_opts *opts, json_t **out, tc_error *err) {
   json_object_set_new(o, "attestation", probe_attest_json(&pf.ifaces));
 
   /* kata-deploy RuntimeClass names (vectors/kata/deploy), best first. Kata >= 3.19 has
-   * no plain-SEV class; SGX runs under kata-qemu with the sgx.intel.com/epc annotation. */
+   * no plain-SEV class; SGX runs under kata-qemu with the sgx.intel.com/pf.epc annotation. */
   json_t *rc = json_array();
   if (pf.kvm) { /* a guest with (nested) KVM still serves plain kata-qemu */
     if (pf.host && sev_snp)
@@ -431,7 +436,7 @@ tc_status tc_probe_run(const tc_probe_opts *opts, json_t **out, tc_error *err) {
    * ('Y' or '1'), tdx.enabled from kvm_intel.tdx, tdx.protected from CPUID leaf 0x21,
    * sgx.enabled from a non-zero EPC size. */
   json_t *nfd = json_object();
-  if (sgx_supported && epc_known && epc > 0)
+  if (pf.sgx_supported && pf.epc_known && pf.epc > 0)
     json_object_set_new(nfd, "cpu-security.sgx.enabled", json_string("true"));
   if (tdx_param)
     json_object_set_new(nfd, "cpu-security.tdx.enabled", json_string("true"));
@@ -542,7 +547,7 @@ tc_status tc_probe_run(const tc_probe_opts *opts, json_t **out, tc_error *err) {
                   : "BIOS: enable SEV-SNP and SNP memory coverage (RMP table), IOMMU on; host "
                     "kernel >= 6.11 with SNP host support; module parameter kvm_amd.sev_snp=1");
   }
-  if (pf.host && (pf.is_intel || (!pf.is_amd && (tdx_host || sgx_supported)))) {
+  if (pf.host && (pf.is_intel || (!pf.is_amd && (tdx_host || pf.sgx_supported)))) {
     add_check(checks, "tdx platform", tdx_host,
               tdx_host ? "cpuinfo tdx_host_platform (BIOS reserved TDX KeyIDs)"
                        : "no cpuinfo flag tdx_host_platform",
@@ -559,22 +564,23 @@ tc_status tc_probe_run(const tc_probe_opts *opts, json_t **out, tc_error *err) {
                     "module (/lib/firmware/intel-seam)"
                   : "kernel parameter kvm_intel.tdx=1 (and nohibernate); TDX module installed in "
                     "/lib/firmware/intel-seam or loaded by the BIOS");
-    add_check(checks, "sgx cpu", sgx_supported,
-              sgx_supported ? "CPU advertises SGX" : "CPU does not advertise SGX",
+    add_check(checks, "sgx cpu", pf.sgx_supported,
+              pf.sgx_supported ? "CPU advertises SGX" : "CPU does not advertise SGX",
               "BIOS: set SGX to Enabled (not Software Controlled) and reserve PRMRR memory");
-    add_check(checks, "sgx flc", sgx_flc,
-              sgx_flc ? "flexible launch control (sgx_lc)" : "no flexible launch control",
+    add_check(checks, "sgx flc", pf.sgx_flc,
+              pf.sgx_flc ? "flexible launch control (sgx_lc)" : "no flexible launch control",
               "BIOS: set 'SGX Launch Control Policy' to Unlocked (needs a CPU with FLC)");
-    if (epc_known)
-      snprintf(seen, sizeof seen, "%lld bytes of EPC", (long long)epc);
+    if (pf.epc_known)
+      snprintf(seen, sizeof seen, "%lld bytes of EPC", (long long)pf.epc);
     else
       snprintf(seen, sizeof seen, "EPC size unknown (no sgx_total_bytes, no CPUID leaf 0x12)");
-    add_check(checks, "sgx epc", epc_known && epc > 0, seen,
+    add_check(checks, "sgx epc", pf.epc_known && pf.epc > 0, seen,
               "BIOS: reserve PRMRR (EPC) memory for SGX");
-    add_check(checks, "sgx driver", sgx_driver,
-              sgx_driver ? "dev/sgx_enclave is a character device" : "no dev/sgx_enclave device",
+    add_check(checks, "sgx driver", pf.sgx_driver,
+              pf.sgx_driver ? "dev/sgx_enclave is a character device" : "no dev/sgx_enclave device",
               "kernel >= 5.11 with CONFIG_X86_SGX (in-kernel SGX driver)");
-    add_check(checks, "sgx kvm", sgx_kvm, sgx_kvm ? "kvm_intel.sgx enabled" : "kvm_intel.sgx off",
+    add_check(checks, "sgx kvm", pf.sgx_kvm,
+              pf.sgx_kvm ? "kvm_intel.sgx enabled" : "kvm_intel.sgx off",
               "kernel with CONFIG_X86_SGX_KVM; module parameter kvm_intel.sgx=1");
   }
   if (pf.hypervisor) {
@@ -637,8 +643,8 @@ tc_status tc_probe_run(const tc_probe_opts *opts, json_t **out, tc_error *err) {
     json_object_set_new(tl, "teectl.io/tdx-keyids", json_string(num));
     json_object_set_new(tl, "teectl.io/tdx", json_string("true"));
   }
-  if (sgx_supported && epc_known) {
-    snprintf(num, sizeof num, "%lld", (long long)epc);
+  if (pf.sgx_supported && pf.epc_known) {
+    snprintf(num, sizeof num, "%lld", (long long)pf.epc);
     json_object_set_new(tl, "teectl.io/sgx-epc-bytes", json_string(num));
   }
   if (have_fw) {
@@ -647,7 +653,7 @@ tc_status tc_probe_run(const tc_probe_opts *opts, json_t **out, tc_error *err) {
   }
   if (pf.have_ucode)
     json_object_set_new(tl, "teectl.io/cpu-microcode", json_string(pf.microcode));
-  if (sgx_supported && sgx_flc && sgx_driver && sgx_kvm && pf.kvm && pf.host)
+  if (pf.sgx_supported && pf.sgx_flc && pf.sgx_driver && pf.sgx_kvm && pf.kvm && pf.host)
     json_object_set_new(tl, "teectl.io/sgx", json_string("true"));
   if (pf.hypervisor) {
     json_object_set_new(tl, "teectl.io/sev-guest", json_string(sev_guest));

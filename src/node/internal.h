@@ -29,6 +29,9 @@ typedef struct probe_facts {
   /* sgx step */
   int sgx_supported, sgx_flc, epc_known, sgx_kvm, sgx_driver, sgx_provision;
   int64_t epc; /* bytes */
+  /* tdx step */
+  int tdx_host, tdx_param, tdx_guest, tdx_guest_dev, have_range;
+  int64_t tdx_keyids, keyid_range[2]; /* range: [first, end) */
 } probe_facts;
 
 /** Free what pf owns. */

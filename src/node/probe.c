@@ -227,6 +227,31 @@ static int cmdline_has(const char *cmdline, const char *token) {
   return 0;
 }
 
+/* TDX: the host platform flag, kvm_intel.tdx (set once the TDX module initialised), KeyIDs
+ * (misc.capacity), the private KeyID range (MSR 0x87), and inside a TD the CPUID leaf 0x21
+ * signature or the cpuinfo flag. */
+static void step_tdx(const probe_ctx *c, probe_facts *pf) {
+  uint32_t r[4];
+  pf->tdx_host = pf->host && tc_cpuinfo_has_flag(pf->cpuinfo, "tdx_host_platform");
+  pf->tdx_param = probe_param(c, "kvm_intel", "tdx") == 1;
+  pf->tdx_keyids = 0;
+  if (!tc_misc_lookup(pf->misc_cap, "tdx", &pf->tdx_keyids))
+    pf->tdx_keyids = 0;
+  int tdx_cpuid_guest = 0;
+  if ((c->cpuid->live ? pf->have_max && pf->max_leaf >= 0x21 : 1) &&
+      tc_cpuid_get(c->cpuid, 0x21, 0, r)) {
+    char sig[13];
+    memcpy(sig, &r[1], 4);
+    memcpy(sig + 4, &r[3], 4);
+    memcpy(sig + 8, &r[2], 4);
+    sig[12] = '\0';
+    tdx_cpuid_guest = strcmp(sig, "IntelTDX    ") == 0;
+  }
+  pf->tdx_guest_dev = pf->ifaces.tdx_guest_device != NULL; /* dev/tdx_guest or dev/tdx-guest */
+  pf->have_range = pf->host && pf->tdx_param && tdx_keyid_range(c, pf->keyid_range);
+  pf->tdx_guest = tdx_cpuid_guest || tc_cpuinfo_has_flag(pf->cpuinfo, "tdx_guest");
+}
+
 /* SGX: CPU support and flexible launch control (cpuinfo or CPUID.(7,0)), EPC size (sysfs,
  * else CPUID leaf 12H), kvm_intel.sgx, the in-kernel driver's devices. */
 static void step_sgx(const probe_ctx *c, probe_facts *pf) {
@@ -297,30 +322,11 @@ tc_status tc_probe_run(const tc_probe_opts *opts, json_t **out, tc_error *err) {
   pf.cmdline = probe_read_text(&c, "proc/cmdline");
   pf.misc_cap = probe_read_text(&c, "sys/fs/cgroup/misc.capacity");
   pf.misc_cur = probe_read_text(&c, "sys/fs/cgroup/misc.current");
-  uint32_t r[4];
   step_cpu(&c, &pf);
 
   step_sgx(&c, &pf);
 
-  /* ---- TDX ---- */
-  int tdx_host = pf.host && tc_cpuinfo_has_flag(pf.cpuinfo, "tdx_host_platform");
-  int tdx_param = probe_param(&c, "kvm_intel", "tdx") == 1;
-  int64_t tdx_keyids = 0;
-  if (!tc_misc_lookup(pf.misc_cap, "tdx", &tdx_keyids))
-    tdx_keyids = 0;
-  int tdx_cpuid_guest = 0;
-  if ((cpuid.live ? pf.have_max && pf.max_leaf >= 0x21 : 1) && tc_cpuid_get(&cpuid, 0x21, 0, r)) {
-    char sig[13];
-    memcpy(sig, &r[1], 4);
-    memcpy(sig + 4, &r[3], 4);
-    memcpy(sig + 8, &r[2], 4);
-    sig[12] = '\0';
-    tdx_cpuid_guest = strcmp(sig, "IntelTDX    ") == 0;
-  }
-  int tdx_guest_dev = pf.ifaces.tdx_guest_device != NULL; /* dev/tdx_guest or dev/tdx-guest */
-  int64_t keyid_range[2] = {0, 0};
-  int have_range = pf.host && tdx_param && tdx_keyid_range(&c, keyid_range);
-  int tdx_guest = tdx_cpuid_guest || tc_cpuinfo_has_flag(pf.cpuinfo, "tdx_guest");
+  step_tdx(&c, &pf);
 
   /* ---- SEV ---- */
   uint32_t f[4] = {0, 0, 0, 0};
@@ -378,16 +384,16 @@ tc_status tc_probe_run(const tc_probe_opts *opts, json_t **out, tc_error *err) {
   json_object_set_new(o, "sgx", sgx);
 
   json_t *tdx = json_object();
-  json_object_set_new(tdx, "host_supported", json_boolean(tdx_host));
-  json_object_set_new(tdx, "guest", json_boolean(tdx_guest));
-  json_object_set_new(tdx, "module_initialized", json_boolean(tdx_param));
-  json_object_set_new(tdx, "keyids", json_integer(tdx_keyids));
-  json_object_set_new(tdx, "enabled_in_kvm", json_boolean(tdx_param));
-  json_object_set_new(tdx, "guest_device", json_boolean(tdx_guest_dev));
-  if (have_range) {
+  json_object_set_new(tdx, "host_supported", json_boolean(pf.tdx_host));
+  json_object_set_new(tdx, "guest", json_boolean(pf.tdx_guest));
+  json_object_set_new(tdx, "module_initialized", json_boolean(pf.tdx_param));
+  json_object_set_new(tdx, "keyids", json_integer(pf.tdx_keyids));
+  json_object_set_new(tdx, "enabled_in_kvm", json_boolean(pf.tdx_param));
+  json_object_set_new(tdx, "guest_device", json_boolean(pf.tdx_guest_dev));
+  if (pf.have_range) {
     json_t *range = json_array();
-    json_array_append_new(range, json_integer(keyid_range[0]));
-    json_array_append_new(range, json_integer(keyid_range[1]));
+    json_array_append_new(range, json_integer(pf.keyid_range[0]));
+    json_array_append_new(range, json_integer(pf.keyid_range[1]));
     json_object_set_new(tdx, "private_keyid_range", range);
   }
   json_object_set_new(o, "tdx", tdx);
@@ -425,7 +431,7 @@ tc_status tc_probe_run(const tc_probe_opts *opts, json_t **out, tc_error *err) {
   if (pf.kvm) { /* a guest with (nested) KVM still serves plain kata-qemu */
     if (pf.host && sev_snp)
       json_array_append_new(rc, json_string("kata-qemu-snp"));
-    if (pf.host && tdx_param)
+    if (pf.host && pf.tdx_param)
       json_array_append_new(rc, json_string("kata-qemu-tdx"));
     json_array_append_new(rc, json_string("kata-qemu"));
   }
@@ -438,9 +444,9 @@ tc_status tc_probe_run(const tc_probe_opts *opts, json_t **out, tc_error *err) {
   json_t *nfd = json_object();
   if (pf.sgx_supported && pf.epc_known && pf.epc > 0)
     json_object_set_new(nfd, "cpu-security.sgx.enabled", json_string("true"));
-  if (tdx_param)
+  if (pf.tdx_param)
     json_object_set_new(nfd, "cpu-security.tdx.enabled", json_string("true"));
-  if (tdx_guest)
+  if (pf.tdx_guest)
     json_object_set_new(nfd, "cpu-security.tdx.protected", json_string("true"));
   if (p_sev == 1)
     json_object_set_new(nfd, "cpu-security.sev.enabled", json_string("true"));
@@ -547,16 +553,16 @@ tc_status tc_probe_run(const tc_probe_opts *opts, json_t **out, tc_error *err) {
                   : "BIOS: enable SEV-SNP and SNP memory coverage (RMP table), IOMMU on; host "
                     "kernel >= 6.11 with SNP host support; module parameter kvm_amd.sev_snp=1");
   }
-  if (pf.host && (pf.is_intel || (!pf.is_amd && (tdx_host || pf.sgx_supported)))) {
-    add_check(checks, "tdx platform", tdx_host,
-              tdx_host ? "cpuinfo tdx_host_platform (BIOS reserved TDX KeyIDs)"
-                       : "no cpuinfo flag tdx_host_platform",
+  if (pf.host && (pf.is_intel || (!pf.is_amd && (pf.tdx_host || pf.sgx_supported)))) {
+    add_check(checks, "tdx platform", pf.tdx_host,
+              pf.tdx_host ? "cpuinfo tdx_host_platform (BIOS reserved TDX KeyIDs)"
+                          : "no cpuinfo flag tdx_host_platform",
               "BIOS: enable TME, TME-MT (multi-key), TDX and the SEAM loader, and assign TDX "
               "KeyIDs; host kernel with TDX host support (CONFIG_INTEL_TDX_HOST)");
     snprintf(seen, sizeof seen, "kvm_intel.tdx %s; %lld TDX KeyIDs (misc.capacity)",
-             tdx_param ? "enabled (TDX module initialised)" : "disabled or absent",
-             (long long)tdx_keyids);
-    add_check(checks, "tdx kvm", tdx_param, seen,
+             pf.tdx_param ? "enabled (TDX module initialised)" : "disabled or absent",
+             (long long)pf.tdx_keyids);
+    add_check(checks, "tdx kvm", pf.tdx_param, seen,
               cmdline_has(pf.cmdline, "kvm_intel.tdx=1") ||
                       cmdline_has(pf.cmdline, "kvm_intel.tdx=Y")
                   ? "kvm_intel.tdx=1 is on the kernel command line but KVM did not initialise "
@@ -584,22 +590,22 @@ tc_status tc_probe_run(const tc_probe_opts *opts, json_t **out, tc_error *err) {
               "kernel with CONFIG_X86_SGX_KVM; module parameter kvm_intel.sgx=1");
   }
   if (pf.hypervisor) {
-    int in_tee = strcmp(sev_guest, "none") != 0 || tdx_guest;
+    int in_tee = strcmp(sev_guest, "none") != 0 || pf.tdx_guest;
     snprintf(seen, sizeof seen, "%s",
-             tdx_guest ? "Intel TDX guest (CPUID leaf 0x21 / cpuinfo tdx_guest)"
-                       : (strcmp(sev_guest, "snp") == 0    ? "AMD SEV-SNP guest"
-                          : strcmp(sev_guest, "none") != 0 ? "AMD SEV/SEV-ES guest"
-                                                           : "plain VM, no TEE"));
+             pf.tdx_guest ? "Intel TDX guest (CPUID leaf 0x21 / cpuinfo tdx_guest)"
+                          : (strcmp(sev_guest, "snp") == 0    ? "AMD SEV-SNP guest"
+                             : strcmp(sev_guest, "none") != 0 ? "AMD SEV/SEV-ES guest"
+                                                              : "plain VM, no TEE"));
     add_check(checks, "guest tee", in_tee, seen,
               "start the VM as a confidential guest (Kata RuntimeClass kata-qemu-snp / "
               "kata-qemu-tdx)");
     if (in_tee) {
-      int dev = tdx_guest ? tdx_guest_dev : sev_guest_dev;
+      int dev = pf.tdx_guest ? pf.tdx_guest_dev : sev_guest_dev;
       snprintf(seen, sizeof seen, "%s ready",
-               tdx_guest ? pf.ifaces.tdx_guest_device : pf.ifaces.sev_guest_device);
+               pf.tdx_guest ? pf.ifaces.tdx_guest_device : pf.ifaces.sev_guest_device);
       add_check(checks, "attestation device", dev, dev ? seen : "no guest attestation device",
-                tdx_guest ? "load the tdx_guest module (CONFIG_TDX_GUEST_DRIVER)"
-                          : "load the sev-guest module (CONFIG_SEV_GUEST)");
+                pf.tdx_guest ? "load the tdx_guest module (CONFIG_TDX_GUEST_DRIVER)"
+                             : "load the sev-guest module (CONFIG_SEV_GUEST)");
       /* configfs-tsm: the only way to a TDX quote from the kernel; SNP reports also come
        * from dev/sev-guest by ioctl */
       if (pf.ifaces.configfs_tsm) {
@@ -608,15 +614,15 @@ tc_status tc_probe_run(const tc_probe_opts *opts, json_t **out, tc_error *err) {
                                               : "unknown until a report entry exists");
         add_check(checks, "configfs-tsm", 1, seen, NULL);
       } else {
-        int fallback = !tdx_guest && sev_guest_dev;
+        int fallback = !pf.tdx_guest && sev_guest_dev;
         add_check(checks, "configfs-tsm", fallback,
                   fallback ? "absent; dev/sev-guest serves SNP reports by ioctl"
                            : "no " TC_TSM_REPORT_DIR,
-                  tdx_guest ? "a TDX quote needs configfs-tsm: kernel >= 6.7 with "
-                              "CONFIG_TSM_REPORTS, and configfs mounted (mount -t configfs "
-                              "configfs /sys/kernel/config)"
-                            : "kernel >= 6.7 with CONFIG_TSM_REPORTS, and configfs mounted "
-                              "(mount -t configfs configfs /sys/kernel/config)");
+                  pf.tdx_guest ? "a TDX quote needs configfs-tsm: kernel >= 6.7 with "
+                                 "CONFIG_TSM_REPORTS, and configfs mounted (mount -t configfs "
+                                 "configfs /sys/kernel/config)"
+                               : "kernel >= 6.7 with CONFIG_TSM_REPORTS, and configfs mounted "
+                                 "(mount -t configfs configfs /sys/kernel/config)");
       }
     }
   }
@@ -638,8 +644,8 @@ tc_status tc_probe_run(const tc_probe_opts *opts, json_t **out, tc_error *err) {
   }
   if (sev_snp)
     json_object_set_new(tl, "teectl.io/sev-snp", json_string("true"));
-  if (tdx_param && pf.host) {
-    snprintf(num, sizeof num, "%lld", (long long)tdx_keyids);
+  if (pf.tdx_param && pf.host) {
+    snprintf(num, sizeof num, "%lld", (long long)pf.tdx_keyids);
     json_object_set_new(tl, "teectl.io/tdx-keyids", json_string(num));
     json_object_set_new(tl, "teectl.io/tdx", json_string("true"));
   }
@@ -657,8 +663,8 @@ tc_status tc_probe_run(const tc_probe_opts *opts, json_t **out, tc_error *err) {
     json_object_set_new(tl, "teectl.io/sgx", json_string("true"));
   if (pf.hypervisor) {
     json_object_set_new(tl, "teectl.io/sev-guest", json_string(sev_guest));
-    json_object_set_new(tl, "teectl.io/tdx-guest", json_string(tdx_guest ? "true" : "false"));
-    const char *dev = tdx_guest && tdx_guest_dev                        ? "tdx-guest"
+    json_object_set_new(tl, "teectl.io/tdx-guest", json_string(pf.tdx_guest ? "true" : "false"));
+    const char *dev = pf.tdx_guest && pf.tdx_guest_dev                  ? "tdx-guest"
                       : strcmp(sev_guest, "none") != 0 && sev_guest_dev ? "sev-guest"
                                                                         : "none";
     json_object_set_new(tl, "teectl.io/attestation-device", json_string(dev));

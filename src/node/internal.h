@@ -32,6 +32,14 @@ typedef struct probe_facts {
   /* tdx step */
   int tdx_host, tdx_param, tdx_guest, tdx_guest_dev, have_range;
   int64_t tdx_keyids, keyid_range[2]; /* range: [first, end) */
+  /* sev step */
+  int adv_sev, adv_es, adv_snp, sev_fw, have_fw, sev_supported, sev_kvm, sev_es, sev_snp;
+  int fw[3];              /* PLATFORM_STATUS api_major, api_minor, build */
+  int p_sev, p_es, p_snp; /* kvm_amd parameters: 1 on, 0 off, -1 absent */
+  int64_t asids, es_asids;
+  int cbit_known, sev_guest_dev;
+  int64_t cbitpos, rpb;  /* CPUID Fn8000_001F EBX[5:0], EBX[11:6] */
+  const char *sev_guest; /* "snp" | "sev-es" | "sev" | "none" */
 } probe_facts;
 
 /** Free what pf owns. */

@@ -227,6 +227,50 @@ static int cmdline_has(const char *cmdline, const char *token) {
   return 0;
 }
 
+/* SEV, SEV-ES, SEV-SNP: what the CPU advertises (cpuinfo flags; on a host also CPUID
+ * Fn8000_001F), the PSP firmware device and its version, the kvm_amd parameters, ASID counts
+ * (misc.capacity, else CPUID), C-bit position, and on a guest the kind of SEV guest. */
+static void step_sev(const probe_ctx *c, probe_facts *pf) {
+  uint32_t f[4] = {0, 0, 0, 0};
+  int have_f = leaf_8000001f(c, f);
+  int cpuid_sev = have_f && ((f[0] >> 1) & 1), cpuid_snp = have_f && ((f[0] >> 4) & 1);
+  int cpuid_es = have_f && ((f[0] >> 3) & 1);
+  int flag_sev = tc_cpuinfo_has_flag(pf->cpuinfo, "sev"),
+      flag_es = tc_cpuinfo_has_flag(pf->cpuinfo, "sev_es"),
+      flag_snp = tc_cpuinfo_has_flag(pf->cpuinfo, "sev_snp");
+  pf->adv_sev = flag_sev || (pf->host && cpuid_sev);
+  pf->adv_es = flag_es || (pf->host && cpuid_es);
+  pf->adv_snp = flag_snp || (pf->host && cpuid_snp);
+  pf->sev_fw = probe_is_chardev(c, "dev/sev");
+  pf->have_fw = pf->host && pf->sev_fw && sev_platform_status(c, pf->fw);
+  pf->sev_supported = pf->host && pf->adv_sev && pf->sev_fw;
+  pf->p_sev = probe_param(c, "kvm_amd", "sev");
+  pf->p_es = probe_param(c, "kvm_amd", "sev_es");
+  pf->p_snp = probe_param(c, "kvm_amd", "sev_snp");
+  pf->sev_kvm = pf->p_sev == 1;
+  pf->sev_es = pf->sev_supported && pf->p_es == 1;
+  pf->sev_snp = pf->sev_supported && pf->p_snp == 1;
+  if (pf->sev_supported) {
+    if (!tc_misc_lookup(pf->misc_cap, "sev", &pf->asids))
+      pf->asids = have_f && f[2] >= f[3] && f[3] >= 1 ? (int64_t)f[2] - f[3] + 1 : 0;
+    if (!tc_misc_lookup(pf->misc_cap, "sev_es", &pf->es_asids))
+      pf->es_asids = have_f && f[3] >= 1 ? (int64_t)f[3] - 1 : 0;
+  }
+  pf->cbit_known = have_f && cpuid_sev && f[1] != 0;
+  pf->cbitpos = f[1] & 0x3f;
+  pf->rpb = (f[1] >> 6) & 0x3f;
+  pf->sev_guest_dev = pf->ifaces.sev_guest_device != NULL;
+  pf->sev_guest = "none";
+  if (pf->hypervisor) {
+    if (flag_snp || (pf->sev_guest_dev && cpuid_snp))
+      pf->sev_guest = "snp";
+    else if (flag_es)
+      pf->sev_guest = "sev-es";
+    else if (flag_sev)
+      pf->sev_guest = "sev";
+  }
+}
+
 /* TDX: the host platform flag, kvm_intel.tdx (set once the TDX module initialised), KeyIDs
  * (misc.capacity), the private KeyID range (MSR 0x87), and inside a TD the CPUID leaf 0x21
  * signature or the cpuinfo flag. */
@@ -328,45 +372,7 @@ tc_status tc_probe_run(const tc_probe_opts *opts, json_t **out, tc_error *err) {
 
   step_tdx(&c, &pf);
 
-  /* ---- SEV ---- */
-  uint32_t f[4] = {0, 0, 0, 0};
-  int have_f = leaf_8000001f(&c, f);
-  int cpuid_sev = have_f && ((f[0] >> 1) & 1), cpuid_es = have_f && ((f[0] >> 3) & 1),
-      cpuid_snp = have_f && ((f[0] >> 4) & 1);
-  int flag_sev = tc_cpuinfo_has_flag(pf.cpuinfo, "sev"),
-      flag_es = tc_cpuinfo_has_flag(pf.cpuinfo, "sev_es"),
-      flag_snp = tc_cpuinfo_has_flag(pf.cpuinfo, "sev_snp");
-  int adv_sev = flag_sev || (pf.host && cpuid_sev);
-  int adv_es = flag_es || (pf.host && cpuid_es);
-  int adv_snp = flag_snp || (pf.host && cpuid_snp);
-  int sev_fw = probe_is_chardev(&c, "dev/sev");
-  int fw[3] = {0, 0, 0};
-  int have_fw = pf.host && sev_fw && sev_platform_status(&c, fw);
-  int sev_supported = pf.host && adv_sev && sev_fw;
-  int p_sev = probe_param(&c, "kvm_amd", "sev"), p_es = probe_param(&c, "kvm_amd", "sev_es"),
-      p_snp = probe_param(&c, "kvm_amd", "sev_snp");
-  int sev_kvm = p_sev == 1;
-  int sev_es = sev_supported && p_es == 1;
-  int sev_snp = sev_supported && p_snp == 1;
-  int64_t asids = 0, es_asids = 0;
-  if (sev_supported) {
-    if (!tc_misc_lookup(pf.misc_cap, "sev", &asids))
-      asids = have_f && f[2] >= f[3] && f[3] >= 1 ? (int64_t)f[2] - f[3] + 1 : 0;
-    if (!tc_misc_lookup(pf.misc_cap, "sev_es", &es_asids))
-      es_asids = have_f && f[3] >= 1 ? (int64_t)f[3] - 1 : 0;
-  }
-  int cbit_known = have_f && cpuid_sev && f[1] != 0;
-  int64_t cbitpos = f[1] & 0x3f, rpb = (f[1] >> 6) & 0x3f;
-  int sev_guest_dev = pf.ifaces.sev_guest_device != NULL;
-  const char *sev_guest = "none";
-  if (pf.hypervisor) {
-    if (flag_snp || (sev_guest_dev && cpuid_snp))
-      sev_guest = "snp";
-    else if (flag_es)
-      sev_guest = "sev-es";
-    else if (flag_sev)
-      sev_guest = "sev";
-  }
+  step_sev(&c, &pf);
 
   /* ---- assemble ---- */
   json_t *o = json_object();
@@ -399,25 +405,25 @@ tc_status tc_probe_run(const tc_probe_opts *opts, json_t **out, tc_error *err) {
   json_object_set_new(o, "tdx", tdx);
 
   json_t *sev = json_object();
-  json_object_set_new(sev, "supported", json_boolean(sev_supported));
-  json_object_set_new(sev, "es", json_boolean(sev_es));
-  json_object_set_new(sev, "snp", json_boolean(sev_snp));
-  json_object_set_new(sev, "asids", json_integer(asids));
-  json_object_set_new(sev, "es_asids", json_integer(es_asids));
-  json_object_set_new(sev, "cbitpos", int_or_null(cbit_known, cbitpos));
-  json_object_set_new(sev, "reduced_phys_bits", int_or_null(cbit_known, rpb));
-  json_object_set_new(sev, "enabled_in_kvm", json_boolean(sev_kvm));
-  json_object_set_new(sev, "guest", json_string(sev_guest));
-  json_object_set_new(sev, "cpu_advertises_sev", json_boolean(adv_sev));
-  json_object_set_new(sev, "cpu_advertises_es", json_boolean(adv_es));
-  json_object_set_new(sev, "cpu_advertises_snp", json_boolean(adv_snp));
-  json_object_set_new(sev, "firmware_device", json_boolean(sev_fw));
-  json_object_set_new(sev, "guest_device", json_boolean(sev_guest_dev));
-  if (have_fw) {
+  json_object_set_new(sev, "supported", json_boolean(pf.sev_supported));
+  json_object_set_new(sev, "es", json_boolean(pf.sev_es));
+  json_object_set_new(sev, "snp", json_boolean(pf.sev_snp));
+  json_object_set_new(sev, "asids", json_integer(pf.asids));
+  json_object_set_new(sev, "es_asids", json_integer(pf.es_asids));
+  json_object_set_new(sev, "cbitpos", int_or_null(pf.cbit_known, pf.cbitpos));
+  json_object_set_new(sev, "reduced_phys_bits", int_or_null(pf.cbit_known, pf.rpb));
+  json_object_set_new(sev, "enabled_in_kvm", json_boolean(pf.sev_kvm));
+  json_object_set_new(sev, "guest", json_string(pf.sev_guest));
+  json_object_set_new(sev, "cpu_advertises_sev", json_boolean(pf.adv_sev));
+  json_object_set_new(sev, "cpu_advertises_es", json_boolean(pf.adv_es));
+  json_object_set_new(sev, "cpu_advertises_snp", json_boolean(pf.adv_snp));
+  json_object_set_new(sev, "firmware_device", json_boolean(pf.sev_fw));
+  json_object_set_new(sev, "guest_device", json_boolean(pf.sev_guest_dev));
+  if (pf.have_fw) {
     json_t *fwo = json_object();
-    json_object_set_new(fwo, "api_major", json_integer(fw[0]));
-    json_object_set_new(fwo, "api_minor", json_integer(fw[1]));
-    json_object_set_new(fwo, "build", json_integer(fw[2]));
+    json_object_set_new(fwo, "api_major", json_integer(pf.fw[0]));
+    json_object_set_new(fwo, "api_minor", json_integer(pf.fw[1]));
+    json_object_set_new(fwo, "build", json_integer(pf.fw[2]));
     json_object_set_new(sev, "firmware", fwo);
   } else {
     json_object_set_new(sev, "firmware", json_null());
@@ -429,7 +435,7 @@ tc_status tc_probe_run(const tc_probe_opts *opts, json_t **out, tc_error *err) {
    * no plain-SEV class; SGX runs under kata-qemu with the sgx.intel.com/pf.epc annotation. */
   json_t *rc = json_array();
   if (pf.kvm) { /* a guest with (nested) KVM still serves plain kata-qemu */
-    if (pf.host && sev_snp)
+    if (pf.host && pf.sev_snp)
       json_array_append_new(rc, json_string("kata-qemu-snp"));
     if (pf.host && pf.tdx_param)
       json_array_append_new(rc, json_string("kata-qemu-tdx"));
@@ -448,11 +454,11 @@ tc_status tc_probe_run(const tc_probe_opts *opts, json_t **out, tc_error *err) {
     json_object_set_new(nfd, "cpu-security.tdx.enabled", json_string("true"));
   if (pf.tdx_guest)
     json_object_set_new(nfd, "cpu-security.tdx.protected", json_string("true"));
-  if (p_sev == 1)
+  if (pf.p_sev == 1)
     json_object_set_new(nfd, "cpu-security.sev.enabled", json_string("true"));
-  if (p_es == 1)
+  if (pf.p_es == 1)
     json_object_set_new(nfd, "cpu-security.sev.es.enabled", json_string("true"));
-  if (p_snp == 1)
+  if (pf.p_snp == 1)
     json_object_set_new(nfd, "cpu-security.sev.snp.enabled", json_string("true"));
   json_object_set_new(o, "nfd_labels", nfd);
 
@@ -514,38 +520,39 @@ tc_status tc_probe_run(const tc_probe_opts *opts, json_t **out, tc_error *err) {
               : pf.is_intel ? "BIOS: enable VT-d; kernel parameter intel_iommu=on"
                             : "BIOS: enable IOMMU; kernel parameter amd_iommu=on");
   }
-  if (pf.host && (pf.is_amd || (!pf.is_intel && (adv_sev || sev_fw)))) {
-    add_check(checks, "sev cpu", adv_sev,
-              adv_sev ? "CPU advertises SEV (cpuinfo sev / CPUID 0x8000001F EAX[1])"
-                      : "CPU does not advertise SEV",
+  if (pf.host && (pf.is_amd || (!pf.is_intel && (pf.adv_sev || pf.sev_fw)))) {
+    add_check(checks, "sev cpu", pf.adv_sev,
+              pf.adv_sev ? "CPU advertises SEV (cpuinfo sev / CPUID 0x8000001F EAX[1])"
+                         : "CPU does not advertise SEV",
               "needs an AMD EPYC CPU; BIOS: enable SME and SEV (SMEE)");
-    add_check(checks, "sev firmware", sev_fw,
-              sev_fw ? "dev/sev (PSP firmware) is a character device" : "no dev/sev device",
+    add_check(checks, "sev firmware", pf.sev_fw,
+              pf.sev_fw ? "dev/sev (PSP firmware) is a character device" : "no dev/sev device",
               "BIOS: enable SEV and set 'SEV ASID space limit'; kernel: load ccp "
               "(CONFIG_CRYPTO_DEV_SP_PSP) with SEV firmware in /lib/firmware/amd");
     snprintf(seen, sizeof seen, "%s",
-             p_sev < 0 ? "kvm_amd parameter sev not readable"
-                       : (sev_kvm ? "kvm_amd.sev enabled" : "kvm_amd.sev disabled"));
-    if (sev_supported) /* the ASID counts are known (misc cgroup or CPUID) only then */
+             pf.p_sev < 0 ? "kvm_amd parameter sev not readable"
+                          : (pf.sev_kvm ? "kvm_amd.sev enabled" : "kvm_amd.sev disabled"));
+    if (pf.sev_supported) /* the ASID counts are known (misc cgroup or CPUID) only then */
       snprintf(seen + strlen(seen), sizeof seen - strlen(seen), "; %lld SEV ASIDs",
-               (long long)asids);
-    add_check(checks, "sev kvm", sev_kvm, seen,
+               (long long)pf.asids);
+    add_check(checks, "sev kvm", pf.sev_kvm, seen,
               cmdline_has(pf.cmdline, "kvm_amd.sev=0") || cmdline_has(pf.cmdline, "kvm_amd.sev=N")
                   ? "the kernel command line turns it off: replace kvm_amd.sev=0 by kvm_amd.sev=1"
                   : "module parameter kvm_amd.sev=1 (kernel command line or /etc/modprobe.d)");
     snprintf(seen, sizeof seen, "%s",
-             p_es < 0 ? "kvm_amd parameter sev_es not readable"
-                      : (p_es == 1 ? "kvm_amd.sev_es enabled" : "kvm_amd.sev_es disabled"));
-    if (sev_supported)
+             pf.p_es < 0 ? "kvm_amd parameter sev_es not readable"
+                         : (pf.p_es == 1 ? "kvm_amd.sev_es enabled" : "kvm_amd.sev_es disabled"));
+    if (pf.sev_supported)
       snprintf(seen + strlen(seen), sizeof seen - strlen(seen), "; %lld SEV-ES ASIDs",
-               (long long)es_asids);
-    add_check(checks, "sev-es", sev_es, seen,
+               (long long)pf.es_asids);
+    add_check(checks, "sev-es", pf.sev_es, seen,
               "BIOS: set 'SEV-ES ASID space limit' above 1; module parameter kvm_amd.sev_es=1");
     snprintf(seen, sizeof seen, "%s; CPU %s SNP",
-             p_snp < 0 ? "kvm_amd parameter sev_snp not readable"
-                       : (p_snp == 1 ? "kvm_amd.sev_snp enabled" : "kvm_amd.sev_snp disabled"),
-             adv_snp ? "advertises" : "does not advertise");
-    add_check(checks, "sev-snp", sev_snp, seen,
+             pf.p_snp < 0
+                 ? "kvm_amd parameter sev_snp not readable"
+                 : (pf.p_snp == 1 ? "kvm_amd.sev_snp enabled" : "kvm_amd.sev_snp disabled"),
+             pf.adv_snp ? "advertises" : "does not advertise");
+    add_check(checks, "sev-snp", pf.sev_snp, seen,
               cmdline_has(pf.cmdline, "kvm_amd.sev_snp=0") ||
                       cmdline_has(pf.cmdline, "kvm_amd.sev_snp=N")
                   ? "the kernel command line turns it off: replace kvm_amd.sev_snp=0 by "
@@ -590,17 +597,17 @@ tc_status tc_probe_run(const tc_probe_opts *opts, json_t **out, tc_error *err) {
               "kernel with CONFIG_X86_SGX_KVM; module parameter kvm_intel.sgx=1");
   }
   if (pf.hypervisor) {
-    int in_tee = strcmp(sev_guest, "none") != 0 || pf.tdx_guest;
+    int in_tee = strcmp(pf.sev_guest, "none") != 0 || pf.tdx_guest;
     snprintf(seen, sizeof seen, "%s",
              pf.tdx_guest ? "Intel TDX guest (CPUID leaf 0x21 / cpuinfo tdx_guest)"
-                          : (strcmp(sev_guest, "snp") == 0    ? "AMD SEV-SNP guest"
-                             : strcmp(sev_guest, "none") != 0 ? "AMD SEV/SEV-ES guest"
-                                                              : "plain VM, no TEE"));
+                          : (strcmp(pf.sev_guest, "snp") == 0    ? "AMD SEV-SNP guest"
+                             : strcmp(pf.sev_guest, "none") != 0 ? "AMD SEV/SEV-ES guest"
+                                                                 : "plain VM, no TEE"));
     add_check(checks, "guest tee", in_tee, seen,
               "start the VM as a confidential guest (Kata RuntimeClass kata-qemu-snp / "
               "kata-qemu-tdx)");
     if (in_tee) {
-      int dev = pf.tdx_guest ? pf.tdx_guest_dev : sev_guest_dev;
+      int dev = pf.tdx_guest ? pf.tdx_guest_dev : pf.sev_guest_dev;
       snprintf(seen, sizeof seen, "%s ready",
                pf.tdx_guest ? pf.ifaces.tdx_guest_device : pf.ifaces.sev_guest_device);
       add_check(checks, "attestation device", dev, dev ? seen : "no guest attestation device",
@@ -614,7 +621,7 @@ tc_status tc_probe_run(const tc_probe_opts *opts, json_t **out, tc_error *err) {
                                               : "unknown until a report entry exists");
         add_check(checks, "configfs-tsm", 1, seen, NULL);
       } else {
-        int fallback = !pf.tdx_guest && sev_guest_dev;
+        int fallback = !pf.tdx_guest && pf.sev_guest_dev;
         add_check(checks, "configfs-tsm", fallback,
                   fallback ? "absent; dev/sev-guest serves SNP reports by ioctl"
                            : "no " TC_TSM_REPORT_DIR,
@@ -636,13 +643,13 @@ tc_status tc_probe_run(const tc_probe_opts *opts, json_t **out, tc_error *err) {
   json_object_set_new(tl, "teectl.io/tee-usable",
                       json_string(tc_probe_tee_usable(o) ? "true" : "false"));
   json_object_set_new(tl, "teectl.io/role", json_string(pf.host ? "host" : "guest"));
-  if (sev_supported) {
-    snprintf(num, sizeof num, "%lld", (long long)asids);
+  if (pf.sev_supported) {
+    snprintf(num, sizeof num, "%lld", (long long)pf.asids);
     json_object_set_new(tl, "teectl.io/sev-asids", json_string(num));
-    snprintf(num, sizeof num, "%lld", (long long)es_asids);
+    snprintf(num, sizeof num, "%lld", (long long)pf.es_asids);
     json_object_set_new(tl, "teectl.io/sev-es-asids", json_string(num));
   }
-  if (sev_snp)
+  if (pf.sev_snp)
     json_object_set_new(tl, "teectl.io/sev-snp", json_string("true"));
   if (pf.tdx_param && pf.host) {
     snprintf(num, sizeof num, "%lld", (long long)pf.tdx_keyids);
@@ -653,8 +660,8 @@ tc_status tc_probe_run(const tc_probe_opts *opts, json_t **out, tc_error *err) {
     snprintf(num, sizeof num, "%lld", (long long)pf.epc);
     json_object_set_new(tl, "teectl.io/sgx-epc-bytes", json_string(num));
   }
-  if (have_fw) {
-    snprintf(num, sizeof num, "%d.%d.%d", fw[0], fw[1], fw[2]);
+  if (pf.have_fw) {
+    snprintf(num, sizeof num, "%d.%d.%d", pf.fw[0], pf.fw[1], pf.fw[2]);
     json_object_set_new(tl, "teectl.io/sev-firmware", json_string(num));
   }
   if (pf.have_ucode)
@@ -662,11 +669,11 @@ tc_status tc_probe_run(const tc_probe_opts *opts, json_t **out, tc_error *err) {
   if (pf.sgx_supported && pf.sgx_flc && pf.sgx_driver && pf.sgx_kvm && pf.kvm && pf.host)
     json_object_set_new(tl, "teectl.io/sgx", json_string("true"));
   if (pf.hypervisor) {
-    json_object_set_new(tl, "teectl.io/sev-guest", json_string(sev_guest));
+    json_object_set_new(tl, "teectl.io/sev-guest", json_string(pf.sev_guest));
     json_object_set_new(tl, "teectl.io/tdx-guest", json_string(pf.tdx_guest ? "true" : "false"));
-    const char *dev = pf.tdx_guest && pf.tdx_guest_dev                  ? "tdx-guest"
-                      : strcmp(sev_guest, "none") != 0 && sev_guest_dev ? "sev-guest"
-                                                                        : "none";
+    const char *dev = pf.tdx_guest && pf.tdx_guest_dev                        ? "tdx-guest"
+                      : strcmp(pf.sev_guest, "none") != 0 && pf.sev_guest_dev ? "sev-guest"
+                                                                              : "none";
     json_object_set_new(tl, "teectl.io/attestation-device", json_string(dev));
     json_object_set_new(tl, "teectl.io/configfs-tsm",
                         json_string(pf.ifaces.configfs_tsm ? "true" : "false"));

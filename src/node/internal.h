@@ -45,6 +45,16 @@ typedef struct probe_facts {
 /** Free what pf owns. */
 void probe_facts_free(probe_facts *pf);
 
+/** NFD's own cpu-security labels for the facts (name without the
+ *  feature.node.kubernetes.io/ prefix -> "true"). */
+json_t *probe_nfd_labels(const probe_facts *pf);
+
+/** The human report's checks: array of {name, ok, seen, fix}. */
+json_t *probe_checks(const probe_facts *pf);
+
+/** teectl.io/ labels; usable: the result of tc_probe_tee_usable. */
+json_t *probe_teectl_labels(const probe_facts *pf, int usable);
+
 /** root + "/" + rel, malloc'd; NULL on allocation failure. */
 char *probe_join(const probe_ctx *c, const char *rel);
 

@@ -18,7 +18,6 @@
  *          dev/sev (PSP firmware); kvm_amd.sev/sev_es/sev_snp; misc.capacity sev/sev_es
  *          (kernel arch/x86/kvm/svm/sev.c: sev = ECX-EDX+1, sev_es = EDX-1)
  * The kernel log is never read. */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>

@@ -331,7 +331,6 @@ static json_t *json_sgx(const probe_facts *pf) {
   json_object_set_new(sgx, "enabled_in_kvm", json_boolean(pf->sgx_kvm));
   json_object_set_new(sgx, "driver", json_boolean(pf->sgx_driver));
   json_object_set_new(sgx, "provision_device", json_boolean(pf->sgx_provision));
-
   return sgx;
 }
 
@@ -350,7 +349,6 @@ static json_t *json_tdx(const probe_facts *pf) {
     json_array_append_new(range, json_integer(pf->keyid_range[1]));
     json_object_set_new(tdx, "private_keyid_range", range);
   }
-
   return tdx;
 }
 
@@ -395,7 +393,6 @@ static json_t *json_runtime_classes(const probe_facts *pf) {
     json_array_append_new(rc, json_string("kata-qemu"));
   }
   json_array_append_new(rc, json_string("runc"));
-
   return rc;
 }
 
@@ -416,7 +413,6 @@ static json_t *json_hugepages(const probe_ctx *c) {
     json_object_set_new(huge, *p + strlen("hugepages-"), h);
   }
   probe_list_free(hp);
-
   return huge;
 }
 
@@ -429,7 +425,6 @@ static json_t *json_cpu(const probe_ctx *c, const probe_facts *pf) {
   json_object_set_new(cpu, "hypervisor", json_boolean(pf->hypervisor));
   json_object_set_new(cpu, "cpuid_source", json_string(c->cpuid->live ? "instruction" : "dump"));
   json_object_set_new(cpu, "microcode", pf->have_ucode ? json_string(pf->microcode) : json_null());
-
   return cpu;
 }
 

@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* teectl: one multicall binary. `teectl <command> [options]`; also callable as
  * teectl-<command> through a symlink. */
+#include <errno.h>
 #include <getopt.h>
 #include <libgen.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli/commands.h"
 #include "teectl/version.h"
@@ -53,7 +55,25 @@ void cli_getopt_reset(void) {
   opterr = 0;
 }
 
-int main(int argc, char **argv) {
+/* Output that did not reach its destination (a full disk, a closed pipe, /dev/full) is a
+ * failure, not a success with nothing printed: flush and close standard output once the
+ * command is done and, if that fails, say so and exit 2 whatever the command answered. A
+ * standard output that was never open (EBADF with nothing written) is not an error. */
+static int finish(const char *cmd, int rc) {
+  int bad = fflush(stdout) != 0 || ferror(stdout);
+  int e = errno;
+  if (fclose(stdout) != 0 && !bad && errno != EBADF) {
+    bad = 1;
+    e = errno;
+  }
+  if (!bad)
+    return rc;
+  fprintf(stderr, "teectl%s%s: writing standard output: %s\n", cmd ? " " : "", cmd ? cmd : "",
+          e ? strerror(e) : "write error");
+  return CLI_EXIT_USAGE;
+}
+
+static int run(int argc, char **argv) {
   const char *self = basename(argv[0]);
   if (strncmp(self, "teectl-", 7) == 0) {
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
@@ -81,4 +101,13 @@ int main(int argc, char **argv) {
     if (strcmp(cmd, commands[i].name) == 0)
       return commands[i].fn(argc - 1, argv + 1);
   return cli_usage_error(NULL, "unknown command '%s'", cmd);
+}
+
+int main(int argc, char **argv) {
+  /* the command's name for the message, taken before the command sees argv */
+  const char *slash = strrchr(argv[0], '/');
+  const char *self = slash ? slash + 1 : argv[0];
+  const char *cmd = strncmp(self, "teectl-", 7) == 0 ? self + 7 : argc > 1 ? argv[1] : NULL;
+  int rc = run(argc, argv);
+  return finish(cmd != NULL && cmd[0] != '-' ? cmd : NULL, rc);
 }

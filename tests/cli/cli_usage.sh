@@ -63,6 +63,19 @@ fifo_check "serve --policy FIFO" "$BIN" serve --listen 127.0.0.1:0 --policy "$tm
 out=$(cat "$tmp/zeros.bin" | timeout 10 "$BIN" verify --format json - 2>/dev/null); rc=$?
 [ "$rc" = 1 ] && echo "$out" | grep -q '"reason": "unknown_evidence_format"' ||
   { echo "FAIL: verify - from a pipe: exit $rc, $out"; fail=1; }
+# Output that cannot be written is a failure (exit 2 and a message), never a silent 0 or 1.
+if [ -c /dev/full ]; then
+  for cmd in probe config verify collateral serve token exporter; do
+    "$BIN" "$cmd" --help >/dev/full 2>/tmp/cli_err.$$; rc=$?
+    [ "$rc" = 2 ] && grep -q "teectl $cmd: writing standard output: No space left on device" /tmp/cli_err.$$ ||
+      { echo "FAIL: $cmd --help > /dev/full: exit $rc"; cat /tmp/cli_err.$$; fail=1; }
+  done
+  "$BIN" verify --format json "$tmp/zeros.bin" >/dev/full 2>/tmp/cli_err.$$; rc=$?
+  [ "$rc" = 2 ] && grep -q "writing standard output" /tmp/cli_err.$$ ||
+    { echo "FAIL: verify > /dev/full: exit $rc"; cat /tmp/cli_err.$$; fail=1; }
+  "$BIN" --version >/dev/full 2>/dev/null; rc=$?
+  [ "$rc" = 2 ] || { echo "FAIL: --version > /dev/full: exit $rc"; fail=1; }
+fi
 # config lint: '--probe live' is the same as '--live-probe' (config generate spells it so).
 printf '[hypervisor.qemu]\nconfidential_guest = true\nsev_snp_guest = true\n' > "$tmp/c.toml"
 a=$("$BIN" config lint --format json --probe live "$tmp/c.toml" 2>/dev/null); ra=$?

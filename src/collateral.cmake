@@ -12,7 +12,7 @@ if(EXISTS ${CMAKE_CURRENT_SOURCE_DIR}/dcap.cmake)
 endif()
 teectl_area(teectl_collateral
   SOURCES collateral/object.c collateral/http.c collateral/cache.c collateral/provider.c
-          collateral/fill.c
+          collateral/fill.c collateral/folder.c
   DEPS ${_collateral_deps})
 target_compile_definitions(teectl_collateral PRIVATE ${_collateral_defs})
 target_link_libraries(teectl_collateral PRIVATE m)

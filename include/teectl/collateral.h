@@ -321,8 +321,15 @@ void tc_collateral_free_added(tc_collateral *col, const tc_collateral *base);
  * `teectl verify --collateral DIR` reads (ark.pem, ask.pem, vcek.der, vlek.der, crl.der,
  * tcb_info.json, tcb_info_issuer_chain.pem, qe_identity.json, qe_identity_issuer_chain.pem,
  * pck_crl.der, pck_crl_issuer_chain.pem, root_ca_crl.der; ".pem" instead of ".der" for
- * PEM-encoded leaf/CRL bytes). Each file is written atomically (temp + rename).
- * Errors: TC_ERR_IO reason "file_unwritable".
+ * PEM-encoded leaf/CRL bytes). All or nothing: the files are written (and fsync'd) into a
+ * new hidden folder ".NAME.tmpXXXXXX" beside dir, which then replaces dir in one rename. A
+ * missing dir is created that way; an existing dir is replaced as a whole (renameat2
+ * RENAME_EXCHANGE, then its old files are removed; files of an earlier fetch that this one
+ * lacks are gone), but only when it holds nothing but regular files under the names above
+ * (an earlier fetch's output, or an empty folder); anything else is refused. A symbolic link
+ * to a folder: the target is replaced. On failure, or a kill half-way, dir is unchanged.
+ * Errors: TC_ERR_USAGE reason "folder_not_collateral" (dir is not a folder, or holds other
+ * files: the detail names one), TC_ERR_IO "file_unwritable" / "file_not_regular".
  */
 tc_status tc_collateral_write_dir(const tc_collateral *col, const char *dir, tc_error *err);
 

@@ -128,6 +128,16 @@ int cli_fetch_missing(const char *cmd, const cli_fetch_options *o, tc_tee tee,
     fprintf(diag, "collateral:\n");
     print_items(diag, report);
   }
+  /* Evidence we cannot read is bad input (2); collateral we cannot get, or that the source
+   * sent malformed (a CRL that does not parse), is a "no" (1): the command line was fine. */
+  int evidence_bad = report == NULL && st != TC_OK;
+  size_t i;
+  json_t *it;
+  json_array_foreach(report, i, it) {
+    const char *item = json_string_value(json_object_get(it, "item"));
+    if (json_object_get(it, "error") != NULL && item != NULL && strcmp(item, "evidence") == 0)
+      evidence_bad = 1;
+  }
   if (report_out)
     *report_out = report;
   else
@@ -135,8 +145,7 @@ int cli_fetch_missing(const char *cmd, const cli_fetch_options *o, tc_tee tee,
   if (st == TC_OK)
     return CLI_EXIT_OK;
   fprintf(stderr, "teectl %s: collateral incomplete: %s: %s\n", cmd, err.reason, err.detail);
-  /* evidence we cannot read is bad input; collateral we cannot get is a "no" */
-  return st == TC_ERR_IO ? CLI_EXIT_FAIL : CLI_EXIT_USAGE;
+  return evidence_bad ? CLI_EXIT_USAGE : CLI_EXIT_FAIL;
 }
 
 /* ---- teectl collateral fetch ---- */
@@ -152,8 +161,10 @@ static void fetch_usage(FILE *f) {
           "pck_crl_issuer_chain.pem, root_ca_crl.der from Intel PCS or a PCCS.\n"
           "Sources in order: the cache (fresh entries make no request), then the network\n"
           "(HTTP 429/503 Retry-After honoured, exponential back-off); if the network fails a\n"
-          "cached copy is used and reported STALE. Nothing is written unless every needed\n"
-          "item was obtained; each file is written atomically.\n\n"
+          "cached copy is used and reported STALE. All or nothing: nothing is written unless\n"
+          "every needed item was obtained; the files go into a new folder that then replaces\n"
+          "DIR in one rename. An existing DIR is replaced as a whole, and only if it holds\n"
+          "nothing but collateral files (an earlier fetch) or is empty; otherwise refused.\n\n"
           "Options:\n"
           "  --out DIR             collateral folder to write (created if absent)\n"
           "  --kds-url URL         AMD KDS base (default %s)\n"
@@ -171,8 +182,9 @@ static void fetch_usage(FILE *f) {
           "                        version 2, which do not name it\n"
           "  --format text|json    output format (default text)\n"
           "  -h, --help            show this help\n\n"
-          "Exit codes: 0 written, 1 some collateral could not be obtained (nothing written),\n"
-          "2 usage error or unreadable evidence.\n",
+          "Exit codes: 0 written, 1 some collateral could not be obtained or the source sent\n"
+          "it malformed (nothing written), 2 usage error, unreadable evidence, or DIR not\n"
+          "writable or not replaceable.\n",
           TC_KDS_DEFAULT_URL, TC_PCS_DEFAULT_URL);
 }
 

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Evidence -> collateral requests (via the SNP and DCAP parsers), filling a tc_collateral,
- * and writing a collateral folder for `teectl verify --collateral DIR`. */
+ * (folder.c writes a collateral folder for `teectl verify --collateral DIR`). */
 #include <errno.h>
 #include <openssl/pem.h>
 #include <stddef.h>
@@ -511,51 +511,4 @@ void tc_collateral_free_added(tc_collateral *col, const tc_collateral *base) {
   for (size_t i = 0; i < n_items; i++)
     if (c[i].data != NULL && c[i].data != b[i].data)
       tc_buf_free(&c[i]);
-}
-
-/* ---- writing a collateral folder ---- */
-
-static int is_pem(const tc_buf *b) {
-  size_t lim = b->len < 64 ? b->len : 64;
-  for (size_t i = 0; i + 10 <= lim; i++)
-    if (memcmp(b->data + i, "-----BEGIN", 10) == 0)
-      return 1;
-  return 0;
-}
-
-tc_status tc_collateral_write_dir(const tc_collateral *col, const char *dir, tc_error *err) {
-  if (mkdir(dir, 0755) != 0 && errno != EEXIST)
-    return tc_fail(err, TC_ERR_IO, "file_unwritable", "%s: %s", dir, strerror(errno));
-  struct {
-    const tc_buf *b;
-    const char *der, *pem;
-  } items[] = {
-      {&col->ark, "ark.der", "ark.pem"},
-      {&col->ask, "ask.der", "ask.pem"},
-      {&col->vcek, "vcek.der", "vcek.pem"},
-      {&col->vlek, "vlek.der", "vlek.pem"},
-      {&col->amd_crl, "crl.der", "crl.pem"},
-      {&col->tcb_info, "tcb_info.json", "tcb_info.json"},
-      {&col->tcb_info_issuer_chain, "tcb_info_issuer_chain.pem", "tcb_info_issuer_chain.pem"},
-      {&col->qe_identity, "qe_identity.json", "qe_identity.json"},
-      {&col->qe_identity_issuer_chain, "qe_identity_issuer_chain.pem",
-       "qe_identity_issuer_chain.pem"},
-      {&col->pck_crl, "pck_crl.der", "pck_crl.pem"},
-      {&col->pck_crl_issuer_chain, "pck_crl_issuer_chain.pem", "pck_crl_issuer_chain.pem"},
-      {&col->root_ca_crl, "root_ca_crl.der", "root_ca_crl.pem"},
-      {&col->pck_chain, "pck_chain.pem", "pck_chain.pem"},
-  };
-  for (size_t i = 0; i < sizeof items / sizeof items[0]; i++) {
-    const tc_buf *b = items[i].b;
-    if (b->data == NULL)
-      continue;
-    char path[4096];
-    int n = snprintf(path, sizeof path, "%s/%s", dir, is_pem(b) ? items[i].pem : items[i].der);
-    if (n < 0 || (size_t)n >= sizeof path)
-      return tc_fail(err, TC_ERR_IO, "file_unwritable", "path too long: %s", dir);
-    tc_status st = tc_file_write_atomic(path, b->data, b->len, err);
-    if (st != TC_OK)
-      return st;
-  }
-  return TC_OK;
 }

@@ -15,6 +15,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -1300,6 +1302,95 @@ static void test_cli_fetch_then_verify(void **state) {
   json_decref(exp);
 }
 
+/* run_teectl with a file size limit: a write past it raises SIGXFSZ, which kills the process
+ * in the middle of writing (the "killed mid-write" and "full disk" cases). Returns the exit
+ * code, or 128 + the signal number. */
+static int run_teectl_fsize(rlim_t max_bytes, const char *const *args) {
+  const char *bin = test_teectl_bin();
+  if (bin == NULL)
+    fail_msg("TEECTL_BIN is not set");
+  pid_t pid = fork();
+  assert_true(pid >= 0);
+  if (pid == 0) {
+    FILE *o = freopen("/dev/null", "w", stdout);
+    (void)o;
+    struct rlimit rl = {max_bytes, max_bytes};
+    if (setrlimit(RLIMIT_FSIZE, &rl) != 0)
+      _exit(126);
+    char *argv[32];
+    int n = 0;
+    argv[n++] = (char *)bin;
+    for (; args[n - 1] != NULL && n < 31; n++)
+      argv[n] = (char *)args[n - 1];
+    argv[n] = NULL;
+    execv(bin, argv);
+    _exit(127);
+  }
+  int status = 0;
+  waitpid(pid, &status, 0);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+static int count_entries(const char *dir) {
+  char cmd[4400];
+  snprintf(cmd, sizeof cmd, "exit $(ls -A '%s' | wc -l)", dir);
+  int st = system(cmd);
+  return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/* `collateral fetch --out DIR` is all or nothing (issue 14 item 8), and a malformed CRL from
+ * the server is a "no" (exit 1), not a usage error (item 9). */
+static void test_cli_fetch_out_all_or_nothing(void **state) {
+  (void)state;
+  const char *name = dcap_cases[1];
+  json_t *exp = load_expected("dcap", name);
+  struct dcap_routes r;
+  serve_dcap(name, exp, &r);
+  char *tmp = mktemp_dir();
+  char out[4200], quote[4200], p[4300];
+  snprintf(out, sizeof out, "%s/out", tmp);
+  snprintf(quote, sizeof quote, "%s/dcap/%s/quote.bin", g_vectors, name);
+  const char *fetch[] = {"collateral", "fetch", "--pcs-url", ts_base(g_srv), "--no-cache", "--out",
+                         out,          quote,   NULL};
+  /* killed while writing the first file (tcb_info.json is 3089 bytes): no DIR at all */
+  assert_int_equal(run_teectl_fsize(2048, fetch), 128 + SIGXFSZ);
+  assert_false(tc_file_exists(out));
+  rm_rf(tmp);
+  assert_int_equal(mkdir(tmp, 0700), 0);
+
+  assert_int_equal(run_teectl(NULL, fetch), 0);
+  assert_int_equal(count_entries(out), 7);
+  assert_int_equal(count_entries(tmp), 1); /* no temporary folder left beside it */
+  /* an earlier fetch's folder is replaced as a whole: a stale collateral file goes */
+  snprintf(p, sizeof p, "%s/crl.der", out);
+  assert_int_equal(tc_file_write_atomic(p, "old", 3, NULL), TC_OK);
+  assert_int_equal(run_teectl(NULL, fetch), 0);
+  assert_int_equal(count_entries(out), 7);
+  assert_false(tc_file_exists(p));
+  assert_int_equal(count_entries(tmp), 1);
+  /* a folder holding anything else is refused and left alone */
+  snprintf(p, sizeof p, "%s/notes.txt", out);
+  assert_int_equal(tc_file_write_atomic(p, "mine", 4, NULL), TC_OK);
+  assert_int_equal(run_teectl(NULL, fetch), 2);
+  assert_int_equal(count_entries(out), 8);
+  assert_true(tc_file_exists(p));
+  assert_int_equal(count_entries(tmp), 1);
+
+  /* the server sends a PCK CRL that does not parse: exit 1, nothing written */
+  ts_route(g_srv, r.pckcrl, "not a CRL", 9, NULL, NULL);
+  char out2[4200];
+  snprintf(out2, sizeof out2, "%s/out2", tmp);
+  const char *bad[] = {"collateral", "fetch", "--pcs-url", ts_base(g_srv), "--no-cache", "--out",
+                       out2,         quote,   NULL};
+  assert_int_equal(run_teectl(NULL, bad), 1);
+  assert_false(tc_file_exists(out2));
+  assert_int_equal(count_entries(tmp), 1);
+  serve_dcap(name, exp, &r);
+  rm_rf(tmp);
+  free(tmp);
+  json_decref(exp);
+}
+
 static int setup(void **state) {
   (void)state;
   g_srv = ts_start();
@@ -1331,6 +1422,7 @@ int main(int argc, char **argv) {
       cmocka_unit_test(test_root_ca_crl_location_and_api_key),
       cmocka_unit_test(test_intel_pcs_root_ca_crl_from_dp),
       cmocka_unit_test(test_cli_fetch_then_verify),
+      cmocka_unit_test(test_cli_fetch_out_all_or_nothing),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -1199,7 +1199,10 @@ static void test_intel_pcs_root_ca_crl_from_dp(void **state) {
 /* ---- CLI: teectl collateral fetch / show, then teectl verify --collateral ---- */
 
 /* Run the teectl binary with args (NULL-terminated), stdout to out_path (or /dev/null). */
-static int run_teectl(const char *out_path, const char *const *args) {
+/* Run teectl with args, stdout to out_path (NULL: discarded). max_bytes > 0 sets a file size
+ * limit: a write past it raises SIGXFSZ, which kills the process in the middle of writing (the
+ * "killed mid-write" and "full disk" cases). Returns the exit code, or 128 + the signal. */
+static int run_teectl_limited(const char *out_path, rlim_t max_bytes, const char *const *args) {
   const char *bin = test_teectl_bin();
   if (bin == NULL)
     fail_msg("TEECTL_BIN is not set");
@@ -1208,6 +1211,9 @@ static int run_teectl(const char *out_path, const char *const *args) {
   if (pid == 0) {
     FILE *o = freopen(out_path ? out_path : "/dev/null", "w", stdout);
     (void)o;
+    struct rlimit rl = {max_bytes, max_bytes};
+    if (max_bytes > 0 && setrlimit(RLIMIT_FSIZE, &rl) != 0)
+      _exit(126);
     char *argv[32];
     int n = 0;
     argv[n++] = (char *)bin;
@@ -1219,7 +1225,12 @@ static int run_teectl(const char *out_path, const char *const *args) {
   }
   int status = 0;
   waitpid(pid, &status, 0);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+static int run_teectl(const char *out_path, const char *const *args) {
+  int rc = run_teectl_limited(out_path, 0, args);
+  return rc >= 128 ? -1 : rc;
 }
 
 static void test_cli_fetch_then_verify(void **state) {
@@ -1302,35 +1313,6 @@ static void test_cli_fetch_then_verify(void **state) {
   json_decref(exp);
 }
 
-/* run_teectl with a file size limit: a write past it raises SIGXFSZ, which kills the process
- * in the middle of writing (the "killed mid-write" and "full disk" cases). Returns the exit
- * code, or 128 + the signal number. */
-static int run_teectl_fsize(rlim_t max_bytes, const char *const *args) {
-  const char *bin = test_teectl_bin();
-  if (bin == NULL)
-    fail_msg("TEECTL_BIN is not set");
-  pid_t pid = fork();
-  assert_true(pid >= 0);
-  if (pid == 0) {
-    FILE *o = freopen("/dev/null", "w", stdout);
-    (void)o;
-    struct rlimit rl = {max_bytes, max_bytes};
-    if (setrlimit(RLIMIT_FSIZE, &rl) != 0)
-      _exit(126);
-    char *argv[32];
-    int n = 0;
-    argv[n++] = (char *)bin;
-    for (; args[n - 1] != NULL && n < 31; n++)
-      argv[n] = (char *)args[n - 1];
-    argv[n] = NULL;
-    execv(bin, argv);
-    _exit(127);
-  }
-  int status = 0;
-  waitpid(pid, &status, 0);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-}
-
 static int count_entries(const char *dir) {
   char cmd[4400];
   snprintf(cmd, sizeof cmd, "exit $(ls -A '%s' | wc -l)", dir);
@@ -1353,7 +1335,7 @@ static void test_cli_fetch_out_all_or_nothing(void **state) {
   const char *fetch[] = {"collateral", "fetch", "--pcs-url", ts_base(g_srv), "--no-cache", "--out",
                          out,          quote,   NULL};
   /* killed while writing the first file (tcb_info.json is 3089 bytes): no DIR at all */
-  assert_int_equal(run_teectl_fsize(2048, fetch), 128 + SIGXFSZ);
+  assert_int_equal(run_teectl_limited(NULL, 2048, fetch), 128 + SIGXFSZ);
   assert_false(tc_file_exists(out));
   rm_rf(tmp);
   assert_int_equal(mkdir(tmp, 0700), 0);

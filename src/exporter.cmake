@@ -3,4 +3,4 @@
 # Kata sandboxes (from /proc and the runtimes' state directories), served over HTTP.
 teectl_area(teectl_exporter
   SOURCES exporter/prom.c exporter/tee.c exporter/kata.c exporter/scrape.c exporter/http.c
-  DEPS teectl_base teectl_node PkgConfig::MHD PkgConfig::JANSSON Threads::Threads m)
+  DEPS teectl_base teectl_httpd teectl_node PkgConfig::MHD PkgConfig::JANSSON Threads::Threads m)

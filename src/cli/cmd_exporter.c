@@ -143,11 +143,10 @@ int cmd_exporter(int argc, char **argv) {
     tc_exporter_destroy(&x);
     if (err.status == TC_ERR_USAGE)
       return cli_usage_error("exporter", "--listen: %s", err.detail);
-    fprintf(stderr, "teectl exporter: %s\n", err.detail);
-    return CLI_EXIT_USAGE;
+    fprintf(stderr, "teectl exporter: %s (%s)\n", err.detail, err.reason);
+    return err.status == TC_ERR_INTERNAL ? CLI_EXIT_FAIL : CLI_EXIT_USAGE;
   }
-  fprintf(stderr, "teectl exporter: listening on %s (port %u), metrics at /metrics\n", listen,
-          port);
+  cli_listening("exporter", "http", listen, port);
   int sig = 0;
   sigwait(&stop, &sig);
   fprintf(stderr, "teectl exporter: signal %d, stopping\n", sig);

@@ -326,8 +326,7 @@ int cmd_serve(int argc, char **argv) {
     tc_provider_free(provider);
     goto out;
   }
-  fprintf(stderr, "teectl serve: listening on %s://%s port %u\n", o.tls_cert ? "https" : "http",
-          o.listen, tc_service_port(svc));
+  cli_listening("serve", o.tls_cert ? "https" : "http", o.listen, tc_service_port(svc));
   int sig = 0;
   sigwait(&stop, &sig);
   fprintf(stderr, "teectl serve: %s received, draining\n", sig == SIGTERM ? "SIGTERM" : "SIGINT");

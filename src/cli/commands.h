@@ -28,6 +28,10 @@ int cmd_collateral(int argc, char **argv);
  * returns CLI_EXIT_USAGE. */
 int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* The one "listening on" line of the HTTP servers, on stderr:
+ * "teectl CMD: listening on SCHEME://LISTEN (port N)" (N: the port bound, also with port 0). */
+void cli_listening(const char *cmd, const char *scheme, const char *listen, unsigned port);
+
 /* Reset getopt state before a subcommand parses its own argv. */
 void cli_getopt_reset(void);
 

@@ -50,6 +50,10 @@ int cli_usage_error(const char *cmd, const char *fmt, ...) {
   return CLI_EXIT_USAGE;
 }
 
+void cli_listening(const char *cmd, const char *scheme, const char *listen, unsigned port) {
+  fprintf(stderr, "teectl %s: listening on %s://%s (port %u)\n", cmd, scheme, listen, port);
+}
+
 void cli_getopt_reset(void) {
   optind = 1;
   opterr = 0;

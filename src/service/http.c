@@ -22,37 +22,22 @@ static const char *route_label(const struct svc_request *r) {
 }
 
 enum MHD_Result svc_reply(tc_service *svc, struct svc_request *r, unsigned status,
-                          const char *ctype, char *text, size_t len,
-                          const struct svc_header *extra) {
-  struct MHD_Response *resp = MHD_create_response_from_buffer(
-      len, text, text ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
-  if (resp == NULL) {
-    free(text);
-    return MHD_NO;
-  }
-  MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
-  MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
-  for (const struct svc_header *h = extra; h != NULL && h->name != NULL; h++)
-    MHD_add_response_header(resp, h->name, h->value);
-  enum MHD_Result ret = MHD_queue_response(r->conn, status, resp);
-  MHD_destroy_response(resp);
+                          const char *ctype, char *text, size_t len, const httpd_header *extra) {
+  enum MHD_Result ret =
+      httpd_reply(r->conn, status, ctype, text, len, MHD_RESPMEM_MUST_FREE, extra);
   r->responded = 1;
   svc_metrics_request(svc->metrics, route_label(r), status);
   return ret;
 }
 
 static enum MHD_Result reply_json(tc_service *svc, struct svc_request *r, unsigned status,
-                                  json_t *v, const struct svc_header *extra) {
+                                  json_t *v, const httpd_header *extra) {
   char *text = v ? json_dumps(v, JSON_COMPACT) : NULL;
   json_decref(v);
   if (text == NULL) {
     static const char oom[] = "{\"error\":\"internal_error\",\"detail\":\"out of memory\"}";
-    struct MHD_Response *resp =
-        MHD_create_response_from_buffer(sizeof oom - 1, (void *)oom, MHD_RESPMEM_PERSISTENT);
-    if (resp == NULL)
-      return MHD_NO;
-    enum MHD_Result ret = MHD_queue_response(r->conn, 500, resp);
-    MHD_destroy_response(resp);
+    enum MHD_Result ret = httpd_reply(r->conn, 500, "application/json", (void *)oom, sizeof oom - 1,
+                                      MHD_RESPMEM_PERSISTENT, NULL);
     r->responded = 1;
     return ret;
   }
@@ -110,7 +95,7 @@ static enum MHD_Result on_headers(tc_service *svc, struct svc_request *r, const 
   if (strcmp(method, want) != 0 && !(strcmp(want, "GET") == 0 && strcmp(method, "HEAD") == 0)) {
     char d[160];
     snprintf(d, sizeof d, "%s accepts %s only", r->route->path, want);
-    const struct svc_header allow[] = {{MHD_HTTP_HEADER_ALLOW, want}, {NULL, NULL}};
+    const httpd_header allow[] = {{MHD_HTTP_HEADER_ALLOW, want}, {NULL, NULL}};
     return reply_json(svc, r, 405, svc_error_body("method_not_allowed", d), allow);
   }
   if ((r->route->flags & SVC_ROUTE_JSON_BODY) &&
@@ -215,41 +200,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 
 /* ------------------------------------------------------------------ start / stop */
 
-/* libmicrohttpd's own error messages: silent unless TEECTL_SERVE_MHD_LOG is set (a verbose
- * mode for debugging), so that teectl's one line says what failed (e.g. a busy port). */
-__attribute__((format(printf, 2, 0))) static void mhd_logger(void *cls, const char *fmt,
-                                                             va_list ap) {
-  const tc_service *svc = cls;
-  if (svc == NULL || !svc->mhd_log)
-    return;
-  char msg[512];
-  vsnprintf(msg, sizeof msg, fmt, ap);
-  size_t n = strlen(msg);
-  while (n > 0 && msg[n - 1] == '\n')
-    msg[--n] = '\0';
-  fprintf(stderr, "teectl serve: libmicrohttpd: %s\n", msg);
-}
-
-/* Why the daemon could not start: try the bind ourselves for the system's reason. */
-static void listen_failure_reason(const struct sockaddr *sa, char *out, size_t cap) {
-  snprintf(out, cap, "address in use, or TLS files invalid");
-  int fd = socket(sa->sa_family, SOCK_STREAM, 0);
-  if (fd < 0) {
-    snprintf(out, cap, "%s", strerror(errno));
-    return;
-  }
-  int one = 1;
-  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  socklen_t len = sa->sa_family == AF_INET6 ? (socklen_t)sizeof(struct sockaddr_in6)
-                                            : (socklen_t)sizeof(struct sockaddr_in);
-  if (bind(fd, sa, len) != 0)
-    snprintf(out, cap, "%s", strerror(errno));
-  else if (listen(fd, 1) != 0)
-    snprintf(out, cap, "%s", strerror(errno));
-  close(fd);
-}
-
-tc_status svc_http_start(tc_service *svc, const struct sockaddr *addr, int is_v6, tc_error *err) {
+tc_status svc_http_start(tc_service *svc, const tc_listen_addr *addr, tc_error *err) {
   const tc_service_options *opts = &svc->opts;
   unsigned threads = opts->threads;
   if (threads == 0) {
@@ -260,7 +211,7 @@ tc_status svc_http_start(tc_service *svc, const struct sockaddr *addr, int is_v6
 #ifdef __linux__
   flags |= MHD_USE_EPOLL;
 #endif
-  if (is_v6)
+  if (addr->is_v6)
     flags |= MHD_USE_IPv6;
   if (svc->tls_cert_pem != NULL)
     flags |= MHD_USE_TLS;
@@ -277,18 +228,13 @@ tc_status svc_http_start(tc_service *svc, const struct sockaddr *addr, int is_v6
     mo[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_KEY, 0, svc->tls_key_pem};
   }
   mo[n++] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
-  const char *mhd_log = getenv("TEECTL_SERVE_MHD_LOG");
-  svc->mhd_log = mhd_log != NULL && mhd_log[0] != '\0' && strcmp(mhd_log, "0") != 0;
   svc->daemon =
       MHD_start_daemon(flags, 0, NULL, NULL, on_request, svc, MHD_OPTION_EXTERNAL_LOGGER,
-                       mhd_logger, svc, MHD_OPTION_SOCK_ADDR, addr, MHD_OPTION_NOTIFY_COMPLETED,
+                       httpd_logger, (void *)httpd_log_prefix("teectl serve"), MHD_OPTION_SOCK_ADDR,
+                       (const struct sockaddr *)&addr->addr, MHD_OPTION_NOTIFY_COMPLETED,
                        on_completed, svc, MHD_OPTION_ARRAY, mo, MHD_OPTION_END);
-  if (svc->daemon == NULL) {
-    char why[160];
-    listen_failure_reason(addr, why, sizeof why);
-    return tc_fail(err, TC_ERR_INTERNAL, "listen_failed",
-                   "could not start the HTTP server on %s: %s", opts->listen, why);
-  }
+  if (svc->daemon == NULL)
+    return tc_listen_failed(addr, opts->listen, "address in use, or TLS files invalid", err);
   const union MHD_DaemonInfo *di = MHD_get_daemon_info(svc->daemon, MHD_DAEMON_INFO_BIND_PORT);
   svc->port = di ? di->port : 0;
   return TC_OK;

@@ -15,7 +15,9 @@
 #include <stddef.h>
 #include <time.h>
 
+#include "core/httpd.h"
 #include "service/state.h"
+#include "teectl/listen.h"
 
 struct svc_request;
 
@@ -56,11 +58,6 @@ struct svc_request {
   struct timespec start; /* monotonic: when the headers were complete */
 };
 
-/** One extra response header; arrays of them end with a NULL name. */
-struct svc_header {
-  const char *name, *value;
-};
-
 /** A request header's value (case-insensitive name), or NULL. */
 const char *svc_request_header(struct svc_request *r, const char *name);
 
@@ -68,8 +65,7 @@ const char *svc_request_header(struct svc_request *r, const char *name);
  *  plus "Cache-Control: no-store" and the extra headers (NULL or a NULL-name-terminated
  *  array). Counts the request in the metrics under its route. */
 enum MHD_Result svc_reply(tc_service *svc, struct svc_request *r, unsigned status,
-                          const char *ctype, char *text, size_t len,
-                          const struct svc_header *extra);
+                          const char *ctype, char *text, size_t len, const httpd_header *extra);
 
 /** Answer a JSON value (stolen; NULL or unserialisable: 500 internal_error). */
 enum MHD_Result svc_reply_json(tc_service *svc, struct svc_request *r, unsigned status, json_t *v);
@@ -80,7 +76,7 @@ enum MHD_Result svc_reply_error(tc_service *svc, struct svc_request *r, unsigned
 
 /** Start the daemon on the service's address with its limits (svc->daemon, svc->port).
  *  Errors: TC_ERR_INTERNAL "listen_failed" naming the address and the system's reason. */
-tc_status svc_http_start(tc_service *svc, const struct sockaddr *addr, int is_v6, tc_error *err);
+tc_status svc_http_start(tc_service *svc, const tc_listen_addr *addr, tc_error *err);
 
 /** Stop accepting, let in-flight requests finish (up to drain_timeout seconds), stop. */
 void svc_http_stop(tc_service *svc);

@@ -4,14 +4,11 @@
  * roots, TLS files), then the HTTP layer (service/http.c). */
 #include <dirent.h>
 #include <errno.h>
-#include <netdb.h>
-#include <netinet/in.h>
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 
 #include "service/http.h"
 #include "teectl/file.h"
@@ -22,52 +19,6 @@ static void loud(const char *what) {
           "teectl serve: WARNING: DEVELOPMENT MODE: %s is EPHEMERAL (random, lost on restart; "
           "not for production)\n",
           what);
-}
-
-static tc_status parse_listen(const char *listen, struct sockaddr_storage *ss, int *is_v6,
-                              int *loopback, tc_error *err) {
-  char host[256];
-  const char *port;
-  memset(ss, 0, sizeof *ss);
-  if (listen[0] == '[') {
-    const char *e = strchr(listen, ']');
-    if (e == NULL || e[1] != ':' || (size_t)(e - listen - 1) >= sizeof host)
-      return tc_fail(err, TC_ERR_USAGE, "bad_listen_address", "listen '%s': expected [IPv6]:PORT",
-                     listen);
-    memcpy(host, listen + 1, (size_t)(e - listen - 1));
-    host[e - listen - 1] = '\0';
-    port = e + 2;
-  } else {
-    const char *e = strrchr(listen, ':');
-    if (e == NULL || (size_t)(e - listen) >= sizeof host)
-      return tc_fail(err, TC_ERR_USAGE, "bad_listen_address", "listen '%s': expected HOST:PORT",
-                     listen);
-    memcpy(host, listen, (size_t)(e - listen));
-    host[e - listen] = '\0';
-    port = e + 1;
-  }
-  char *end;
-  long p = strtol(port, &end, 10);
-  if (*port == '\0' || *end != '\0' || p < 0 || p > 65535)
-    return tc_fail(err, TC_ERR_USAGE, "bad_listen_address", "listen '%s': bad port", listen);
-  struct addrinfo hints = {0}, *ai = NULL;
-  hints.ai_family = AF_UNSPEC;
-  hints.ai_socktype = SOCK_STREAM;
-  hints.ai_flags = AI_PASSIVE;
-  if (getaddrinfo(host[0] ? host : NULL, port, &hints, &ai) != 0 || ai == NULL)
-    return tc_fail(err, TC_ERR_USAGE, "bad_listen_address", "listen '%s': unknown host '%s'",
-                   listen, host);
-  memcpy(ss, ai->ai_addr, ai->ai_addrlen);
-  freeaddrinfo(ai);
-  *is_v6 = ss->ss_family == AF_INET6;
-  if (*is_v6) {
-    const struct in6_addr *a = &((struct sockaddr_in6 *)ss)->sin6_addr;
-    *loopback = IN6_IS_ADDR_LOOPBACK(a);
-  } else {
-    uint32_t a = ntohl(((struct sockaddr_in *)ss)->sin_addr.s_addr);
-    *loopback = (a >> 24) == 127;
-  }
-  return TC_OK;
 }
 
 static tc_status read_text(const char *path, char **out, tc_error *err) {
@@ -251,10 +202,9 @@ static tc_status check_options(const tc_service_options *opts, int loopback, tc_
 
 tc_status tc_service_start(const tc_service_options *opts, tc_service **out, tc_error *err) {
   *out = NULL;
-  struct sockaddr_storage ss;
-  int is_v6 = 0, loopback = 0;
-  tc_status s = parse_listen(opts->listen ? opts->listen : "", &ss, &is_v6, &loopback, err);
-  if (s != TC_OK || (s = check_options(opts, loopback, err)) != TC_OK)
+  tc_listen_addr addr;
+  tc_status s = tc_listen_parse(opts->listen, &addr, err);
+  if (s != TC_OK || (s = check_options(opts, addr.loopback, err)) != TC_OK)
     return s;
   tc_service *svc = calloc(1, sizeof *svc);
   if (svc == NULL)
@@ -274,7 +224,7 @@ tc_status tc_service_start(const tc_service_options *opts, tc_service **out, tc_
   if (opts->test_no_nonce)
     fprintf(stderr, "teectl serve: WARNING: TEST MODE: attest requests without a nonce are "
                     "accepted (--test-no-nonce)\n");
-  if ((s = svc_http_start(svc, (const struct sockaddr *)&ss, is_v6, err)) != TC_OK) {
+  if ((s = svc_http_start(svc, &addr, err)) != TC_OK) {
     service_free(svc);
     return s;
   }

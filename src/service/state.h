@@ -38,7 +38,6 @@ struct tc_service {
   atomic_long inflight;
   atomic_int draining;
   char *tls_cert_pem, *tls_key_pem;
-  int mhd_log; /* libmicrohttpd's own messages go to stderr (TEECTL_SERVE_MHD_LOG=1) */
 };
 
 /** One attest request, already decoded from its JSON body. */

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests of the shared helpers: hex, little-endian reads, RFC 3339, growing strings. */
+#include <arpa/inet.h>
 #include <dirent.h>
+#include <netinet/in.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -17,6 +19,7 @@
 #include "teectl/bytes.h"
 #include "teectl/error.h"
 #include "teectl/file.h"
+#include "teectl/listen.h"
 #include "teectl/rfc3339.h"
 #include "teectl/strbuf.h"
 
@@ -393,6 +396,36 @@ static void test_fail_with_own_fields(void **state) {
   assert_int_equal(err.status, TC_ERR_PARSE);
 }
 
+/* One listen-address syntax for serve and exporter: HOST:PORT or [IPv6]:PORT. */
+static void test_listen_parse(void **state) {
+  (void)state;
+  tc_listen_addr a;
+  tc_error err;
+  assert_int_equal(tc_listen_parse("127.0.0.1:8443", &a, &err), TC_OK);
+  assert_int_equal(a.addr.ss_family, AF_INET);
+  assert_int_equal(ntohs(((struct sockaddr_in *)&a.addr)->sin_port), 8443);
+  assert_int_equal(a.port, 8443);
+  assert_true(a.loopback);
+  assert_false(a.is_v6);
+  assert_int_equal(tc_listen_parse("0.0.0.0:0", &a, &err), TC_OK);
+  assert_false(a.loopback);
+  assert_int_equal(a.port, 0);
+  assert_int_equal(tc_listen_parse("[::1]:65535", &a, &err), TC_OK);
+  assert_true(a.is_v6);
+  assert_true(a.loopback);
+  assert_int_equal(a.port, 65535);
+  const char *bad[] = {"localhost",     "127.0.0.1:",    "127.0.0.1:65536",
+                       "127.0.0.1:+80", "127.0.0.1: 80", "127.0.0.1:123456",
+                       ":8443",         "::1:80",        "[::1]80",
+                       "[::1:80",       "127.0.0.1:80x", "no.such.host.invalid:80"};
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    if (tc_listen_parse(bad[i], &a, &err) != TC_ERR_USAGE)
+      fail_msg("'%s' accepted", bad[i]);
+    assert_string_equal(err.reason, "bad_listen_address");
+    assert_non_null(strstr(err.detail, bad[i]));
+  }
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_hex_roundtrip),
@@ -406,6 +439,7 @@ int main(void) {
       cmocka_unit_test(test_write_atomic_targets),
       cmocka_unit_test(test_read_refuses_non_regular),
       cmocka_unit_test(test_fail_with_own_fields),
+      cmocka_unit_test(test_listen_parse),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

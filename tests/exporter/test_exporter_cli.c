@@ -325,6 +325,20 @@ static void test_http(void **state) {
   resp = http_get(port, "DELETE", "/metrics");
   assert_non_null(strstr(resp, " 405 "));
   free(resp);
+  /* A second exporter on the busy port: the same one line and exit 1 as `serve` (the
+   * system's reason, nothing from libmicrohttpd's own log). */
+  char busy[64], want[200], *out, *err;
+  snprintf(busy, sizeof busy, "127.0.0.1:%u", port);
+  const char *again[] = {"exporter", "--listen",       busy, "--root", root, "--cpuid",
+                         cpuid,      "--char-devices", dev,  NULL};
+  assert_int_equal(run_bin(again, &out, &err), 1);
+  snprintf(want, sizeof want,
+           "teectl exporter: could not start the HTTP server on %s: Address already in use "
+           "(listen_failed)\n",
+           busy);
+  assert_string_equal(err, want);
+  free(out);
+  free(err);
   assert_int_equal(stop_child(g_server), 0); /* SIGTERM: clean stop, exit 0 */
   g_server = 0;
   tmp_rm(dir);

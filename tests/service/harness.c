@@ -113,10 +113,10 @@ int srv_start(srv *s, const char *const *args) {
   for (int i = 0; i < 2000; i++) { /* 10 s */
     char *text = slurp(err);
     const char *l = text ? strstr(text, "listening on") : NULL;
-    const char *p = l ? strstr(l, " port ") : NULL;
+    const char *p = l ? strstr(l, " (port ") : NULL;
     char *end = NULL;
-    unsigned long port = p ? strtoul(p + 6, &end, 10) : 0;
-    if (p != NULL && end != NULL && *end == '\n' && port > 0 && port < 65536) {
+    unsigned long port = p ? strtoul(p + 7, &end, 10) : 0;
+    if (p != NULL && end != NULL && strncmp(end, ")\n", 2) == 0 && port > 0 && port < 65536) {
       s->port = (unsigned)port; /* the whole line is there: the number is complete */
       free(text);
       return 0;

@@ -175,7 +175,9 @@ int cmd_config_generate(int argc, char **argv) {
   if (is_kata && !have_platform)
     return cli_usage_error("config generate", "kata needs --platform snp|tdx|sgx|none|auto");
   if (is_kata && (want_all || np + (size_t)want_auto != 1))
-    return cli_usage_error("config generate", "kata takes exactly one --platform");
+    return cli_usage_error("config generate", "kata takes exactly one --platform (snp, tdx, sgx, "
+                                              "none or auto; all is for containerd and "
+                                              "runtimeclass)");
   if (is_ctrd && go.containerd_version == 0)
     return cli_usage_error("config generate", "containerd needs --version 2|3");
   if (!is_ctrd && (go.containerd_version || go.snapshotter))

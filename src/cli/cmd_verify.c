@@ -69,6 +69,73 @@ static int push_cert_file(tc_buf **arr, size_t *n, const char *opt, const char *
   return 0;
 }
 
+/* verify --fetch --format json when the collateral could not be had: the same keys as a
+ * verdict (verdict, reason, detail, tee, verified_at) from the first failed item of the
+ * provider's report, and the report itself as "collateral". */
+static void print_fetch_failure(json_t *report, tc_tee tee, int64_t at) {
+  const char *reason = "collateral_unavailable", *detail = "collateral could not be fetched";
+  char d[600];
+  size_t i;
+  json_t *it;
+  json_array_foreach(report, i, it) {
+    const char *e = json_string_value(json_object_get(it, "error"));
+    if (e == NULL)
+      continue;
+    const char *item = json_string_value(json_object_get(it, "item"));
+    const char *why = json_string_value(json_object_get(it, "detail"));
+    reason = e;
+    snprintf(d, sizeof d, "%s: %s", item ? item : "?", why ? why : e);
+    detail = d;
+    break;
+  }
+  char ts[21];
+  json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:O}", "verdict", "invalid", "reason", reason,
+                        "detail", detail, "tee", tc_tee_name(tee), "verified_at",
+                        tc_rfc3339_format(at, ts), "collateral", report ? report : json_null());
+  if (o != NULL)
+    cli_print_json(stdout, o);
+  json_decref(o);
+}
+
+/* For a valid verdict: "vendor_pinned" when the chain ends at a pinned AMD or Intel root,
+ * "operator_trust_root" when it is valid only through a --trust-root (a test hierarchy):
+ * verified once more without the operator roots to tell. */
+static const char *trust_anchor(tc_tee tee, const tc_buf *ev, tc_collateral *col, int64_t at) {
+  if (col->n_trust_roots == 0)
+    return "vendor_pinned";
+  size_t n = col->n_trust_roots;
+  col->n_trust_roots = 0;
+  tc_error e;
+  json_t *r = NULL;
+  tc_status st = tc_verify_evidence(tee, ev->data, ev->len, col, at, &r, &e);
+  json_decref(r);
+  col->n_trust_roots = n;
+  return st == TC_OK ? "vendor_pinned" : "operator_trust_root";
+}
+
+/* The keys a caller reads first, first (README's order): verdict, reason, detail,
+ * trust_anchor, tee, verified_at, then the rest as the verifier gave them. */
+static json_t *lead_keys_first(json_t *r) {
+  static const char *const lead[] = {"verdict",      "reason", "detail",
+                                     "trust_anchor", "tee",    "verified_at"};
+  json_t *o = json_object();
+  if (o == NULL)
+    return r;
+  for (size_t i = 0; i < sizeof lead / sizeof lead[0]; i++) {
+    json_t *v = json_object_get(r, lead[i]);
+    if (v != NULL)
+      json_object_set(o, lead[i], v);
+  }
+  const char *k;
+  json_t *v;
+  json_object_foreach(r, k, v) {
+    if (json_object_get(o, k) == NULL)
+      json_object_set(o, k, v);
+  }
+  json_decref(r);
+  return o;
+}
+
 int cmd_verify(int argc, char **argv) {
   static const struct option opts[] = {{"tee", required_argument, NULL, 't'},
                                        {"collateral", required_argument, NULL, 'c'},
@@ -183,9 +250,16 @@ int cmd_verify(int argc, char **argv) {
     goto out;
   }
   if (fetch) { /* fill what the folder and options did not give (collateral area) */
+    json_t *report = NULL;
     rc = cli_fetch_missing("verify", &fo, tee, ev.data, ev.len, (int64_t)time(NULL), &col, stderr,
-                           NULL);
-    if (rc != CLI_EXIT_OK) {
+                           &report);
+    /* Evidence the fill could not read goes on to the verifier, which gives its verdict (and
+     * JSON); collateral that could not be had is an "invalid" answer in JSON too. */
+    if (rc == CLI_EXIT_FAIL && json)
+      print_fetch_failure(report, tee, at);
+    int evidence_bad = rc == CLI_EXIT_USAGE && report != NULL;
+    json_decref(report);
+    if (rc != CLI_EXIT_OK && !evidence_bad) {
       tc_buf_free(&ev);
       goto out;
     }
@@ -193,11 +267,14 @@ int cmd_verify(int argc, char **argv) {
   }
   json_t *result = NULL;
   tc_status st = tc_verify_evidence(tee, ev.data, ev.len, &col, at, &result, &err);
+  if (st == TC_OK && result != NULL)
+    json_object_set_new(result, "trust_anchor", json_string(trust_anchor(tee, &ev, &col, at)));
   tc_buf_free(&ev);
   if (result == NULL) {
     fprintf(stderr, "teectl verify: %s: %s\n", err.reason, err.detail);
     goto out;
   }
+  result = lead_keys_first(result);
   if (json)
     cli_print_json(stdout, result);
   else

@@ -93,6 +93,9 @@ void cli_print_result_text(FILE *f, const json_t *r) {
   const char *at = json_string_value(json_object_get(r, "verified_at"));
   if (at != NULL)
     fprintf(f, " (at %s)", at);
+  const char *anchor = json_string_value(json_object_get(r, "trust_anchor"));
+  if (valid && anchor != NULL && strcmp(anchor, "operator_trust_root") == 0)
+    fprintf(f, " through a --trust-root (TEST root, not a vendor root)");
   fputc('\n', f);
   /* Why first: reason and detail right under the verdict, whatever the TEE. */
   static const char *const first[] = {"reason", "detail"};
@@ -105,7 +108,7 @@ void cli_print_result_text(FILE *f, const json_t *r) {
   json_t *v;
   json_object_foreach((json_t *)r, k, v) {
     if (strcmp(k, "verdict") == 0 || strcmp(k, "verified_at") == 0 || strcmp(k, "reason") == 0 ||
-        strcmp(k, "detail") == 0)
+        strcmp(k, "detail") == 0 || strcmp(k, "trust_anchor") == 0)
       continue;
     int in_head = 0;
     for (size_t i = 0; i < sizeof head / sizeof head[0]; i++)

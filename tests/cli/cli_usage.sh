@@ -76,6 +76,16 @@ if [ -c /dev/full ]; then
   "$BIN" --version >/dev/full 2>/dev/null; rc=$?
   [ "$rc" = 2 ] || { echo "FAIL: --version > /dev/full: exit $rc"; fail=1; }
 fi
+# CLI contract texts (issue 13 item 18): serve's policy may be YAML; `--platform all` is
+# listed for containerd/runtimeclass only, accepted there and refused for kata with a reason.
+"$BIN" serve --help | grep -A1 -- '--policy FILE' | grep -q 'JSON or YAML' ||
+  { echo "FAIL: serve --help does not say the policy may be YAML"; fail=1; }
+"$BIN" config generate --help | grep -q 'all (containerd/runtimeclass)' ||
+  { echo "FAIL: config generate --help: --platform all not limited to containerd/runtimeclass"; fail=1; }
+check 0 "runtimeclass --platform all" "$BIN" config generate runtimeclass --platform all
+"$BIN" config generate kata --platform all >/dev/null 2>/tmp/cli_err.$$; rc=$?
+[ "$rc" = 2 ] && grep -q 'all is for containerd and runtimeclass' /tmp/cli_err.$$ ||
+  { echo "FAIL: kata --platform all: exit $rc"; cat /tmp/cli_err.$$; fail=1; }
 # config lint: '--probe live' is the same as '--live-probe' (config generate spells it so).
 printf '[hypervisor.qemu]\nconfidential_guest = true\nsev_snp_guest = true\n' > "$tmp/c.toml"
 a=$("$BIN" config lint --format json --probe live "$tmp/c.toml" 2>/dev/null); ra=$?

@@ -1367,6 +1367,23 @@ static void test_cli_fetch_out_all_or_nothing(void **state) {
   assert_int_equal(run_teectl(NULL, bad), 1);
   assert_false(tc_file_exists(out2));
   assert_int_equal(count_entries(tmp), 1);
+  /* verify --fetch --format json answers JSON even then (issue 13 item 6) */
+  char cache2[4200], vout[4200];
+  snprintf(cache2, sizeof cache2, "%s/cache2", tmp);
+  snprintf(vout, sizeof vout, "%s/verify.json", tmp);
+  const char *vbad[] = {"verify",      "--fetch", "--pcs-url", ts_base(g_srv), "--cache-dir",
+                        cache2,        "--at",    jstr(exp, "verify_at", NULL, NULL),
+                        "--format",    "json",    quote,       NULL};
+  assert_int_equal(run_teectl(vout, vbad), 1);
+  json_error_t je;
+  json_t *v = json_load_file(vout, 0, &je);
+  if (v == NULL)
+    fail_msg("verify --fetch --format json printed no JSON: %s", je.text);
+  assert_string_equal(jstr(v, "verdict", NULL, NULL), "invalid");
+  assert_string_equal(jstr(v, "reason", NULL, NULL), "collateral_malformed");
+  assert_non_null(strstr(jstr(v, "detail", NULL, NULL), "pck_crl.der"));
+  assert_true(json_is_array(json_object_get(v, "collateral")));
+  json_decref(v);
   serve_dcap(name, exp, &r);
   rm_rf(tmp);
   free(tmp);

@@ -28,6 +28,13 @@ run 0 "demo report, trusted root" "$BIN" verify --tee snp --collateral "$DEMO" \
 has "demo verdict" '"verdict": *"valid"'
 has "demo product" '"product": *"Milan"'
 has "demo signing key" '"signing_key": *"VCEK"'
+has "demo trusted through the test root" '"trust_anchor": *"operator_trust_root"'
+# the keys a caller reads first come first, as README lists them
+sed -n 2,4p "$tmp/out" | tr -d ' \n' | grep -Eq '^"verdict":"valid","detail":"[^"]*","trust_anchor":' ||
+  { echo "FAIL: verify JSON does not start with verdict, detail, trust_anchor"; head -5 "$tmp/out"; fail=1; }
+run 0 "demo report, text" "$BIN" verify --collateral "$DEMO" --trust-root "$DEMO/ark.pem" \
+  "$DEMO/report.bin"
+has "text names the test root" '^VALID snp Milan VCEK .* through a --trust-root \(TEST root, not a vendor root\)$'
 
 run 1 "demo report, root not trusted" "$BIN" verify --collateral "$DEMO" --format json \
   "$DEMO/report.bin"
@@ -53,6 +60,18 @@ if [ -n "$VEC" ] && [ -d "$VEC/snp/turin-v5-oak-oc" ]; then
   run 0 "real Turin report" "$BIN" verify --collateral "$c" --at 2025-07-18T00:00:00Z \
     --format json "$c/report.bin"
   has "Turin product" '"product": *"Turin"'
+  has "Turin pinned root" '"trust_anchor": *"vendor_pinned"'
+  # a --trust-root that is not needed does not change the anchor
+  run 0 "real Turin report, unneeded trust root" "$BIN" verify --collateral "$c" \
+    --trust-root "$DEMO/ark.pem" --at 2025-07-18T00:00:00Z --format json "$c/report.bin"
+  has "Turin still pinned" '"trust_anchor": *"vendor_pinned"'
+  d=$VEC/dcap/tdx-v4-phala-b0c06f000000
+  if [ -d "$d" ]; then
+    run 0 "real TDX quote" "$BIN" verify --collateral "$d" --at 2025-07-04T10:00:00Z \
+      --format json "$d/quote.bin"
+    sed -n 2p "$tmp/out" | grep -q '^  "verdict": "valid",$' ||
+      { echo "FAIL: DCAP verify JSON does not start with verdict"; head -3 "$tmp/out"; fail=1; }
+  fi
   c=$VEC/snp/neg-milan-v3-vcek-other-chip
   run 1 "real report with another chip's VCEK" "$BIN" verify --collateral "$c" \
     --at 2025-02-04T00:00:00Z --format json "$c/report.bin"

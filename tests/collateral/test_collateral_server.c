@@ -1371,8 +1371,8 @@ static void test_cli_fetch_out_all_or_nothing(void **state) {
   char cache2[4200], vout[4200];
   snprintf(cache2, sizeof cache2, "%s/cache2", tmp);
   snprintf(vout, sizeof vout, "%s/verify.json", tmp);
-  const char *vbad[] = {"verify",      "--fetch", "--pcs-url", ts_base(g_srv), "--cache-dir",
-                        cache2,        "--at",    jstr(exp, "verify_at", NULL, NULL),
+  const char *vbad[] = {"verify",      "--fetch", "--pcs-url", ts_base(g_srv),
+                        "--cache-dir", cache2,    "--at",      jstr(exp, "verify_at", NULL, NULL),
                         "--format",    "json",    quote,       NULL};
   assert_int_equal(run_teectl(vout, vbad), 1);
   json_error_t je;

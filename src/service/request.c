@@ -7,6 +7,7 @@
 #include <strings.h>
 
 #include "service/state.h"
+#include "teectl/x509.h"
 
 json_t *svc_error_body(const char *code, const char *detail) {
   /* detail may quote request bytes (a JSON key cut mid-character): keep it valid UTF-8 so
@@ -99,6 +100,13 @@ static int parse_attest(json_t *root, struct svc_attest_in *in, unsigned *status
         return bad(status, body, "request_invalid", d);
       }
       size_t n = json_string_length(c);
+      X509 *x = NULL;
+      tc_error xe;
+      if (tc_x509_parse((const uint8_t *)json_string_value(c), n, &x, &xe) != TC_OK) {
+        snprintf(d, sizeof d, "collateral.certificates[%zu] does not parse: %.180s", i, xe.detail);
+        return bad(status, body, "request_invalid", d);
+      }
+      X509_free(x);
       in->certs[i].data = malloc(n);
       if (in->certs[i].data == NULL)
         return bad(status, body, "internal_error", "out of memory");

@@ -715,6 +715,10 @@ static void test_malformed_requests(void **state) {
       {NULL, "{}", 415, "content_type_unsupported"},
       {"application/jsonx", "{}", 415, "content_type_unsupported"},
       {"application/json; charset=utf-8", "{\"evidence\":\"AAAA\"}", 400, "request_invalid"},
+      {"application/json;charset=\"UTF-8\"", "{\"evidence\":\"AAAA\"}", 400, "request_invalid"},
+      {"application/json; charset=utf-16", "{}", 415, "content_type_unsupported"},
+      {"application/json; foo=bar; charset=latin1", "{}", 415, "content_type_unsupported"},
+      {"application/json x", "{}", 415, "content_type_unsupported"},
       {"application/json", "{\"tee\":\"sev\",\"evidence\":\"AAAA\"}", 400, "tee_unsupported"},
       {"application/json", "{\"tee\":\"snp\"}", 400, "request_invalid"},
       {"application/json", "{\"tee\":\"snp\",\"evidence\":\"A*AA\"}", 400, "evidence_not_base64"},
@@ -727,6 +731,11 @@ static void test_malformed_requests(void **state) {
       {"application/json",
        "{\"tee\":\"snp\",\"evidence\":\"AAAA\",\"collateral\":{\"certificates\":[\"x\"]}}", 400,
        "request_invalid"},
+      /* a PEM frame around garbage is a malformed request, not invalid evidence */
+      {"application/json",
+       "{\"tee\":\"snp\",\"evidence\":\"AAAA\",\"collateral\":{\"certificates\":[\"-----BEGIN "
+       "CERTIFICATE-----\\nZ2FyYmFnZQ==\\n-----END CERTIFICATE-----\\n\"]}}",
+       400, "request_invalid"},
   };
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
     long st =
@@ -949,6 +958,7 @@ int main(void) {
       cmocka_unit_test(test_nonce_errors),        cmocka_unit_test(test_binding_mismatch),
       cmocka_unit_test(test_evidence_invalid),    cmocka_unit_test(test_each_snp_rule_alone),
       cmocka_unit_test(test_policy_reload_rules), cmocka_unit_test(test_malformed_requests),
+
       cmocka_unit_test(test_limits_and_routes),   cmocka_unit_test(test_compat_api),
       cmocka_unit_test(test_health_metrics),      cmocka_unit_test(test_still_serving_then_sigterm),
   };

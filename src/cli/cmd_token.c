@@ -124,9 +124,30 @@ static json_t *load_jwks(const char *where) {
     j = json_loadb((const char *)b.data, b.len, JSON_REJECT_DUPLICATES, &jerr);
     tc_buf_free(&b);
   }
-  if (!j)
+  if (!j) {
     fprintf(stderr, "teectl token verify: JWKS %s:%d:%d: %s\n", where, jerr.line, jerr.column,
             jerr.text);
+    return NULL;
+  }
+  /* A relying party needs public keys only. A JWKS with private members (RFC 7518 6.2.2,
+   * 6.3.2 EC/RSA private parts, 6.4.1 a symmetric "k") is a key leak or a mix-up (the
+   * signer's key file given instead of its JWKS): refused rather than used silently. */
+  static const char *const private_members[] = {"d", "p", "q", "dp", "dq", "qi", "oth", "k"};
+  size_t i;
+  json_t *key;
+  json_array_foreach(json_object_get(j, "keys"), i, key) {
+    for (size_t m = 0; m < sizeof private_members / sizeof private_members[0]; m++)
+      if (json_object_get(key, private_members[m]) != NULL) {
+        const char *kid = json_string_value(json_object_get(key, "kid"));
+        fprintf(stderr,
+                "teectl token verify: JWKS %s: key #%zu%s%s%s holds private member '%s'; a JWKS "
+                "for verification must hold public keys only (refusing it: publish the public "
+                "JWKS, e.g. the service's /.well-known/jwks.json)\n",
+                where, i, kid ? " (kid " : "", kid ? kid : "", kid ? ")" : "", private_members[m]);
+        json_decref(j);
+        return NULL;
+      }
+  }
   return j;
 }
 

@@ -243,6 +243,23 @@ static void test_usage_and_unreadable(void **state) {
   assert_int_equal(run("verify '%s' --jwks '%s'", tok, notjson), 2);
   assert_int_equal(run("verify '%s' --jwks '%s'", tok, notset), 2);
   assert_int_equal(run("verify '%s' --jwks http://127.0.0.1:1/jwks.json", tok), 2);
+  /* a JWKS holding a private key member is refused (exit 2), though the token verifies */
+  json_t *pub = json_load_file(jwks, 0, NULL);
+  assert_non_null(pub);
+  const char *members[] = {"d", "k"};
+  for (size_t m = 0; m < 2; m++) {
+    json_t *priv = json_deep_copy(pub);
+    json_object_set_new(json_array_get(json_object_get(priv, "keys"), 0), members[m],
+                        json_string("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"));
+    char *text = json_dumps(priv, 0);
+    char *pf = tmp_file("jwks-private.json", text);
+    assert_int_equal(run("verify '%s' --jwks '%s' --at 2025-07-04T10:01:00Z", tok, pf), 2);
+    free(pf);
+    free(text);
+    json_decref(priv);
+  }
+  assert_int_equal(run("verify '%s' --jwks '%s' --at 2025-07-04T10:01:00Z", tok, jwks), 0);
+  json_decref(pub);
   /* a file that holds garbage is a token that does not verify */
   assert_int_equal(run("verify '%s' --jwks '%s'", notjson, jwks), 1);
   free(tok);

@@ -131,7 +131,7 @@ int svc_attestation_verify(struct svc_attestation *a, const uint8_t *evidence, s
   }
   /* Invalid evidence (any TEE, whether or not the verifier got as far as a result): the
    * failed rule is "verification", with the verifier's reason and detail. */
-  count_verification(a, "invalid");
+  count_verification(a, svc_metrics_invalid_result(err.reason));
   char rd[sizeof err.reason + sizeof err.detail + 2];
   snprintf(rd, sizeof rd, "%s: %s", err.reason, err.detail);
   return svc_attestation_refuse_rule(a, "evidence_invalid", err.reason, err.detail, "verification",

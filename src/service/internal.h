@@ -38,6 +38,13 @@ void svc_metrics_free(svc_metrics *m);
 void svc_metrics_request(svc_metrics *m, const char *route, unsigned code);
 /** teectl_verifications_total{tee,result} += 1 and the latency histogram (seconds) */
 void svc_metrics_verification(svc_metrics *m, const char *tee, const char *result, double seconds);
+/** The result label of a verification that failed with verifier reason code `reason`:
+ *  "collateral_expired" for an expiry of collateral or a certificate at the verification time
+ *  (crl_expired, tcb_info_expired, qe_identity_expired, pck_cert_expired,
+ *  cert_expired_at_verify_at, and any other reason ending in "_expired"), "collateral_missing" for
+ *  collateral_missing / collateral_unavailable, else "invalid" (the evidence is bad). So an
+ *  operator sees "our collateral is stale" apart from "the evidence is bad". */
+const char *svc_metrics_invalid_result(const char *reason);
 /** teectl_policy_reloads_total{result="success"|"failure"} += 1 */
 void svc_metrics_policy_reload(svc_metrics *m, int ok);
 /** teectl_collateral_cache_requests_total{result="hit"|"miss"} += 1 */

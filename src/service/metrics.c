@@ -18,7 +18,8 @@ static const struct {
     {"teectl_http_requests_total", "HTTP requests answered, by route and status code.", "route",
      "code"},
     {"teectl_verifications_total",
-     "Evidence verifications, by TEE and result (affirming, warning, contraindicated, invalid).",
+     "Evidence verifications, by TEE and result (affirming, warning, contraindicated, invalid, "
+     "collateral_expired, collateral_missing, ...).",
      "tee", "result"},
     {"teectl_policy_reloads_total", "Appraisal policy reloads after the file changed.", "result",
      NULL},
@@ -116,6 +117,17 @@ void svc_metrics_verification(svc_metrics *m, const char *tee, const char *resul
   h->count++;
   h->sum += seconds;
   pthread_mutex_unlock(&m->lock);
+}
+
+const char *svc_metrics_invalid_result(const char *reason) {
+  size_t n = reason ? strlen(reason) : 0, k = strlen("_expired");
+  if ((n > k && strcmp(reason + n - k, "_expired") == 0) ||
+      (n > 0 && strcmp(reason, "cert_expired_at_verify_at") == 0))
+    return "collateral_expired";
+  if (n > 0 &&
+      (strcmp(reason, "collateral_missing") == 0 || strcmp(reason, "collateral_unavailable") == 0))
+    return "collateral_missing";
+  return "invalid";
 }
 
 void svc_metrics_policy_reload(svc_metrics *m, int ok) {

@@ -905,6 +905,48 @@ static void test_compat_api(void **state) {
   free(body);
 }
 
+/* Collateral that expired at the verification time is counted as result="collateral_expired",
+ * apart from bad evidence (issue 13 item 4): a replica verifying at 2041-01-01, after the
+ * forged certificates' 2040-01-01 notAfter, with a good report and a nonce from S. */
+static void test_expiry_counted_apart(void **state) {
+  (void)state;
+  srv s3;
+  srv_init(&s3);
+  assert_int_equal(snp_forge_write_dir(F, s3.dir), 0);
+  const tc_buf *ark = snp_forge_ark_pem(F);
+  char *root = srv_write(&s3, "root.pem", ark->data, ark->len);
+  char *nk = srv_write(&s3, "nonce.key", NONCE_KEY, 32);
+  const char *args[] = {"--trust-root", root,   "--nonce-key",          nk,  "--collateral",
+                        s3.dir,         "--at", "2041-01-01T00:00:00Z", NULL};
+  assert_int_equal(srv_start(&s3, args), 0);
+  uint8_t raw[SRV_NONCE_BYTES];
+  char *n = challenge(raw);
+  tc_snp_report r;
+  good_report(&r);
+  bind(raw, SRV_NONCE_BYTES, NULL, r.report_data);
+  uint8_t rep[TC_SNP_REPORT_SIZE];
+  assert_int_equal(snp_forge_sign_report(F, &r, rep), 0);
+  char *ev = b64_std(rep, sizeof rep);
+  json_t *resp = NULL;
+  long st =
+      http_json(&s3, "/v1/attest",
+                json_pack("{s:s, s:s, s:s}", "tee", "snp", "evidence", ev, "nonce", n), &resp);
+  expect_error(st, resp, 403, "evidence_invalid");
+  assert_string_equal(json_string_value(json_object_get(resp, "reason")),
+                      "cert_expired_at_verify_at");
+  json_decref(resp);
+  char *body = NULL;
+  assert_int_equal(http(&s3, "GET", "/metrics", NULL, NULL, 0, &body), 200);
+  assert_non_null(
+      strstr(body, "teectl_verifications_total{tee=\"snp\",result=\"collateral_expired\"} 1\n"));
+  assert_null(strstr(body, "result=\"invalid\""));
+  free(body);
+  free(ev);
+  free(n);
+  assert_int_equal(srv_stop(&s3), 0);
+  srv_cleanup(&s3);
+}
+
 static void test_health_metrics(void **state) {
   (void)state;
   char *body = NULL;
@@ -953,14 +995,22 @@ static void test_still_serving_then_sigterm(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_flow_affirming),      cmocka_unit_test(test_flow_no_runtime_data),
-      cmocka_unit_test(test_jwks_rotation),       cmocka_unit_test(test_token_eat_nonce_size),
-      cmocka_unit_test(test_nonce_errors),        cmocka_unit_test(test_binding_mismatch),
-      cmocka_unit_test(test_evidence_invalid),    cmocka_unit_test(test_each_snp_rule_alone),
-      cmocka_unit_test(test_policy_reload_rules), cmocka_unit_test(test_malformed_requests),
+      cmocka_unit_test(test_flow_affirming),
+      cmocka_unit_test(test_flow_no_runtime_data),
+      cmocka_unit_test(test_jwks_rotation),
+      cmocka_unit_test(test_token_eat_nonce_size),
+      cmocka_unit_test(test_nonce_errors),
+      cmocka_unit_test(test_binding_mismatch),
+      cmocka_unit_test(test_evidence_invalid),
+      cmocka_unit_test(test_each_snp_rule_alone),
+      cmocka_unit_test(test_policy_reload_rules),
+      cmocka_unit_test(test_malformed_requests),
 
-      cmocka_unit_test(test_limits_and_routes),   cmocka_unit_test(test_compat_api),
-      cmocka_unit_test(test_health_metrics),      cmocka_unit_test(test_still_serving_then_sigterm),
+      cmocka_unit_test(test_limits_and_routes),
+      cmocka_unit_test(test_compat_api),
+      cmocka_unit_test(test_expiry_counted_apart),
+      cmocka_unit_test(test_health_metrics),
+      cmocka_unit_test(test_still_serving_then_sigterm),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }

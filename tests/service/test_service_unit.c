@@ -363,6 +363,16 @@ static void test_metrics_text(void **state) {
   svc_metrics_request(m, "/v1/attest", 403);
   svc_metrics_verification(m, "snp", "warning", 0.003);
   svc_metrics_verification(m, "snp", "invalid", 0.2);
+  /* expiry and missing collateral are counted apart from bad evidence */
+  const char *expired[] = {"crl_expired", "tcb_info_expired", "qe_identity_expired",
+                           "pck_cert_expired", "cert_expired_at_verify_at"};
+  for (size_t i = 0; i < sizeof expired / sizeof expired[0]; i++)
+    assert_string_equal(svc_metrics_invalid_result(expired[i]), "collateral_expired");
+  assert_string_equal(svc_metrics_invalid_result("collateral_missing"), "collateral_missing");
+  assert_string_equal(svc_metrics_invalid_result("collateral_unavailable"), "collateral_missing");
+  assert_string_equal(svc_metrics_invalid_result("report_signature_invalid"), "invalid");
+  assert_string_equal(svc_metrics_invalid_result("_expired"), "invalid");
+  assert_string_equal(svc_metrics_invalid_result(""), "invalid");
   svc_metrics_policy_reload(m, 1);
   svc_metrics_collateral(m, 0);
   size_t len = 0;

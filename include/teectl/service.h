@@ -131,8 +131,60 @@ typedef struct tc_service_options {
   int test_no_nonce; /* TESTS ONLY: accept attest requests without a nonce */
 } tc_service_options;
 
-/** Fill defaults (see the field comments). */
+/** Fill defaults (the table's "def" column; see the field comments). */
 void tc_service_options_init(tc_service_options *opts);
+
+/* The options' table: the command line (getopt), the JSON config file and --help all read
+ * it (the idea of latchset/jose's option tables). Adding an option is one row in
+ * src/service/options.c and its field above. */
+
+/** How a value is read: flag text, JSON type. */
+typedef enum tc_service_opt_kind {
+  TC_SOPT_STRING, /* text, borrowed (JSON string) */
+  TC_SOPT_BOOL,   /* a switch without value (JSON true/false), an int field */
+  TC_SOPT_UINT,   /* decimal integer in [min, max] (JSON integer); unsigned, int64_t or size_t */
+  TC_SOPT_LIST,   /* repeatable (JSON list of strings, or one string), at most max entries */
+  TC_SOPT_TIME,   /* RFC 3339 time (JSON string) -> seconds since the epoch, int64_t */
+} tc_service_opt_kind;
+
+enum {
+  TC_SOPT_SUB = 1u << 0,       /* belongs to the row above (indented in --help) */
+  TC_SOPT_FLAG_ONLY = 1u << 1, /* not accepted in a config file */
+};
+
+typedef struct tc_service_opt {
+  const char *name; /* long flag without "--", and the JSON config key */
+  const char *arg;  /* the value's name in --help ("FILE"), NULL for a switch */
+  tc_service_opt_kind kind;
+  size_t offset; /* of the field in tc_service_options */
+  size_t aux;    /* UINT: the field's size; LIST: offset of its count; TIME: of its has_ flag */
+  long long min, max; /* UINT: inclusive range; LIST: max entries */
+  const char *def;    /* default, as flag text (applied by tc_service_options_init), or NULL */
+  unsigned flags;     /* TC_SOPT_SUB, TC_SOPT_FLAG_ONLY */
+  const char *doc;    /* help text; '\n' starts another line */
+} tc_service_opt;
+
+/** The table (in --help order) and its length. */
+extern const tc_service_opt tc_service_opts[];
+extern const size_t tc_service_n_opts;
+
+/** The row named name, or NULL. */
+const tc_service_opt *tc_service_opt_find(const char *name);
+
+/**
+ * Apply a command-line value (text; ignored for a switch) of row d to opts. A LIST flag
+ * appends when append is set, else replaces the list (so flags replace a config file's
+ * list). Strings are borrowed. Errors: TC_ERR_USAGE "bad_option" with the detail
+ * "--NAME: 'TEXT' is not an integer in [MIN, MAX]" (or "... not an RFC 3339 time",
+ * "too many --NAME (at most N)").
+ */
+tc_status tc_service_opt_set(tc_service_options *opts, const tc_service_opt *d, const char *text,
+                             int append, tc_error *err);
+
+/** Apply a config file's value v (borrowed: keep it alive while opts is used) of row d.
+ *  Errors: TC_ERR_PARSE "config_invalid" naming the key and the type or range wanted. */
+tc_status tc_service_opt_set_json(tc_service_options *opts, const tc_service_opt *d, json_t *v,
+                                  tc_error *err);
 
 /**
  * Read a JSON config file into opts: an object whose keys are the long flag names

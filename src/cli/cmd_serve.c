@@ -3,6 +3,7 @@
 #include <getopt.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,129 +13,71 @@
 #include "teectl/rfc3339.h"
 #include "teectl/service.h"
 
+/* --help: the text around the options' table, and the table itself. */
 static void usage(FILE *f) {
-  fprintf(f,
-          "Usage: teectl serve [options]\n\n"
-          "Run the attestation service: POST /v1/challenge gives a nonce, POST /v1/attest\n"
-          "verifies evidence bound to it (the same verifier as 'teectl verify'), appraises it\n"
-          "against the policy and answers a signed EAR token (ES256 JWT); GET\n"
-          "/.well-known/jwks.json, /healthz, /readyz, /metrics; compat POST /attest, GET\n"
-          "/health. Audit records (JSON lines) go to stdout, logs to stderr.\n"
-          "With only --listen on a loopback address it runs in development mode: ephemeral\n"
-          "signing and nonce keys, the default policy, plain HTTP.\n\n"
-          "Options (a config file takes the same names as JSON keys; flags win):\n"
-          "  --listen HOST:PORT        address to listen on (default 127.0.0.1:8443; port 0:\n"
-          "                            any free port, printed on stderr)\n"
-          "  --tls-cert FILE           PEM certificate chain; with --tls-key: HTTPS\n"
-          "  --tls-key FILE            PEM private key\n"
-          "  --insecure-http           allow plain HTTP on a non-loopback address\n"
-          "  --policy FILE             appraisal policy, JSON or YAML (docs/policy.md);\n"
-          "                            reloaded when the file changes (default: the strict\n"
-          "                            default policy)\n"
-          "  --signing-key FILE        token signing key: EC P-256 private key, PEM or JWK\n"
-          "                            (default: ephemeral)\n"
-          "  --public-key FILE         extra public key for the JWKS (rotation); repeatable\n"
-          "  --nonce-key FILE          secret for nonce MACs, >= 32 bytes (default: ephemeral)\n"
-          "  --trust-root FILE         also trust this root certificate (PEM or DER); repeatable\n"
-          "  --collateral DIR          collateral folder (as for 'teectl verify')\n"
-          "  --fetch                   fetch collateral the request and folder lack (cache,\n"
-          "                            then AMD KDS / Intel PCS), as 'teectl verify --fetch':\n"
-          "    --kds-url URL           AMD KDS base URL\n"
-          "    --pcs-url URL           Intel PCS or PCCS base URL\n"
-          "    --cache-dir DIR         collateral cache folder (default: the user cache)\n"
-          "    --api-key-file FILE     Intel PCS subscription key\n"
-          "    --offline               cache only, never the network\n"
-          "  --at RFC3339              verification time (tests with old evidence; default now)\n"
-          "  --token-ttl SECONDS       token lifetime (default 300)\n"
-          "  --nonce-ttl SECONDS       nonce lifetime (default 300)\n"
-          "  --issuer TEXT             token \"iss\" (default teectl)\n"
-          "  --max-body-bytes N        request body limit (default 1048576)\n"
-          "  --max-connections N       concurrent connections (default 256)\n"
-          "  --connection-timeout S    close connections idle this long (default 10)\n"
-          "  --request-timeout S       drop a request whose body takes longer (default 30)\n"
-          "  --threads N               worker threads (default: one per core)\n"
-          "  --drain-timeout S         on SIGTERM, wait this long for requests (default 10)\n"
-          "  --config FILE             JSON config file\n"
-          "  --test-no-nonce           TESTS ONLY: accept attest requests without a nonce\n"
-          "  -h, --help                show this help\n\n"
-          "Stops gracefully on SIGTERM or SIGINT. Exit codes: 0 stopped cleanly, 1 the\n"
-          "server could not start, 2 usage error or unreadable input (config, keys, policy,\n"
-          "collateral folder, trust roots).\n");
+  fprintf(f, "Usage: teectl serve [options]\n\n"
+             "Run the attestation service: POST /v1/challenge gives a nonce, POST /v1/attest\n"
+             "verifies evidence bound to it (the same verifier as 'teectl verify'), appraises it\n"
+             "against the policy and answers a signed EAR token (ES256 JWT); GET\n"
+             "/.well-known/jwks.json, /healthz, /readyz, /metrics; compat POST /attest, GET\n"
+             "/health. Audit records (JSON lines) go to stdout, logs to stderr.\n"
+             "With only --listen on a loopback address it runs in development mode: ephemeral\n"
+             "signing and nonce keys, the default policy, plain HTTP.\n\n"
+             "Options (a config file takes the same names as JSON keys; flags win):\n");
+  for (size_t i = 0; i < tc_service_n_opts; i++) {
+    const tc_service_opt *d = &tc_service_opts[i];
+    int sub = (d->flags & TC_SOPT_SUB) != 0;
+    char head[64];
+    snprintf(head, sizeof head, "%s--%s%s%s", sub ? "  " : "", d->name, d->arg ? " " : "",
+             d->arg ? d->arg : "");
+    fprintf(f, "  %-25s ", head);
+    const char *p = d->doc, *nl;
+    for (; (nl = strchr(p, '\n')) != NULL; p = nl + 1)
+      fprintf(f, "%.*s\n%28s", (int)(nl - p), p, "");
+    fputs(p, f);
+    if (d->def != NULL)
+      fprintf(f, " (default %s)", d->def);
+    fputc('\n', f);
+  }
+  fprintf(f, "  --config FILE             JSON config file\n"
+             "  -h, --help                show this help\n\n"
+             "Stops gracefully on SIGTERM or SIGINT. Exit codes: 0 stopped cleanly, 1 the\n"
+             "server could not start, 2 usage error or unreadable input (config, keys, policy,\n"
+             "collateral folder, trust roots).\n");
 }
 
-enum {
-  O_LISTEN = 256,
-  O_TLS_CERT,
-  O_TLS_KEY,
-  O_INSECURE,
-  O_POLICY,
-  O_SIGNING_KEY,
-  O_PUBLIC_KEY,
-  O_NONCE_KEY,
-  O_TRUST_ROOT,
-  O_COLLATERAL,
-  O_AT,
-  O_TOKEN_TTL,
-  O_NONCE_TTL,
-  O_ISSUER,
-  O_MAX_BODY,
-  O_MAX_CONN,
-  O_CONN_TIMEOUT,
-  O_REQ_TIMEOUT,
-  O_THREADS,
-  O_DRAIN,
-  O_CONFIG,
-  O_TEST_NO_NONCE,
-  O_FETCH,
-  O_KDS_URL,
-  O_PCS_URL,
-  O_CACHE_DIR,
-  O_API_KEY_FILE,
-  O_OFFLINE,
-};
+enum { O_CONFIG = 256, O_TABLE = 512 /* + row index of tc_service_opts */ };
 
-static const struct option long_opts[] = {
-    {"listen", required_argument, NULL, O_LISTEN},
-    {"tls-cert", required_argument, NULL, O_TLS_CERT},
-    {"tls-key", required_argument, NULL, O_TLS_KEY},
-    {"insecure-http", no_argument, NULL, O_INSECURE},
-    {"policy", required_argument, NULL, O_POLICY},
-    {"signing-key", required_argument, NULL, O_SIGNING_KEY},
-    {"public-key", required_argument, NULL, O_PUBLIC_KEY},
-    {"nonce-key", required_argument, NULL, O_NONCE_KEY},
-    {"trust-root", required_argument, NULL, O_TRUST_ROOT},
-    {"collateral", required_argument, NULL, O_COLLATERAL},
-    {"at", required_argument, NULL, O_AT},
-    {"token-ttl", required_argument, NULL, O_TOKEN_TTL},
-    {"nonce-ttl", required_argument, NULL, O_NONCE_TTL},
-    {"issuer", required_argument, NULL, O_ISSUER},
-    {"max-body-bytes", required_argument, NULL, O_MAX_BODY},
-    {"max-connections", required_argument, NULL, O_MAX_CONN},
-    {"connection-timeout", required_argument, NULL, O_CONN_TIMEOUT},
-    {"request-timeout", required_argument, NULL, O_REQ_TIMEOUT},
-    {"threads", required_argument, NULL, O_THREADS},
-    {"drain-timeout", required_argument, NULL, O_DRAIN},
-    {"config", required_argument, NULL, O_CONFIG},
-    {"test-no-nonce", no_argument, NULL, O_TEST_NO_NONCE},
-    {"fetch", no_argument, NULL, O_FETCH},
-    {"kds-url", required_argument, NULL, O_KDS_URL},
-    {"pcs-url", required_argument, NULL, O_PCS_URL},
-    {"cache-dir", required_argument, NULL, O_CACHE_DIR},
-    {"api-key-file", required_argument, NULL, O_API_KEY_FILE},
-    {"offline", no_argument, NULL, O_OFFLINE},
-    {"help", no_argument, NULL, 'h'},
-    {NULL, 0, NULL, 0},
-};
+/* getopt's table from the options' table, plus --config and --help. */
+static struct option *long_options(void) {
+  struct option *lo = calloc(tc_service_n_opts + 3, sizeof *lo);
+  if (lo == NULL)
+    return NULL;
+  size_t n = 0;
+  for (size_t i = 0; i < tc_service_n_opts; i++)
+    lo[n++] = (struct option){tc_service_opts[i].name,
+                              tc_service_opts[i].arg ? required_argument : no_argument, NULL,
+                              O_TABLE + (int)i};
+  lo[n++] = (struct option){"config", required_argument, NULL, O_CONFIG};
+  lo[n++] = (struct option){"help", no_argument, NULL, 'h'};
+  return lo;
+}
 
-static int parse_num(const char *opt, const char *text, long long min, long long max,
-                     long long *out) {
-  char *end;
-  long long v = strtoll(text, &end, 10);
-  if (*text == '\0' || *end != '\0' || v < min || v > max) {
-    cli_usage_error("serve", "--%s: '%s' is not an integer in [%lld, %lld]", opt, text, min, max);
-    return -1;
+/* Pass 2: the flags over what the config file set. Repeatable flags replace the file's
+ * list. Returns 0, or the exit code of a usage error. */
+static int apply_flags(int argc, char **argv, const struct option *lo, tc_service_options *o) {
+  unsigned char seen[O_TABLE] = {0}; /* tc_service_n_opts < O_TABLE - O_CONFIG */
+  tc_error err;
+  int c;
+  cli_getopt_reset();
+  while ((c = getopt_long(argc, argv, ":h", lo, NULL)) != -1) {
+    if (c < O_TABLE)
+      continue; /* --config, handled; errors were reported in pass 1 */
+    size_t i = (size_t)(c - O_TABLE);
+    if (tc_service_opt_set(o, &tc_service_opts[i], optarg, seen[i] != 0, &err) != TC_OK)
+      return cli_usage_error("serve", "%s", err.detail);
+    seen[i] = 1;
   }
-  *out = v;
   return 0;
 }
 
@@ -145,153 +88,42 @@ int cmd_serve(int argc, char **argv) {
   tc_error err;
   tc_error_clear(&err);
   int c;
-
-  /* Pass 1: --help and --config (the file is applied first, then the flags). */
-  const char *config = NULL;
-  cli_getopt_reset();
-  while ((c = getopt_long(argc, argv, ":h", long_opts, NULL)) != -1) {
-    if (c == 'h') {
-      usage(stdout);
-      return CLI_EXIT_OK;
-    }
-    if (c == O_CONFIG)
-      config = optarg;
-    else if (c == ':')
-      return cli_usage_error("serve", "option '%s' needs a value", argv[optind - 1]);
-    else if (c == '?')
-      return cli_usage_error("serve", "unknown option '%s'", argv[optind - 1]);
-  }
-  if (optind != argc)
-    return cli_usage_error("serve", "unexpected argument '%s'", argv[optind]);
-  if (config != NULL && tc_service_config_load(config, &o, &config_holder, &err) != TC_OK) {
-    fprintf(stderr, "teectl serve: %s (%s)\n", err.detail, err.reason);
+  struct option *lo = long_options();
+  if (lo == NULL) {
+    fprintf(stderr, "teectl serve: out of memory\n");
     return CLI_EXIT_USAGE;
   }
 
-  /* Pass 2: flags. Repeatable flags replace the config file's list. */
+  /* Pass 1: --help and --config (the file is applied first, then the flags). */
   int rc = CLI_EXIT_USAGE;
-  int roots_from_flags = 0, pubs_from_flags = 0;
-  long long n;
+  const char *config = NULL;
   cli_getopt_reset();
-  while ((c = getopt_long(argc, argv, ":h", long_opts, NULL)) != -1) {
-    switch (c) {
-    case O_LISTEN:
-      o.listen = optarg;
-      break;
-    case O_TLS_CERT:
-      o.tls_cert = optarg;
-      break;
-    case O_TLS_KEY:
-      o.tls_key = optarg;
-      break;
-    case O_INSECURE:
-      o.insecure_http = 1;
-      break;
-    case O_POLICY:
-      o.policy = optarg;
-      break;
-    case O_SIGNING_KEY:
-      o.signing_key = optarg;
-      break;
-    case O_PUBLIC_KEY:
-      if (!pubs_from_flags++)
-        o.n_public_keys = 0;
-      if (o.n_public_keys == sizeof o.public_keys / sizeof o.public_keys[0]) {
-        cli_usage_error("serve", "too many --public-key (at most 16)");
-        goto out;
-      }
-      o.public_keys[o.n_public_keys++] = optarg;
-      break;
-    case O_NONCE_KEY:
-      o.nonce_key = optarg;
-      break;
-    case O_TRUST_ROOT:
-      if (!roots_from_flags++)
-        o.n_trust_roots = 0;
-      if (o.n_trust_roots == sizeof o.trust_roots / sizeof o.trust_roots[0]) {
-        cli_usage_error("serve", "too many --trust-root (at most 16)");
-        goto out;
-      }
-      o.trust_roots[o.n_trust_roots++] = optarg;
-      break;
-    case O_COLLATERAL:
-      o.collateral_dir = optarg;
-      break;
-    case O_AT:
-      if (tc_rfc3339_parse(optarg, &o.at, &err) != TC_OK) {
-        cli_usage_error("serve", "--at: '%s' is not an RFC 3339 time", optarg);
-        goto out;
-      }
-      o.has_at = 1;
-      break;
-    case O_TOKEN_TTL:
-      if (parse_num("token-ttl", optarg, 1, 86400, &n) != 0)
-        goto out;
-      o.token_ttl = n;
-      break;
-    case O_NONCE_TTL:
-      if (parse_num("nonce-ttl", optarg, 1, 86400, &n) != 0)
-        goto out;
-      o.nonce_ttl = n;
-      break;
-    case O_ISSUER:
-      o.issuer = optarg;
-      break;
-    case O_MAX_BODY:
-      if (parse_num("max-body-bytes", optarg, 1024, 64LL << 20, &n) != 0)
-        goto out;
-      o.max_body_bytes = (size_t)n;
-      break;
-    case O_MAX_CONN:
-      if (parse_num("max-connections", optarg, 1, 65536, &n) != 0)
-        goto out;
-      o.max_connections = (unsigned)n;
-      break;
-    case O_CONN_TIMEOUT:
-      if (parse_num("connection-timeout", optarg, 1, 3600, &n) != 0)
-        goto out;
-      o.connection_timeout = (unsigned)n;
-      break;
-    case O_REQ_TIMEOUT:
-      if (parse_num("request-timeout", optarg, 1, 3600, &n) != 0)
-        goto out;
-      o.request_timeout = (unsigned)n;
-      break;
-    case O_THREADS:
-      if (parse_num("threads", optarg, 0, 1024, &n) != 0)
-        goto out;
-      o.threads = (unsigned)n;
-      break;
-    case O_DRAIN:
-      if (parse_num("drain-timeout", optarg, 0, 3600, &n) != 0)
-        goto out;
-      o.drain_timeout = (unsigned)n;
-      break;
-    case O_TEST_NO_NONCE:
-      o.test_no_nonce = 1;
-      break;
-    case O_FETCH:
-      o.fetch = 1;
-      break;
-    case O_KDS_URL:
-      o.kds_url = optarg;
-      break;
-    case O_PCS_URL:
-      o.pcs_url = optarg;
-      break;
-    case O_CACHE_DIR:
-      o.cache_dir = optarg;
-      break;
-    case O_API_KEY_FILE:
-      o.api_key_file = optarg;
-      break;
-    case O_OFFLINE:
-      o.offline = 1;
-      break;
-    default:
-      break; /* --config, handled; errors were reported in pass 1 */
+  while ((c = getopt_long(argc, argv, ":h", lo, NULL)) != -1) {
+    if (c == 'h') {
+      usage(stdout);
+      rc = CLI_EXIT_OK;
+      goto out;
+    }
+    if (c == O_CONFIG)
+      config = optarg;
+    else if (c == ':') {
+      cli_usage_error("serve", "option '%s' needs a value", argv[optind - 1]);
+      goto out;
+    } else if (c == '?') {
+      cli_usage_error("serve", "unknown option '%s'", argv[optind - 1]);
+      goto out;
     }
   }
+  if (optind != argc) {
+    cli_usage_error("serve", "unexpected argument '%s'", argv[optind]);
+    goto out;
+  }
+  if (config != NULL && tc_service_config_load(config, &o, &config_holder, &err) != TC_OK) {
+    fprintf(stderr, "teectl serve: %s (%s)\n", err.detail, err.reason);
+    goto out;
+  }
+  if (apply_flags(argc, argv, lo, &o) != 0)
+    goto out;
 
   if (!o.fetch && (o.kds_url || o.pcs_url || o.cache_dir || o.api_key_file || o.offline)) {
     cli_usage_error(
@@ -337,5 +169,6 @@ int cmd_serve(int argc, char **argv) {
   rc = CLI_EXIT_OK;
 out:
   json_decref(config_holder);
+  free(lo);
   return rc;
 }

@@ -450,6 +450,61 @@ static void test_config_file(void **state) {
   srv_cleanup(&s);
 }
 
+/* The flag parser and the config loader read one table: each integer option takes the same
+ * range both ways, every row but the flag-only ones is a config key, and documented
+ * ranges hold (token-ttl 1..86400, max-body-bytes 1024..64 MiB, threads 0..1024). */
+static void test_option_table(void **state) {
+  (void)state;
+  tc_service_options o;
+  tc_error err;
+  char text[32];
+  for (size_t i = 0; i < tc_service_n_opts; i++) {
+    const tc_service_opt *d = &tc_service_opts[i];
+    assert_ptr_equal(tc_service_opt_find(d->name), d);
+    assert_non_null(d->doc);
+    if (d->kind != TC_SOPT_UINT)
+      continue;
+    tc_service_options_init(&o);
+    long long edge[4] = {d->min - 1, d->min, d->max, d->max + 1};
+    for (int k = 0; k < 4; k++) {
+      snprintf(text, sizeof text, "%lld", edge[k]);
+      json_t *v = json_integer(edge[k]);
+      tc_status want = k == 0 || k == 3 ? TC_ERR_USAGE : TC_OK;
+      if (tc_service_opt_set(&o, d, text, 0, &err) != want)
+        fail_msg("--%s %s", d->name, text);
+      if (tc_service_opt_set_json(&o, d, v, &err) != (want == TC_OK ? TC_OK : TC_ERR_PARSE))
+        fail_msg("config %s: %s", d->name, text);
+      json_decref(v);
+    }
+  }
+  const tc_service_opt *ttl = tc_service_opt_find("token-ttl");
+  assert_int_equal(ttl->min, 1);
+  assert_int_equal(ttl->max, 86400);
+  assert_int_equal(tc_service_opt_find("max-body-bytes")->max, 64LL << 20);
+  assert_int_equal(tc_service_opt_find("threads")->min, 0);
+  tc_service_options_init(&o);
+  assert_int_equal(
+      tc_service_opt_set(&o, tc_service_opt_find("max-body-bytes"), "67108864", 0, &err), TC_OK);
+  assert_int_equal(o.max_body_bytes, 67108864u);
+  assert_int_equal(tc_service_opt_set(&o, tc_service_opt_find("threads"), "7", 0, &err), TC_OK);
+  assert_int_equal(o.threads, 7u);
+  assert_int_equal(o.token_ttl, 300); /* defaults from the table */
+  assert_int_equal(o.max_connections, 256u);
+  assert_string_equal(o.listen, "127.0.0.1:8443");
+  /* Repeated list flags: the first replaces (a config file's list), later ones append. */
+  const tc_service_opt *pk = tc_service_opt_find("public-key");
+  o.n_public_keys = 3;
+  assert_int_equal(tc_service_opt_set(&o, pk, "a", 0, &err), TC_OK);
+  assert_int_equal(tc_service_opt_set(&o, pk, "b", 1, &err), TC_OK);
+  assert_int_equal(o.n_public_keys, 2);
+  assert_string_equal(o.public_keys[1], "b");
+  for (int k = 0; k < 14; k++)
+    assert_int_equal(tc_service_opt_set(&o, pk, "c", 1, &err), TC_OK);
+  assert_int_equal(tc_service_opt_set(&o, pk, "d", 1, &err), TC_ERR_USAGE);
+  /* test-no-nonce is a flag only, never a config key. */
+  assert_true(tc_service_opt_find("test-no-nonce")->flags & TC_SOPT_FLAG_ONLY);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_nonce_layout),
@@ -462,6 +517,7 @@ int main(void) {
       cmocka_unit_test(test_base64),
       cmocka_unit_test(test_metrics_text),
       cmocka_unit_test(test_config_file),
+      cmocka_unit_test(test_option_table),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -172,6 +172,8 @@ typedef struct tc_kata_sandbox {
 typedef struct tc_kata_sandboxes {
   tc_kata_sandbox *items;
   size_t n;
+  size_t skipped;        /**< /proc entries skipped as malformed (stat, status) */
+  char skip_detail[256]; /**< the first skipped entry: path and problem; "" if none */
 } tc_kata_sandboxes;
 
 /**
@@ -188,10 +190,12 @@ typedef struct tc_kata_sandboxes {
  * io.kubernetes.cri.sandbox-name / -namespace in the containerd bundle
  * run/containerd/io.containerd.runtime.v2.task/<ns>/<id>/config.json; runtime class:
  * its io.containerd.cri.runtime-handler annotation when present.
- * Processes that vanish while being read are skipped. Sorted by sandbox id, then pid.
- * Errors: TC_ERR_IO "proc_unreadable" (root/proc cannot be listed);
- * TC_ERR_PARSE "proc_stat_malformed" / "proc_status_malformed" (detail names the file);
- * TC_ERR_NOMEM "out_of_memory".
+ * Processes that vanish while being read are skipped. A process whose /proc/<pid>/stat does
+ * not parse, or a sandbox's whose status has no VmRSS or one beyond 2^64 bytes, is skipped
+ * too and counted in out->skipped (the first one named in out->skip_detail): one odd entry
+ * must not hide every other sandbox. Sorted by sandbox id, then pid.
+ * Errors: TC_ERR_IO "proc_unreadable" (root/proc cannot be listed); TC_ERR_NOMEM
+ * "out_of_memory".
  */
 tc_status tc_kata_discover(const char *root, tc_kata_sandboxes *out, tc_error *err);
 

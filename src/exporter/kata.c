@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <jansson.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -369,9 +370,21 @@ void tc_kata_sandboxes_free(tc_kata_sandboxes *s) {
 
 /* Read the usage of process pid and append a sandbox. TC_OK also when the process went
  * away meanwhile (then nothing is added). */
+/* A malformed /proc entry is skipped and counted (one odd process must not hide every
+ * sandbox); the first one's path and problem are kept for the log. */
+__attribute__((format(printf, 2, 3))) static void skip_entry(tc_kata_sandboxes *out,
+                                                             const char *fmt, ...) {
+  if (out->skipped++ == 0) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(out->skip_detail, sizeof out->skip_detail, fmt, ap);
+    va_end(ap);
+  }
+}
+
 static tc_status add_sandbox(const char *root, int pid, const char *id, const char *hypervisor,
                              const char *tee, const char *ns, tc_kata_sandbox **items,
-                             size_t *n_items, tc_error *err) {
+                             size_t *n_items, tc_kata_sandboxes *out, tc_error *err) {
   tc_kata_sandbox s;
   memset(&s, 0, sizeof s);
   s.pid = pid;
@@ -394,14 +407,17 @@ static tc_status add_sandbox(const char *root, int pid, const char *id, const ch
   uint64_t ut = 0, stt = 0;
   int ok = kata_parse_stat((const char *)b.data, &state, &ppid, &ut, &stt);
   tc_buf_free(&b);
-  if (ok != 0)
-    return tc_fail(err, TC_ERR_PARSE, "proc_stat_malformed",
-                   "%s/proc/%d/stat: expected 'pid (comm) state ppid ... utime stime'", root, pid);
+  if (ok != 0) {
+    skip_entry(out, "%s/proc/%d/stat: expected 'pid (comm) state ppid ... utime stime'", root, pid);
+    return TC_OK;
+  }
   if (state == 'Z' || state == 'X')
     return TC_OK; /* exited, not reaped yet */
-  if (rss != 1)
-    return tc_fail(err, TC_ERR_PARSE, "proc_status_malformed", "%s/proc/%d/status: %s", root, pid,
-                   rss == 0 ? "no VmRSS line" : "VmRSS is not '<number> kB'");
+  if (rss != 1) {
+    skip_entry(out, "%s/proc/%d/status: %s", root, pid,
+               rss == 0 ? "no VmRSS line" : "VmRSS is not '<number> kB' within 2^64 bytes");
+    return TC_OK;
+  }
   s.cpu_ticks = ut + stt;
   if (s.sandbox_id[0])
     name_from_bundle(root, ns, &s);
@@ -415,8 +431,7 @@ static tc_status add_sandbox(const char *root, int pid, const char *id, const ch
 }
 
 tc_status tc_kata_discover(const char *root, tc_kata_sandboxes *out, tc_error *err) {
-  out->items = NULL;
-  out->n = 0;
+  memset(out, 0, sizeof *out);
   char *proc_dir = join(root, "proc");
   if (proc_dir == NULL)
     return tc_fail(err, TC_ERR_NOMEM, "out_of_memory", "path");
@@ -447,10 +462,10 @@ tc_status tc_kata_discover(const char *root, tc_kata_sandboxes *out, tc_error *e
     char state = 0;
     uint64_t ut, stt;
     if (kata_parse_stat((const char *)stat_b.data, &state, &e.ppid, &ut, &stt) != 0) {
-      st = tc_fail(err, TC_ERR_PARSE, "proc_stat_malformed",
-                   "%s/proc/%d/stat: expected 'pid (comm) state ppid ... utime stime'", root, pid);
+      skip_entry(out, "%s/proc/%d/stat: expected 'pid (comm) state ppid ... utime stime'", root,
+                 pid);
       tc_buf_free(&stat_b);
-      break;
+      continue;
     }
     tc_buf_free(&stat_b);
     snprintf(rel, sizeof rel, "proc/%d/cmdline", pid);
@@ -532,7 +547,8 @@ tc_status tc_kata_discover(const char *root, tc_kata_sandboxes *out, tc_error *e
       continue; /* a VM that Kata did not start */
     const char *id = sp ? sp->id : shim->shim_id[0] ? shim->shim_id : p->qemu_name_id;
     st = add_sandbox(root, p->pid, id, p->hypervisor, p->tee,
-                     shim && shim->shim_ns[0] ? shim->shim_ns : "k8s.io", &items, &n_items, err);
+                     shim && shim->shim_ns[0] ? shim->shim_ns : "k8s.io", &items, &n_items, out,
+                     err);
   }
   /* runtime-rs with Dragonball: the VMM runs inside the shim, which the state names. */
   for (size_t k = 0; k < n_states && st == TC_OK; k++) {
@@ -548,7 +564,7 @@ tc_status tc_kata_discover(const char *root, tc_kata_sandboxes *out, tc_error *e
     if (shim == NULL || known)
       continue; /* stale state, or already found through a VMM process */
     st = add_sandbox(root, shim->pid, states[k].id, "dragonball", "none",
-                     shim->shim_ns[0] ? shim->shim_ns : "k8s.io", &items, &n_items, err);
+                     shim->shim_ns[0] ? shim->shim_ns : "k8s.io", &items, &n_items, out, err);
   }
   free(procs);
   free(states);

@@ -2,6 +2,7 @@
 /* One scrape: the probe's TEE facts, the Kata sandboxes, and the exporter's own
  * families. */
 #include <dirent.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,10 +41,25 @@ static double now_seconds(void) {
   return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* Add one child's values to the sum; 0 if a sum would pass INT64_MAX (then nothing is added). */
+static int misc_add(tc_misc_current *used, const tc_misc_current *one) {
+  int64_t *dst[] = {&used->sev, &used->sev_es, &used->tdx};
+  const int64_t src[] = {one->sev, one->sev_es, one->tdx};
+  for (size_t i = 0; i < 3; i++)
+    if (src[i] > 0 && *dst[i] > 0 && src[i] > INT64_MAX - *dst[i])
+      return 0;
+  for (size_t i = 0; i < 3; i++)
+    if (src[i] >= 0)
+      *dst[i] = (*dst[i] < 0 ? 0 : *dst[i]) + src[i];
+  return 1;
+}
+
 /* misc.current of the root's child cgroups, summed: the root cgroup shows misc.current
  * only since Linux 6.5 ("cgroup/misc: Expose misc.current on cgroup v2 root"). Charges
- * of processes in the root cgroup itself are not visible this way. */
-static tc_status misc_current_children(const char *root, tc_misc_current *used, tc_error *err) {
+ * of processes in the root cgroup itself are not visible this way. A child's file that does
+ * not parse is skipped and counted in *skipped (the others still add up). */
+static tc_status misc_current_children(const char *root, tc_misc_current *used, size_t *skipped,
+                                       tc_error *err) {
   char dir[4096];
   int dn = snprintf(dir, sizeof dir, "%s/sys/fs/cgroup", root);
   if (dn < 0 || (size_t)dn >= sizeof dir)
@@ -64,7 +80,11 @@ static tc_status misc_current_children(const char *root, tc_misc_current *used, 
     tc_error e;
     if (tc_file_read(path, 1u << 20, &b, &e) != TC_OK)
       continue; /* not a cgroup folder, or no misc controller there */
-    st = tc_misc_current_parse((const char *)b.data, b.len, path, used, err);
+    tc_misc_current one = {-1, -1, -1};
+    tc_error pe;
+    if (tc_misc_current_parse((const char *)b.data, b.len, path, &one, &pe) != TC_OK ||
+        !misc_add(used, &one))
+      (*skipped)++;
     tc_buf_free(&b);
   }
   closedir(d);
@@ -72,7 +92,8 @@ static tc_status misc_current_children(const char *root, tc_misc_current *used, 
 }
 
 /* The "tee" collector. */
-static tc_status collect_tee(const tc_exporter *x, tc_prom_writer *w, tc_error *err) {
+static tc_status collect_tee(const tc_exporter *x, tc_prom_writer *w, size_t *skipped,
+                             tc_error *err) {
   tc_probe_opts po = {x->opts.root, x->opts.cpuid_file, x->opts.char_devices_file};
   json_t *probe = NULL;
   tc_status st = tc_probe_run(&po, &probe, err);
@@ -100,7 +121,7 @@ static tc_status collect_tee(const tc_exporter *x, tc_prom_writer *w, tc_error *
       *slots[i] = json_integer_value(v);
     }
   } else {
-    st = misc_current_children(x->opts.root ? x->opts.root : "/", &used, err);
+    st = misc_current_children(x->opts.root ? x->opts.root : "/", &used, skipped, err);
   }
   if (st == TC_OK)
     st = tc_exporter_write_tee(probe, &used, w, err);
@@ -109,9 +130,11 @@ static tc_status collect_tee(const tc_exporter *x, tc_prom_writer *w, tc_error *
 }
 
 /* The "kata" collector. */
-static tc_status collect_kata(const tc_exporter *x, tc_prom_writer *w, tc_error *err) {
+static tc_status collect_kata(const tc_exporter *x, tc_prom_writer *w, size_t *skipped,
+                              tc_error *err) {
   tc_kata_sandboxes s = {0};
   tc_status st = tc_kata_discover(x->opts.root ? x->opts.root : "/", &s, err);
+  *skipped = s.skipped;
   if (st == TC_OK)
     st = tc_exporter_write_kata(&s, x->opts.clk_tck, w, err);
   tc_kata_sandboxes_free(&s);
@@ -119,7 +142,7 @@ static tc_status collect_kata(const tc_exporter *x, tc_prom_writer *w, tc_error 
 }
 
 static tc_status write_self(tc_exporter *x, tc_prom_writer *w, double seconds, int tee_ok,
-                            int kata_ok, tc_error *err) {
+                            int kata_ok, const size_t skipped[2], tc_error *err) {
   tc_status st;
   tc_prom_label tee = {"collector", "tee"}, kata = {"collector", "kata"};
   tc_prom_label version = {"version", TEECTL_VERSION};
@@ -137,6 +160,14 @@ static tc_status write_self(tc_exporter *x, tc_prom_writer *w, double seconds, i
                            "Collector runs that failed since the exporter started.", err)) ||
       (st = tc_prom_sample(w, &kata, 1, (double)x->errors_kata, err)) ||
       (st = tc_prom_sample(w, &tee, 1, (double)x->errors_tee, err)))
+    return st;
+  if ((st = tc_prom_family(w, "teectl_exporter_entries_skipped", TC_PROM_GAUGE,
+                           "Malformed entries skipped in this scrape (kata: a /proc/<pid>/stat "
+                           "or status; tee: a cgroup's misc.current); the collector's other "
+                           "metrics are still reported.",
+                           err)) ||
+      (st = tc_prom_sample(w, &kata, 1, (double)skipped[1], err)) ||
+      (st = tc_prom_sample(w, &tee, 1, (double)skipped[0], err)))
     return st;
   if ((st = tc_prom_family(w, "teectl_exporter_scrapes_total", TC_PROM_COUNTER,
                            "Scrapes served since the exporter started, this one included.", err)) ||
@@ -160,20 +191,21 @@ tc_status tc_exporter_scrape(tc_exporter *x, char **text, size_t *len, tc_error 
   tc_prom_writer w;
   tc_prom_init(&w);
   tc_error e;
-  int tee_ok = collect_tee(x, &w, &e) == TC_OK;
+  size_t skipped[2] = {0, 0}; /* tee, kata */
+  int tee_ok = collect_tee(x, &w, &skipped[0], &e) == TC_OK;
   if (!tee_ok) {
     x->errors_tee++;
     if (collector_err)
       *collector_err = e;
   }
-  int kata_ok = collect_kata(x, &w, &e) == TC_OK;
+  int kata_ok = collect_kata(x, &w, &skipped[1], &e) == TC_OK;
   if (!kata_ok) {
     x->errors_kata++;
     if (collector_err)
       *collector_err = e;
   }
   x->scrapes++;
-  tc_status st = write_self(x, &w, now_seconds() - start, tee_ok, kata_ok, err);
+  tc_status st = write_self(x, &w, now_seconds() - start, tee_ok, kata_ok, skipped, err);
   pthread_mutex_unlock(&x->lock);
   if (st != TC_OK) {
     tc_prom_free(&w);

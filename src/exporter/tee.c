@@ -51,6 +51,9 @@ tc_status tc_misc_current_parse(const char *text, size_t len, const char *what,
       slot = &acc->sev_es;
     else if (strcmp(line, "tdx") == 0)
       slot = &acc->tdx;
+    if (slot != NULL && *slot > 0 && (int64_t)v > INT64_MAX - *slot)
+      return tc_fail(err, TC_ERR_PARSE, "misc_cgroup_malformed",
+                     "%s line %u: the sum of '%s' passes 2^63 - 1", what, line_no, line);
     if (slot != NULL)
       *slot = (*slot < 0 ? 0 : *slot) + (int64_t)v;
   }

@@ -290,21 +290,51 @@ static void test_empty_and_errors(void **state) {
   tc_prom_free(&w);
   tc_kata_sandboxes_free(&s);
 
-  /* a malformed stat is rejected with the file named */
+  /* a malformed stat is skipped and counted, with the file named */
   put_text(root, "proc/77/stat", "77 (x) S\n");
   put_text(root, "proc/77/cmdline", "x");
-  assert_int_equal(tc_kata_discover(root, &s, &err), TC_ERR_PARSE);
-  assert_string_equal(err.reason, "proc_stat_malformed");
-  assert_non_null(strstr(err.detail, "proc/77/stat"));
+  assert_int_equal(tc_kata_discover(root, &s, &err), TC_OK);
+  assert_int_equal(s.n, 0);
+  assert_int_equal(s.skipped, 1);
+  assert_non_null(strstr(s.skip_detail, "proc/77/stat"));
+  tc_kata_sandboxes_free(&s);
   tmp_rm(root);
 
-  /* a live hypervisor without VmRSS is malformed status */
+  /* a live hypervisor without VmRSS: skipped and counted */
   root = tmp_dir();
   put_proc(root, 100, "containerd-shim", 1, 1, 1, shim1_argv, 10);
   put_proc(root, 101, "qemu-system-x86", 100, 1, 1, qemu1_argv, 0);
-  assert_int_equal(tc_kata_discover(root, &s, &err), TC_ERR_PARSE);
-  assert_string_equal(err.reason, "proc_status_malformed");
-  assert_non_null(strstr(err.detail, "proc/101/status"));
+  assert_int_equal(tc_kata_discover(root, &s, &err), TC_OK);
+  assert_int_equal(s.n, 0);
+  assert_int_equal(s.skipped, 1);
+  assert_non_null(strstr(s.skip_detail, "proc/101/status"));
+  tc_kata_sandboxes_free(&s);
+  tmp_rm(root);
+}
+
+/* One malformed /proc entry must not hide the other sandboxes (issue 14 item 12): the full
+ * tree plus a process whose stat does not parse and a sandbox whose VmRSS overflows 2^64
+ * bytes; the four good sandboxes of the tree that are not touched are still reported. */
+static void test_bad_entries_skipped(void **state) {
+  (void)state;
+  char *root = build_tree();
+  tc_kata_sandboxes s;
+  tc_error err;
+  assert_int_equal(tc_kata_discover(root, &s, &err), TC_OK);
+  size_t good = s.n;
+  assert_int_equal(s.skipped, 0);
+  assert_string_equal(s.skip_detail, "");
+  tc_kata_sandboxes_free(&s);
+  put_text(root, "proc/900/stat", "900 (broken) S not-a-ppid\n");
+  put_text(root, "proc/900/cmdline", "broken");
+  /* sandbox 4's firecracker: VmRSS of 2^64 / 1024 kB, one too many */
+  put_text(root, "proc/500/status", "Name:\tfirecracker\nVmRSS:\t 18014398509481984 kB\n");
+  assert_int_equal(tc_kata_discover(root, &s, &err), TC_OK);
+  assert_int_equal(s.skipped, 2);
+  assert_int_equal(s.n, good - 1);
+  for (size_t i = 0; i < s.n; i++)
+    assert_string_not_equal(s.items[i].sandbox_id, SID4);
+  tc_kata_sandboxes_free(&s);
   tmp_rm(root);
 }
 
@@ -313,6 +343,7 @@ int main(void) {
       cmocka_unit_test(test_discover),
       cmocka_unit_test(test_metrics),
       cmocka_unit_test(test_empty_and_errors),
+      cmocka_unit_test(test_bad_entries_skipped),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -265,18 +265,24 @@ static void test_misc_current_children(void **state) {
   expect(text, "teectl_tdx_keyids_used", 5, "misc-children");
   expect(text, "teectl_sev_asids_used", 0, "misc-children");
   assert_false(has_line_prefix(text, "teectl_sev_es_asids_used"));
+  expect(text, "teectl_exporter_entries_skipped{collector=\"tee\"}", 0, "misc-children");
   free(text);
   tmp_rm(root);
 
-  /* A malformed child file fails the tee collector: no TEE series, error counted. */
+  /* A malformed child file (or one whose sum would pass 2^63 - 1) is skipped and counted;
+   * the TEE metrics stay, summed over the good children. */
   root = misc_root("tdx 31\n", NULL);
   put_text(root, "root/sys/fs/cgroup/kubepods.slice/misc.current", "tdx four\n");
+  put_text(root, "root/sys/fs/cgroup/huge.slice/misc.current", "tdx 9223372036854775807\ntdx 1\n");
+  put_text(root, "root/sys/fs/cgroup/system.slice/misc.current", "tdx 2\n");
   text = scrape_misc(root, &ok);
-  assert_false(ok);
-  assert_false(has_line_prefix(text, "teectl_tee_"));
-  assert_false(has_line_prefix(text, "teectl_tdx_keyids"));
-  expect(text, "teectl_exporter_scrape_errors_total{collector=\"tee\"}", 1, "misc-bad");
-  expect(text, "teectl_exporter_collector_success{collector=\"kata\"}", 1, "misc-bad");
+  assert_true(ok);
+  assert_true(has_line_prefix(text, "teectl_tee_supported"));
+  expect(text, "teectl_tdx_keyids", 31, "misc-bad");
+  expect(text, "teectl_tdx_keyids_used", 2, "misc-bad");
+  expect(text, "teectl_exporter_entries_skipped{collector=\"tee\"}", 2, "misc-bad");
+  expect(text, "teectl_exporter_scrape_errors_total{collector=\"tee\"}", 0, "misc-bad");
+  expect(text, "teectl_exporter_collector_success{collector=\"tee\"}", 1, "misc-bad");
   free(text);
   tmp_rm(root);
 }
@@ -290,11 +296,17 @@ static void test_misc_parse(void **state) {
   assert_int_equal(m.sev, 3);
   assert_int_equal(m.sev_es, 5);
   assert_int_equal(m.tdx, -1);
-  const char *bad[] = {"sev\n", "sev -1\n", "sev 1x\n", " sev 1\n", "sev 99999999999999999999\n"};
+  const char *bad[] = {"sev\n",
+                       "sev -1\n",
+                       "sev 1x\n",
+                       " sev 1\n",
+                       "sev 99999999999999999999\n",
+                       "sev 9223372036854775807\nsev 1\n"};
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
     assert_int_equal(tc_misc_current_parse(bad[i], strlen(bad[i]), "t", &m, &err), TC_ERR_PARSE);
     assert_string_equal(err.reason, "misc_cgroup_malformed");
-    assert_non_null(strstr(err.detail, "t line 1"));
+    assert_non_null(strstr(err.detail, i == 5 ? "t line 2" : "t line 1"));
+    m.sev = -1;
   }
 }
 

@@ -4,17 +4,36 @@
 #ifndef TEECTL_EXPORTER_TEST_H
 #define TEECTL_EXPORTER_TEST_H
 
+#include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+/* A TCP connection to 127.0.0.1:port; aborts on failure. */
+static inline int loopback_connect(unsigned port) {
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  struct sockaddr_in sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sin_family = AF_INET;
+  sa.sin_port = htons((uint16_t)port);
+  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof sa) != 0) {
+    perror("connect to 127.0.0.1");
+    abort();
+  }
+  return fd;
+}
 
 /* Create a fresh temp folder; aborts on failure. Caller frees and removes (tmp_rm). */
 static inline char *tmp_dir(void) {

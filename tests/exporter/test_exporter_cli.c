@@ -237,14 +237,7 @@ static void test_once_collector_failure(void **state) {
 
 /* Minimal HTTP/1.0 GET over loopback; returns the whole response (malloc'd). */
 static char *http_get(unsigned port, const char *method, const char *path) {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  assert_true(fd >= 0);
-  struct sockaddr_in sa;
-  memset(&sa, 0, sizeof sa);
-  sa.sin_family = AF_INET;
-  sa.sin_port = htons((uint16_t)port);
-  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof sa), 0);
+  int fd = loopback_connect(port);
   char req[256];
   int n = snprintf(req, sizeof req, "%s %s HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n", method, path);
   assert_int_equal(write(fd, req, (size_t)n), n);

@@ -3,8 +3,6 @@
  * scrape is stuck (the test holds the exporter's scrape lock, as a slow /proc would), while
  * 64 idle connections are open, and idle connections are closed within seconds. The server
  * runs in this process (tc_exporter_serve on loopback, port 0). */
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
 #include <setjmp.h>
@@ -14,7 +12,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -31,22 +28,10 @@ static double now_s(void) {
   return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static int connect_port(unsigned port) {
-  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  assert_true(fd >= 0);
-  struct sockaddr_in sa;
-  memset(&sa, 0, sizeof sa);
-  sa.sin_family = AF_INET;
-  sa.sin_port = htons((uint16_t)port);
-  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof sa), 0);
-  return fd;
-}
-
 /* GET path; the answer (malloc'd, NUL-terminated) read until the server closes or
  * timeout_ms pass; "" when nothing came in time. */
 static char *get(const char *path, int timeout_ms) {
-  int fd = connect_port(g_port);
+  int fd = loopback_connect(g_port);
   char req[256];
   int n = snprintf(req, sizeof req, "GET %s HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n", path);
   assert_int_equal(send(fd, req, (size_t)n, MSG_NOSIGNAL), n);
@@ -109,7 +94,7 @@ static void test_healthz_never_waits(void **state) {
   /* 64 idle connections (the old connection limit) */
   int idle[64];
   for (int i = 0; i < 64; i++)
-    idle[i] = connect_port(g_port);
+    idle[i] = loopback_connect(g_port);
   nanosleep(&pause, NULL);
   expect_healthz("with 64 idle connections and a stuck scrape");
 

@@ -210,8 +210,9 @@ void tc_cpuid_table_free(tc_cpuid_table *t);
 int tc_cpuid_get(const tc_cpuid_table *t, uint32_t leaf, uint32_t subleaf, uint32_t regs[4]);
 
 /**
- * 1 if flag appears as a whole word in the first "flags" line of a /proc/cpuinfo text
- * (so "sev" does not match "sev_es"), else 0. Words are separated by blanks.
+ * 1 if flag appears as a whole word in any processor's "flags" line of a /proc/cpuinfo
+ * text (so "sev" does not match "sev_es"), else 0. Words are separated by blanks. A flag
+ * on one processor's line counts even when the others lack it.
  */
 int tc_cpuinfo_has_flag(const char *cpuinfo, const char *flag);
 

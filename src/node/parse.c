@@ -25,9 +25,7 @@ int tc_cpuinfo_has_flag(const char *cpuinfo, const char *flag) {
     if (llen >= 5 && strncmp(line, "flags", 5) == 0 &&
         (llen == 5 || is_blank(line[5]) || line[5] == ':')) {
       const char *colon = memchr(line, ':', llen);
-      if (colon == NULL)
-        return 0;
-      const char *p = colon + 1, *stop = line + llen;
+      const char *p = colon ? colon + 1 : line + llen, *stop = line + llen;
       while (p < stop) {
         while (p < stop && is_blank(*p))
           p++;
@@ -37,7 +35,7 @@ int tc_cpuinfo_has_flag(const char *cpuinfo, const char *flag) {
         if ((size_t)(p - w) == flen && memcmp(w, flag, flen) == 0)
           return 1;
       }
-      return 0; /* only the first processor's flags line */
+      /* every processor's flags line counts: go on to the next one */
     }
     if (end == NULL)
       break;

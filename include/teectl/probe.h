@@ -32,9 +32,12 @@ extern "C" {
 
 /** Where the probe reads from. All-NULL (or a zeroed struct) probes the live machine. */
 typedef struct tc_probe_opts {
-  const char *root;              /**< NULL or "/" = live; else a fake root folder */
-  const char *cpuid_file;        /**< NULL = execute CPUID; else a dump (cpuid.txt format) */
-  const char *char_devices_file; /**< NULL = stat() S_ISCHR; else a DEVICES.txt list */
+  const char *root;       /**< NULL or "/" = live; else a fake root folder */
+  const char *cpuid_file; /**< NULL = execute CPUID; else a dump (cpuid.txt format) */
+  /** NULL = a device counts when stat() says S_ISCHR; else a DEVICES.txt list, and exactly
+   *  the listed paths count as character devices, whether or not a file stands in for them
+   *  under root (and no other path does, whatever it is). */
+  const char *char_devices_file;
 } tc_probe_opts;
 
 /**

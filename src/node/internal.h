@@ -62,11 +62,8 @@ char *probe_join(const probe_ctx *c, const char *rel);
  *  absent or unreadable. */
 char *probe_read_text(const probe_ctx *c, const char *rel);
 
-/** 1 if rel exists under root (any type, symbolic links not followed). */
-int probe_exists(const probe_ctx *c, const char *rel);
-
-/** 1 if rel is a character device: with a --char-devices list, listed and present under root;
- *  otherwise stat() says S_ISCHR. */
+/** 1 if rel is a character device: with a --char-devices list, listed (whether or not a file
+ *  stands in for it under root); otherwise stat() says S_ISCHR. */
 int probe_is_chardev(const probe_ctx *c, const char *rel);
 
 /** Kernel module parameter sys/module/<module>/parameters/<name>: 1 on, 0 off, -1 absent or

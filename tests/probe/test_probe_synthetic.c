@@ -571,12 +571,13 @@ static void test_attestation_interfaces(void **state) {
   assert_string_equal(a.tdx_guest_device, "dev/tdx_guest");
   tc_attest_ifaces_free(&a);
 
-  /* a listed device that is not declared, or no list at all: a regular file is no device */
-  put(f.base, "DEVICES.txt", "dev/tdx_guest c 10:dynamic\n");
+  /* a file the list does not declare, or no list at all: a regular file is no device */
+  put(f.base, "DEVICES.txt", "dev/sev-guest c 10:dynamic\n");
   rm_tree(f.root);
   put(f.root, "dev/tdx-guest", "");
   assert_int_equal(tc_probe_attest_ifaces(&o2, &a, &err), TC_OK);
   assert_null(a.tdx_guest_device);
+  assert_string_equal(a.sev_guest_device, "dev/sev-guest"); /* declared: the list is enough */
   tc_attest_ifaces_free(&a);
   tc_probe_opts o3 = {.root = f.root};
   assert_int_equal(tc_probe_attest_ifaces(&o3, &a, &err), TC_OK);
@@ -594,6 +595,28 @@ static void test_attestation_interfaces(void **state) {
   fake_free(&f);
 }
 
+/* With --char-devices the list is enough (issue 13 item 12): a listed path is a character
+ * device even when no file stands in for it under the root; an unlisted file is none. */
+static void test_char_devices_list_is_enough(void **state) {
+  (void)state;
+  fake f;
+  fake_new(&f);
+  put(f.base, "cpuid.txt", AMD_LEAF0 "1 0 00a00f11 0 7ef8320b 178bfbff\n");
+  put(f.base, "DEVICES.txt", "dev/kvm c 10:232\n/dev/sev-guest c 10:dynamic\n");
+  put(f.root, "proc/cpuinfo", "flags\t\t: fpu svm\n");
+  put(f.root, "dev/sgx_enclave", ""); /* a file, but not listed */
+  json_t *p = probe(&f);
+  assert_true(json_is_true(at(p, "kvm", NULL)));
+  assert_true(json_is_true(at(p, "sev", "guest_device")));
+  assert_true(json_is_false(at(p, "sgx", "driver")));
+  char *h = tc_probe_human_text(p);
+  assert_non_null(strstr(h, "\u2713 kvm                dev/kvm is a character device\n"));
+  assert_null(strstr(h, "no dev/kvm"));
+  free(h);
+  json_decref(p);
+  fake_free(&f);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_sev_int_params_and_cpuid_fallback),
@@ -605,6 +628,7 @@ int main(void) {
       cmocka_unit_test(test_human_fixes),
       cmocka_unit_test(test_microcode),
       cmocka_unit_test(test_attestation_interfaces),
+      cmocka_unit_test(test_char_devices_list_is_enough),
       cmocka_unit_test(test_live),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -452,11 +452,11 @@ static int count_lines(const char *s) {
   return n;
 }
 
-static int run_cmd(const char *args, char **err_text) {
+static int run_cmd_prefix(const char *prefix, const char *args, char **err_text) {
   char *bin = shell_quote(test_teectl_bin());
-  size_t n = strlen(bin) + strlen(args) + 64;
+  size_t n = strlen(prefix) + strlen(bin) + strlen(args) + 64;
   char *cmd = malloc(n);
-  snprintf(cmd, n, "%s probe %s 2>&1 >/dev/null", bin, args);
+  snprintf(cmd, n, "%s%s probe %s 2>&1 >/dev/null", prefix, bin, args);
   FILE *p = popen(cmd, "r");
   char *buf = calloc(1, 8192);
   size_t len = fread(buf, 1, 8191, p);
@@ -466,6 +466,15 @@ static int run_cmd(const char *args, char **err_text) {
   free(bin);
   *err_text = buf;
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+static int run_cmd(const char *args, char **err_text) {
+  return run_cmd_prefix("", args, err_text);
+}
+
+/* run_cmd under `timeout 10`: a hang exits 124 instead of blocking the suite */
+static int run_cmd_timeout(const char *args, char **err_text) {
+  return run_cmd_prefix("timeout 10 ", args, err_text);
 }
 
 static void test_cli_errors(void **state) {
@@ -572,6 +581,55 @@ static void test_root_without_cpuid_warns(void **state) {
   files_free(&f);
 }
 
+/* FIFOs never hang the probe (issue 14 item 10): --cpuid or --char-devices naming a FIFO is
+ * refused (exit 2, one line naming the file), and a FIFO under --root where a regular proc,
+ * sys or configfs file belongs is read as absent. `timeout` turns a hang into exit 124. */
+static void test_fifos_do_not_hang(void **state) {
+  (void)state;
+  char dir[] = "/tmp/teectl-probe-fifo-XXXXXX";
+  assert_non_null(mkdtemp(dir));
+  char fifo[128], root[128], cpuid[128], args[512], sub[256];
+  snprintf(fifo, sizeof fifo, "%s/fifo", dir);
+  assert_int_equal(mkfifo(fifo, 0600), 0);
+  snprintf(args, sizeof args, "--cpuid %s", fifo);
+  char *e = NULL;
+  assert_int_equal(run_cmd_timeout(args, &e), 2);
+  assert_non_null(strstr(e, "teectl probe: --cpuid FILE: "));
+  assert_non_null(strstr(e, "is a FIFO"));
+  assert_int_equal(count_lines(e), 1);
+  free(e);
+
+  snprintf(root, sizeof root, "%s/root", dir);
+  snprintf(cpuid, sizeof cpuid, "%s/cpuid.txt", dir);
+  assert_int_equal(mkdir(root, 0755), 0);
+  FILE *f = fopen(cpuid, "w");
+  assert_non_null(f);
+  fputs("0 0 10 68747541 444d4163 69746e65\n", f);
+  fclose(f);
+  snprintf(args, sizeof args, "--root %s --cpuid %s --char-devices %s", root, cpuid, fifo);
+  assert_int_equal(run_cmd_timeout(args, &e), 2);
+  assert_non_null(strstr(e, "teectl probe: --char-devices FILE: "));
+  free(e);
+
+  static const char *const fifos[] = {"proc/cpuinfo", "proc/cmdline",
+                                      "sys/module/kvm_amd/parameters/sev",
+                                      "sys/kernel/config/tsm/report/r1/provider", NULL};
+  for (const char *const *p = fifos; *p; p++) {
+    snprintf(sub, sizeof sub, "%s/%s", root, *p);
+    for (char *s = sub + strlen(dir) + 1; (s = strchr(s, '/')) != NULL; s++) {
+      *s = '\0';
+      mkdir(sub, 0755);
+      *s = '/';
+    }
+    assert_int_equal(mkfifo(sub, 0600), 0);
+  }
+  snprintf(args, sizeof args, "--root %s --cpuid %s", root, cpuid);
+  assert_int_equal(run_cmd_timeout(args, &e), 1); /* ran to the end: no TEE here */
+  free(e);
+  snprintf(args, sizeof args, "rm -rf '%s'", dir);
+  assert_int_equal(system(args), 0);
+}
+
 int main(int argc, char **argv) {
   const char *v = test_vectors_dir(argc, argv, "hosts");
   hosts_dir = test_path(v, "hosts");
@@ -580,6 +638,7 @@ int main(int argc, char **argv) {
       cmocka_unit_test(test_cli_exit_code_and_nfd),
       cmocka_unit_test(test_probe_agrees_with_config_generate),
       cmocka_unit_test(test_cli_errors),
+      cmocka_unit_test(test_fifos_do_not_hang),
       cmocka_unit_test(test_root_without_cpuid_warns),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

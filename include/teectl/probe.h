@@ -170,11 +170,12 @@ int tc_probe_tee_usable(const json_t *probe);
 char *tc_probe_nfd_text(const json_t *probe);
 
 /**
- * Human report: one line per check, "✓ <name>: <seen>" or "✗ <name>: <seen> — fix: <fix>"
+ * Human report: one line per check, "✓ <name> <seen>" or "✗ <name> <seen> — fix: <fix>"
  * (the fix names the BIOS setting, kernel parameter or module parameter), then a summary
- * line. Malloc'd string (caller frees) or NULL on allocation failure.
+ * line. utf8: 1 for those UTF-8 symbols; 0 for ASCII only ("[ok]", "[no]", "--"), for a
+ * locale that is not UTF-8. Malloc'd string (caller frees) or NULL on allocation failure.
  */
-char *tc_probe_human_text(const json_t *probe);
+char *tc_probe_human_text(const json_t *probe, int utf8);
 
 /* ---- pure parsers (no I/O), exposed for tests ---- */
 

@@ -36,7 +36,8 @@ static void usage(FILE *f) {
           "CPUID, /proc/cpuinfo, /proc/cmdline, KVM module parameters, the misc cgroup, sysfs\n"
           "and device nodes; never the kernel log.\n\n"
           "Options:\n"
-          "  --format human|json   output (default human: one line per check, with the fix)\n"
+          "  --format human|json   output (default human: one line per check, with the fix;\n"
+          "                        check marks in a UTF-8 locale, [ok]/[no] otherwise)\n"
           "  --nfd                 write a Node Feature Discovery features.d file (name=value)\n"
           "  --out FILE            write the output to FILE atomically instead of stdout\n"
           "  --interval SECONDS    with --out: probe again every SECONDS, forever (DaemonSet)\n"
@@ -85,7 +86,7 @@ static int emit(const tc_probe_opts *po, int fmt, const char *out_path, int *usa
   else if (fmt == FMT_NFD)
     text = tc_probe_nfd_text(res);
   else
-    text = tc_probe_human_text(res);
+    text = tc_probe_human_text(res, cli_locale_is_utf8());
   json_decref(res);
   if (text == NULL) {
     fprintf(stderr, "teectl probe: out of memory\n");

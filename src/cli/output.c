@@ -3,6 +3,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 void cli_print_json(FILE *f, const json_t *value) {
   json_dumpf(value, f, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
@@ -116,4 +117,20 @@ void cli_print_result_text(FILE *f, const json_t *r) {
     if (!in_head)
       print_value(f, k, v, 2);
   }
+}
+
+int cli_locale_is_utf8(void) {
+  static const char *const vars[] = {"LC_ALL", "LC_CTYPE", "LANG"};
+  const char *loc = NULL;
+  for (size_t i = 0; i < sizeof vars / sizeof vars[0] && loc == NULL; i++) {
+    const char *v = getenv(vars[i]);
+    if (v != NULL && v[0] != '\0')
+      loc = v;
+  }
+  const char *dot = loc ? strchr(loc, '.') : NULL;
+  if (dot == NULL)
+    return 0;
+  size_t n = strcspn(dot + 1, "@"); /* a modifier may follow: "de_DE.UTF-8@euro" */
+  return (n == 5 && strncasecmp(dot + 1, "utf-8", 5) == 0) ||
+         (n == 4 && strncasecmp(dot + 1, "utf8", 4) == 0);
 }

@@ -13,4 +13,10 @@ void cli_print_json(FILE *f, const json_t *value);
  * detail when invalid, then the remaining fields; objects of scalars on one line. */
 void cli_print_result_text(FILE *f, const json_t *result);
 
+/* 1 if the user's locale encodes characters as UTF-8, so that output may use symbols such as
+ * check marks; else 0 (print ASCII). The locale is the first non-empty of the environment
+ * variables LC_ALL, LC_CTYPE, LANG (POSIX precedence); UTF-8 when its codeset (after '.') is
+ * "UTF-8" or "utf8" in any case. Unset, "C" and "POSIX" are not UTF-8. */
+int cli_locale_is_utf8(void);
+
 #endif

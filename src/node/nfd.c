@@ -277,7 +277,7 @@ char *tc_probe_nfd_text(const json_t *probe) {
   return tc_strbuf_take(&b);
 }
 
-char *tc_probe_human_text(const json_t *probe) {
+char *tc_probe_human_text(const json_t *probe, int utf8) {
   tc_strbuf b = {0};
   size_t i;
   const json_t *c;
@@ -286,10 +286,10 @@ char *tc_probe_human_text(const json_t *probe) {
     const char *name = json_string_value(json_object_get(c, "name"));
     const char *seen = json_string_value(json_object_get(c, "seen"));
     const char *fix = json_string_value(json_object_get(c, "fix"));
-    tc_strbuf_printf(&b, "%s %-18s %s", ok ? "\u2713" : "\u2717", name ? name : "?",
-                     seen ? seen : "");
+    const char *mark = utf8 ? (ok ? "\u2713" : "\u2717") : (ok ? "[ok]" : "[no]");
+    tc_strbuf_printf(&b, "%s %-18s %s", mark, name ? name : "?", seen ? seen : "");
     if (!ok && fix)
-      tc_strbuf_printf(&b, " \u2014 fix: %s", fix);
+      tc_strbuf_printf(&b, " %s fix: %s", utf8 ? "\u2014" : "--", fix);
     tc_strbuf_printf(&b, "\n");
   }
   const json_t *rc = json_object_get(probe, "recommended_runtime_classes");

@@ -630,6 +630,60 @@ static void test_fifos_do_not_hang(void **state) {
   assert_int_equal(system(args), 0);
 }
 
+/* The human report uses check marks only in a UTF-8 locale (issue 13 item 18): the first
+ * non-empty of LC_ALL, LC_CTYPE, LANG decides; otherwise plain ASCII, every byte < 0x80. */
+static char *human_under(const host_files *f, const char *env) {
+  char *bin = shell_quote(test_teectl_bin());
+  char *r = shell_quote(f->root), *c = shell_quote(f->cpuid), *d = shell_quote(f->devices);
+  size_t n = strlen(bin) + strlen(r) + strlen(c) + strlen(d) + strlen(env) + 160;
+  char *cmd = malloc(n);
+  snprintf(cmd, n,
+           "env -u LC_ALL -u LC_CTYPE -u LANG %s %s probe --root %s --cpuid %s "
+           "--char-devices %s 2>/dev/null",
+           env, bin, r, c, d);
+  FILE *p = popen(cmd, "r");
+  assert_non_null(p);
+  char *buf = calloc(1, 16384);
+  size_t len = fread(buf, 1, 16383, p);
+  buf[len] = '\0';
+  pclose(p);
+  free(cmd);
+  free(bin);
+  free(r);
+  free(c);
+  free(d);
+  return buf;
+}
+
+static int all_ascii(const char *s) {
+  for (; *s; s++)
+    if ((unsigned char)*s >= 0x80)
+      return 0;
+  return 1;
+}
+
+static void test_human_marks_follow_locale(void **state) {
+  (void)state;
+  host_files f = files_of("milan-snp-host");
+  static const char *const utf8[] = {"LC_ALL=C.UTF-8", "LANG=en_US.utf8",
+                                     "LC_CTYPE=de_DE.UTF-8@euro LANG=C", NULL};
+  static const char *const ascii[] = {
+      "", "LC_ALL=C", "LANG=POSIX", "LANG=en_US", "LC_ALL=C LANG=en_US.UTF-8", NULL};
+  for (const char *const *e = utf8; *e; e++) {
+    char *out = human_under(&f, *e);
+    if (strstr(out, "\u2713 role ") == NULL)
+      fail_msg("%s: no check mark in:\n%s", *e, out);
+    free(out);
+  }
+  for (const char *const *e = ascii; *e; e++) {
+    char *out = human_under(&f, *e);
+    if (strstr(out, "[ok] role ") == NULL || !all_ascii(out))
+      fail_msg("'%s': not the ASCII report:\n%s", *e, out);
+    free(out);
+  }
+  files_free(&f);
+}
+
 int main(int argc, char **argv) {
   const char *v = test_vectors_dir(argc, argv, "hosts");
   hosts_dir = test_path(v, "hosts");
@@ -640,6 +694,7 @@ int main(int argc, char **argv) {
       cmocka_unit_test(test_cli_errors),
       cmocka_unit_test(test_fifos_do_not_hang),
       cmocka_unit_test(test_root_without_cpuid_warns),
+      cmocka_unit_test(test_human_marks_follow_locale),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -144,7 +144,7 @@ static void test_sev_int_params_and_cpuid_fallback(void **state) {
   /* legacy SEV alone: reported, but Kata (>= 3.19) runs confidential pods with SEV-SNP only */
   assert_false(tc_probe_tee_usable(p));
   assert_false(tc_probe_tee_kind_usable(p, TC_PROBE_TEE_SNP));
-  char *h = tc_probe_human_text(p);
+  char *h = tc_probe_human_text(p, 1);
   assert_non_null(strstr(h, "\u2713 sev kvm "));
   assert_non_null(strstr(h, "TEE usable on this node: no (legacy SEV is enabled, but Kata "
                             "supports SEV-SNP, not legacy SEV"));
@@ -296,7 +296,7 @@ static void test_sev_guest_kinds(void **state) {
   /* documented decision: an SNP guest without its attestation device is still a TEE guest
    * (usable), and the human output shows the device as a failed check with its fix */
   assert_true(tc_probe_tee_usable(p));
-  char *h = tc_probe_human_text(p);
+  char *h = tc_probe_human_text(p, 1);
   const char *dev = strstr(h, "\u2717 attestation device ");
   assert_non_null(dev);
   const char *fix = strstr(dev, "fix: load the sev-guest module");
@@ -308,7 +308,7 @@ static void test_sev_guest_kinds(void **state) {
   put(f.base, "DEVICES.txt", "dev/sev-guest c 10:dynamic\n");
   put(f.root, "dev/sev-guest", "");
   p = probe(&f);
-  h = tc_probe_human_text(p);
+  h = tc_probe_human_text(p, 1);
   assert_non_null(strstr(h, "\u2713 attestation device "));
   free(h);
   json_decref(p);
@@ -319,7 +319,7 @@ static void test_sev_guest_kinds(void **state) {
   p = probe(&f);
   assert_string_equal(json_string_value(at(p, "sev", "guest")), "sev-es");
   assert_false(tc_probe_tee_usable(p));
-  h = tc_probe_human_text(p);
+  h = tc_probe_human_text(p, 1);
   assert_non_null(strstr(h, "Kata supports SEV-SNP, not legacy SEV"));
   free(h);
   json_decref(p);
@@ -367,7 +367,7 @@ static void test_human_fixes(void **state) {
   put(f.root, "proc/cmdline", "root=/dev/sda1 kvm_intel.tdx=1 intel_iommu=off\n");
   put(f.root, "sys/module/kvm_intel/parameters/tdx", "N\n");
   json_t *p = probe(&f);
-  char *h = tc_probe_human_text(p);
+  char *h = tc_probe_human_text(p, 1);
   assert_non_null(h);
   assert_non_null(strstr(h, "\u2713 kvm "));
   assert_non_null(strstr(h, "\u2713 tdx platform "));
@@ -381,6 +381,16 @@ static void test_human_fixes(void **state) {
   const char *rm = strstr(io, "remove iommu=off");
   assert_true(rm != NULL && rm < strchr(io, '\n'));
   assert_non_null(strstr(h, "TEE usable on this node: no\n"));
+  free(h);
+  /* the ASCII form, for a locale that is not UTF-8: the same lines, no byte >= 0x80 */
+  h = tc_probe_human_text(p, 0);
+  assert_non_null(strstr(h, "[ok] kvm "));
+  tdx = strstr(h, "[no] tdx kvm ");
+  assert_non_null(tdx);
+  fix = strstr(tdx, " -- fix: kvm_intel.tdx=1 is on the kernel command line");
+  assert_true(fix != NULL && fix < strchr(tdx, '\n'));
+  for (const char *s = h; *s; s++)
+    assert_true((unsigned char)*s < 0x80);
   free(h);
   json_decref(p);
   fake_free(&f);
@@ -500,7 +510,7 @@ static void test_attestation_interfaces(void **state) {
   assert_non_null(strstr(text, "teectl.io/tsm-provider=sev_guest\n"));
   assert_non_null(strstr(text, "teectl.io/attestation-device=sev-guest\n"));
   free(text);
-  char *h = tc_probe_human_text(p);
+  char *h = tc_probe_human_text(p, 1);
   assert_non_null(strstr(h, "\u2713 configfs-tsm       sys/kernel/config/tsm/report (provider "
                             "sev_guest)\n"));
   free(h);
@@ -554,7 +564,7 @@ static void test_attestation_interfaces(void **state) {
   assert_non_null(strstr(text, "teectl.io/attestation-device=tdx-guest\n"));
   assert_non_null(strstr(text, "teectl.io/configfs-tsm=false\n"));
   free(text);
-  h = tc_probe_human_text(p);
+  h = tc_probe_human_text(p, 1);
   assert_non_null(strstr(h, "\u2713 attestation device dev/tdx-guest ready\n"));
   const char *tsm = strstr(h, "\u2717 configfs-tsm ");
   assert_non_null(tsm);
@@ -609,7 +619,7 @@ static void test_char_devices_list_is_enough(void **state) {
   assert_true(json_is_true(at(p, "kvm", NULL)));
   assert_true(json_is_true(at(p, "sev", "guest_device")));
   assert_true(json_is_false(at(p, "sgx", "driver")));
-  char *h = tc_probe_human_text(p);
+  char *h = tc_probe_human_text(p, 1);
   assert_non_null(strstr(h, "\u2713 kvm                dev/kvm is a character device\n"));
   assert_null(strstr(h, "no dev/kvm"));
   free(h);

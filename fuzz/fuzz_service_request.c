@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "service/state.h"
+#include "service/request.h"
 #include "teectl/service.h"
 
 static const uint8_t KEY[32] = "fuzz-nonce-key-fuzz-nonce-key-32";

@@ -7,6 +7,7 @@
  * Every decision is written as one audit record (never secrets or whole evidence: its
  * SHA-256 only). */
 #include "service/attest.h"
+#include "service/request.h"
 
 #include <openssl/evp.h>
 #include <openssl/rand.h>

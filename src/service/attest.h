@@ -18,6 +18,27 @@
 #include "service/state.h"
 #include "teectl/ear.h"
 
+/** One attest request, already decoded from its JSON body. */
+struct svc_attest_in {
+  tc_tee tee;
+  tc_buf evidence;
+  const char *nonce; /* base64url text or NULL */
+  tc_buf runtime_data;
+  int has_runtime_data;
+  tc_buf certs[8]; /* PEM certificates from the request */
+  size_t n_certs;
+  const char *expect_measurement; /* compat route: hex the evidence must carry, or NULL */
+  const char *remote;             /* client address for the audit record */
+  const char *route;
+};
+
+/**
+ * Run challenge-checked verification, binding, appraisal and token issuance.
+ * Returns the HTTP status; *body gets the JSON answer ({"token"} or an error object
+ * {"error", "detail", ["reason"], ["failed_rules"]}). Writes the audit record.
+ */
+unsigned svc_attest(tc_service *svc, const struct svc_attest_in *in, json_t **body);
+
 /** One attestation in progress. Fields are read by the route that drives the steps; only
  *  the steps write them. */
 struct svc_attestation {

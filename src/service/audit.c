@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <time.h>
 
-#include "service/internal.h"
+#include "service/audit.h"
 #include "teectl/rfc3339.h"
 
 static pthread_mutex_t audit_lock = PTHREAD_MUTEX_INITIALIZER;

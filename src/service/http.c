@@ -3,6 +3,7 @@
  * table of routes.c, request limits (method, Content-Type, body size, upload time),
  * replies, and the daemon's start and graceful stop. */
 #include "service/http.h"
+#include "service/request.h"
 
 #include <arpa/inet.h>
 #include <errno.h>

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "service/internal.h"
+#include "service/metrics.h"
 
 enum { F_REQUESTS, F_VERIFICATIONS, F_POLICY_RELOADS, F_COLLATERAL, F_COUNT };
 

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "service/internal.h"
+#include "service/b64.h"
 #include "teectl/service.h"
 
 /* random || expiry: the bytes the MAC covers. */

@@ -6,7 +6,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "service/state.h"
+#include "service/request.h"
 #include "teectl/x509.h"
 
 json_t *svc_error_body(const char *code, const char *detail) {

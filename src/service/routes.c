@@ -9,6 +9,7 @@
 
 #include "service/attest.h"
 #include "service/http.h"
+#include "service/request.h"
 #include "teectl/rfc3339.h"
 
 static enum MHD_Result do_challenge(tc_service *svc, struct svc_request *r) {

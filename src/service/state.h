@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* State of a running attestation service, shared by server.c (HTTP) and attest.c
- * (the attest pipeline). Not a public API. */
+/* State of a running attestation service and its policy references (src/service, not a
+ * public API). Headers here are named after their concept: attest.h (the pipeline),
+ * request.h (request bodies), http.h (routes, replies), b64.h, metrics.h, audit.h. */
 #ifndef TEECTL_SERVICE_STATE_H
 #define TEECTL_SERVICE_STATE_H
 
@@ -8,7 +9,9 @@
 #include <stdatomic.h>
 #include <sys/stat.h>
 
-#include "service/internal.h"
+#include "service/audit.h"
+#include "service/b64.h"
+#include "service/metrics.h"
 #include "teectl/appraisal.h"
 #include "teectl/ear.h"
 #include "teectl/service.h"
@@ -39,43 +42,6 @@ struct tc_service {
   atomic_int draining;
   char *tls_cert_pem, *tls_key_pem;
 };
-
-/** One attest request, already decoded from its JSON body. */
-struct svc_attest_in {
-  tc_tee tee;
-  tc_buf evidence;
-  const char *nonce; /* base64url text or NULL */
-  tc_buf runtime_data;
-  int has_runtime_data;
-  tc_buf certs[8]; /* PEM certificates from the request */
-  size_t n_certs;
-  const char *expect_measurement; /* compat route: hex the evidence must carry, or NULL */
-  const char *remote;             /* client address for the audit record */
-  const char *route;
-};
-
-/**
- * Run challenge-checked verification, binding, appraisal and token issuance.
- * Returns the HTTP status; *body gets the JSON answer ({"token"} or an error object
- * {"error", "detail", ["reason"], ["failed_rules"]}). Writes the audit record.
- */
-unsigned svc_attest(tc_service *svc, const struct svc_attest_in *in, json_t **body);
-
-/**
- * Parse a request body (len bytes of JSON) of POST /v1/attest (compat 0) or the compat
- * POST /attest (compat 1) into *in. *root gets the parsed JSON (caller json_decref, after
- * *in is no longer used: in->nonce and in->expect_measurement point into it), also on
- * failure (may be NULL). Returns 1, or 0 with *status (400) and *body (error object) set:
- * codes json_invalid, request_invalid, request_unknown_field, tee_unsupported,
- * evidence_not_base64, runtime_data_not_base64, nonce_malformed. Free *in with
- * svc_attest_in_free in every case.
- */
-int svc_request_parse(const char *text, size_t len, int compat, json_t **root,
-                      struct svc_attest_in *in, unsigned *status, json_t **body);
-void svc_attest_in_free(struct svc_attest_in *in);
-
-/** An error body {"error": code, "detail": detail}. */
-json_t *svc_error_body(const char *code, const char *detail);
 
 /** A loaded policy and the number of holders (the service itself holds one). */
 struct svc_policy_ref {

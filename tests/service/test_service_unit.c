@@ -17,7 +17,8 @@
 #include <unistd.h>
 
 #include "harness.h"
-#include "service/internal.h"
+#include "service/b64.h"
+#include "service/metrics.h"
 #include "teectl/service.h"
 
 static const uint8_t KEY[32] = {0x42, 0x42, 0x42, 0x42, 0x42, 0x42, 0x42, 0x42, 0x42, 0x42, 0x42,

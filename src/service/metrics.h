@@ -1,34 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* teectl service internals shared by src/service/ (all files) (not a public API). */
-#ifndef TEECTL_SERVICE_INTERNAL_H
-#define TEECTL_SERVICE_INTERNAL_H
-
-#include <jansson.h>
-#include <pthread.h>
-#include <stddef.h>
-#include <stdint.h>
-
-#include "teectl/bytes.h"
-#include "teectl/error.h"
-#include "teectl/verify.h"
-
-/* ---- base64 (RFC 4648) ---- */
-
-/** Encode len bytes as base64url without padding (section 5). Returns a malloc'd
- *  NUL-terminated string, NULL on allocation failure. */
-char *svc_b64url_encode(const uint8_t *in, size_t len);
-
-/**
- * Decode base64 text of either alphabet (section 4 "+/" or section 5 "-_"; padding
- * optional but, when present, correct). No whitespace or other characters.
- * out gets a malloc'd buffer. Errors: TC_ERR_PARSE reason_code (caller's choice, e.g.
- * "evidence_not_base64") with the offset of the first bad character in the detail;
- * field names the JSON field in the detail.
+/* The service's Prometheus metrics (text exposition format 0.0.4) (src/service, not a public API).
  */
-tc_status svc_b64_decode(const char *text, const char *field, const char *reason_code, tc_buf *out,
-                         tc_error *err);
-
-/* ---- metrics (Prometheus text exposition format 0.0.4) ---- */
+#ifndef TEECTL_SERVICE_METRICS_H
+#define TEECTL_SERVICE_METRICS_H
 
 typedef struct svc_metrics svc_metrics;
 
@@ -53,10 +27,5 @@ void svc_metrics_collateral(svc_metrics *m, int hit);
 void svc_metrics_inflight(svc_metrics *m, long n);
 /** Render everything; malloc'd text (caller frees), NULL on allocation failure. */
 char *svc_metrics_render(svc_metrics *m, size_t *len);
-
-/* ---- audit: one JSON object per line on a stream (stdout in production) ---- */
-
-/** Write obj as one compact JSON line (adds "ts" if absent) with a single write; thread-safe. */
-void svc_audit(json_t *obj);
 
 #endif

@@ -26,7 +26,8 @@ tc_status tc_file_read(const char *path, size_t max_len, tc_buf *out, tc_error *
 tc_status tc_file_read_input(const char *path, size_t max_len, tc_buf *out, tc_error *err);
 
 /**
- * Write len bytes to path atomically: a temporary file in the same folder, fsync,
+ * Write len bytes to path atomically: a hidden temporary file in the same folder
+ * (".NAME.tmpXXXXXX", which folder watchers that skip dot-files never pick up), fsync,
  * rename over path. On failure nothing is left at path that was not there before.
  * path must be missing, a regular file, or a symbolic link to a regular file (then the link's
  * target is replaced and the link kept). A device node, FIFO, socket or directory is never

@@ -165,9 +165,13 @@ int tc_probe_tee_usable(const json_t *probe);
  * ("sev-guest" | "tdx-guest" | "none": guest attestation device ready),
  * teectl.io/configfs-tsm ("true" | "false"), teectl.io/tsm-provider (the providers, joined
  * by '.', only when a report entry names one).
+ * expires_at: 0 for no expiry; else seconds since the Unix epoch (UTC), written first as
+ * NFD's local-source directive "# +expiry-time=<RFC 3339, UTC, e.g. 2025-01-02T03:04:05Z>"
+ * (NFD ignores the labels of a feature file past that instant, so labels do not outlive a
+ * probe that stopped refreshing them).
  * Returns a malloc'd NUL-terminated string (caller frees) or NULL on allocation failure.
  */
-char *tc_probe_nfd_text(const json_t *probe);
+char *tc_probe_nfd_text(const json_t *probe, int64_t expires_at);
 
 /**
  * Human report: one line per check, "✓ <name> <seen>" or "✗ <name> <seen> — fix: <fix>"

@@ -1,9 +1,12 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* teectl probe: what this node's CPU, firmware, kernel and KVM enable. */
+#include <errno.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #ifdef __linux__
 #include <sys/vfs.h>
 #endif
@@ -40,7 +43,9 @@ static void usage(FILE *f) {
           "                        check marks in a UTF-8 locale, [ok]/[no] otherwise)\n"
           "  --nfd                 write a Node Feature Discovery features.d file (name=value)\n"
           "  --out FILE            write the output to FILE atomically instead of stdout\n"
-          "  --interval SECONDS    with --out: probe again every SECONDS, forever (DaemonSet)\n"
+          "  --interval SECONDS    with --out: probe again every SECONDS until SIGTERM/SIGINT,\n"
+          "                        which removes FILE and exits 0 (DaemonSet); an NFD file\n"
+          "                        then carries '# +expiry-time=' 3 x SECONDS ahead\n"
           "  --root DIR            read proc/, sys/ and dev/ below DIR (default /)\n"
           "  --cpuid FILE          use a CPUID dump ('leaf subleaf eax ebx ecx edx' in hex per\n"
           "                        line) instead of executing CPUID\n"
@@ -60,7 +65,14 @@ static void usage(FILE *f) {
 
 enum { FMT_HUMAN, FMT_JSON, FMT_NFD };
 
-static int emit(const tc_probe_opts *po, int fmt, const char *out_path, int *usable) {
+/* With --interval, the NFD file expires this many intervals after it was written: two missed
+ * refreshes are tolerated, a probe that stopped takes its labels with it at the third. */
+#define NFD_EXPIRY_INTERVALS 3
+
+/* One probe run, written to out_path (atomically) or stdout. expires_at: for the NFD file,
+ * see tc_probe_nfd_text (0 = none). */
+static int emit(const tc_probe_opts *po, int fmt, const char *out_path, int64_t expires_at,
+                int *usable) {
   json_t *res = NULL;
   tc_error err;
   tc_error_clear(&err);
@@ -84,7 +96,7 @@ static int emit(const tc_probe_opts *po, int fmt, const char *out_path, int *usa
   if (fmt == FMT_JSON)
     text = json_dumps(res, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
   else if (fmt == FMT_NFD)
-    text = tc_probe_nfd_text(res);
+    text = tc_probe_nfd_text(res, expires_at);
   else
     text = tc_probe_human_text(res, cli_locale_is_utf8());
   json_decref(res);
@@ -117,6 +129,38 @@ static int emit(const tc_probe_opts *po, int fmt, const char *out_path, int *usa
   }
   free(text);
   return rc;
+}
+
+/* --interval: probe every interval seconds until SIGTERM or SIGINT (blocked, and taken with
+ * sigtimedwait as the wait between runs, so none is lost between a check and the wait); then
+ * remove the --out file (a regular file: what this loop wrote) and exit 0. */
+static int run_loop(const tc_probe_opts *po, int fmt, const char *out_path, long interval) {
+  sigset_t stop;
+  sigemptyset(&stop);
+  sigaddset(&stop, SIGTERM);
+  sigaddset(&stop, SIGINT);
+  if (sigprocmask(SIG_BLOCK, &stop, NULL) != 0) {
+    fprintf(stderr, "teectl probe: cannot block SIGTERM/SIGINT: %s\n", strerror(errno));
+    return CLI_EXIT_USAGE;
+  }
+  for (;;) {
+    int usable = 0;
+    int64_t expires_at =
+        fmt == FMT_NFD ? (int64_t)time(NULL) + (int64_t)NFD_EXPIRY_INTERVALS * interval : 0;
+    int rc = emit(po, fmt, out_path, expires_at, &usable);
+    if (rc != CLI_EXIT_OK)
+      return rc;
+    struct timespec wait = {.tv_sec = interval, .tv_nsec = 0};
+    int sig = sigtimedwait(&stop, NULL, &wait);
+    if (sig != SIGTERM && sig != SIGINT)
+      continue; /* the interval passed (EAGAIN), or another signal interrupted the wait */
+    struct stat st;
+    if (lstat(out_path, &st) == 0 && S_ISREG(st.st_mode) && unlink(out_path) != 0) {
+      fprintf(stderr, "teectl probe: stopping: cannot remove %s: %s\n", out_path, strerror(errno));
+      return CLI_EXIT_USAGE;
+    }
+    return CLI_EXIT_OK;
+  }
 }
 
 int cmd_probe(int argc, char **argv) {
@@ -191,14 +235,11 @@ int cmd_probe(int argc, char **argv) {
       stat(po.root, &root_st) == 0 && S_ISDIR(root_st.st_mode) && !root_proc_is_live(po.root))
     fprintf(stderr, "teectl probe: warning: CPUID is read from this machine's CPU, not from the "
                     "root; pass --cpuid FILE for a fixture\n");
+  if (interval != 0)
+    return run_loop(&po, fmt, out_path, interval);
   int usable = 0;
-  for (;;) {
-    int rc = emit(&po, fmt, out_path, &usable);
-    if (rc != CLI_EXIT_OK)
-      return rc;
-    if (interval == 0)
-      break;
-    sleep((unsigned)interval);
-  }
+  int rc = emit(&po, fmt, out_path, 0, &usable);
+  if (rc != CLI_EXIT_OK)
+    return rc;
   return usable ? CLI_EXIT_OK : CLI_EXIT_FAIL;
 }

@@ -155,11 +155,15 @@ tc_status tc_file_write_atomic(const char *path, const void *data, size_t len, t
     free(resolved);
     return rs;
   }
+  /* the temporary file is hidden (".NAME.tmpXXXXXX" beside NAME): folder watchers such as
+   * Node Feature Discovery's features.d reader skip dot-files, so they never see it */
   size_t plen = strlen(path);
-  char *tmp = malloc(plen + 16);
+  const char *slash = strrchr(path, '/');
+  int dlen = slash ? (int)(slash - path + 1) : 0;
+  char *tmp = malloc(plen + 17);
   if (tmp == NULL)
     return tc_fail(err, TC_ERR_NOMEM, "out_of_memory", "writing %s", path);
-  snprintf(tmp, plen + 16, "%s.tmpXXXXXX", path);
+  snprintf(tmp, plen + 17, "%.*s.%s.tmpXXXXXX", dlen, path, path + dlen);
   int fd = mkstemp(tmp);
   if (fd < 0) {
     int e = errno;

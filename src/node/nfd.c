@@ -10,6 +10,7 @@
 
 #include "node/internal.h"
 #include "teectl/probe.h"
+#include "teectl/rfc3339.h"
 #include "teectl/strbuf.h"
 
 json_t *probe_nfd_labels(const probe_facts *pf) {
@@ -262,8 +263,11 @@ json_t *probe_checks(const probe_facts *pf) {
   return checks;
 }
 
-char *tc_probe_nfd_text(const json_t *probe) {
+char *tc_probe_nfd_text(const json_t *probe, int64_t expires_at) {
   tc_strbuf b = {0};
+  char stamp[21];
+  if (expires_at != 0)
+    tc_strbuf_printf(&b, "# +expiry-time=%s\n", tc_rfc3339_format(expires_at, stamp));
   const char *k;
   const json_t *v;
   json_object_foreach((json_t *)json_object_get(probe, "nfd_labels"), k, v) {

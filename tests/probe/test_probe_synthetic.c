@@ -149,7 +149,7 @@ static void test_sev_int_params_and_cpuid_fallback(void **state) {
   assert_non_null(strstr(h, "TEE usable on this node: no (legacy SEV is enabled, but Kata "
                             "supports SEV-SNP, not legacy SEV"));
   free(h);
-  char *nfdtext = tc_probe_nfd_text(p);
+  char *nfdtext = tc_probe_nfd_text(p, 0);
   assert_non_null(strstr(nfdtext, "teectl.io/tee-usable=false\n"));
   free(nfdtext);
   json_decref(p);
@@ -223,7 +223,7 @@ static void test_tdx_guest(void **state) {
                       "true");
   assert_int_equal(json_object_size(nfd), 1);
   assert_true(tc_probe_tee_usable(p));
-  char *text = tc_probe_nfd_text(p);
+  char *text = tc_probe_nfd_text(p, 0);
   assert_non_null(strstr(text, "teectl.io/attestation-device=tdx-guest\n"));
   assert_non_null(strstr(text, "feature.node.kubernetes.io/cpu-security.tdx.protected=true\n"));
   free(text);
@@ -288,7 +288,7 @@ static void test_sev_guest_kinds(void **state) {
   assert_true(json_is_false(at(p, "sev", "supported")));
   assert_int_equal(json_integer_value(at(p, "sev", "cbitpos")), 51);
   assert_int_equal(json_integer_value(at(p, "sev", "reduced_phys_bits")), 1);
-  char *text = tc_probe_nfd_text(p);
+  char *text = tc_probe_nfd_text(p, 0);
   assert_non_null(strstr(text, "teectl.io/attestation-device=none\n"));
   assert_non_null(strstr(text, "teectl.io/sev-guest=snp\n"));
   assert_null(strstr(text, "feature.node.kubernetes.io/"));
@@ -405,7 +405,7 @@ static void test_microcode(void **state) {
       "microcode\t: 0xbad\n");
   json_t *p = probe(&f);
   assert_string_equal(json_string_value(at(p, "cpu", "microcode")), "0xa0011d1");
-  char *text = tc_probe_nfd_text(p);
+  char *text = tc_probe_nfd_text(p, 0);
   assert_non_null(strstr(text, "teectl.io/cpu-microcode=0xa0011d1\n"));
   free(text);
   assert_true(json_is_null(at(p, "sev", "firmware"))); /* fixture: no real /dev/sev */
@@ -505,7 +505,7 @@ static void test_attestation_interfaces(void **state) {
   assert_int_equal(json_array_size(src), 2);
   assert_string_equal(json_string_value(json_array_get(src, 0)), "configfs-tsm");
   assert_string_equal(json_string_value(json_array_get(src, 1)), "sev-guest");
-  char *text = tc_probe_nfd_text(p);
+  char *text = tc_probe_nfd_text(p, 0);
   assert_non_null(strstr(text, "teectl.io/configfs-tsm=true\n"));
   assert_non_null(strstr(text, "teectl.io/tsm-provider=sev_guest\n"));
   assert_non_null(strstr(text, "teectl.io/attestation-device=sev-guest\n"));
@@ -528,7 +528,7 @@ static void test_attestation_interfaces(void **state) {
   att = at(p, "attestation", NULL);
   assert_true(json_is_true(json_object_get(att, "configfs_tsm")));
   assert_int_equal(json_array_size(json_object_get(att, "tsm_providers")), 0);
-  text = tc_probe_nfd_text(p);
+  text = tc_probe_nfd_text(p, 0);
   assert_non_null(strstr(text, "teectl.io/configfs-tsm=true\n"));
   assert_null(strstr(text, "teectl.io/tsm-provider="));
   free(text);
@@ -560,7 +560,7 @@ static void test_attestation_interfaces(void **state) {
   src = json_object_get(att, "sources");
   assert_int_equal(json_array_size(src), 1);
   assert_string_equal(json_string_value(json_array_get(src, 0)), "tdx-guest");
-  text = tc_probe_nfd_text(p);
+  text = tc_probe_nfd_text(p, 0);
   assert_non_null(strstr(text, "teectl.io/attestation-device=tdx-guest\n"));
   assert_non_null(strstr(text, "teectl.io/configfs-tsm=false\n"));
   free(text);

@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 PACKAGES=(build-essential cmake pkg-config clang libclang-rt-14-dev clang-format clang-tidy
   libssl-dev libjansson-dev libjose-dev libmicrohttpd-dev libcurl4-openssl-dev
   libyaml-dev libcmocka-dev openssl python3 python3-cryptography prometheus curl wrk
-  nettle-dev)
+  nettle-dev python3-jwcrypto)
 
 missing=()
 for p in "${PACKAGES[@]}"; do

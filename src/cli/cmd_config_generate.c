@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli/commands.h"
+#include "cli/output.h"
 #include "teectl/file.h"
 #include "teectl/kataconfig.h"
 #include "teectl/probe.h"
@@ -45,16 +46,7 @@ static int load_probe(const char *src, json_t **out) {
     }
     return CLI_EXIT_OK;
   }
-  json_error_t je;
-  *out = json_load_file(src, JSON_REJECT_DUPLICATES, &je);
-  if (*out == NULL || !json_is_object(*out)) {
-    fprintf(stderr, "teectl config generate: --probe %s:%d: %s\n", src, je.line,
-            *out ? "not a JSON object" : je.text);
-    json_decref(*out);
-    *out = NULL;
-    return CLI_EXIT_USAGE;
-  }
-  return CLI_EXIT_OK;
+  return cli_load_probe_file("config generate", src, out) == 0 ? CLI_EXIT_OK : CLI_EXIT_USAGE;
 }
 
 /* Add platforms named in a comma-separated list; "auto" sets *want_auto. */

@@ -8,19 +8,21 @@
 #include <jansson.h>
 
 #include "cli/commands.h"
+#include "cli/output.h"
 #include "teectl/file.h"
 #include "teectl/lint.h"
 #include "teectl/probe.h"
 
 static void usage(FILE *f) {
-  fprintf(f, "Usage: teectl config lint [options] FILE...\n\n"
+  fprintf(f, "Usage: teectl config lint [options] FILE|-...\n\n"
              "Check Kata Containers configuration files (configuration-*.toml, Go runtime or\n"
              "runtime-rs), containerd configuration (config.toml or a drop-in, schema version 2\n"
              "or 3) and Kubernetes RuntimeClasses (YAML) for mistakes: TOML errors (duplicate\n"
              "keys), unknown, removed or mistyped keys, wrong settings for SEV-SNP / TDX / SGX,\n"
              "containerd plugin and handler problems, RuntimeClass overhead and scheduling.\n"
              "The kind of each file is detected from its content and extension. Files given\n"
-             "together are checked together (containerd handlers vs RuntimeClasses).\n\n"
+             "together are checked together (containerd handlers vs RuntimeClasses). '-' reads\n"
+             "one file from standard input (named <stdin> in findings).\n\n"
              "Options:\n"
              "  --format text|json  output format (default text: 'file:line:col: severity:\n"
              "                      message' then an indented 'fix:' line; json:\n"
@@ -110,14 +112,8 @@ int cmd_config_lint(int argc, char **argv) {
   json_t *probe = NULL;
   tc_error err;
   if (probe_file) {
-    json_error_t jerr;
-    probe = json_load_file(probe_file, 0, &jerr);
-    if (!probe || !json_is_object(probe)) {
-      fprintf(stderr, "teectl config lint: cannot read probe %s: %s (line %d)\n", probe_file,
-              probe ? "not a JSON object" : jerr.text, jerr.line);
-      json_decref(probe);
+    if (cli_load_probe_file("config lint", probe_file, &probe) != 0)
       return CLI_EXIT_USAGE;
-    }
   } else if (live) {
     if (tc_probe_run(NULL, &probe, &err) != TC_OK) {
       fprintf(stderr, "teectl config lint: probe failed: %s: %s\n", err.reason, err.detail);
@@ -136,14 +132,19 @@ int cmd_config_lint(int argc, char **argv) {
     rc = CLI_EXIT_USAGE;
     goto out;
   }
+  int stdin_used = 0;
   for (size_t i = 0; i < n; i++) {
     const char *path = argv[optind + (int)i];
-    if (tc_file_read(path, 0, &bufs[m], &err) != TC_OK) {
+    if (strcmp(path, "-") == 0 && stdin_used++) {
+      rc = cli_usage_error("config lint", "'-' (standard input) given more than once");
+      goto out;
+    }
+    if (tc_file_read_input(path, 0, &bufs[m], &err) != TC_OK) {
       fprintf(stderr, "teectl config lint: %s\n", err.detail);
       unreadable = 1;
       continue;
     }
-    in[m].name = path;
+    in[m].name = strcmp(path, "-") == 0 ? "<stdin>" : path;
     in[m].text = (const char *)bufs[m].data;
     in[m].len = bufs[m].len;
     m++;

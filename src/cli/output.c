@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "cli/output.h"
+#include "teectl/file.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -133,4 +134,31 @@ int cli_locale_is_utf8(void) {
   size_t n = strcspn(dot + 1, "@"); /* a modifier may follow: "de_DE.UTF-8@euro" */
   return (n == 5 && strncasecmp(dot + 1, "utf-8", 5) == 0) ||
          (n == 4 && strncasecmp(dot + 1, "utf8", 4) == 0);
+}
+
+int cli_load_probe_file(const char *cmd, const char *path, json_t **out) {
+  *out = NULL;
+  tc_buf b;
+  tc_error err;
+  if (tc_file_read(path, 16u << 20, &b, &err) != TC_OK) {
+    fprintf(stderr, "teectl %s: --probe %s (a 'teectl probe --format json' file, or live)\n", cmd,
+            err.detail);
+    return -1;
+  }
+  json_error_t je;
+  json_t *j = json_loadb((const char *)b.data, b.len, JSON_REJECT_DUPLICATES, &je);
+  tc_buf_free(&b);
+  if (j == NULL || !json_is_object(j)) {
+    if (j == NULL)
+      fprintf(stderr, "teectl %s: --probe %s:%d:%d: %s\n", cmd, path, je.line, je.column, je.text);
+    else
+      fprintf(stderr,
+              "teectl %s: --probe %s: not a JSON object (a 'teectl probe --format json' "
+              "result)\n",
+              cmd, path);
+    json_decref(j);
+    return -1;
+  }
+  *out = j;
+  return 0;
 }

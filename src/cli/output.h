@@ -19,4 +19,9 @@ void cli_print_result_text(FILE *f, const json_t *result);
  * "UTF-8" or "utf8" in any case. Unset, "C" and "POSIX" are not UTF-8. */
 int cli_locale_is_utf8(void);
 
+/* Load a `teectl probe --format json` file given with --probe (cmd: "config lint", ...):
+ * *out gets the object. On failure prints one line naming the option, the file and what is
+ * wrong (unreadable: the system's reason; not JSON: line and column) and returns -1. */
+int cli_load_probe_file(const char *cmd, const char *path, json_t **out);
+
 #endif

@@ -286,6 +286,18 @@ void lint_containerd(lint_ctx *c, const char *file, const tc_toml_doc *doc) {
              "use [plugins.\"" CRI_V2 "\".containerd.runtimes.<handler>] or set version = 3",
              "plugins.\"" CRI_V3 "\" is the version-3 plugin id; a version-2 config puts CRI "
              "runtimes under plugins.\"" CRI_V2 "\"");
+  /* [plugins.cri...] is the version-1 short name of the CRI plugin; version 2 and 3 files
+   * name plugins by their full id, so containerd ignores the section there and the runtimes
+   * in it are never registered. */
+  const tc_toml_entry *ps = ent(plugins, "cri");
+  if (version >= 2 && ps && ps->value->type == TC_TOML_TABLE)
+    lint_add(c, file, ps->line, ps->column, "plugins.cri", "", TC_LINT_ERROR, "short-plugin-name",
+             version == 2 ? "use [plugins.\"" CRI_V2 "\".containerd.runtimes.<handler>]"
+                          : "use [plugins.\"" CRI_V3 "\".containerd.runtimes.<handler>]",
+             "config version %lld names the CRI plugin by its full id (\"%s\"); [plugins.cri] is "
+             "the version-1 short name, which containerd ignores here: the runtimes under it "
+             "are not registered",
+             (long long)version, version == 2 ? CRI_V2 : CRI_V3);
   check_runtimes(c, file, plugins, CRI_V2);
   check_runtimes(c, file, plugins, CRI_V3);
 }

@@ -422,8 +422,11 @@ static void detect(kfile *f, plat *p) {
       lint_contains(ma, "sev") || path_has(q, "firmware", "sev") || path_has(q, "kernel", "sev") ||
       path_has(q, "initrd", "sev") || path_has(q, "image", "sev") || ent(q, "snp_guest_policy") ||
       ent(q, "sev_guest_policy") || ent(q, "sev_cert_chain") || ent(q, "guest_pre_attestation");
-  int tdx_hint = path_has(q, "firmware", "tdx") || path_has(q, "path", "tdx") ||
-                 ent(q, "tdx_quote_generation_service_socket_port");
+  /* the firmware's whole path: TDX firmware often sits in a folder named for it
+   * (.../tdvf/OVMF.fd, .../tdx/OVMF_CODE.fd) under a generic file name */
+  const char *fwp = str_of(q, "firmware");
+  int tdx_hint = lint_contains(fwp, "tdx") || lint_contains(fwp, "tdvf") ||
+                 path_has(q, "path", "tdx") || ent(q, "tdx_quote_generation_service_socket_port");
   p->se = lint_contains(mt, "s390");
   p->tdx = p->cg && !p->snp && tdx_hint;
   p->sev_legacy = p->cg && !p->snp && !p->tdx && amd_hint;
@@ -515,9 +518,11 @@ static void tee_rules(kfile *f, const plat *p) {
   if (p->sev_legacy)
     at(f, q, hq, "confidential_guest", TC_LINT_WARNING, "sev-removed",
        "confidential_guest = true plus sev_snp_guest = true (SEV-SNP) on AMD",
-       "confidential_guest = true without sev_snp_guest = true asks for legacy SEV on AMD, "
-       "which Kata removed in 3.19.0 (commit ecac3d2d28) from its templates and kata-deploy; "
-       "an SNP host would run the guest without SNP's integrity protection");
+       "confidential_guest = true without sev_snp_guest = true is ambiguous on an SNP host: "
+       "it asks for legacy SEV, so a pod of this runtime class that should be an SNP guest "
+       "is launched as plain SEV without SNP's integrity protection (the reported bug: SNP "
+       "guests started under the SEV class); Kata removed legacy SEV in 3.19.0 (commit "
+       "ecac3d2d28) from its templates and kata-deploy");
   if (p->amd && !p->snp)
     at(f, q, hq, "sev_snp_guest", TC_LINT_ERROR, "missing-key", "sev_snp_guest = true",
        "sev_snp_guest = true is required to get SEV-SNP on AMD (configuration-qemu-snp.toml)");
@@ -528,7 +533,7 @@ static void tee_rules(kfile *f, const plat *p) {
        fw ? "SEV-SNP boots the stateless AmdSev OVMF build (AMDSEV.fd, passed as -bios); "
             "this firmware is not it (a split OVMF_CODE/OVMF_VARS or generic OVMF.fd)"
           : "SEV-SNP needs firmware = the AmdSev OVMF build (AMDSEV.fd)");
-  if (p->tdx && !(fw && lint_contains(basename_of(fw), "tdx")))
+  if (p->tdx && !(fw && (lint_contains(fw, "tdx") || lint_contains(fw, "tdvf"))))
     /* a warning, not an error: other projects ship TDX-enabled OVMF builds under other names
      * (SOURCE.txt of vectors/kata/real-user-configs mentions one using OVMF.fd) */
     at(f, q, hq, "firmware", TC_LINT_WARNING, "wrong-firmware",
@@ -536,6 +541,24 @@ static void tee_rules(kfile *f, const plat *p) {
        "the TDX template boots the TDX OVMF build (OVMF.inteltdx.fd); make sure this firmware "
        "is a TDX-enabled OVMF: a generic OVMF cannot start a TD");
   const char *fv = str_of(q, "firmware_volume");
+  if (p->tdx && fw && fw[0] && fv && fv[0]) {
+    /* OVMF/TDVF comes as one image (code and variables: OVMF.fd, OVMF.inteltdx.fd, TDVF.fd)
+     * or split in OVMF_CODE.fd + OVMF_VARS.fd (edk2 OvmfPkg builds). */
+    if (!lint_contains(basename_of(fw), "CODE"))
+      at(f, q, hq, "firmware_volume", TC_LINT_ERROR, "tdx-firmware-pairing",
+         "firmware_volume = \"\" with the combined image (the TDX template), or firmware = "
+         "a *_CODE.fd image with firmware_volume = its *_VARS.fd",
+         "firmware is a combined OVMF/TDVF image (code and variables in one file) and "
+         "firmware_volume adds a separate variable store: QEMU gets two firmware volumes and "
+         "cannot start the TD");
+    else
+      at(f, q, hq, "firmware_volume", TC_LINT_WARNING, "tdx-firmware-split",
+         "firmware = \"<prefix>/share/ovmf/OVMF.inteltdx.fd\" and firmware_volume = \"\" "
+         "(the TDX template)",
+         "a split TDVF (CODE in firmware, VARS in firmware_volume) needs a QEMU that maps TDVF "
+         "from flash; upstream QEMU boots a TD from one image given with -bios, as the TDX "
+         "template does");
+  }
   if (p->amd && fv && fv[0])
     at(f, q, hq, "firmware_volume", TC_LINT_WARNING, "unused-for-snp", "firmware_volume = \"\"",
        "SEV-SNP firmware is a single -bios image; the SNP template leaves firmware_volume "

@@ -130,6 +130,34 @@ static void test_probe(void **state) {
   free(o), free(e);
   assert_int_equal(run("config lint --probe nothere.json snp.toml", &o, &e), 2);
   free(o), free(e);
+  /* a probe that is no file: one clear line, no "none:-1: unable to open" */
+  assert_int_equal(run("config lint --probe none snp.toml", &o, &e), 2);
+  assert_string_equal(e, "teectl config lint: --probe none: No such file or directory (a "
+                         "'teectl probe --format json' file, or live)\n");
+  free(o), free(e);
+  assert_int_equal(run("config generate runtimeclass --platform snp --probe none", &o, &e), 2);
+  assert_string_equal(e, "teectl config generate: --probe none: No such file or directory (a "
+                         "'teectl probe --format json' file, or live)\n");
+  free(o), free(e);
+}
+
+/* '-' reads the file from standard input, like the other commands (issue 13 item 16) */
+static void test_stdin(void **state) {
+  (void)state;
+  char *o, *e;
+  assert_int_equal(run("config lint - < warn.toml", &o, &e), 1);
+  assert_non_null(strstr(o, "<stdin>:3:1: "));
+  free(o), free(e);
+  assert_int_equal(run("config lint - < clean.toml", &o, &e), 0);
+  free(o), free(e);
+  /* with the same findings as the file itself */
+  char *o2, *e2;
+  assert_int_equal(run("config lint --format json - < snp.toml", &o, &e), 0);
+  assert_int_equal(run("config lint --format json snp.toml", &o2, &e2), 0);
+  assert_string_equal(o, o2);
+  free(o), free(e), free(o2), free(e2);
+  assert_int_equal(run("config lint - - < clean.toml", &o, &e), 2);
+  free(o), free(e);
 }
 
 int main(void) {
@@ -149,10 +177,8 @@ int main(void) {
                           "{\"role\":\"host\",\"kvm\":true,\"sev\":{\"supported\":true,"
                           "\"snp\":false,\"cbitpos\":51},\"tdx\":{},\"sgx\":{}}")};
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_usage),
-      cmocka_unit_test(test_exit_codes),
-      cmocka_unit_test(test_json),
-      cmocka_unit_test(test_probe),
+      cmocka_unit_test(test_usage), cmocka_unit_test(test_exit_codes), cmocka_unit_test(test_json),
+      cmocka_unit_test(test_probe), cmocka_unit_test(test_stdin),
   };
   int rc = cmocka_run_group_tests(tests, NULL, NULL);
   for (size_t i = 0; i < 6; i++) {

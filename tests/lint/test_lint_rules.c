@@ -226,6 +226,21 @@ static void test_kata_dialects(void **state) {
   free(t);
 }
 
+/* SEV without SNP: the message says the runtime class is ambiguous on an SNP host, as a
+ * warning (issue 13 item 15). */
+static void test_sev_without_snp_message(void **state) {
+  (void)state;
+  char *text = edit("sev_snp_guest = true\n", "sev_snp_guest = false\n");
+  tc_lint_report r = tl_lint_text("configuration-qemu-snp.toml", text, TC_LINT_RUNTIME_AUTO);
+  const tc_lint_finding *f = tl_find(&r, NULL, 6, "confidential_guest", "sev-removed", 0);
+  assert_non_null(f);
+  assert_int_equal(f->severity, TC_LINT_WARNING);
+  assert_non_null(strstr(f->message, "ambiguous on an SNP host"));
+  assert_non_null(strstr(f->message, "runtime class"));
+  tc_lint_report_free(&r);
+  free(text);
+}
+
 static void test_tdx(void **state) {
   (void)state;
   /* TDX template values (configuration-qemu-tdx.toml) are clean; another firmware warns */
@@ -254,6 +269,47 @@ static void test_tdx(void **state) {
   assert_non_null(tl_find(&r, NULL, 5, "firmware", "wrong-firmware", TC_LINT_WARNING));
   assert_null(tl_find(&r, NULL, 0, NULL, "missing-key", 0)); /* no SNP key asked for on TDX */
   tc_lint_report_free(&r);
+
+  /* firmware pairing (issue 13 item 13); TDX also recognised by the firmware's folder */
+  static const char tdx_fw[] = "[hypervisor.qemu]\n"
+                               "confidential_guest = true\n"
+                               "firmware = \"%s\"\n"
+                               "firmware_volume = \"%s\"\n"
+                               "shared_fs = \"none\"\n"
+                               "disable_image_nvdimm = true\n"
+                               "[runtime]\n"
+                               "static_sandbox_resource_mgmt = true\n";
+  const struct {
+    const char *fw, *fv, *rule;
+    int sev;
+  } fwc[] = {
+      /* combined image + separate VARS: QEMU cannot start the TD */
+      {"/opt/kata/share/ovmf/OVMF.inteltdx.fd", "/opt/kata/share/ovmf/OVMF_VARS.fd",
+       "tdx-firmware-pairing", TC_LINT_ERROR},
+      {"/usr/share/tdvf/OVMF.fd", "/usr/share/tdvf/OVMF_VARS.fd", "tdx-firmware-pairing",
+       TC_LINT_ERROR},
+      /* a combined image alone is fine, found as TDX through its folder */
+      {"/usr/share/tdvf/OVMF.fd", "", "tdx-firmware-pairing", -1},
+      {"/usr/share/tdvf/OVMF.fd", "", "sev-removed", -1},
+      /* CODE + VARS split: a warning (upstream QEMU boots a TD with -bios) */
+      {"/usr/share/tdx/OVMF_CODE.fd", "/usr/share/tdx/OVMF_VARS.fd", "tdx-firmware-split",
+       TC_LINT_WARNING},
+      {"/usr/share/tdx/OVMF_CODE.fd", "/usr/share/tdx/OVMF_VARS.fd", "tdx-firmware-pairing", -1},
+  };
+  for (size_t i = 0; i < sizeof fwc / sizeof fwc[0]; i++) {
+    char text[1024];
+    snprintf(text, sizeof text, tdx_fw, fwc[i].fw, fwc[i].fv);
+    r = tl_lint_text("tdx.toml", text, TC_LINT_RUNTIME_AUTO);
+    const tc_lint_finding *f = tl_find(&r, NULL, 0, NULL, fwc[i].rule, 0);
+    if (fwc[i].sev < 0 ? f != NULL : (f == NULL || (int)f->severity != fwc[i].sev)) {
+      tl_dump(&r);
+      fail_msg("firmware %s + volume '%s': rule %s %s", fwc[i].fw, fwc[i].fv, fwc[i].rule,
+               fwc[i].sev < 0 ? "unexpected" : "missing or wrong severity");
+    }
+    if (fwc[i].sev >= 0)
+      assert_int_equal(f->line, 4); /* at firmware_volume */
+    tc_lint_report_free(&r);
+  }
 }
 
 static void test_syntax_and_kind(void **state) {
@@ -317,6 +373,13 @@ static void test_containerd_rules(void **state) {
               TC_LINT_ERROR);
   expect_text("config.toml", "version = 2\n" V3 GOOD_RT, "plugin-for-other-version", NULL, 2,
               TC_LINT_ERROR);
+  /* the version-1 short plugin name in a version 2 or 3 file: ignored by containerd */
+  expect_text("config.toml", "version = 2\n[plugins.cri.containerd.runtimes.kata]\n" GOOD_RT,
+              "short-plugin-name", NULL, 2, TC_LINT_ERROR);
+  expect_text("config.toml", "version = 3\n[plugins.cri.containerd.runtimes.kata]\n" GOOD_RT,
+              "short-plugin-name", NULL, 2, TC_LINT_ERROR);
+  expect_text("config.toml", "version = 1\n[plugins.cri.containerd.runtimes.kata]\n" GOOD_RT,
+              "short-plugin-name", NULL, 0, -1);
   expect_text("config.toml", "[plugins.\"io.containerd.runtime.v1.linux\"]\nshim = \"x\"\n",
               "removed-plugin", "shim", 2, TC_LINT_ERROR);
   expect_text("config.toml", V2 "runtime_type = \"io.containerd.runtime.v1.linux\"\n",
@@ -475,10 +538,15 @@ static void test_cross_file_and_json(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_base_clean),          cmocka_unit_test(test_kata_rules),
-      cmocka_unit_test(test_kata_dialects),       cmocka_unit_test(test_tdx),
-      cmocka_unit_test(test_syntax_and_kind),     cmocka_unit_test(test_containerd_rules),
-      cmocka_unit_test(test_containerd_probe),    cmocka_unit_test(test_runtimeclass_rules),
+      cmocka_unit_test(test_base_clean),
+      cmocka_unit_test(test_kata_rules),
+      cmocka_unit_test(test_kata_dialects),
+      cmocka_unit_test(test_tdx),
+      cmocka_unit_test(test_sev_without_snp_message),
+      cmocka_unit_test(test_syntax_and_kind),
+      cmocka_unit_test(test_containerd_rules),
+      cmocka_unit_test(test_containerd_probe),
+      cmocka_unit_test(test_runtimeclass_rules),
       cmocka_unit_test(test_cross_file_and_json),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -231,10 +231,12 @@ tc_status svc_http_start(tc_service *svc, const tc_listen_addr *addr, tc_error *
     long n = sysconf(_SC_NPROCESSORS_ONLN);
     threads = n > 0 ? (unsigned)n : 1;
   }
-  unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG;
-#ifdef __linux__
-  flags |= MHD_USE_EPOLL;
-#endif
+  /* poll(), not epoll: libmicrohttpd 0.9.x's epoll loop takes at most 128 ready events per
+   * round and then blocks in epoll_wait while the ready connections wait, so a worker with
+   * 128 or more busy keep-alive connections answered a trickle (the collapse at 256
+   * connections on two threads); and MHD_quiesce_daemon races the epoll workers over
+   * removing the listening socket from their epoll sets and can abort the process. */
+  unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG | MHD_USE_POLL;
   if (addr->is_v6)
     flags |= MHD_USE_IPv6;
   if (svc->tls_cert_pem != NULL)
@@ -265,13 +267,17 @@ tc_status svc_http_start(tc_service *svc, const tc_listen_addr *addr, tc_error *
 }
 
 void svc_http_stop(tc_service *svc) {
+  /* No new connections from now on: shut down (refused from now on), but not closed
+   * until the worker threads are gone: closing it under them was the abort on SIGTERM. */
   MHD_socket lsock = MHD_quiesce_daemon(svc->daemon);
   if (lsock != MHD_INVALID_SOCKET)
-    close(lsock);
+    shutdown(lsock, SHUT_RDWR);
   /* Let in-flight requests finish (bounded). */
   struct timespec step = {0, 20 * 1000 * 1000};
   for (unsigned i = 0; i < svc->opts.drain_timeout * 50u && atomic_load(&svc->inflight) > 0; i++)
     nanosleep(&step, NULL);
   MHD_stop_daemon(svc->daemon);
   svc->daemon = NULL;
+  if (lsock != MHD_INVALID_SOCKET)
+    close(lsock);
 }

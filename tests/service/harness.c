@@ -6,13 +6,16 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <netinet/in.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -408,4 +411,36 @@ int token_batch_run(void) {
   unlink(out);
   rmdir(dir);
   return rc == -1 ? -1 : WEXITSTATUS(rc);
+}
+
+int srv_connect(const srv *s) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  struct sockaddr_in a = {0};
+  a.sin_family = AF_INET;
+  a.sin_port = htons((uint16_t)s->port);
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (fd >= 0 && connect(fd, (struct sockaddr *)&a, sizeof a) != 0) {
+    fprintf(stderr, "connect to port %u: %s\n", s->port, strerror(errno));
+    close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+long srv_read_all(int fd, char *buf, size_t cap, int timeout_ms) {
+  size_t n = 0;
+  for (;;) {
+    struct pollfd p = {fd, POLLIN, 0};
+    int r = poll(&p, 1, timeout_ms);
+    if (r <= 0)
+      return -1;
+    ssize_t k = recv(fd, buf + n, cap - n - 1, 0);
+    if (k <= 0)
+      break;
+    n += (size_t)k;
+    if (n + 1 >= cap)
+      break;
+  }
+  buf[n] = '\0';
+  return (long)n;
 }

@@ -76,6 +76,13 @@ char *der_to_pem(const unsigned char *der, size_t len);
  *  56 decoded bytes (32 random + 8 expiry + 16 MAC; decoded here with OpenSSL), or NULL. */
 char *srv_challenge(const srv *s, unsigned char raw[SRV_NONCE_BYTES]);
 
+/** A TCP connection to the server (loopback), or -1 (the reason on stderr). */
+int srv_connect(const srv *s);
+
+/** Read until EOF or timeout_ms of silence; returns bytes read (buf NUL-terminated), or -1
+ *  on timeout (the connection still open). */
+long srv_read_all(int fd, char *buf, size_t cap, int timeout_ms);
+
 /** Count lines of the audit log containing needle. */
 int audit_count(const srv *s, const char *needle);
 

@@ -343,35 +343,6 @@ static void test_https(void **state) {
   srv_cleanup(&s);
 }
 
-static int connect_to(unsigned port) {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  struct sockaddr_in a = {0};
-  a.sin_family = AF_INET;
-  a.sin_port = htons((uint16_t)port);
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof a), 0);
-  return fd;
-}
-
-/* Read until EOF or timeout_ms; returns bytes read, or -1 on timeout (connection open). */
-static long read_all(int fd, char *buf, size_t cap, int timeout_ms) {
-  size_t n = 0;
-  for (;;) {
-    struct pollfd p = {fd, POLLIN, 0};
-    int r = poll(&p, 1, timeout_ms);
-    if (r <= 0)
-      return -1;
-    ssize_t k = recv(fd, buf + n, cap - n - 1, 0);
-    if (k <= 0)
-      break;
-    n += (size_t)k;
-    if (n + 1 >= cap)
-      break;
-  }
-  buf[n] = '\0';
-  return (long)n;
-}
-
 static void test_sigterm_drains_inflight(void **state) {
   (void)state;
   srv s;
@@ -379,7 +350,7 @@ static void test_sigterm_drains_inflight(void **state) {
   const char *args[] = {"--drain-timeout", "5", NULL};
   assert_int_equal(srv_start(&s, args), 0);
   /* A request whose body is still arriving when SIGTERM comes. */
-  int fd = connect_to(s.port);
+  int fd = srv_connect(&s);
   const char *head = "POST /v1/challenge HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\n"
                      "Connection: close\r\n\r\n{}";
   assert_int_equal(send(fd, head, strlen(head), 0), (ssize_t)strlen(head));
@@ -397,7 +368,7 @@ static void test_sigterm_drains_inflight(void **state) {
   /* ... the in-flight one completes. */
   assert_int_equal(send(fd, "  ", 2, 0), 2);
   char buf[2048];
-  long n = read_all(fd, buf, sizeof buf, 5000);
+  long n = srv_read_all(fd, buf, sizeof buf, 5000);
   close(fd);
   assert_true(n > 0);
   assert_non_null(strstr(buf, "HTTP/1.1 200"));
@@ -419,11 +390,11 @@ static void test_idle_timeout(void **state) {
   const char *args[] = {"--connection-timeout", "1", NULL};
   assert_int_equal(srv_start(&s, args), 0);
   /* Slow client: half a request line, then nothing: closed after ~1 s. */
-  int slow = connect_to(s.port);
+  int slow = srv_connect(&s);
   assert_int_equal(send(slow, "GET /hea", 8, 0), 8);
   char buf[1024];
   time_t t0 = time(NULL);
-  long n = read_all(slow, buf, sizeof buf, 4000);
+  long n = srv_read_all(slow, buf, sizeof buf, 4000);
   assert_true(n >= 0); /* closed by the server, not still open after 4 s */
   assert_true(time(NULL) - t0 <= 3);
   close(slow);
@@ -451,13 +422,13 @@ static void test_content_types(void **state) {
       {"GET", "/health", "text/plain; charset=utf-8"},
   };
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-    int fd = connect_to(s.port);
+    int fd = srv_connect(&s);
     char req[256], buf[16384], want[128];
     snprintf(req, sizeof req,
              "%s %s HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
              cases[i].method, cases[i].path);
     assert_int_equal(send(fd, req, strlen(req), MSG_NOSIGNAL), (ssize_t)strlen(req));
-    long n = read_all(fd, buf, sizeof buf - 1, 5000);
+    long n = srv_read_all(fd, buf, sizeof buf - 1, 5000);
     close(fd);
     assert_true(n > 0);
     buf[n] = '\0';
@@ -475,7 +446,7 @@ static void test_body_trickle_dropped(void **state) {
   srv_init(&s);
   const char *args[] = {"--request-timeout", "1", "--connection-timeout", "5", NULL};
   assert_int_equal(srv_start(&s, args), 0);
-  int fd = connect_to(s.port);
+  int fd = srv_connect(&s);
   const char *head = "POST /v1/attest HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
                      "Content-Length: 100\r\n\r\n{";
   assert_int_equal(send(fd, head, strlen(head), 0), (ssize_t)strlen(head));
@@ -513,17 +484,17 @@ static void test_connection_limit(void **state) {
   const char *args[] = {"--max-connections", "2", "--threads", "1", NULL};
   assert_int_equal(srv_start(&s, args), 0);
   /* Two idle connections fill the limit; a third is not served while they last. */
-  int a = connect_to(s.port), b = connect_to(s.port);
+  int a = srv_connect(&s), b = srv_connect(&s);
   sleep_ms(100);
-  int c = connect_to(s.port);
+  int c = srv_connect(&s);
   const char *req = "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
   send(c, req, strlen(req), MSG_NOSIGNAL);
   char buf[1024];
-  long n = read_all(c, buf, sizeof buf, 1500);
+  long n = srv_read_all(c, buf, sizeof buf, 1500);
   assert_true(n <= 0 || strstr(buf, "200 OK") == NULL);
   /* Once one of them is gone, the waiting one is served. */
   close(a);
-  n = read_all(c, buf, sizeof buf, 3000);
+  n = srv_read_all(c, buf, sizeof buf, 3000);
   assert_true(n > 0);
   assert_non_null(strstr(buf, "200 OK"));
   close(c);

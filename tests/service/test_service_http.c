@@ -943,6 +943,8 @@ static void test_expiry_counted_apart(void **state) {
   free(body);
   free(ev);
   free(n);
+  free(nk);
+  free(root);
   assert_int_equal(srv_stop(&s3), 0);
   srv_cleanup(&s3);
 }

@@ -1,9 +1,12 @@
 # SPDX-License-Identifier: Apache-2.0
-# Shared helpers: error values, hex, RFC 3339 time, byte buffers, growing strings, file reading,
-# X.509 / CRL helpers (OpenSSL) shared by the SNP and DCAP verifiers.
+# Shared helpers: error values, hex, RFC 3339 time, byte buffers, growing strings, file reading;
+# and the one crypto module (src/crypto/, the only place that calls OpenSSL's primitives):
+# digests, random bytes, token ids (teectl/crypto.h), X.509 / CRL helpers and raw ECDSA
+# verification shared by the SNP and DCAP verifiers (private crypto/*.h).
 teectl_area(teectl_base
-  SOURCES core/error.c core/hex.c core/rfc3339.c core/file.c core/strbuf.c core/x509.c core/listen.c
-  DEPS PkgConfig::OPENSSL PkgConfig::JANSSON)
+  SOURCES core/error.c core/hex.c core/rfc3339.c core/file.c core/strbuf.c core/listen.c
+          crypto/hash.c crypto/x509.c crypto/ecdsa.c
+  DEPS PkgConfig::OPENSSL PkgConfig::JANSSON PkgConfig::JOSE)
 # What the HTTP servers (service, exporter) share on libmicrohttpd (core/httpd.h).
 teectl_area(teectl_httpd
   SOURCES core/httpd.c

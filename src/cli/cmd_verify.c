@@ -8,10 +8,10 @@
 #include "cli/collateral_fetch.h"
 #include "cli/commands.h"
 #include "cli/output.h"
+#include "crypto/x509.h"
 #include "teectl/file.h"
 #include "teectl/rfc3339.h"
 #include "teectl/verify.h"
-#include "teectl/x509.h"
 
 static void usage(FILE *f) {
   fprintf(f, "Usage: teectl verify [options] EVIDENCE|-\n\n"

@@ -13,7 +13,6 @@
  */
 #include <dirent.h>
 #include <errno.h>
-#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,16 +20,9 @@
 #include <unistd.h>
 
 #include "collateral/internal.h"
+#include "teectl/crypto.h"
 #include "teectl/file.h"
 #include "teectl/rfc3339.h"
-
-void tc_sha256_hex(const void *data, size_t len, char out[65]) {
-  unsigned char md[32];
-  unsigned int mdlen = 0;
-  if (EVP_Digest(data, len, md, &mdlen, EVP_sha256(), NULL) != 1 || mdlen != 32)
-    memset(md, 0, sizeof md);
-  tc_hex_encode(md, 32, out);
-}
 
 static tc_status mkdir_p1(const char *path, tc_error *err) {
   if (mkdir(path, 0755) != 0 && errno != EEXIST)
@@ -94,7 +86,7 @@ static int read_object(const char *dir, const char *hash, tc_buf *out, char *why
     return 0;
   }
   char got[65];
-  tc_sha256_hex(out->data, out->len, got);
+  tc_sha256_hex(out->data, out->len, got, NULL);
   if (strcmp(got, hash) != 0) {
     tc_buf_free(out);
     if (why)
@@ -156,7 +148,7 @@ int tc_cache_lookup(const char *dir, const char *key, tc_cache_entry *e, char *w
   if (why)
     why[0] = 0;
   char kh[65], p[4096], bh[65], chh[65];
-  tc_sha256_hex(key, strlen(key), kh);
+  tc_sha256_hex(key, strlen(key), kh, NULL);
   snprintf(p, sizeof p, "%s/index/%s.json", dir, kh);
   if (!tc_file_exists(p)) {
     if (why)
@@ -181,7 +173,7 @@ int tc_cache_lookup(const char *dir, const char *key, tc_cache_entry *e, char *w
 
 static tc_status write_object(const char *dir, const tc_buf *b, char hash[65], tc_error *err) {
   char p[4096];
-  tc_sha256_hex(b->data, b->len, hash);
+  tc_sha256_hex(b->data, b->len, hash, NULL);
   snprintf(p, sizeof p, "%s/objects/%s", dir, hash);
   tc_buf cur = {0};
   /* Content-addressed: an intact object with this name is already right. */
@@ -237,7 +229,7 @@ tc_status tc_cache_store(const char *dir, const tc_cache_entry *e, tc_error *err
   char old_bh[65] = "", old_chh[65] = "", kh0[65], ip0[4096];
   tc_cache_entry old;
   memset(&old, 0, sizeof old);
-  tc_sha256_hex(e->key, strlen(e->key), kh0);
+  tc_sha256_hex(e->key, strlen(e->key), kh0, NULL);
   snprintf(ip0, sizeof ip0, "%s/index/%s.json", dir, kh0);
   if (!tc_file_exists(ip0) || !read_index(ip0, &old, old_bh, old_chh, NULL))
     old_bh[0] = old_chh[0] = 0;
@@ -258,7 +250,7 @@ tc_status tc_cache_store(const char *dir, const tc_cache_entry *e, tc_error *err
   if (text == NULL)
     return tc_fail(err, TC_ERR_NOMEM, "out_of_memory", "cache index entry");
   char kh[65], p[4096];
-  tc_sha256_hex(e->key, strlen(e->key), kh);
+  tc_sha256_hex(e->key, strlen(e->key), kh, NULL);
   snprintf(p, sizeof p, "%s/index/%s.json", dir, kh);
   st = tc_file_write_atomic(p, text, strlen(text), err);
   free(text);

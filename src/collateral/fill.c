@@ -10,10 +10,10 @@
 #include <sys/stat.h>
 
 #include "collateral/internal.h"
+#include "crypto/x509.h"
 #include "teectl/file.h"
 #include "teectl/rfc3339.h"
 #include "teectl/snp.h"
-#include "teectl/x509.h"
 #if TEECTL_HAVE_DCAP
 #include "teectl/dcap.h"
 #endif

@@ -76,7 +76,4 @@ tc_status tc_cache_store(const char *dir, const tc_cache_entry *e, tc_error *err
 
 void tc_cache_entry_free(tc_cache_entry *e);
 
-/* SHA-256 of data as 64 lower-case hex digits + NUL. */
-void tc_sha256_hex(const void *data, size_t len, char out[65]);
-
 #endif

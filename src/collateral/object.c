@@ -9,9 +9,9 @@
 #include <string.h>
 
 #include "collateral/internal.h"
+#include "crypto/x509.h"
 #include "teectl/collateral.h"
 #include "teectl/rfc3339.h"
-#include "teectl/x509.h"
 
 const char *tc_object_kind_name(tc_object_kind kind) {
   switch (kind) {

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-#include "teectl/x509.h"
+#include "crypto/x509.h"
 
 #include <openssl/err.h>
 #include <openssl/evp.h>
@@ -7,6 +7,7 @@
 #include <openssl/x509v3.h>
 #include <string.h>
 
+#include "teectl/crypto.h"
 #include "teectl/rfc3339.h"
 
 static int is_pem(const uint8_t *d, size_t n) {
@@ -147,10 +148,9 @@ int tc_x509_spki_sha256(X509 *cert, uint8_t out[32]) {
   int n = i2d_PUBKEY(X509_get0_pubkey(cert), &der);
   if (n <= 0)
     return -1;
-  unsigned int olen = 32;
-  int ok = EVP_Digest(der, (size_t)n, out, &olen, EVP_sha256(), NULL);
+  tc_status st = tc_sha256(der, (size_t)n, out, NULL);
   OPENSSL_free(der);
-  return ok == 1 ? 0 : -1;
+  return st == TC_OK ? 0 : -1;
 }
 
 static void name_cn(const X509_NAME *name, char *out, size_t cap) {

@@ -1,13 +1,15 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* teectl — X.509 certificate and CRL helpers shared by the SNP and DCAP verifiers.
+/* teectl — X.509 certificate and CRL helpers shared by the SNP and DCAP verifiers and
+ * the collateral code (private: part of the crypto module, the one place that uses
+ * OpenSSL's certificate API; no public header exposes OpenSSL types).
  *
  * Thin, fail-closed wrappers over OpenSSL 3 libcrypto (RFC 5280 structures). Nothing
  * here reads the clock: validity is judged at a time passed in (seconds since the
  * Unix epoch, UTC). Chains are checked link by link by the verifiers, which know the
  * vendor's hierarchy; these helpers never consult a system trust store.
  */
-#ifndef TEECTL_X509_H
-#define TEECTL_X509_H
+#ifndef TEECTL_CRYPTO_X509_H
+#define TEECTL_CRYPTO_X509_H
 
 #include <openssl/x509.h>
 #include <stddef.h>

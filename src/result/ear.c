@@ -8,10 +8,10 @@
 #include <string.h>
 
 #include <jose/jose.h>
-#include <openssl/rand.h>
 
 #include "result/result_internal.h"
 #include "teectl/appraisal.h"
+#include "teectl/crypto.h"
 #include "teectl/ear.h"
 #include "teectl/rfc3339.h"
 #include "teectl/version.h"
@@ -46,16 +46,9 @@ tc_status tc_ear_issue(const tc_keyset *ks, const tc_ear_params *params, const c
     return tc_fail(err, TC_ERR_USAGE, "ear_params_invalid",
                    "the appraisal has no valid \"ear.status\"");
 
-  char jti[32];
-  if (!params->jti) {
-    unsigned char rnd[16];
-    if (RAND_bytes(rnd, sizeof rnd) != 1)
-      return tc_fail(err, TC_ERR_INTERNAL, "token_signing_failed", "no random bytes for jti");
-    size_t n = jose_b64_enc_buf(rnd, sizeof rnd, jti, sizeof jti - 1);
-    if (n == SIZE_MAX)
-      return tc_fail(err, TC_ERR_INTERNAL, "token_signing_failed", "jti encoding");
-    jti[n] = '\0';
-  }
+  char jti[TC_TOKEN_ID_LEN + 1];
+  if (!params->jti && tc_token_id(jti, NULL) != TC_OK)
+    return tc_fail(err, TC_ERR_INTERNAL, "token_signing_failed", "no random bytes for jti");
 
   char build[64];
   snprintf(build, sizeof build, "teectl %s", TEECTL_VERSION);

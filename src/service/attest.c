@@ -9,8 +9,6 @@
 #include "service/attest.h"
 #include "service/request.h"
 
-#include <openssl/evp.h>
-#include <openssl/rand.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +16,7 @@
 #include <time.h>
 
 #include "teectl/collateral.h"
+#include "teectl/crypto.h"
 
 static double mono_seconds(void) {
   struct timespec ts;
@@ -172,12 +171,8 @@ int svc_attestation_issue(struct svc_attestation *a, const char *nonce_text,
   if (a->appraisal == NULL ||
       (a->ear_status != TC_EAR_AFFIRMING && a->ear_status != TC_EAR_WARNING))
     return refuse_internal(a, "no affirming appraisal to issue a token for");
-  uint8_t rnd[16];
-  char *j = RAND_bytes(rnd, sizeof rnd) == 1 ? svc_b64url_encode(rnd, sizeof rnd) : NULL;
-  if (j == NULL)
+  if (tc_token_id(a->jti, NULL) != TC_OK)
     return refuse_internal(a, "random jti");
-  snprintf(a->jti, sizeof a->jti, "%s", j);
-  free(j);
   tc_ear_params params = {
       .issuer = a->svc->opts.issuer,
       .nonce = nonce_text,
@@ -207,12 +202,9 @@ static json_t *rule_names(const json_t *failed_rules) {
 
 void svc_attestation_audit(const struct svc_attestation *a, const char *route, const char *remote,
                            const tc_buf *evidence) {
-  uint8_t digest[32];
   char digest_hex[65] = "";
-  unsigned int dlen = 0;
-  if (evidence != NULL &&
-      EVP_Digest(evidence->data, evidence->len, digest, &dlen, EVP_sha256(), NULL) == 1)
-    tc_hex_encode(digest, 32, digest_hex);
+  if (evidence != NULL && tc_sha256_hex(evidence->data, evidence->len, digest_hex, NULL) != TC_OK)
+    digest_hex[0] = '\0';
   json_t *audit = json_pack("{s:s, s:s, s:s, s:s, s:i, s:s, s:s, s:s}", "event", "attest", "route",
                             route ? route : "", "remote", remote ? remote : "", "tee",
                             tc_tee_name(a->tee), "http_status", (int)a->status, "result",

@@ -6,8 +6,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "crypto/x509.h"
 #include "service/request.h"
-#include "teectl/x509.h"
 
 json_t *svc_error_body(const char *code, const char *detail) {
   /* detail may quote request bytes (a JSON key cut mid-character): keep it valid UTF-8 so

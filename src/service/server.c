@@ -10,9 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "crypto/x509.h"
 #include "service/http.h"
 #include "teectl/file.h"
-#include "teectl/x509.h"
 
 static void loud(const char *what) {
   fprintf(stderr,

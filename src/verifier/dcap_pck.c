@@ -4,8 +4,8 @@
  * by hand with bounds checks on every length. */
 #include <string.h>
 
+#include "crypto/x509.h"
 #include "teectl/dcap.h"
-#include "teectl/x509.h"
 
 #define SGX_EXT_OID "1.2.840.113741.1.13.1"
 /* DER content octets of 1.2.840.113741.1.13.1 */

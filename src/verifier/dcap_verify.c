@@ -1,18 +1,14 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* DCAP quote verification with full collateral appraisal (Intel QVL semantics; see
  * include/teectl/dcap.h for the order of checks and the reason codes). */
-#include <openssl/core_names.h>
-#include <openssl/ec.h>
-#include <openssl/err.h>
-#include <openssl/evp.h>
-#include <openssl/params.h>
 #include <openssl/x509v3.h>
 #include <string.h>
 
+#include "crypto/ecdsa.h"
+#include "crypto/x509.h"
 #include "teectl/bytes.h"
 #include "teectl/dcap.h"
 #include "teectl/rfc3339.h"
-#include "teectl/x509.h"
 
 /* SHA-256 over the DER SubjectPublicKeyInfo of the Intel SGX Root CA (CN "Intel SGX Root
  * CA", ECDSA P-256 key), computed with
@@ -23,66 +19,6 @@
 const uint8_t tc_dcap_intel_root_spki_sha256[32] = {
     0xa0, 0xaf, 0x03, 0x12, 0x89, 0xf5, 0xd5, 0xd4, 0x13, 0x2f, 0x91, 0x86, 0x06, 0x8a, 0x7f, 0xc1,
     0x36, 0x28, 0x63, 0x3b, 0xa2, 0x35, 0x77, 0x74, 0x72, 0xe2, 0x9b, 0x6b, 0x6c, 0x67, 0xa4, 0x9e};
-
-/* ---- small crypto helpers ---- */
-
-static int is_p256(EVP_PKEY *k) {
-  char group[32];
-  size_t gl = 0;
-  return k != NULL && EVP_PKEY_is_a(k, "EC") &&
-         EVP_PKEY_get_utf8_string_param(k, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof group, &gl) ==
-             1 &&
-         strcmp(group, "prime256v1") == 0;
-}
-
-/* ECDSA P-256 / SHA-256 over msg with a raw r||s signature. 1 valid, 0 not. */
-static int ecdsa_verify_raw(EVP_PKEY *key, const uint8_t *msg, size_t len, const uint8_t sig[64]) {
-  int ok = 0;
-  ECDSA_SIG *s = ECDSA_SIG_new();
-  BIGNUM *r = BN_bin2bn(sig, 32, NULL), *ss = BN_bin2bn(sig + 32, 32, NULL);
-  unsigned char *der = NULL;
-  EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-  if (s == NULL || r == NULL || ss == NULL || ctx == NULL || !is_p256(key)) {
-    BN_free(r);
-    BN_free(ss);
-    goto out;
-  }
-  ECDSA_SIG_set0(s, r, ss);
-  int dl = i2d_ECDSA_SIG(s, &der);
-  if (dl <= 0)
-    goto out;
-  if (EVP_DigestVerifyInit(ctx, NULL, EVP_sha256(), NULL, key) == 1 &&
-      EVP_DigestVerify(ctx, der, (size_t)dl, msg, len) == 1)
-    ok = 1;
-out:
-  ERR_clear_error();
-  EVP_MD_CTX_free(ctx);
-  OPENSSL_free(der);
-  ECDSA_SIG_free(s);
-  return ok;
-}
-
-/* P-256 public key from raw x||y (64 bytes, big-endian). NULL if not a curve point. */
-static EVP_PKEY *p256_from_raw(const uint8_t xy[64]) {
-  uint8_t pub[65];
-  pub[0] = 0x04;
-  memcpy(pub + 1, xy, 64);
-  OSSL_PARAM params[] = {
-      OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, (char *)"prime256v1", 0),
-      OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, pub, sizeof pub),
-      OSSL_PARAM_construct_end()};
-  EVP_PKEY *key = NULL;
-  EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL);
-  if (ctx == NULL || EVP_PKEY_fromdata_init(ctx) != 1 ||
-      EVP_PKEY_fromdata(ctx, &key, EVP_PKEY_PUBLIC_KEY, params) != 1)
-    key = NULL;
-  EVP_PKEY_CTX_free(ctx);
-  /* The import decodes the point with EC_POINT_oct2point, which rejects points not on the
-   * curve; P-256 has cofactor 1, so every such point other than infinity (which has no
-   * 65-byte uncompressed encoding) has the group order: no further check needed. */
-  ERR_clear_error();
-  return key;
-}
 
 /* ---- verification context ---- */
 
@@ -244,11 +180,15 @@ static tc_status check_signed_json(vctx *c, const tc_buf *text, const tc_buf *ch
   if (X509_NAME_cmp(X509_CRL_get_issuer(c->root_crl), X509_get_subject_name(root)) != 0)
     return tc_fail(err, TC_ERR_VERIFY, r_chain, "%s chain root is not the Root CA CRL issuer",
                    what);
-  if (!ecdsa_verify_raw(X509_get0_pubkey(signer), text->data + off, len, sig))
-    return tc_fail(err, TC_ERR_VERIFY, r_sig,
-                   "%s signature does not verify over the %zu bytes of the \"%s\" object at "
-                   "offset %zu with the signing certificate's P-256 key",
-                   what, len, key, off);
+  st = tc_ecdsa_verify_raw(X509_get0_pubkey(signer), TC_EC_P256, TC_HASH_SHA256, text->data + off,
+                           len, sig, sizeof sig, err);
+  if (st != TC_OK)
+    return st != TC_ERR_VERIFY
+               ? st
+               : tc_fail(err, TC_ERR_VERIFY, r_sig,
+                         "%s signature does not verify over the %zu bytes of the \"%s\" object at "
+                         "offset %zu with the signing certificate's P-256 key",
+                         what, len, key, off);
   json_error_t je;
   *doc = json_loadb((const char *)text->data, text->len, JSON_REJECT_DUPLICATES, &je);
   if (*doc == NULL)
@@ -294,14 +234,19 @@ static tc_status run(vctx *c, const tc_dcap_quote *q, json_t *res, tc_error *err
   int is_tdx = q->body_kind != TC_DCAP_BODY_SGX;
   /* Attestation key signature over header + body first: it needs nothing but the quote,
    * and rejects altered evidence before any collateral work. */
-  c->ak = p256_from_raw(q->attestation_key);
+  c->ak = tc_ec_key_from_raw(TC_EC_P256, q->attestation_key, TC_DCAP_ECDSA_KEY_LEN);
   if (c->ak == NULL)
     return tc_fail(err, TC_ERR_VERIFY, "attestation_key_invalid",
                    "attestation key is not a P-256 curve point");
-  if (!ecdsa_verify_raw(c->ak, q->signed_data, q->signed_len, q->quote_signature))
-    return tc_fail(err, TC_ERR_VERIFY, "quote_signature_invalid",
-                   "attestation key signature over the %zu bytes of header+body does not verify",
-                   q->signed_len);
+  st = tc_ecdsa_verify_raw(c->ak, TC_EC_P256, TC_HASH_SHA256, q->signed_data, q->signed_len,
+                           q->quote_signature, TC_DCAP_ECDSA_SIG_LEN, err);
+  if (st != TC_OK)
+    return st != TC_ERR_VERIFY
+               ? st
+               : tc_fail(
+                     err, TC_ERR_VERIFY, "quote_signature_invalid",
+                     "attestation key signature over the %zu bytes of header+body does not verify",
+                     q->signed_len);
   if (col == NULL)
     return tc_fail(err, TC_ERR_VERIFY, "collateral_missing", "no collateral given");
   if ((st = need_items(col, err)) != TC_OK)
@@ -397,19 +342,19 @@ static tc_status run(vctx *c, const tc_dcap_quote *q, json_t *res, tc_error *err
                    is_tdx ? "TDX" : "SGX");
 
   /* QE report: PCK signature, binding of the attestation key. */
-  if (!ecdsa_verify_raw(X509_get0_pubkey(leaf), q->qe_report_raw, TC_DCAP_SGX_BODY_LEN,
-                        q->qe_report_signature))
-    return tc_fail(err, TC_ERR_VERIFY, "qe_report_signature_invalid",
-                   "QE report signature does not verify with the PCK certificate's key");
-  uint8_t h[32];
-  EVP_MD_CTX *md = EVP_MD_CTX_new();
-  int ok = md != NULL && EVP_DigestInit_ex(md, EVP_sha256(), NULL) == 1 &&
-           EVP_DigestUpdate(md, q->attestation_key, 64) == 1 &&
-           EVP_DigestUpdate(md, q->qe_auth_data, q->qe_auth_data_len) == 1 &&
-           EVP_DigestFinal_ex(md, h, NULL) == 1;
-  EVP_MD_CTX_free(md);
-  if (!ok)
-    return tc_fail(err, TC_ERR_INTERNAL, "internal", "SHA-256 failed");
+  st =
+      tc_ecdsa_verify_raw(X509_get0_pubkey(leaf), TC_EC_P256, TC_HASH_SHA256, q->qe_report_raw,
+                          TC_DCAP_SGX_BODY_LEN, q->qe_report_signature, TC_DCAP_ECDSA_SIG_LEN, err);
+  if (st != TC_OK)
+    return st != TC_ERR_VERIFY ? st
+                               : tc_fail(err, TC_ERR_VERIFY, "qe_report_signature_invalid",
+                                         "QE report signature does not verify with the PCK "
+                                         "certificate's key");
+  uint8_t h[TC_SHA256_LEN];
+  const tc_span qe_data[2] = {{q->attestation_key, TC_DCAP_ECDSA_KEY_LEN},
+                              {q->qe_auth_data, q->qe_auth_data_len}};
+  if ((st = tc_hash(TC_HASH_SHA256, qe_data, 2, h, err)) != TC_OK)
+    return st;
   if (memcmp(h, q->qe_report.report_data, 32) != 0 ||
       !tc_all_zero(q->qe_report.report_data + 32, 32))
     return tc_fail(err, TC_ERR_VERIFY, "qe_report_data_mismatch",

@@ -4,20 +4,17 @@
  * Sources: AMD SEV-SNP Firmware ABI spec (ATTESTATION_REPORT, SIGNATURE format: ECDSA
  * P-384 R and S as 72-byte little-endian integers); AMD VCEK Certificate and KDS
  * Interface spec (certificate chain, RSASSA-PSS SHA-384, VCEK/VLEK extensions). */
-#include <openssl/bn.h>
-#include <openssl/ec.h>
-#include <openssl/ecdsa.h>
 #include <openssl/err.h>
-#include <openssl/evp.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "crypto/ecdsa.h"
+#include "crypto/x509.h"
 #include "teectl/bytes.h"
 #include "teectl/rfc3339.h"
 #include "teectl/snp.h"
-#include "teectl/x509.h"
 
 /* AMD ARK pins: SHA-256 of the DER SubjectPublicKeyInfo of AMD's root keys, computed from
  * the public ARK certificates (AMD KDS /vcek/v1/<product>/cert_chain, as found in the
@@ -306,33 +303,17 @@ static tc_status check_hwid(X509 *leaf, const tc_snp_report *r, tc_snp_product p
 
 static tc_status check_report_signature(const uint8_t *report, const tc_snp_report *r, X509 *leaf,
                                         tc_error *err) {
-  EVP_PKEY *key = X509_get0_pubkey(leaf);
-  ECDSA_SIG *sig = ECDSA_SIG_new();
-  BIGNUM *br = BN_bin2bn(r->signature_r, 48, NULL), *bs = BN_bin2bn(r->signature_s, 48, NULL);
-  if (sig == NULL || br == NULL || bs == NULL || ECDSA_SIG_set0(sig, br, bs) != 1) {
-    BN_free(br);
-    BN_free(bs);
-    ECDSA_SIG_free(sig);
-    return tc_fail(err, TC_ERR_NOMEM, "out_of_memory", "ECDSA signature");
-  }
-  unsigned char *der = NULL;
-  int dlen = i2d_ECDSA_SIG(sig, &der);
-  ECDSA_SIG_free(sig);
-  if (dlen <= 0)
-    return tc_fail(err, TC_ERR_INTERNAL, "internal_error", "cannot encode the ECDSA signature");
-  EVP_MD_CTX *md = EVP_MD_CTX_new();
-  int ok = md != NULL && key != NULL &&
-           EVP_DigestVerifyInit(md, NULL, EVP_sha384(), NULL, key) == 1 &&
-           EVP_DigestVerify(md, der, (size_t)dlen, report, TC_SNP_SIGNED_SIZE) == 1;
-  EVP_MD_CTX_free(md);
-  OPENSSL_free(der);
-  ERR_clear_error();
-  if (!ok)
+  uint8_t rs[96];
+  memcpy(rs, r->signature_r, 48);
+  memcpy(rs + 48, r->signature_s, 48);
+  tc_status st = tc_ecdsa_verify_raw(X509_get0_pubkey(leaf), TC_EC_P384, TC_HASH_SHA384, report,
+                                     TC_SNP_SIGNED_SIZE, rs, sizeof rs, err);
+  if (st == TC_ERR_VERIFY)
     return tc_fail(err, TC_ERR_VERIFY, "report_signature_invalid",
                    "the report signature (offset 0x2A0, ECDSA P-384 SHA-384 over 0x000..0x29F) "
                    "does not verify with the %s public key",
                    r->signing_key == TC_SNP_SIGNING_KEY_VLEK ? "VLEK" : "VCEK");
-  return TC_OK;
+  return st;
 }
 
 /* AMD signs ARK, ASK/ASVK and VCEK/VLEK with RSASSA-PSS over SHA-384 (KDS spec); any other
@@ -348,15 +329,6 @@ static tc_status check_sig_alg(X509 *x, const char *role, tc_error *err) {
   return tc_fail(err, TC_ERR_VERIFY, "cert_chain_invalid",
                  "%s '%s' is signed with %s/%s; AMD certificates use RSASSA-PSS with SHA-384", role,
                  cn, OBJ_nid2sn(pknid), OBJ_nid2sn(mdnid));
-}
-
-static int leaf_is_p384(X509 *leaf) {
-  EVP_PKEY *k = X509_get0_pubkey(leaf);
-  char group[64];
-  size_t gl = 0;
-  return k != NULL && EVP_PKEY_is_a(k, "EC") &&
-         EVP_PKEY_get_utf8_string_param(k, "group", group, sizeof group, &gl) == 1 &&
-         strcmp(group, "secp384r1") == 0;
 }
 
 /* The report-independent part: certificates, trust, time, revocation, product line. */
@@ -390,7 +362,7 @@ static tc_status chain_steps(const tc_collateral *col, cert_role want, int64_t a
   if ((st = tc_x509_check_issued_by(c->ask, c->ark, "cert_chain_invalid", err)) != TC_OK ||
       (st = tc_x509_check_issued_by(c->leaf, c->ask, "cert_chain_invalid", err)) != TC_OK)
     return st;
-  if (!leaf_is_p384(c->leaf))
+  if (!tc_ec_key_on(X509_get0_pubkey(c->leaf), TC_EC_P384))
     return tc_fail(err, TC_ERR_VERIFY, "cert_chain_invalid",
                    "the %s '%s' does not hold an EC P-384 public key", role_name(want), leaf_cn);
   if ((st = tc_x509_check_time(c->ark, at, "cert_expired_at_verify_at", err)) != TC_OK ||

@@ -11,8 +11,8 @@
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
 
+#include "crypto/x509.h"
 #include "teectl/rfc3339.h"
-#include "teectl/x509.h"
 
 static const int64_t T0 = 1700000000; /* 2023-11-14T22:13:20Z */
 

@@ -28,13 +28,13 @@
 #include <openssl/x509v3.h>
 
 #include "collateral/internal.h"
+#include "crypto/x509.h"
 #include "kds_pcs_server.h"
 #include "teectl/collateral.h"
 #include "teectl/file.h"
 #include "teectl/rfc3339.h"
 #include "teectl/snp.h"
 #include "teectl/verify.h"
-#include "teectl/x509.h"
 #include "testlib.h"
 #if TEECTL_HAVE_DCAP
 #include "teectl/dcap.h"

@@ -13,11 +13,11 @@
 #include <cmocka.h>
 #include <jansson.h>
 
+#include "crypto/x509.h"
 #include "dcap_forge.h"
 #include "teectl/dcap.h"
 #include "teectl/file.h"
 #include "teectl/rfc3339.h"
-#include "teectl/x509.h"
 #include "testlib.h"
 
 #include <sys/wait.h>

@@ -1,0 +1,80 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* EC keys from raw coordinates and raw r || s ECDSA verification (see crypto/ecdsa.h). */
+#include "crypto/ecdsa.h"
+
+#include <openssl/core_names.h>
+#include <openssl/ecdsa.h>
+#include <openssl/err.h>
+#include <openssl/params.h>
+#include <string.h>
+
+#include "core/auto.h"
+
+int tc_ec_key_on(const EVP_PKEY *key, const char *curve) {
+  char group[64];
+  size_t gl = 0;
+  return key != NULL && EVP_PKEY_is_a(key, "EC") &&
+         EVP_PKEY_get_utf8_string_param(key, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof group,
+                                        &gl) == 1 &&
+         strcmp(group, curve) == 0;
+}
+
+EVP_PKEY *tc_ec_key_from_raw(const char *curve, const uint8_t *xy, size_t len) {
+  uint8_t pub[1 + 2 * 66];
+  if (len == 0 || len % 2 != 0 || len + 1 > sizeof pub)
+    return NULL;
+  pub[0] = 0x04; /* uncompressed point (SEC 1, 2.3.3) */
+  memcpy(pub + 1, xy, len);
+  OSSL_PARAM params[] = {
+      OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, (char *)curve, 0),
+      OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, pub, len + 1),
+      OSSL_PARAM_construct_end()};
+  EVP_PKEY *key = NULL;
+  TC_AUTO(EVP_PKEY_CTX) *ctx = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL);
+  if (ctx == NULL || EVP_PKEY_fromdata_init(ctx) != 1 ||
+      EVP_PKEY_fromdata(ctx, &key, EVP_PKEY_PUBLIC_KEY, params) != 1)
+    key = NULL;
+  ERR_clear_error();
+  return key;
+}
+
+static const EVP_MD *md_of(tc_hash_alg alg) {
+  return alg == TC_HASH_SHA256   ? EVP_sha256()
+         : alg == TC_HASH_SHA384 ? EVP_sha384()
+         : alg == TC_HASH_SHA512 ? EVP_sha512()
+                                 : NULL;
+}
+
+tc_status tc_ecdsa_verify_raw(const EVP_PKEY *key, const char *curve, tc_hash_alg alg,
+                              const uint8_t *msg, size_t len, const uint8_t *sig, size_t sig_len,
+                              tc_error *err) {
+  if (!tc_ec_key_on(key, curve))
+    return tc_fail(err, TC_ERR_VERIFY, "signature_invalid", "the key is not an EC %s key", curve);
+  const EVP_MD *md = md_of(alg);
+  size_t half = sig_len / 2;
+  if (md == NULL || sig_len == 0 || sig_len % 2 != 0 || half > INT32_MAX)
+    return tc_fail(err, TC_ERR_USAGE, "bad_argument", "digest or signature length");
+  TC_AUTO(ECDSA_SIG) *s = ECDSA_SIG_new();
+  TC_AUTO(BIGNUM) *r = BN_bin2bn(sig, (int)half, NULL);
+  TC_AUTO(BIGNUM) *ss = BN_bin2bn(sig + half, (int)half, NULL);
+  if (s == NULL || r == NULL || ss == NULL || ECDSA_SIG_set0(s, r, ss) != 1) {
+    ERR_clear_error();
+    return tc_fail(err, TC_ERR_NOMEM, "out_of_memory", "ECDSA signature");
+  }
+  r = ss = NULL; /* owned by s now */
+  TC_AUTO(tc_ossl_bytes) *der = NULL;
+  int dlen = i2d_ECDSA_SIG(s, &der);
+  if (dlen <= 0) {
+    ERR_clear_error();
+    return tc_fail(err, TC_ERR_INTERNAL, "internal_error", "cannot encode the ECDSA signature");
+  }
+  TC_AUTO(EVP_MD_CTX) *ctx = EVP_MD_CTX_new();
+  int ok = ctx != NULL && EVP_DigestVerifyInit(ctx, NULL, md, NULL, (EVP_PKEY *)key) == 1 &&
+           EVP_DigestVerify(ctx, der, (size_t)dlen, msg, len) == 1;
+  ERR_clear_error();
+  if (ctx == NULL)
+    return tc_fail(err, TC_ERR_NOMEM, "out_of_memory", "digest context");
+  if (!ok)
+    return tc_fail(err, TC_ERR_VERIFY, "signature_invalid", "the signature does not verify");
+  return TC_OK;
+}

@@ -1,0 +1,129 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Unit tests of the crypto module: digests against the FIPS 180-2 example values
+ * ("abc"), token ids, and raw r || s ECDSA verification with keys made at test time. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <openssl/ecdsa.h>
+#include <openssl/evp.h>
+
+#include "core/auto.h"
+#include "crypto/ecdsa.h"
+#include "teectl/bytes.h"
+#include "teectl/crypto.h"
+
+/* FIPS 180-2 appendix B.1 / D.1: the digests of "abc". */
+static const char sha256_abc[] = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
+static const char sha384_abc[] = "cb00753f45a35e8bb5a03d699ac65007272c32ab0eded1631a8b605a43ff5bed"
+                                 "8086072ba1e7cc2358baeca134c825a7";
+
+static void test_digests(void **state) {
+  (void)state;
+  uint8_t md[TC_SHA384_LEN];
+  char hex[2 * TC_SHA384_LEN + 1];
+  assert_int_equal(tc_sha256("abc", 3, md, NULL), TC_OK);
+  assert_string_equal(tc_hex_encode(md, TC_SHA256_LEN, hex), sha256_abc);
+  assert_int_equal(tc_sha384("abc", 3, md, NULL), TC_OK);
+  assert_string_equal(tc_hex_encode(md, TC_SHA384_LEN, hex), sha384_abc);
+  assert_int_equal(tc_sha256_hex("abc", 3, hex, NULL), TC_OK);
+  assert_string_equal(hex, sha256_abc);
+  /* Parts are concatenated; empty parts (NULL data) are allowed. */
+  const tc_span parts[3] = {{"a", 1}, {NULL, 0}, {"bc", 2}};
+  assert_int_equal(tc_hash(TC_HASH_SHA256, parts, 3, md, NULL), TC_OK);
+  assert_string_equal(tc_hex_encode(md, TC_SHA256_LEN, hex), sha256_abc);
+  assert_int_equal(tc_hash_len(TC_HASH_SHA512), 64);
+  tc_error err;
+  assert_int_equal(tc_hash((tc_hash_alg)9, parts, 3, md, &err), TC_ERR_USAGE);
+  assert_string_equal(err.reason, "bad_argument");
+}
+
+static void test_token_id(void **state) {
+  (void)state;
+  char a[TC_TOKEN_ID_LEN + 1], b[TC_TOKEN_ID_LEN + 1];
+  assert_int_equal(tc_token_id(a, NULL), TC_OK);
+  assert_int_equal(tc_token_id(b, NULL), TC_OK);
+  assert_int_equal(strlen(a), 22);
+  assert_int_equal(strspn(a, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"),
+                   22);
+  /* 128 bits: the last character carries 2 bits, so it is one of A, Q, g, w. */
+  assert_non_null(strchr("AQgw", a[21]));
+  assert_string_not_equal(a, b);
+}
+
+/* Sign msg with key (OpenSSL, DER) and convert to raw big-endian r || s of n bytes each. */
+static void sign_raw(EVP_PKEY *key, const EVP_MD *md, const uint8_t *msg, size_t len, uint8_t *rs,
+                     int n) {
+  TC_AUTO(EVP_MD_CTX) *ctx = EVP_MD_CTX_new();
+  uint8_t der[160];
+  size_t dl = sizeof der;
+  assert_int_equal(EVP_DigestSignInit(ctx, NULL, md, NULL, key), 1);
+  assert_int_equal(EVP_DigestSign(ctx, der, &dl, msg, len), 1);
+  const unsigned char *p = der;
+  TC_AUTO(ECDSA_SIG) *sig = d2i_ECDSA_SIG(NULL, &p, (long)dl);
+  assert_non_null(sig);
+  assert_int_equal(BN_bn2binpad(ECDSA_SIG_get0_r(sig), rs, n), n);
+  assert_int_equal(BN_bn2binpad(ECDSA_SIG_get0_s(sig), rs + n, n), n);
+}
+
+static void test_ecdsa_raw(void **state) {
+  (void)state;
+  static const uint8_t msg[] = "evidence bytes";
+  TC_AUTO(EVP_PKEY) *p256 = EVP_EC_gen("P-256");
+  TC_AUTO(EVP_PKEY) *p384 = EVP_EC_gen("P-384");
+  uint8_t rs[96];
+  tc_error err;
+
+  sign_raw(p256, EVP_sha256(), msg, sizeof msg, rs, 32);
+  assert_int_equal(
+      tc_ecdsa_verify_raw(p256, TC_EC_P256, TC_HASH_SHA256, msg, sizeof msg, rs, 64, &err), TC_OK);
+  /* Another message, a flipped signature bit, the wrong curve or digest: rejected. */
+  assert_int_equal(
+      tc_ecdsa_verify_raw(p256, TC_EC_P256, TC_HASH_SHA256, msg, sizeof msg - 1, rs, 64, &err),
+      TC_ERR_VERIFY);
+  rs[63] ^= 1;
+  assert_int_equal(
+      tc_ecdsa_verify_raw(p256, TC_EC_P256, TC_HASH_SHA256, msg, sizeof msg, rs, 64, &err),
+      TC_ERR_VERIFY);
+  rs[63] ^= 1;
+  assert_int_equal(
+      tc_ecdsa_verify_raw(p256, TC_EC_P384, TC_HASH_SHA256, msg, sizeof msg, rs, 64, &err),
+      TC_ERR_VERIFY);
+  assert_int_equal(
+      tc_ecdsa_verify_raw(p256, TC_EC_P256, TC_HASH_SHA384, msg, sizeof msg, rs, 64, &err),
+      TC_ERR_VERIFY);
+
+  sign_raw(p384, EVP_sha384(), msg, sizeof msg, rs, 48);
+  assert_int_equal(
+      tc_ecdsa_verify_raw(p384, TC_EC_P384, TC_HASH_SHA384, msg, sizeof msg, rs, 96, &err), TC_OK);
+  assert_true(tc_ec_key_on(p384, TC_EC_P384));
+  assert_false(tc_ec_key_on(p384, TC_EC_P256));
+}
+
+static void test_ec_key_from_raw(void **state) {
+  (void)state;
+  TC_AUTO(EVP_PKEY) *key = EVP_EC_gen("P-256");
+  uint8_t pub[65];
+  size_t pl = 0;
+  assert_int_equal(EVP_PKEY_get_octet_string_param(key, "pub", pub, sizeof pub, &pl), 1);
+  assert_int_equal(pl, 65);
+  TC_AUTO(EVP_PKEY) *back = tc_ec_key_from_raw(TC_EC_P256, pub + 1, 64);
+  assert_non_null(back);
+  assert_int_equal(EVP_PKEY_eq(key, back), 1);
+  pub[64] ^= 1; /* y no longer on the curve */
+  TC_AUTO(EVP_PKEY) *off = tc_ec_key_from_raw(TC_EC_P256, pub + 1, 64);
+  assert_null(off);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_digests),
+      cmocka_unit_test(test_token_id),
+      cmocka_unit_test(test_ecdsa_raw),
+      cmocka_unit_test(test_ec_key_from_raw),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -200,7 +200,9 @@ typedef struct tc_provider_options {
   tc_pcs_flavour pcs_flavour;
   int offline;               /**< 1: never use the network (directory and cache only) */
   unsigned max_attempts;     /**< network attempts per object (default 4) */
-  double max_wait_s;         /**< total back-off sleep per object, seconds (default 20) */
+  double max_wait_s;         /**< total sleep (back-off, Retry-After, KDS pacing), seconds
+                                  (default 20): per object for tc_provider_get, shared by all
+                                  objects of one tc_provider_fill */
   double base_delay_s;       /**< first back-off delay, seconds; doubles, full jitter (0.5) */
   long timeout_s;            /**< per HTTP request, seconds (default 30) */
   int64_t refresh_margin_s;  /**< refresh this long before expires_at (default 86400) */
@@ -210,6 +212,12 @@ typedef struct tc_provider_options {
                                   cached copy is served at once (stale) or the failure repeated */
   unsigned memory_entries;   /**< fresh answers kept in memory in front of the disk cache
                                   (default 256; 0: none) */
+  double kds_interval_s;     /**< AMD KDS pacing: per KDS host, one request per this many
+                                  seconds after a burst (default 10: KDS allows about one
+                                  request per 10 s per client; 0: no pacing). The waits count
+                                  in the wait budget */
+  unsigned kds_burst;        /**< requests to a KDS host allowed at once before the pacing
+                                  starts (default 3: one SNP fetch's chain, VCEK and CRL) */
 } tc_provider_options;
 
 /** Fill *opt with the defaults above (all pointers NULL, online, TC_PCS_AUTO). */
@@ -243,6 +251,25 @@ void tc_provider_free(tc_provider *p);
  */
 tc_status tc_provider_get(tc_provider *p, const tc_object_request *req, int64_t now,
                           tc_collateral_answer *ans, tc_error *err);
+
+/**
+ * tc_provider_get within a wait budget shared by several objects (one fill): the network
+ * fetch may sleep (back-off, Retry-After, KDS pacing) at most *wait_budget_s seconds in
+ * total, and *wait_budget_s is reduced by what it slept. NULL: max_wait_s for this object.
+ * A wait that would pass the budget is not started: the error detail says that the
+ * cumulative wait would exceed the budget. Errors as tc_provider_get.
+ */
+tc_status tc_provider_get_within(tc_provider *p, const tc_object_request *req, int64_t now,
+                                 double *wait_budget_s, tc_collateral_answer *ans, tc_error *err);
+
+/** Counters of a provider since it was made. */
+typedef struct tc_provider_counters {
+  unsigned long kds_429; /**< HTTP 429 (Too Many Requests) answers from AMD KDS */
+  unsigned long pcs_429; /**< HTTP 429 answers from Intel PCS / PCCS */
+} tc_provider_counters;
+
+/** Read the counters (thread-safe). */
+void tc_provider_stats(tc_provider *p, tc_provider_counters *out);
 
 /**
  * What a piece of evidence needs. SNP: product, signing key (VCEK or VLEK), and for a

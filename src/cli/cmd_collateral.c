@@ -65,6 +65,8 @@ tc_provider *cli_fetch_provider(const char *cmd, const cli_fetch_options *o) {
   po.offline = o->offline;
   if (o->max_wait_s >= 0)
     po.max_wait_s = o->max_wait_s;
+  if (o->kds_interval_s >= 0)
+    po.kds_interval_s = o->kds_interval_s;
   if (!o->no_cache)
     po.cache_dir = o->cache_dir ? o->cache_dir : cli_default_cache_dir(cache, sizeof cache);
   if (o->api_key_file != NULL) {
@@ -176,7 +178,11 @@ static void fetch_usage(FILE *f) {
           "                        ~/.cache/teectl/collateral)\n"
           "  --no-cache            do not read or write the cache\n"
           "  --offline             no network: answer from the cache only\n"
-          "  --max-wait SECONDS    total back-off wait per object (default 20)\n"
+          "  --max-wait SECONDS    total wait (back-off, Retry-After, KDS pacing) for the\n"
+          "                        whole fetch (default 20); a wait that would pass it is\n"
+          "                        not started and the error says so\n"
+          "  --kds-interval SECONDS  after a burst of 3, one request per this many seconds\n"
+          "                        to a KDS host (default 10, AMD's limit; 0: no pacing)\n"
           "  --tee snp|tdx|sgx     kind of evidence (default: detected)\n"
           "  --product NAME        AMD product line (Milan, Genoa, Turin) for SNP reports of\n"
           "                        version 2, which do not name it\n"
@@ -197,6 +203,7 @@ enum {
   O_NOCACHE,
   O_OFFLINE,
   O_WAIT,
+  O_INTERVAL,
   O_TEE,
   O_PRODUCT,
   O_FORMAT
@@ -211,6 +218,7 @@ static int cmd_fetch(int argc, char **argv) {
                                        {"no-cache", no_argument, NULL, O_NOCACHE},
                                        {"offline", no_argument, NULL, O_OFFLINE},
                                        {"max-wait", required_argument, NULL, O_WAIT},
+                                       {"kds-interval", required_argument, NULL, O_INTERVAL},
                                        {"tee", required_argument, NULL, O_TEE},
                                        {"product", required_argument, NULL, O_PRODUCT},
                                        {"format", required_argument, NULL, O_FORMAT},
@@ -219,6 +227,7 @@ static int cmd_fetch(int argc, char **argv) {
   cli_fetch_options o;
   memset(&o, 0, sizeof o);
   o.max_wait_s = -1;
+  o.kds_interval_s = -1;
   const char *out = NULL;
   tc_tee tee = TC_TEE_UNKNOWN;
   int json = 0;
@@ -252,6 +261,14 @@ static int cmd_fetch(int argc, char **argv) {
       o.max_wait_s = strtod(optarg, &end);
       if (*end != 0 || end == optarg || o.max_wait_s < 0 || o.max_wait_s > 3600)
         return cli_usage_error("collateral fetch", "--max-wait: '%s' is not 0..3600 seconds",
+                               optarg);
+      break;
+    }
+    case O_INTERVAL: {
+      char *end;
+      o.kds_interval_s = strtod(optarg, &end);
+      if (*end != 0 || end == optarg || !(o.kds_interval_s >= 0 && o.kds_interval_s <= 3600))
+        return cli_usage_error("collateral fetch", "--kds-interval: '%s' is not 0..3600 seconds",
                                optarg);
       break;
     }

@@ -137,7 +137,8 @@ int cmd_serve(int argc, char **argv) {
                             .cache_dir = o.cache_dir,
                             .api_key_file = o.api_key_file,
                             .offline = o.offline,
-                            .max_wait_s = -1};
+                            .max_wait_s = -1,
+                            .kds_interval_s = o.kds_interval};
     provider = cli_fetch_provider("serve", &fo);
     if (provider == NULL)
       goto out;

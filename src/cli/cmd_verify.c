@@ -155,7 +155,7 @@ int cmd_verify(int argc, char **argv) {
   const char *dir = NULL, *crl = NULL, *at_text = NULL;
   int json = 0, rc = CLI_EXIT_USAGE;
   int fetch = 0; /* --fetch (collateral area) */
-  cli_fetch_options fo = {.max_wait_s = -1};
+  cli_fetch_options fo = {.max_wait_s = -1, .kds_interval_s = -1};
   tc_error err;
   tc_error_clear(&err);
   cli_getopt_reset();

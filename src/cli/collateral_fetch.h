@@ -21,6 +21,8 @@ typedef struct cli_fetch_options {
   int no_cache;             /* --no-cache */
   int offline;              /* --offline: cache only */
   double max_wait_s;        /* --max-wait seconds, < 0: provider default */
+  double kds_interval_s;    /* --kds-interval seconds between KDS requests after a burst,
+                               0: no pacing, < 0: provider default (10) */
 } cli_fetch_options;
 
 /* Default cache folder: $TEECTL_CACHE_DIR, else $XDG_CACHE_HOME/teectl/collateral, else

@@ -135,6 +135,104 @@ static void sleep_s(double s) {
   }
 }
 
+/* ---- per-host pacing ---- */
+
+struct pacer_host {
+  char host[256];
+  double tokens; /* may go below 0: requests queued behind the bucket */
+  double at;     /* monotonic seconds of the last refill */
+  struct pacer_host *next;
+};
+
+struct tc_http_pacer {
+  pthread_mutex_t mu;
+  double interval_s;
+  double burst;
+  struct pacer_host *hosts;
+};
+
+static double mono_s(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+tc_http_pacer *tc_http_pacer_new(double interval_s, unsigned burst) {
+  if (interval_s <= 0)
+    return NULL;
+  tc_http_pacer *p = calloc(1, sizeof *p);
+  if (p == NULL)
+    return NULL;
+  if (pthread_mutex_init(&p->mu, NULL) != 0) {
+    free(p);
+    return NULL;
+  }
+  p->interval_s = interval_s;
+  p->burst = burst > 0 ? burst : 1;
+  return p;
+}
+
+void tc_http_pacer_free(tc_http_pacer *p) {
+  if (p == NULL)
+    return;
+  while (p->hosts != NULL) {
+    struct pacer_host *h = p->hosts;
+    p->hosts = h->next;
+    free(h);
+  }
+  pthread_mutex_destroy(&p->mu);
+  free(p);
+}
+
+/* "host[:port]" of an http(s) URL (userinfo dropped), lower-cased. */
+static void url_host(const char *url, char out[256]) {
+  const char *h = strstr(url, "://");
+  h = h ? h + 3 : url;
+  size_t n = strcspn(h, "/?#");
+  const char *at = memchr(h, '@', n);
+  if (at != NULL) {
+    n -= (size_t)(at + 1 - h);
+    h = at + 1;
+  }
+  if (n > 255)
+    n = 255;
+  for (size_t i = 0; i < n; i++)
+    out[i] = (char)((h[i] >= 'A' && h[i] <= 'Z') ? h[i] - 'A' + 'a' : h[i]);
+  out[n] = 0;
+}
+
+double tc_http_pacer_take(tc_http_pacer *p, const char *url, int reserve) {
+  if (p == NULL)
+    return 0;
+  char host[256];
+  url_host(url, host);
+  double now = mono_s(), wait = 0;
+  pthread_mutex_lock(&p->mu);
+  struct pacer_host *h = p->hosts;
+  while (h != NULL && strcmp(h->host, host) != 0)
+    h = h->next;
+  if (h == NULL && (h = calloc(1, sizeof *h)) != NULL) {
+    snprintf(h->host, sizeof h->host, "%s", host);
+    h->tokens = p->burst;
+    h->at = now;
+    h->next = p->hosts;
+    p->hosts = h;
+  }
+  if (h != NULL) {
+    double tokens = h->tokens + (now - h->at) / p->interval_s;
+    if (tokens > p->burst)
+      tokens = p->burst;
+    if (tokens < 1)
+      wait = (1 - tokens) * p->interval_s;
+    if (reserve) {
+      h->tokens = tokens - 1;
+      h->at = now;
+    }
+  }
+  pthread_mutex_unlock(&p->mu);
+  return wait;
+}
+
 void tc_http_response_free(tc_http_response *resp) {
   if (resp == NULL)
     return;
@@ -187,9 +285,31 @@ tc_status tc_http_get(const char *url, const tc_http_retry *r, tc_http_response 
     return tc_fail(err, TC_ERR_INTERNAL, "curl_init_failed", "curl_global_init failed");
   unsigned max_attempts = r->max_attempts ? r->max_attempts : 1;
   double delay = r->base_delay_s > 0 ? r->base_delay_s : 0.5;
-  char last[300] = "";
+  char last[600] = "";
   int rate_limited = 0;
   for (;;) {
+    if (r->pacer != NULL) {
+      /* the host's spacing: counted in the same budget as the back-off */
+      double pace = tc_http_pacer_take(r->pacer, url, 0);
+      if (pace > 0 && resp->waited_s + pace > r->max_wait_s) {
+        char host[256];
+        url_host(url, host);
+        if (resp->attempts == 0)
+          return tc_fail(err, TC_ERR_IO, "collateral_rate_limited",
+                         "%s: requests to %s are spaced to stay within the service's rate "
+                         "limit; waiting %.1f s for the next slot would bring the cumulative "
+                         "wait of this fetch to %.1f s, beyond its %.1f s budget",
+                         url, host, pace, resp->waited_s + pace, r->max_wait_s);
+        snprintf(last + strlen(last), sizeof last - strlen(last),
+                 " (waiting %.1f s for %s's next request slot would bring the cumulative wait "
+                 "to %.1f s, beyond the %.1f s budget)",
+                 pace, host, resp->waited_s + pace, r->max_wait_s);
+        break;
+      }
+      pace = tc_http_pacer_take(r->pacer, url, 1);
+      sleep_s(pace);
+      resp->waited_s += pace;
+    }
     struct xfer x;
     memset(&x, 0, sizeof x);
     char errbuf[CURL_ERROR_SIZE];
@@ -221,6 +341,8 @@ tc_status tc_http_get(const char *url, const tc_http_retry *r, tc_http_response 
     } else if (status == 429 || status == 503) {
       retry = 1;
       rate_limited = 1;
+      if (status == 429)
+        resp->n_429++;
       wait = tc_http_retry_after(x.retry_after, (int64_t)time(NULL));
       resp->retry_after_s = wait;
       snprintf(last, sizeof last, "%s: HTTP %ld%s%s", url, status,
@@ -247,7 +369,9 @@ tc_status tc_http_get(const char *url, const tc_http_retry *r, tc_http_response 
     }
     if (resp->waited_s + wait > r->max_wait_s) {
       snprintf(last + strlen(last), sizeof last - strlen(last),
-               " (next wait %.1f s exceeds the %.1f s budget)", wait, r->max_wait_s);
+               " (waiting %.1f s more would bring the cumulative wait of this fetch to %.1f s, "
+               "beyond its %.1f s budget)",
+               wait, resp->waited_s + wait, r->max_wait_s);
       break;
     }
     sleep_s(wait);

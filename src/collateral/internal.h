@@ -9,12 +9,28 @@
 
 /* ---- HTTP (http.c) ---- */
 
+/* Spacing of requests per host (a token bucket per "host[:port]"): up to `burst` requests at
+ * once, then one per `interval_s` seconds (AMD KDS allows about one request per 10 s per
+ * client). Thread-safe; shared by every fetch of a provider. */
+typedef struct tc_http_pacer tc_http_pacer;
+
+/* NULL on allocation failure, or when interval_s <= 0 (no pacing: a NULL pacer paces
+ * nothing). */
+tc_http_pacer *tc_http_pacer_new(double interval_s, unsigned burst);
+void tc_http_pacer_free(tc_http_pacer *p);
+
+/* Seconds to wait before a request to url's host may be sent (0: at once). reserve = 1
+ * takes the request's token (the caller then waits that long and sends); reserve = 0 only
+ * looks. A NULL pacer answers 0. */
+double tc_http_pacer_take(tc_http_pacer *p, const char *url, int reserve);
+
 typedef struct tc_http_retry {
   unsigned max_attempts; /* >= 1 */
-  double max_wait_s;     /* total sleep budget between attempts */
+  double max_wait_s;     /* total sleep budget (back-off and pacing) for this call */
   double base_delay_s;   /* first back-off delay; doubles each attempt, full jitter */
   long timeout_s;        /* per attempt */
   const char *api_key;   /* sent as Ocp-Apim-Subscription-Key, or NULL */
+  tc_http_pacer *pacer;  /* per-host spacing before every attempt, or NULL */
 } tc_http_retry;
 
 typedef struct tc_http_response {
@@ -22,8 +38,9 @@ typedef struct tc_http_response {
   tc_buf body;          /* body of a 200 response */
   tc_buf issuer_chain;  /* URL-decoded issuer-chain header (PCS), empty if absent */
   unsigned attempts;    /* requests made */
+  unsigned n_429;       /* answers with HTTP 429 (Too Many Requests) */
   double retry_after_s; /* last Retry-After given by the server (seconds), -1 if none */
-  double waited_s;      /* total back-off sleep */
+  double waited_s;      /* total sleep: back-off, Retry-After and pacing */
 } tc_http_response;
 
 /* Process-wide libcurl initialisation (pthread_once). 0 on success. */

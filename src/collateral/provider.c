@@ -47,6 +47,8 @@ struct tc_provider {
   size_t n_holdoffs;
   struct mem_entry *mem;
   size_t n_mem;
+  tc_http_pacer *kds_pacer;       /* spacing of requests per KDS host, or NULL */
+  unsigned long kds_429, pcs_429; /* HTTP 429 answers seen (under mu) */
 };
 
 void tc_provider_options_default(tc_provider_options *opt) {
@@ -60,6 +62,8 @@ void tc_provider_options_default(tc_provider_options *opt) {
   opt->max_age_s = 86400;
   opt->failure_holdoff_s = 60;
   opt->memory_entries = 256;
+  opt->kds_interval_s = 10;
+  opt->kds_burst = 3;
 }
 
 void tc_collateral_answer_free(tc_collateral_answer *ans) {
@@ -88,6 +92,7 @@ void tc_provider_free(tc_provider *p) {
     return;
   pthread_mutex_destroy(&p->mu);
   pthread_cond_destroy(&p->cv);
+  tc_http_pacer_free(p->kds_pacer);
   while (p->holdoffs != NULL) {
     struct holdoff *h = p->holdoffs;
     p->holdoffs = h->next;
@@ -116,7 +121,7 @@ tc_status tc_provider_new(const tc_provider_options *opt, tc_provider **out, tc_
   if (opt->max_attempts == 0)
     return tc_fail(err, TC_ERR_USAGE, "bad_option", "max_attempts must be at least 1");
   if (opt->max_wait_s < 0 || opt->refresh_margin_s < 0 || opt->max_age_s < 0 ||
-      opt->failure_holdoff_s < 0)
+      opt->failure_holdoff_s < 0 || opt->kds_interval_s < 0)
     return tc_fail(err, TC_ERR_USAGE, "bad_option", "negative time option");
   if (tc_http_global_init() != 0)
     return tc_fail(err, TC_ERR_INTERNAL, "curl_init_failed", "curl_global_init failed");
@@ -144,6 +149,9 @@ tc_status tc_provider_new(const tc_provider_options *opt, tc_provider **out, tc_
     free(p);
     return tc_fail(err, TC_ERR_INTERNAL, "mutex_init_failed", "pthread_cond_init");
   }
+  if (opt->kds_interval_s > 0 &&
+      (p->kds_pacer = tc_http_pacer_new(opt->kds_interval_s, opt->kds_burst)) == NULL)
+    fail = 1;
   if (fail) {
     tc_provider_free(p);
     return tc_fail(err, TC_ERR_NOMEM, "out_of_memory", "provider options");
@@ -286,15 +294,37 @@ static tc_status serve_stale(tc_cache_entry *e, int64_t now, const tc_error *why
   return TC_OK;
 }
 
-/* Fetch from the network, validate, cache. Called by the single flight's leader. */
+static int is_kds(tc_object_kind k) {
+  return k == TC_OBJ_KDS_VCEK || k == TC_OBJ_KDS_VCEK_CHAIN || k == TC_OBJ_KDS_VLEK_CHAIN ||
+         k == TC_OBJ_KDS_VCEK_CRL || k == TC_OBJ_KDS_VLEK_CRL;
+}
+
+void tc_provider_stats(tc_provider *p, tc_provider_counters *out) {
+  pthread_mutex_lock(&p->mu);
+  out->kds_429 = p->kds_429;
+  out->pcs_429 = p->pcs_429;
+  pthread_mutex_unlock(&p->mu);
+}
+
+/* Fetch from the network, validate, cache. Called by the single flight's leader. budget: the
+ * wait budget left for the whole fill (reduced by what this fetch waited), or NULL for
+ * max_wait_s of this object alone. */
 static tc_status fetch_now(tc_provider *p, const tc_object_request *req, const char *key,
-                           const char *url, int64_t now, tc_collateral_answer *ans,
+                           const char *url, int64_t now, double *budget, tc_collateral_answer *ans,
                            double *retry_after, tc_error *err) {
-  tc_http_retry r = {p->opt.max_attempts, p->opt.max_wait_s, p->opt.base_delay_s, p->opt.timeout_s,
-                     p->opt.api_key};
+  tc_http_retry r = {p->opt.max_attempts, budget ? *budget : p->opt.max_wait_s,
+                     p->opt.base_delay_s, p->opt.timeout_s,
+                     p->opt.api_key,      is_kds(req->kind) ? p->kds_pacer : NULL};
   tc_http_response resp;
   tc_status st = tc_http_get(url, &r, &resp, err);
   *retry_after = resp.retry_after_s;
+  if (budget)
+    *budget = *budget > resp.waited_s ? *budget - resp.waited_s : 0;
+  if (resp.n_429 > 0) {
+    pthread_mutex_lock(&p->mu);
+    *(is_kds(req->kind) ? &p->kds_429 : &p->pcs_429) += resp.n_429;
+    pthread_mutex_unlock(&p->mu);
+  }
   if (st != TC_OK)
     return st;
   if (req->kind == TC_OBJ_KDS_VCEK_CRL || req->kind == TC_OBJ_KDS_VLEK_CRL ||
@@ -330,9 +360,9 @@ static tc_status fetch_now(tc_provider *p, const tc_object_request *req, const c
   ans->refresh_at = refresh_time(p, req->kind, now, expires);
   ans->expired = now >= expires;
   snprintf(ans->url, sizeof ans->url, "%s", url);
-  if (resp.attempts > 1)
-    snprintf(ans->note, sizeof ans->note, "after %u attempts, %.1f s back-off", resp.attempts,
-             resp.waited_s);
+  if (resp.attempts > 1 || resp.waited_s > 0)
+    snprintf(ans->note, sizeof ans->note, "after %u attempt%s, %.1f s waited (back-off, pacing)",
+             resp.attempts, resp.attempts == 1 ? "" : "s", resp.waited_s);
   if (p->cache_dir != NULL) {
     tc_cache_entry e;
     memset(&e, 0, sizeof e);
@@ -414,6 +444,11 @@ static void holdoff_set(tc_provider *p, const char *key, int64_t now, double ret
 
 tc_status tc_provider_get(tc_provider *p, const tc_object_request *req, int64_t now,
                           tc_collateral_answer *ans, tc_error *err) {
+  return tc_provider_get_within(p, req, now, NULL, ans, err);
+}
+
+tc_status tc_provider_get_within(tc_provider *p, const tc_object_request *req, int64_t now,
+                                 double *wait_budget_s, tc_collateral_answer *ans, tc_error *err) {
   memset(ans, 0, sizeof *ans);
   char key[512], url[512];
   tc_status st = tc_object_key(req, key, sizeof key, err);
@@ -524,7 +559,7 @@ tc_status tc_provider_get(tc_provider *p, const tc_object_request *req, int64_t 
     if (hit2)
       tc_cache_entry_free(&e2);
     double retry_after = -1;
-    st = fetch_now(p, req, key, url, now, &got, &retry_after, &ferr);
+    st = fetch_now(p, req, key, url, now, wait_budget_s, &got, &retry_after, &ferr);
     pthread_mutex_lock(&p->mu);
     holdoff_set(p, key, now, retry_after, st, &ferr);
     pthread_mutex_unlock(&p->mu);

@@ -50,6 +50,8 @@ struct svc_metrics {
   size_t n, cap;
   struct hist hist[N_TEES];
   long inflight;
+  int have_429;
+  unsigned long kds_429, pcs_429;
 };
 
 static const char *hist_tee[N_TEES] = {"snp", "tdx", "sgx", "unknown"};
@@ -138,6 +140,14 @@ void svc_metrics_collateral(svc_metrics *m, int hit) {
   add(m, F_COLLATERAL, hit ? "hit" : "miss", NULL);
 }
 
+void svc_metrics_collateral_429(svc_metrics *m, unsigned long kds, unsigned long pcs) {
+  pthread_mutex_lock(&m->lock);
+  m->have_429 = 1;
+  m->kds_429 = kds;
+  m->pcs_429 = pcs;
+  pthread_mutex_unlock(&m->lock);
+}
+
 void svc_metrics_inflight(svc_metrics *m, long n) {
   pthread_mutex_lock(&m->lock);
   m->inflight = n;
@@ -211,6 +221,14 @@ char *svc_metrics_render(svc_metrics *m, size_t *len) {
     sb_printf(&b, "%s_sum{tee=\"%s\"} %.9f\n", hn, hist_tee[t], h->sum);
     sb_printf(&b, "%s_count{tee=\"%s\"} %llu\n", hn, hist_tee[t], h->count);
   }
+  if (m->have_429)
+    sb_printf(&b,
+              "# HELP teectl_collateral_rate_limited_total HTTP 429 (Too Many Requests) answers "
+              "from AMD KDS and Intel PCS/PCCS to the collateral provider.\n"
+              "# TYPE teectl_collateral_rate_limited_total counter\n"
+              "teectl_collateral_rate_limited_total{service=\"kds\"} %lu\n"
+              "teectl_collateral_rate_limited_total{service=\"pcs\"} %lu\n",
+              m->kds_429, m->pcs_429);
   sb_printf(&b,
             "# HELP teectl_inflight_requests Requests being processed.\n"
             "# TYPE teectl_inflight_requests gauge\nteectl_inflight_requests %ld\n",

@@ -23,6 +23,9 @@ const char *svc_metrics_invalid_result(const char *reason);
 void svc_metrics_policy_reload(svc_metrics *m, int ok);
 /** teectl_collateral_cache_requests_total{result="hit"|"miss"} += 1 */
 void svc_metrics_collateral(svc_metrics *m, int hit);
+/** Set teectl_collateral_rate_limited_total{service="kds"|"pcs"} (HTTP 429 answers the
+ *  collateral provider got since start; shown only when the service fetches collateral). */
+void svc_metrics_collateral_429(svc_metrics *m, unsigned long kds, unsigned long pcs);
 /** Set teectl_inflight_requests. */
 void svc_metrics_inflight(svc_metrics *m, long n);
 /** Render everything; malloc'd text (caller frees), NULL on allocation failure. */

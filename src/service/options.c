@@ -46,6 +46,8 @@ const tc_service_opt tc_service_opts[] = {
      "Intel PCS subscription key"},
     {"offline", NULL, TC_SOPT_BOOL, FIELD(offline), 0, 0, NULL, TC_SOPT_SUB,
      "cache only, never the network"},
+    {"kds-interval", "SECONDS", TC_SOPT_UINT, FIELD(kds_interval), 0, 3600, "10", TC_SOPT_SUB,
+     "after a burst of 3, one request per this many\nseconds to a KDS host (0: no pacing)"},
     {"at", "RFC3339", TC_SOPT_TIME, TIME(at, has_at), 0, 0, NULL, 0,
      "verification time (tests with old evidence; default now)"},
     {"token-ttl", "SECONDS", TC_SOPT_UINT, FIELD(token_ttl), 1, 86400, "300", 0, "token lifetime"},

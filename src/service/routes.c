@@ -10,6 +10,7 @@
 #include "service/attest.h"
 #include "service/http.h"
 #include "service/request.h"
+#include "teectl/collateral.h"
 #include "teectl/rfc3339.h"
 
 static enum MHD_Result do_challenge(tc_service *svc, struct svc_request *r) {
@@ -101,6 +102,11 @@ static enum MHD_Result do_readyz(tc_service *svc, struct svc_request *r) {
 static enum MHD_Result do_metrics(tc_service *svc, struct svc_request *r) {
   size_t len = 0;
   svc_metrics_inflight(svc->metrics, atomic_load(&svc->inflight)); /* this one included */
+  if (svc->opts.provider != NULL) {
+    tc_provider_counters n;
+    tc_provider_stats(svc->opts.provider, &n);
+    svc_metrics_collateral_429(svc->metrics, n.kds_429, n.pcs_429);
+  }
   char *text = svc_metrics_render(svc->metrics, &len);
   if (text == NULL)
     return svc_reply_error(svc, r, 500, "internal_error", "out of memory");

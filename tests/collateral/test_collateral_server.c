@@ -146,6 +146,7 @@ static tc_provider *provider(const char *cache_dir, int offline) {
   o.max_wait_s = 3;
   o.timeout_s = 10;
   o.memory_entries = 0; /* these tests watch the disk cache and the network */
+  o.kds_interval_s = 0; /* no KDS pacing here; test_kds_pacing tests it */
   tc_provider *p = NULL;
   tc_error err;
   if (tc_provider_new(&o, &p, &err) != TC_OK)
@@ -645,6 +646,76 @@ static void test_rate_limit_retry_after(void **state) {
   assert_int_equal(tc_provider_get(p, &q, 0, &a, &err), TC_ERR_IO);
   assert_string_equal(err.reason, "collateral_not_found");
   assert_int_equal(ts_total(g_srv), t_before + 1);
+  tc_provider_free(p);
+  tc_buf_free(&chain);
+  tc_buf_free(&ask);
+  tc_buf_free(&ark);
+}
+
+/* ---- KDS pacing, one wait budget per fill, 429 counter (issue 13 item 5) ---- */
+
+static void test_kds_pacing(void **state) {
+  (void)state;
+  tc_buf ark = vec_file("snp", "milan-v3-oak-cb", "ark.pem");
+  tc_buf ask = vec_file("snp", "milan-v3-oak-cb", "ask.pem");
+  tc_buf chain = concat(&ask, &ark);
+  const char *paths[] = {"/vcek/v1/Milan/cert_chain", "/vcek/v1/Genoa/cert_chain",
+                         "/vcek/v1/Turin/cert_chain", "/vlek/v1/Milan/cert_chain"};
+  for (size_t i = 0; i < 4; i++)
+    ts_route(g_srv, paths[i], chain.data, chain.len, NULL, NULL);
+  const tc_snp_product prods[] = {TC_SNP_MILAN, TC_SNP_GENOA, TC_SNP_TURIN, TC_SNP_MILAN};
+  tc_provider_options o;
+  tc_provider_options_default(&o);
+  assert_true(o.kds_interval_s == 10); /* the default: KDS's one request per 10 s */
+  assert_int_equal(o.kds_burst, 3);
+  o.kds_url = ts_base(g_srv);
+  o.memory_entries = 0;
+  o.kds_interval_s = 0.4; /* scaled down from 10 s */
+  o.kds_burst = 1;
+  o.max_wait_s = 0.6;
+  tc_provider *p = NULL;
+  tc_error err;
+  assert_int_equal(tc_provider_new(&o, &p, &err), TC_OK);
+  tc_object_request q;
+  memset(&q, 0, sizeof q);
+  tc_collateral_answer a;
+  double budget = o.max_wait_s, t0 = mono();
+  /* first: at once (the burst); second: one interval later, out of the shared budget */
+  for (size_t i = 0; i < 2; i++) {
+    q.kind = TC_OBJ_KDS_VCEK_CHAIN;
+    q.product = prods[i];
+    assert_int_equal(tc_provider_get_within(p, &q, 0, &budget, &a, &err), TC_OK);
+    tc_collateral_answer_free(&a);
+  }
+  double dt = mono() - t0;
+  assert_true(dt >= 0.35 && dt < 1.5);
+  assert_true(budget < 0.25 && budget >= 0); /* 0.6 - ~0.4 */
+  /* third: the next slot would take the fill past its budget: refused before any request */
+  unsigned before = ts_total(g_srv);
+  q.product = prods[2];
+  assert_int_equal(tc_provider_get_within(p, &q, 0, &budget, &a, &err), TC_ERR_IO);
+  assert_string_equal(err.reason, "collateral_rate_limited");
+  assert_non_null(strstr(err.detail, "cumulative wait"));
+  assert_non_null(strstr(err.detail, "beyond its 0."));
+  assert_int_equal(ts_total(g_srv), before);
+  tc_provider_free(p);
+
+  /* 429 answers are counted (KDS and PCS apart) */
+  o.kds_interval_s = 0;
+  o.max_wait_s = 3;
+  o.base_delay_s = 0.05;
+  assert_int_equal(tc_provider_new(&o, &p, &err), TC_OK);
+  tc_provider_counters n;
+  tc_provider_stats(p, &n);
+  assert_int_equal(n.kds_429, 0);
+  ts_fail_next(g_srv, paths[3], 2, 429, "0");
+  q.kind = TC_OBJ_KDS_VLEK_CHAIN;
+  q.product = prods[3];
+  assert_int_equal(tc_provider_get(p, &q, 0, &a, &err), TC_OK);
+  tc_collateral_answer_free(&a);
+  tc_provider_stats(p, &n);
+  assert_int_equal(n.kds_429, 2);
+  assert_int_equal(n.pcs_429, 0);
   tc_provider_free(p);
   tc_buf_free(&chain);
   tc_buf_free(&ask);
@@ -1413,6 +1484,7 @@ int main(int argc, char **argv) {
       cmocka_unit_test(test_cache_hits_make_no_request),
       cmocka_unit_test(test_memory_layer),
       cmocka_unit_test(test_rate_limit_retry_after),
+      cmocka_unit_test(test_kds_pacing),
       cmocka_unit_test(test_concurrent_misses_one_request),
       cmocka_unit_test(test_kill_during_write),
       cmocka_unit_test(test_corrupt_entry_is_refetched),

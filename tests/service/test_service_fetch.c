@@ -73,8 +73,9 @@ static int setup(void **state) {
   char *nk = srv_write(&S, "nonce.key", NONCE_KEY, 32);
   char cache[300];
   snprintf(cache, sizeof cache, "%s/cache", S.dir);
-  const char *args[] = {"--trust-root", root,         "--nonce-key", nk,    "--fetch",
-                        "--kds-url",    ts_base(KDS), "--cache-dir", cache, NULL};
+  const char *args[] = {
+      "--trust-root", root,  "--nonce-key",    nk,  "--fetch", "--kds-url", ts_base(KDS),
+      "--cache-dir",  cache, "--kds-interval", "0", NULL};
   int rc = srv_start(&S, args);
   free(root);
   free(nk);
@@ -106,6 +107,8 @@ static long attest_report(tc_snp_report *r, json_t **resp) {
 
 static void test_fetch_then_cache(void **state) {
   (void)state;
+  /* KDS answers the first CRL request 429 (Retry-After 0): retried, and counted */
+  ts_fail_next(KDS, "/vcek/v1/Milan/crl", 1, 429, "0");
   for (int round = 0; round < 2; round++) {
     tc_snp_report r;
     snp_forge_report_init(F, 3, &r);
@@ -123,7 +126,7 @@ static void test_fetch_then_cache(void **state) {
     /* One network request per object, whatever the number of attests. */
     assert_int_equal(ts_count(KDS, VCEK_PATH), 1);
     assert_int_equal(ts_count(KDS, "/vcek/v1/Milan/cert_chain"), 1);
-    assert_int_equal(ts_count(KDS, "/vcek/v1/Milan/crl"), 1);
+    assert_int_equal(ts_count(KDS, "/vcek/v1/Milan/crl"), 2); /* the 429, then the CRL */
   }
   char *body = NULL;
   assert_int_equal(http(&S, "GET", "/metrics", NULL, NULL, 0, &body), 200);
@@ -137,6 +140,8 @@ static void test_fetch_then_cache(void **state) {
   print_message("collateral hits %ld misses %ld\n", h, m);
   assert_true(m >= 3);
   assert_int_equal(h, m); /* the second round found in the cache what the first fetched */
+  assert_non_null(strstr(body, "teectl_collateral_rate_limited_total{service=\"kds\"} 1\n"));
+  assert_non_null(strstr(body, "teectl_collateral_rate_limited_total{service=\"pcs\"} 0\n"));
   free(body);
 }
 

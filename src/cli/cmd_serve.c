@@ -30,7 +30,10 @@ static void usage(FILE *f) {
     char head[64];
     snprintf(head, sizeof head, "%s--%s%s%s", sub ? "  " : "", d->name, d->arg ? " " : "",
              d->arg ? d->arg : "");
-    fprintf(f, "  %-25s ", head);
+    if (strlen(head) > 25)
+      fprintf(f, "  %s\n%28s", head, ""); /* a long name: help on the next line */
+    else
+      fprintf(f, "  %-25s ", head);
     const char *p = d->doc, *nl;
     for (; (nl = strchr(p, '\n')) != NULL; p = nl + 1)
       fprintf(f, "%.*s\n%28s", (int)(nl - p), p, "");

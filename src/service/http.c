@@ -179,6 +179,11 @@ static enum MHD_Result on_upload(tc_service *svc, struct svc_request *r, const c
   return MHD_YES;
 }
 
+/* Seconds a new connection may stay silent: the header timeout, at most the idle one. */
+static unsigned first_timeout(const tc_service_options *o) {
+  return o->header_timeout < o->connection_timeout ? o->header_timeout : o->connection_timeout;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
                                   const char *method, const char *version, const char *upload,
                                   size_t *upload_size, void **con_cls) {
@@ -191,6 +196,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
       return MHD_NO;
     *con_cls = r;
     r->conn = c;
+    if (svc->opts.connection_timeout != first_timeout(&svc->opts))
+      MHD_set_connection_option(c, MHD_CONNECTION_OPTION_TIMEOUT,
+                                (unsigned int)svc->opts.connection_timeout);
     atomic_fetch_add(&svc->inflight, 1);
     remote_of(c, r->remote, sizeof r->remote);
     clock_gettime(CLOCK_MONOTONIC, &r->start);
@@ -243,10 +251,15 @@ tc_status svc_http_start(tc_service *svc, const tc_listen_addr *addr, tc_error *
     flags |= MHD_USE_TLS;
   /* Options as an array: the thread pool only with more than one thread (libmicrohttpd
    * warns about a pool of 0), TLS only with a certificate. */
-  struct MHD_OptionItem mo[8];
+  struct MHD_OptionItem mo[10];
   size_t n = 0;
   mo[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_LIMIT, opts->max_connections, NULL};
-  mo[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_TIMEOUT, opts->connection_timeout, NULL};
+  /* A new connection gets header_timeout (never more than connection_timeout) to send its
+   * first request's headers; on_request then gives it connection_timeout (keep-alive). */
+  mo[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_TIMEOUT, first_timeout(opts), NULL};
+  if (opts->max_connections_per_client > 0)
+    mo[n++] = (struct MHD_OptionItem){MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+                                      opts->max_connections_per_client, NULL};
   if (threads > 1)
     mo[n++] = (struct MHD_OptionItem){MHD_OPTION_THREAD_POOL_SIZE, threads, NULL};
   if (svc->tls_cert_pem != NULL) {

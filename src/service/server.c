@@ -195,7 +195,7 @@ static tc_status check_options(const tc_service_options *opts, int loopback, tc_
                    "(or use --tls-cert/--tls-key)",
                    opts->listen);
   if (opts->token_ttl <= 0 || opts->nonce_ttl <= 0 || opts->max_body_bytes == 0 ||
-      opts->max_connections == 0)
+      opts->max_connections == 0 || opts->header_timeout == 0)
     return tc_fail(err, TC_ERR_USAGE, "bad_option", "ttl, body and connection limits must be > 0");
   return TC_OK;
 }

@@ -5,6 +5,7 @@
  *    the ready connections wait: throughput collapsed to a trickle at the limit);
  *  - more clients than --max-connections: the extra ones wait, the server keeps serving,
  *    and serves them once others leave;
+ *  - idle clients: a per-client connection cap and a short timeout for silent connections;
  *  - SIGTERM under load, many times: always a clean exit 0 (no abort in libmicrohttpd's
  *    quiesce, "Failed to remove listen FD from epoll set"). */
 #include <setjmp.h>
@@ -12,7 +13,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <arpa/inet.h>
 #include <cmocka.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -93,7 +96,8 @@ static void test_keepalive_at_event_batch(void **state) {
   (void)state;
   srv s;
   srv_init(&s);
-  const char *args[] = {"--threads", "1", "--max-connections", "200", NULL};
+  const char *args[] = {
+      "--threads", "1", "--max-connections", "200", "--max-connections-per-client", "0", NULL};
   assert_int_equal(srv_start(&s, args), 0);
   const int counts[] = {127, 128, 129, 140};
   int fds[140];
@@ -122,7 +126,8 @@ static void test_beyond_the_limit(void **state) {
   (void)state;
   srv s;
   srv_init(&s);
-  const char *args[] = {"--threads", "2", "--max-connections", "16", NULL};
+  const char *args[] = {"--threads", "2", "--max-connections", "16", "--max-connections-per-client",
+                        "0",         NULL};
   assert_int_equal(srv_start(&s, args), 0);
   int fds[24];
   for (int i = 0; i < 24; i++)
@@ -159,6 +164,73 @@ static void test_beyond_the_limit(void **state) {
   assert_true(fresh >= 0);
   assert_int_equal(round_trip(&fresh, 1, 2.0), 1);
   close(fresh);
+  assert_int_equal(srv_stop(&s), 0);
+  srv_cleanup(&s);
+}
+
+/* A connection to the server from the loopback address src (another client). */
+static int connect_from(const srv *s, const char *src) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  struct sockaddr_in a = {0}, b = {0};
+  b.sin_family = AF_INET;
+  inet_pton(AF_INET, src, &b.sin_addr);
+  a.sin_family = AF_INET;
+  a.sin_port = htons((uint16_t)s->port);
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  assert_int_equal(bind(fd, (struct sockaddr *)&b, sizeof b), 0);
+  assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof a), 0);
+  return fd;
+}
+
+/* Closed by the server within timeout_ms (EOF or reset), without our sending anything. */
+static int closed_within(int fd, int timeout_ms) {
+  struct pollfd p = {fd, POLLIN, 0};
+  char b[64];
+  return poll(&p, 1, timeout_ms) > 0 && recv(fd, b, sizeof b, MSG_DONTWAIT) <= 0;
+}
+
+/* Idle clients cannot starve the service: one client address gets at most
+ * --max-connections-per-client connections (more are closed at once), a connection that
+ * sends nothing is closed after --header-timeout, another client is served meanwhile, and
+ * a keep-alive client that did send a request keeps the longer --connection-timeout. */
+static void test_idle_clients(void **state) {
+  (void)state;
+  srv s;
+  srv_init(&s);
+  const char *args[] = {"--max-connections-per-client",
+                        "4",
+                        "--header-timeout",
+                        "1",
+                        "--connection-timeout",
+                        "10",
+                        NULL};
+  assert_int_equal(srv_start(&s, args), 0);
+  int keep = srv_connect(&s);
+  assert_true(keep >= 0);
+  assert_int_equal(round_trip(&keep, 1, 2.0), 1); /* one of 127.0.0.1's four */
+  int idle[5];
+  for (int i = 0; i < 5; i++)
+    assert_true((idle[i] = srv_connect(&s)) >= 0);
+  double t0 = now_s();
+  int refused = 0;
+  for (int i = 0; i < 5; i++)
+    refused += closed_within(idle[i], 300);
+  assert_int_equal(refused, 2); /* 1 + 5 connections from one address, cap 4 */
+  int other = connect_from(&s, "127.0.0.2");
+  assert_int_equal(round_trip(&other, 1, 1.0), 1);
+  close(other);
+  int closed = 0;
+  for (int i = 0; i < 5; i++)
+    closed += closed_within(idle[i], 2500);
+  double t = now_s() - t0;
+  print_message("silent connections closed after %.2f s\n", t);
+  assert_int_equal(closed, 5);
+  assert_true(t >= 0.8 && t < 3.0);
+  /* The keep-alive connection outlived the header timeout and still works. */
+  assert_false(closed_within(keep, 0));
+  assert_int_equal(round_trip(&keep, 1, 2.0), 1);
+  close(keep);
+  close_all(idle, 5);
   assert_int_equal(srv_stop(&s), 0);
   srv_cleanup(&s);
 }
@@ -216,6 +288,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_keepalive_at_event_batch),
       cmocka_unit_test(test_beyond_the_limit),
+      cmocka_unit_test(test_idle_clients),
       cmocka_unit_test(test_sigterm_under_load),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -37,6 +37,8 @@ typedef struct tc_gen_opts {
   const char *prefix;      /**< Kata install prefix; NULL = "/opt/kata" (kata-deploy) */
   int containerd_version;  /**< containerd config schema version: 2 or 3 */
   const char *snapshotter; /**< containerd snapshotter for TEE handlers; NULL = none */
+  int rc_kata_deploy;      /**< RuntimeClasses: 1 = only what kata-deploy lacks (see
+                                tc_gen_runtimeclasses), 0 = every class in full */
 } tc_gen_opts;
 
 /** "snp", "tdx", "sgx", "none" -> platform. Errors: TC_ERR_USAGE "unknown_platform". */
@@ -103,7 +105,13 @@ tc_status tc_gen_containerd_dropin(const tc_platform *platforms, size_t n, const
  * scheduling.nodeSelector on katacontainers.io/kata-runtime plus the labels `teectl probe
  * --nfd` publishes: feature.node.kubernetes.io/cpu-security.sev.snp.enabled (snp),
  * .tdx.enabled (tdx), .sgx.enabled and teectl.io/sgx (sgx: class "kata-qemu-sgx",
- * handler "kata-qemu"). Errors: TC_ERR_NOMEM.
+ * handler "kata-qemu").
+ * With o->rc_kata_deploy, the classes kata-deploy registers itself are not replaced:
+ * kata-qemu is left out, and kata-qemu-snp / kata-qemu-tdx are partial objects (name,
+ * the unchanged handler and only the NFD nodeSelector key) meant for
+ * `kubectl apply --server-side`, which merges that key into kata-deploy's nodeSelector
+ * and leaves its overhead and other keys alone; kata-qemu-sgx, which kata-deploy lacks,
+ * stays a full object. Errors: TC_ERR_NOMEM.
  */
 tc_status tc_gen_runtimeclasses(const tc_platform *platforms, size_t n, const tc_gen_opts *o,
                                 char **out, tc_error *err);

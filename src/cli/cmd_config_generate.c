@@ -30,6 +30,9 @@ static void usage(FILE *f) {
           "  --prefix DIR          Kata install prefix (default /opt/kata, kata-deploy)\n"
           "  --version 2|3         containerd config schema version (containerd 1.x: 2, 2.x: 3)\n"
           "  --snapshotter NAME    containerd snapshotter for the TEE handlers (e.g. nydus)\n"
+          "  --form full|kata-deploy  runtimeclass: every class in full (default), or only\n"
+          "                        what kata-deploy's own classes lack, for 'kubectl apply\n"
+          "                        --server-side' (kata-qemu-snp/-tdx get the NFD selector)\n"
           "  --out FILE            write FILE atomically instead of stdout\n"
           "  -h, --help            show this help\n\n"
           "Exit codes: 0 written, 1 --platform auto found no usable TEE, 2 usage error or\n"
@@ -93,18 +96,15 @@ static int write_out(const char *path, const char *text) {
 }
 
 int cmd_config_generate(int argc, char **argv) {
-  static const struct option opts[] = {{"platform", required_argument, NULL, 'p'},
-                                       {"probe", required_argument, NULL, 'P'},
-                                       {"runtime", required_argument, NULL, 'r'},
-                                       {"prefix", required_argument, NULL, 'x'},
-                                       {"version", required_argument, NULL, 'v'},
-                                       {"snapshotter", required_argument, NULL, 's'},
-                                       {"out", required_argument, NULL, 'o'},
-                                       {"help", no_argument, NULL, 'h'},
-                                       {NULL, 0, NULL, 0}};
+  static const struct option opts[] = {
+      {"platform", required_argument, NULL, 'p'}, {"probe", required_argument, NULL, 'P'},
+      {"runtime", required_argument, NULL, 'r'},  {"prefix", required_argument, NULL, 'x'},
+      {"version", required_argument, NULL, 'v'},  {"snapshotter", required_argument, NULL, 's'},
+      {"form", required_argument, NULL, 'f'},     {"out", required_argument, NULL, 'o'},
+      {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0}};
   tc_platform ps[8];
   size_t np = 0;
-  int want_auto = 0, want_all = 0, have_platform = 0;
+  int want_auto = 0, want_all = 0, have_platform = 0, have_form = 0;
   const char *probe_src = NULL, *out_path = NULL;
   tc_gen_opts go = {.runtime = TC_KATA_GO, .prefix = NULL, .containerd_version = 0};
   cli_getopt_reset();
@@ -141,6 +141,16 @@ int cmd_config_generate(int argc, char **argv) {
     case 's':
       go.snapshotter = optarg;
       break;
+    case 'f':
+      if (strcmp(optarg, "full") == 0)
+        go.rc_kata_deploy = 0;
+      else if (strcmp(optarg, "kata-deploy") == 0)
+        go.rc_kata_deploy = 1;
+      else
+        return cli_usage_error("config generate", "--form must be full or kata-deploy, not '%s'",
+                               optarg);
+      have_form = 1;
+      break;
     case 'o':
       out_path = optarg;
       break;
@@ -174,6 +184,8 @@ int cmd_config_generate(int argc, char **argv) {
     return cli_usage_error("config generate", "containerd needs --version 2|3");
   if (!is_ctrd && (go.containerd_version || go.snapshotter))
     return cli_usage_error("config generate", "--version and --snapshotter are for containerd");
+  if (!is_rc && have_form)
+    return cli_usage_error("config generate", "--form is for runtimeclass");
   if (!have_platform) {
     if (is_ctrd)
       want_auto = 1;

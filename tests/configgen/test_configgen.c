@@ -412,6 +412,60 @@ static void test_runtimeclasses_match_kata_deploy(void **state) {
   json_decref(kd);
 }
 
+/* --form kata-deploy, checked against kata-deploy's own rendered RuntimeClasses: every
+ * partial class names an existing kata-deploy class with the same handler (the handler
+ * is immutable: a different one would make server-side apply fail), carries no overhead
+ * (kata-deploy's stays), and adds only NFD keys to kata-deploy's nodeSelector; the one
+ * full object is a class kata-deploy does not have. */
+static void test_runtimeclasses_kata_deploy_form(void **state) {
+  (void)state;
+  char *p = test_path(vectors, "kata/deploy/runtimeclasses-rendered-default.yaml");
+  json_t *kd = load_yaml_file(p);
+  free(p);
+  const tc_platform ps[] = {TC_PLATFORM_SNP, TC_PLATFORM_TDX, TC_PLATFORM_SGX};
+  tc_gen_opts o = {.runtime = TC_KATA_GO, .rc_kata_deploy = 1};
+  char *text = NULL;
+  tc_error err;
+  assert_int_equal(tc_gen_runtimeclasses(ps, 3, &o, &text, &err), TC_OK);
+  char e[256];
+  json_t *ours = yaml_to_json(text, strlen(text), e, sizeof e);
+  if (ours == NULL)
+    fail_msg("generated RuntimeClasses: %s", e);
+  assert_null(find_named(ours, "kata-qemu")); /* nothing to add to plain kata-qemu */
+  int partial = 0, full = 0;
+  size_t i;
+  const json_t *d;
+  json_array_foreach(ours, i, d) {
+    const char *name = jstr(d, "metadata.name");
+    const json_t *k = find_named(kd, name);
+    if (json_object_get(d, "overhead") == NULL) {
+      partial++;
+      if (k == NULL)
+        fail_msg("partial RuntimeClass %s has no kata-deploy class to merge into", name);
+      assert_string_equal(jstr(d, "handler"), jstr(k, "handler"));
+      assert_null(jpath(d, "metadata.labels")); /* kata-deploy's object, not ours */
+      const char *key;
+      const json_t *val;
+      json_object_foreach(jpath(d, "scheduling.nodeSelector"), key, val) {
+        if (strncmp(key, "feature.node.kubernetes.io/cpu-security.", 40) != 0)
+          fail_msg("%s: adds the non-NFD selector key %s", name, key);
+        const json_t *theirs = json_object_get(jpath(k, "scheduling.nodeSelector"), key);
+        if (theirs != NULL && !json_equal(theirs, (json_t *)val))
+          fail_msg("%s: changes kata-deploy's selector %s", name, key);
+      }
+    } else {
+      full++;
+      if (k != NULL)
+        fail_msg("%s is kata-deploy's own class but generated in full", name);
+    }
+  }
+  assert_int_equal(partial, 2); /* kata-qemu-snp, kata-qemu-tdx */
+  assert_int_equal(full, 1);    /* kata-qemu-sgx */
+  json_decref(ours);
+  free(text);
+  json_decref(kd);
+}
+
 /* ---- CLI ---- */
 
 static int run(const char *args, char **out) {
@@ -489,6 +543,8 @@ static void test_cli(void **state) {
   assert_int_equal(run("config generate containerd", NULL), 2);
   assert_int_equal(run("config generate containerd --version 1", NULL), 2);
   assert_int_equal(run("config generate runtimeclass --bogus", NULL), 2);
+  assert_int_equal(run("config generate runtimeclass --form partial", NULL), 2);
+  assert_int_equal(run("config generate kata --platform snp --form kata-deploy", NULL), 2);
   assert_int_equal(run("config generate nothing", NULL), 2);
   assert_int_equal(run("config generate kata --platform snp --probe /nonexistent", NULL), 2);
   assert_int_equal(run("config generate --help", NULL), 0);
@@ -553,6 +609,7 @@ int main(int argc, char **argv) {
       cmocka_unit_test(test_containerd_matches_kata_deploy),
       cmocka_unit_test(test_containerd_sgx_and_errors),
       cmocka_unit_test(test_runtimeclasses_match_kata_deploy),
+      cmocka_unit_test(test_runtimeclasses_kata_deploy_form),
       cmocka_unit_test(test_cli),
       cmocka_unit_test(test_generated_lint_clean),
   };

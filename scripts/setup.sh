@@ -23,6 +23,19 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 BUILD_DIR=${BUILD_DIR:-build}
+# The deploy tests' validators (npm, versions pinned by tests/deploy/package-lock.json),
+# installed into $BUILD_DIR/deploy-tools when the lock file changed. Without npm or the
+# registry the deploy schema tests skip (and fail under CI=true).
+tools="$BUILD_DIR/deploy-tools"
+if command -v npm >/dev/null 2>&1 &&
+  ! cmp -s tests/deploy/package-lock.json "$tools/package-lock.json" 2>/dev/null; then
+  mkdir -p "$tools"
+  cp tests/deploy/package.json tests/deploy/package-lock.json "$tools/"
+  if ! (cd "$tools" && npm ci --no-audit --no-fund --ignore-scripts >npm.log 2>&1); then
+    echo "setup: npm ci for the deploy tests failed (see $tools/npm.log)" >&2
+    rm -f "$tools/package-lock.json"
+  fi
+fi
 cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=${BUILD_TYPE:-RelWithDebInfo} "$@" >/dev/null
 # TARGETS="a b" builds only those targets. Build output goes to $BUILD_DIR/build.log;
 # on failure its tail is shown.

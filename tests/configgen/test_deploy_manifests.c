@@ -4,9 +4,12 @@
  * workload selectors matching their pod template labels, containers with name and
  * image, container security (all capabilities dropped, read-only root filesystem, no
  * privilege escalation, seccomp RuntimeDefault), Services/NetworkPolicies/RuntimeClasses
- * with their required fields. deploy/kubernetes/runtimeclasses.yaml must be exactly what
- * `teectl config generate runtimeclass` writes, and the probe DaemonSet must run
- * non-root and write into NFD's features.d. */
+ * with their required fields. The RuntimeClass files of the overlays must be exactly what
+ * `teectl config generate runtimeclass [--form kata-deploy]` writes, the probe DaemonSet
+ * must run non-root (but for its one documented init container), on amd64 only, and
+ * write into NFD's features.d, and the attestation service must fetch collateral into a
+ * volume. kustomization.yaml and JSON 6902 patch files (patch-*.yaml) are not objects:
+ * tests/deploy renders and validates them against the Kubernetes schemas. */
 #include <ctype.h>
 #include <dirent.h>
 #include <setjmp.h>
@@ -47,6 +50,10 @@ static const struct {
     {"ClusterRole", "rbac.authorization.k8s.io/v1"},
     {"ClusterRoleBinding", "rbac.authorization.k8s.io/v1"},
     {"HorizontalPodAutoscaler", "autoscaling/v2"},
+    {"PriorityClass", "scheduling.k8s.io/v1"},
+    {"NodeFeatureRule", "nfd.k8s-sigs.io/v1alpha1"},
+    {"ServiceMonitor", "monitoring.coreos.com/v1"},
+    {"PodMonitor", "monitoring.coreos.com/v1"},
 };
 
 static int dns1123(const char *s) {
@@ -77,6 +84,19 @@ static void problem(const char *file, const char *what, const char *fmt, ...) {
 
 static int is_true(const json_t *v) {
   return json_is_string(v) && strcmp(json_string_value(v), "true") == 0;
+}
+
+/* The one container allowed to run as UID 0: the probe's init container that gives the
+ * features.d folder to group 65532, with no capability and nothing else mounted. */
+static int root_exception(const char *name, int init, const json_t *c) {
+  const json_t *sc = json_object_get(c, "securityContext");
+  const json_t *mounts = json_object_get(c, "volumeMounts");
+  const char *ape = jstr(sc, "allowPrivilegeEscalation");
+  return init && strcmp(name, "teectl-probe") == 0 && jstr(c, "name") &&
+         strcmp(jstr(c, "name"), "features-d-owner") == 0 &&
+         json_array_size(jpath(sc, "capabilities.add")) == 0 && ape && !strcmp(ape, "false") &&
+         json_array_size(mounts) == 1 &&
+         !strcmp(jstr(json_array_get(mounts, 0), "mountPath"), "/features.d");
 }
 
 /* Checks of one pod spec (workload template). */
@@ -126,13 +146,13 @@ static void check_pod(const char *file, const char *name, const json_t *pod, int
         problem(file, where, "seccompProfile is not RuntimeDefault");
       const char *user = jstr(sc, "runAsUser") ? jstr(sc, "runAsUser") : pod_user;
       int nonroot = is_true(json_object_get(sc, "runAsNonRoot")) || pod_nonroot;
-      if (!nonroot || (user && strcmp(user, "0") == 0))
+      if ((!nonroot || (user && strcmp(user, "0") == 0)) && !root_exception(name, init, c))
         *root = 1;
     }
   }
 }
 
-static void check_doc(const char *file, const json_t *d, json_t *seen) {
+static void check_doc(const char *dir, const char *file, const json_t *d, json_t *seen) {
   const char *api = jstr(d, "apiVersion"), *kind = jstr(d, "kind"),
              *name = jstr(d, "metadata.name");
   if (!api || !kind || !name) {
@@ -152,9 +172,10 @@ static void check_doc(const char *file, const json_t *d, json_t *seen) {
     }
   if (!known)
     problem(file, name, "unknown kind %s", kind);
-  char key[256];
+  /* One object per folder (the overlays define the same RuntimeClasses in two forms). */
+  char key[768];
   const char *ns = jstr(d, "metadata.namespace");
-  snprintf(key, sizeof key, "%s/%s/%s", kind, ns ? ns : "", name);
+  snprintf(key, sizeof key, "%s:%s/%s/%s", dir, kind, ns ? ns : "", name);
   if (json_object_get(seen, key) && strcmp(kind, "Namespace") != 0)
     problem(file, name, "%s defined twice", key);
   json_object_set_new(seen, key, json_true());
@@ -210,7 +231,9 @@ static void walk(const char *dir, json_t *seen, int *files) {
     struct stat st;
     if (stat(p, &st) == 0 && S_ISDIR(st.st_mode)) {
       walk(p, seen, files);
-    } else if (ends_with(de->d_name, ".yaml") || ends_with(de->d_name, ".yml")) {
+    } else if ((ends_with(de->d_name, ".yaml") || ends_with(de->d_name, ".yml")) &&
+               strcmp(de->d_name, "kustomization.yaml") != 0 &&
+               strncmp(de->d_name, "patch-", 6) != 0) {
       tc_buf b = test_read_file(p);
       char e[256];
       json_t *docs = yaml_to_json((const char *)b.data, b.len, e, sizeof e);
@@ -220,7 +243,7 @@ static void walk(const char *dir, json_t *seen, int *files) {
       } else {
         size_t i;
         const json_t *doc;
-        json_array_foreach(docs, i, doc) check_doc(de->d_name, doc, seen);
+        json_array_foreach(docs, i, doc) check_doc(dir, de->d_name, doc, seen);
         if (json_array_size(docs) == 0)
           problem(de->d_name, "yaml", "no documents");
         json_decref(docs);
@@ -242,47 +265,74 @@ static void test_every_manifest(void **state) {
           problems);
   assert_true(files >= 2);
   assert_int_equal(problems, 0);
-  assert_non_null(json_object_get(seen, "DaemonSet/teectl-system/teectl-probe"));
+  char *base = test_path(deploy_dir, "kubernetes/base");
+  char key[768];
+  snprintf(key, sizeof key, "%s:DaemonSet/teectl-system/teectl-probe", base);
+  assert_non_null(json_object_get(seen, key));
+  free(base);
   json_decref(seen);
 }
 
 /* The committed RuntimeClasses are the tool's output, byte for byte. */
-static void test_runtimeclasses_are_generated(void **state) {
-  (void)state;
-  char *committed = test_path(deploy_dir, "kubernetes/runtimeclasses.yaml");
+static void check_generated(const char *rel, const char *args) {
+  char *committed = test_path(deploy_dir, rel);
   tc_buf b = test_read_file(committed);
-  size_t n = strlen(test_teectl_bin()) + 64;
+  size_t n = strlen(test_teectl_bin()) + strlen(args) + 64;
   char *cmd = malloc(n);
-  snprintf(cmd, n, "'%s' config generate runtimeclass", test_teectl_bin());
+  snprintf(cmd, n, "'%s' config generate runtimeclass %s", test_teectl_bin(), args);
   FILE *p = popen(cmd, "r");
   char *out = calloc(1, 1 << 16);
   size_t len = fread(out, 1, (1 << 16) - 1, p);
   assert_int_equal(WEXITSTATUS(pclose(p)), 0);
   if (len != b.len || memcmp(out, b.data, len) != 0)
-    fail_msg("deploy/kubernetes/runtimeclasses.yaml differs from 'teectl config generate "
-             "runtimeclass'; regenerate it with --out");
+    fail_msg("deploy/%s differs from 'teectl config generate runtimeclass %s'; regenerate it "
+             "with --out",
+             rel, args);
   free(out);
   free(cmd);
   tc_buf_free(&b);
   free(committed);
 }
 
-/* The probe DaemonSet writes NFD's feature file where nfd-worker reads it. */
-static void test_probe_daemonset(void **state) {
+static void test_runtimeclasses_are_generated(void **state) {
   (void)state;
-  char *path = test_path(deploy_dir, "kubernetes/probe-daemonset.yaml");
+  check_generated("kubernetes/overlays/standalone/runtimeclasses.yaml", "");
+  check_generated("kubernetes/overlays/kata-deploy/runtimeclasses.yaml", "--form kata-deploy");
+}
+
+/* Documents of one manifest file (relative to deploy/). */
+static json_t *load_docs(const char *rel) {
+  char *path = test_path(deploy_dir, rel);
   tc_buf b = test_read_file(path);
   char e[256];
   json_t *docs = yaml_to_json((const char *)b.data, b.len, e, sizeof e);
   tc_buf_free(&b);
   free(path);
   assert_non_null(docs);
-  const json_t *ds = NULL;
+  return docs;
+}
+
+static const json_t *find_kind(const json_t *docs, const char *kind, const char *name) {
   size_t i;
   const json_t *d;
-  json_array_foreach(docs, i, d) if (!strcmp(jstr(d, "kind"), "DaemonSet")) ds = d;
-  assert_non_null(ds);
+  json_array_foreach(docs, i, d) if (!strcmp(jstr(d, "kind"), kind) &&
+                                     (!name || !strcmp(jstr(d, "metadata.name"), name))) return d;
+  fail_msg("no %s %s", kind, name ? name : "");
+  return NULL;
+}
+
+/* The probe DaemonSet writes NFD's feature file where nfd-worker reads it. */
+static void test_probe_daemonset(void **state) {
+  (void)state;
+  json_t *docs = load_docs("kubernetes/base/probe-daemonset.yaml");
+  const json_t *ds = find_kind(docs, "DaemonSet", "teectl-probe");
+  size_t i;
+  const json_t *d;
   const json_t *pod = jpath(ds, "spec.template.spec");
+  /* CPUID runs in the container: amd64 nodes only. */
+  assert_string_equal(
+      json_string_value(json_object_get(jpath(pod, "nodeSelector"), "kubernetes.io/arch")),
+      "amd64");
   const json_t *c = json_array_get(json_object_get(pod, "containers"), 0);
   const json_t *args = json_object_get(c, "args");
   int nfd = 0, out = 0;
@@ -297,6 +347,17 @@ static void test_probe_daemonset(void **state) {
     features_d |= hp && !strcmp(hp, "/etc/kubernetes/node-feature-discovery/features.d");
   }
   assert_true(features_d);
+  /* No manual node preparation: the init container makes features.d group-writable for
+   * the probe's group before the probe starts. */
+  const json_t *init = json_array_get(json_object_get(pod, "initContainers"), 0);
+  assert_string_equal(jstr(init, "name"), "features-d-owner");
+  const char *sh = json_string_value(json_array_get(json_object_get(init, "command"), 2));
+  assert_non_null(sh);
+  assert_non_null(strstr(sh, "chgrp 65532 /features.d"));
+  assert_non_null(strstr(sh, "chmod g+w /features.d"));
+  assert_string_equal(jstr(pod, "securityContext.runAsGroup"), "65532");
+  /* Not system-node-critical (refused outside kube-system on some managed clusters). */
+  assert_string_equal(jstr(pod, "priorityClassName"), "teectl-node-agent");
   json_decref(docs);
 }
 
@@ -304,18 +365,8 @@ static void test_probe_daemonset(void **state) {
  * (200 "ok" without a scrape) on the metrics port. */
 static void test_exporter_daemonset_probes(void **state) {
   (void)state;
-  char *path = test_path(deploy_dir, "kubernetes/exporter-daemonset.yaml");
-  tc_buf b = test_read_file(path);
-  char e[256];
-  json_t *docs = yaml_to_json((const char *)b.data, b.len, e, sizeof e);
-  tc_buf_free(&b);
-  free(path);
-  assert_non_null(docs);
-  const json_t *ds = NULL;
-  size_t i;
-  const json_t *d;
-  json_array_foreach(docs, i, d) if (!strcmp(jstr(d, "kind"), "DaemonSet")) ds = d;
-  assert_non_null(ds);
+  json_t *docs = load_docs("kubernetes/base/exporter-daemonset.yaml");
+  const json_t *ds = find_kind(docs, "DaemonSet", "teectl-exporter");
   const json_t *c =
       json_array_get(json_object_get(jpath(ds, "spec.template.spec"), "containers"), 0);
   const char *probe_kinds[] = {"livenessProbe", "readinessProbe"};
@@ -325,6 +376,56 @@ static void test_exporter_daemonset_probes(void **state) {
     assert_string_equal(jstr(probe, "httpGet.path"), "/healthz");
     assert_string_equal(jstr(probe, "httpGet.port"), "metrics");
   }
+  json_decref(docs);
+}
+
+/* The attestation service verifies all three TEEs out of the box: collateral fetching on,
+ * its cache folder on a writable volume; a PodDisruptionBudget and a NetworkPolicy that
+ * select its pods, topology spread over nodes. */
+static void test_attestation_service(void **state) {
+  (void)state;
+  json_t *docs = load_docs("kubernetes/base/attestation-service.yaml");
+  const json_t *cm = find_kind(docs, "ConfigMap", "teectl-attestation-config");
+  json_error_t je;
+  json_t *cfg =
+      json_loads(json_string_value(json_object_get(json_object_get(cm, "data"), "config.json")),
+                 JSON_REJECT_DUPLICATES, &je);
+  assert_non_null(cfg);
+  assert_true(json_is_true(json_object_get(cfg, "fetch")));
+  const char *cache = json_string_value(json_object_get(cfg, "cache-dir"));
+  assert_non_null(cache);
+  const json_t *dep = find_kind(docs, "Deployment", "teectl-attestation");
+  const json_t *pod = jpath(dep, "spec.template.spec");
+  const json_t *c = json_array_get(json_object_get(pod, "containers"), 0);
+  /* the cache folder lies on a writable (not readOnly) mount of an emptyDir */
+  const char *vol = NULL;
+  size_t i;
+  const json_t *m;
+  json_array_foreach(json_object_get(c, "volumeMounts"), i, m) {
+    const char *mp = jstr(m, "mountPath");
+    if (mp && strncmp(cache, mp, strlen(mp)) == 0 && cache[strlen(mp)] == '/' &&
+        !is_true(json_object_get(m, "readOnly")))
+      vol = jstr(m, "name");
+  }
+  assert_non_null(vol);
+  int empty_dir = 0;
+  json_array_foreach(json_object_get(pod, "volumes"), i, m) empty_dir |=
+      !strcmp(jstr(m, "name"), vol) && json_is_object(json_object_get(m, "emptyDir"));
+  assert_true(empty_dir);
+  const json_t *labels = jpath(dep, "spec.template.metadata.labels");
+  const char *kinds_selecting[] = {"PodDisruptionBudget", "NetworkPolicy"};
+  for (size_t k = 0; k < 2; k++) {
+    const json_t *o = find_kind(docs, kinds_selecting[k], "teectl-attestation");
+    const json_t *ml =
+        jpath(o, k == 0 ? "spec.selector.matchLabels" : "spec.podSelector.matchLabels");
+    assert_true(json_object_size(ml) > 0);
+    const char *key;
+    const json_t *v;
+    json_object_foreach((json_t *)ml, key, v)
+        assert_true(json_equal((json_t *)v, json_object_get(labels, key)));
+  }
+  assert_true(json_array_size(json_object_get(pod, "topologySpreadConstraints")) >= 1);
+  json_decref(cfg);
   json_decref(docs);
 }
 
@@ -341,6 +442,7 @@ int main(int argc, char **argv) {
       cmocka_unit_test(test_runtimeclasses_are_generated),
       cmocka_unit_test(test_probe_daemonset),
       cmocka_unit_test(test_exporter_daemonset_probes),
+      cmocka_unit_test(test_attestation_service),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -341,6 +341,20 @@ static json_t *fixture_labels(const char *host) {
   return l;
 }
 
+/* RuntimeClasses for SNP, TDX and SGX with options o, parsed (YAML documents). */
+static json_t *gen_runtimeclasses(const tc_gen_opts *o) {
+  const tc_platform ps[] = {TC_PLATFORM_SNP, TC_PLATFORM_TDX, TC_PLATFORM_SGX};
+  char *text = NULL;
+  tc_error err;
+  assert_int_equal(tc_gen_runtimeclasses(ps, 3, o, &text, &err), TC_OK);
+  char e[256];
+  json_t *docs = yaml_to_json(text, strlen(text), e, sizeof e);
+  if (docs == NULL)
+    fail_msg("generated RuntimeClasses: %s", e);
+  free(text);
+  return docs;
+}
+
 static void test_runtimeclasses_match_kata_deploy(void **state) {
   (void)state;
   char *p = test_path(vectors, "kata/deploy/runtimeclasses-rendered-default.yaml");
@@ -353,15 +367,8 @@ static void test_runtimeclasses_match_kata_deploy(void **state) {
              {TC_PLATFORM_TDX, "tdx-host"},
              {TC_PLATFORM_SGX, "sgx-host-icelake"}};
   for (int rs = 0; rs < 2; rs++) {
-    const tc_platform ps[] = {TC_PLATFORM_SNP, TC_PLATFORM_TDX, TC_PLATFORM_SGX};
     tc_gen_opts o = {.runtime = rs ? TC_KATA_RS : TC_KATA_GO};
-    char *text = NULL;
-    tc_error err;
-    assert_int_equal(tc_gen_runtimeclasses(ps, 3, &o, &text, &err), TC_OK);
-    char e[256];
-    json_t *ours = yaml_to_json(text, strlen(text), e, sizeof e);
-    if (ours == NULL)
-      fail_msg("generated RuntimeClasses: %s", e);
+    json_t *ours = gen_runtimeclasses(&o);
     assert_int_equal(json_array_size(ours), 4);
     size_t i;
     const json_t *d;
@@ -407,7 +414,6 @@ static void test_runtimeclasses_match_kata_deploy(void **state) {
       json_decref(labels);
     }
     json_decref(ours);
-    free(text);
   }
   json_decref(kd);
 }
@@ -422,15 +428,8 @@ static void test_runtimeclasses_kata_deploy_form(void **state) {
   char *p = test_path(vectors, "kata/deploy/runtimeclasses-rendered-default.yaml");
   json_t *kd = load_yaml_file(p);
   free(p);
-  const tc_platform ps[] = {TC_PLATFORM_SNP, TC_PLATFORM_TDX, TC_PLATFORM_SGX};
   tc_gen_opts o = {.runtime = TC_KATA_GO, .rc_kata_deploy = 1};
-  char *text = NULL;
-  tc_error err;
-  assert_int_equal(tc_gen_runtimeclasses(ps, 3, &o, &text, &err), TC_OK);
-  char e[256];
-  json_t *ours = yaml_to_json(text, strlen(text), e, sizeof e);
-  if (ours == NULL)
-    fail_msg("generated RuntimeClasses: %s", e);
+  json_t *ours = gen_runtimeclasses(&o);
   assert_null(find_named(ours, "kata-qemu")); /* nothing to add to plain kata-qemu */
   int partial = 0, full = 0;
   size_t i;
@@ -462,7 +461,6 @@ static void test_runtimeclasses_kata_deploy_form(void **state) {
   assert_int_equal(partial, 2); /* kata-qemu-snp, kata-qemu-tdx */
   assert_int_equal(full, 1);    /* kata-qemu-sgx */
   json_decref(ours);
-  free(text);
   json_decref(kd);
 }
 

@@ -1,0 +1,586 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The attestation service as deploy/kubernetes deploys it verifies real SNP, TDX and SGX
+ * evidence with nothing but the evidence in the request:
+ *   - the Secrets come from deploy/kubernetes/make-secrets.sh itself, run against a
+ *     stand-in kubectl that keeps what it is asked to create as files (a second run must
+ *     keep them: the script never replaces a Secret);
+ *   - the ConfigMaps (config.json, policy.json), the container arguments and the volume
+ *     mounts come from base/attestation-service.yaml; every mount path is laid out under
+ *     a private folder, and the paths in the arguments and config.json are moved there;
+ *   - `teectl serve` starts with those arguments plus only what a test must change: the
+ *     address (loopback, port 0), the KDS and PCS base URLs (a KDS/PCS stand-in on
+ *     loopback, tests/collateral/kds_pcs_server, serving the vectors' real collateral and a
+ *     real ARK-signed AMD CRL), --at (the vector's verification time) and --test-no-nonce
+ *     (real evidence cannot carry our nonce);
+ *   - requests go over HTTPS, checked against the CA make-secrets.sh published, to the
+ *     Service's DNS name (resolved to loopback);
+ *   - tokens are checked here with OpenSSL against the public half of the signing key the
+ *     script made (ES256 over header.payload, RFC 7515/7518).
+ * Expected answers follow the vectors' expected.json and the manifest's policy (the
+ * strict defaults: no reference values, hence "warning"; an SGX TCB status other than
+ * UpToDate is contraindicated). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+#include <curl/curl.h>
+#include <openssl/ecdsa.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/sha.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "harness.h"
+#include "kds_pcs_server.h"
+#include "teectl/collateral.h"
+#include "testlib.h"
+#include "yamljson.h"
+
+static const char *VEC, *DEPLOY;
+static char KUBE[512]; /* the stand-in kubectl's store */
+static char FAKEBIN[600];
+
+static void mkdirs(const char *path) {
+  char tmp[1024];
+  snprintf(tmp, sizeof tmp, "%s", path);
+  for (char *p = tmp + 1; *p; p++)
+    if (*p == '/') {
+      *p = 0;
+      mkdir(tmp, 0700);
+      *p = '/';
+    }
+  mkdir(tmp, 0700);
+}
+
+static void write_file(const char *path, const void *data, size_t len) {
+  FILE *f = fopen(path, "wb");
+  assert_non_null(f);
+  assert_int_equal(fwrite(data, 1, len, f), len);
+  fclose(f);
+}
+
+/* ---- make-secrets.sh against a stand-in kubectl ---- */
+
+static const char FAKE_KUBECTL[] =
+    "#!/bin/sh\n"
+    "# stand-in kubectl: keeps created Secrets/ConfigMaps as files under $FAKE_KUBE\n"
+    "ns=\n"
+    "while [ $# -gt 0 ]; do case \"$1\" in -n) ns=$2; shift 2;; *) break;; esac; done\n"
+    "verb=$1; shift\n"
+    "case \"$verb\" in\n"
+    "get) [ -e \"$FAKE_KUBE/$1/$2\" ]; exit $?;;\n"
+    "create) kind=$1; shift\n"
+    "  case \"$kind\" in\n"
+    "  namespace) mkdir -p \"$FAKE_KUBE/namespace/$1\"; exit 0;;\n"
+    "  secret) name=$2; shift 2; d=\"$FAKE_KUBE/secret/$name\"; mkdir -p \"$d\";;\n"
+    "  configmap) name=$1; shift; d=\"$FAKE_KUBE/configmap/$name\"; mkdir -p \"$d\";;\n"
+    "  *) echo \"fake kubectl: create $kind\" >&2; exit 3;;\n"
+    "  esac\n"
+    "  for a; do case \"$a\" in\n"
+    "    --from-file=*) kv=${a#--from-file=}; cp \"${kv#*=}\" \"$d/${kv%%=*}\";;\n"
+    "    --cert=*) cp \"${a#--cert=}\" \"$d/tls.crt\";;\n"
+    "    --key=*) cp \"${a#--key=}\" \"$d/tls.key\";;\n"
+    "  esac; done; exit 0;;\n"
+    "apply) cat >/dev/null; exit 0;;\n"
+    "esac\n"
+    "echo \"fake kubectl: $verb $*\" >&2; exit 3\n";
+
+static int run_make_secrets(void) {
+  char *script = test_path(DEPLOY, "kubernetes/make-secrets.sh");
+  char cmd[4096];
+  snprintf(cmd, sizeof cmd,
+           "PATH='%s':\"$PATH\" FAKE_KUBE='%s' sh '%s' >'%s/make-secrets.log' 2>&1", FAKEBIN, KUBE,
+           script, KUBE);
+  free(script);
+  int st = system(cmd);
+  return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static tc_buf kube_file(const char *kind, const char *name, const char *key) {
+  char p[1024];
+  snprintf(p, sizeof p, "%s/%s/%s/%s", KUBE, kind, name, key);
+  return test_read_file(p);
+}
+
+/* ---- the manifest ---- */
+
+typedef struct deployment {
+  srv s;
+  char root[600]; /* mount paths are laid out below root */
+  json_t *docs;
+  json_t *args; /* the container's arguments, paths moved below root */
+} deployment;
+
+static const json_t *find_doc(const json_t *docs, const char *kind, const char *name) {
+  size_t i;
+  const json_t *d;
+  json_array_foreach(docs, i, d) if (!strcmp(jstr(d, "kind"), kind) &&
+                                     !strcmp(jstr(d, "metadata.name"), name)) return d;
+  fail_msg("base/attestation-service.yaml has no %s %s", kind, name);
+  return NULL;
+}
+
+/* A path inside one of the container's mounts, moved below root; other values as is. */
+static json_t *moved(const deployment *d, const json_t *mounts, const char *value) {
+  size_t i;
+  const json_t *m;
+  json_array_foreach(mounts, i, m) {
+    const char *mp = jstr(m, "mountPath");
+    size_t n = strlen(mp);
+    if (strncmp(value, mp, n) == 0 && (value[n] == '/' || value[n] == 0)) {
+      char p[1200];
+      snprintf(p, sizeof p, "%s%s", d->root, value);
+      return json_string(p);
+    }
+  }
+  return json_string(value);
+}
+
+static void deployment_lay_out(deployment *d) {
+  srv_init(&d->s);
+  snprintf(d->root, sizeof d->root, "%s/root", d->s.dir);
+  char *path = test_path(DEPLOY, "kubernetes/base/attestation-service.yaml");
+  tc_buf b = test_read_file(path);
+  free(path);
+  char e[256];
+  d->docs = yaml_to_json((const char *)b.data, b.len, e, sizeof e);
+  tc_buf_free(&b);
+  assert_non_null(d->docs);
+  const json_t *dep = find_doc(d->docs, "Deployment", "teectl-attestation");
+  const json_t *pod = jpath(dep, "spec.template.spec");
+  const json_t *c = json_array_get(json_object_get(pod, "containers"), 0);
+  const json_t *mounts = json_object_get(c, "volumeMounts");
+  size_t i;
+  const json_t *m;
+  json_array_foreach(mounts, i, m) {
+    const char *vname = jstr(m, "name");
+    char dir[1200];
+    snprintf(dir, sizeof dir, "%s%s", d->root, jstr(m, "mountPath"));
+    mkdirs(dir);
+    size_t k;
+    const json_t *v, *vol = NULL;
+    json_array_foreach(json_object_get(pod, "volumes"), k, v) if (!strcmp(jstr(v, "name"), vname))
+        vol = v;
+    assert_non_null(vol);
+    const char *cm = jstr(vol, "configMap.name"), *secret = jstr(vol, "secret.secretName");
+    if (cm != NULL) {
+      const char *key;
+      const json_t *val;
+      json_object_foreach(json_object_get(find_doc(d->docs, "ConfigMap", cm), "data"), key, val) {
+        char f[1400];
+        snprintf(f, sizeof f, "%s/%s", dir, key);
+        const char *text = json_string_value(val);
+        if (strcmp(key, "config.json") == 0) {
+          /* the service's own config, with its paths moved below root */
+          json_t *cfg = json_loads(text, JSON_REJECT_DUPLICATES, NULL);
+          assert_non_null(cfg);
+          const char *ck;
+          json_t *cv;
+          void *tmp;
+          json_object_foreach_safe(cfg, tmp, ck, cv) if (json_is_string(cv))
+              json_object_set_new(cfg, ck, moved(d, mounts, json_string_value(cv)));
+          char *out = json_dumps(cfg, JSON_INDENT(2));
+          write_file(f, out, strlen(out));
+          free(out);
+          json_decref(cfg);
+        } else {
+          write_file(f, text, strlen(text));
+        }
+      }
+    } else if (secret != NULL) {
+      /* the files make-secrets.sh created for this Secret */
+      char src[1024];
+      snprintf(src, sizeof src, "%s/secret/%s", KUBE, secret);
+      char cmd[3000];
+      snprintf(cmd, sizeof cmd, "cp '%s'/* '%s'/", src, dir);
+      if (system(cmd) != 0)
+        fail_msg("Secret %s was not made by make-secrets.sh", secret);
+    } else {
+      assert_non_null(json_object_get(vol, "emptyDir"));
+    }
+  }
+  /* the container's arguments; "serve" is the command the harness runs */
+  d->args = json_array();
+  size_t k;
+  const json_t *a;
+  json_array_foreach(json_object_get(c, "args"), k, a) {
+    if (k == 0) {
+      assert_string_equal(json_string_value(a), "serve");
+      continue;
+    }
+    json_array_append_new(d->args, moved(d, mounts, json_string_value(a)));
+  }
+}
+
+static void deployment_start(deployment *d, const char *kds, const char *pcs, const char *at) {
+  const char *argv[32];
+  size_t n = 0, i;
+  const json_t *a;
+  json_array_foreach(d->args, i, a) argv[n++] = json_string_value(a);
+  const char *extra[] = {"--kds-url", kds, "--pcs-url", pcs, "--at", at, "--test-no-nonce", NULL};
+  for (size_t k = 0; extra[k]; k++)
+    argv[n++] = extra[k];
+  argv[n] = NULL;
+  assert_int_equal(srv_start(&d->s, argv), 0);
+}
+
+static void deployment_stop(deployment *d) {
+  assert_int_equal(srv_stop(&d->s), 0);
+  srv_cleanup(&d->s);
+  json_decref(d->docs);
+  json_decref(d->args);
+}
+
+/* ---- HTTPS client ---- */
+
+static size_t on_body(char *p, size_t sz, size_t n, void *ud) {
+  tc_buf *b = ud;
+  b->data = realloc(b->data, b->len + sz * n + 1);
+  memcpy(b->data + b->len, p, sz * n);
+  b->len += sz * n;
+  b->data[b->len] = 0;
+  return sz * n;
+}
+
+/* POST body to https://attestation.teectl-system.svc:PORT/v1/attest, checked against
+ * the CA make-secrets.sh published; returns the status, *resp the parsed answer. */
+static long attest(const deployment *d, const char *tee, const tc_buf *evidence, json_t **resp) {
+  char host[256], url[300], ca[1024];
+  snprintf(host, sizeof host, "attestation.teectl-system.svc:%u:127.0.0.1", d->s.port);
+  snprintf(url, sizeof url, "https://attestation.teectl-system.svc:%u/v1/attest", d->s.port);
+  snprintf(ca, sizeof ca, "%s/configmap/teectl-attestation-ca/ca.crt", KUBE);
+  char *b64 = b64_std(evidence->data, evidence->len);
+  json_t *req = json_pack("{s:s, s:s}", "tee", tee, "evidence", b64);
+  free(b64);
+  char *body = json_dumps(req, JSON_COMPACT);
+  json_decref(req);
+  CURL *c = curl_easy_init();
+  struct curl_slist *res = curl_slist_append(NULL, host);
+  struct curl_slist *h = curl_slist_append(NULL, "Content-Type: application/json");
+  tc_buf out = {0};
+  curl_easy_setopt(c, CURLOPT_URL, url);
+  curl_easy_setopt(c, CURLOPT_RESOLVE, res);
+  curl_easy_setopt(c, CURLOPT_CAINFO, ca);
+  curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
+  curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
+  curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+  curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+  curl_easy_setopt(c, CURLOPT_WRITEDATA, &out);
+  curl_easy_setopt(c, CURLOPT_TIMEOUT, 60L);
+  CURLcode rc = curl_easy_perform(c);
+  if (rc != CURLE_OK)
+    fail_msg("HTTPS to the service: %s", curl_easy_strerror(rc));
+  long st = 0;
+  curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &st);
+  curl_easy_cleanup(c);
+  curl_slist_free_all(res);
+  curl_slist_free_all(h);
+  free(body);
+  *resp = json_loads(out.data ? (const char *)out.data : "", 0, NULL);
+  tc_buf_free(&out);
+  return st;
+}
+
+/* ---- token check (OpenSSL, ES256) ---- */
+
+static json_t *check_es256(const char *token) {
+  const char *dot1 = strchr(token, '.'), *dot2 = dot1 ? strchr(dot1 + 1, '.') : NULL;
+  assert_non_null(dot2);
+  unsigned char sig[128], payload[8192];
+  long sl = b64url_decode(dot2 + 1, sig, sizeof sig);
+  assert_int_equal(sl, 64);
+  char *pl_text = strndup(dot1 + 1, (size_t)(dot2 - dot1 - 1));
+  long pl = b64url_decode(pl_text, payload, sizeof payload - 1);
+  free(pl_text);
+  assert_true(pl > 0);
+  payload[pl] = 0;
+  /* r || s (RFC 7518 3.4) -> DER ECDSA-Sig-Value */
+  ECDSA_SIG *es = ECDSA_SIG_new();
+  ECDSA_SIG_set0(es, BN_bin2bn(sig, 32, NULL), BN_bin2bn(sig + 32, 32, NULL));
+  unsigned char *der = NULL;
+  int dl = i2d_ECDSA_SIG(es, &der);
+  tc_buf key = kube_file("secret", "teectl-attestation-keys", "signing.pem");
+  BIO *bio = BIO_new_mem_buf(key.data, (int)key.len);
+  EVP_PKEY *pk = PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL);
+  assert_non_null(pk);
+  EVP_MD_CTX *md = EVP_MD_CTX_new();
+  assert_int_equal(EVP_DigestVerifyInit(md, NULL, EVP_sha256(), NULL, pk), 1);
+  int ok =
+      EVP_DigestVerify(md, der, (size_t)dl, (const unsigned char *)token, (size_t)(dot2 - token));
+  if (ok != 1)
+    fail_msg("token signature does not verify with the signing key make-secrets.sh made");
+  EVP_MD_CTX_free(md);
+  EVP_PKEY_free(pk);
+  BIO_free(bio);
+  tc_buf_free(&key);
+  OPENSSL_free(der);
+  ECDSA_SIG_free(es);
+  json_t *claims = json_loads((const char *)payload, 0, NULL);
+  assert_non_null(claims);
+  return claims;
+}
+
+/* ---- the KDS/PCS stand-in ---- */
+
+static ts_server *STANDIN;
+
+static tc_buf vec(const char *sub, const char *name, const char *file) {
+  char rel[512];
+  snprintf(rel, sizeof rel, "%s/%s/%s", sub, name, file);
+  char *p = test_path(VEC, rel);
+  tc_buf b = test_read_file(p);
+  free(p);
+  return b;
+}
+
+static json_t *expected(const char *sub, const char *name) {
+  tc_buf b = vec(sub, name, "expected.json");
+  json_t *j = json_loadb((const char *)b.data, b.len, 0, NULL);
+  tc_buf_free(&b);
+  assert_non_null(j);
+  return j;
+}
+
+/* RFC 3986 percent-encoding of everything but unreserved characters (as Intel PCS does). */
+static char *pct_encode(const tc_buf *b) {
+  char *o = malloc(b->len * 3 + 1), *w = o;
+  for (size_t i = 0; i < b->len; i++) {
+    unsigned char ch = b->data[i];
+    if ((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
+        ch == '-' || ch == '_' || ch == '.' || ch == '~')
+      *w++ = (char)ch;
+    else
+      w += sprintf(w, "%%%02X", ch);
+  }
+  *w = 0;
+  return o;
+}
+
+/* Routes of one object request, as the service will ask for it. */
+static void route_object(const tc_object_request *q, const tc_buf *body, const char *header,
+                         const tc_buf *chain, char *uri, size_t cap) {
+  char url[600];
+  tc_error err;
+  if (tc_object_url(ts_base(STANDIN), ts_base(STANDIN), TC_PCS_AUTO, q, url, sizeof url, &err) !=
+      TC_OK)
+    fail_msg("object url: %s", err.detail);
+  snprintf(uri, cap, "%s", url + strlen(ts_base(STANDIN)));
+  char *hv = chain ? pct_encode(chain) : NULL;
+  ts_route(STANDIN, uri, body->data, body->len, header, hv);
+  free(hv);
+}
+
+static void serve_snp(const char *name, const tc_buf *report, char vcek_uri[512]) {
+  tc_collateral_needs n;
+  tc_error err;
+  if (tc_collateral_needs_of(TC_TEE_SNP, report->data, report->len, TC_SNP_PRODUCT_UNKNOWN, NULL,
+                             &n, &err) != TC_OK)
+    fail_msg("%s: needs: %s", name, err.detail);
+  tc_buf vcek = vec("snp", name, "vcek.der"), ask = vec("snp", name, "ask.pem"),
+         ark = vec("snp", name, "ark.pem");
+  route_object(&n.vcek, &vcek, NULL, NULL, vcek_uri, 512);
+  tc_buf chain = {malloc(ask.len + ark.len), ask.len + ark.len}; /* ASK then ARK (KDS) */
+  memcpy(chain.data, ask.data, ask.len);
+  memcpy(chain.data + ask.len, ark.data, ark.len);
+  ts_route(STANDIN, "/vcek/v1/Milan/cert_chain", chain.data, chain.len, NULL, NULL);
+  /* a real CRL, signed by AMD's Milan ARK (vectors/amd-crl) */
+  tc_buf crl = vec("amd-crl", "milan-vcek-openpcc", "crl.der");
+  ts_route(STANDIN, "/vcek/v1/Milan/crl", crl.data, crl.len, NULL, NULL);
+  tc_buf_free(&crl);
+  tc_buf_free(&chain);
+  tc_buf_free(&vcek);
+  tc_buf_free(&ask);
+  tc_buf_free(&ark);
+}
+
+/* TCB Info, QE Identity, PCK CRL (with their issuer-chain headers) and the Root CA CRL of
+ * a DCAP case at the PCCS paths; returns the TCB Info uri. */
+static void serve_dcap(const char *name, const tc_buf *quote, char tcb_uri[512]) {
+  tc_collateral_needs n;
+  tc_error err;
+  if (tc_collateral_needs_of(TC_TEE_UNKNOWN, quote->data, quote->len, TC_SNP_PRODUCT_UNKNOWN, NULL,
+                             &n, &err) != TC_OK)
+    fail_msg("%s: needs: %s", name, err.detail);
+  const struct {
+    tc_object_kind kind;
+    const char *file, *chain, *header;
+  } items[] = {
+      {TC_OBJ_PCS_TCB_INFO, "tcb_info.json", "tcb_info_issuer_chain.pem", "TCB-Info-Issuer-Chain"},
+      {TC_OBJ_PCS_QE_IDENTITY, "qe_identity.json", "qe_identity_issuer_chain.pem",
+       "SGX-Enclave-Identity-Issuer-Chain"},
+      {TC_OBJ_PCS_PCK_CRL, "pck_crl.der", "pck_crl_issuer_chain.pem", "SGX-PCK-CRL-Issuer-Chain"},
+      {TC_OBJ_PCS_ROOT_CA_CRL, "root_ca_crl.der", NULL, NULL},
+  };
+  for (size_t i = 0; i < sizeof items / sizeof items[0]; i++) {
+    tc_object_request q;
+    memset(&q, 0, sizeof q);
+    q.kind = items[i].kind;
+    q.tee = n.tee;
+    memcpy(q.fmspc, n.fmspc, 6);
+    q.ca = n.ca;
+    tc_buf body = vec("dcap", name, items[i].file);
+    tc_buf chain = {0};
+    if (items[i].chain)
+      chain = vec("dcap", name, items[i].chain);
+    char uri[512];
+    route_object(&q, &body, items[i].header, items[i].chain ? &chain : NULL, uri, sizeof uri);
+    if (i == 0)
+      snprintf(tcb_uri, 512, "%s", uri);
+    tc_buf_free(&body);
+    tc_buf_free(&chain);
+  }
+}
+
+/* ---- the cases ---- */
+
+static int setup(void **state) {
+  (void)state;
+  STANDIN = ts_start();
+  snprintf(KUBE, sizeof KUBE, "/tmp/teectl-deploy-kube-XXXXXX");
+  if (mkdtemp(KUBE) == NULL)
+    return -1;
+  snprintf(FAKEBIN, sizeof FAKEBIN, "%s/bin", KUBE);
+  mkdirs(FAKEBIN);
+  char p[700];
+  snprintf(p, sizeof p, "%s/kubectl", FAKEBIN);
+  write_file(p, FAKE_KUBECTL, strlen(FAKE_KUBECTL));
+  chmod(p, 0700);
+  return 0;
+}
+
+static int teardown(void **state) {
+  (void)state;
+  ts_stop(STANDIN);
+  char cmd[600];
+  snprintf(cmd, sizeof cmd, "rm -rf '%s'", KUBE);
+  return system(cmd) == 0 ? 0 : -1;
+}
+
+/* make-secrets.sh makes every Secret the Deployment mounts, of the documented kinds, and
+ * keeps them when run again. */
+static void test_make_secrets(void **state) {
+  (void)state;
+  assert_int_equal(run_make_secrets(), 0);
+  tc_buf nonce = kube_file("secret", "teectl-attestation-keys", "nonce.key");
+  assert_int_equal(nonce.len, 32);
+  tc_buf sk = kube_file("secret", "teectl-attestation-keys", "signing.pem");
+  BIO *bio = BIO_new_mem_buf(sk.data, (int)sk.len);
+  EVP_PKEY *pk = PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL);
+  assert_non_null(pk);
+  assert_true(EVP_PKEY_is_a(pk, "EC"));
+  char group[64];
+  size_t gl = 0;
+  assert_int_equal(EVP_PKEY_get_utf8_string_param(pk, "group", group, sizeof group, &gl), 1);
+  assert_string_equal(group, "prime256v1");
+  EVP_PKEY_free(pk);
+  BIO_free(bio);
+  tc_buf crt = kube_file("secret", "teectl-attestation-tls", "tls.crt");
+  tc_buf key = kube_file("secret", "teectl-attestation-tls", "tls.key");
+  tc_buf ca = kube_file("configmap", "teectl-attestation-ca", "ca.crt");
+  assert_true(crt.len > 0 && key.len > 0 && ca.len > 0);
+  /* a second run keeps every Secret */
+  assert_int_equal(run_make_secrets(), 0);
+  tc_buf nonce2 = kube_file("secret", "teectl-attestation-keys", "nonce.key");
+  tc_buf sk2 = kube_file("secret", "teectl-attestation-keys", "signing.pem");
+  tc_buf crt2 = kube_file("secret", "teectl-attestation-tls", "tls.crt");
+  assert_memory_equal(nonce.data, nonce2.data, 32);
+  assert_true(sk.len == sk2.len && memcmp(sk.data, sk2.data, sk.len) == 0);
+  assert_true(crt.len == crt2.len && memcmp(crt.data, crt2.data, crt.len) == 0);
+  tc_buf bufs[] = {nonce, sk, crt, key, ca, nonce2, sk2, crt2};
+  for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++)
+    tc_buf_free(&bufs[i]);
+}
+
+static void one_case(const char *sub, const char *name, const char *tee, int want_status,
+                     const char *want_rule) {
+  json_t *exp = expected(sub, name);
+  assert_string_equal(json_string_value(json_object_get(exp, "verdict")), "valid");
+  tc_buf ev = vec(sub, name, strcmp(sub, "snp") == 0 ? "report.bin" : "quote.bin");
+  char uri[512];
+  if (strcmp(sub, "snp") == 0)
+    serve_snp(name, &ev, uri);
+  else
+    serve_dcap(name, &ev, uri);
+  unsigned before = ts_count(STANDIN, uri);
+  deployment d;
+  deployment_lay_out(&d);
+  deployment_start(&d, ts_base(STANDIN), ts_base(STANDIN),
+                   json_string_value(json_object_get(exp, "verify_at")));
+  json_t *resp = NULL;
+  long st = attest(&d, tee, &ev, &resp);
+  char *t = json_dumps(resp, JSON_COMPACT);
+  print_message("%s: %ld %.300s\n", name, st, t ? t : "(no JSON)");
+  free(t);
+  /* the collateral came from the stand-in, fetched by the service itself */
+  assert_true(ts_count(STANDIN, uri) > before);
+  if (want_status == 200) {
+    assert_int_equal(st, 200);
+    json_t *claims = check_es256(json_string_value(json_object_get(resp, "token")));
+    json_t *sub_claims = json_object_get(json_object_get(claims, "submods"), tee);
+    assert_string_equal(json_string_value(json_object_get(sub_claims, "ear.status")), "warning");
+    assert_string_equal(json_string_value(json_object_get(claims, "iss")),
+                        "https://attestation.teectl-system.svc");
+    json_decref(claims);
+  } else {
+    assert_int_equal(st, want_status);
+    assert_string_equal(json_string_value(json_object_get(resp, "error")), "contraindicated");
+    json_t *rules = json_object_get(resp, "failed_rules");
+    assert_int_equal(json_array_size(rules), 1);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(rules, 0), "rule")),
+                        want_rule);
+  }
+  json_decref(resp);
+  deployment_stop(&d);
+  tc_buf_free(&ev);
+  json_decref(exp);
+}
+
+static void test_snp(void **state) {
+  (void)state;
+  one_case("snp", "milan-v5-gcp-teekit", "snp", 200, NULL);
+}
+
+static void test_tdx(void **state) {
+  (void)state;
+  one_case("dcap", "tdx-v4-phala-b0c06f000000", "tdx", 200, NULL);
+}
+
+/* The quote verifies; its TCB status (ConfigurationAndSWHardeningNeeded) is outside the
+ * manifest policy's accepted statuses (the default map: UpToDate only). */
+static void test_sgx(void **state) {
+  (void)state;
+  one_case("dcap", "sgx-v3-phala-00a067110000-2025", "sgx", 403, "sgx.tcb_status");
+}
+
+int main(int argc, char **argv) {
+  for (int i = 1; i + 1 < argc; i++)
+    if (!strcmp(argv[i], "--deploy"))
+      DEPLOY = argv[i + 1];
+  if (DEPLOY == NULL) {
+    fprintf(stderr, "usage: %s --deploy DIR\n", argv[0]);
+    return 2;
+  }
+  VEC = test_vectors_dir(argc, argv, NULL);
+  if (system("command -v openssl >/dev/null") != 0) {
+    fprintf(stderr, "openssl is needed by make-secrets.sh\n");
+    return 1;
+  }
+  curl_global_init(CURL_GLOBAL_DEFAULT);
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_make_secrets),
+      cmocka_unit_test(test_snp),
+      cmocka_unit_test(test_tdx),
+      cmocka_unit_test(test_sgx),
+  };
+  int rc = cmocka_run_group_tests(tests, setup, teardown);
+  curl_global_cleanup();
+  return rc;
+}

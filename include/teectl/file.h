@@ -37,6 +37,15 @@ tc_status tc_file_read_input(const char *path, size_t max_len, tc_buf *out, tc_e
  */
 tc_status tc_file_write_atomic(const char *path, const void *data, size_t len, tc_error *err);
 
+/**
+ * tc_file_write_atomic with the file's permission bits given (e.g. 0400 for a secret, 0600
+ * for a token): the temporary file is created 0600 (mkstemp), written, then set to mode before
+ * the fsync and rename, so the data is never readable with wider permissions. Same rules and
+ * errors as tc_file_write_atomic.
+ */
+tc_status tc_file_write_atomic_mode(const char *path, const void *data, size_t len, unsigned mode,
+                                    tc_error *err);
+
 /** 1 if path exists (any type), else 0. */
 int tc_file_exists(const char *path);
 

@@ -25,6 +25,7 @@ static const struct command commands[] = {
     {"collateral", cmd_collateral, "fetch and cache AMD KDS / Intel PCS endorsements"},
     {"serve", cmd_serve, "run the attestation service (challenge, verify, appraise, EAR token)"},
     {"token", cmd_token, "verify an attestation result token (for relying parties)"},
+    {"attest", cmd_attest, "in a confidential guest: prove the TEE, get a token or secrets"},
     {"exporter", cmd_exporter, "serve Prometheus metrics for TEE capacity and Kata sandboxes"},
 };
 

@@ -146,12 +146,17 @@ static tc_status write_target(const char *path, char **resolved, tc_error *err) 
 }
 
 tc_status tc_file_write_atomic(const char *path, const void *data, size_t len, tc_error *err) {
+  return tc_file_write_atomic_mode(path, data, len, 0644, err);
+}
+
+tc_status tc_file_write_atomic_mode(const char *path, const void *data, size_t len, unsigned mode,
+                                    tc_error *err) {
   char *resolved = NULL;
   tc_status rs = write_target(path, &resolved, err);
   if (rs != TC_OK)
     return rs;
   if (resolved != NULL) {
-    rs = tc_file_write_atomic(resolved, data, len, err);
+    rs = tc_file_write_atomic_mode(resolved, data, len, mode, err);
     free(resolved);
     return rs;
   }
@@ -180,7 +185,7 @@ tc_status tc_file_write_atomic(const char *path, const void *data, size_t len, t
       goto fail;
     off += (size_t)w;
   }
-  if (fchmod(fd, 0644) != 0 || fsync(fd) != 0)
+  if (fchmod(fd, (mode_t)(mode & 07777)) != 0 || fsync(fd) != 0)
     goto fail;
   if (close(fd) != 0) {
     fd = -1;

@@ -416,6 +416,16 @@ const tc_buf *snp_forge_leaf_der(const snp_forge *f) {
   return &f->leaf_der;
 }
 
+int snp_forge_write_leaf_key(const snp_forge *f, const char *path) {
+  FILE *fp = fopen(path, "w");
+  if (fp == NULL)
+    return fail("opening the leaf key file");
+  int ok = PEM_write_PrivateKey(fp, f->leaf_key, NULL, NULL, 0, NULL, NULL) == 1;
+  if (fclose(fp) != 0)
+    ok = 0;
+  return ok ? 0 : fail("writing the leaf key");
+}
+
 static int write_one(const char *dir, const char *name, const tc_buf *b) {
   size_t n = strlen(dir) + strlen(name) + 2;
   char *p = malloc(n);

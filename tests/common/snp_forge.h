@@ -104,6 +104,10 @@ const tc_buf *snp_forge_ark_pem(const snp_forge *f);
 const tc_buf *snp_forge_ask_pem(const snp_forge *f);
 const tc_buf *snp_forge_leaf_der(const snp_forge *f);
 
+/** Write the leaf (VCEK/VLEK) private key, PKCS#8 PEM, to path: for test helpers that sign
+ *  reports outside this process (an evidence command). 0 on success, -1 on failure. */
+int snp_forge_write_leaf_key(const snp_forge *f, const char *path);
+
 /** Write dir/ark.pem, dir/ask.pem and dir/vcek.der (or dir/vlek.der), atomically each.
  *  The folder must exist. 0 on success, -1 on failure (message on stderr). */
 int snp_forge_write_dir(const snp_forge *f, const char *dir);

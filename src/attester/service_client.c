@@ -1,0 +1,163 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Client of teectl's own attestation API (docs/service.md): challenge, evidence bound to the
+ * nonce and runtime data, attest, token. */
+#include <stdlib.h>
+#include <string.h>
+
+#include <jose/b64.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/sha.h>
+#include <openssl/x509.h>
+
+#include "attester/internal.h"
+
+/* docs/service.md "Binding": SNP and TDX SHA-512(nonce || runtime_data); SGX
+ * SHA-256(nonce || runtime_data) followed by 32 zero bytes. */
+static tc_status bind(const char *tee, const uint8_t *nonce, size_t nl, const uint8_t *rd,
+                      size_t rl, uint8_t out[64], tc_error *err) {
+  int sgx = strcmp(tee, "sgx") == 0;
+  EVP_MD_CTX *c = EVP_MD_CTX_new();
+  unsigned int n = 0;
+  memset(out, 0, 64);
+  int ok = c && EVP_DigestInit_ex(c, sgx ? EVP_sha256() : EVP_sha512(), NULL) == 1 &&
+           EVP_DigestUpdate(c, nonce, nl) == 1 && (rl == 0 || EVP_DigestUpdate(c, rd, rl) == 1) &&
+           EVP_DigestFinal_ex(c, out, &n) == 1;
+  EVP_MD_CTX_free(c);
+  return ok ? TC_OK : tc_fail(err, TC_ERR_INTERNAL, "digest_failed", "REPORT_DATA binding");
+}
+
+/* The SNP certificate table as PEM texts for "collateral": {"certificates": [...]}. */
+static json_t *collateral_json(const tc_evidence *ev, tc_error *err) {
+  tc_snp_cert certs[16];
+  size_t n = 0;
+  if (ev->aux.len == 0 ||
+      tc_snp_cert_table_parse(ev->aux.data, ev->aux.len, certs, 16, &n, err) != TC_OK || n == 0)
+    return NULL;
+  json_t *list = json_array();
+  for (size_t i = 0; list && i < n && json_array_size(list) < 8; i++) {
+    if (!certs[i].type)
+      continue;
+    const unsigned char *p = certs[i].der;
+    X509 *x = d2i_X509(NULL, &p, (long)certs[i].len);
+    BIO *b = BIO_new(BIO_s_mem());
+    char *pem = NULL;
+    long pl = 0;
+    if (x && b && PEM_write_bio_X509(b, x) == 1)
+      pl = BIO_get_mem_data(b, &pem);
+    if (pl > 0)
+      json_array_append_new(list, json_stringn(pem, (size_t)pl));
+    BIO_free(b);
+    X509_free(x);
+  }
+  if (json_array_size(list) == 0) {
+    json_decref(list);
+    return NULL;
+  }
+  return json_pack("{s:o}", "certificates", list);
+}
+
+static tc_status challenge(att_http *c, char **nonce_text, uint8_t **nonce, size_t *nl,
+                           tc_error *err) {
+  long code;
+  char *ans;
+  tc_status st = att_http_do(c, "POST", "/v1/challenge", NULL, &code, &ans, err);
+  if (st != TC_OK)
+    return st;
+  json_t *j = json_loads(ans, 0, NULL);
+  const char *n = json_string_value(json_object_get(j, "nonce"));
+  if (code != 200 || !n) {
+    if (code == 200)
+      st = tc_fail(err, TC_ERR_PARSE, "service_answer_invalid",
+                   "POST /v1/challenge: no nonce in the answer");
+    else {
+      att_refusal(code, ans, err);
+      st = err->status;
+    }
+  } else {
+    *nl = jose_b64_dec_buf(n, strlen(n), NULL, 0);
+    *nonce = *nl != SIZE_MAX ? malloc(*nl ? *nl : 1) : NULL;
+    if (!*nonce || jose_b64_dec_buf(n, strlen(n), *nonce, *nl) != *nl)
+      st = tc_fail(err, TC_ERR_PARSE, "service_answer_invalid",
+                   "POST /v1/challenge: nonce is not base64url");
+    else
+      *nonce_text = strdup(n);
+  }
+  json_decref(j);
+  free(ans);
+  return st;
+}
+
+tc_status tc_attest_service(const char *url, const tc_attest_http *h, const tc_attester_opts *o,
+                            const uint8_t *runtime_data, size_t rd_len, char **token,
+                            tc_error *err) {
+  *token = NULL;
+  att_http *c = att_http_new(url, h);
+  if (!c)
+    return tc_fail(err, TC_ERR_NOMEM, "out_of_memory", "HTTP client");
+  char *nonce_text = NULL, *ans = NULL, *body = NULL, *ev_b64 = NULL, *rd_b64 = NULL;
+  uint8_t *nonce = NULL, rd[64];
+  size_t nl = 0;
+  tc_evidence ev = {0};
+  json_t *req = NULL;
+  const char *tee = o->tee;
+  tc_status st = TC_OK;
+  if (o->evidence_cmd && !tee)
+    st = tc_fail(err, TC_ERR_USAGE, "tee_unsupported", "--evidence-cmd needs --tee");
+  else if (!o->evidence_cmd) {
+    /* Fail before the network when this guest has no interface. The native TEEs (SNP, TDX)
+     * share the SHA-512 binding. */
+    const char *iface;
+    st = tc_attester_detect(o, &iface, &tee, err);
+    tee = "snp";
+  }
+  if (st == TC_OK)
+    st = challenge(c, &nonce_text, &nonce, &nl, err);
+  if (st == TC_OK)
+    st = bind(tee, nonce, nl, runtime_data, rd_len, rd, err);
+  if (st == TC_OK)
+    st = tc_attester_evidence(o, rd, &ev, err);
+  if (st != TC_OK)
+    goto out;
+  ev_b64 = att_b64_std(ev.evidence.data, ev.evidence.len);
+  rd_b64 = rd_len ? att_b64_std(runtime_data, rd_len) : NULL;
+  req = json_pack("{s:s, s:s?, s:s}", "tee", ev.tee, "evidence", ev_b64, "nonce", nonce_text);
+  if (req && rd_b64)
+    json_object_set_new(req, "runtime_data", json_string(rd_b64));
+  json_t *col = req && strcmp(ev.tee, "snp") == 0 ? collateral_json(&ev, err) : NULL;
+  if (col)
+    json_object_set_new(req, "collateral", col);
+  body = req ? json_dumps(req, JSON_COMPACT) : NULL;
+  if (!body) {
+    st = tc_fail(err, TC_ERR_NOMEM, "out_of_memory", "attest request");
+    goto out;
+  }
+  long code;
+  st = att_http_do(c, "POST", "/v1/attest", body, &code, &ans, err);
+  if (st != TC_OK)
+    goto out;
+  if (code != 200) {
+    att_refusal(code, ans, err);
+    st = err->status;
+    goto out;
+  }
+  json_t *j = json_loads(ans, 0, NULL);
+  const char *t = json_string_value(json_object_get(j, "token"));
+  if (t && *t)
+    *token = strdup(t);
+  else
+    st = tc_fail(err, TC_ERR_PARSE, "service_answer_invalid",
+                 "POST /v1/attest: 200 without a token");
+  json_decref(j);
+out:
+  json_decref(req);
+  free(body);
+  free(ans);
+  free(ev_b64);
+  free(rd_b64);
+  free(nonce);
+  free(nonce_text);
+  tc_evidence_free(&ev);
+  att_http_free(c);
+  return st;
+}

@@ -129,16 +129,6 @@ tc_status tc_snp_cert_table_parse(const uint8_t *table, size_t len, tc_snp_cert 
 tc_status tc_snp_evidence_json(const uint8_t *report, size_t len, const uint8_t *aux,
                                size_t aux_len, json_t **out, tc_error *err);
 
-/**
- * RFC 8785 (JSON Canonicalization Scheme) text of v, for the values the KBS binding uses:
- * objects (members sorted by their names' UTF-16 code units), arrays, strings (escapes as
- * ECMAScript JSON.stringify: \" \\ \b \f \n \r \t, other controls \u00xx lower case, the rest
- * as UTF-8), true, false, null and integers of magnitude below 2^53. Returns malloc'd text, or
- * NULL for a real number or a larger integer (not produced here; refused rather than guessed)
- * or out of memory.
- */
-char *tc_json_canonical(const json_t *v);
-
 /* ---- clients ---- */
 
 /** Transport settings shared by the clients. */

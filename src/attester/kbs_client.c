@@ -14,7 +14,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include <jose/b64.h>
 #include <jose/jwe.h>
@@ -23,8 +22,8 @@
 
 #include "attester/internal.h"
 #include "teectl/file.h"
+#include "teectl/kbs.h"
 
-#define KBS_PROTOCOL_VERSION "0.4.0"
 #define KBS_PREFIX "/kbs/v0"
 #define TEE_KEY_ALG "ECDH-ES+A256KW"
 #define MAX_RESOURCES 64
@@ -61,16 +60,6 @@ static tc_status new_key(kbs_session *s, tc_error *err) {
                               TEE_KEY_ALG, "x", x, "y", y)
                   : NULL;
   return s->pub ? TC_OK : tc_fail(err, TC_ERR_NOMEM, "out_of_memory", "tee-pubkey");
-}
-
-static const EVP_MD *hash_by_name(const char *name) {
-  if (strcasecmp(name, "sha256") == 0)
-    return EVP_sha256();
-  if (strcasecmp(name, "sha384") == 0)
-    return EVP_sha384();
-  if (strcasecmp(name, "sha512") == 0)
-    return EVP_sha512();
-  return NULL;
 }
 
 /* Answer of a refused or failed step: 401/403 and other 4xx are the broker's "no". */
@@ -110,21 +99,11 @@ static tc_status primary_evidence(const tc_evidence *ev, json_t **out, tc_error 
   return *out ? TC_OK : tc_fail(err, TC_ERR_NOMEM, "out_of_memory", "evidence JSON");
 }
 
-/* REPORT_DATA for the challenge's nonce (kbs_protocol get_composite_evidence). */
-static tc_status runtime_binding(kbs_session *s, const char *nonce, const EVP_MD *md,
-                                 uint8_t rd[64], tc_error *err) {
-  json_t *rt =
-      json_pack("{s:s, s:O, s:s}", "nonce", nonce, "tee-pubkey", s->pub, "additional-evidence", "");
-  char *text = rt ? tc_json_canonical(rt) : NULL;
-  json_decref(rt);
-  if (!text)
-    return tc_fail(err, TC_ERR_PARSE, "kbs_answer_invalid",
-                   "challenge nonce cannot be put in canonical JSON");
-  unsigned int n = 0;
-  memset(rd, 0, 64);
-  int ok = EVP_Digest(text, strlen(text), rd, &n, md, NULL) == 1;
-  free(text);
-  return ok ? TC_OK : tc_fail(err, TC_ERR_INTERNAL, "digest_failed", "runtime-data binding");
+/* REPORT_DATA for the challenge's nonce (kbs_protocol get_composite_evidence), with the
+ * broker's own binding code (src/kbs/binding.c: RFC 8785 text, digest, zero padding). */
+static tc_status runtime_binding(kbs_session *s, const char *nonce, tc_kbs_hash h, uint8_t rd[64],
+                                 tc_error *err) {
+  return tc_kbs_runtime_data_digest(h, nonce, s->pub, "", rd, err);
 }
 
 /* auth -> attest: on success s->token is set and the cookie jar holds the session. */
@@ -133,7 +112,7 @@ static tc_status handshake(kbs_session *s, tc_error *err) {
   json_t *resp = NULL, *req;
   char *raw = NULL;
   tc_evidence ev = {0};
-  req = json_pack("{s:s, s:s, s:{s:[s,s,s]}}", "version", KBS_PROTOCOL_VERSION, "tee", s->tee,
+  req = json_pack("{s:s, s:s, s:{s:[s,s,s]}}", "version", TC_KBS_PROTOCOL_VERSION, "tee", s->tee,
                   "extra-params", "supported-hash-algorithms", "sha256", "sha384", "sha512");
   tc_status st = post_json(s, KBS_PREFIX "/auth", req, &code, &resp, &raw, err);
   if (st != TC_OK)
@@ -152,7 +131,7 @@ static tc_status handshake(kbs_session *s, tc_error *err) {
     goto out;
   }
   const char *alg = sel ? json_string_value(sel) : "sha384";
-  const EVP_MD *md = hash_by_name(alg);
+  tc_kbs_hash md = tc_kbs_hash_from_name(alg);
   if (!md) {
     st = tc_fail(err, TC_ERR_PARSE, "hash_algorithm_unsupported",
                  "auth: the broker selected '%s' (offered: sha256, sha384, sha512)", alg);

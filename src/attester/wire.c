@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Wire forms the Confidential Containers attestation-agent sends, and RFC 8785 canonical JSON.
+/* Wire forms the Confidential Containers attestation-agent sends.
  *
  * SNP primary evidence: {"attestation_report", "cert_chain"}, the report in the serde form of
  * virtee/sev's AttestationReport, made here from the ATTESTATION_REPORT bytes at the offsets of
@@ -10,7 +10,6 @@
 
 #include "attester/internal.h"
 #include "teectl/snp.h"
-#include "teectl/strbuf.h"
 
 static json_t *byte_list(const uint8_t *p, size_t n) {
   json_t *a = json_array();
@@ -117,103 +116,4 @@ tc_status tc_snp_evidence_json(const uint8_t *report, size_t len, const uint8_t 
   if (!*out)
     return tc_fail(err, TC_ERR_NOMEM, "out_of_memory", "SNP evidence JSON");
   return TC_OK;
-}
-
-/* ---- RFC 8785 ---- */
-
-static int canon_string(tc_strbuf *b, const char *s, size_t n) {
-  tc_strbuf_append(b, "\"", 1);
-  for (size_t i = 0; i < n; i++) {
-    unsigned char c = (unsigned char)s[i];
-    const char *esc = c == '"'    ? "\\\""
-                      : c == '\\' ? "\\\\"
-                      : c == '\b' ? "\\b"
-                      : c == '\f' ? "\\f"
-                      : c == '\n' ? "\\n"
-                      : c == '\r' ? "\\r"
-                      : c == '\t' ? "\\t"
-                                  : NULL;
-    if (esc)
-      tc_strbuf_append(b, esc, 2);
-    else if (c < 0x20)
-      tc_strbuf_printf(b, "\\u%04x", c);
-    else
-      tc_strbuf_append(b, s + i, 1);
-  }
-  return tc_strbuf_append(b, "\"", 1);
-}
-
-/* Member names compared as UTF-16 code units (RFC 8785 section 3.2.3). For names that are all
- * below U+10000 this is code point order, which UTF-8 byte order keeps; names with
- * supplementary characters would need the surrogate order, and are refused. */
-static int name_cmp(const void *a, const void *b) {
-  return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
-static int canon(tc_strbuf *b, const json_t *v) {
-  switch (json_typeof(v)) {
-  case JSON_OBJECT: {
-    size_t n = json_object_size(v), i = 0;
-    const char **names = calloc(n ? n : 1, sizeof *names);
-    if (!names)
-      return -1;
-    const char *k;
-    const json_t *m;
-    json_object_foreach((json_t *)v, k, m) {
-      for (const unsigned char *p = (const unsigned char *)k; *p; p++)
-        if (*p >= 0xF0) {
-          free(names);
-          return -1;
-        }
-      names[i++] = k;
-    }
-    qsort(names, n, sizeof *names, name_cmp);
-    tc_strbuf_append(b, "{", 1);
-    int rc = 0;
-    for (i = 0; i < n && rc == 0; i++) {
-      if (i)
-        tc_strbuf_append(b, ",", 1);
-      canon_string(b, names[i], strlen(names[i]));
-      tc_strbuf_append(b, ":", 1);
-      rc = canon(b, json_object_get(v, names[i]));
-    }
-    free(names);
-    return rc ? rc : tc_strbuf_append(b, "}", 1);
-  }
-  case JSON_ARRAY: {
-    tc_strbuf_append(b, "[", 1);
-    for (size_t i = 0; i < json_array_size(v); i++) {
-      if (i)
-        tc_strbuf_append(b, ",", 1);
-      if (canon(b, json_array_get(v, i)) != 0)
-        return -1;
-    }
-    return tc_strbuf_append(b, "]", 1);
-  }
-  case JSON_STRING:
-    return canon_string(b, json_string_value(v), json_string_length(v));
-  case JSON_INTEGER: {
-    json_int_t x = json_integer_value(v);
-    if (x >= (1LL << 53) || x <= -(1LL << 53))
-      return -1;
-    return tc_strbuf_printf(b, "%lld", (long long)x);
-  }
-  case JSON_TRUE:
-    return tc_strbuf_append(b, "true", 4);
-  case JSON_FALSE:
-    return tc_strbuf_append(b, "false", 5);
-  case JSON_NULL:
-    return tc_strbuf_append(b, "null", 4);
-  default:
-    return -1;
-  }
-}
-
-char *tc_json_canonical(const json_t *v) {
-  tc_strbuf b = {0};
-  if (!v || canon(&b, v) != 0) {
-    tc_strbuf_free(&b);
-    return NULL;
-  }
-  return tc_strbuf_take(&b);
 }

@@ -14,6 +14,7 @@
 #include "cli/commands.h"
 #include "teectl/attester.h"
 #include "teectl/file.h"
+#include "teectl/kbs.h"
 
 #define RUNTIME_DATA_MAX (256u << 10)
 #define INIT_DATA_MAX (256u << 10)
@@ -63,29 +64,6 @@ static void usage(FILE *f) {
       "deadline.\n");
 }
 
-/* "repo/type/tag": three parts of [A-Za-z0-9._-], none "." or "..". */
-static int resource_path_ok(const char *p, size_t len, const char **tag) {
-  int parts = 0;
-  size_t start = 0;
-  for (size_t i = 0; i <= len; i++) {
-    if (i < len && p[i] != '/') {
-      char c = p[i];
-      if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-            c == '.' || c == '_' || c == '-'))
-        return 0;
-      continue;
-    }
-    size_t n = i - start;
-    if (n == 0 || (n == 1 && p[start] == '.') || (n == 2 && p[start] == '.' && p[start + 1] == '.'))
-      return 0;
-    if (parts == 2)
-      *tag = p + start;
-    parts++;
-    start = i + 1;
-  }
-  return parts == 3;
-}
-
 struct opts {
   const char *service, *kbs, *runtime_data, *out, *out_dir, *init_data;
   tc_attest_http http;
@@ -100,18 +78,21 @@ static int add_resource(struct opts *o, const char *arg) {
     return cli_usage_error("attest", "at most 64 --resource options");
   const char *eq = strchr(arg, '=');
   size_t plen = eq ? (size_t)(eq - arg) : strlen(arg);
-  const char *tag = NULL;
-  if (!resource_path_ok(arg, plen, &tag))
-    return cli_usage_error("attest",
-                           "--resource '%s': expected repository/type/tag, each of "
-                           "[A-Za-z0-9._-] (not '.' or '..'), then optionally =FILE",
-                           arg);
   if (eq && !eq[1])
     return cli_usage_error("attest", "--resource '%s': empty FILE after '='", arg);
   char *mem = strdup(arg);
   if (!mem)
     return CLI_EXIT_USAGE;
   mem[plen] = '\0';
+  char repo[TC_KBS_NAME_MAX + 1], type[TC_KBS_NAME_MAX + 1], tag[TC_KBS_NAME_MAX + 1];
+  tc_error err;
+  if (tc_kbs_resource_path(mem, repo, type, tag, &err) != TC_OK) {
+    free(mem);
+    return cli_usage_error("attest",
+                           "--resource '%s': expected repository/type/tag, each 1..128 of "
+                           "[A-Za-z0-9._-] not starting with '.', then optionally =FILE",
+                           arg);
+  }
   o->res_mem[o->n_res] = mem;
   o->res[o->n_res].path = mem;
   o->res[o->n_res].file = eq ? mem + plen + 1 : NULL;

@@ -1,30 +1,38 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Client of teectl's own attestation API (docs/service.md): challenge, evidence bound to the
  * nonce and runtime data, attest, token. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <jose/b64.h>
-#include <openssl/evp.h>
-#include <openssl/pem.h>
-#include <openssl/sha.h>
-#include <openssl/x509.h>
 
 #include "attester/internal.h"
+#include "teectl/crypto.h"
 
 /* docs/service.md "Binding": SNP and TDX SHA-512(nonce || runtime_data); SGX
  * SHA-256(nonce || runtime_data) followed by 32 zero bytes. */
 static tc_status bind(const char *tee, const uint8_t *nonce, size_t nl, const uint8_t *rd,
                       size_t rl, uint8_t out[64], tc_error *err) {
   int sgx = strcmp(tee, "sgx") == 0;
-  EVP_MD_CTX *c = EVP_MD_CTX_new();
-  unsigned int n = 0;
+  const tc_span parts[2] = {{nonce, nl}, {rd, rl}};
   memset(out, 0, 64);
-  int ok = c && EVP_DigestInit_ex(c, sgx ? EVP_sha256() : EVP_sha512(), NULL) == 1 &&
-           EVP_DigestUpdate(c, nonce, nl) == 1 && (rl == 0 || EVP_DigestUpdate(c, rd, rl) == 1) &&
-           EVP_DigestFinal_ex(c, out, &n) == 1;
-  EVP_MD_CTX_free(c);
-  return ok ? TC_OK : tc_fail(err, TC_ERR_INTERNAL, "digest_failed", "REPORT_DATA binding");
+  return tc_hash(sgx ? TC_HASH_SHA256 : TC_HASH_SHA512, parts, 2, out, err);
+}
+
+/* RFC 7468 text of a DER certificate: base64 in lines of 64 between the CERTIFICATE labels. */
+static char *der_to_pem(const uint8_t *der, size_t len) {
+  char *b64 = att_b64_std(der, len);
+  size_t n = b64 ? strlen(b64) : 0;
+  char *pem = b64 ? malloc(n + n / 64 + 64) : NULL;
+  if (pem) {
+    size_t o = (size_t)sprintf(pem, "-----BEGIN CERTIFICATE-----\n");
+    for (size_t i = 0; i < n; i += 64)
+      o += (size_t)sprintf(pem + o, "%.*s\n", (int)(n - i < 64 ? n - i : 64), b64 + i);
+    sprintf(pem + o, "-----END CERTIFICATE-----\n");
+  }
+  free(b64);
+  return pem;
 }
 
 /* The SNP certificate table as PEM texts for "collateral": {"certificates": [...]}. */
@@ -38,17 +46,10 @@ static json_t *collateral_json(const tc_evidence *ev, tc_error *err) {
   for (size_t i = 0; list && i < n && json_array_size(list) < 8; i++) {
     if (!certs[i].type)
       continue;
-    const unsigned char *p = certs[i].der;
-    X509 *x = d2i_X509(NULL, &p, (long)certs[i].len);
-    BIO *b = BIO_new(BIO_s_mem());
-    char *pem = NULL;
-    long pl = 0;
-    if (x && b && PEM_write_bio_X509(b, x) == 1)
-      pl = BIO_get_mem_data(b, &pem);
-    if (pl > 0)
-      json_array_append_new(list, json_stringn(pem, (size_t)pl));
-    BIO_free(b);
-    X509_free(x);
+    char *pem = der_to_pem(certs[i].der, certs[i].len);
+    if (pem)
+      json_array_append_new(list, json_string(pem));
+    free(pem);
   }
   if (json_array_size(list) == 0) {
     json_decref(list);

@@ -11,9 +11,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <openssl/rand.h>
-
 #include "attester/internal.h"
+#include "teectl/crypto.h"
 #include "teectl/file.h"
 
 #define TSM_REPORT_DIR "/sys/kernel/config/tsm/report"
@@ -163,8 +162,8 @@ tc_status tc_tsm_report(const tc_attester_opts *o, const char *tee, const uint8_
   for (int attempt = 0; attempt < TSM_TRIES; attempt++) {
     uint8_t rnd[8];
     char hex[17], entry[4096];
-    if (RAND_bytes(rnd, sizeof rnd) != 1)
-      return tc_fail(err, TC_ERR_INTERNAL, "random_failed", "RAND_bytes for the entry name");
+    if (tc_random_bytes(rnd, sizeof rnd, err) != TC_OK)
+      return err->status;
     snprintf(entry, sizeof entry, "%s/teectl-%s", base, tc_hex_encode(rnd, sizeof rnd, hex));
     if (mkdir(entry, 0700) != 0)
       return tc_fail(err, TC_ERR_IO, "tsm_unwritable", "mkdir %s: %s", entry, strerror(errno));

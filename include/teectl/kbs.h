@@ -136,6 +136,14 @@ tc_status tc_kbs_tee_pubkey_check(const json_t *jwk, tc_error *err);
  */
 tc_status tc_kbs_jwk_thumbprint(const json_t *jwk, char out[44], tc_error *err);
 
+/**
+ * The public key of a checked tee-pubkey as base64url (no padding) of its DER
+ * SubjectPublicKeyInfo (RFC 5280 section 4.1.2.7): the "akpub" of Veraison's EAR
+ * "ear.veraison.key-attestation" claim (x509.MarshalPKIXPublicKey form). Returns a malloc'd
+ * string. Errors: TC_ERR_PARSE "tee_pubkey_invalid", TC_ERR_NOMEM.
+ */
+tc_status tc_kbs_jwk_akpub(const json_t *jwk, char **out, tc_error *err);
+
 /* ------------------------------------------------------ canonical JSON, binding */
 
 /**

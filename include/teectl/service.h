@@ -109,11 +109,15 @@ typedef struct tc_service_options {
   const char *signing_key;     /* private JWK (ES256, P-256) file, NULL: ephemeral */
   const char *public_keys[16]; /* more public JWKs published in the JWKS (rotation) */
   size_t n_public_keys;
-  const char *nonce_key;               /* file with >= 32 secret bytes, NULL: ephemeral */
-  int64_t token_ttl;                   /* seconds, default 300 */
-  int64_t nonce_ttl;                   /* seconds, default 300 */
-  size_t max_body_bytes;               /* default 1 MiB */
-  unsigned max_connections;            /* default 256 */
+  const char *nonce_key;     /* file with >= 32 secret bytes, NULL: ephemeral */
+  const char *resources_dir; /* KBS resource store DIR/<repository>/<type>/<tag>, or NULL */
+  const char *session_key;   /* KBS session-cookie secret file (>= 32 bytes), NULL: the nonce key */
+  int64_t session_ttl;       /* KBS session lifetime, seconds, default 300 */
+  unsigned auth_rate;        /* KBS /auth requests per minute per client address, default 60 */
+  int64_t token_ttl;         /* seconds, default 300 */
+  int64_t nonce_ttl;         /* seconds, default 300 */
+  size_t max_body_bytes;     /* default 1 MiB */
+  unsigned max_connections;  /* default 256 */
   unsigned max_connections_per_client; /* from one client IP address; 0: no limit; default 64 */
   unsigned header_timeout;     /* seconds a new connection may take to send its first request's
                                   headers (then connection_timeout applies); default 5 */

@@ -67,6 +67,8 @@ typedef enum {
   K_OBJECT,     /* object with the keys `sub`; replaces the default */
   K_SECTION,    /* object with the keys `sub`; merged into the default */
   K_STATUS_MAP, /* {"<Intel TCB status>": "affirming"|"warning"|"contraindicated"} */
+  K_RAW_ARRAY,  /* an array kept as written; its entries are judged by their consumer (the
+                   key broker's resource rules, src/kbs/rules.c, when the service loads it) */
 } key_kind;
 
 struct key {
@@ -133,10 +135,13 @@ static const struct key sgx_keys[] = {{"quote_versions", K_UINT_LIST, 1, 0xffff,
                                       {"min_isv_svn", K_UINT, 0, 0xffff, 0, NULL},
                                       END};
 
-static const struct key top_keys[] = {
-    {"id", K_STRING, 0, 0, 0, NULL},       {"require_nonce", K_BOOL, 0, 0, 0, NULL},
-    {"snp", K_SECTION, 0, 0, 0, snp_keys}, {"tdx", K_SECTION, 0, 0, 0, tdx_keys},
-    {"sgx", K_SECTION, 0, 0, 0, sgx_keys}, END};
+static const struct key top_keys[] = {{"id", K_STRING, 0, 0, 0, NULL},
+                                      {"require_nonce", K_BOOL, 0, 0, 0, NULL},
+                                      {"snp", K_SECTION, 0, 0, 0, snp_keys},
+                                      {"tdx", K_SECTION, 0, 0, 0, tdx_keys},
+                                      {"sgx", K_SECTION, 0, 0, 0, sgx_keys},
+                                      {"resources", K_RAW_ARRAY, 0, 0, 0, NULL},
+                                      END};
 
 /* ---- defaults -------------------------------------------------------------------- */
 
@@ -287,6 +292,11 @@ static tc_status validate_value(const struct key *k, json_t *v, json_t *existing
     *out = obj;
     return TC_OK;
   }
+  case K_RAW_ARRAY:
+    if (!json_is_array(v))
+      return bad(err, src, path, "expected an array");
+    *out = json_incref(v);
+    return TC_OK;
   case K_STATUS_MAP: {
     if (!json_is_object(v))
       return bad(err, src, path, "expected an object mapping TCB status names to ear.status");

@@ -33,6 +33,7 @@ static void usage(FILE *f) {
              "  --at RFC3339          verification time (default: now), e.g. 2025-07-18T00:00:00Z\n"
              "  --leeway SECONDS      clock skew allowed on exp/nbf/iat, 0..3600 (default 0)\n"
              "  --nonce NONCE         require eat_nonce to be exactly NONCE (your challenge)\n"
+             "  --issuer ISS          require \"iss\" to be exactly ISS (teectl serve --issuer)\n"
              "  --min-status affirming|warning\n"
              "                        require every submodule's ear.status to be at least this\n"
              "                        (default: any status the token carries)\n"
@@ -40,7 +41,7 @@ static void usage(FILE *f) {
              "  -h, --help            show this help\n\n"
              "Exit codes: 0 valid, 1 invalid (the reason code says why: token_expired,\n"
              "token_signature_invalid, token_kid_unknown, token_alg_unsupported,\n"
-             "token_nonce_mismatch, token_status_insufficient, ...),\n"
+             "token_nonce_mismatch, token_issuer_mismatch, token_status_insufficient, ...),\n"
              "2 usage error or unreadable input (token, JWKS).\n");
 }
 
@@ -260,8 +261,14 @@ static void print_text(const json_t *claims) {
 }
 
 /* The relying party's own checks on a token whose signature and times are good. */
-static tc_status relying_party_checks(const json_t *claims, const char *nonce, int min_status,
-                                      tc_error *err) {
+static tc_status relying_party_checks(const json_t *claims, const char *nonce, const char *issuer,
+                                      int min_status, tc_error *err) {
+  if (issuer) {
+    const char *got = json_string_value(json_object_get(claims, "iss"));
+    if (!got || strcmp(got, issuer) != 0)
+      return tc_fail(err, TC_ERR_VERIFY, "token_issuer_mismatch", "iss is %s%s%s, expected %s",
+                     got ? "\"" : "", got ? got : "absent", got ? "\"" : "", issuer);
+  }
   if (nonce) {
     const char *got = json_string_value(json_object_get(claims, "eat_nonce"));
     if (!got || strcmp(got, nonce) != 0)
@@ -284,12 +291,16 @@ static tc_status relying_party_checks(const json_t *claims, const char *nonce, i
 }
 
 static int verify(int argc, char **argv) {
-  static const struct option opts[] = {
-      {"jwks", required_argument, NULL, 'j'},   {"at", required_argument, NULL, 'a'},
-      {"leeway", required_argument, NULL, 'l'}, {"format", required_argument, NULL, 'f'},
-      {"nonce", required_argument, NULL, 'n'},  {"min-status", required_argument, NULL, 's'},
-      {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
-  const char *jwks_arg = NULL, *nonce = NULL;
+  static const struct option opts[] = {{"jwks", required_argument, NULL, 'j'},
+                                       {"at", required_argument, NULL, 'a'},
+                                       {"leeway", required_argument, NULL, 'l'},
+                                       {"format", required_argument, NULL, 'f'},
+                                       {"nonce", required_argument, NULL, 'n'},
+                                       {"min-status", required_argument, NULL, 's'},
+                                       {"issuer", required_argument, NULL, 'i'},
+                                       {"help", no_argument, NULL, 'h'},
+                                       {NULL, 0, NULL, 0}};
+  const char *jwks_arg = NULL, *nonce = NULL, *issuer = NULL;
   int min_status = -1;
   int64_t at = (int64_t)time(NULL), leeway = 0;
   int json = 0;
@@ -315,6 +326,9 @@ static int verify(int argc, char **argv) {
     }
     case 'n':
       nonce = optarg;
+      break;
+    case 'i':
+      issuer = optarg;
       break;
     case 's':
       min_status = tc_ear_status_from_name(optarg);
@@ -371,7 +385,7 @@ static int verify(int argc, char **argv) {
     snprintf(err.detail + n, sizeof err.detail - n, " (no file of that name: read as a token)");
   }
   if (st == TC_OK)
-    st = relying_party_checks(claims, nonce, min_status, &err);
+    st = relying_party_checks(claims, nonce, issuer, min_status, &err);
   if (json) {
     json_t *out = st == TC_OK ? json_pack("{s:b, s:O}", "valid", 1, "claims", claims)
                               : json_pack("{s:b, s:s, s:s}", "valid", 0, "reason", err.reason,

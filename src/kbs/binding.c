@@ -9,6 +9,7 @@
 #include <jose/openssl.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <openssl/x509.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -168,6 +169,26 @@ tc_status tc_kbs_jwk_thumbprint(const json_t *jwk, char out[44], tc_error *err) 
   if (jose_b64_enc_buf(d, 32, out, 43) != 43)
     return tc_fail(err, TC_ERR_INTERNAL, "thumbprint_failed", "base64url encoding failed");
   out[43] = '\0';
+  return TC_OK;
+}
+
+tc_status tc_kbs_jwk_akpub(const json_t *jwk, char **out, tc_error *err) {
+  *out = NULL;
+  EVP_PKEY *pk = jose_openssl_jwk_to_EVP_PKEY(NULL, jwk);
+  uint8_t *der = NULL;
+  int n = pk ? i2d_PUBKEY(pk, &der) : -1;
+  EVP_PKEY_free(pk);
+  if (n <= 0)
+    return tc_fail(err, TC_ERR_PARSE, "tee_pubkey_invalid", "no public key in the JWK");
+  char *t = malloc((size_t)n * 4 / 3 + 4);
+  size_t len = t ? jose_b64_enc_buf(der, (size_t)n, t, (size_t)n * 4 / 3 + 3) : SIZE_MAX;
+  OPENSSL_free(der);
+  if (len == SIZE_MAX) {
+    free(t);
+    return tc_fail(err, TC_ERR_NOMEM, "out_of_memory", "akpub");
+  }
+  t[len] = '\0';
+  *out = t;
   return TC_OK;
 }
 

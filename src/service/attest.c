@@ -42,7 +42,8 @@ int svc_attestation_refuse(struct svc_attestation *a, unsigned status, const cha
                            json_t *body) {
   json_decref(a->body);
   a->status = status;
-  a->outcome = outcome;
+  snprintf(a->outcome_buf, sizeof a->outcome_buf, "%s", outcome ? outcome : "internal_error");
+  a->outcome = a->outcome_buf;
   a->body = body;
   if (a->body == NULL) {
     a->status = 500;

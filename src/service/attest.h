@@ -58,6 +58,8 @@ struct svc_attestation {
   /* The answer: HTTP status, audit "result" and the JSON body (owned until taken). */
   unsigned status;
   const char *outcome;
+  char outcome_buf[64]; /* refusals copy their outcome here: a reason may live in a caller's
+                           tc_error that is gone before the audit record is written */
   json_t *body;
 };
 

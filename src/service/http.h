@@ -42,6 +42,12 @@ struct svc_route {
 extern const struct svc_route svc_routes[];
 extern const size_t svc_n_routes;
 
+/** The key broker's handlers (service/kbs.c, docs/kbs.md): POST /kbs/v0/auth,
+ *  POST /kbs/v0/attest, GET /kbs/v0/resource/<repository>/<type>/<tag>. */
+enum MHD_Result svc_kbs_auth(tc_service *svc, struct svc_request *r);
+enum MHD_Result svc_kbs_attest(tc_service *svc, struct svc_request *r);
+enum MHD_Result svc_kbs_resource(tc_service *svc, struct svc_request *r);
+
 /** The route for path, or NULL (404). */
 const struct svc_route *svc_route_find(const char *path);
 

@@ -10,7 +10,7 @@
 
 #include "service/metrics.h"
 
-enum { F_REQUESTS, F_VERIFICATIONS, F_POLICY_RELOADS, F_COLLATERAL, F_COUNT };
+enum { F_REQUESTS, F_VERIFICATIONS, F_POLICY_RELOADS, F_COLLATERAL, F_KBS, F_COUNT };
 
 static const struct {
   const char *name, *help, *l1, *l2;
@@ -25,6 +25,10 @@ static const struct {
      NULL},
     {"teectl_collateral_cache_requests_total",
      "Collateral lookups answered from the loaded collateral (hit) or not (miss).", "result", NULL},
+    {"teectl_kbs_requests_total",
+     "Key broker steps (auth, attest, resource) by outcome (challenged, attested, released, "
+     "denied, not_found, refused, rate_limited, error).",
+     "step", "result"},
 };
 
 static const double buckets[] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
@@ -146,6 +150,10 @@ void svc_metrics_collateral_429(svc_metrics *m, unsigned long kds, unsigned long
   m->kds_429 = kds;
   m->pcs_429 = pcs;
   pthread_mutex_unlock(&m->lock);
+}
+
+void svc_metrics_kbs(svc_metrics *m, const char *step, const char *result) {
+  add(m, F_KBS, step, result);
 }
 
 void svc_metrics_inflight(svc_metrics *m, long n) {

@@ -26,6 +26,9 @@ void svc_metrics_collateral(svc_metrics *m, int hit);
 /** Set teectl_collateral_rate_limited_total{service="kds"|"pcs"} (HTTP 429 answers the
  *  collateral provider got since start; shown only when the service fetches collateral). */
 void svc_metrics_collateral_429(svc_metrics *m, unsigned long kds, unsigned long pcs);
+/** teectl_kbs_requests_total{step="auth"|"attest"|"resource",result} += 1 (result: a fixed
+ *  word chosen by the key broker routes, never request text). */
+void svc_metrics_kbs(svc_metrics *m, const char *step, const char *result);
 /** Set teectl_inflight_requests. */
 void svc_metrics_inflight(svc_metrics *m, long n);
 /** Render everything; malloc'd text (caller frees), NULL on allocation failure. */

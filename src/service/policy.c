@@ -19,6 +19,14 @@ tc_status svc_policy_load_file(const char *path, tc_policy **out, struct stat *s
     return s;
   s = tc_policy_parse((const char *)text.data, text.len, path, out, err);
   tc_buf_free(&text);
+  /* the key broker's "resources" rules must parse too, or the policy is refused whole */
+  tc_kbs_rules *rules = NULL;
+  if (s == TC_OK && (s = tc_kbs_rules_parse(json_object_get(tc_policy_json(*out), "resources"),
+                                            &rules, err)) != TC_OK) {
+    tc_policy_free(*out);
+    *out = NULL;
+  }
+  tc_kbs_rules_free(rules);
   return s;
 }
 

@@ -122,6 +122,9 @@ const struct svc_route svc_routes[] = {
     {"/metrics", "GET", 0, do_metrics},
     {"/attest", "POST", SVC_ROUTE_JSON_BODY, do_compat_attest},
     {"/health", "GET", 0, do_compat_health},
+    {"/kbs/v0/auth", "POST", SVC_ROUTE_JSON_BODY, svc_kbs_auth},
+    {"/kbs/v0/attest", "POST", SVC_ROUTE_JSON_BODY, svc_kbs_attest},
+    {"/kbs/v0/resource/", "GET", SVC_ROUTE_PREFIX, svc_kbs_resource},
 };
 const size_t svc_n_routes = sizeof svc_routes / sizeof svc_routes[0];
 

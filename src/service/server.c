@@ -173,6 +173,7 @@ static tc_status load_tls(tc_service *svc, tc_error *err) {
 static void service_free(tc_service *svc) {
   if (svc == NULL)
     return;
+  svc_kbs_free(svc);
   tc_keyset_free(svc->keys);
   free(svc->jwks_text);
   svc_policy_release(svc->policy);
@@ -217,7 +218,7 @@ tc_status tc_service_start(const tc_service_options *opts, tc_service **out, tc_
     s = tc_fail(err, TC_ERR_NOMEM, "out_of_memory", "metrics");
   if (s != TC_OK || (s = load_keys(svc, err)) != TC_OK || (s = load_nonce_key(svc, err)) != TC_OK ||
       (s = load_policy(svc, err)) != TC_OK || (s = load_collateral(svc, err)) != TC_OK ||
-      (s = load_tls(svc, err)) != TC_OK) {
+      (s = load_tls(svc, err)) != TC_OK || (s = svc_kbs_start(svc, err)) != TC_OK) {
     service_free(svc);
     return s;
   }

@@ -14,6 +14,7 @@
 #include "service/metrics.h"
 #include "teectl/appraisal.h"
 #include "teectl/ear.h"
+#include "teectl/kbs.h"
 #include "teectl/service.h"
 
 struct MHD_Daemon;
@@ -38,10 +39,19 @@ struct tc_service {
   struct svc_policy_ref *policy;
   pthread_mutex_t reload_lock;
   struct stat policy_stat; /* of the file last loaded or last tried */
+  /* key broker (service/kbs.c): the session-cookie key and the /auth rate limiter */
+  tc_kbs_session_key kbs_key;
+  struct svc_kbs_limiter *kbs_limiter;
   atomic_long inflight;
   atomic_int draining;
   char *tls_cert_pem, *tls_key_pem;
 };
+
+/** Start / free the key broker's state (session key from --session-key or the nonce key,
+ *  the resource folder checked, the rate limiter). Errors: those of tc_file_read and
+ *  tc_kbs_session_key_derive, TC_ERR_IO "resources_unreadable". */
+tc_status svc_kbs_start(tc_service *svc, tc_error *err);
+void svc_kbs_free(tc_service *svc);
 
 /** A loaded policy and the number of holders (the service itself holds one). */
 struct svc_policy_ref {

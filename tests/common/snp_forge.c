@@ -604,3 +604,19 @@ int snp_forge_sign_report(const snp_forge *f, const tc_snp_report *r,
   }
   return snp_forge_resign(f, out);
 }
+
+int snp_forge_leaf_key_pem(const snp_forge *f, tc_buf *out) {
+  memset(out, 0, sizeof *out);
+  BIO *b = BIO_new(BIO_s_mem());
+  char *p = NULL;
+  long n = 0;
+  if (b == NULL || PEM_write_bio_PrivateKey(b, f->leaf_key, NULL, NULL, 0, NULL, NULL) != 1 ||
+      (n = BIO_get_mem_data(b, &p)) <= 0 || (out->data = malloc((size_t)n)) == NULL) {
+    BIO_free(b);
+    return fail("leaf key PEM");
+  }
+  memcpy(out->data, p, (size_t)n);
+  out->len = (size_t)n;
+  BIO_free(b);
+  return 0;
+}

@@ -1,0 +1,223 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The key broker end to end: real `teectl serve --resources` processes on loopback, driven by
+ * kbs_client.py, a client written from the protocol alone (urllib, http.cookiejar,
+ * python3-cryptography to build and sign SNP reports, python3-jwcrypto for keys, tokens and
+ * the JWE). This program only prepares what a TEE would have: a test AMD-like hierarchy
+ * (tests/common/snp_forge), the VCEK's private key and a report template the client fills in
+ * and signs itself, and a second hierarchy for "a chain from another hierarchy". Servers:
+ *   A and B  same nonce, session and signing keys: a session started on A finishes on B;
+ *   C        --session-ttl 1 (expired sessions) and, when the shared vectors are present,
+ *            the real Genoa collateral for the real attestation-agent message. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+
+#include "harness.h"
+#include "snp_forge.h"
+#include "teectl/snp.h"
+#include "testlib.h"
+
+static void write_case(const srv *s, const char *prefix, const snp_forge *f) {
+  tc_snp_report r;
+  uint8_t rep[TC_SNP_REPORT_SIZE];
+  snp_forge_report_init(f, 3, &r);
+  assert_int_equal(snp_forge_sign_report(f, &r, rep), 0);
+  char name[64];
+  snprintf(name, sizeof name, "%s_report.bin", prefix);
+  free(srv_write(s, name, rep, sizeof rep));
+  const tc_buf *leaf = snp_forge_leaf_der(f);
+  snprintf(name, sizeof name, "%s_vcek.der", prefix);
+  free(srv_write(s, name, leaf->data, leaf->len));
+  tc_buf key;
+  assert_int_equal(snp_forge_leaf_key_pem(f, &key), 0);
+  snprintf(name, sizeof name, "%s_vcek_key.pem", prefix);
+  free(srv_write(s, name, key.data, key.len));
+  tc_buf_free(&key);
+  const tc_buf *ark = snp_forge_ark_pem(f), *ask = snp_forge_ask_pem(f);
+  snprintf(name, sizeof name, "%s_ark.pem", prefix);
+  free(srv_write(s, name, ark->data, ark->len));
+  snprintf(name, sizeof name, "%s_ask.pem", prefix);
+  free(srv_write(s, name, ask->data, ask->len));
+}
+
+static void mkdirs(const srv *s, const char *rel) {
+  char p[512];
+  snprintf(p, sizeof p, "%s/%s", s->dir, rel);
+  assert_int_equal(mkdir(p, 0700), 0);
+}
+
+static void test_kbs_end_to_end(void **state) {
+  (void)state;
+  snp_forge_opts o;
+  snp_forge_opts_init(&o, TC_SNP_GENOA, 0);
+  snp_forge *fa = snp_forge_new(&o);
+  o.cn_prefix = "OTHER ";
+  snp_forge *fb = snp_forge_new(&o);
+  assert_non_null(fa);
+  assert_non_null(fb);
+  srv a, b, c;
+  srv_init(&a);
+  srv_init(&b);
+  srv_init(&c);
+  write_case(&a, "a", fa);
+  write_case(&a, "b", fb);
+  /* the collateral folder holds this hierarchy's ARK and ASK; the VCEK comes in the message */
+  mkdirs(&a, "col");
+  free(srv_write(&a, "col/ark.pem", snp_forge_ark_pem(fa)->data, snp_forge_ark_pem(fa)->len));
+  free(srv_write(&a, "col/ask.pem", snp_forge_ask_pem(fa)->data, snp_forge_ask_pem(fa)->len));
+  /* resources */
+  mkdirs(&a, "res");
+  static const char *const dirs[] = {"res/default", "res/default/sev-app", "res/default/deny",
+                                     "res/default/initdata", "res/default/measured"};
+  for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++)
+    mkdirs(&a, dirs[i]);
+  static const char secret[] = "api-key: 7d1f0c2e-secret\n\x01\x02 binary tail";
+  free(srv_write(&a, "res/default/sev-app/key", secret, sizeof secret - 1));
+  free(srv_write(&a, "res/default/deny/key", "never", 5));
+  free(srv_write(&a, "res/default/initdata/key", "bound to init-data", 18));
+  free(srv_write(&a, "res/default/measured/key", "other measurement", 17));
+  /* init-data the client sends: its SHA-256 (python hashlib in the client) is the rule's */
+  static const char initdata[] = "version = '0.1.0'\nalgorithm = 'sha256'\n\n[data]\n"
+                                 "\"aa.toml\" = '''\n[token_configs]\n'''\n";
+  free(srv_write(&a, "initdata.toml", initdata, sizeof initdata - 1));
+  uint8_t d[32];
+  char dhex[65];
+  unsigned int dl = 0;
+  EVP_Digest(initdata, sizeof initdata - 1, d, &dl, EVP_sha256(), NULL);
+  tc_hex_encode(d, 32, dhex);
+  char policy[1024];
+  snprintf(
+      policy, sizeof policy,
+      "{\"id\":\"kbs-test\",\"resources\":["
+      "{\"path\":\"default/sev-app/*\",\"tee\":[\"snp\"],\"min_status\":\"warning\"},"
+      "{\"path\":\"default/initdata/*\",\"min_status\":\"warning\",\"init_data\":[\"%s\"]},"
+      "{\"path\":\"default/measured/*\",\"min_status\":\"warning\",\"measurements\":[\"%096d\"]}"
+      "]}",
+      dhex, 1);
+  char *pol = srv_write(&a, "policy.json", policy, strlen(policy));
+  char *nk = srv_write(&a, "nonce.key", "0123456789abcdef0123456789abcdef", 32);
+  char *sk = srv_write(&a, "session.key", "session-secret-session-secret-42", 32);
+  EVP_PKEY *k = EVP_EC_gen("P-256");
+  BIO *bio = BIO_new(BIO_s_mem());
+  PEM_write_bio_PrivateKey(bio, k, NULL, NULL, 0, NULL, NULL);
+  char *kp;
+  long kn = BIO_get_mem_data(bio, &kp);
+  char *sig = srv_write(&a, "signing.pem", kp, (size_t)kn);
+  BIO_free(bio);
+  EVP_PKEY_free(k);
+  char root[512], col[512], res[512];
+  snprintf(root, sizeof root, "%s/a_ark.pem", a.dir);
+  snprintf(col, sizeof col, "%s/col", a.dir);
+  snprintf(res, sizeof res, "%s/res", a.dir);
+  const char *args[] = {"--trust-root",
+                        root,
+                        "--collateral",
+                        col,
+                        "--resources",
+                        res,
+                        "--policy",
+                        pol,
+                        "--nonce-key",
+                        nk,
+                        "--session-key",
+                        sk,
+                        "--signing-key",
+                        sig,
+                        "--issuer",
+                        "https://kbs.test",
+                        "--auth-rate",
+                        "1000",
+                        NULL};
+  assert_int_equal(srv_start(&a, args), 0);
+  assert_int_equal(srv_start(&b, args), 0);
+  /* C: short sessions; the real Genoa collateral when the vectors are there */
+  const char *vec = getenv("TEECTL_VECTORS");
+  char real_col[512] = "", real_ev[512] = "";
+  struct stat st;
+  if (vec) {
+    snprintf(real_col, sizeof real_col, "%s/snp/genoa-v3-trustee-e2e", vec);
+    snprintf(real_ev, sizeof real_ev, "%s/kbs/snp-genoa-v3-trustee-e2e/evidence.json", vec);
+    if (stat(real_ev, &st) != 0)
+      real_col[0] = real_ev[0] = '\0';
+  }
+  const char *cargs[] = {"--resources",
+                         res,
+                         "--session-ttl",
+                         "1",
+                         "--nonce-key",
+                         nk,
+                         real_col[0] ? "--collateral" : NULL,
+                         real_col,
+                         NULL};
+  assert_int_equal(srv_start(&c, cargs), 0);
+  char cmd[4096];
+  snprintf(cmd, sizeof cmd,
+           "%s '%s' --a http://127.0.0.1:%u --b http://127.0.0.1:%u --c http://127.0.0.1:%u "
+           "--dir '%s' --real '%s' > '%s/client.log' 2>&1",
+           KBS_PYTHON, KBS_CLIENT_PY, a.port, b.port, c.port, a.dir, real_ev, a.dir);
+  int rc = system(cmd);
+  char logp[512];
+  snprintf(logp, sizeof logp, "%s/client.log", a.dir);
+  FILE *lf = fopen(logp, "r");
+  if (lf) {
+    char line[2048];
+    while (fgets(line, sizeof line, lf))
+      fputs(line, stderr);
+    fclose(lf);
+  }
+  assert_int_equal(rc, 0);
+  /* teectl token verify --issuer on the token the client got */
+  const char *bin = test_teectl_bin();
+  assert_non_null(bin);
+  for (int i = 0; i < 2; i++) {
+    snprintf(cmd, sizeof cmd,
+             "'%s' token verify --jwks '%s/jwks.json' --issuer '%s' '%s/token.txt' >/dev/null", bin,
+             a.dir, i == 0 ? "https://kbs.test" : "https://other.test", a.dir);
+    rc = system(cmd);
+    assert_true(WIFEXITED(rc));
+    assert_int_equal(WEXITSTATUS(rc), i == 0 ? 0 : 1);
+  }
+  /* audit: releases and denials on record, the secret never */
+  assert_true(audit_count(&a, "\"event\":\"kbs_resource\"") +
+                  audit_count(&b, "\"event\":\"kbs_resource\"") >=
+              6);
+  assert_true(
+      audit_count(&a, "\"result\":\"released\"") + audit_count(&b, "\"result\":\"released\"") >= 3);
+  assert_true(audit_count(&a, "\"result\":\"denied\"") + audit_count(&b, "\"result\":\"denied\"") >=
+              1);
+  assert_int_equal(audit_count(&a, "7d1f0c2e") + audit_count(&b, "7d1f0c2e"), 0);
+  /* metrics */
+  char *body = NULL;
+  assert_int_equal(http(&a, "GET", "/metrics", NULL, NULL, 0, &body), 200);
+  assert_non_null(strstr(body, "teectl_kbs_requests_total{step=\"resource\",result=\"released\"}"));
+  assert_non_null(strstr(body, "teectl_kbs_requests_total{step=\"auth\",result=\"challenged\"}"));
+  free(body);
+  assert_int_equal(srv_stop(&a), 0);
+  assert_int_equal(srv_stop(&b), 0);
+  assert_int_equal(srv_stop(&c), 0);
+  srv_cleanup(&b);
+  srv_cleanup(&c);
+  srv_cleanup(&a);
+  free(pol);
+  free(nk);
+  free(sk);
+  free(sig);
+  snp_forge_free(fa);
+  snp_forge_free(fb);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {cmocka_unit_test(test_kbs_end_to_end)};
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -192,11 +192,16 @@ typedef struct tc_collateral_answer {
 void tc_collateral_answer_free(tc_collateral_answer *ans);
 
 typedef struct tc_provider_options {
-  const char *dir;       /**< collateral directory source for tc_provider_fill, or NULL */
-  const char *cache_dir; /**< on-disk cache (created if absent), or NULL for none */
-  const char *kds_url;   /**< AMD KDS base; NULL: TC_KDS_DEFAULT_URL */
-  const char *pcs_url;   /**< Intel PCS or PCCS base; NULL: TC_PCS_DEFAULT_URL */
-  const char *api_key;   /**< PCS subscription key (Ocp-Apim-Subscription-Key), or NULL */
+  const char *dir;         /**< collateral directory source for tc_provider_fill, or NULL */
+  const char *cache_dir;   /**< on-disk cache (created if absent), or NULL for none */
+  const char *kds_url;     /**< AMD KDS base; NULL: TC_KDS_DEFAULT_URL */
+  const char *pcs_url;     /**< Intel PCS or PCCS base; NULL: TC_PCS_DEFAULT_URL */
+  const char *api_key;     /**< PCS subscription key (Ocp-Apim-Subscription-Key), or NULL */
+  const char *pcs_ca_file; /**< PEM CA bundle that the certificate of the pcs_url server
+                                must chain to, instead of the system's CA store (a PCCS with
+                                a certificate of its own CA); only for requests to pcs_url.
+                                NULL: the system store. Must hold a PEM certificate
+                                (checked by tc_provider_new) */
   tc_pcs_flavour pcs_flavour;
   int offline;               /**< 1: never use the network (directory and cache only) */
   unsigned max_attempts;     /**< network attempts per object (default 4) */

@@ -131,8 +131,9 @@ typedef struct tc_service_options {
    * `provider`): fetch = 1 enables it; NULL strings take the collateral area's defaults. */
   int fetch;
   const char *kds_url, *pcs_url, *cache_dir, *api_key_file;
-  int offline;           /* cache only, never the network */
-  unsigned kds_interval; /* seconds between requests to a KDS host after a burst; default 10 */
+  const char *pcs_ca_file; /* PEM CA bundle the --pcs-url server's certificate must chain to */
+  int offline;             /* cache only, never the network */
+  unsigned kds_interval;   /* seconds between requests to a KDS host after a burst; default 10 */
   /* Borrowed, thread-safe provider (teectl/collateral.h) that fills what the request and
    * the collateral folder lack, per request; NULL: none. Outlives the service. */
   struct tc_provider *provider;

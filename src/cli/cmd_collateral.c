@@ -62,6 +62,7 @@ tc_provider *cli_fetch_provider(const char *cmd, const cli_fetch_options *o) {
   char cache[4096], key[256];
   po.kds_url = o->kds_url;
   po.pcs_url = o->pcs_url;
+  po.pcs_ca_file = o->pcs_ca_file;
   po.offline = o->offline;
   if (o->max_wait_s >= 0)
     po.max_wait_s = o->max_wait_s;

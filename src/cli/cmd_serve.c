@@ -128,9 +128,10 @@ int cmd_serve(int argc, char **argv) {
   if (apply_flags(argc, argv, lo, &o) != 0)
     goto out;
 
-  if (!o.fetch && (o.kds_url || o.pcs_url || o.cache_dir || o.api_key_file || o.offline)) {
-    cli_usage_error(
-        "serve", "--kds-url, --pcs-url, --cache-dir, --api-key-file and --offline go with --fetch");
+  if (!o.fetch &&
+      (o.kds_url || o.pcs_url || o.cache_dir || o.api_key_file || o.pcs_ca_file || o.offline)) {
+    cli_usage_error("serve", "--kds-url, --pcs-url, --cache-dir, --api-key-file, --pcs-ca-file and "
+                             "--offline go with --fetch");
     goto out;
   }
   tc_provider *provider = NULL;
@@ -139,6 +140,7 @@ int cmd_serve(int argc, char **argv) {
                             .pcs_url = o.pcs_url,
                             .cache_dir = o.cache_dir,
                             .api_key_file = o.api_key_file,
+                            .pcs_ca_file = o.pcs_ca_file,
                             .offline = o.offline,
                             .max_wait_s = -1,
                             .kds_interval_s = o.kds_interval};

@@ -17,6 +17,7 @@ typedef struct cli_fetch_options {
   const char *pcs_url;      /* --pcs-url, NULL: Intel PCS */
   const char *cache_dir;    /* --cache-dir, NULL: the default cache folder */
   const char *api_key_file; /* --api-key-file: Intel PCS subscription key (first line) */
+  const char *pcs_ca_file;  /* --pcs-ca-file: PEM CA bundle for the --pcs-url server, or NULL */
   const char *product;      /* --product Milan|Genoa|Turin (SNP v2 reports), or NULL */
   int no_cache;             /* --no-cache */
   int offline;              /* --offline: cache only */

@@ -266,6 +266,10 @@ static CURLcode attempt(const char *url, const tc_http_retry *r, struct xfer *x,
   curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
   curl_easy_setopt(c, CURLOPT_HEADERDATA, x);
   curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
+  if (r->ca_file != NULL) {
+    curl_easy_setopt(c, CURLOPT_CAINFO, r->ca_file);
+    curl_easy_setopt(c, CURLOPT_CAPATH, NULL); /* only this bundle, not the system folder */
+  }
   if (hdrs)
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
   errbuf[0] = 0;

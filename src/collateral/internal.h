@@ -30,6 +30,8 @@ typedef struct tc_http_retry {
   double base_delay_s;   /* first back-off delay; doubles each attempt, full jitter */
   long timeout_s;        /* per attempt */
   const char *api_key;   /* sent as Ocp-Apim-Subscription-Key, or NULL */
+  const char *ca_file;   /* PEM CA bundle for the server certificate (CURLOPT_CAINFO), or
+                            NULL for libcurl's default store */
   tc_http_pacer *pacer;  /* per-host spacing before every attempt, or NULL */
 } tc_http_retry;
 

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "collateral/internal.h"
+#include "teectl/file.h"
 #include "teectl/rfc3339.h"
 
 /* One in-flight network fetch; concurrent callers for the same key wait for it. */
@@ -39,7 +40,7 @@ struct mem_entry {
 
 struct tc_provider {
   tc_provider_options opt; /* strings below are owned copies */
-  char *dir, *cache_dir, *kds_url, *pcs_url, *api_key;
+  char *dir, *cache_dir, *kds_url, *pcs_url, *api_key, *pcs_ca_file;
   pthread_mutex_t mu;
   pthread_cond_t cv;
   struct flight *flights;
@@ -109,7 +110,25 @@ void tc_provider_free(tc_provider *p) {
   free(p->kds_url);
   free(p->pcs_url);
   free(p->api_key);
+  free(p->pcs_ca_file);
   free(p);
+}
+
+/* A CA bundle must be a readable file holding a PEM certificate (fail at start, not at
+ * the first PCCS request). */
+static tc_status check_ca_file(const char *path, tc_error *err) {
+  tc_buf b;
+  if (tc_file_read(path, 4 << 20, &b, err) != TC_OK)
+    return tc_fail(err, TC_ERR_IO, "ca_file_unreadable", "PCS CA bundle: %s", err->detail);
+  static const char marker[] = "-----BEGIN CERTIFICATE-----";
+  int pem = 0;
+  for (size_t i = 0; !pem && i + sizeof marker - 1 <= b.len; i++)
+    pem = memcmp(b.data + i, marker, sizeof marker - 1) == 0;
+  tc_buf_free(&b);
+  if (!pem)
+    return tc_fail(err, TC_ERR_PARSE, "ca_file_invalid",
+                   "PCS CA bundle %s holds no PEM certificate", path);
+  return TC_OK;
 }
 
 tc_status tc_provider_new(const tc_provider_options *opt, tc_provider **out, tc_error *err) {
@@ -123,6 +142,11 @@ tc_status tc_provider_new(const tc_provider_options *opt, tc_provider **out, tc_
   if (opt->max_wait_s < 0 || opt->refresh_margin_s < 0 || opt->max_age_s < 0 ||
       opt->failure_holdoff_s < 0 || opt->kds_interval_s < 0)
     return tc_fail(err, TC_ERR_USAGE, "bad_option", "negative time option");
+  if (opt->pcs_ca_file != NULL) {
+    tc_status st = check_ca_file(opt->pcs_ca_file, err);
+    if (st != TC_OK)
+      return st;
+  }
   if (tc_http_global_init() != 0)
     return tc_fail(err, TC_ERR_INTERNAL, "curl_init_failed", "curl_global_init failed");
   if (opt->cache_dir != NULL) {
@@ -140,6 +164,7 @@ tc_status tc_provider_new(const tc_provider_options *opt, tc_provider **out, tc_
   p->opt.kds_url = p->kds_url = dup_or_null(opt->kds_url, &fail);
   p->opt.pcs_url = p->pcs_url = dup_or_null(opt->pcs_url, &fail);
   p->opt.api_key = p->api_key = dup_or_null(opt->api_key, &fail);
+  p->opt.pcs_ca_file = p->pcs_ca_file = dup_or_null(opt->pcs_ca_file, &fail);
   if (pthread_mutex_init(&p->mu, NULL) != 0) {
     free(p);
     return tc_fail(err, TC_ERR_INTERNAL, "mutex_init_failed", "pthread_mutex_init");
@@ -306,15 +331,28 @@ void tc_provider_stats(tc_provider *p, tc_provider_counters *out) {
   pthread_mutex_unlock(&p->mu);
 }
 
+/* The CA bundle for a request: the pcs_ca_file for PCS objects fetched from pcs_url (not
+ * for KDS, nor for Intel's Root CA CRL distribution point), else NULL (system store). */
+static const char *pcs_ca_for(const tc_provider *p, const tc_object_request *req, const char *url) {
+  const char *base = p->opt.pcs_url ? p->opt.pcs_url : TC_PCS_DEFAULT_URL;
+  if (p->opt.pcs_ca_file == NULL || is_kds(req->kind) || strncmp(url, base, strlen(base)) != 0)
+    return NULL;
+  return p->opt.pcs_ca_file;
+}
+
 /* Fetch from the network, validate, cache. Called by the single flight's leader. budget: the
  * wait budget left for the whole fill (reduced by what this fetch waited), or NULL for
  * max_wait_s of this object alone. */
 static tc_status fetch_now(tc_provider *p, const tc_object_request *req, const char *key,
                            const char *url, int64_t now, double *budget, tc_collateral_answer *ans,
                            double *retry_after, tc_error *err) {
-  tc_http_retry r = {p->opt.max_attempts, budget ? *budget : p->opt.max_wait_s,
-                     p->opt.base_delay_s, p->opt.timeout_s,
-                     p->opt.api_key,      is_kds(req->kind) ? p->kds_pacer : NULL};
+  tc_http_retry r = {.max_attempts = p->opt.max_attempts,
+                     .max_wait_s = budget ? *budget : p->opt.max_wait_s,
+                     .base_delay_s = p->opt.base_delay_s,
+                     .timeout_s = p->opt.timeout_s,
+                     .api_key = p->opt.api_key,
+                     .ca_file = pcs_ca_for(p, req, url),
+                     .pacer = is_kds(req->kind) ? p->kds_pacer : NULL};
   tc_http_response resp;
   tc_status st = tc_http_get(url, &r, &resp, err);
   *retry_after = resp.retry_after_s;

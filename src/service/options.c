@@ -44,6 +44,8 @@ const tc_service_opt tc_service_opts[] = {
      "collateral cache folder (default: the user cache)"},
     {"api-key-file", "FILE", TC_SOPT_STRING, FIELD(api_key_file), 0, 0, NULL, TC_SOPT_SUB,
      "Intel PCS subscription key"},
+    {"pcs-ca-file", "FILE", TC_SOPT_STRING, FIELD(pcs_ca_file), 0, 0, NULL, TC_SOPT_SUB,
+     "PEM CA bundle the --pcs-url server's certificate\nmust chain to (a PCCS with its own CA)"},
     {"offline", NULL, TC_SOPT_BOOL, FIELD(offline), 0, 0, NULL, TC_SOPT_SUB,
      "cache only, never the network"},
     {"kds-interval", "SECONDS", TC_SOPT_UINT, FIELD(kds_interval), 0, 3600, "10", TC_SOPT_SUB,

@@ -117,6 +117,10 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
 }
 
 ts_server *ts_start(void) {
+  return ts_start_tls(NULL, NULL);
+}
+
+ts_server *ts_start_tls(const char *cert_pem, const char *key_pem) {
   ts_server *s = calloc(1, sizeof *s);
   pthread_mutex_init(&s->mu, NULL);
   struct sockaddr_in sa;
@@ -124,16 +128,24 @@ ts_server *ts_start(void) {
   sa.sin_family = AF_INET;
   sa.sin_port = 0;
   sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  s->d = MHD_start_daemon(
-      MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION | MHD_USE_ERROR_LOG, 0, NULL,
-      NULL, handler, s, MHD_OPTION_SOCK_ADDR, &sa, MHD_OPTION_URI_LOG_CALLBACK, uri_log, NULL,
-      MHD_OPTION_NOTIFY_COMPLETED, completed, NULL, MHD_OPTION_END);
+  unsigned flags =
+      MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION | MHD_USE_ERROR_LOG;
+  if (cert_pem != NULL)
+    s->d = MHD_start_daemon(flags | MHD_USE_TLS, 0, NULL, NULL, handler, s, MHD_OPTION_SOCK_ADDR,
+                            &sa, MHD_OPTION_URI_LOG_CALLBACK, uri_log, NULL,
+                            MHD_OPTION_NOTIFY_COMPLETED, completed, NULL, MHD_OPTION_HTTPS_MEM_CERT,
+                            cert_pem, MHD_OPTION_HTTPS_MEM_KEY, key_pem, MHD_OPTION_END);
+  else
+    s->d = MHD_start_daemon(flags, 0, NULL, NULL, handler, s, MHD_OPTION_SOCK_ADDR, &sa,
+                            MHD_OPTION_URI_LOG_CALLBACK, uri_log, NULL, MHD_OPTION_NOTIFY_COMPLETED,
+                            completed, NULL, MHD_OPTION_END);
   if (s->d == NULL) {
     fprintf(stderr, "cannot start the test HTTP server on loopback\n");
     exit(1);
   }
   const union MHD_DaemonInfo *info = MHD_get_daemon_info(s->d, MHD_DAEMON_INFO_BIND_PORT);
-  snprintf(s->base, sizeof s->base, "http://127.0.0.1:%u", (unsigned)info->port);
+  snprintf(s->base, sizeof s->base, "%s://127.0.0.1:%u", cert_pem ? "https" : "http",
+           (unsigned)info->port);
   return s;
 }
 

@@ -12,6 +12,9 @@ typedef struct ts_server ts_server;
 
 /* Start on 127.0.0.1 with a kernel-chosen port; aborts the test on failure. */
 ts_server *ts_start(void);
+/* The same over HTTPS with this PEM certificate chain and key (a PCCS with its own CA);
+ * ts_base then says "https://127.0.0.1:PORT". */
+ts_server *ts_start_tls(const char *cert_pem, const char *key_pem);
 void ts_stop(ts_server *s);
 /* "http://127.0.0.1:PORT" */
 const char *ts_base(const ts_server *s);

@@ -18,7 +18,12 @@
  *     script made (ES256 over header.payload, RFC 7515/7518).
  * Expected answers follow the vectors' expected.json and the manifest's policy (the
  * strict defaults: no reference values, hence "warning"; an SGX TCB status other than
- * UpToDate is contraindicated). */
+ * UpToDate is contraindicated).
+ * overlays/pccs, rendered by tests/deploy/render.mjs (skipped without node and the
+ * installed tools, except under CI=true), takes its Intel collateral from a PCCS stand-in
+ * over HTTPS whose certificate comes from a private CA: verified when that CA is in the
+ * ConfigMap teectl-pccs-ca the overlay mounts, refused (evidence_invalid: no collateral)
+ * when the PCCS's certificate comes from another CA. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -43,7 +48,7 @@
 #include "testlib.h"
 #include "yamljson.h"
 
-static const char *VEC, *DEPLOY;
+static const char *VEC, *DEPLOY, *TOOLS;
 static char KUBE[512]; /* the stand-in kubectl's store */
 static char FAKEBIN[600];
 
@@ -118,6 +123,14 @@ typedef struct deployment {
   json_t *args; /* the container's arguments, paths moved below root */
 } deployment;
 
+static int has_doc(const json_t *docs, const char *kind, const char *name) {
+  size_t i;
+  const json_t *d;
+  json_array_foreach(docs, i, d) if (!strcmp(jstr(d, "kind"), kind) &&
+                                     !strcmp(jstr(d, "metadata.name"), name)) return 1;
+  return 0;
+}
+
 static const json_t *find_doc(const json_t *docs, const char *kind, const char *name) {
   size_t i;
   const json_t *d;
@@ -143,16 +156,46 @@ static json_t *moved(const deployment *d, const json_t *mounts, const char *valu
   return json_string(value);
 }
 
-static void deployment_lay_out(deployment *d) {
+/* The base's attestation-service.yaml, or (overlay != NULL) the objects render.mjs renders
+ * for deploy/kubernetes/<overlay>. */
+static json_t *manifest_docs(const char *overlay) {
+  char e[256];
+  if (overlay == NULL) {
+    char *path = test_path(DEPLOY, "kubernetes/base/attestation-service.yaml");
+    tc_buf b = test_read_file(path);
+    free(path);
+    json_t *docs = yaml_to_json((const char *)b.data, b.len, e, sizeof e);
+    tc_buf_free(&b);
+    assert_non_null(docs);
+    return docs;
+  }
+  char cmd[2048];
+  snprintf(cmd, sizeof cmd,
+           "TEECTL_DEPLOY_TOOLS='%s' node '%s/../tests/deploy/render.mjs' '%s/kubernetes/%s'",
+           TOOLS, DEPLOY, DEPLOY, overlay);
+  FILE *p = popen(cmd, "r");
+  assert_non_null(p);
+  tc_buf out = {0};
+  char chunk[8192];
+  size_t n;
+  while ((n = fread(chunk, 1, sizeof chunk, p)) > 0) {
+    out.data = realloc(out.data, out.len + n);
+    memcpy(out.data + out.len, chunk, n);
+    out.len += n;
+  }
+  if (pclose(p) != 0)
+    fail_msg("render.mjs %s failed", overlay);
+  json_t *docs = yaml_to_json((const char *)out.data, out.len, e, sizeof e);
+  tc_buf_free(&out);
+  if (docs == NULL)
+    fail_msg("rendered %s: %s", overlay, e);
+  return docs;
+}
+
+static void deployment_lay_out(deployment *d, const char *overlay) {
   srv_init(&d->s);
   snprintf(d->root, sizeof d->root, "%s/root", d->s.dir);
-  char *path = test_path(DEPLOY, "kubernetes/base/attestation-service.yaml");
-  tc_buf b = test_read_file(path);
-  free(path);
-  char e[256];
-  d->docs = yaml_to_json((const char *)b.data, b.len, e, sizeof e);
-  tc_buf_free(&b);
-  assert_non_null(d->docs);
+  d->docs = manifest_docs(overlay);
   const json_t *dep = find_doc(d->docs, "Deployment", "teectl-attestation");
   const json_t *pod = jpath(dep, "spec.template.spec");
   const json_t *c = json_array_get(json_object_get(pod, "containers"), 0);
@@ -170,7 +213,13 @@ static void deployment_lay_out(deployment *d) {
         vol = v;
     assert_non_null(vol);
     const char *cm = jstr(vol, "configMap.name"), *secret = jstr(vol, "secret.secretName");
-    if (cm != NULL) {
+    if (cm != NULL && !has_doc(d->docs, "ConfigMap", cm)) {
+      /* a ConfigMap the README has the user create (kept in the stand-in kubectl's store) */
+      char cmd[3000];
+      snprintf(cmd, sizeof cmd, "cp '%s/configmap/%s'/* '%s'/", KUBE, cm, dir);
+      if (system(cmd) != 0)
+        fail_msg("ConfigMap %s is neither in the manifest nor made by the test", cm);
+    } else if (cm != NULL) {
       const char *key;
       const json_t *val;
       json_object_foreach(json_object_get(find_doc(d->docs, "ConfigMap", cm), "data"), key, val) {
@@ -365,16 +414,15 @@ static char *pct_encode(const tc_buf *b) {
 }
 
 /* Routes of one object request, as the service will ask for it. */
-static void route_object(const tc_object_request *q, const tc_buf *body, const char *header,
-                         const tc_buf *chain, char *uri, size_t cap) {
+static void route_object(ts_server *ts, const tc_object_request *q, const tc_buf *body,
+                         const char *header, const tc_buf *chain, char *uri, size_t cap) {
   char url[600];
   tc_error err;
-  if (tc_object_url(ts_base(STANDIN), ts_base(STANDIN), TC_PCS_AUTO, q, url, sizeof url, &err) !=
-      TC_OK)
+  if (tc_object_url(ts_base(ts), ts_base(ts), TC_PCS_PCCS, q, url, sizeof url, &err) != TC_OK)
     fail_msg("object url: %s", err.detail);
-  snprintf(uri, cap, "%s", url + strlen(ts_base(STANDIN)));
+  snprintf(uri, cap, "%s", url + strlen(ts_base(ts)));
   char *hv = chain ? pct_encode(chain) : NULL;
-  ts_route(STANDIN, uri, body->data, body->len, header, hv);
+  ts_route(ts, uri, body->data, body->len, header, hv);
   free(hv);
 }
 
@@ -386,7 +434,7 @@ static void serve_snp(const char *name, const tc_buf *report, char vcek_uri[512]
     fail_msg("%s: needs: %s", name, err.detail);
   tc_buf vcek = vec("snp", name, "vcek.der"), ask = vec("snp", name, "ask.pem"),
          ark = vec("snp", name, "ark.pem");
-  route_object(&n.vcek, &vcek, NULL, NULL, vcek_uri, 512);
+  route_object(STANDIN, &n.vcek, &vcek, NULL, NULL, vcek_uri, 512);
   tc_buf chain = {malloc(ask.len + ark.len), ask.len + ark.len}; /* ASK then ARK (KDS) */
   memcpy(chain.data, ask.data, ask.len);
   memcpy(chain.data + ask.len, ark.data, ark.len);
@@ -403,7 +451,7 @@ static void serve_snp(const char *name, const tc_buf *report, char vcek_uri[512]
 
 /* TCB Info, QE Identity, PCK CRL (with their issuer-chain headers) and the Root CA CRL of
  * a DCAP case at the PCCS paths; returns the TCB Info uri. */
-static void serve_dcap(const char *name, const tc_buf *quote, char tcb_uri[512]) {
+static void serve_dcap(ts_server *ts, const char *name, const tc_buf *quote, char tcb_uri[512]) {
   tc_collateral_needs n;
   tc_error err;
   if (tc_collateral_needs_of(TC_TEE_UNKNOWN, quote->data, quote->len, TC_SNP_PRODUCT_UNKNOWN, NULL,
@@ -431,7 +479,7 @@ static void serve_dcap(const char *name, const tc_buf *quote, char tcb_uri[512])
     if (items[i].chain)
       chain = vec("dcap", name, items[i].chain);
     char uri[512];
-    route_object(&q, &body, items[i].header, items[i].chain ? &chain : NULL, uri, sizeof uri);
+    route_object(ts, &q, &body, items[i].header, items[i].chain ? &chain : NULL, uri, sizeof uri);
     if (i == 0)
       snprintf(tcb_uri, 512, "%s", uri);
     tc_buf_free(&body);
@@ -508,10 +556,10 @@ static void one_case(const char *sub, const char *name, const char *tee, int wan
   if (strcmp(sub, "snp") == 0)
     serve_snp(name, &ev, uri);
   else
-    serve_dcap(name, &ev, uri);
+    serve_dcap(STANDIN, name, &ev, uri);
   unsigned before = ts_count(STANDIN, uri);
   deployment d;
-  deployment_lay_out(&d);
+  deployment_lay_out(&d, NULL);
   deployment_start(&d, ts_base(STANDIN), ts_base(STANDIN),
                    json_string_value(json_object_get(exp, "verify_at")));
   json_t *resp = NULL;
@@ -560,10 +608,116 @@ static void test_sgx(void **state) {
   one_case("dcap", "sgx-v3-phala-00a067110000-2025", "sgx", 403, "sgx.tcb_status");
 }
 
+/* ---- overlays/pccs: a PCCS with its own CA ---- */
+
+static void sh(const char *cmd) {
+  if (system(cmd) != 0)
+    fail_msg("command failed: %s", cmd);
+}
+
+/* CA <name>.ca.crt and a server certificate for IP 127.0.0.1 (<name>.crt, <name>.key) in
+ * KUBE, with the openssl CLI. */
+static void make_pki(const char *name) {
+  char cmd[4096];
+  snprintf(cmd, sizeof cmd,
+           "cd '%s' && openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes "
+           "-days 2 -subj '/CN=%s test CA' -keyout %s.ca.key -out %s.ca.crt "
+           "-addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign "
+           "2>/dev/null && openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes "
+           "-subj '/CN=127.0.0.1' -keyout %s.key -out %s.csr 2>/dev/null && "
+           "printf 'subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n' > %s.ext && "
+           "openssl x509 -req -in %s.csr -CA %s.ca.crt -CAkey %s.ca.key -CAcreateserial -days 2 "
+           "-extfile %s.ext -out %s.crt 2>/dev/null",
+           KUBE, name, name, name, name, name, name, name, name, name, name, name);
+  sh(cmd);
+}
+
+static char *kube_text(const char *file) {
+  char p[700];
+  snprintf(p, sizeof p, "%s/%s", KUBE, file);
+  tc_buf b = test_read_file(p);
+  char *t = strndup((const char *)b.data, b.len);
+  tc_buf_free(&b);
+  return t;
+}
+
+/* The TDX case through overlays/pccs against a PCCS whose certificate comes from `pki`;
+ * the ConfigMap teectl-pccs-ca always holds the CA of "pccs". */
+static void pccs_case(const char *pki, long want_status) {
+  const char *name = "tdx-v4-phala-b0c06f000000";
+  char *crt = kube_text(strcmp(pki, "pccs") ? "other.crt" : "pccs.crt");
+  char *key = kube_text(strcmp(pki, "pccs") ? "other.key" : "pccs.key");
+  ts_server *pccs = ts_start_tls(crt, key);
+  json_t *exp = expected("dcap", name);
+  tc_buf ev = vec("dcap", name, "quote.bin");
+  char uri[512];
+  serve_dcap(pccs, name, &ev, uri);
+  deployment d;
+  deployment_lay_out(&d, "overlays/pccs");
+  /* the rendered config names the PCCS and the mounted CA */
+  const json_t *cm = find_doc(d.docs, "ConfigMap", "teectl-attestation-config");
+  json_t *cfg = json_loads(
+      json_string_value(json_object_get(json_object_get(cm, "data"), "config.json")), 0, NULL);
+  assert_non_null(json_object_get(cfg, "pcs-url"));
+  assert_string_equal(json_string_value(json_object_get(cfg, "pcs-ca-file")),
+                      "/etc/teectl/pccs-ca/ca.crt");
+  json_decref(cfg);
+  deployment_start(&d, ts_base(STANDIN), ts_base(pccs),
+                   json_string_value(json_object_get(exp, "verify_at")));
+  json_t *resp = NULL;
+  long st = attest(&d, "tdx", &ev, &resp);
+  char *t = json_dumps(resp, JSON_COMPACT);
+  print_message("pccs (%s CA): %ld %.300s\n", pki, st, t ? t : "(no JSON)");
+  free(t);
+  assert_int_equal(st, want_status);
+  if (want_status == 200) {
+    assert_true(ts_count(pccs, uri) > 0);
+    json_t *claims = check_es256(json_string_value(json_object_get(resp, "token")));
+    json_decref(claims);
+  } else {
+    /* the TLS handshake failed: nothing was served, no token */
+    assert_int_equal(ts_count(pccs, uri), 0);
+    assert_string_equal(json_string_value(json_object_get(resp, "error")), "evidence_invalid");
+    assert_null(json_object_get(resp, "token"));
+  }
+  json_decref(resp);
+  deployment_stop(&d);
+  ts_stop(pccs);
+  tc_buf_free(&ev);
+  json_decref(exp);
+  free(crt);
+  free(key);
+}
+
+static void test_pccs_overlay(void **state) {
+  (void)state;
+  char tools_yaml[700];
+  snprintf(tools_yaml, sizeof tools_yaml, "%s/node_modules/yaml", TOOLS ? TOOLS : "");
+  struct stat sb;
+  if (TOOLS == NULL || stat(tools_yaml, &sb) != 0 || system("command -v node >/dev/null") != 0) {
+    if (getenv("CI") && !strcmp(getenv("CI"), "true"))
+      fail_msg("node or the deploy tools (%s) are missing", tools_yaml);
+    skip();
+  }
+  make_pki("pccs");
+  make_pki("other");
+  char dir[700];
+  snprintf(dir, sizeof dir, "%s/configmap/teectl-pccs-ca", KUBE);
+  mkdirs(dir);
+  char cmd[2000];
+  snprintf(cmd, sizeof cmd, "cp '%s/pccs.ca.crt' '%s/ca.crt'", KUBE, dir);
+  sh(cmd);
+  pccs_case("pccs", 200);
+  pccs_case("other", 403);
+}
+
 int main(int argc, char **argv) {
-  for (int i = 1; i + 1 < argc; i++)
+  for (int i = 1; i + 1 < argc; i++) {
     if (!strcmp(argv[i], "--deploy"))
       DEPLOY = argv[i + 1];
+    if (!strcmp(argv[i], "--tools"))
+      TOOLS = argv[i + 1];
+  }
   if (DEPLOY == NULL) {
     fprintf(stderr, "usage: %s --deploy DIR\n", argv[0]);
     return 2;
@@ -575,10 +729,9 @@ int main(int argc, char **argv) {
   }
   curl_global_init(CURL_GLOBAL_DEFAULT);
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_make_secrets),
-      cmocka_unit_test(test_snp),
-      cmocka_unit_test(test_tdx),
-      cmocka_unit_test(test_sgx),
+      cmocka_unit_test(test_make_secrets), cmocka_unit_test(test_snp),
+      cmocka_unit_test(test_tdx),          cmocka_unit_test(test_sgx),
+      cmocka_unit_test(test_pccs_overlay),
   };
   int rc = cmocka_run_group_tests(tests, setup, teardown);
   curl_global_cleanup();

@@ -15,6 +15,7 @@
 #include <strings.h>
 
 #include "teectl/bytes.h"
+#include "teectl/crypto.h"
 #include "teectl/kbs.h"
 
 const char *tc_kbs_hash_name(tc_kbs_hash h) {
@@ -50,14 +51,14 @@ size_t tc_kbs_hash_len(tc_kbs_hash h) {
 
 tc_status tc_kbs_digest(tc_kbs_hash h, const void *data, size_t len, uint8_t out[64],
                         tc_error *err) {
-  const EVP_MD *md = h == TC_KBS_SHA256   ? EVP_sha256()
-                     : h == TC_KBS_SHA384 ? EVP_sha384()
-                     : h == TC_KBS_SHA512 ? EVP_sha512()
-                                          : NULL;
-  if (!md)
+  tc_hash_alg alg = h == TC_KBS_SHA256 ? TC_HASH_SHA256 : TC_HASH_SHA384;
+  if (h == TC_KBS_SHA512)
+    alg = TC_HASH_SHA512;
+  else if (h != TC_KBS_SHA256 && h != TC_KBS_SHA384)
     return tc_fail(err, TC_ERR_USAGE, "hash_unsupported", "hash algorithm %d", (int)h);
   memset(out, 0, 64);
-  if (EVP_Digest(data, len, out, NULL, md, NULL) != 1)
+  tc_span part = {data, len};
+  if (tc_hash(alg, &part, 1, out, err) != TC_OK)
     return tc_fail(err, TC_ERR_INTERNAL, "digest_failed", "%s digest failed", tc_kbs_hash_name(h));
   return TC_OK;
 }

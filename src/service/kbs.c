@@ -13,7 +13,6 @@
 #include <jansson.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/rand.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +24,7 @@
 #include "service/attest.h"
 #include "service/http.h"
 #include "service/request.h"
+#include "teectl/crypto.h"
 #include "teectl/file.h"
 #include "teectl/kbs.h"
 #include "teectl/snp.h"
@@ -179,7 +179,8 @@ enum MHD_Result svc_kbs_auth(tc_service *svc, struct svc_request *r) {
   s.hash = a.hash;
   s.expires_at = now + svc->opts.session_ttl;
   char *cookie = NULL;
-  if (RAND_bytes(s.nonce, sizeof s.nonce) != 1 || RAND_bytes(iv, sizeof iv) != 1 ||
+  if (tc_random_bytes(s.nonce, sizeof s.nonce, NULL) != TC_OK ||
+      tc_random_bytes(iv, sizeof iv, NULL) != TC_OK ||
       tc_kbs_session_seal(&svc->kbs_key, &s, iv, &cookie, &err) != TC_OK) {
     tc_fail(&err, TC_ERR_INTERNAL, "internal_error", "could not make a session");
     return problem(svc, r, "auth", "error", &err);
@@ -341,7 +342,7 @@ enum MHD_Result svc_kbs_attest(tc_service *svc, struct svc_request *r) {
   uint8_t iv[TC_KBS_SESSION_IV_LEN];
   if (a.status == 200 &&
       (attested_session(&a, &att, att.init_data_format ? &d : NULL, &s, &err) != TC_OK ||
-       RAND_bytes(iv, sizeof iv) != 1 ||
+       tc_random_bytes(iv, sizeof iv, NULL) != TC_OK ||
        tc_kbs_session_seal(&svc->kbs_key, &s, iv, &cookie, &err) != TC_OK))
     a.status = 500;
   if (a.status == 200) {

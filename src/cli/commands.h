@@ -24,6 +24,7 @@ int cmd_token(int argc, char **argv);
 int cmd_exporter(int argc, char **argv);
 int cmd_collateral(int argc, char **argv);
 int cmd_attest(int argc, char **argv);
+int cmd_measure(int argc, char **argv);
 
 /* Print the one-line "teectl <cmd>: <message> (see 'teectl <cmd> --help')" to stderr;
  * returns CLI_EXIT_USAGE. */

@@ -27,6 +27,7 @@ static const struct command commands[] = {
     {"token", cmd_token, "verify an attestation result token (for relying parties)"},
     {"attest", cmd_attest, "in a confidential guest: prove the TEE, get a token or secrets"},
     {"exporter", cmd_exporter, "serve Prometheus metrics for TEE capacity and Kata sandboxes"},
+    {"measure", cmd_measure, "compute the SEV-SNP launch digest (reference value) of a guest"},
 };
 
 static void usage(FILE *f) {

@@ -14,7 +14,7 @@ check 0 "--help" "$BIN" --help
 check 0 "--version" "$BIN" --version
 "$BIN" --version | grep -Eq '^teectl [0-9]+\.[0-9]+\.[0-9]+$' || { echo "FAIL: version line"; fail=1; }
 check 2 "no args" "$BIN"
-for cmd in probe config verify collateral serve token exporter; do
+for cmd in probe config verify collateral serve token exporter measure; do
   check 0 "$cmd --help" "$BIN" "$cmd" --help
   "$BIN" "$cmd" --help | grep -q "Usage: teectl $cmd" || { echo "FAIL: $cmd --help has no usage line"; fail=1; }
   "$BIN" "$cmd" --no-such-option >/dev/null 2>/tmp/cli_err.$$; rc=$?

@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* SHA-256 (FIPS 180-4) of the measured direct boot inputs, as QEMU puts them into the SEV
+ * hash table: whole kernel and initrd files, and the command line with its terminating NUL. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+
+#include "teectl/measure.h"
+
+tc_status tc_measure_sha256(const void *data, size_t len, uint8_t out[32], tc_error *err) {
+  if (EVP_Digest(data, len, out, NULL, EVP_sha256(), NULL) != 1)
+    return tc_fail(err, TC_ERR_INTERNAL, "crypto_failed", "SHA-256 failed");
+  return TC_OK;
+}
+
+tc_status tc_snp_cmdline_sha256(const char *cmdline, uint8_t out[32], tc_error *err) {
+  return tc_measure_sha256(cmdline, strlen(cmdline) + 1, out, err);
+}
+
+static tc_status hash_fd(int fd, const char *path, uint8_t out[32], tc_error *err) {
+  EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+  if (ctx == NULL || EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1) {
+    EVP_MD_CTX_free(ctx);
+    return tc_fail(err, TC_ERR_INTERNAL, "crypto_failed", "SHA-256 failed");
+  }
+  uint8_t buf[1 << 16];
+  tc_status st = TC_OK;
+  for (;;) {
+    ssize_t n = read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n < 0) {
+      st = tc_fail(err, TC_ERR_IO, "file_unreadable", "%s: %s", path, strerror(errno));
+      break;
+    }
+    if (n == 0)
+      break;
+    if (EVP_DigestUpdate(ctx, buf, (size_t)n) != 1) {
+      st = tc_fail(err, TC_ERR_INTERNAL, "crypto_failed", "SHA-256 failed");
+      break;
+    }
+  }
+  if (st == TC_OK && EVP_DigestFinal_ex(ctx, out, NULL) != 1)
+    st = tc_fail(err, TC_ERR_INTERNAL, "crypto_failed", "SHA-256 failed");
+  EVP_MD_CTX_free(ctx);
+  return st;
+}
+
+tc_status tc_measure_sha256_file(const char *path, uint8_t out[32], tc_error *err) {
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return tc_fail(err, TC_ERR_IO, "file_unreadable", "%s: %s", path, strerror(errno));
+  struct stat st;
+  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    close(fd);
+    return tc_fail(err, TC_ERR_IO, "file_not_regular", "%s: not a regular file", path);
+  }
+  tc_status s = hash_fd(fd, path, out, err);
+  close(fd);
+  return s;
+}

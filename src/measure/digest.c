@@ -7,7 +7,7 @@
 
 #include <openssl/sha.h>
 
-#include "measure/measure_internal.h"
+#include "measure/ovmf.h"
 #include "teectl/bytes.h"
 #include "teectl/measure.h"
 

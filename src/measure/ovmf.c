@@ -6,7 +6,7 @@
  * "ASEV" signature, length, version 1, count, then 12-byte section descriptors). */
 #include <string.h>
 
-#include "measure/measure_internal.h"
+#include "measure/ovmf.h"
 #include "teectl/bytes.h"
 
 /* GUIDs in on-disk byte order (the first three fields little-endian). */

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* teectl measure internals shared by src/measure/ (not a public API). */
-#ifndef TEECTL_MEASURE_INTERNAL_H
-#define TEECTL_MEASURE_INTERNAL_H
+/* OVMF and SVSM images for SEV-SNP measurement: footer table and SEV metadata (src/measure,
+ * not a public API). */
+#ifndef TEECTL_MEASURE_OVMF_H
+#define TEECTL_MEASURE_OVMF_H
 
 #include <stddef.h>
 #include <stdint.h>

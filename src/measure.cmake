@@ -2,5 +2,5 @@
 # SEV-SNP launch digest (src/measure): OVMF footer table and SEV metadata, SEV hash table,
 # VMSA pages, PAGE_INFO chaining; reference values for appraisal policies.
 teectl_area(teectl_measure
-  SOURCES measure/ovmf.c measure/digest.c measure/vcpu.c measure/sha256.c
-  DEPS teectl_base PkgConfig::OPENSSL PkgConfig::JANSSON)
+  SOURCES measure/ovmf.c measure/digest.c measure/vcpu.c measure/sha256.c measure/kata.c
+  DEPS teectl_toml teectl_base PkgConfig::OPENSSL PkgConfig::JANSSON m)

@@ -28,6 +28,7 @@
 #include <stdint.h>
 
 #include "teectl/error.h"
+#include "teectl/toml.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -88,7 +89,7 @@ typedef struct tc_snp_launch {
  * no SNP_KERNEL_HASHES section or SEV hash table GUID), "ovmf_no_reset_block" (no SEV-ES
  * reset block: needed for the APs), "svsm_size_invalid", "svsm_no_info" (no SVSM info GUID);
  * TC_ERR_USAGE "vcpus_invalid", "vmm_invalid" (svsm mode with a VMM other than QEMU),
- * "bad_option" (svsm mode with kernel hashes or an OVMF hash); TC_ERR_INTERNAL "crypto_failed";
+ * "bad_option" (svsm mode with kernel hashes or an OVMF hash); TC_ERR_INTERNAL "internal_error";
  * TC_ERR_NOMEM "nomem".
  */
 tc_status tc_snp_launch_digest(const tc_snp_launch *in, uint8_t digest[TC_SNP_DIGEST_LEN],
@@ -97,7 +98,7 @@ tc_status tc_snp_launch_digest(const tc_snp_launch *in, uint8_t digest[TC_SNP_DI
 /**
  * The chain state after the OVMF pages alone (48 bytes): what `--mode snp:ovmf-hash` prints
  * and in->ovmf_hash takes. Requires only that the length is a multiple of 4096 (1 page to
- * 4 GiB). Errors: TC_ERR_PARSE "ovmf_size_invalid"; TC_ERR_INTERNAL "crypto_failed".
+ * 4 GiB). Errors: TC_ERR_PARSE "ovmf_size_invalid"; TC_ERR_INTERNAL "internal_error".
  */
 tc_status tc_snp_ovmf_hash(const uint8_t *ovmf, size_t len, uint8_t out[TC_SNP_DIGEST_LEN],
                            tc_error *err);
@@ -129,11 +130,8 @@ const char *tc_snp_vmm_name(tc_snp_vmm vmm);
 
 /** SHA-256 of the kernel command line text followed by one NUL byte (QEMU hashes the
  *  NUL-terminated string; an empty command line hashes the single byte 0x00). Errors:
- *  TC_ERR_INTERNAL "crypto_failed". */
+ *  TC_ERR_INTERNAL "internal_error" (tc_sha256). */
 tc_status tc_snp_cmdline_sha256(const char *cmdline, uint8_t out[32], tc_error *err);
-
-/** SHA-256 of len bytes. Errors: TC_ERR_INTERNAL "crypto_failed". */
-tc_status tc_measure_sha256(const void *data, size_t len, uint8_t out[32], tc_error *err);
 
 /**
  * SHA-256 of a whole regular file, streamed (kernels and initrds of any size). Edge helper
@@ -141,6 +139,36 @@ tc_status tc_measure_sha256(const void *data, size_t len, uint8_t out[32], tc_er
  * "file_not_regular"; TC_ERR_INTERNAL "crypto_failed".
  */
 tc_status tc_measure_sha256_file(const char *path, uint8_t out[32], tc_error *err);
+
+/** Launch inputs of a Kata Containers SEV-SNP sandbox, read from its configuration. Paths are
+ *  as the configuration names them (on the node); initrd or image is NULL when not set. */
+typedef struct tc_kata_snp {
+  char *firmware, *kernel, *initrd, *image;
+  char *cmdline;       /**< the kernel command line the Go runtime composes */
+  unsigned vcpus;      /**< vCPUs at launch (default_vcpus rounded up; 0 means 1) */
+  json_t *assumptions; /**< array of strings: what this depends on beyond the file */
+} tc_kata_snp;
+
+/**
+ * Read the launch inputs from a parsed Kata configuration (configuration-qemu-snp.toml of the
+ * Go runtime, Kata 4.1): [hypervisor.qemu] firmware, kernel, initrd or image, default_vcpus,
+ * and the kernel command line composed as src/runtime/virtcontainers/qemu.go
+ * kernelParameters() and katautils SetKernelParams do (arch defaults, root parameters of an
+ * image, console, quiet/debug, panic=1, selinux, systemd unit, scsi_mod.scan=none, agent
+ * parameters from [agent.kata], kernel_params). Every assumption (vCPUs of a pod with limits,
+ * annotations, FIPS, the image not being measured, runtime-rs) is listed in out->assumptions.
+ * Free with tc_kata_snp_free.
+ * Errors: TC_ERR_USAGE "kata_not_snp" (no [hypervisor.qemu], or confidential_guest /
+ * sev_snp_guest not true), "kata_config_incomplete" (no firmware or kernel),
+ * "kata_unsupported" (kernel_verity_params, guest_extension_images, machine type other than
+ * q35: give the command line explicitly), "kata_vcpus_unknown" (negative default_vcpus: the
+ * host's CPU count); TC_ERR_PARSE "kata_config_invalid" (wrong value type: the detail names
+ * line:column and key; initrd and image both set; unknown rootfs_type); TC_ERR_NOMEM "nomem".
+ */
+tc_status tc_kata_snp_inputs(const tc_toml_value *root, tc_kata_snp *out, tc_error *err);
+
+/** Release what tc_kata_snp_inputs filled (NULL-safe fields). */
+void tc_kata_snp_free(tc_kata_snp *k);
 
 #ifdef __cplusplus
 }

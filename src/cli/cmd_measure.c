@@ -14,6 +14,7 @@
 #include "cli/measure.h"
 #include "cli/output.h"
 #include "teectl/bytes.h"
+#include "teectl/crypto.h"
 #include "teectl/file.h"
 
 #define OVMF_MAX (64u << 20)
@@ -51,6 +52,17 @@ static void usage(FILE *f) {
       "  --svsm FILE           Coconut SVSM image (snp:svsm)\n"
       "  --vars-size N         OVMF variable store size in bytes (snp:svsm)\n"
       "  --vars-file FILE      OVMF variable store file, its size is used (snp:svsm)\n"
+      "  --kata-config FILE    take firmware, kernel, initrd, command line and vCPUs from a\n"
+      "                        Kata configuration (configuration-qemu-snp.toml); options\n"
+      "                        given explicitly win; every assumption is printed\n"
+      "  --kata-root DIR       read the files the configuration names under DIR (a copy\n"
+      "                        of the node's file system)\n"
+      "  --policy-snippet      print an appraisal policy fragment with the digest as the\n"
+      "                        reference value ({\"snp\":{\"measurements\":[...]}})\n"
+      "  --host-data HEX       with --policy-snippet: also require this HOST_DATA (32 bytes)\n"
+      "  --init-data FILE      with --policy-snippet: HOST_DATA of this Kata init-data\n"
+      "                        document (TOML; its algorithm's digest, padded or cut to 32\n"
+      "                        bytes)\n"
       "  --format hex|base64|json  output (default hex; also --output-format); json lists\n"
       "                        every measured region\n"
       "  -h, --help            show this help\n\n"
@@ -78,6 +90,11 @@ enum {
   O_VARS_SIZE,
   O_VARS_FILE,
   O_FORMAT,
+  O_KATA,
+  O_KATA_ROOT,
+  O_SNIPPET,
+  O_HOST_DATA,
+  O_INIT_DATA,
 };
 
 static const struct option opts[] = {
@@ -101,6 +118,11 @@ static const struct option opts[] = {
     {"vars-file", required_argument, NULL, O_VARS_FILE},
     {"format", required_argument, NULL, O_FORMAT},
     {"output-format", required_argument, NULL, O_FORMAT},
+    {"kata-config", required_argument, NULL, O_KATA},
+    {"kata-root", required_argument, NULL, O_KATA_ROOT},
+    {"policy-snippet", no_argument, NULL, O_SNIPPET},
+    {"host-data", required_argument, NULL, O_HOST_DATA},
+    {"init-data", required_argument, NULL, O_INIT_DATA},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -209,6 +231,27 @@ static int parse_option(int c, const char *arg, measure_opts *o) {
       return cli_usage_error("measure", "unknown format '%s' (hex, base64 or json)", arg), -1;
     o->format = arg;
     return 0;
+  case O_KATA:
+    o->kata_config = arg;
+    return 0;
+  case O_KATA_ROOT:
+    o->kata_root = arg;
+    return 0;
+  case O_SNIPPET:
+    o->policy_snippet = 1;
+    return 0;
+  case O_HOST_DATA: {
+    uint8_t hd[32];
+    size_t n = 0;
+    tc_error err;
+    if (tc_hex_decode(arg, hd, sizeof hd, &n, &err) != TC_OK || n != sizeof hd)
+      return cli_usage_error("measure", "--host-data: 64 hex digits (32 bytes) expected"), -1;
+    o->host_data = arg;
+    return 0;
+  }
+  case O_INIT_DATA:
+    o->init_data = arg;
+    return 0;
   default:
     return -1;
   }
@@ -280,7 +323,7 @@ static int kernel_hashes(const measure_opts *o, tc_snp_kernel_hashes *h) {
   tc_error err;
   if (tc_measure_sha256_file(o->kernel, h->kernel, &err) != TC_OK ||
       (o->initrd ? tc_measure_sha256_file(o->initrd, h->initrd, &err)
-                 : tc_measure_sha256("", 0, h->initrd, &err)) != TC_OK ||
+                 : tc_sha256("", 0, h->initrd, &err)) != TC_OK ||
       tc_snp_cmdline_sha256(o->append ? o->append : "", h->cmdline, &err) != TC_OK) {
     fprintf(stderr, "teectl measure: %s: %s\n", err.reason, err.detail);
     return -1;
@@ -325,7 +368,10 @@ static json_t *inputs_json(const measure_opts *o) {
 
 static int emit(const measure_opts *o, const uint8_t d[TC_SNP_DIGEST_LEN], json_t *regions) {
   char hex[2 * TC_SNP_DIGEST_LEN + 1];
+  if (o->policy_snippet)
+    return cli_measure_policy_snippet(stdout, o, d);
   if (strcmp(o->format, "json") != 0) {
+    cli_measure_print_assumptions(stderr, o);
     print_digest(o, d);
     return CLI_EXIT_OK;
   }
@@ -428,10 +474,21 @@ int cmd_measure(int argc, char **argv) {
   }
   if (optind != argc)
     return cli_usage_error("measure", "unexpected argument '%s'", argv[optind]);
+  if (o.kata_root && !o.kata_config)
+    return cli_usage_error("measure", "--kata-root goes with --kata-config");
+  if ((o.host_data || o.init_data) && !o.policy_snippet)
+    return cli_usage_error("measure", "--host-data and --init-data go with --policy-snippet");
+  if (o.host_data && o.init_data)
+    return cli_usage_error("measure", "give --host-data or --init-data, not both");
+  if (o.kata_config && strcmp(o.mode, "snp") != 0)
+    return cli_usage_error("measure", "--kata-config goes with --mode snp");
+  if (o.kata_config && cli_measure_from_kata(&o) != 0)
+    goto out;
   if (check_options(&o) != 0)
     goto out;
   rc = cli_measure_run(&o);
 out:
   json_decref(o.assumptions);
+  json_decref(o.owned);
   return rc;
 }

@@ -15,7 +15,9 @@ typedef struct measure_opts {
   const char *ovmf, *kernel, *initrd, *append, *svsm, *vars_file;
   const char *vcpu_type;
   const char *format; /* "hex", "base64", "json" */
-  const char *kata_config;
+  const char *kata_config, *kata_root;
+  const char *host_data; /* --host-data hex, checked */
+  const char *init_data; /* --init-data FILE */
   unsigned vcpus;
   uint32_t vcpu_sig;
   int has_vcpu_sig;
@@ -31,9 +33,21 @@ typedef struct measure_opts {
   int vars_given;
   int policy_snippet;
   json_t *assumptions; /* array of strings (Kata configuration), or NULL */
+  json_t *owned;       /* strings the const char * fields above may point into, or NULL */
 } measure_opts;
 
 /* Compute and print what o asks for (options already checked). Returns the exit code. */
 int cli_measure_run(measure_opts *o);
+
+/* --kata-config: fill the inputs the command line left open from the configuration, note
+ * each in o->assumptions. Returns 0, or -1 after printing the error. */
+int cli_measure_from_kata(measure_opts *o);
+
+/* The assumptions, one "assumption: ..." line each (nothing when there are none). */
+void cli_measure_print_assumptions(FILE *f, const measure_opts *o);
+
+/* Print {"snp":{"measurements":[digest],"host_data":[...]}} (docs/policy.md); the
+ * assumptions go to stderr. Returns the exit code. */
+int cli_measure_policy_snippet(FILE *f, const measure_opts *o, const uint8_t d[TC_SNP_DIGEST_LEN]);
 
 #endif

@@ -5,10 +5,9 @@
  * SEV hash table for measured direct boot, and one VMSA per vCPU. */
 #include <string.h>
 
-#include <openssl/sha.h>
-
 #include "measure/ovmf.h"
 #include "teectl/bytes.h"
+#include "teectl/crypto.h"
 #include "teectl/measure.h"
 
 /* PAGE_TYPE values of PAGE_INFO (SNP Firmware ABI, SNP_LAUNCH_UPDATE PAGE_TYPE field). */
@@ -49,9 +48,7 @@ static tc_status chain_add(chain *c, int type, uint64_t gpa, const uint8_t conte
   info[98] = (uint8_t)type;
   for (int i = 0; i < 8; i++)
     info[104 + i] = (uint8_t)(gpa >> (8 * i));
-  if (SHA384(info, sizeof info, c->ld) == NULL)
-    return tc_fail(err, TC_ERR_INTERNAL, "crypto_failed", "SHA-384 failed");
-  return TC_OK;
+  return tc_sha384(info, sizeof info, c->ld, err);
 }
 
 static void region_note(chain *c, const char *name, int type, uint64_t gpa, uint64_t size,
@@ -80,11 +77,9 @@ static tc_status chain_pages(chain *c, const char *name, int type, uint64_t gpa,
                              const uint8_t *data, uint64_t size, json_t *extra, tc_error *err) {
   uint8_t h[48];
   for (uint64_t off = 0; off < size; off += MS_PAGE) {
-    if (data && SHA384(data + off, MS_PAGE, h) == NULL) {
-      json_decref(extra);
-      return tc_fail(err, TC_ERR_INTERNAL, "crypto_failed", "SHA-384 failed");
-    }
-    tc_status st = chain_add(c, type, gpa + off, data ? h : NULL, err);
+    tc_status st = data ? tc_sha384(data + off, MS_PAGE, h, err) : TC_OK;
+    if (st == TC_OK)
+      st = chain_add(c, type, gpa + off, data ? h : NULL, err);
     if (st != TC_OK) {
       json_decref(extra);
       return st;
@@ -291,9 +286,9 @@ static void vmsa_svsm(uint8_t page[MS_PAGE], uint32_t eip, uint32_t vcpu_sig) {
 static tc_status add_vmsa(chain *c, unsigned index, const uint8_t page[MS_PAGE], tc_error *err) {
   uint8_t h[48];
   char hex[97];
-  if (SHA384(page, MS_PAGE, h) == NULL)
-    return tc_fail(err, TC_ERR_INTERNAL, "crypto_failed", "SHA-384 failed");
-  tc_status st = chain_add(c, PT_VMSA, VMSA_GPA, h, err);
+  tc_status st = tc_sha384(page, MS_PAGE, h, err);
+  if (st == TC_OK)
+    st = chain_add(c, PT_VMSA, VMSA_GPA, h, err);
   if (st == TC_OK)
     region_note(
         c, "vmsa", PT_VMSA, VMSA_GPA, MS_PAGE,

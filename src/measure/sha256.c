@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* SHA-256 (FIPS 180-4) of the measured direct boot inputs, as QEMU puts them into the SEV
- * hash table: whole kernel and initrd files, and the command line with its terminating NUL. */
+ * hash table: whole kernel and initrd files, and the command line with its terminating NUL.
+ * One-shot digests go through the crypto module (teectl/crypto.h); files are streamed here
+ * with OpenSSL's EVP interface because that module has no incremental digest and an
+ * initrd may be larger than is sensible to hold in memory. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -10,16 +13,11 @@
 
 #include <openssl/evp.h>
 
+#include "teectl/crypto.h"
 #include "teectl/measure.h"
 
-tc_status tc_measure_sha256(const void *data, size_t len, uint8_t out[32], tc_error *err) {
-  if (EVP_Digest(data, len, out, NULL, EVP_sha256(), NULL) != 1)
-    return tc_fail(err, TC_ERR_INTERNAL, "crypto_failed", "SHA-256 failed");
-  return TC_OK;
-}
-
 tc_status tc_snp_cmdline_sha256(const char *cmdline, uint8_t out[32], tc_error *err) {
-  return tc_measure_sha256(cmdline, strlen(cmdline) + 1, out, err);
+  return tc_sha256(cmdline, strlen(cmdline) + 1, out, err);
 }
 
 static tc_status hash_fd(int fd, const char *path, uint8_t out[32], tc_error *err) {

@@ -105,5 +105,39 @@ run 2 "missing kernel file" "$BIN" measure snp --ovmf "$F/ovmf_AmdSev_suffix.bin
   --kernel "$tmp/vmlinuz" --vcpus 1 --vcpu-type EPYC-Milan
 has "missing kernel names it" "$tmp/err" "file_unreadable.*vmlinuz"
 one_line "missing kernel file"
+# ---- policy snippet (docs/policy.md shape), HOST_DATA given or from an init-data document
+run 0 "policy snippet" "$BIN" measure snp --ovmf "$F/ovmf_AmdSev_suffix.bin" --kernel "$F/kernel-a.bin" \
+  --initrd "$F/initrd-a.bin" --append "console=hvc0 agent.log=debug" --vcpus 2 \
+  --vcpu-type EPYC-Milan --policy-snippet --host-data "$(printf 'ab%.0s' $(seq 32))"
+python3 - "$tmp/out" "$M" <<'PY' || { echo "FAIL: policy snippet shape"; cat "$tmp/out"; fail=1; }
+import json, sys
+p = json.load(open(sys.argv[1]))
+assert p == {"snp": {"measurements": [sys.argv[2]], "host_data": ["ab" * 32]}}, p
+PY
+printf 'version = "0.1.0"\nalgorithm = "sha384"\n[data]\n"aa.toml" = "x = 1"\n' >"$tmp/initdata.toml"
+HD=$(sha384sum "$tmp/initdata.toml" | cut -c1-64) # SHA-384 cut to HOST_DATA's 32 bytes
+run 0 "policy snippet with init-data" "$BIN" measure snp --ovmf "$F/ovmf_AmdSev_suffix.bin" \
+  --kernel "$F/kernel-a.bin" --initrd "$F/initrd-a.bin" --append "console=hvc0 agent.log=debug" \
+  --vcpus 2 --vcpu-type EPYC-Milan --policy-snippet --init-data "$tmp/initdata.toml"
+has "init-data host_data" "$tmp/out" "\"$HD\""
+has "init-data measurement" "$tmp/out" "\"$M\""
+run 2 "--host-data without --policy-snippet" "$BIN" measure snp "$@" --host-data 00
+run 2 "bad --host-data" "$BIN" measure snp "$@" --policy-snippet --host-data 00
+printf 'version = "0.1.0"\nalgorithm = "md5"\n[data]\n' >"$tmp/bad-initdata.toml"
+run 2 "init-data with an unknown algorithm" "$BIN" measure snp "$@" --policy-snippet \
+  --init-data "$tmp/bad-initdata.toml"
+
+# ---- Kata configuration: not SNP, no vCPU type, and --kata-root reading the named files
+K=${2:-}/kata/rendered
+if [ -d "$K" ]; then
+  run 2 "plain Kata configuration" "$BIN" measure snp --kata-config "$K/configuration-qemu.toml" --vcpu-type EPYC-Milan
+  has "not snp" "$tmp/err" "kata_not_snp"
+  run 2 "Kata configuration without vCPU type" "$BIN" measure snp --kata-config "$K/configuration-qemu-snp.toml"
+  has "cpu host" "$tmp/err" "-cpu host"
+  run 2 "Kata files missing on this machine" "$BIN" measure snp --kata-config \
+    "$K/configuration-qemu-snp.toml" --kata-root "$tmp/empty" --vcpu-type EPYC-Milan
+  has "missing firmware named" "$tmp/err" "empty/opt/kata/share/ovmf/AMDSEV.fd"
+  run 2 "--kata-root without --kata-config" "$BIN" measure snp "$@" --kata-root "$tmp"
+fi
 [ "$fail" = 0 ] && echo "test_measure_cli: all checks passed"
 exit $fail

@@ -6,4 +6,4 @@
 teectl_area(teectl_attester
   SOURCES attester/tsm.c attester/devices.c attester/evidence_cmd.c attester/evidence.c
           attester/wire.c attester/http.c attester/service_client.c attester/kbs_client.c
-  DEPS teectl_kbs teectl_base PkgConfig::JOSE PkgConfig::CURL PkgConfig::JANSSON PkgConfig::OPENSSL)
+  DEPS teectl_kbs teectl_node teectl_base PkgConfig::JOSE PkgConfig::CURL PkgConfig::JANSSON PkgConfig::OPENSSL)

@@ -39,6 +39,9 @@ typedef enum {
 typedef struct tc_attester_opts {
   /** Root the device and configfs paths are taken under ("" or NULL: "/"); tests use a tree. */
   const char *root;
+  /** NULL: a device counts when stat() says it is a character device; else a DEVICES.txt list
+   *  (tc_probe_opts.char_devices_file) naming the paths that count (tests). */
+  const char *char_devices_file;
   /** Evidence command (run with /bin/sh -c), or NULL for the TEE's own interfaces. */
   const char *evidence_cmd;
   /** With evidence_cmd: the TEE its evidence is from, "snp", "tdx" or "sgx". */
@@ -66,10 +69,12 @@ void tc_attester_opts_init(tc_attester_opts *o);
 
 /**
  * Which native interface this guest has, in the order they are tried; the TEE it implies.
+ * Detection is the probe's (tc_probe_attest_ifaces, the same paths `teectl probe` reports).
  * Writes "configfs-tsm", "sev-guest", "tdx_guest" or "tdx-guest" into *iface and "snp" /
- * "tdx" into *tee (the configfs-tsm provider decides; an unknown provider is refused), or
- * fails with TC_ERR_IO "no_tee_device" (detail lists the paths looked at).
- * Errors: no_tee_device, tsm_provider_unknown (TC_ERR_PARSE).
+ * "tdx" into *tee (for configfs-tsm: the provider of an entry that exists, else the driver's
+ * device node; NULL when neither tells), or fails with TC_ERR_IO "no_tee_device" (detail lists
+ * the paths looked at). Errors: no_tee_device, and the probe's (probe_bad_options when the
+ * root is not a folder).
  */
 tc_status tc_attester_detect(const tc_attester_opts *o, const char **iface, const char **tee,
                              tc_error *err);

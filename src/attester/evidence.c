@@ -3,10 +3,10 @@
  * "SNP Extended Guest Request": GUID table). */
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "attester/internal.h"
 #include "teectl/file.h"
+#include "teectl/probe.h"
 
 #define TSM_REPORT_DIR "/sys/kernel/config/tsm/report"
 
@@ -23,37 +23,38 @@ void tc_evidence_free(tc_evidence *ev) {
   tc_buf_free(&ev->aux);
 }
 
-static int exists_at(const tc_attester_opts *o, const char *path, int want_dir) {
-  char p[4096];
-  struct stat st;
-  if (att_path(o, path, p, sizeof p) != 0 || stat(p, &st) != 0)
-    return 0;
-  return want_dir ? S_ISDIR(st.st_mode) : !S_ISDIR(st.st_mode);
-}
-
-/* The guest's attestation interfaces, in the order they are used. This is the one place that
- * looks for them (the probe reports the same paths). */
+/* The guest's attestation interfaces, found by the probe's own detection
+ * (tc_probe_attest_ifaces, src/node/attest_iface.c), in the order they are used. */
 tc_status tc_attester_detect(const tc_attester_opts *o, const char **iface, const char **tee,
                              tc_error *err) {
-  static const struct {
-    const char *path, *iface, *tee;
-  } devs[] = {{"/dev/sev-guest", "sev-guest", "snp"},
-              {"/dev/tdx_guest", "tdx_guest", "tdx"},
-              {"/dev/tdx-guest", "tdx-guest", "tdx"}};
-  if (exists_at(o, TSM_REPORT_DIR, 1)) {
-    /* The provider shows in an entry only; the driver that registered says which TEE. */
+  tc_probe_opts po = {.root = o->root, .char_devices_file = o->char_devices_file};
+  tc_attest_ifaces a;
+  tc_status st = tc_probe_attest_ifaces(&po, &a, err);
+  if (st != TC_OK)
+    return st;
+  *iface = NULL;
+  *tee = NULL;
+  if (a.configfs_tsm) {
+    /* The provider shows in an entry only: an entry that exists names it, else the driver's
+     * device node tells which TEE registered it. */
     *iface = "configfs-tsm";
-    *tee = exists_at(o, "/dev/tdx_guest", 0) || exists_at(o, "/dev/tdx-guest", 0) ? "tdx"
-           : exists_at(o, "/dev/sev-guest", 0)                                    ? "snp"
-                                                                                  : NULL;
-    return TC_OK;
+    for (size_t i = 0; i < a.tsm_provider_count; i++)
+      if (strcmp(a.tsm_providers[i], "sev_guest") == 0)
+        *tee = "snp";
+      else if (strcmp(a.tsm_providers[i], "tdx_guest") == 0)
+        *tee = "tdx";
+    if (!*tee)
+      *tee = a.sev_guest_device ? "snp" : a.tdx_guest_device ? "tdx" : NULL;
+  } else if (a.sev_guest_device) {
+    *iface = "sev-guest";
+    *tee = "snp";
+  } else if (a.tdx_guest_device) {
+    *iface = strcmp(a.tdx_guest_device, "dev/tdx-guest") == 0 ? "tdx-guest" : "tdx_guest";
+    *tee = "tdx";
   }
-  for (size_t i = 0; i < sizeof devs / sizeof devs[0]; i++)
-    if (exists_at(o, devs[i].path, 0)) {
-      *iface = devs[i].iface;
-      *tee = devs[i].tee;
-      return TC_OK;
-    }
+  tc_attest_ifaces_free(&a);
+  if (*iface)
+    return TC_OK;
   char root[1024];
   att_path(o, "", root, sizeof root);
   return tc_fail(err, TC_ERR_IO, "no_tee_device",

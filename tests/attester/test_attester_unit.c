@@ -258,13 +258,18 @@ static void test_sev_guest_not_a_driver(void **state) {
   (void)state;
   char r[512], p[700];
   make_root("sev", r, sizeof r);
-  snprintf(p, sizeof p, "%s/dev/sev-guest", r);
+  snprintf(p, sizeof p, "%s/DEVICES.txt", r);
   put(r, "dev/sev-guest", "", 0);
+  put(r, "DEVICES.txt", "dev/sev-guest c 10:dynamic\n", 26);
   tc_attester_opts o;
   tc_attester_opts_init(&o);
   o.root = r;
   const char *iface, *tee;
   tc_error err;
+  /* A regular file is no device: not detected (the probe's S_ISCHR rule). */
+  assert_int_equal(tc_attester_detect(&o, &iface, &tee, &err), TC_ERR_IO);
+  assert_string_equal(err.reason, "no_tee_device");
+  o.char_devices_file = p;
   assert_int_equal(tc_attester_detect(&o, &iface, &tee, &err), TC_OK);
   assert_string_equal(iface, "sev-guest");
   assert_string_equal(tee, "snp");
@@ -280,13 +285,17 @@ static void test_tdx_guest_no_quote(void **state) {
   (void)state;
   static const char *const names[] = {"tdx_guest", "tdx-guest"};
   for (int i = 0; i < 2; i++) {
-    char r[512], rel[64];
+    char r[512], rel[64], list[700], line[80];
     make_root(names[i], r, sizeof r);
     snprintf(rel, sizeof rel, "dev/%s", names[i]);
     put(r, rel, "", 0);
+    int n = snprintf(line, sizeof line, "%s c 10:dynamic\n", rel);
+    put(r, "DEVICES.txt", line, (size_t)n);
+    snprintf(list, sizeof list, "%s/DEVICES.txt", r);
     tc_attester_opts o;
     tc_attester_opts_init(&o);
     o.root = r;
+    o.char_devices_file = list;
     const char *iface, *tee;
     tc_error err;
     assert_int_equal(tc_attester_detect(&o, &iface, &tee, &err), TC_OK);

@@ -223,6 +223,10 @@ typedef struct tc_provider_options {
                                   in the wait budget */
   unsigned kds_burst;        /**< requests to a KDS host allowed at once before the pacing
                                   starts (default 3: one SNP fetch's chain, VCEK and CRL) */
+  double fill_deadline_s;    /**< one tc_provider_fill ends within this many seconds, whatever
+                                  the servers do: every transfer, retry, wait and wait for
+                                  another thread's fetch of the same object stops at the
+                                  deadline (0: none, the default) */
 } tc_provider_options;
 
 /** Fill *opt with the defaults above (all pointers NULL, online, TC_PCS_AUTO). */

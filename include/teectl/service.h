@@ -134,6 +134,8 @@ typedef struct tc_service_options {
   const char *pcs_ca_file; /* PEM CA bundle the --pcs-url server's certificate must chain to */
   int offline;             /* cache only, never the network */
   unsigned kds_interval;   /* seconds between requests to a KDS host after a burst; default 10 */
+  unsigned fetch_deadline; /* seconds: one request's fetching ends by then; default 10 */
+  unsigned max_fetches;    /* network fetches in progress at once, 0: no limit; default 2 */
   /* Borrowed, thread-safe provider (teectl/collateral.h) that fills what the request and
    * the collateral folder lack, per request; NULL: none. Outlives the service. */
   struct tc_provider *provider;
@@ -222,9 +224,12 @@ unsigned tc_service_port(const tc_service *svc);
 
 /**
  * Graceful stop: /readyz turns 503, the listening socket closes, in-flight requests
- * finish (up to drain_timeout seconds), then the threads stop and svc is freed.
+ * finish (up to drain_timeout seconds), then the threads stop and svc is freed. The stop
+ * ends at the drain timeout whatever the requests do: when some are still running then,
+ * they are abandoned (svc and what it borrows, e.g. the provider, stay allocated for
+ * them: the caller should exit the process) and their number is returned; else 0.
  */
-void tc_service_stop(tc_service *svc);
+unsigned tc_service_stop(tc_service *svc);
 
 #ifdef __cplusplus
 }

@@ -68,6 +68,7 @@ tc_provider *cli_fetch_provider(const char *cmd, const cli_fetch_options *o) {
     po.max_wait_s = o->max_wait_s;
   if (o->kds_interval_s >= 0)
     po.kds_interval_s = o->kds_interval_s;
+  po.fill_deadline_s = o->fill_deadline_s;
   if (!o->no_cache)
     po.cache_dir = o->cache_dir ? o->cache_dir : cli_default_cache_dir(cache, sizeof cache);
   if (o->api_key_file != NULL) {

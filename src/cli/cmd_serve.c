@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli/collateral_fetch.h"
 #include "cli/commands.h"
@@ -143,7 +144,8 @@ int cmd_serve(int argc, char **argv) {
                             .pcs_ca_file = o.pcs_ca_file,
                             .offline = o.offline,
                             .max_wait_s = -1,
-                            .kds_interval_s = o.kds_interval};
+                            .kds_interval_s = o.kds_interval,
+                            .fill_deadline_s = o.fetch_deadline};
     provider = cli_fetch_provider("serve", &fo);
     if (provider == NULL)
       goto out;
@@ -169,7 +171,18 @@ int cmd_serve(int argc, char **argv) {
   int sig = 0;
   sigwait(&stop, &sig);
   fprintf(stderr, "teectl serve: %s received, draining\n", sig == SIGTERM ? "SIGTERM" : "SIGINT");
-  tc_service_stop(svc);
+  unsigned abandoned = tc_service_stop(svc);
+  if (abandoned > 0) {
+    /* The drain ends at --drain-timeout whatever the requests do: leave the ones still
+     * running (their threads use the service and the provider) and end the process now,
+     * without the exit handlers that would wait for them or free under them. */
+    fprintf(stderr,
+            "teectl serve: %u request%s still running after the drain timeout (%u s), "
+            "stopped without %s\n",
+            abandoned, abandoned == 1 ? "" : "s", o.drain_timeout, abandoned == 1 ? "it" : "them");
+    fflush(NULL);
+    _exit(CLI_EXIT_OK);
+  }
   tc_provider_free(provider);
   fprintf(stderr, "teectl serve: stopped\n");
   rc = CLI_EXIT_OK;

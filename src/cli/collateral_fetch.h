@@ -24,6 +24,7 @@ typedef struct cli_fetch_options {
   double max_wait_s;        /* --max-wait seconds, < 0: provider default */
   double kds_interval_s;    /* --kds-interval seconds between KDS requests after a burst,
                                0: no pacing, < 0: provider default (10) */
+  double fill_deadline_s;   /* one fill ends within this long, 0: none (provider default) */
 } cli_fetch_options;
 
 /* Default cache folder: $TEECTL_CACHE_DIR, else $XDG_CACHE_HOME/teectl/collateral, else

@@ -157,6 +157,7 @@ struct fill_ctx {
   tc_provider *p;
   int64_t now;
   double wait_left; /* the wait budget (max_wait_s) shared by every object of this fill */
+  double deadline;  /* tc_http_mono seconds this fill ends by (fill_deadline_s), 0: none */
   json_t *report;
   tc_status first;
   tc_error first_err;
@@ -199,7 +200,7 @@ static int get_into(struct fill_ctx *c, const tc_object_request *req, const char
                     tc_buf *slot, tc_buf *chain) {
   tc_collateral_answer a;
   tc_error e;
-  tc_status st = tc_provider_get_within(c->p, req, c->now, &c->wait_left, &a, &e);
+  tc_status st = tc_provider_get_until(c->p, req, c->now, &c->wait_left, c->deadline, &a, &e);
   if (st != TC_OK) {
     note_failure(c, item, st, &e);
     return 0;
@@ -312,7 +313,7 @@ static tc_snp_product probe_vcek(struct fill_ctx *c, const tc_collateral_needs *
     q.product = lines[i];
     q.hwid_len = 64;
     tc_collateral_answer a;
-    tc_status st = tc_provider_get_within(c->p, &q, c->now, &c->wait_left, &a, &e);
+    tc_status st = tc_provider_get_until(c->p, &q, c->now, &c->wait_left, c->deadline, &a, &e);
     if (st == TC_OK) {
       note_answer(c, "vcek.der", &a);
       col->vcek = a.body;
@@ -466,6 +467,7 @@ static tc_status fill_common(tc_provider *p, tc_tee tee, const uint8_t *evidence
   }
   const tc_provider_options *o = tc_provider_options_of(p);
   c.wait_left = o->max_wait_s;
+  c.deadline = o->fill_deadline_s > 0 ? tc_http_mono() + o->fill_deadline_s : 0;
   if (o->dir)
     fill_from_dir(o->dir, col, &c);
   tc_collateral_needs n;

@@ -240,6 +240,25 @@ void tc_http_response_free(tc_http_response *resp) {
   tc_buf_free(&resp->issuer_chain);
 }
 
+double tc_http_mono(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Milliseconds left before the deadline (at least 1), or cap_ms when there is none. */
+static long left_ms(const tc_http_retry *r, long cap_ms) {
+  if (r->deadline <= 0)
+    return cap_ms;
+  double left = (r->deadline - tc_http_mono()) * 1000.0;
+  return left < 1 ? 1 : left < (double)cap_ms ? (long)left : cap_ms;
+}
+
+/* Does waiting s seconds now pass the deadline? */
+static int past_deadline(const tc_http_retry *r, double s) {
+  return r->deadline > 0 && tc_http_mono() + s >= r->deadline;
+}
+
 /* One attempt. Returns the curl code; fills *status and x. */
 static CURLcode attempt(const char *url, const tc_http_retry *r, struct xfer *x, long *status,
                         char *errbuf) {
@@ -258,8 +277,9 @@ static CURLcode attempt(const char *url, const tc_http_retry *r, struct xfer *x,
   curl_easy_setopt(c, CURLOPT_MAXREDIRS, 3L);
   curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
   curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-  curl_easy_setopt(c, CURLOPT_TIMEOUT, r->timeout_s > 0 ? r->timeout_s : 30L);
-  curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 10L);
+  curl_easy_setopt(c, CURLOPT_TIMEOUT_MS,
+                   left_ms(r, (r->timeout_s > 0 ? r->timeout_s : 30L) * 1000));
+  curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, left_ms(r, 10000L));
   curl_easy_setopt(c, CURLOPT_USERAGENT, "teectl-collateral/1");
   curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
   curl_easy_setopt(c, CURLOPT_WRITEDATA, x);
@@ -295,7 +315,7 @@ tc_status tc_http_get(const char *url, const tc_http_retry *r, tc_http_response 
     if (r->pacer != NULL) {
       /* the host's spacing: counted in the same budget as the back-off */
       double pace = tc_http_pacer_take(r->pacer, url, 0);
-      if (pace > 0 && resp->waited_s + pace > r->max_wait_s) {
+      if (pace > 0 && (resp->waited_s + pace > r->max_wait_s || past_deadline(r, pace))) {
         char host[256];
         url_host(url, host);
         if (resp->attempts == 0)
@@ -313,6 +333,11 @@ tc_status tc_http_get(const char *url, const tc_http_retry *r, tc_http_response 
       pace = tc_http_pacer_take(r->pacer, url, 1);
       sleep_s(pace);
       resp->waited_s += pace;
+    }
+    if (past_deadline(r, 0)) {
+      snprintf(last + strlen(last), sizeof last - strlen(last),
+               "%s%s: the request's deadline passed", last[0] ? " " : "", url);
+      break;
     }
     struct xfer x;
     memset(&x, 0, sizeof x);
@@ -370,6 +395,11 @@ tc_status tc_http_get(const char *url, const tc_http_retry *r, tc_http_response 
     if (wait < 0) {
       wait = delay * jitter_unit(); /* full jitter: uniform in [0, delay) */
       delay *= 2;
+    }
+    if (past_deadline(r, wait)) {
+      snprintf(last + strlen(last), sizeof last - strlen(last),
+               " (waiting %.1f s more would pass the request's deadline)", wait);
+      break;
     }
     if (resp->waited_s + wait > r->max_wait_s) {
       snprintf(last + strlen(last), sizeof last - strlen(last),

@@ -33,7 +33,12 @@ typedef struct tc_http_retry {
   const char *ca_file;   /* PEM CA bundle for the server certificate (CURLOPT_CAINFO), or
                             NULL for libcurl's default store */
   tc_http_pacer *pacer;  /* per-host spacing before every attempt, or NULL */
+  double deadline;       /* CLOCK_MONOTONIC seconds (tc_http_mono): no attempt, wait or
+                            transfer goes past it; 0: none */
 } tc_http_retry;
+
+/* CLOCK_MONOTONIC in seconds: the clock of tc_http_retry.deadline. */
+double tc_http_mono(void);
 
 typedef struct tc_http_response {
   long status;          /* last HTTP status (0 if no response) */
@@ -63,6 +68,13 @@ void tc_http_response_free(tc_http_response *resp);
 double tc_http_retry_after(const char *value, int64_t now);
 
 /* ---- provider (provider.c) ---- */
+
+/* tc_provider_get_within with a deadline (tc_http_mono seconds; 0: none) for the network
+ * and for waiting on another thread's fetch of the same key. Errors also TC_ERR_IO
+ * "collateral_unavailable" (the deadline passed while waiting). */
+tc_status tc_provider_get_until(tc_provider *p, const tc_object_request *req, int64_t now,
+                                double *wait_budget_s, double deadline, tc_collateral_answer *ans,
+                                tc_error *err);
 
 /* The options the provider was made with (strings owned by the provider). */
 const tc_provider_options *tc_provider_options_of(const tc_provider *p);

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "collateral/internal.h"
 #include "teectl/file.h"
@@ -140,7 +141,7 @@ tc_status tc_provider_new(const tc_provider_options *opt, tc_provider **out, tc_
   if (opt->max_attempts == 0)
     return tc_fail(err, TC_ERR_USAGE, "bad_option", "max_attempts must be at least 1");
   if (opt->max_wait_s < 0 || opt->refresh_margin_s < 0 || opt->max_age_s < 0 ||
-      opt->failure_holdoff_s < 0 || opt->kds_interval_s < 0)
+      opt->failure_holdoff_s < 0 || opt->kds_interval_s < 0 || opt->fill_deadline_s < 0)
     return tc_fail(err, TC_ERR_USAGE, "bad_option", "negative time option");
   if (opt->pcs_ca_file != NULL) {
     tc_status st = check_ca_file(opt->pcs_ca_file, err);
@@ -344,15 +345,16 @@ static const char *pcs_ca_for(const tc_provider *p, const tc_object_request *req
  * wait budget left for the whole fill (reduced by what this fetch waited), or NULL for
  * max_wait_s of this object alone. */
 static tc_status fetch_now(tc_provider *p, const tc_object_request *req, const char *key,
-                           const char *url, int64_t now, double *budget, tc_collateral_answer *ans,
-                           double *retry_after, tc_error *err) {
+                           const char *url, int64_t now, double *budget, double deadline,
+                           tc_collateral_answer *ans, double *retry_after, tc_error *err) {
   tc_http_retry r = {.max_attempts = p->opt.max_attempts,
                      .max_wait_s = budget ? *budget : p->opt.max_wait_s,
                      .base_delay_s = p->opt.base_delay_s,
                      .timeout_s = p->opt.timeout_s,
                      .api_key = p->opt.api_key,
                      .ca_file = pcs_ca_for(p, req, url),
-                     .pacer = is_kds(req->kind) ? p->kds_pacer : NULL};
+                     .pacer = is_kds(req->kind) ? p->kds_pacer : NULL,
+                     .deadline = deadline};
   tc_http_response resp;
   tc_status st = tc_http_get(url, &r, &resp, err);
   *retry_after = resp.retry_after_s;
@@ -487,6 +489,31 @@ tc_status tc_provider_get(tc_provider *p, const tc_object_request *req, int64_t 
 
 tc_status tc_provider_get_within(tc_provider *p, const tc_object_request *req, int64_t now,
                                  double *wait_budget_s, tc_collateral_answer *ans, tc_error *err) {
+  return tc_provider_get_until(p, req, now, wait_budget_s, 0, ans, err);
+}
+
+/* Wait on p->cv (p->mu held) until signalled or the deadline (tc_http_mono seconds; 0:
+ * none). 0 when the deadline passed. */
+static int wait_until(tc_provider *p, double deadline) {
+  if (deadline <= 0) {
+    pthread_cond_wait(&p->cv, &p->mu);
+    return 1;
+  }
+  double left = deadline - tc_http_mono();
+  if (left <= 0)
+    return 0;
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts); /* the condition variable's clock */
+  double t = (double)ts.tv_nsec / 1e9 + left;
+  ts.tv_sec += (time_t)t;
+  ts.tv_nsec = (long)((t - (double)(time_t)t) * 1e9);
+  pthread_cond_timedwait(&p->cv, &p->mu, &ts);
+  return 1;
+}
+
+tc_status tc_provider_get_until(tc_provider *p, const tc_object_request *req, int64_t now,
+                                double *wait_budget_s, double deadline, tc_collateral_answer *ans,
+                                tc_error *err) {
   memset(ans, 0, sizeof *ans);
   char key[512], url[512];
   tc_status st = tc_object_key(req, key, sizeof key, err);
@@ -552,8 +579,24 @@ tc_status tc_provider_get_within(tc_provider *p, const tc_object_request *req, i
     f = f->next;
   if (f != NULL) {
     f->refs++;
-    while (!f->done)
-      pthread_cond_wait(&p->cv, &p->mu);
+    while (!f->done && wait_until(p, deadline))
+      ;
+    if (!f->done) { /* the deadline passed: the leader goes on without us */
+      f->refs--;
+      pthread_mutex_unlock(&p->mu);
+      if (hit) {
+        tc_error late;
+        tc_fail(&late, TC_ERR_IO, "collateral_unavailable",
+                "%s: the request's deadline passed "
+                "while another request fetched it",
+                url);
+        st = serve_stale(&e, now, &late, ans);
+        tc_cache_entry_free(&e);
+        return st;
+      }
+      return tc_fail(err, TC_ERR_IO, "collateral_unavailable",
+                     "%s: the request's deadline passed while another request fetched it", url);
+    }
     st = f->st;
     if (st == TC_OK)
       st = copy_answer(ans, &f->ans, err);
@@ -597,7 +640,7 @@ tc_status tc_provider_get_within(tc_provider *p, const tc_object_request *req, i
     if (hit2)
       tc_cache_entry_free(&e2);
     double retry_after = -1;
-    st = fetch_now(p, req, key, url, now, wait_budget_s, &got, &retry_after, &ferr);
+    st = fetch_now(p, req, key, url, now, wait_budget_s, deadline, &got, &retry_after, &ferr);
     pthread_mutex_lock(&p->mu);
     holdoff_set(p, key, now, retry_after, st, &ferr);
     pthread_mutex_unlock(&p->mu);

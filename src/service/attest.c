@@ -101,11 +101,22 @@ static void fill_collateral(struct svc_attestation *a, const uint8_t *evidence, 
     svc_metrics_collateral(svc->metrics, svc->have_collateral_dir);
     return;
   }
+  /* A global cap on requests fetching at once: each holds a worker thread while it waits. */
+  unsigned n = atomic_fetch_add(&svc->fetching, 1);
+  if (svc->opts.max_fetches > 0 && n >= svc->opts.max_fetches) {
+    atomic_fetch_sub(&svc->fetching, 1);
+    snprintf(a->collateral_note, sizeof a->collateral_note,
+             "collateral_busy: %u requests are fetching collateral, the limit (--max-fetches); "
+             "not fetched",
+             n);
+    return;
+  }
   json_t *report = NULL;
   tc_error ferr;
   if (tc_provider_fill(svc->opts.provider, a->tee, evidence, len, TC_SNP_PRODUCT_UNKNOWN, a->now,
                        &a->col, &report, &ferr) != TC_OK)
     snprintf(a->collateral_note, sizeof a->collateral_note, "%s: %s", ferr.reason, ferr.detail);
+  atomic_fetch_sub(&svc->fetching, 1);
   size_t i;
   json_t *item;
   json_array_foreach(report, i, item) {
@@ -121,9 +132,25 @@ int svc_attestation_verify(struct svc_attestation *a, const uint8_t *evidence, s
   tc_error err;
   a->col.extra_certs = n_certs ? (tc_buf *)certs : NULL;
   a->col.n_extra_certs = n_certs;
-  fill_collateral(a, evidence, len);
-  a->t0 = mono_seconds(); /* the latency histogram: verification and appraisal only */
-  tc_status vst = tc_verify_evidence(a->tee, evidence, len, &a->col, a->at, &a->result, &err);
+  tc_status vst = TC_OK;
+  int fetch = 1;
+  if (a->svc->opts.provider != NULL) {
+    /* Verify what can be verified before fetching: evidence that is malformed, or that
+     * fails for a reason fetching cannot change (a signature over a known key, a chain
+     * that ends elsewhere), never drives a fetch; only missing or expired collateral does. */
+    a->t0 = mono_seconds();
+    vst = tc_verify_evidence(a->tee, evidence, len, &a->col, a->at, &a->result, &err);
+    fetch = vst == TC_ERR_VERIFY && strcmp(svc_metrics_invalid_result(err.reason), "invalid") != 0;
+    if (fetch) {
+      json_decref(a->result);
+      a->result = NULL;
+    }
+  }
+  if (fetch) {
+    fill_collateral(a, evidence, len);
+    a->t0 = mono_seconds(); /* the latency histogram: verification and appraisal only */
+    vst = tc_verify_evidence(a->tee, evidence, len, &a->col, a->at, &a->result, &err);
+  }
   if (vst == TC_OK)
     return 1;
   if (vst != TC_ERR_VERIFY && vst != TC_ERR_PARSE) {

@@ -213,7 +213,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     snprintf(d, sizeof d, "request body exceeds the limit of %zu bytes", svc->opts.max_body_bytes);
     return svc_reply_error(svc, r, 413, "body_too_large", d);
   }
-  return r->route->handler(svc, r);
+  atomic_fetch_add(&svc->busy, 1);
+  enum MHD_Result ret = r->route->handler(svc, r);
+  atomic_fetch_sub(&svc->busy, 1);
+  return ret;
 }
 
 static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
@@ -279,7 +282,7 @@ tc_status svc_http_start(tc_service *svc, const tc_listen_addr *addr, tc_error *
   return TC_OK;
 }
 
-void svc_http_stop(tc_service *svc) {
+unsigned svc_http_stop(tc_service *svc) {
   /* No new connections from now on: shut down (refused from now on), but not closed
    * until the worker threads are gone: closing it under them was the abort on SIGTERM. */
   MHD_socket lsock = MHD_quiesce_daemon(svc->daemon);
@@ -289,8 +292,14 @@ void svc_http_stop(tc_service *svc) {
   struct timespec step = {0, 20 * 1000 * 1000};
   for (unsigned i = 0; i < svc->opts.drain_timeout * 50u && atomic_load(&svc->inflight) > 0; i++)
     nanosleep(&step, NULL);
+  /* A request still inside a handler (e.g. a fetch) would hold MHD_stop_daemon, which joins
+   * the worker threads, as long as it runs: the drain ends at its timeout, so leave it. */
+  long busy = atomic_load(&svc->busy);
+  if (busy > 0)
+    return (unsigned)busy;
   MHD_stop_daemon(svc->daemon);
   svc->daemon = NULL;
   if (lsock != MHD_INVALID_SOCKET)
     close(lsock);
+  return 0;
 }

@@ -84,7 +84,9 @@ enum MHD_Result svc_reply_error(tc_service *svc, struct svc_request *r, unsigned
  *  Errors: TC_ERR_INTERNAL "listen_failed" naming the address and the system's reason. */
 tc_status svc_http_start(tc_service *svc, const tc_listen_addr *addr, tc_error *err);
 
-/** Stop accepting, let in-flight requests finish (up to drain_timeout seconds), stop. */
-void svc_http_stop(tc_service *svc);
+/** Stop accepting, let in-flight requests finish (up to drain_timeout seconds), stop.
+ *  Returns the number of requests still running at the drain timeout; then the daemon is
+ *  left running (its threads may be blocked) and nothing is freed. */
+unsigned svc_http_stop(tc_service *svc);
 
 #endif

@@ -237,10 +237,12 @@ unsigned tc_service_port(const tc_service *svc) {
   return svc->port;
 }
 
-void tc_service_stop(tc_service *svc) {
+unsigned tc_service_stop(tc_service *svc) {
   if (svc == NULL)
-    return;
+    return 0;
   atomic_store(&svc->draining, 1);
-  svc_http_stop(svc);
-  service_free(svc);
+  unsigned abandoned = svc_http_stop(svc);
+  if (abandoned == 0)
+    service_free(svc);
+  return abandoned;
 }

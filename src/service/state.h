@@ -43,6 +43,8 @@ struct tc_service {
   tc_kbs_session_key kbs_key;
   struct svc_kbs_limiter *kbs_limiter;
   atomic_long inflight;
+  atomic_long busy;     /* requests inside a handler now (may block: fetching collateral) */
+  atomic_uint fetching; /* requests fetching collateral now (opts.max_fetches) */
   atomic_int draining;
   char *tls_cert_pem, *tls_key_pem;
 };

@@ -1,0 +1,254 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* `teectl serve --fetch` against a collateral server that accepts connections and never
+ * answers (a local "black hole"): one request's fetching ends by --fetch-deadline, the
+ * service stays answerable meanwhile (/healthz), fetches beyond --max-fetches do not wait,
+ * malformed evidence never reaches the network, and SIGTERM ends the process by
+ * --drain-timeout even while a fetch hangs. Evidence: SNP reports forged at test time
+ * (snp_forge) for chips whose VCEK is nowhere but behind the black hole. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+#include <netinet/in.h>
+#include <openssl/sha.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "harness.h"
+#include "snp_forge.h"
+
+static const uint8_t NONCE_KEY[32] = "stall-test-nonce-key-32-bytes-!!";
+
+/* ------------------------------------------------------------------ the black hole */
+
+static struct {
+  int lfd;
+  unsigned port;
+  atomic_int accepted, stop;
+  int fds[256];
+  pthread_t th;
+} H;
+
+static void *hole_run(void *arg) {
+  (void)arg;
+  while (!atomic_load(&H.stop)) {
+    struct pollfd p = {H.lfd, POLLIN, 0};
+    if (poll(&p, 1, 50) <= 0)
+      continue;
+    int fd = accept(H.lfd, NULL, NULL);
+    if (fd < 0)
+      continue;
+    int n = atomic_fetch_add(&H.accepted, 1);
+    if (n < 256)
+      H.fds[n] = fd; /* held open, never read, never answered */
+    else
+      close(fd);
+  }
+  return NULL;
+}
+
+static void hole_start(void) {
+  H.lfd = socket(AF_INET, SOCK_STREAM, 0);
+  struct sockaddr_in a = {0};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  assert_int_equal(bind(H.lfd, (struct sockaddr *)&a, sizeof a), 0);
+  assert_int_equal(listen(H.lfd, 64), 0);
+  socklen_t len = sizeof a;
+  getsockname(H.lfd, (struct sockaddr *)&a, &len);
+  H.port = ntohs(a.sin_port);
+  assert_int_equal(pthread_create(&H.th, NULL, hole_run, NULL), 0);
+}
+
+static void hole_stop(void) {
+  atomic_store(&H.stop, 1);
+  pthread_join(H.th, NULL);
+  int n = atomic_load(&H.accepted);
+  for (int i = 0; i < n && i < 256; i++)
+    close(H.fds[i]);
+  close(H.lfd);
+}
+
+/* ------------------------------------------------------------------ helpers */
+
+static snp_forge *F;
+static char ARK[600], NK[600];
+
+static double now_s(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void start(srv *s, const char *deadline, const char *drain) {
+  char url[64], cache[400];
+  snprintf(url, sizeof url, "http://127.0.0.1:%u", H.port);
+  srv_init(s);
+  snprintf(cache, sizeof cache, "%s/cache", s->dir);
+  const char *args[] = {"--trust-root",
+                        ARK,
+                        "--nonce-key",
+                        NK,
+                        "--fetch",
+                        "--kds-url",
+                        url,
+                        "--cache-dir",
+                        cache,
+                        "--kds-interval",
+                        "0",
+                        "--fetch-deadline",
+                        deadline,
+                        "--max-fetches",
+                        "1",
+                        "--threads",
+                        "2",
+                        "--drain-timeout",
+                        drain,
+                        NULL};
+  assert_int_equal(srv_start(s, args), 0);
+}
+
+/* POST /v1/attest with a report of a chip no one has the VCEK of (chip_id[0] = chip). */
+static long attest_chip(const srv *s, uint8_t chip, json_t **resp) {
+  uint8_t raw[SRV_NONCE_BYTES];
+  char *n = srv_challenge(s, raw);
+  assert_non_null(n);
+  tc_snp_report r;
+  snp_forge_report_init(F, 3, &r);
+  r.chip_id[0] = chip;
+  SHA512(raw, SRV_NONCE_BYTES, r.report_data);
+  uint8_t rep[TC_SNP_REPORT_SIZE];
+  assert_int_equal(snp_forge_sign_report(F, &r, rep), 0);
+  char *ev = b64_std(rep, sizeof rep);
+  long st = http_json(s, "/v1/attest",
+                      json_pack("{s:s, s:s, s:s}", "tee", "snp", "evidence", ev, "nonce", n), resp);
+  free(ev);
+  free(n);
+  return st;
+}
+
+struct call {
+  const srv *s;
+  uint8_t chip;
+  long status;
+  double seconds;
+};
+
+static void *attest_thread(void *arg) {
+  struct call *c = arg;
+  json_t *resp = NULL;
+  double t0 = now_s();
+  c->status = attest_chip(c->s, c->chip, &resp);
+  c->seconds = now_s() - t0;
+  json_decref(resp);
+  return NULL;
+}
+
+static int setup(void **state) {
+  (void)state;
+  snp_forge_opts o;
+  snp_forge_opts_init(&o, TC_SNP_MILAN, 0);
+  F = snp_forge_new(&o);
+  if (F == NULL)
+    return -1;
+  hole_start();
+  srv keep;
+  srv_init(&keep);
+  const tc_buf *ark = snp_forge_ark_pem(F);
+  char *a = srv_write(&keep, "ark.pem", ark->data, ark->len);
+  char *k = srv_write(&keep, "nonce.key", NONCE_KEY, 32);
+  snprintf(ARK, sizeof ARK, "%s", a);
+  snprintf(NK, sizeof NK, "%s", k);
+  free(a);
+  free(k);
+  return 0; /* keep's folder holds the files until the process ends */
+}
+
+static int teardown(void **state) {
+  (void)state;
+  hole_stop();
+  snp_forge_free(F);
+  return 0;
+}
+
+/* ------------------------------------------------------------------ tests */
+
+/* One request's fetching ends by the deadline; /healthz answers meanwhile; a second
+ * request beyond --max-fetches 1 does not wait; malformed evidence fetches nothing. */
+static void test_stall_bounded(void **state) {
+  (void)state;
+  srv s;
+  start(&s, "2", "5");
+  struct call slow = {&s, 0xa1, 0, 0};
+  pthread_t th;
+  assert_int_equal(pthread_create(&th, NULL, attest_thread, &slow), 0);
+  struct timespec pause = {0, 300 * 1000 * 1000};
+  nanosleep(&pause, NULL);
+  double t0 = now_s();
+  char *body = NULL;
+  assert_int_equal(http(&s, "GET", "/healthz", NULL, NULL, 0, &body), 200);
+  free(body);
+  double healthz = now_s() - t0;
+  struct call busy = {&s, 0xa2, 0, 0};
+  attest_thread(&busy);
+  pthread_join(th, NULL);
+  print_message("stalled attest %ld in %.2f s, /healthz in %.3f s, second attest %ld in %.2f s\n",
+                slow.status, slow.seconds, healthz, busy.status, busy.seconds);
+  assert_int_equal(slow.status, 403);
+  assert_true(slow.seconds >= 1.5 && slow.seconds < 4.0);
+  assert_true(healthz < 1.0);
+  assert_int_equal(busy.status, 403);
+  assert_true(busy.seconds < 1.0);
+  assert_true(audit_count(&s, "collateral_busy") >= 1);
+  /* Malformed evidence: refused without a connection to the collateral server. */
+  int before = atomic_load(&H.accepted);
+  uint8_t junk[TC_SNP_REPORT_SIZE];
+  memset(junk, 0x5a, sizeof junk);
+  char *ev = b64_std(junk, sizeof junk);
+  json_t *resp = NULL;
+  long st =
+      http_json(&s, "/v1/attest", json_pack("{s:s, s:s}", "tee", "snp", "evidence", ev), &resp);
+  free(ev);
+  assert_true(st == 400 || st == 403);
+  json_decref(resp);
+  assert_int_equal(atomic_load(&H.accepted), before);
+  assert_int_equal(srv_stop(&s), 0);
+  srv_cleanup(&s);
+}
+
+/* SIGTERM while a fetch hangs (deadline 60 s): the process ends by --drain-timeout 1. */
+static void test_drain_ends_at_timeout(void **state) {
+  (void)state;
+  srv s;
+  start(&s, "60", "1");
+  struct call slow = {&s, 0xb1, 0, 0};
+  pthread_t th;
+  assert_int_equal(pthread_create(&th, NULL, attest_thread, &slow), 0);
+  struct timespec pause = {0, 300 * 1000 * 1000};
+  nanosleep(&pause, NULL);
+  double t0 = now_s();
+  assert_int_equal(srv_stop(&s), 0);
+  double t = now_s() - t0;
+  pthread_join(th, NULL);
+  print_message("stopped %.2f s after SIGTERM with a fetch hanging\n", t);
+  assert_true(t < 3.0);
+  assert_int_equal(slow.status, 0); /* the hanging request got no answer: the process ended */
+  srv_cleanup(&s);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_stall_bounded),
+      cmocka_unit_test(test_drain_ends_at_timeout),
+  };
+  return cmocka_run_group_tests(tests, setup, teardown);
+}

@@ -35,8 +35,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   free(s);
   json_t *j = json_loadb((const char *)data, size, 0, NULL);
   if (j != NULL) {
-    free(tc_probe_nfd_text(j));
-    free(tc_probe_human_text(j));
+    free(tc_probe_nfd_text(j, 0));
+    free(tc_probe_nfd_text(j, 2000000000));
+    free(tc_probe_human_text(j, 0));
+    free(tc_probe_human_text(j, 1));
     (void)tc_probe_tee_usable(j);
     tc_platform p;
     (void)tc_platform_from_probe(j, &p, &err);

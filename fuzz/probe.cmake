@@ -1,9 +1,7 @@
 # SPDX-License-Identifier: Apache-2.0
 # Probe text parsers (cpuid dump, DEVICES.txt, cpuinfo flags, misc cgroup lines, module
-# parameters) and the consumers of a probe JSON (NFD/human text, platform choice). The
-# sources are compiled into the harness so that they get coverage instrumentation.
-teectl_fuzzer(fuzz_probe_parsers
-  SOURCES fuzz_probe_parsers.c ${PROJECT_SOURCE_DIR}/src/node/parse.c
-          ${PROJECT_SOURCE_DIR}/src/node/cpuid.c ${PROJECT_SOURCE_DIR}/src/node/probe.c
-          ${PROJECT_SOURCE_DIR}/src/node/nfd.c ${PROJECT_SOURCE_DIR}/src/config/generate.c
-  LIBS teectl_base PkgConfig::JANSSON)
+# parameters) and the consumers of a probe JSON (NFD/human text, platform choice).
+# Harnesses link the area libraries: with TEECTL_FUZZ every library is built with
+# -fsanitize=fuzzer-no-link (top-level CMakeLists.txt), so it has coverage instrumentation.
+teectl_fuzzer(fuzz_probe_parsers SOURCES fuzz_probe_parsers.c
+  LIBS teectl_node teectl_configgen)

@@ -1,7 +1,5 @@
 # SPDX-License-Identifier: Apache-2.0
-# Attestation service: request bodies (v1 and compat), nonces, base64 and the binding
-# (the service sources compiled into the harness for coverage instrumentation).
-teectl_fuzzer(fuzz_service_request
-  SOURCES fuzz_service_request.c ${PROJECT_SOURCE_DIR}/src/service/request.c
-          ${PROJECT_SOURCE_DIR}/src/service/b64.c ${PROJECT_SOURCE_DIR}/src/service/nonce.c
-  LIBS teectl_base PkgConfig::JANSSON PkgConfig::OPENSSL)
+# Attestation service: request bodies (v1 and compat), nonces, base64 and the binding.
+# Harnesses link the area libraries: with TEECTL_FUZZ every library is built with
+# -fsanitize=fuzzer-no-link (top-level CMakeLists.txt), so it has coverage instrumentation.
+teectl_fuzzer(fuzz_service_request SOURCES fuzz_service_request.c LIBS teectl_service)

@@ -1,9 +1,6 @@
 # SPDX-License-Identifier: Apache-2.0
-# AMD SEV-SNP harnesses. The SNP sources are compiled into each harness so that they get
-# the fuzzer's coverage instrumentation.
-set(_snp_src ${PROJECT_SOURCE_DIR}/src/evidence/snp_report.c
-    ${PROJECT_SOURCE_DIR}/src/verifier/snp_verify.c)
-teectl_fuzzer(fuzz_snp_parse SOURCES fuzz_snp_parse.c ${_snp_src}
-  LIBS teectl_base PkgConfig::OPENSSL PkgConfig::JANSSON)
-teectl_fuzzer(fuzz_snp_verify SOURCES fuzz_snp_verify.c ${_snp_src}
-  LIBS teectl_snp_forge teectl_base PkgConfig::OPENSSL PkgConfig::JANSSON)
+# AMD SEV-SNP harnesses: report parsing and verification against forged hierarchies.
+# Harnesses link the area libraries: with TEECTL_FUZZ every library is built with
+# -fsanitize=fuzzer-no-link (top-level CMakeLists.txt), so it has coverage instrumentation.
+teectl_fuzzer(fuzz_snp_parse SOURCES fuzz_snp_parse.c LIBS teectl_snp)
+teectl_fuzzer(fuzz_snp_verify SOURCES fuzz_snp_verify.c LIBS teectl_snp_forge teectl_snp)

@@ -39,7 +39,9 @@ static json_t *u64_json(uint64_t v) {
 static json_t *report_json(const uint8_t *r) {
   uint32_t version = tc_le32(r);
   int v3 = version >= 3, v5 = version >= 5;
-  int turin = v3 && r[0x188] == 0x1A;
+  /* The TCB layout as virtee/sev picks it: CPUID family 1Ah for version 3+; for version 2 a
+   * CHIP_ID whose bytes 8..63 are zero (and not all of it: masked) is Turin's. */
+  int turin = v3 ? r[0x188] == 0x1A : !tc_all_zero(r + 0x1A0, 64) && tc_all_zero(r + 0x1A8, 56);
   json_t *o = json_object();
   int bad = o == NULL;
 #define PUT(k, v) bad |= json_object_set_new(o, k, v) != 0

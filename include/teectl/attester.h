@@ -42,6 +42,9 @@ typedef struct tc_attester_opts {
   /** NULL: a device counts when stat() says it is a character device; else a DEVICES.txt list
    *  (tc_probe_opts.char_devices_file) naming the paths that count (tests). */
   const char *char_devices_file;
+  /** The guest's attestation-agent API server (Confidential Containers api-server-rest, e.g.
+   *  "http://127.0.0.1:8006"), or NULL. Takes precedence over the native interfaces. */
+  const char *aa_url;
   /** Evidence command (run with /bin/sh -c), or NULL for the TEE's own interfaces. */
   const char *evidence_cmd;
   /** With evidence_cmd: the TEE its evidence is from, "snp", "tdx" or "sgx". */
@@ -62,6 +65,7 @@ typedef struct tc_evidence {
   const char *source; /**< "configfs-tsm", "sev-guest", "evidence-cmd" (static text) */
   tc_buf evidence;    /**< SNP ATTESTATION_REPORT (0x4A0 bytes) or DCAP quote */
   tc_buf aux;         /**< SNP certificate table (GHCB spec, GUID table), may be empty */
+  json_t *json;       /**< the KBS wire form when the source gave it (attestation-agent) */
 } tc_evidence;
 
 /** Set the defaults: root "/", no command, privlevel -1, no hook. */
@@ -81,7 +85,9 @@ tc_status tc_attester_detect(const tc_attester_opts *o, const char **iface, cons
 
 /**
  * Evidence bound to report_data (64 bytes, copied unchanged into REPORT_DATA): the evidence
- * command when one is set, else the first native interface tc_attester_detect finds.
+ * command when one is set, else the attestation-agent when aa_url is set (GET /info,
+ * /aa/evidence?runtime_data=<base64url>&encoding=base64; errors aa_evidence_failed,
+ * aa_evidence_unbound), else the first native interface tc_attester_detect finds.
  * Errors (reason codes): no_tee_device (TC_ERR_IO), tsm_* (configfs-tsm: tsm_unwritable,
  * tsm_unreadable, tsm_generation_conflict after 3 tries, tsm_provider_unknown,
  * tsm_outblob_empty), sev_guest_failed (ioctl; detail: errno, firmware and VMM error),
@@ -93,6 +99,11 @@ tc_status tc_attester_evidence(const tc_attester_opts *o, const uint8_t report_d
 
 /** Release the buffers; NULL-safe. */
 void tc_evidence_free(tc_evidence *ev);
+
+/** The TEE the evidence will be of: opts->tee when given, else the attestation-agent's
+ *  (GET /info) with aa_url, else tc_attester_detect's. *tee is "snp", "tdx" or "sgx".
+ *  Errors: those of the sources; tee_unknown (TC_ERR_USAGE) when nothing tells. */
+tc_status tc_attester_tee(const tc_attester_opts *o, const char **tee, tc_error *err);
 
 /** The configfs-tsm source alone (root as in opts). tee must be "snp" or "tdx" (or NULL: any
  *  provider). Same errors as tc_attester_evidence's tsm_* ones. */

@@ -21,6 +21,8 @@ void tc_evidence_free(tc_evidence *ev) {
     return;
   tc_buf_free(&ev->evidence);
   tc_buf_free(&ev->aux);
+  json_decref(ev->json);
+  ev->json = NULL;
 }
 
 /* The guest's attestation interfaces, found by the probe's own detection
@@ -64,11 +66,29 @@ tc_status tc_attester_detect(const tc_attester_opts *o, const char **iface, cons
                  root);
 }
 
+tc_status tc_attester_tee(const tc_attester_opts *o, const char **tee, tc_error *err) {
+  *tee = o->tee;
+  if (*tee)
+    return TC_OK;
+  if (o->evidence_cmd)
+    return tc_fail(err, TC_ERR_USAGE, "tee_unknown", "--evidence-cmd needs --tee");
+  if (o->aa_url)
+    return att_aa_tee(o, tee, err);
+  const char *iface;
+  tc_status st = tc_attester_detect(o, &iface, tee, err);
+  if (st == TC_OK && !*tee)
+    st = tc_fail(err, TC_ERR_USAGE, "tee_unknown",
+                 "%s is there but no guest driver device tells SNP from TDX: give --tee", iface);
+  return st;
+}
+
 tc_status tc_attester_evidence(const tc_attester_opts *o, const uint8_t report_data[64],
                                tc_evidence *out, tc_error *err) {
   memset(out, 0, sizeof *out);
   if (o->evidence_cmd)
     return att_evidence_cmd(o, report_data, out, err);
+  if (o->aa_url)
+    return att_aa_evidence(o, report_data, out, err);
   if (o->tee && strcmp(o->tee, "sgx") == 0)
     return tc_fail(err, TC_ERR_USAGE, "tee_unsupported",
                    "SGX evidence comes from the enclave's own quoting (use --evidence-cmd)");

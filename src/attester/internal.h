@@ -19,6 +19,11 @@ tc_status att_sev_guest(const tc_attester_opts *o, const char *dev, const uint8_
  *  what is needed (tdx_quote_unavailable), or the device's own failure. */
 tc_status att_tdx_guest(const char *dev, const uint8_t rd[64], tc_error *err);
 
+/** The attestation-agent's API server (aa.c): its TEE, and evidence. */
+tc_status att_aa_tee(const tc_attester_opts *o, const char **tee, tc_error *err);
+tc_status att_aa_evidence(const tc_attester_opts *o, const uint8_t rd[64], tc_evidence *out,
+                          tc_error *err);
+
 /** The evidence command. */
 tc_status att_evidence_cmd(const tc_attester_opts *o, const uint8_t rd[64], tc_evidence *out,
                            tc_error *err);

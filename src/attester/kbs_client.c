@@ -88,6 +88,10 @@ static tc_status post_json(kbs_session *s, const char *path, json_t *req, long *
 }
 
 static tc_status primary_evidence(const tc_evidence *ev, json_t **out, tc_error *err) {
+  if (ev->json) { /* the attestation-agent's own wire form */
+    *out = json_incref(ev->json);
+    return TC_OK;
+  }
   if (strcmp(ev->tee, "snp") == 0)
     return tc_snp_evidence_json(ev->evidence.data, ev->evidence.len, ev->aux.data, ev->aux.len, out,
                                 err);
@@ -262,19 +266,8 @@ tc_status tc_attest_kbs(const char *url, const tc_attest_http *h, const tc_attes
   *token = NULL;
   if (n_res > MAX_RESOURCES)
     return tc_fail(err, TC_ERR_USAGE, "too_many_resources", "at most %d resources", MAX_RESOURCES);
-  kbs_session s = {.o = o, .tee = o->tee, .init_data = init_data};
-  tc_status st = TC_OK;
-  if (o->evidence_cmd && !s.tee)
-    st = tc_fail(err, TC_ERR_USAGE, "tee_unsupported", "--evidence-cmd needs --tee");
-  else if (!o->evidence_cmd) {
-    const char *iface, *tee;
-    st = tc_attester_detect(o, &iface, &tee, err);
-    if (st == TC_OK && !s.tee)
-      s.tee = tee;
-    if (st == TC_OK && !s.tee)
-      st = tc_fail(err, TC_ERR_USAGE, "tee_unknown",
-                   "%s is there but no guest driver device tells SNP from TDX: give --tee", iface);
-  }
+  kbs_session s = {.o = o, .init_data = init_data};
+  tc_status st = tc_attester_tee(o, &s.tee, err);
   if (st != TC_OK)
     return st;
   s.c = att_http_new(url, h);

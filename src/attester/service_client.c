@@ -101,17 +101,9 @@ tc_status tc_attest_service(const char *url, const tc_attest_http *h, const tc_a
   size_t nl = 0;
   tc_evidence ev = {0};
   json_t *req = NULL;
-  const char *tee = o->tee;
-  tc_status st = TC_OK;
-  if (o->evidence_cmd && !tee)
-    st = tc_fail(err, TC_ERR_USAGE, "tee_unsupported", "--evidence-cmd needs --tee");
-  else if (!o->evidence_cmd) {
-    /* Fail before the network when this guest has no interface. The native TEEs (SNP, TDX)
-     * share the SHA-512 binding. */
-    const char *iface;
-    st = tc_attester_detect(o, &iface, &tee, err);
-    tee = "snp";
-  }
+  const char *tee = NULL;
+  /* Before the network: the TEE (SGX binds differently) and that there is a source. */
+  tc_status st = tc_attester_tee(o, &tee, err);
   if (st == TC_OK)
     st = challenge(c, &nonce_text, &nonce, &nl, err);
   if (st == TC_OK)

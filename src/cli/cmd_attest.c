@@ -53,6 +53,9 @@ static void usage(FILE *f) {
       "  --evidence-cmd CMD     get evidence from CMD (run by /bin/sh -c): REPORT_DATA as 128\n"
       "                         hex digits on its standard input, the evidence bytes (SNP\n"
       "                         report or DCAP quote) on its standard output\n"
+      "  --aa-url URL           get evidence from the guest's attestation-agent through the\n"
+      "                         Confidential Containers API server (in a CoCo pod:\n"
+      "                         http://127.0.0.1:8006; GET /info, /aa/evidence)\n"
       "  --tee snp|tdx|sgx      the TEE (required with --evidence-cmd)\n"
       "  --privlevel N          SNP: the VMPL (0..3) to ask the report for\n"
       "  --root DIR             look for /sys and /dev under DIR (tests)\n"
@@ -123,6 +126,7 @@ static int parse(int argc, char **argv, struct opts *o) {
                                      {"tee", required_argument, NULL, 'T'},
                                      {"privlevel", required_argument, NULL, 'p'},
                                      {"root", required_argument, NULL, 'X'},
+                                     {"aa-url", required_argument, NULL, 'A'},
                                      {"verbose", no_argument, NULL, 'v'},
                                      {"help", no_argument, NULL, 'h'},
                                      {NULL, 0, NULL, 0}};
@@ -176,6 +180,9 @@ static int parse(int argc, char **argv, struct opts *o) {
     case 'X':
       o->att.root = optarg;
       break;
+    case 'A':
+      o->att.aa_url = optarg;
+      break;
     case 'v':
       o->http.verbose = 1;
       break;
@@ -192,6 +199,8 @@ static int parse(int argc, char **argv, struct opts *o) {
     return cli_usage_error("attest", "unexpected argument '%s'", argv[optind]);
   if (!!o->service == !!o->kbs)
     return cli_usage_error("attest", "give exactly one of --service URL and --kbs URL");
+  if (o->att.evidence_cmd && o->att.aa_url)
+    return cli_usage_error("attest", "give at most one of --evidence-cmd and --aa-url");
   if (o->att.evidence_cmd && !o->att.tee)
     return cli_usage_error("attest", "--evidence-cmd needs --tee snp|tdx|sgx");
   if (o->service && (o->n_res || o->out_dir || o->init_data))

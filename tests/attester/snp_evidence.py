@@ -17,9 +17,20 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 
 
+def sign(key_path, template_path, rd):
+    """The template report with REPORT_DATA rd (64 bytes), signed with the leaf key."""
+    key = serialization.load_pem_private_key(open(key_path, "rb").read(), None)
+    report = bytearray(open(template_path, "rb").read())
+    assert len(report) == 0x4A0 and len(rd) == 64
+    report[0x50:0x90] = rd
+    sig = key.sign(bytes(report[:0x2A0]), ec.ECDSA(hashes.SHA384()))
+    r, s = decode_dss_signature(sig)
+    report[0x2A0:0x2E8] = r.to_bytes(72, "little")
+    report[0x2E8:0x330] = s.to_bytes(72, "little")
+    return bytes(report)
+
+
 def main():
-    key = serialization.load_pem_private_key(open(sys.argv[1], "rb").read(), None)
-    report = bytearray(open(sys.argv[2], "rb").read())
     line = sys.stdin.readline().strip()
     if len(line) != 128:
         print("snp_evidence: REPORT_DATA must be 128 hex digits, got %d" % len(line), file=sys.stderr)
@@ -28,15 +39,7 @@ def main():
     if len(sys.argv) > 3:
         with open(sys.argv[3], "a") as f:
             f.write(line + "\n")
-    if len(report) != 0x4A0:
-        print("snp_evidence: template is not 0x4A0 bytes", file=sys.stderr)
-        return 3
-    report[0x50:0x90] = rd
-    sig = key.sign(bytes(report[:0x2A0]), ec.ECDSA(hashes.SHA384()))
-    r, s = decode_dss_signature(sig)
-    report[0x2A0:0x2E8] = r.to_bytes(72, "little")
-    report[0x2E8:0x330] = s.to_bytes(72, "little")
-    sys.stdout.buffer.write(bytes(report))
+    sys.stdout.buffer.write(sign(sys.argv[1], sys.argv[2], rd))
     return 0
 
 

@@ -12,16 +12,21 @@
 
 #include <cmocka.h>
 #include <openssl/sha.h>
+#include <signal.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "attest_run.h"
 #include "harness.h"
 #include "snp_forge.h"
 #include "testlib.h"
+
+extern char **environ;
 
 static srv S;
 static snp_forge *F;
@@ -243,11 +248,88 @@ static void test_wrong_measurement(void **state) {
   refused("default/measured/key");
 }
 
+/* ---- the guest's attestation-agent as the evidence source (fake_aa.py) ---- */
+
+static pid_t AA_PID;
+static char AA_URL[64];
+
+static void aa_start(void) {
+  char pf[300], key[300], tpl[300], lg[300];
+  snprintf(pf, sizeof pf, "%s/aa.port", S.dir);
+  snprintf(key, sizeof key, "%s/leaf.pem", S.dir);
+  snprintf(tpl, sizeof tpl, "%s/template.bin", S.dir);
+  snprintf(lg, sizeof lg, "%s/aa.log", S.dir);
+  unlink(pf);
+  unlink(lg);
+  const char *argv[] = {"/usr/bin/python3", FAKE_AA_PY, "--port-file", pf, "--key", key,
+                        "--template",       tpl,        "--log",       lg, NULL};
+  assert_int_equal(posix_spawn(&AA_PID, argv[0], NULL, NULL, (char **)argv, environ), 0);
+  for (int i = 0; i < 200 && access(pf, F_OK) != 0; i++)
+    usleep(50000);
+  char *t = attest_slurp(pf);
+  assert_non_null(t);
+  snprintf(AA_URL, sizeof AA_URL, "http://127.0.0.1:%d", atoi(t));
+  free(t);
+}
+
+static void aa_stop(void) {
+  kill(AA_PID, SIGTERM);
+  int st;
+  waitpid(AA_PID, &st, 0);
+}
+
+/* KBS: the agent's JSON goes to the broker as it is (the broker rebuilds and verifies it);
+ * the TEE comes from GET /info. */
+static void test_aa_kbs(void **state) {
+  (void)state;
+  aa_start();
+  char f[300], res[400];
+  snprintf(f, sizeof f, "%s/out/aa-secret", S.dir);
+  snprintf(res, sizeof res, "default/sev-app/key=%s", f);
+  const char *args[] = {"--kbs", URL, "--aa-url", AA_URL, "--resource", res, NULL};
+  char *e;
+  int rc = run(args, &e);
+  aa_stop();
+  if (rc != 0)
+    fail_msg("exit %d: %s", rc, e);
+  free(e);
+  tc_buf b = test_read_file(f);
+  assert_int_equal(b.len, sizeof SECRET - 1);
+  assert_memory_equal(b.data, SECRET, sizeof SECRET - 1);
+  tc_buf_free(&b);
+  char lg[300];
+  snprintf(lg, sizeof lg, "%s/aa.log", S.dir);
+  char *l = attest_slurp(lg);
+  assert_non_null(strstr(l, "\"path\": \"/info\""));
+  assert_non_null(strstr(l, "\"encoding\": \"base64\""));
+  free(l);
+}
+
+/* teectl's /v1 API: the agent's JSON turned back into the binary report. */
+static void test_aa_service(void **state) {
+  (void)state;
+  aa_start();
+  char tok[300];
+  snprintf(tok, sizeof tok, "%s/aa.jwt", S.dir);
+  const char *args[] = {"--service", URL, "--aa-url", AA_URL, "--out", tok, NULL};
+  char *e;
+  int rc = run(args, &e);
+  aa_stop();
+  if (rc != 0)
+    fail_msg("exit %d: %s", rc, e);
+  free(e);
+  char *t = attest_slurp(tok);
+  json_t *expect = json_pack("{s:s}", "tee", "snp");
+  assert_int_equal(check_token(&S, t, expect), 0);
+  free(t);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_released),           cmocka_unit_test(test_same_tag_refused),
       cmocka_unit_test(test_init_data_resource), cmocka_unit_test(test_no_rule),
-      cmocka_unit_test(test_wrong_measurement),
+      cmocka_unit_test(test_wrong_measurement),  cmocka_unit_test(test_aa_kbs),
+      cmocka_unit_test(test_aa_service),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -358,9 +358,10 @@ static json_t *inputs_json(const measure_opts *o) {
     json_object_set_new(in, "vars_size", json_integer((json_int_t)o->vars_size));
   }
   json_object_set_new(in, "vcpus", json_integer(o->vcpus));
-  if (o->vcpu_type)
+  if (o->vcpu_type && o->vmm == TC_SNP_VMM_QEMU)
     json_object_set_new(in, "vcpu_type", json_string(o->vcpu_type));
-  json_object_set_new(in, "vcpu_sig", json_string(sig));
+  /* EC2 and GCE put 0x600 into RDX whatever the vCPU (the VMSA regions show the pages) */
+  json_object_set_new(in, "vcpu_sig", json_string(o->vmm == TC_SNP_VMM_QEMU ? sig : "0x00000600"));
   json_object_set_new(in, "vmm_type", json_string(tc_snp_vmm_name(o->vmm)));
   json_object_set_new(in, "guest_features", json_string(feat));
   return in;

@@ -98,6 +98,9 @@ head -c 131072 /dev/zero >"$tmp/vars.fd"
 run 0 "svsm with --vars-file" "$BIN" measure --mode snp:svsm --ovmf "$F/svsm_ovmf.fd" \
   --svsm "$F/svsm.bin" --vars-file "$tmp/vars.fd" --vcpus 1 --vcpu-type EPYC-v4
 has "svsm digest" "$tmp/out" "^$S\$"
+run 0 "json on EC2" "$BIN" measure snp --ovmf "$F/ovmf_OvmfX64_suffix.bin" --vcpus 1 \
+  --vcpu-type EPYC-Milan --vmm-type ec2 --format json
+has "EC2 vCPU signature" "$tmp/out" '"vcpu_sig": "0x00000600"'
 run 2 "kernel with a firmware without kernel hashes" "$BIN" measure snp --ovmf \
   "$F/ovmf_OvmfX64_suffix.bin" --kernel "$F/kernel-a.bin" --vcpus 1 --vcpu-type EPYC-Milan
 has "no kernel hashes" "$tmp/err" "ovmf_no_kernel_hashes.*SNP_KERNEL_HASHES"

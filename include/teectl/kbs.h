@@ -203,12 +203,14 @@ typedef struct tc_kbs_session {
   uint8_t nonce[TC_KBS_NONCE_LEN]; /* the challenge nonce */
   int64_t expires_at;              /* seconds since the epoch: the session's end */
   /* attested only: */
-  char jti[64];          /* the issued token's "jti" */
-  char jkt[44];          /* RFC 7638 thumbprint of the tee-pubkey */
-  json_t *tee_pubkey;    /* the attested tee-pubkey JWK (owned) */
-  char status[16];       /* the token's ear.status */
-  char measurement[129]; /* lower-case hex: SNP MEASUREMENT, TDX MRTD, SGX MRENCLAVE */
-  char init_data[129];   /* lower-case hex init-data digest, "" when none */
+  char jti[64];             /* the issued token's "jti" */
+  char jkt[44];             /* RFC 7638 thumbprint of the tee-pubkey */
+  json_t *tee_pubkey;       /* the attested tee-pubkey JWK (owned) */
+  char status[16];          /* the token's ear.status */
+  char measurement[129];    /* lower-case hex: SNP MEASUREMENT, TDX MRTD, SGX MRENCLAVE */
+  char init_data[129];      /* lower-case hex init-data digest, "" when none */
+  char evidence_sha256[65]; /* lower-case hex SHA-256 of the verified evidence bytes, for the
+                               audit records of releases ("" for a Bearer token) */
 } tc_kbs_session;
 
 /** Release what s owns (the JWK) and zero it. NULL-safe. */

@@ -8,7 +8,7 @@
  *   0x01 (format) || IV (12 bytes) || ciphertext || tag (16 bytes),
  * AAD "teectl-kbs-session-v1", plaintext the session as compact JSON:
  *   {"v":1,"tee","hash","nonce" (base64url),"exp", and when attested "jti","jkt",
- *    "jwk","status","measurement","init_data"}.
+ *    "jwk","status","measurement","init_data","evidence"}.
  */
 #include <jansson.h>
 #include <jose/b64.h>
@@ -60,9 +60,9 @@ static json_t *session_json(const tc_kbs_session *s) {
       json_pack("{s:i,s:s,s:s,s:s,s:I}", "v", 1, "tee", tc_tee_name(s->tee), "hash",
                 tc_kbs_hash_name(s->hash), "nonce", nonce, "exp", (json_int_t)s->expires_at);
   if (o && s->attested) {
-    json_t *a =
-        json_pack("{s:s,s:s,s:O,s:s,s:s,s:s}", "jti", s->jti, "jkt", s->jkt, "jwk", s->tee_pubkey,
-                  "status", s->status, "measurement", s->measurement, "init_data", s->init_data);
+    json_t *a = json_pack("{s:s,s:s,s:O,s:s,s:s,s:s,s:s}", "jti", s->jti, "jkt", s->jkt, "jwk",
+                          s->tee_pubkey, "status", s->status, "measurement", s->measurement,
+                          "init_data", s->init_data, "evidence", s->evidence_sha256);
     int bad = !a || json_object_update(o, a) != 0;
     json_decref(a);
     if (bad) {
@@ -141,6 +141,7 @@ static tc_status from_json(const json_t *o, tc_kbs_session *s, tc_error *err) {
       copy_str(s->status, sizeof s->status, json_object_get(o, "status")) ||
       copy_str(s->measurement, sizeof s->measurement, json_object_get(o, "measurement")) ||
       copy_str(s->init_data, sizeof s->init_data, json_object_get(o, "init_data")) ||
+      copy_str(s->evidence_sha256, sizeof s->evidence_sha256, json_object_get(o, "evidence")) ||
       !json_is_object(jwk))
     return tc_fail(err, TC_ERR_VERIFY, "session_malformed", "sealed session content invalid");
   s->tee_pubkey = json_deep_copy(jwk);

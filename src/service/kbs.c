@@ -262,7 +262,8 @@ static int annotate(struct svc_attestation *a, const tc_kbs_attestation *att,
 
 /* The attested session: what a resource request will be judged by. */
 static tc_status attested_session(const struct svc_attestation *a, const tc_kbs_attestation *att,
-                                  const tc_kbs_initdata *d, tc_kbs_session *s, tc_error *err) {
+                                  const tc_kbs_initdata *d, const tc_buf *ev, tc_kbs_session *s,
+                                  tc_error *err) {
   s->attested = 1;
   snprintf(s->jti, sizeof s->jti, "%s", a->jti);
   snprintf(s->status, sizeof s->status, "%s", tc_ear_status_name(a->ear_status));
@@ -270,6 +271,8 @@ static tc_status attested_session(const struct svc_attestation *a, const tc_kbs_
   snprintf(s->measurement, sizeof s->measurement, "%s", m ? m : "");
   if (d)
     tc_hex_encode(d->digest, d->digest_len, s->init_data);
+  if (tc_sha256_hex(ev->data, ev->len, s->evidence_sha256, err) != TC_OK)
+    return err->status;
   s->tee_pubkey = json_deep_copy(att->tee_pubkey);
   if (s->tee_pubkey == NULL)
     return tc_fail(err, TC_ERR_NOMEM, "out_of_memory", "session");
@@ -341,7 +344,7 @@ enum MHD_Result svc_kbs_attest(tc_service *svc, struct svc_request *r) {
   char *cookie = NULL;
   uint8_t iv[TC_KBS_SESSION_IV_LEN];
   if (a.status == 200 &&
-      (attested_session(&a, &att, att.init_data_format ? &d : NULL, &s, &err) != TC_OK ||
+      (attested_session(&a, &att, att.init_data_format ? &d : NULL, &ev, &s, &err) != TC_OK ||
        tc_random_bytes(iv, sizeof iv, NULL) != TC_OK ||
        tc_kbs_session_seal(&svc->kbs_key, &s, iv, &cookie, &err) != TC_OK))
     a.status = 500;
@@ -441,9 +444,9 @@ static tc_status requester(tc_service *svc, struct svc_request *r, tc_kbs_sessio
 
 static void audit_resource(struct svc_request *r, const char *path, const tc_kbs_session *s,
                            const char *result, int rule, const tc_error *err) {
-  json_t *o = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s}", "event", "kbs_resource", "remote",
+  json_t *o = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s}", "event", "kbs_resource", "remote",
                         r->remote, "path", path, "result", result, "tee", tc_tee_name(s->tee),
-                        "jti", s->jti, "jkt", s->jkt);
+                        "jti", s->jti, "jkt", s->jkt, "evidence_sha256", s->evidence_sha256);
   if (o == NULL)
     return;
   if (rule >= 0)

@@ -197,6 +197,23 @@ static void test_kbs_end_to_end(void **state) {
   assert_true(audit_count(&a, "\"result\":\"denied\"") + audit_count(&b, "\"result\":\"denied\"") >=
               1);
   assert_int_equal(audit_count(&a, "7d1f0c2e") + audit_count(&b, "7d1f0c2e"), 0);
+  /* each release names the SHA-256 of the evidence (the report the client signed); audit
+   * records are written with sorted keys */
+  snprintf(logp, sizeof logp, "%s/released_evidence.txt", a.dir);
+  FILE *ef = fopen(logp, "r");
+  assert_non_null(ef);
+  char hash[128];
+  int hashes = 0;
+  while (fgets(hash, sizeof hash, ef)) {
+    hash[strcspn(hash, "\n")] = '\0';
+    char needle[200];
+    snprintf(needle, sizeof needle, "{\"event\":\"kbs_resource\",\"evidence_sha256\":\"%s\"", hash);
+    if (audit_count(&a, needle) + audit_count(&b, needle) < 1)
+      fail_msg("no resource audit record names evidence %s", hash);
+    hashes++;
+  }
+  fclose(ef);
+  assert_int_equal(hashes, 2);
   /* metrics */
   char *body = NULL;
   assert_int_equal(http(&a, "GET", "/metrics", NULL, NULL, 0, &body), 200);

@@ -60,6 +60,10 @@ static int apply(measure_opts *o, const tc_kata_snp *k) {
                           json_string("kernel command line: given with --append (the "
                                       "configuration's composed one is not used)"));
   }
+  if (!o->features_given)
+    json_array_append_new(o->assumptions,
+                          json_string("guest features 0x1 (SNP active): the SEV_FEATURES QEMU "
+                                      "sets by default; give --guest-features for others"));
   if (o->vcpus == 0)
     o->vcpus = k->vcpus;
   else {

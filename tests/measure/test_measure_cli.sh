@@ -140,6 +140,12 @@ if [ -d "$K" ]; then
   run 2 "Kata files missing on this machine" "$BIN" measure snp --kata-config \
     "$K/configuration-qemu-snp.toml" --kata-root "$tmp/empty" --vcpu-type EPYC-Milan
   has "missing firmware named" "$tmp/err" "empty/opt/kata/share/ovmf/AMDSEV.fd"
+  run 0 "Kata configuration, JSON" "$BIN" measure snp --kata-config "$K/configuration-qemu-snp.toml" \
+    --ovmf "$F/ovmf_AmdSev_suffix.bin" --kernel "$F/kernel-a.bin" --vcpu-type EPYC-Milan --format json
+  has "assumption: composed as the Go runtime" "$tmp/out" '"kernel command line composed as the Go runtime'
+  has "assumption: firmware given" "$tmp/out" 'firmware: .*ovmf_AmdSev_suffix.bin \(given on the command line; the configuration names /opt/kata/share/ovmf/AMDSEV.fd\)'
+  has "assumption: guest features" "$tmp/out" '"guest features 0x1'
+  has "composed command line" "$tmp/out" '"append": "tsc=reliable .* agent.launch_process_timeout=6 cgroup_no_v1=all systemd.unified_cgroup_hierarchy=1"'
   run 2 "--kata-root without --kata-config" "$BIN" measure snp "$@" --kata-root "$tmp"
 fi
 [ "$fail" = 0 ] && echo "test_measure_cli: all checks passed"

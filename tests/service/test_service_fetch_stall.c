@@ -182,12 +182,57 @@ static int teardown(void **state) {
 
 /* ------------------------------------------------------------------ tests */
 
-/* One request's fetching ends by the deadline; /healthz answers meanwhile; a second
- * request beyond --max-fetches 1 does not wait; malformed evidence fetches nothing. */
+/* Malformed evidence and a bad signature over a known VCEK fetch nothing (checked first,
+ * while nothing is held off); one request's fetching ends by the deadline; /healthz
+ * answers meanwhile; a second request beyond --max-fetches 1 does not wait. */
 static void test_stall_bounded(void **state) {
   (void)state;
   srv s;
   start(&s, "2", "5");
+  /* Malformed evidence: refused without a connection to the collateral server. */
+  int before = atomic_load(&H.accepted);
+  uint8_t junk[TC_SNP_REPORT_SIZE];
+  memset(junk, 0x5a, sizeof junk);
+  char *ev = b64_std(junk, sizeof junk);
+  json_t *resp = NULL;
+  long st =
+      http_json(&s, "/v1/attest", json_pack("{s:s, s:s}", "tee", "snp", "evidence", ev), &resp);
+  free(ev);
+  assert_true(st == 400 || st == 403);
+  json_decref(resp);
+  assert_int_equal(atomic_load(&H.accepted), before);
+  /* A report whose signature does not verify under the VCEK the request brings (with its
+   * ASK and ARK): refused without fetching the CRL the request lacks. */
+  uint8_t raw[SRV_NONCE_BYTES];
+  char *nonce = srv_challenge(&s, raw);
+  assert_non_null(nonce);
+  tc_snp_report r;
+  snp_forge_report_init(F, 3, &r);
+  SHA512(raw, SRV_NONCE_BYTES, r.report_data);
+  uint8_t rep[TC_SNP_REPORT_SIZE];
+  assert_int_equal(snp_forge_sign_report(F, &r, rep), 0);
+  rep[0x2A0] ^= 0x01; /* SIGNATURE.R (ATTESTATION_REPORT offset 0x2A0) */
+  const tc_buf *leaf = snp_forge_leaf_der(F), *ask = snp_forge_ask_pem(F),
+               *ark = snp_forge_ark_pem(F);
+  char *vcek = der_to_pem(leaf->data, leaf->len);
+  ev = b64_std(rep, sizeof rep);
+  st = http_json(&s, "/v1/attest",
+                 json_pack("{s:s, s:s, s:s, s:{s:[s, s#, s#]}}", "tee", "snp", "evidence", ev,
+                           "nonce", nonce, "collateral", "certificates", vcek,
+                           (const char *)ask->data, (int)ask->len, (const char *)ark->data,
+                           (int)ark->len),
+                 &resp);
+  free(ev);
+  free(vcek);
+  free(nonce);
+  if (st != 403) {
+    char *t = json_dumps(resp, 0);
+    fail_msg("%ld %s", st, t);
+  }
+  assert_string_equal(json_string_value(json_object_get(resp, "reason")),
+                      "report_signature_invalid");
+  json_decref(resp);
+  assert_int_equal(atomic_load(&H.accepted), before);
   struct call slow = {&s, 0xa1, 0, 0};
   pthread_t th;
   assert_int_equal(pthread_create(&th, NULL, attest_thread, &slow), 0);
@@ -209,18 +254,6 @@ static void test_stall_bounded(void **state) {
   assert_int_equal(busy.status, 403);
   assert_true(busy.seconds < 1.0);
   assert_true(audit_count(&s, "collateral_busy") >= 1);
-  /* Malformed evidence: refused without a connection to the collateral server. */
-  int before = atomic_load(&H.accepted);
-  uint8_t junk[TC_SNP_REPORT_SIZE];
-  memset(junk, 0x5a, sizeof junk);
-  char *ev = b64_std(junk, sizeof junk);
-  json_t *resp = NULL;
-  long st =
-      http_json(&s, "/v1/attest", json_pack("{s:s, s:s}", "tee", "snp", "evidence", ev), &resp);
-  free(ev);
-  assert_true(st == 400 || st == 403);
-  json_decref(resp);
-  assert_int_equal(atomic_load(&H.accepted), before);
   assert_int_equal(srv_stop(&s), 0);
   srv_cleanup(&s);
 }

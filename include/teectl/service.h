@@ -119,6 +119,8 @@ typedef struct tc_service_options {
   size_t max_body_bytes;     /* default 1 MiB */
   unsigned max_connections;  /* default 256 */
   unsigned max_connections_per_client; /* from one client IP address; 0: no limit; default 64 */
+  const char *metrics_listen;  /* HOST:PORT for /metrics alone (plain HTTP), or NULL: /metrics
+                                  on the main address */
   unsigned header_timeout;     /* seconds a new connection may take to send its first request's
                                   headers (then connection_timeout applies); default 5 */
   unsigned connection_timeout; /* seconds of inactivity before a connection is closed; default 10 */
@@ -221,6 +223,9 @@ tc_status tc_service_start(const tc_service_options *opts, tc_service **out, tc_
 
 /** The TCP port actually bound (useful with port 0). */
 unsigned tc_service_port(const tc_service *svc);
+
+/** The port --metrics-listen bound (the kernel's choice for port 0), 0 without it. */
+unsigned tc_service_metrics_port(const tc_service *svc);
 
 /**
  * Graceful stop: /readyz turns 503, the listening socket closes, in-flight requests

@@ -168,6 +168,9 @@ int cmd_serve(int argc, char **argv) {
     goto out;
   }
   cli_listening("serve", o.tls_cert ? "https" : "http", o.listen, tc_service_port(svc));
+  if (o.metrics_listen != NULL)
+    fprintf(stderr, "teectl serve: metrics on http://%s/metrics (port %u)\n", o.metrics_listen,
+            tc_service_metrics_port(svc));
   int sig = 0;
   sigwait(&stop, &sig);
   fprintf(stderr, "teectl serve: %s received, draining\n", sig == SIGTERM ? "SIGTERM" : "SIGINT");

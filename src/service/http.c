@@ -112,6 +112,14 @@ static void remote_of(struct MHD_Connection *c, char *out, size_t cap) {
 static enum MHD_Result on_headers(tc_service *svc, struct svc_request *r, const char *url,
                                   const char *method) {
   r->route = svc_route_find(url);
+  if (r->route != NULL && svc->metrics_daemon != NULL) {
+    /* with a metrics address, /metrics lives there and nothing else does */
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_DAEMON);
+    int on_metrics = ci != NULL && ci->daemon == svc->metrics_daemon;
+    if (!(r->route->flags & SVC_ROUTE_METRICS) != !on_metrics)
+      r->route = NULL;
+  }
   if (r->route == NULL)
     return svc_reply_error(svc, r, 404, "not_found", "no such route");
   r->tail = (r->route->flags & SVC_ROUTE_PREFIX) ? url + strlen(r->route->path) : "";
@@ -235,7 +243,35 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 
 /* ------------------------------------------------------------------ start / stop */
 
+/* The --metrics-listen daemon: plain HTTP, one thread, a few connections. */
+static tc_status start_metrics(tc_service *svc, tc_error *err) {
+  tc_listen_addr addr;
+  tc_status s = tc_listen_parse(svc->opts.metrics_listen, &addr, err);
+  if (s != TC_OK)
+    return s;
+  unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG | MHD_USE_POLL;
+  if (addr.is_v6)
+    flags |= MHD_USE_IPv6;
+  svc->metrics_daemon =
+      MHD_start_daemon(flags, 0, NULL, NULL, on_request, svc, MHD_OPTION_EXTERNAL_LOGGER,
+                       httpd_logger, (void *)httpd_log_prefix("teectl serve"), MHD_OPTION_SOCK_ADDR,
+                       (const struct sockaddr *)&addr.addr, MHD_OPTION_NOTIFY_COMPLETED,
+                       on_completed, svc, MHD_OPTION_CONNECTION_LIMIT, 16u,
+                       MHD_OPTION_CONNECTION_TIMEOUT, svc->opts.connection_timeout, MHD_OPTION_END);
+  if (svc->metrics_daemon == NULL)
+    return tc_listen_failed(&addr, svc->opts.metrics_listen, "address in use", err);
+  const union MHD_DaemonInfo *di =
+      MHD_get_daemon_info(svc->metrics_daemon, MHD_DAEMON_INFO_BIND_PORT);
+  svc->metrics_port = di ? di->port : 0;
+  return TC_OK;
+}
+
 tc_status svc_http_start(tc_service *svc, const tc_listen_addr *addr, tc_error *err) {
+  if (svc->opts.metrics_listen != NULL) {
+    tc_status s = start_metrics(svc, err);
+    if (s != TC_OK)
+      return s;
+  }
   const tc_service_options *opts = &svc->opts;
   unsigned threads = opts->threads;
   if (threads == 0) {
@@ -275,8 +311,12 @@ tc_status svc_http_start(tc_service *svc, const tc_listen_addr *addr, tc_error *
                        httpd_logger, (void *)httpd_log_prefix("teectl serve"), MHD_OPTION_SOCK_ADDR,
                        (const struct sockaddr *)&addr->addr, MHD_OPTION_NOTIFY_COMPLETED,
                        on_completed, svc, MHD_OPTION_ARRAY, mo, MHD_OPTION_END);
-  if (svc->daemon == NULL)
+  if (svc->daemon == NULL) {
+    if (svc->metrics_daemon != NULL)
+      MHD_stop_daemon(svc->metrics_daemon);
+    svc->metrics_daemon = NULL;
     return tc_listen_failed(addr, opts->listen, "address in use, or TLS files invalid", err);
+  }
   const union MHD_DaemonInfo *di = MHD_get_daemon_info(svc->daemon, MHD_DAEMON_INFO_BIND_PORT);
   svc->port = di ? di->port : 0;
   return TC_OK;
@@ -301,5 +341,8 @@ unsigned svc_http_stop(tc_service *svc) {
   svc->daemon = NULL;
   if (lsock != MHD_INVALID_SOCKET)
     close(lsock);
+  if (svc->metrics_daemon != NULL)
+    MHD_stop_daemon(svc->metrics_daemon);
+  svc->metrics_daemon = NULL;
   return 0;
 }

@@ -28,6 +28,8 @@ typedef enum MHD_Result (*svc_handler)(tc_service *svc, struct svc_request *r);
 enum {
   SVC_ROUTE_JSON_BODY = 1u << 0, /* POST with a Content-Type: application/json body (else 415) */
   SVC_ROUTE_PREFIX = 1u << 1,    /* path is a prefix ending in '/'; see above */
+  SVC_ROUTE_METRICS = 1u << 2,   /* with --metrics-listen: served there only (404 on the main
+                                    address); the metrics address serves nothing else */
 };
 
 struct svc_route {

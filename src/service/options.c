@@ -54,6 +54,9 @@ const tc_service_opt tc_service_opts[] = {
      "a request's fetching ends within this long,\nwhatever the servers do"},
     {"max-fetches", "N", TC_SOPT_UINT, FIELD(max_fetches), 0, 1024, "2", TC_SOPT_SUB,
      "fetches in progress at once; beyond, a request\nuses what is at hand (0: no limit)"},
+    {"metrics-listen", "HOST:PORT", TC_SOPT_STRING, FIELD(metrics_listen), 0, 0, NULL, 0,
+     "serve /metrics on this address instead (plain HTTP,\nnothing else there; the main address "
+     "then answers\n404 for /metrics); port 0: any free port"},
     {"at", "RFC3339", TC_SOPT_TIME, TIME(at, has_at), 0, 0, NULL, 0,
      "verification time (tests with old evidence; default now)"},
     {"resources", "DIR", TC_SOPT_STRING, FIELD(resources_dir), 0, 0, NULL, 0,

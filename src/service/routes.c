@@ -119,7 +119,7 @@ const struct svc_route svc_routes[] = {
     {"/.well-known/jwks.json", "GET", 0, do_jwks},
     {"/healthz", "GET", 0, do_healthz},
     {"/readyz", "GET", 0, do_readyz},
-    {"/metrics", "GET", 0, do_metrics},
+    {"/metrics", "GET", SVC_ROUTE_METRICS, do_metrics},
     {"/attest", "POST", SVC_ROUTE_JSON_BODY, do_compat_attest},
     {"/health", "GET", 0, do_compat_health},
     {"/kbs/v0/auth", "POST", SVC_ROUTE_JSON_BODY, svc_kbs_auth},

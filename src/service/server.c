@@ -237,6 +237,10 @@ unsigned tc_service_port(const tc_service *svc) {
   return svc->port;
 }
 
+unsigned tc_service_metrics_port(const tc_service *svc) {
+  return svc->metrics_port;
+}
+
 unsigned tc_service_stop(tc_service *svc) {
   if (svc == NULL)
     return 0;

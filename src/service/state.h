@@ -23,6 +23,10 @@ struct tc_service {
   tc_service_options opts;
   struct MHD_Daemon *daemon;
   unsigned port;
+  /* --metrics-listen: a second, plain-HTTP daemon answering only the SVC_ROUTE_METRICS
+   * routes (which the main daemon then answers 404); NULL when not asked for */
+  struct MHD_Daemon *metrics_daemon;
+  unsigned metrics_port;
   svc_metrics *metrics;
   /* token keys and their JWKS text (immutable after start) */
   tc_keyset *keys;

@@ -425,6 +425,15 @@ static void test_attestation_service(void **state) {
         assert_true(json_equal((json_t *)v, json_object_get(labels, key)));
   }
   assert_true(json_array_size(json_object_get(pod, "topologySpreadConstraints")) >= 1);
+  /* /metrics on its own port, which the public Service does not carry */
+  const char *ml = json_string_value(json_object_get(cfg, "metrics-listen"));
+  assert_non_null(ml);
+  const char *mport = strrchr(ml, ':') + 1;
+  const json_t *svc = find_kind(docs, "Service", "attestation");
+  json_array_foreach(jpath(svc, "spec.ports"), i, m) {
+    assert_string_not_equal(jstr(m, "targetPort"), "metrics");
+    assert_string_not_equal(jstr(m, "targetPort"), mport);
+  }
   json_decref(cfg);
   json_decref(docs);
 }

@@ -273,7 +273,10 @@ static void deployment_start(deployment *d, const char *kds, const char *pcs, co
   size_t n = 0, i;
   const json_t *a;
   json_array_foreach(d->args, i, a) argv[n++] = json_string_value(a);
-  const char *extra[] = {"--kds-url", kds, "--pcs-url", pcs, "--at", at, "--test-no-nonce", NULL};
+  /* the manifest's metrics address (0.0.0.0:9090) moves to loopback too */
+  const char *extra[] = {"--kds-url",   kds, "--pcs-url",       pcs,
+                         "--at",        at,  "--test-no-nonce", "--metrics-listen",
+                         "127.0.0.1:0", NULL};
   for (size_t k = 0; extra[k]; k++)
     argv[n++] = extra[k];
   argv[n] = NULL;

@@ -317,6 +317,41 @@ static size_t sink(char *p, size_t sz, size_t n, void *ud) {
   return sz * n;
 }
 
+/* --metrics-listen: /metrics answers on its own address (and is counted there), the main
+ * address answers 404 for it, and the metrics address serves nothing else. */
+static void test_metrics_listen(void **state) {
+  (void)state;
+  srv s;
+  srv_init(&s);
+  const char *args[] = {"--metrics-listen", "127.0.0.1:0", NULL};
+  assert_int_equal(srv_start(&s, args), 0);
+  tc_buf log = test_read_file(srv_path(&s, "stderr.txt"));
+  char *text = strndup((const char *)log.data, log.len);
+  tc_buf_free(&log);
+  const char *m = strstr(text, "metrics on http://127.0.0.1:0/metrics (port ");
+  assert_non_null(m);
+  srv ms = s;
+  ms.port = (unsigned)strtoul(m + strlen("metrics on http://127.0.0.1:0/metrics (port "), NULL, 10);
+  free(text);
+  assert_true(ms.port > 0 && ms.port != s.port);
+  char *body = NULL;
+  assert_int_equal(http(&s, "GET", "/metrics", NULL, NULL, 0, &body), 404);
+  free(body);
+  assert_int_equal(http(&s, "POST", "/v1/challenge", NULL, NULL, 0, &body), 200);
+  free(body);
+  assert_int_equal(http(&ms, "POST", "/v1/challenge", NULL, NULL, 0, &body), 404);
+  free(body);
+  assert_int_equal(http(&ms, "GET", "/healthz", NULL, NULL, 0, &body), 404);
+  free(body);
+  assert_int_equal(http(&ms, "GET", "/metrics", NULL, NULL, 0, &body), 200);
+  assert_non_null(
+      strstr(body, "teectl_http_requests_total{route=\"/v1/challenge\",code=\"200\"} 1"));
+  assert_non_null(strstr(body, "teectl_http_requests_total{route=\"other\",code=\"404\"} 3"));
+  free(body);
+  assert_int_equal(srv_stop(&s), 0);
+  srv_cleanup(&s);
+}
+
 static void test_https(void **state) {
   (void)state;
   srv s;
@@ -544,6 +579,7 @@ int main(void) {
       cmocka_unit_test(test_config_file),
       cmocka_unit_test(test_insecure_http_on_any),
       cmocka_unit_test(test_https),
+      cmocka_unit_test(test_metrics_listen),
       cmocka_unit_test(test_sigterm_drains_inflight),
       cmocka_unit_test(test_idle_timeout),
       cmocka_unit_test(test_body_trickle_dropped),

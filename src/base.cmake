@@ -5,7 +5,7 @@
 # verification shared by the SNP and DCAP verifiers (private crypto/*.h).
 teectl_area(teectl_base
   SOURCES core/error.c core/hex.c core/rfc3339.c core/file.c core/strbuf.c core/listen.c
-          crypto/hash.c crypto/x509.c crypto/ecdsa.c
+          crypto/hash.c crypto/x509.c crypto/ecdsa.c crypto/trust.c
   DEPS PkgConfig::OPENSSL PkgConfig::JANSSON PkgConfig::JOSE)
 # What the HTTP servers (service, exporter) share on libmicrohttpd (core/httpd.h).
 teectl_area(teectl_httpd

@@ -60,7 +60,22 @@ typedef struct tc_collateral {
    * roots. Each is a PEM or DER certificate. */
   tc_buf *trust_roots;
   size_t n_trust_roots;
+  /* The same roots parsed once at load (tc_trust_store_new), or NULL: then each
+   * verification parses trust_roots once itself. Not owned by the collateral. */
+  const struct tc_trust_store *trust;
 } tc_collateral;
+
+/** Operator trust roots parsed once (certificates and their public-key pins). Opaque. */
+typedef struct tc_trust_store tc_trust_store;
+
+/**
+ * Parse n operator trust roots (each one PEM or DER certificate, as in
+ * tc_collateral.trust_roots) once, at load, for col->trust. Free with
+ * tc_trust_store_free (NULL-safe). Errors: TC_ERR_PARSE "trust_root_invalid" (detail
+ * names the root's index), TC_ERR_NOMEM "out_of_memory".
+ */
+tc_status tc_trust_store_new(const tc_buf *roots, size_t n, tc_trust_store **out, tc_error *err);
+void tc_trust_store_free(tc_trust_store *ts);
 
 /**
  * Read the known files of a collateral folder (names above) into col; absent files

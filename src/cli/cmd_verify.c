@@ -104,12 +104,15 @@ static const char *trust_anchor(tc_tee tee, const tc_buf *ev, tc_collateral *col
   if (col->n_trust_roots == 0)
     return "vendor_pinned";
   size_t n = col->n_trust_roots;
+  const tc_trust_store *trust = col->trust;
   col->n_trust_roots = 0;
+  col->trust = NULL;
   tc_error e;
   json_t *r = NULL;
   tc_status st = tc_verify_evidence(tee, ev->data, ev->len, col, at, &r, &e);
   json_decref(r);
   col->n_trust_roots = n;
+  col->trust = trust;
   return st == TC_OK ? "vendor_pinned" : "operator_trust_root";
 }
 
@@ -154,7 +157,8 @@ int cmd_verify(int argc, char **argv) {
   tc_tee tee = TC_TEE_UNKNOWN;
   const char *dir = NULL, *crl = NULL, *at_text = NULL;
   int json = 0, rc = CLI_EXIT_USAGE;
-  int fetch = 0; /* --fetch (collateral area) */
+  tc_trust_store *trust = NULL; /* the --trust-root certificates, parsed once */
+  int fetch = 0;                /* --fetch (collateral area) */
   cli_fetch_options fo = {.max_wait_s = -1, .kds_interval_s = -1};
   tc_error err;
   tc_error_clear(&err);
@@ -243,6 +247,13 @@ int cmd_verify(int argc, char **argv) {
       goto out;
     }
   }
+  if (col.n_trust_roots > 0) {
+    if (tc_trust_store_new(col.trust_roots, col.n_trust_roots, &trust, &err) != TC_OK) {
+      fprintf(stderr, "teectl verify: --trust-root: %s\n", err.detail);
+      goto out;
+    }
+    col.trust = trust;
+  }
   const char *path = argv[optind];
   tc_buf ev = {0};
   if (tc_file_read_input(path, 1u << 24, &ev, &err) != TC_OK) {
@@ -288,5 +299,6 @@ int cmd_verify(int argc, char **argv) {
                                                      : CLI_EXIT_USAGE;
 out:
   tc_collateral_free(&col);
+  tc_trust_store_free(trust);
   return rc;
 }

@@ -13,6 +13,7 @@
  *   TC_AUTO(BIGNUM) *bn = NULL;      BN_free
  *   TC_AUTO(tc_x509_stack) *sk = NULL;  STACK_OF(X509) with every certificate
  *   TC_AUTO(tc_ossl_bytes) *der = NULL; bytes from OpenSSL (i2d_*), OPENSSL_free
+ *   TC_AUTO(tc_trust_store) *ts = NULL;  tc_trust_store_free
  *   TC_AUTO_BUF b = {0};             a tc_buf, tc_buf_free
  *   json_auto_t *j = NULL;           jansson's own (json_decref)
  */
@@ -26,6 +27,7 @@
 #include <openssl/x509.h>
 
 #include "teectl/bytes.h"
+#include "teectl/verify.h"
 
 #if !defined(__GNUC__) && !defined(__clang__)
 #error "teectl needs the cleanup attribute of GCC or Clang"
@@ -62,5 +64,6 @@ TC_AUTOFREE_DEFINE(BIGNUM, BN_free)
 TC_AUTOFREE_DEFINE(BIO, BIO_free)
 TC_AUTOFREE_DEFINE(tc_x509_stack, tc_x509_stack_release)
 TC_AUTOFREE_DEFINE(tc_ossl_bytes, tc_ossl_bytes_release)
+TC_AUTOFREE_DEFINE(tc_trust_store, tc_trust_store_free)
 
 #endif

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "crypto/ecdsa.h"
+#include "crypto/trust.h"
 #include "crypto/x509.h"
 #include "teectl/bytes.h"
 #include "teectl/dcap.h"
@@ -32,6 +33,8 @@ typedef struct {
   tc_dcap_tcb_info ti;
   tc_dcap_qe_identity qi;
   EVP_PKEY *ak;
+  const tc_trust_store *trust; /* operator roots (col->trust or trust_owned) */
+  tc_trust_store *trust_owned;
 } vctx;
 
 static void window(vctx *c, int64_t lo, int64_t hi) {
@@ -45,20 +48,7 @@ static int root_trusted(const vctx *c, X509 *root) {
   uint8_t h[32];
   if (tc_x509_spki_sha256(root, h) != 0)
     return 0;
-  if (memcmp(h, tc_dcap_intel_root_spki_sha256, 32) == 0)
-    return 1;
-  for (size_t i = 0; c->col && i < c->col->n_trust_roots; i++) {
-    X509 *t = NULL;
-    uint8_t th[32];
-    tc_error e;
-    if (tc_x509_parse(c->col->trust_roots[i].data, c->col->trust_roots[i].len, &t, &e) != TC_OK)
-      continue;
-    int same = tc_x509_spki_sha256(t, th) == 0 && memcmp(h, th, 32) == 0;
-    X509_free(t);
-    if (same)
-      return 1;
-  }
-  return 0;
+  return memcmp(h, tc_dcap_intel_root_spki_sha256, 32) == 0 || tc_trust_has_spki(c->trust, h);
 }
 
 /* If the chain's last certificate is not self-issued, append the operator trust root
@@ -67,15 +57,9 @@ static void complete_chain(const vctx *c, STACK_OF(X509) * sk) {
   X509 *last = sk_X509_value(sk, sk_X509_num(sk) - 1);
   if (X509_check_issued(last, last) == X509_V_OK)
     return;
-  for (size_t i = 0; c->col && i < c->col->n_trust_roots; i++) {
-    X509 *t = NULL;
-    tc_error e;
-    if (tc_x509_parse(c->col->trust_roots[i].data, c->col->trust_roots[i].len, &t, &e) != TC_OK)
-      continue;
-    if (X509_check_issued(t, last) == X509_V_OK && sk_X509_push(sk, t) > 0)
-      return;
-    X509_free(t);
-  }
+  X509 *root = tc_trust_issuer_of(c->trust, last);
+  if (root != NULL && X509_up_ref(root) == 1 && sk_X509_push(sk, root) <= 0)
+    X509_free(root);
 }
 
 /* Links, self-signed pinned root, every certificate valid at c->at. want: exact length. */
@@ -249,7 +233,8 @@ static tc_status run(vctx *c, const tc_dcap_quote *q, json_t *res, tc_error *err
                      q->signed_len);
   if (col == NULL)
     return tc_fail(err, TC_ERR_VERIFY, "collateral_missing", "no collateral given");
-  if ((st = need_items(col, err)) != TC_OK)
+  if ((st = need_items(col, err)) != TC_OK ||
+      (st = tc_trust_for(col, &c->trust_owned, &c->trust, err)) != TC_OK)
     return st;
 
   /* PCK chain: from the quote (type 5), else from the collateral. */
@@ -403,6 +388,7 @@ static void vctx_free(vctx *c) {
   tc_dcap_tcb_info_free(&c->ti);
   tc_dcap_qe_identity_free(&c->qi);
   EVP_PKEY_free(c->ak);
+  tc_trust_store_free(c->trust_owned);
 }
 
 tc_status tc_dcap_verify(const uint8_t *quote, size_t len, const tc_collateral *col, int64_t at,

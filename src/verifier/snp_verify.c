@@ -10,7 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/auto.h"
 #include "crypto/ecdsa.h"
+#include "crypto/trust.h"
 #include "crypto/x509.h"
 #include "teectl/bytes.h"
 #include "teectl/rfc3339.h"
@@ -183,7 +185,7 @@ static tc_status gather(const tc_collateral *col, cert_role want_leaf, tc_snp_ch
 
 /* ARK: self-issued, self-signed, and pinned (AMD) or an operator trust root. Sets
  * *pinned_product to the product of the AMD pin it matched (UNKNOWN for an operator root). */
-static tc_status check_ark(const tc_collateral *col, X509 *ark, tc_snp_product *pinned_product,
+static tc_status check_ark(const tc_trust_store *trust, X509 *ark, tc_snp_product *pinned_product,
                            tc_error *err) {
   char cn[128];
   tc_x509_subject_cn(ark, cn, sizeof cn);
@@ -198,16 +200,11 @@ static tc_status check_ark(const tc_collateral *col, X509 *ark, tc_snp_product *
       *pinned_product = p;
       return TC_OK;
     }
-  for (size_t i = 0; i < col->n_trust_roots; i++) {
-    X509 *root = NULL;
-    tc_error e2;
-    uint8_t rh[32];
-    if (tc_x509_parse(col->trust_roots[i].data, col->trust_roots[i].len, &root, &e2) != TC_OK)
-      return tc_fail(err, TC_ERR_PARSE, "cert_unparsable", "trust root #%zu: %s", i, e2.detail);
-    int ok = tc_x509_spki_sha256(root, rh) == 0 && memcmp(rh, spki, 32) == 0;
-    X509_free(root);
-    if (ok)
-      return TC_OK;
+  if (tc_trust_has_spki(trust, spki))
+    return TC_OK;
+  if (tc_trust_error(trust) != NULL) {
+    *err = *tc_trust_error(trust);
+    return err->status;
   }
   char hex[65];
   return tc_fail(err, TC_ERR_VERIFY, "ark_not_trusted",
@@ -343,7 +340,10 @@ static tc_status chain_steps(const tc_collateral *col, cert_role want, int64_t a
 
   /* ARK (pinned or operator root) -> ASK/ASVK -> leaf. */
   tc_snp_product ark_pinned = TC_SNP_PRODUCT_UNKNOWN;
-  if ((st = check_ark(col, c->ark, &ark_pinned, err)) != TC_OK)
+  TC_AUTO(tc_trust_store) *owned_trust = NULL;
+  const tc_trust_store *trust = NULL;
+  if ((st = tc_trust_for(col, &owned_trust, &trust, err)) != TC_OK ||
+      (st = check_ark(trust, c->ark, &ark_pinned, err)) != TC_OK)
     return st;
   cert_role ask_role = classify(c->ask);
   cert_role want_ask = want == ROLE_VLEK ? ROLE_ASVK : ROLE_ASK;

@@ -10,9 +10,12 @@
 #include <cmocka.h>
 #include <openssl/ecdsa.h>
 #include <openssl/evp.h>
+#include <openssl/x509.h>
 
 #include "core/auto.h"
 #include "crypto/ecdsa.h"
+#include "crypto/trust.h"
+#include "crypto/x509.h"
 #include "teectl/bytes.h"
 #include "teectl/crypto.h"
 
@@ -118,12 +121,81 @@ static void test_ec_key_from_raw(void **state) {
   assert_null(off);
 }
 
+/* A self-signed certificate for key, as DER into *der (OPENSSL_free). */
+static int self_signed(EVP_PKEY *key, const char *cn, unsigned char **der) {
+  TC_AUTO(X509) *c = X509_new();
+  X509_set_version(c, 2);
+  ASN1_INTEGER_set(X509_get_serialNumber(c), 1);
+  X509_gmtime_adj(X509_getm_notBefore(c), 0);
+  X509_gmtime_adj(X509_getm_notAfter(c), 3600);
+  X509_set_pubkey(c, key);
+  X509_NAME *n = X509_get_subject_name(c);
+  X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_ASC, (const unsigned char *)cn, -1, -1, 0);
+  X509_set_issuer_name(c, n);
+  assert_true(X509_sign(c, key, EVP_sha256()) > 0);
+  return i2d_X509(c, der);
+}
+
+static void test_trust_store(void **state) {
+  (void)state;
+  TC_AUTO(EVP_PKEY) *k1 = EVP_EC_gen("P-256");
+  TC_AUTO(EVP_PKEY) *k2 = EVP_EC_gen("P-256");
+  TC_AUTO(tc_ossl_bytes) *d1 = NULL;
+  TC_AUTO(tc_ossl_bytes) *d2 = NULL;
+  int l1 = self_signed(k1, "root one", &d1), l2 = self_signed(k2, "root two", &d2);
+  assert_true(l1 > 0 && l2 > 0);
+  tc_buf roots[2] = {{d1, (size_t)l1}, {(uint8_t *)"not a certificate", 17}};
+  tc_error err;
+  TC_AUTO(tc_trust_store) *ts = NULL;
+  /* At load every root must parse; the detail names the one that does not. */
+  assert_int_equal(tc_trust_store_new(roots, 2, &ts, &err), TC_ERR_PARSE);
+  assert_null(ts);
+  assert_string_equal(err.reason, "trust_root_invalid");
+  assert_non_null(strstr(err.detail, "trust root #1"));
+  assert_int_equal(tc_trust_store_new(roots, 1, &ts, &err), TC_OK);
+  assert_null(tc_trust_error(ts));
+
+  /* Pins are SHA-256 of the DER SubjectPublicKeyInfo, computed here independently. */
+  uint8_t pin1[32], pin2[32];
+  TC_AUTO(tc_ossl_bytes) *spki = NULL;
+  int sl = i2d_PUBKEY(k1, &spki);
+  assert_true(sl > 0);
+  assert_int_equal(EVP_Digest(spki, (size_t)sl, pin1, NULL, EVP_sha256(), NULL), 1);
+  assert_int_equal(tc_sha256("x", 1, pin2, NULL), TC_OK);
+  assert_true(tc_trust_has_spki(ts, pin1));
+  assert_false(tc_trust_has_spki(ts, pin2));
+  assert_false(tc_trust_has_spki(NULL, pin1));
+
+  TC_AUTO(X509) *c1 = NULL;
+  TC_AUTO(X509) *c2 = NULL;
+  assert_int_equal(tc_x509_parse(d1, (size_t)l1, &c1, &err), TC_OK);
+  assert_int_equal(tc_x509_parse(d2, (size_t)l2, &c2, &err), TC_OK);
+  assert_non_null(tc_trust_issuer_of(ts, c1));
+  assert_null(tc_trust_issuer_of(ts, c2));
+
+  /* Built for one verification from tc_collateral.trust_roots: a bad root is kept as an
+   * error for the verifier to report, the good ones still count. */
+  tc_collateral col = {.trust_roots = roots, .n_trust_roots = 2};
+  TC_AUTO(tc_trust_store) *owned = NULL;
+  const tc_trust_store *use = NULL;
+  assert_int_equal(tc_trust_for(&col, &owned, &use, &err), TC_OK);
+  assert_ptr_equal(use, owned);
+  assert_true(tc_trust_has_spki(use, pin1));
+  assert_non_null(tc_trust_error(use));
+  assert_string_equal(tc_trust_error(use)->reason, "cert_unparsable");
+  /* Parsed at load: used as it is. */
+  col.trust = ts;
+  TC_AUTO(tc_trust_store) *none = NULL;
+  assert_int_equal(tc_trust_for(&col, &none, &use, &err), TC_OK);
+  assert_null(none);
+  assert_ptr_equal(use, ts);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_digests),
-      cmocka_unit_test(test_token_id),
-      cmocka_unit_test(test_ecdsa_raw),
-      cmocka_unit_test(test_ec_key_from_raw),
+      cmocka_unit_test(test_digests),     cmocka_unit_test(test_token_id),
+      cmocka_unit_test(test_ecdsa_raw),   cmocka_unit_test(test_ec_key_from_raw),
+      cmocka_unit_test(test_trust_store),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -4,7 +4,7 @@
 # digests, random bytes, token ids (teectl/crypto.h), X.509 / CRL helpers and raw ECDSA
 # verification shared by the SNP and DCAP verifiers (private crypto/*.h).
 teectl_area(teectl_base
-  SOURCES core/error.c core/hex.c core/rfc3339.c core/file.c core/strbuf.c core/listen.c
+  SOURCES core/error.c core/hex.c core/rfc3339.c core/file.c core/strbuf.c core/listen.c core/verdict.c
           crypto/hash.c crypto/x509.c crypto/ecdsa.c crypto/trust.c
   DEPS PkgConfig::OPENSSL PkgConfig::JANSSON PkgConfig::JOSE)
 # What the HTTP servers (service, exporter) share on libmicrohttpd (core/httpd.h).

@@ -4,6 +4,7 @@
 #include <openssl/x509v3.h>
 #include <string.h>
 
+#include "core/verdict.h"
 #include "crypto/ecdsa.h"
 #include "crypto/trust.h"
 #include "crypto/x509.h"
@@ -438,13 +439,7 @@ tc_status tc_dcap_verify(const uint8_t *quote, size_t len, const tc_collateral *
                         json_pack("{s:o,s:o}", "not_before", time_json(c.win_lo), "not_after",
                                   time_json(c.win_hi)));
   vctx_free(&c);
-  json_object_set_new(res, "verdict", json_string(st == TC_OK ? "valid" : "invalid"));
-  if (st == TC_OK) {
-    json_object_set_new(res, "detail", json_string("all checks passed"));
-  } else {
-    json_object_set_new(res, "reason", json_string(err->reason));
-    json_object_set_new(res, "detail", json_string(err->detail));
-  }
+  tc_verdict_set(res, st, err, "all checks passed");
   if (result)
     *result = res;
   else

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "core/auto.h"
+#include "core/verdict.h"
 #include "crypto/ecdsa.h"
 #include "crypto/trust.h"
 #include "crypto/x509.h"
@@ -494,20 +495,10 @@ static tc_status parse_signed(const uint8_t *report, size_t len, snp_ctx *c, tc_
 
 static tc_status make_result(tc_status st, const tc_error *err, int64_t at, const snp_ctx *c,
                              json_t **result, tc_error *err_out) {
-  json_t *o = json_object();
-  char ts[21];
+  json_t *o = tc_verdict_new(
+      st, err, "report signature, certificate chain, chip and TCB binding verified", "snp", at);
   int rc = o == NULL;
   if (o != NULL) {
-    rc |= json_object_set_new(o, "verdict", json_string(st == TC_OK ? "valid" : "invalid"));
-    if (st != TC_OK)
-      rc |= json_object_set_new(o, "reason", json_string(err->reason));
-    rc |= json_object_set_new(
-        o, "detail",
-        json_string(st == TC_OK
-                        ? "report signature, certificate chain, chip and TCB binding verified"
-                        : err->detail));
-    rc |= json_object_set_new(o, "tee", json_string("snp"));
-    rc |= json_object_set_new(o, "verified_at", json_string(tc_rfc3339_format(at, ts)));
     rc |= json_object_set_new(o, "product",
                               c->product == TC_SNP_PRODUCT_UNKNOWN
                                   ? json_null()

@@ -9,6 +9,7 @@
 #include <strings.h>
 #include <sys/stat.h>
 
+#include "core/verdict.h"
 #include "teectl/dcap.h"
 #include "teectl/file.h"
 #include "teectl/rfc3339.h"
@@ -60,10 +61,8 @@ tc_tee tc_tee_detect(const uint8_t *ev, size_t len) {
 }
 
 static json_t *invalid_result(tc_tee tee, int64_t at, const tc_error *err) {
-  char ts[21];
-  return json_pack("{s:s, s:s, s:s, s:s, s:s}", "verdict", "invalid", "reason", err->reason,
-                   "detail", err->detail, "tee", tc_tee_name(tee), "verified_at",
-                   tc_rfc3339_format(at, ts));
+  return tc_verdict_new(err->status == TC_OK ? TC_ERR_INTERNAL : err->status, err, NULL,
+                        tc_tee_name(tee), at);
 }
 
 tc_status tc_verify_evidence(tc_tee tee, const uint8_t *evidence, size_t len,

@@ -20,7 +20,6 @@
 #define TEECTL_DCAP_H
 
 #include <jansson.h>
-#include <openssl/x509.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -186,13 +185,11 @@ typedef struct tc_dcap_pck_info {
 } tc_dcap_pck_info;
 
 /**
- * Read the SGX extensions of a PCK leaf certificate (DER walked with bounds checks).
- * Errors: TC_ERR_VERIFY "pck_extension_invalid" (absent, malformed, missing one of
- * PPID / TCB / PCE-ID / FMSPC / SGX Type, wrong sizes, duplicated entries).
+ * The SGX extensions (OID 1.2.840.113741.1.13.1) of a PCK leaf certificate from the raw
+ * extnValue bytes (one DER SEQUENCE), walked with bounds checks. Errors: TC_ERR_VERIFY
+ * "pck_extension_invalid" (malformed, missing one of PPID / TCB / PCE-ID / FMSPC / SGX
+ * Type, wrong sizes, duplicated entries).
  */
-tc_status tc_dcap_pck_info_from_cert(X509 *pck, tc_dcap_pck_info *out, tc_error *err);
-
-/** Same as above from the raw extnValue bytes of the SGX extension (DER SEQUENCE). */
 tc_status tc_dcap_pck_info_from_der(const uint8_t *der, size_t len, tc_dcap_pck_info *out,
                                     tc_error *err);
 

@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "crypto/x509.h"
-#include "teectl/dcap.h"
+#include "verifier/dcap_internal.h"
 
 #define SGX_EXT_OID "1.2.840.113741.1.13.1"
 /* DER content octets of 1.2.840.113741.1.13.1 */
@@ -168,7 +168,7 @@ tc_status tc_dcap_pck_info_from_der(const uint8_t *der, size_t len, tc_dcap_pck_
   return TC_OK;
 }
 
-tc_status tc_dcap_pck_info_from_cert(X509 *pck, tc_dcap_pck_info *out, tc_error *err) {
+tc_status dcap_pck_info_from_cert(X509 *pck, tc_dcap_pck_info *out, tc_error *err) {
   const uint8_t *v = NULL;
   size_t n = 0;
   int rc = tc_x509_extension(pck, SGX_EXT_OID, &v, &n);

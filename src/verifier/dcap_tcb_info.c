@@ -9,7 +9,7 @@
 #include "teectl/bytes.h"
 #include "teectl/dcap.h"
 #include "teectl/rfc3339.h"
-#include "verifier/dcap_collateral.h"
+#include "verifier/dcap_internal.h"
 
 /* ---- JSON helpers ---- */
 

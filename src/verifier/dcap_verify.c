@@ -11,6 +11,7 @@
 #include "teectl/bytes.h"
 #include "teectl/dcap.h"
 #include "teectl/rfc3339.h"
+#include "verifier/dcap_internal.h"
 
 /* SHA-256 over the DER SubjectPublicKeyInfo of the Intel SGX Root CA (CN "Intel SGX Root
  * CA", ECDSA P-256 key), computed with
@@ -305,7 +306,7 @@ static tc_status run(vctx *c, const tc_dcap_quote *q, json_t *res, tc_error *err
 
   /* PCK SGX extension against the TCB Info. */
   tc_dcap_pck_info pck;
-  if ((st = tc_dcap_pck_info_from_cert(leaf, &pck, err)) != TC_OK)
+  if ((st = dcap_pck_info_from_cert(leaf, &pck, err)) != TC_OK)
     return st;
   char hx[13], hy[13];
   json_object_set_new(res, "fmspc", hexj(pck.fmspc, 6));
@@ -467,7 +468,7 @@ tc_status tc_dcap_quote_pck_info(const uint8_t *quote, size_t len, const tc_coll
   STACK_OF(X509) *sk = NULL;
   if ((st = tc_x509_parse_chain(chain, chain_len, &sk, err)) != TC_OK)
     return st;
-  st = tc_dcap_pck_info_from_cert(sk_X509_value(sk, 0), out, err);
+  st = dcap_pck_info_from_cert(sk_X509_value(sk, 0), out, err);
   sk_X509_pop_free(sk, X509_free);
   return st;
 }

@@ -1,12 +1,14 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Private helpers shared by the DCAP verifier files (not a public API). */
-#ifndef TEECTL_DCAP_COLLATERAL_H
-#define TEECTL_DCAP_COLLATERAL_H
+#ifndef TEECTL_VERIFIER_DCAP_INTERNAL_H
+#define TEECTL_VERIFIER_DCAP_INTERNAL_H
 
 #include <jansson.h>
+#include <openssl/x509.h>
 #include <stddef.h>
 #include <stdint.h>
 
+#include "teectl/dcap.h"
 #include "teectl/error.h"
 
 /* Exactly n bytes of hex (2n characters, no prefix) from member key of obj.
@@ -22,5 +24,13 @@ tc_status dcap_json_time(const json_t *obj, const char *key, int64_t *out, const
 /* advisoryIDs member: a new reference to the array of strings (empty when absent). */
 tc_status dcap_json_advisories(const json_t *obj, json_t **out, const char *reason,
                                const char *what, tc_error *err);
+
+/**
+ * Read the SGX extensions of a PCK leaf certificate (DER walked with bounds checks; Intel
+ * SGX PCK Certificate and CRL Profile, OID 1.2.840.113741.1.13.1) and the CA type from its
+ * issuer CN. Errors: TC_ERR_VERIFY "pck_extension_invalid" (absent, malformed, missing one
+ * of PPID / TCB / PCE-ID / FMSPC / SGX Type, wrong sizes, duplicated entries).
+ */
+tc_status dcap_pck_info_from_cert(X509 *pck, tc_dcap_pck_info *out, tc_error *err);
 
 #endif

@@ -315,7 +315,15 @@ tc_status tc_http_get(const char *url, const tc_http_retry *r, tc_http_response 
     if (r->pacer != NULL) {
       /* the host's spacing: counted in the same budget as the back-off */
       double pace = tc_http_pacer_take(r->pacer, url, 0);
-      if (pace > 0 && (resp->waited_s + pace > r->max_wait_s || past_deadline(r, pace))) {
+      if (pace > 0 && resp->waited_s + pace <= r->max_wait_s && past_deadline(r, pace)) {
+        char host[256];
+        url_host(url, host);
+        return tc_fail(err, TC_ERR_IO, "collateral_rate_limited",
+                       "%s: requests to %s are spaced to stay within the service's rate limit; "
+                       "waiting %.1f s for the next slot would pass the request's deadline%s%s",
+                       url, host, pace, last[0] ? "; before: " : "", last);
+      }
+      if (pace > 0 && resp->waited_s + pace > r->max_wait_s) {
         char host[256];
         url_host(url, host);
         if (resp->attempts == 0)

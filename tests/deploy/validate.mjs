@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // Validate deploy/kubernetes: every manifest file and every rendered kustomization
-// (overlays/*, monitoring) against
+// (overlays/*, monitoring), and every file of deploy/examples, against
 //   1. the Kubernetes OpenAPI schemas, through kubernetes-models (ajv validators
 //      generated from the Kubernetes OpenAPI spec; types, required fields, enums,
 //      formats) and @kubernetes-models/prometheus-operator (ServiceMonitor, PodMonitor);
@@ -241,6 +241,8 @@ async function checkAll(objs, label, readme, images) {
 
 const k8sDir = join(opt.deploy, "kubernetes");
 const readme = readFileSync(join(k8sDir, "README.md"), "utf8");
+// deploy/examples (workloads): each file on its own, Secrets documented in its README.
+const exDir = join(opt.deploy, "examples");
 
 if (opt.selfTest) {
   // Each broken object must be refused, for the reason given (a validator that passes
@@ -282,6 +284,10 @@ if (opt.selfTest) {
 
 try {
   for (const f of manifestFiles(k8sDir)) await checkAll(docsOf(f), relative(opt.deploy, f), readme, []);
+  if (existsSync(exDir)) {
+    const exReadme = existsSync(join(exDir, "README.md")) ? readFileSync(join(exDir, "README.md"), "utf8") : "";
+    for (const f of manifestFiles(exDir)) await checkAll(docsOf(f), relative(opt.deploy, f), exReadme, []);
+  }
   for (const d of kustomizations(k8sDir)) {
     const label = `${relative(opt.deploy, d)} (rendered)`;
     let objs;

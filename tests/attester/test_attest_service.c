@@ -11,7 +11,9 @@
 #include <stdint.h>
 
 #include <cmocka.h>
+#include <openssl/pem.h>
 #include <openssl/sha.h>
+#include <openssl/x509.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +23,8 @@
 #include "attest_run.h"
 #include "harness.h"
 #include "snp_forge.h"
+#include "teectl/attester.h"
+#include "testlib.h"
 
 static srv S;
 static snp_forge *F;
@@ -250,11 +254,160 @@ static void test_service_unreachable(void **state) {
   free(errp);
 }
 
+/* ---- configfs-tsm end to end: the "kernel" (a hook, as in the unit tests) signs with the
+ * test hierarchy and hands out the host's certificate table; a server with no collateral
+ * folder verifies with the certificates the attester sent from that table. ---- */
+
+static srv S2;
+static char TSM_ROOT[300];
+
+static tc_buf pem_to_der(const tc_buf *pem) {
+  BIO *b = BIO_new_mem_buf(pem->data, (int)pem->len);
+  X509 *x = PEM_read_bio_X509(b, NULL, NULL, NULL);
+  assert_non_null(x);
+  tc_buf out = {0};
+  int n = i2d_X509(x, &out.data);
+  assert_true(n > 0);
+  out.len = (size_t)n;
+  X509_free(x);
+  BIO_free(b);
+  return out;
+}
+
+static void put(const char *dir, const char *name, const void *d, size_t n) {
+  char p[1024];
+  snprintf(p, sizeof p, "%s/%s", dir, name);
+  FILE *f = fopen(p, "wb");
+  assert_non_null(f);
+  assert_int_equal(fwrite(d, 1, n, f), n);
+  fclose(f);
+}
+
+/* GHCB certificate table: VCEK, ASK, ARK (GUIDs in RFC 4122 byte order), zero entry. */
+static size_t cert_table(uint8_t *t, size_t cap) {
+  static const uint8_t guids[3][16] = {{0x63, 0xda, 0x75, 0x8d, 0xe6, 0x64, 0x45, 0x64, 0xad, 0xc5,
+                                        0xf4, 0xb9, 0x3b, 0xe8, 0xac, 0xcd},
+                                       {0x4a, 0xb7, 0xb3, 0x79, 0xbb, 0xac, 0x4f, 0xe4, 0xa0, 0x2f,
+                                        0x05, 0xae, 0xf3, 0x27, 0xc7, 0x82},
+                                       {0xc0, 0xb4, 0x06, 0xa4, 0xa8, 0x03, 0x49, 0x52, 0x97, 0x43,
+                                        0x3f, 0xb6, 0x01, 0x4c, 0xd0, 0xae}};
+  tc_buf der[3];
+  der[0] = *snp_forge_leaf_der(F);
+  der[1] = pem_to_der(snp_forge_ask_pem(F));
+  der[2] = pem_to_der(snp_forge_ark_pem(F));
+  size_t off = 4 * 24;
+  memset(t, 0, off);
+  for (int i = 0; i < 3; i++) {
+    assert_true(off + der[i].len <= cap);
+    memcpy(t + 24 * i, guids[i], 16);
+    for (int k = 0; k < 4; k++) {
+      t[24 * i + 16 + k] = (uint8_t)(off >> (8 * k));
+      t[24 * i + 20 + k] = (uint8_t)(der[i].len >> (8 * k));
+    }
+    memcpy(t + off, der[i].data, der[i].len);
+    off += der[i].len;
+  }
+  tc_buf_free(&der[1]);
+  tc_buf_free(&der[2]);
+  return off;
+}
+
+static int with_aux;
+
+static void kernel(tc_tsm_event ev, const char *entry, void *arg) {
+  (void)arg;
+  char p[1024];
+  if (ev == TC_TSM_ENTRY_MADE) {
+    put(entry, "provider", "sev_guest\n", 10);
+    put(entry, "generation", "0\n", 2);
+    put(entry, "inblob", "", 0);
+  } else if (ev == TC_TSM_INBLOB_WRITTEN) {
+    snprintf(p, sizeof p, "%s/inblob", entry);
+    tc_buf in = test_read_file(p);
+    assert_int_equal(in.len, 64);
+    tc_snp_report r;
+    snp_forge_report_init(F, 3, &r);
+    memset(r.measurement, 0x11, 48);
+    r.guest_svn = 2;
+    memcpy(r.report_data, in.data, 64);
+    tc_buf_free(&in);
+    uint8_t rep[TC_SNP_REPORT_SIZE];
+    assert_int_equal(snp_forge_sign_report(F, &r, rep), 0);
+    put(entry, "outblob", rep, sizeof rep);
+    if (with_aux) {
+      static uint8_t t[16384];
+      put(entry, "auxblob", t, cert_table(t, sizeof t));
+    }
+    put(entry, "generation", "1\n", 2);
+  } else {
+    static const char *const names[] = {"provider", "generation", "inblob", "outblob", "auxblob"};
+    for (size_t i = 0; i < 5; i++) {
+      snprintf(p, sizeof p, "%s/%s", entry, names[i]);
+      unlink(p);
+    }
+  }
+}
+
+static void test_configfs_tsm_certificates(void **state) {
+  (void)state;
+  write_policy(0x11);
+  if (S2.pid == 0) {
+    srv_init(&S2);
+    char root[300], policy[300];
+    snprintf(root, sizeof root, "%s/ark.pem", S.dir);
+    snprintf(policy, sizeof policy, "%s/policy.json", S.dir);
+    const char *args[] = {"--trust-root", root, "--policy", policy, NULL};
+    assert_int_equal(srv_start(&S2, args), 0);
+    snprintf(TSM_ROOT, sizeof TSM_ROOT, "%s/root", S.dir);
+    const char *parts[] = {"",
+                           "/sys",
+                           "/sys/kernel",
+                           "/sys/kernel/config",
+                           "/sys/kernel/config/tsm",
+                           "/sys/kernel/config/tsm/report"};
+    for (size_t i = 0; i < 6; i++) {
+      char p[400];
+      snprintf(p, sizeof p, "%s%s", TSM_ROOT, parts[i]);
+      mkdir(p, 0700);
+    }
+  }
+  char url[64];
+  snprintf(url, sizeof url, "http://127.0.0.1:%u", S2.port);
+  tc_attester_opts o;
+  tc_attester_opts_init(&o);
+  o.root = TSM_ROOT;
+  o.tee = "snp";
+  o.tsm_hook = kernel;
+  tc_attest_http h = {.deadline_s = 30};
+  char *token = NULL;
+  tc_error err;
+  with_aux = 1;
+  tc_status st = tc_attest_service(url, &h, &o, NULL, 0, &token, &err);
+  if (st != TC_OK)
+    fail_msg("%s: %s", err.reason, err.detail);
+  json_t *expect = json_pack("{s:s, s:s}", "tee", "snp", "status", "affirming");
+  assert_int_equal(check_token(&S2, token, expect), 0);
+  free(token);
+  /* Without the host's certificates the server has no VCEK: refused. */
+  with_aux = 0;
+  assert_int_equal(tc_attest_service(url, &h, &o, NULL, 0, &token, &err), TC_ERR_VERIFY);
+  assert_string_equal(err.reason, "attestation_refused");
+  if (!strstr(err.detail, "evidence_invalid") || !strstr(err.detail, "VCEK"))
+    fail_msg("detail: %s", err.detail);
+  assert_null(token);
+  srv_stop(&S2);
+  srv_cleanup(&S2);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_service_token),     cmocka_unit_test(test_service_stdout),
-      cmocka_unit_test(test_service_refused),   cmocka_unit_test(test_service_evidence_cmd_fails),
-      cmocka_unit_test(test_service_no_device), cmocka_unit_test(test_service_unreachable),
+      cmocka_unit_test(test_service_token),
+      cmocka_unit_test(test_service_stdout),
+      cmocka_unit_test(test_service_refused),
+      cmocka_unit_test(test_service_evidence_cmd_fails),
+      cmocka_unit_test(test_service_no_device),
+      cmocka_unit_test(test_service_unreachable),
+      cmocka_unit_test(test_configfs_tsm_certificates),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -169,7 +169,8 @@ typedef struct tc_snp_report {
  * known product line from CPUID.
  * Errors (TC_ERR_PARSE unless noted), reason codes:
  *   report_truncated (len < 0x4A0), report_length_invalid (len > 0x4A0),
- *   unsupported_report_version (VERSION not 2, 3, 5),
+ *   unsupported_report_version (VERSION not 2..5; 4 has the layout of 3: CPUID fields at
+ *     0x188..0x18A, 0x1F8..0x29F reserved),
  *   unsupported_signature_algo (SIGNATURE_ALGO != 1),
  *   reserved_nonzero (detail names the field and offset), policy_reserved_one_clear (bit 17),
  *   vmpl_invalid, signing_key_invalid (SIGNING_KEY 2..6),
@@ -188,7 +189,8 @@ tc_status tc_snp_parse(const uint8_t *report, size_t len, tc_snp_report *out, tc
  * "milan_genoa"|"turin"} decoded with the layout of `product` (the product line the
  * caller established: from the report for v3+, from the chain for v2; UNKNOWN -> the
  * Milan/Genoa layout is used and the "layout" says so), policy_decoded and
- * platform_info_decoded objects of booleans / ABI numbers.
+ * platform_info_decoded objects of booleans / ABI numbers, and chip_id_masked (boolean:
+ * CHIP_ID is all zeros).
  * Returns NULL only on allocation failure.
  */
 json_t *tc_snp_claims(const tc_snp_report *r, tc_snp_product product);
@@ -218,8 +220,12 @@ json_t *tc_snp_policy_flags(uint64_t policy);
  *   signing_key_mismatch (SIGNING_KEY says VCEK and the leaf is a VLEK or vice versa;
  *     SIGNING_KEY 7 (no key) is rejected with report_unsigned);
  *   vcek_extension_invalid (a VCEK/VLEK extension missing or malformed);
+ *   chip_id_masked (VCEK-signed and CHIP_ID all zeros: MASK_CHIP_ID or host masking; the
+ *     report cannot be bound to the VCEK, so it is refused; claims.chip_id_masked);
  *   vcek_chip_mismatch (VCEK hwID != CHIP_ID; Turin: hwID is 8 bytes == CHIP_ID[0..7]
  *     and CHIP_ID[8..63] zero);
+ *   reported_tcb_above_current (an SPL of REPORTED_TCB above the same SPL of CURRENT_TCB,
+ *     compared per component of the product line's layout, FMC included on Turin);
  *   reserved_nonzero (TC_ERR_PARSE: a reserved byte of CURRENT/REPORTED/COMMITTED/
  *     LAUNCH_TCB in the TCB_VERSION layout of the product line);
  *   tcb_mismatch (an SPL of the leaf != the REPORTED_TCB component: Milan/Genoa blSPL,

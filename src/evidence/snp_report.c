@@ -120,9 +120,11 @@ tc_status tc_snp_parse(const uint8_t *rep, size_t len, tc_snp_report *out, tc_er
                    "an SEV-SNP attestation report is %d bytes, got %zu (trailing data)",
                    TC_SNP_REPORT_SIZE, len);
   out->version = tc_le32(rep + 0x000);
-  if (out->version != 2 && out->version != 3 && out->version != 5)
+  /* Version 4 has the version 3 layout (CPUID fields, no mitigation vectors); firmware emits
+   * it on Milan and Genoa too, so the TCB layout always comes from CPUID, never from here. */
+  if (out->version < 2 || out->version > 5)
     return tc_fail(err, TC_ERR_PARSE, "unsupported_report_version",
-                   "report VERSION (offset 0x000) is %u; supported: 2, 3, 5", out->version);
+                   "report VERSION (offset 0x000) is %u; supported: 2, 3, 4, 5", out->version);
   out->signature_algo = tc_le32(rep + 0x034);
   if (out->signature_algo != 1)
     return tc_fail(err, TC_ERR_PARSE, "unsupported_signature_algo",
@@ -353,6 +355,7 @@ json_t *tc_snp_claims(const tc_snp_report *r, tc_snp_product product) {
   rc |= set_hex(o, "report_id_ma", r->report_id_ma, 32);
   rc |= json_object_set_new(o, "reported_tcb", tcb_json(r->reported_tcb, layout));
   rc |= set_hex(o, "chip_id", r->chip_id, 64);
+  rc |= json_object_set_new(o, "chip_id_masked", json_boolean(tc_all_zero(r->chip_id, 64)));
   rc |= json_object_set_new(o, "committed_tcb", tcb_json(r->committed_tcb, layout));
   rc |= set_int(o, "current_build", r->current_build);
   rc |= set_int(o, "current_minor", r->current_minor);

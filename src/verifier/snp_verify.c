@@ -289,6 +289,12 @@ static tc_status check_hwid(X509 *leaf, const tc_snp_report *r, tc_snp_product p
     return tc_fail(err, TC_ERR_VERIFY, "vcek_extension_invalid",
                    "VCEK hwID (" AMD_OID "4) is %s; %s expects %zu raw bytes",
                    rc == 0 ? "missing" : "malformed", tc_snp_product_name(product), want);
+  /* All zeros: the chip masked its identity (MASK_CHIP_ID in SNP_CONFIG, or the host): the
+   * report cannot be bound to this VCEK's chip. Refused, as a reason of its own. */
+  if (tc_all_zero(r->chip_id, 64))
+    return tc_fail(err, TC_ERR_VERIFY, "chip_id_masked",
+                   "CHIP_ID (offset 0x1A0) is all zeros (masked by MASK_CHIP_ID or the host): the "
+                   "report cannot be bound to the VCEK's hwID; use a VLEK or unmask the chip id");
   if (memcmp(v, r->chip_id, n) != 0 || !tc_all_zero(r->chip_id + n, 64 - n)) {
     char a[129], b[129];
     return tc_fail(err, TC_ERR_VERIFY, "vcek_chip_mismatch",
@@ -404,6 +410,31 @@ static tc_status chain_steps(const tc_collateral *col, cert_role want, int64_t a
   return TC_OK;
 }
 
+/* Each SPL of REPORTED_TCB must be <= the same SPL of CURRENT_TCB: the host may report an
+ * older TCB than the firmware runs (SNP_CONFIG), never a newer one. Compared per component
+ * of the product line's TCB_VERSION layout (Turin: FMC too); reserved bytes are not SPLs. */
+static tc_status check_reported_tcb(const uint8_t *report, tc_snp_product product, tc_error *err) {
+  tc_snp_tcb rep, cur;
+  tc_snp_tcb_layout layout = tc_snp_tcb_layout_of(product);
+  tc_snp_tcb_decode(tc_le64(report + 0x180), layout, &rep);
+  tc_snp_tcb_decode(tc_le64(report + 0x038), layout, &cur);
+  const struct {
+    const char *name;
+    unsigned reported, current;
+  } spl[5] = {{"FMC", rep.fmc, cur.fmc},
+              {"BOOT_LOADER", rep.bootloader, cur.bootloader},
+              {"TEE", rep.tee, cur.tee},
+              {"SNP", rep.snp, cur.snp},
+              {"MICROCODE", rep.microcode, cur.microcode}};
+  for (int i = product == TC_SNP_TURIN ? 0 : 1; i < 5; i++)
+    if (spl[i].reported > spl[i].current)
+      return tc_fail(err, TC_ERR_VERIFY, "reported_tcb_above_current",
+                     "REPORTED_TCB (offset 0x180) %s SPL %u is above CURRENT_TCB (offset 0x038) %s "
+                     "SPL %u: the firmware cannot report a TCB newer than it runs",
+                     spl[i].name, spl[i].reported, spl[i].name, spl[i].current);
+  return TC_OK;
+}
+
 /* The report-dependent part, given a verified chain. */
 static tc_status report_steps(const uint8_t *report, const tc_snp_report *r, const tc_snp_chain *ch,
                               snp_ctx *c, tc_error *err) {
@@ -438,6 +469,9 @@ static tc_status report_steps(const uint8_t *report, const tc_snp_report *r, con
                      tcbs[i].name, tcbs[i].off, (unsigned long long)t.raw,
                      tc_snp_product_name(ch->product));
   }
+
+  if ((st = check_reported_tcb(report, ch->product, err)) != TC_OK)
+    return st;
 
   /* Leaf bound to this chip and this TCB, then the signature itself. */
   if (want == ROLE_VCEK && (st = check_hwid(ch->leaf, r, ch->product, err)) != TC_OK)

@@ -84,9 +84,9 @@ static void valid_every_version_and_product(void **state) {
   (void)state;
   uint8_t rep[TC_SNP_REPORT_SIZE];
   snp_forge *all[] = {g_milan, g_genoa, g_turin, g_milan_vlek};
-  uint32_t versions[] = {2, 3, 5};
+  uint32_t versions[] = {2, 3, 4, 5};
   for (size_t i = 0; i < 4; i++)
-    for (size_t v = 0; v < 3; v++) {
+    for (size_t v = 0; v < 4; v++) {
       make(all[i], versions[v], rep);
       expect(all[i], rep, NULL);
     }
@@ -194,7 +194,7 @@ static void parse_versions_and_algo(void **state) {
   (void)state;
   uint8_t rep[TC_SNP_REPORT_SIZE];
   tc_snp_report r;
-  uint32_t bad[] = {0, 1, 4, 6, 99, 0x02000000};
+  uint32_t bad[] = {0, 1, 6, 7, 99, 0x02000000};
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
     snp_forge_report_init(g_milan, 3, &r);
     r.version = bad[i];
@@ -676,17 +676,104 @@ static void chip_mismatch(void **state) {
   r.chip_id[63] = 0x80;
   sign(g_turin, &r, rep);
   expect(g_turin, rep, "vcek_chip_mismatch");
-  /* MASK_CHIP_KEY: chip_id zero cannot match a VCEK. */
-  snp_forge_report_init(g_milan, 3, &r);
-  r.mask_chip_key = 1;
-  memset(r.chip_id, 0, 64);
+  /* A masked CHIP_ID (all zeros: MASK_CHIP_ID, or the host) cannot be bound to a VCEK: it is
+   * refused as what it is, not as another chip (issue 13 item 2), on every product line. */
+  snp_forge *masked[] = {g_milan, g_genoa, g_turin};
+  for (size_t i = 0; i < 3; i++) {
+    snp_forge_report_init(masked[i], 3, &r);
+    r.mask_chip_key = 1;
+    memset(r.chip_id, 0, 64);
+    sign(masked[i], &r, rep);
+    expect(masked[i], rep, "chip_id_masked");
+  }
+  snp_forge_report_init(g_milan, 5, &r);
+  memset(r.chip_id, 0, 64); /* masked by the host, MASK_CHIP_KEY clear */
   sign(g_milan, &r, rep);
-  expect(g_milan, rep, "vcek_chip_mismatch");
+  expect(g_milan, rep, "chip_id_masked");
+  /* The claim says whether CHIP_ID is masked. */
+  tc_snp_report parsed;
+  tc_error err;
+  assert_int_equal(tc_snp_parse(rep, sizeof rep, &parsed, &err), TC_OK);
+  json_t *claims = tc_snp_claims(&parsed, TC_SNP_MILAN);
+  assert_true(json_is_true(json_object_get(claims, "chip_id_masked")));
+  json_decref(claims);
+  make(g_milan, 5, rep);
+  assert_int_equal(tc_snp_parse(rep, sizeof rep, &parsed, &err), TC_OK);
+  claims = tc_snp_claims(&parsed, TC_SNP_MILAN);
+  assert_true(json_is_false(json_object_get(claims, "chip_id_masked")));
+  json_decref(claims);
   /* VLEK: chip_id is not checked (zero, or anything). */
   snp_forge_report_init(g_milan_vlek, 3, &r);
   memset(r.chip_id, 0x5a, 64);
   sign(g_milan_vlek, &r, rep);
   expect(g_milan_vlek, rep, NULL);
+}
+
+/* Version 4 reports have the version 3 layout: CPUID fields, no mitigation vectors (their
+ * bytes stay reserved); the TCB layout comes from CPUID, not from the version. */
+static void version4_like_3(void **state) {
+  (void)state;
+  uint8_t rep[TC_SNP_REPORT_SIZE];
+  tc_snp_report r, parsed;
+  tc_error err;
+  make(g_turin, 4, rep);
+  assert_int_equal(tc_snp_parse(rep, sizeof rep, &parsed, &err), TC_OK);
+  assert_int_equal(parsed.version, 4);
+  assert_int_equal(parsed.product_from_report, TC_SNP_TURIN);
+  json_t *claims = tc_snp_claims(&parsed, TC_SNP_TURIN);
+  assert_string_equal(json_string_value(json_object_get(claims, "cpuid_fam_id")), "0x1a");
+  assert_null(json_object_get(claims, "launch_mit_vector"));
+  assert_null(json_object_get(claims, "current_mit_vector"));
+  json_decref(claims);
+  /* LAUNCH_MIT_VECTOR's bytes (0x1F8) are reserved in a version 4 report. */
+  reserved_signed(g_milan, 4, 0x1F8, 1);
+  reserved_signed(g_genoa, 4, 0x207, 1);
+  /* The Turin TCB layout (FMC in byte 0) applies to a version 4 Turin report: an FMC SPL
+   * the VCEK does not carry is a TCB mismatch. */
+  snp_forge_report_init(g_turin, 4, &r);
+  r.reported_tcb += 1;
+  r.current_tcb = r.reported_tcb;
+  sign(g_turin, &r, rep);
+  expect(g_turin, rep, "tcb_mismatch");
+}
+
+/* Each SPL of REPORTED_TCB must be <= the same SPL of CURRENT_TCB (the host may report an
+ * older TCB than the firmware runs, never a newer one), per component of the product
+ * line's TCB_VERSION layout (AMD SEV-SNP Firmware ABI spec, TCB_VERSION): Milan/Genoa
+ * byte 0 boot loader, 1 TEE, 6 SNP, 7 microcode; Turin byte 0 FMC, 1 boot loader, 2 TEE,
+ * 3 SNP, 7 microcode (issue 13 item 3). */
+static void reported_tcb_above_current(void **state) {
+  (void)state;
+  uint8_t rep[TC_SNP_REPORT_SIZE];
+  tc_snp_report r;
+  const struct {
+    snp_forge *f;
+    int byte;
+    const char *spl;
+  } lower[] = {{g_milan, 0, "BOOT_LOADER"}, {g_milan, 1, "TEE"}, {g_milan, 6, "SNP"},
+               {g_milan, 7, "MICROCODE"},   {g_genoa, 6, "SNP"}, {g_turin, 0, "FMC"},
+               {g_turin, 1, "BOOT_LOADER"}, {g_turin, 2, "TEE"}, {g_turin, 3, "SNP"},
+               {g_turin, 7, "MICROCODE"}};
+  for (size_t i = 0; i < sizeof lower / sizeof lower[0]; i++) {
+    snp_forge_report_init(lower[i].f, 5, &r);
+    r.current_tcb = r.reported_tcb - (1ull << (8 * lower[i].byte)); /* that SPL one lower */
+    sign(lower[i].f, &r, rep);
+    expect(lower[i].f, rep, "reported_tcb_above_current");
+    tc_collateral col;
+    snp_forge_collateral(lower[i].f, &col);
+    tc_error err;
+    assert_int_equal(tc_snp_verify(rep, sizeof rep, &col, at_default(), NULL, &err), TC_ERR_VERIFY);
+    assert_non_null(strstr(err.detail, lower[i].spl));
+  }
+  /* A CURRENT_TCB newer in every SPL (the host reports an older TCB): valid. */
+  snp_forge_report_init(g_milan, 3, &r);
+  r.current_tcb = r.reported_tcb + (1ull | 1ull << 8 | 1ull << 48 | 1ull << 56);
+  sign(g_milan, &r, rep);
+  expect(g_milan, rep, NULL);
+  snp_forge_report_init(g_turin, 5, &r);
+  r.current_tcb = r.reported_tcb + (1ull | 1ull << 8 | 1ull << 16 | 1ull << 24 | 1ull << 56);
+  sign(g_turin, &r, rep);
+  expect(g_turin, rep, NULL);
 }
 
 static void tcb_mismatch(void **state) {
@@ -713,7 +800,8 @@ static void tcb_mismatch(void **state) {
   /* The report's REPORTED_TCB changed instead (signature still valid). */
   tc_snp_report r;
   snp_forge_report_init(g_genoa, 3, &r);
-  r.reported_tcb += 1; /* bootloader + 1 */
+  r.reported_tcb += 1;            /* bootloader + 1 */
+  r.current_tcb = r.reported_tcb; /* (not above CURRENT_TCB) */
   sign(g_genoa, &r, rep);
   expect(g_genoa, rep, "tcb_mismatch");
   /* CURRENT_TCB may differ from REPORTED_TCB: that is not a mismatch. */
@@ -821,6 +909,8 @@ int main(void) {
       cmocka_unit_test(extension_invalid),
       cmocka_unit_test(chip_mismatch),
       cmocka_unit_test(tcb_mismatch),
+      cmocka_unit_test(version4_like_3),
+      cmocka_unit_test(reported_tcb_above_current),
       cmocka_unit_test(tcb_reserved_bytes),
       cmocka_unit_test(signature_invalid),
   };

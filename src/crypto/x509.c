@@ -10,12 +10,17 @@
 #include "teectl/crypto.h"
 #include "teectl/rfc3339.h"
 
-static int is_pem(const uint8_t *d, size_t n) {
+/* 1 if "-----BEGIN" starts within the first `within` bytes of d[0..n). */
+static int has_pem_begin(const uint8_t *d, size_t n, size_t within) {
   static const char tag[] = "-----BEGIN";
-  for (size_t i = 0; i + sizeof tag - 1 <= n && i < 64; i++)
+  for (size_t i = 0; i + sizeof tag - 1 <= n && i < within; i++)
     if (memcmp(d + i, tag, sizeof tag - 1) == 0)
       return 1;
   return 0;
+}
+
+static int is_pem(const uint8_t *d, size_t n) {
+  return has_pem_begin(d, n, 64);
 }
 
 static int only_ws_or_nul(const uint8_t *d, size_t n) {
@@ -76,6 +81,18 @@ tc_status tc_x509_parse_chain(const uint8_t *data, size_t len, STACK_OF(X509) * 
     if (restlen <= 0 || only_ws_or_nul((const uint8_t *)rest, (size_t)restlen))
       break;
     X509 *c = PEM_read_bio_X509(bio, NULL, NULL, NULL);
+    if (c == NULL && sk_X509_num(sk) > 0 &&
+        !has_pem_begin((const uint8_t *)rest, (size_t)restlen, (size_t)restlen)) {
+      /* What follows the last certificate is no PEM block at all: name it as such. */
+      int n = sk_X509_num(sk);
+      BIO_free(bio);
+      sk_X509_pop_free(sk, X509_free);
+      ERR_clear_error();
+      return tc_fail(err, TC_ERR_PARSE, "cert_unparsable",
+                     "trailing bytes after certificate #%d (%ld bytes that are neither a PEM "
+                     "block nor whitespace)",
+                     n, restlen);
+    }
     if (c == NULL) {
       int idx = sk_X509_num(sk);
       BIO_free(bio);

@@ -100,6 +100,20 @@ static void test_chain_and_signatures(void **state) {
   sk_X509_pop_free(sk, X509_free);
   assert_int_equal(tc_x509_parse_chain((const uint8_t *)pem, n, &sk, &err), TC_ERR_PARSE);
   assert_string_equal(err.reason, "cert_unparsable");
+  /* Both certificates parse: the detail names the garbage after the last one (#2). */
+  assert_non_null(strstr(err.detail, "trailing bytes after certificate #2"));
+  /* A third certificate, then garbage: "#3". */
+  n -= 7;
+  n += to_pem(other, pem + n, sizeof pem - n);
+  memcpy(pem + n, "\ntrailing junk\n", 15);
+  assert_int_equal(tc_x509_parse_chain((const uint8_t *)pem, n + 15, &sk, &err), TC_ERR_PARSE);
+  assert_non_null(strstr(err.detail, "trailing bytes after certificate #3"));
+  /* A broken PEM block after the third is a certificate that does not parse. */
+  static const char broken[] = "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n";
+  memcpy(pem + n, broken, sizeof broken - 1);
+  assert_int_equal(tc_x509_parse_chain((const uint8_t *)pem, n + sizeof broken - 1, &sk, &err),
+                   TC_ERR_PARSE);
+  assert_non_null(strstr(err.detail, "certificate #3 does not parse"));
 
   /* DER single certificate. */
   unsigned char *der = NULL;

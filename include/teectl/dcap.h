@@ -349,8 +349,9 @@ tc_status tc_dcap_qe_identity_check(const tc_dcap_qe_identity *qi, const tc_sgx_
  * lexicographic) and the PCK's PCESVN >= the level's pcesvn; for TDX (td != NULL)
  * additionally each tee_tcb_svn byte >= the level's TDX component, skipping components 0 and 1 when
  * tee_tcb_svn[1] > 0, in which case the module is graded by tdxModuleIdentities
- * ("TDX_%02X" of tee_tcb_svn[1]; first level with isvsvn <= tee_tcb_svn[0]); module
- * MRSIGNER / SEAM attributes checked against tdxModule or the identity. Statuses are
+ * ("TDX_%02X" of tee_tcb_svn[1]: hexadecimal, ids compared case-insensitively as in Intel
+ * QVL, so module 0x0A is "TDX_0A", never "TDX_10"; first level with isvsvn <= tee_tcb_svn[0]);
+ * module MRSIGNER / SEAM attributes checked against tdxModule or the identity. Statuses are
  * converged: platform with module, then (TD 1.5 body: td->is_td15) the relaunch check
  * (QVL 4.1.2.4.17.4.3: SGX level fine, TDX level and module OutOfDate, and tee_tcb_svn2
  * at least the newest level's TDX component 2 and module ISVSVN (module identity of

@@ -678,6 +678,43 @@ static void test_tcb_tdx_skip_and_modules(void **state) {
   json_decref(ti);
 }
 
+/* One tdxModuleIdentities entry with one level (isvsvn 1, the given status). */
+static int module_json(char *out, size_t cap, const char *id, const char *status) {
+  return snprintf(out, cap,
+                  "{\"id\":\"%s\",\"mrsigner\":\"%096d\",\"attributes\":\"0000000000000000\","
+                  "\"attributesMask\":\"FFFFFFFFFFFFFFFF\",\"tcbLevels\":[{\"tcb\":{\"isvsvn\":1},"
+                  "\"tcbDate\":\"2024-01-01T00:00:00Z\",\"tcbStatus\":\"%s\"}]}",
+                  id, 0, status);
+}
+
+/* The module identity of tee_tcb_svn[1] is "TDX_" and that byte in hexadecimal (Intel QVL
+ * TdxModuleCheck: "TDX_" + bytesToHexString(version), ids compared upper-cased; Intel PCS
+ * TCB Info v3 tdxModuleIdentities ids "TDX_01", "TDX_03"): from major version 10 on, the
+ * two spellings differ. Version 0x0A is "TDX_0A" (any case), never "TDX_10"; "TDX_10" is
+ * version 0x10 (16). */
+static void test_tcb_tdx_module_id_hex(void **state) {
+  (void)state;
+  char l1[1024], m1[512], m2[512], mods[1200], reason[64];
+  const uint8_t sgx[16] = {2, 2}, tdx[16] = {0, 0, 1};
+  level_json(l1, sizeof l1, sgx, 5, tdx, "UpToDate", NULL);
+  module_json(m1, sizeof m1, "TDX_0a", "UpToDate");
+  module_json(m2, sizeof m2, "TDX_10", "OutOfDate");
+  snprintf(mods, sizeof mods, ",\"tdxModuleIdentities\":[%s,%s]", m1, m2);
+  json_t *ti = tcb_info_json(1, l1, mods);
+  const uint8_t v10[16] = {1, 0x0A, 1}, v16[16] = {1, 0x10, 1};
+  assert_int_equal(eval(ti, sgx, 5, v10, TC_DCAP_TCB_UP_TO_DATE, reason, NULL),
+                   TC_DCAP_TCB_UP_TO_DATE);
+  assert_int_equal(eval(ti, sgx, 5, v16, TC_DCAP_TCB_UP_TO_DATE, reason, NULL),
+                   TC_DCAP_TCB_OUT_OF_DATE);
+  json_decref(ti);
+  /* Only a decimal-looking "TDX_10": module 0x0A has no identity. */
+  snprintf(mods, sizeof mods, ",\"tdxModuleIdentities\":[%s]", m2);
+  ti = tcb_info_json(1, l1, mods);
+  eval(ti, sgx, 5, v10, TC_DCAP_TCB_UP_TO_DATE, reason, NULL);
+  assert_string_equal(reason, "tdx_module_mismatch");
+  json_decref(ti);
+}
+
 /* Intel QVL convergence (convergeTcbStatusWithQeTcbStatus / ...WithTdxModuleStatus),
  * written out as a table. Columns: other status UpToDate, OutOfDate, Revoked. */
 static void test_tcb_status_combinations(void **state) {
@@ -1053,6 +1090,7 @@ int main(void) {
       cmocka_unit_test(test_tcb_pcesvn_direction),
       cmocka_unit_test(test_tcb_unsorted_levels),
       cmocka_unit_test(test_tcb_tdx_skip_and_modules),
+      cmocka_unit_test(test_tcb_tdx_module_id_hex),
       cmocka_unit_test(test_tcb_status_combinations),
       cmocka_unit_test(test_tcb_td_relaunch),
       cmocka_unit_test(test_tcb_info_structure),

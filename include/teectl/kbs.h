@@ -302,6 +302,11 @@ tc_status tc_kbs_initdata_check(const tc_kbs_initdata *d, const uint8_t *field, 
 
 /** Longest repository / type / tag name (bytes). */
 #define TC_KBS_NAME_MAX 128
+
+/** The init-data value of a grant whose evidence has a non-zero SNP HOST_DATA / TDX MRCONFIGID
+ * but which sent no init-data document to check it against: the field binds something that was
+ * never shown. It matches no digest list and fails a rule's `"init_data": []`. */
+#define TC_KBS_INIT_DATA_UNBOUND "unbound"
 /** Largest resource served (bytes). */
 #define TC_KBS_RESOURCE_MAX (1024 * 1024)
 
@@ -333,7 +338,9 @@ typedef struct tc_kbs_grant {
   tc_tee tee;
   int status;              /* tc_ear_status value (appraisal.h) of the attestation result */
   const char *measurement; /* lower-case hex, or "" */
-  const char *init_data;   /* lower-case hex digest, or "" when there was none */
+  const char *init_data;   /* lower-case hex digest; "" when none was sent and the bound field
+                              is all zeros (or the TEE has none: SGX); TC_KBS_INIT_DATA_UNBOUND
+                              when none was sent but HOST_DATA / MRCONFIGID is not zero */
 } tc_kbs_grant;
 
 /** Resource rules (opaque, immutable once parsed). */
@@ -345,8 +352,9 @@ typedef struct tc_kbs_rules tc_kbs_rules;
  * any), "min_status": "affirming" | "warning" (default "affirming"), "measurements": [hex, ...]
  * (optional: SNP MEASUREMENT / TDX MRTD / SGX MRENCLAVE must be one of them), "init_data":
  * [hex, ...] (optional: the init-data digest must be one of them; an empty list means "no
- * init-data")}. Unknown keys are refused. rules may be NULL (no rules: every request denied).
- * Errors: TC_ERR_PARSE "resource_rules_invalid" (detail: "resources[i].key: ...").
+ * init-data": none was sent and SNP HOST_DATA / TDX MRCONFIGID is all zeros)}. Unknown keys are
+ * refused. rules may be NULL (no rules: every request denied). Errors: TC_ERR_PARSE
+ * "resource_rules_invalid" (detail: "resources[i].key: ...").
  */
 tc_status tc_kbs_rules_parse(const json_t *rules, tc_kbs_rules **out, tc_error *err);
 void tc_kbs_rules_free(tc_kbs_rules *r);

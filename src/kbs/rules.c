@@ -203,6 +203,8 @@ tc_status tc_kbs_rules_judge(const tc_kbs_rules *rs, const char *repo, const cha
       why = "attestation result status below min_status";
     else if (r->measurements && !in_list(r->measurements, g->measurement ? g->measurement : ""))
       why = "measurement not in the rule's measurements";
+    else if (r->init_data && g->init_data && strcmp(g->init_data, TC_KBS_INIT_DATA_UNBOUND) == 0)
+      why = "HOST_DATA / MRCONFIGID is set but no init-data was sent to check it against";
     else if (r->init_data && json_array_size(r->init_data) == 0 && g->init_data && g->init_data[0])
       why = "init-data present but the rule allows none";
     else if (r->init_data && json_array_size(r->init_data) > 0 &&

@@ -243,6 +243,20 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 
 /* ------------------------------------------------------------------ start / stop */
 
+/* URL and argument unescaping (MHD_OPTION_UNESCAPE_CALLBACK): libmicrohttpd's own, except
+ * that a decoded NUL ("%00") becomes DEL (0x7f), which no route and no resource name accepts.
+ * Handlers read the URL as a C string, so a NUL would cut it short: "/kbs/v0/resource/a/b/c%00/x"
+ * would be judged and served as "a/b/c" while the audit and any proxy saw another path. */
+static size_t unescape_strict(void *cls, struct MHD_Connection *c, char *s) {
+  (void)cls;
+  (void)c;
+  size_t n = MHD_http_unescape(s);
+  for (size_t i = 0; i < n; i++)
+    if (s[i] == '\0')
+      s[i] = '\x7f';
+  return n;
+}
+
 /* The --metrics-listen daemon: plain HTTP, one thread, a few connections. */
 static tc_status start_metrics(tc_service *svc, tc_error *err) {
   tc_listen_addr addr;
@@ -252,12 +266,12 @@ static tc_status start_metrics(tc_service *svc, tc_error *err) {
   unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG | MHD_USE_POLL;
   if (addr.is_v6)
     flags |= MHD_USE_IPv6;
-  svc->metrics_daemon =
-      MHD_start_daemon(flags, 0, NULL, NULL, on_request, svc, MHD_OPTION_EXTERNAL_LOGGER,
-                       httpd_logger, (void *)httpd_log_prefix("teectl serve"), MHD_OPTION_SOCK_ADDR,
-                       (const struct sockaddr *)&addr.addr, MHD_OPTION_NOTIFY_COMPLETED,
-                       on_completed, svc, MHD_OPTION_CONNECTION_LIMIT, 16u,
-                       MHD_OPTION_CONNECTION_TIMEOUT, svc->opts.connection_timeout, MHD_OPTION_END);
+  svc->metrics_daemon = MHD_start_daemon(
+      flags, 0, NULL, NULL, on_request, svc, MHD_OPTION_EXTERNAL_LOGGER, httpd_logger,
+      (void *)httpd_log_prefix("teectl serve"), MHD_OPTION_SOCK_ADDR,
+      (const struct sockaddr *)&addr.addr, MHD_OPTION_NOTIFY_COMPLETED, on_completed, svc,
+      MHD_OPTION_UNESCAPE_CALLBACK, unescape_strict, NULL, MHD_OPTION_CONNECTION_LIMIT, 16u,
+      MHD_OPTION_CONNECTION_TIMEOUT, svc->opts.connection_timeout, MHD_OPTION_END);
   if (svc->metrics_daemon == NULL)
     return tc_listen_failed(&addr, svc->opts.metrics_listen, "address in use", err);
   const union MHD_DaemonInfo *di =
@@ -306,11 +320,11 @@ tc_status svc_http_start(tc_service *svc, const tc_listen_addr *addr, tc_error *
     mo[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_KEY, 0, svc->tls_key_pem};
   }
   mo[n++] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
-  svc->daemon =
-      MHD_start_daemon(flags, 0, NULL, NULL, on_request, svc, MHD_OPTION_EXTERNAL_LOGGER,
-                       httpd_logger, (void *)httpd_log_prefix("teectl serve"), MHD_OPTION_SOCK_ADDR,
-                       (const struct sockaddr *)&addr->addr, MHD_OPTION_NOTIFY_COMPLETED,
-                       on_completed, svc, MHD_OPTION_ARRAY, mo, MHD_OPTION_END);
+  svc->daemon = MHD_start_daemon(
+      flags, 0, NULL, NULL, on_request, svc, MHD_OPTION_EXTERNAL_LOGGER, httpd_logger,
+      (void *)httpd_log_prefix("teectl serve"), MHD_OPTION_SOCK_ADDR,
+      (const struct sockaddr *)&addr->addr, MHD_OPTION_NOTIFY_COMPLETED, on_completed, svc,
+      MHD_OPTION_UNESCAPE_CALLBACK, unescape_strict, NULL, MHD_OPTION_ARRAY, mo, MHD_OPTION_END);
   if (svc->daemon == NULL) {
     if (svc->metrics_daemon != NULL)
       MHD_stop_daemon(svc->metrics_daemon);

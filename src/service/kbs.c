@@ -260,6 +260,20 @@ static int annotate(struct svc_attestation *a, const tc_kbs_attestation *att,
   return ok ? 1 : svc_attestation_refuse(a, 500, "internal_error", NULL);
 }
 
+/* No init-data was sent: "" when the field that would bind it (SNP HOST_DATA, TDX MRCONFIGID;
+ * hex in claims) is absent or all zeros, else TC_KBS_INIT_DATA_UNBOUND, so that a rule's
+ * "init_data": [] ("no init-data") is not met by a pod launched with init-data it hides. */
+static const char *unsent_init_data(tc_tee tee, const json_t *claims) {
+  const char *hex =
+      json_string_value(json_object_get(claims, tee == TC_TEE_TDX ? "mr_config_id" : "host_data"));
+  if (tee == TC_TEE_SGX || hex == NULL)
+    return "";
+  for (const char *p = hex; *p; p++)
+    if (*p != '0')
+      return TC_KBS_INIT_DATA_UNBOUND;
+  return "";
+}
+
 /* The attested session: what a resource request will be judged by. */
 static tc_status attested_session(const struct svc_attestation *a, const tc_kbs_attestation *att,
                                   const tc_kbs_initdata *d, const tc_buf *ev, tc_kbs_session *s,
@@ -271,6 +285,9 @@ static tc_status attested_session(const struct svc_attestation *a, const tc_kbs_
   snprintf(s->measurement, sizeof s->measurement, "%s", m ? m : "");
   if (d)
     tc_hex_encode(d->digest, d->digest_len, s->init_data);
+  else
+    snprintf(s->init_data, sizeof s->init_data, "%s",
+             unsent_init_data(a->tee, json_object_get(a->result, "claims")));
   if (tc_sha256_hex(ev->data, ev->len, s->evidence_sha256, err) != TC_OK)
     return err->status;
   s->tee_pubkey = json_deep_copy(att->tee_pubkey);
@@ -412,7 +429,7 @@ static tc_status token_grant(tc_service *svc, const char *jwt, tc_kbs_session *s
     const char *status = json_string_value(json_object_get(sm, "ear.status"));
     const char *jti = json_string_value(json_object_get(claims, "jti"));
     snprintf(s->measurement, sizeof s->measurement, "%s", m ? m : "");
-    snprintf(s->init_data, sizeof s->init_data, "%s", id ? id : "");
+    snprintf(s->init_data, sizeof s->init_data, "%s", id ? id : unsent_init_data(s->tee, ae));
     snprintf(s->status, sizeof s->status, "%s", status ? status : "none");
     snprintf(s->jti, sizeof s->jti, "%s", jti ? jti : "");
     s->tee_pubkey = json_deep_copy(jwk);

@@ -309,7 +309,9 @@ def main():
         for p in ("/kbs/v0/resource/default/../default/sev-app/key",
                   "/kbs/v0/resource/default/%2e%2e/sev-app",
                   "/kbs/v0/resource/..%2fdefault/sev-app/key",
-                  "/kbs/v0/resource/default/sev-app"):
+                  "/kbs/v0/resource/default/sev-app",
+                  "/kbs/v0/resource/default/sev-app/key%00/../../deny/key",
+                  "/kbs/v0/resource/default/sev-app/key%00"):
             denied(f"path traversal {p}", raw(A, "GET", p, cookie), 404, "resource_path_invalid")
 
     # 2. init-data bound in HOST_DATA
@@ -326,6 +328,29 @@ def main():
               f"init-data claims {idc}")
         released("init-data rule", s.call(A, "GET", "/kbs/v0/resource/default/initdata/key"), key,
                  b"bound to init-data")
+
+    # 2b. "init_data": [] means no init-data: met with HOST_DATA all zeros and none sent; not met
+    #     by a pod whose HOST_DATA binds init-data it does not send (nor is its digest rule)
+    for hd_name, hd, ok in (("zero", b"\0" * 32, True), ("set", b"\x11" * 32, False)):
+        key, pub = tee_key("EC")
+        s = Session()
+        ch = s.auth(A)
+        rd = runtime_data_digest("sha384", ch["nonce"], pub)
+        st, body = s.attest(A, ch["nonce"], pub, good.evidence(rd, host_data=hd))
+        if not check(st == 200, f"no init-data, HOST_DATA {hd_name}: attest {st} {body[:300]!r}"):
+            continue
+        got = s.call(A, "GET", "/kbs/v0/resource/default/noinit/key")
+        if ok:
+            released("init_data [] with HOST_DATA zero", got, key, b"only without init-data")
+        else:
+            denied("init_data [] with HOST_DATA set", got, 403, "policy_denied")
+            denied("init_data digest rule with HOST_DATA set, none sent",
+                   s.call(A, "GET", "/kbs/v0/resource/default/initdata/key"), 403, "policy_denied")
+            token = json.loads(body)["token"]
+            denied("init_data [] with HOST_DATA set (Bearer)",
+                   Session().call(A, "GET", "/kbs/v0/resource/default/noinit/key",
+                                  headers={"Authorization": "Bearer " + token}),
+                   403, "policy_denied")
 
     # 3. denials at attest, each with a fresh session
     def attempt(name, reason, evidence=None, nonce=None, init=None, hd=None, base=A):

@@ -78,8 +78,9 @@ static void test_kbs_end_to_end(void **state) {
   free(srv_write(&a, "col/ask.pem", snp_forge_ask_pem(fa)->data, snp_forge_ask_pem(fa)->len));
   /* resources */
   mkdirs(&a, "res");
-  static const char *const dirs[] = {"res/default", "res/default/sev-app", "res/default/deny",
-                                     "res/default/initdata", "res/default/measured"};
+  static const char *const dirs[] = {"res/default",          "res/default/sev-app",
+                                     "res/default/deny",     "res/default/initdata",
+                                     "res/default/measured", "res/default/noinit"};
   for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++)
     mkdirs(&a, dirs[i]);
   static const char secret[] = "api-key: 7d1f0c2e-secret\n\x01\x02 binary tail";
@@ -87,6 +88,7 @@ static void test_kbs_end_to_end(void **state) {
   free(srv_write(&a, "res/default/deny/key", "never", 5));
   free(srv_write(&a, "res/default/initdata/key", "bound to init-data", 18));
   free(srv_write(&a, "res/default/measured/key", "other measurement", 17));
+  free(srv_write(&a, "res/default/noinit/key", "only without init-data", 22));
   /* init-data the client sends: its SHA-256 (python hashlib in the client) is the rule's */
   static const char initdata[] = "version = '0.1.0'\nalgorithm = 'sha256'\n\n[data]\n"
                                  "\"aa.toml\" = '''\n[token_configs]\n'''\n";
@@ -102,7 +104,8 @@ static void test_kbs_end_to_end(void **state) {
       "{\"id\":\"kbs-test\",\"resources\":["
       "{\"path\":\"default/sev-app/*\",\"tee\":[\"snp\"],\"min_status\":\"warning\"},"
       "{\"path\":\"default/initdata/*\",\"min_status\":\"warning\",\"init_data\":[\"%s\"]},"
-      "{\"path\":\"default/measured/*\",\"min_status\":\"warning\",\"measurements\":[\"%096d\"]}"
+      "{\"path\":\"default/measured/*\",\"min_status\":\"warning\",\"measurements\":[\"%096d\"]},"
+      "{\"path\":\"default/noinit/*\",\"min_status\":\"warning\",\"init_data\":[]}"
       "]}",
       dhex, 1);
   char *pol = srv_write(&a, "policy.json", policy, strlen(policy));

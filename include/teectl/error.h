@@ -6,6 +6,8 @@
  * (snake_case, e.g. "report_signature_invalid", the codes used by the test
  * vectors' expected.json) and a human detail naming what is wrong and where
  * (offset, field, file). No function below the CLI calls exit() or prints.
+ * Resource failures use one code each, tree-wide: TC_ERR_NOMEM "out_of_memory",
+ * TC_ERR_INTERNAL "internal_error" (the detail says what could not be made).
  */
 #ifndef TEECTL_ERROR_H
 #define TEECTL_ERROR_H

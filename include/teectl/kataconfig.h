@@ -77,7 +77,7 @@ const char *tc_kata_handler(tc_platform p, tc_kata_runtime rt);
  * emptydir_mode, timeouts, ...) with the template's values. machine_accelerators never
  * carries cbitpos/reduced-phys-bits (QEMU and Kata read them from CPUID). SGX: the plain
  * template's keys; EPC comes from the sgx.intel.com/epc pod annotation, not a TOML key.
- * Errors: TC_ERR_USAGE "bad_option" (prefix not absolute); TC_ERR_NOMEM "nomem".
+ * Errors: TC_ERR_USAGE "bad_option" (prefix not absolute); TC_ERR_NOMEM "out_of_memory".
  */
 tc_status tc_gen_kata_config(tc_platform p, const tc_gen_opts *o, char **out, tc_error *err);
 

@@ -90,7 +90,7 @@ typedef struct tc_snp_launch {
  * reset block: needed for the APs), "svsm_size_invalid", "svsm_no_info" (no SVSM info GUID);
  * TC_ERR_USAGE "vcpus_invalid", "vmm_invalid" (svsm mode with a VMM other than QEMU),
  * "bad_option" (svsm mode with kernel hashes or an OVMF hash); TC_ERR_INTERNAL "internal_error";
- * TC_ERR_NOMEM "nomem".
+ * TC_ERR_NOMEM "out_of_memory".
  */
 tc_status tc_snp_launch_digest(const tc_snp_launch *in, uint8_t digest[TC_SNP_DIGEST_LEN],
                                json_t *regions, tc_error *err);
@@ -163,7 +163,8 @@ typedef struct tc_kata_snp {
  * "kata_unsupported" (kernel_verity_params, guest_extension_images, machine type other than
  * q35: give the command line explicitly), "kata_vcpus_unknown" (negative default_vcpus: the
  * host's CPU count); TC_ERR_PARSE "kata_config_invalid" (wrong value type: the detail names
- * line:column and key; initrd and image both set; unknown rootfs_type); TC_ERR_NOMEM "nomem".
+ * line:column and key; initrd and image both set; unknown rootfs_type); TC_ERR_NOMEM
+ * "out_of_memory".
  */
 tc_status tc_kata_snp_inputs(const tc_toml_value *root, tc_kata_snp *out, tc_error *err);
 

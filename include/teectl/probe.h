@@ -80,7 +80,7 @@ typedef struct tc_probe_opts {
  * Errors: TC_ERR_USAGE "probe_bad_options" (root not a folder); TC_ERR_IO
  * "probe_file_unreadable" (a --cpuid / --char-devices file cannot be read);
  * TC_ERR_PARSE "cpuid_dump_malformed" / "char_devices_malformed" (detail: file:line);
- * TC_ERR_NOMEM "nomem". Missing probe sources under root are not errors: they are facts
+ * TC_ERR_NOMEM "out_of_memory". Missing probe sources under root are not errors: they are facts
  * ("absent"), reported as false / 0 / null per the README rules.
  */
 tc_status tc_probe_run(const tc_probe_opts *opts, json_t **out, tc_error *err);
@@ -120,7 +120,7 @@ typedef struct tc_attest_ifaces {
  * releases *out with tc_attest_ifaces_free. Read-only: nothing is created or written.
  * Errors: as tc_probe_run (TC_ERR_USAGE "probe_bad_options" when the root is not a folder;
  * TC_ERR_IO "probe_file_unreadable", TC_ERR_PARSE "char_devices_malformed" for the list;
- * TC_ERR_NOMEM "nomem").
+ * TC_ERR_NOMEM "out_of_memory").
  */
 tc_status tc_probe_attest_ifaces(const tc_probe_opts *opts, tc_attest_ifaces *out, tc_error *err);
 
@@ -201,7 +201,7 @@ typedef struct tc_cpuid_table {
  * name: file name used in error details. On success *t owns its entries
  * (tc_cpuid_table_free). Errors: TC_ERR_PARSE "cpuid_dump_malformed", detail
  * "<name>:<line>: <what>" (wrong field count, not hex, above 32 bits, duplicate leaf);
- * TC_ERR_NOMEM "nomem".
+ * TC_ERR_NOMEM "out_of_memory".
  */
 tc_status tc_cpuid_parse(const char *text, size_t len, const char *name, tc_cpuid_table *t,
                          tc_error *err);
@@ -247,7 +247,7 @@ typedef struct tc_chardev_list {
  * Parse a DEVICES.txt list: lines "path c major:minor" ('#' comments, blank lines
  * ignored); major/minor are decimals, minor may be "dynamic". name: file name for errors.
  * Errors: TC_ERR_PARSE "char_devices_malformed" detail "<name>:<line>: <what>";
- * TC_ERR_NOMEM "nomem".
+ * TC_ERR_NOMEM "out_of_memory".
  */
 tc_status tc_chardev_parse(const char *text, size_t len, const char *name, tc_chardev_list *l,
                            tc_error *err);

@@ -337,7 +337,7 @@ static tc_status validate_value(const struct key *k, json_t *v, json_t *existing
     return TC_OK;
   }
   }
-  return tc_fail(err, TC_ERR_INTERNAL, "internal", "policy schema");
+  return tc_fail(err, TC_ERR_INTERNAL, "internal_error", "policy schema");
 }
 
 static tc_status validate_keys(const struct key *keys, json_t *in, json_t *out, const char *path,

@@ -23,7 +23,7 @@ static tc_status sb_finish(tc_strbuf *b, char **out, tc_error *err) {
   *out = b->s != NULL ? tc_strbuf_take(b) : NULL;
   if (*out == NULL) {
     tc_strbuf_free(b);
-    return tc_fail(err, TC_ERR_NOMEM, "nomem", "generating configuration");
+    return tc_fail(err, TC_ERR_NOMEM, "out_of_memory", "generating configuration");
   }
   return TC_OK;
 }

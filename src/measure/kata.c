@@ -304,7 +304,7 @@ tc_status tc_kata_snp_inputs(const tc_toml_value *root, tc_kata_snp *out, tc_err
   int bad = out->assumptions == NULL || require_snp(&c) || paths(&c, out, &image) ||
             vcpus(&c, out) || compose(&c, image[0] ? image : NULL, &s);
   if (!bad && (out->cmdline = tc_strbuf_take(&s)) == NULL)
-    bad = tc_fail(err, TC_ERR_NOMEM, "nomem", "out of memory") != TC_OK;
+    bad = tc_fail(err, TC_ERR_NOMEM, "out_of_memory", "out of memory") != TC_OK;
   if (!bad) {
     note(out->assumptions,
          "kernel command line composed as the Go runtime (containerd-shim-kata-v2, Kata 4.1) "
@@ -315,7 +315,7 @@ tc_status tc_kata_snp_inputs(const tc_toml_value *root, tc_kata_snp *out, tc_err
   tc_strbuf_free(&s);
   if (bad) {
     if (out->assumptions == NULL)
-      tc_fail(err, TC_ERR_NOMEM, "nomem", "out of memory");
+      tc_fail(err, TC_ERR_NOMEM, "out_of_memory", "out of memory");
     tc_kata_snp_free(out);
     return err->status == TC_OK ? TC_ERR_INTERNAL : err->status;
   }

@@ -57,7 +57,7 @@ static tc_status read_providers(const probe_ctx *c, tc_attest_ifaces *a, tc_erro
     size_t n = strlen(TC_TSM_REPORT_DIR) + strlen(*e) + sizeof "//provider";
     char *rel = malloc(n);
     if (rel == NULL) {
-      st = tc_fail(err, TC_ERR_NOMEM, "nomem", "configfs-tsm providers");
+      st = tc_fail(err, TC_ERR_NOMEM, "out_of_memory", "configfs-tsm providers");
       break;
     }
     snprintf(rel, n, "%s/%s/provider", TC_TSM_REPORT_DIR, *e);
@@ -69,7 +69,7 @@ static tc_status read_providers(const probe_ctx *c, tc_attest_ifaces *a, tc_erro
     while (len > 0 && isspace((unsigned char)text[len - 1]))
       text[--len] = '\0';
     if (provider_name_ok(text) && !add_provider(a, text))
-      st = tc_fail(err, TC_ERR_NOMEM, "nomem", "configfs-tsm providers");
+      st = tc_fail(err, TC_ERR_NOMEM, "out_of_memory", "configfs-tsm providers");
     free(text);
   }
   probe_list_free(entries);
@@ -80,7 +80,7 @@ tc_status probe_attest_ifaces(const probe_ctx *c, tc_attest_ifaces *a, tc_error 
   memset(a, 0, sizeof *a);
   char *report = probe_join(c, TC_TSM_REPORT_DIR);
   if (report == NULL)
-    return tc_fail(err, TC_ERR_NOMEM, "nomem", "configfs-tsm path");
+    return tc_fail(err, TC_ERR_NOMEM, "out_of_memory", "configfs-tsm path");
   struct stat st;
   a->configfs_tsm = stat(report, &st) == 0 && S_ISDIR(st.st_mode);
   free(report);

@@ -91,7 +91,7 @@ tc_status probe_load_inputs(const tc_probe_opts *opts, probe_ctx *c, tc_cpuid_ta
                             tc_chardev_list *chardevs, int *have_chardevs, tc_error *err);
 
 /** The attestation interfaces below c's root (tc_probe_attest_ifaces without loading the
- *  inputs). Errors: TC_ERR_NOMEM "nomem". */
+ *  inputs). Errors: TC_ERR_NOMEM "out_of_memory". */
 tc_status probe_attest_ifaces(const probe_ctx *c, tc_attest_ifaces *a, tc_error *err);
 
 /** The probe JSON "attestation" object for a (fields in docs/probe.md); NULL on allocation

@@ -170,7 +170,7 @@ static tc_status for_each_line(const char *text, size_t len, const char *name, c
     lineno++;
     char *line = malloc(llen + 1);
     if (line == NULL)
-      return tc_fail(err, TC_ERR_NOMEM, "nomem", "line %zu", lineno);
+      return tc_fail(err, TC_ERR_NOMEM, "out_of_memory", "line %zu", lineno);
     memcpy(line, text + start, llen);
     line[llen] = '\0';
     if (memchr(line, '\0', llen) != NULL) {
@@ -223,7 +223,7 @@ static tc_status cpuid_line(void *vctx, char *line, size_t lineno, tc_error *err
     size_t ncap = c->cap ? c->cap * 2 : 16;
     tc_cpuid_entry *ne = realloc(c->t->entries, ncap * sizeof *ne);
     if (ne == NULL)
-      return tc_fail(err, TC_ERR_NOMEM, "nomem", "%s:%zu", c->name, lineno);
+      return tc_fail(err, TC_ERR_NOMEM, "out_of_memory", "%s:%zu", c->name, lineno);
     c->t->entries = ne;
     c->cap = ncap;
   }
@@ -294,13 +294,13 @@ static tc_status chardev_line(void *vctx, char *line, size_t lineno, tc_error *e
     size_t ncap = c->cap ? c->cap * 2 : 8;
     char **np = realloc(c->l->paths, ncap * sizeof *np);
     if (np == NULL)
-      return tc_fail(err, TC_ERR_NOMEM, "nomem", "%s:%zu", c->name, lineno);
+      return tc_fail(err, TC_ERR_NOMEM, "out_of_memory", "%s:%zu", c->name, lineno);
     c->l->paths = np;
     c->cap = ncap;
   }
   char *dup = strdup(path);
   if (dup == NULL)
-    return tc_fail(err, TC_ERR_NOMEM, "nomem", "%s:%zu", c->name, lineno);
+    return tc_fail(err, TC_ERR_NOMEM, "out_of_memory", "%s:%zu", c->name, lineno);
   c->l->paths[c->l->count++] = dup;
   return TC_OK;
 }

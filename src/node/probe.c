@@ -502,7 +502,7 @@ tc_status tc_probe_run(const tc_probe_opts *opts, json_t **out, tc_error *err) {
   for (size_t i = 0; i < sizeof required / sizeof required[0]; i++)
     if (o == NULL || json_object_get(o, required[i]) == NULL) {
       json_decref(o);
-      return tc_fail(err, TC_ERR_NOMEM, "nomem", "building the probe result");
+      return tc_fail(err, TC_ERR_NOMEM, "out_of_memory", "building the probe result");
     }
   *out = o;
   return TC_OK;

@@ -113,7 +113,7 @@ static tc_status load_cert(const tc_buf *b, const char *what, X509 **out, tc_err
 static tc_status gather(const tc_collateral *col, cert_role want_leaf, tc_snp_chain *c,
                         tc_error *err) {
   tc_status st;
-  X509 *other_leaf = NULL; /* a leaf of the other kind, to tell mismatch from missing */
+  TC_AUTO(X509) *other_leaf = NULL; /* a leaf of the other kind, to tell mismatch from missing */
   if (col->ark.data && (st = load_cert(&col->ark, "ARK (ark.pem)", &c->ark, err)) != TC_OK)
     return st;
   if (col->ask.data && (st = load_cert(&col->ask, "ASK/ASVK (ask.pem)", &c->ask, err)) != TC_OK)
@@ -123,50 +123,46 @@ static tc_status gather(const tc_collateral *col, cert_role want_leaf, tc_snp_ch
   for (int i = 0; i < 2; i++) {
     if (slots[i]->data == NULL)
       continue;
-    X509 *x;
-    if ((st = load_cert(slots[i], slot_names[i], &x, err)) != TC_OK) {
-      X509_free(other_leaf);
+    TC_AUTO(X509) *x = NULL;
+    if ((st = load_cert(slots[i], slot_names[i], &x, err)) != TC_OK)
       return st;
-    }
     cert_role r = classify(x);
     if (r == want_leaf && c->leaf == NULL) {
       c->leaf = x;
+      x = NULL;
     } else if ((r == ROLE_VCEK || r == ROLE_VLEK) && other_leaf == NULL) {
       other_leaf = x;
-    } else {
-      X509_free(x);
+      x = NULL;
     }
   }
   for (size_t i = 0; i < col->n_extra_certs; i++) {
-    X509 *x;
+    TC_AUTO(X509) *x = NULL;
     char what[48];
     snprintf(what, sizeof what, "extra certificate #%zu", i);
-    if ((st = load_cert(&col->extra_certs[i], what, &x, err)) != TC_OK) {
-      X509_free(other_leaf);
+    if ((st = load_cert(&col->extra_certs[i], what, &x, err)) != TC_OK)
       return st;
-    }
     cert_role r = classify(x);
+    X509 **slot = NULL;
     if (r == ROLE_ARK && c->ark == NULL)
-      c->ark = x;
+      slot = &c->ark;
     else if (((r == ROLE_ASK && want_leaf == ROLE_VCEK) ||
               (r == ROLE_ASVK && want_leaf == ROLE_VLEK)) &&
              c->ask == NULL)
-      c->ask = x;
+      slot = &c->ask;
     else if (r == want_leaf && c->leaf == NULL)
-      c->leaf = x;
+      slot = &c->leaf;
     else if ((r == ROLE_VCEK || r == ROLE_VLEK) && other_leaf == NULL)
-      other_leaf = x;
-    else
-      X509_free(x);
+      slot = &other_leaf;
+    if (slot != NULL) {
+      *slot = x;
+      x = NULL;
+    }
   }
-  if (c->leaf == NULL && other_leaf != NULL) {
-    X509_free(other_leaf);
+  if (c->leaf == NULL && other_leaf != NULL)
     return tc_fail(err, TC_ERR_VERIFY, "signing_key_mismatch",
                    "the report's SIGNING_KEY (offset 0x048 bits 4:2) names the %s, but the "
                    "collateral holds a %s",
                    role_name(want_leaf), want_leaf == ROLE_VCEK ? "VLEK" : "VCEK");
-  }
-  X509_free(other_leaf);
   if (c->ark == NULL || c->ask == NULL || c->leaf == NULL) {
     const char *names[3];
     int n = 0;

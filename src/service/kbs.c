@@ -33,8 +33,10 @@
 
 #define LIMITER_SLOTS 1024
 
-/* Per client address, fixed one-minute windows; one slot per address hash (a colliding
- * address takes the slot over: best effort, bounded memory). */
+/* Per client address and route (/auth, /attest counted apart), fixed one-minute windows;
+ * one slot per (route, address) hash (a colliding key takes the slot over: best effort,
+ * bounded memory). /attest is limited too: a failed attestation leaves the session usable,
+ * so without a limit one cookie buys unlimited verifications (and collateral fetches). */
 struct svc_kbs_limiter {
   pthread_mutex_t mu;
   struct {
@@ -44,8 +46,10 @@ struct svc_kbs_limiter {
   } slot[LIMITER_SLOTS];
 };
 
-static int rate_ok(tc_service *svc, const char *addr, int64_t now) {
+static int rate_ok(tc_service *svc, const char *route, const char *remote, int64_t now) {
   struct svc_kbs_limiter *l = svc->kbs_limiter;
+  char addr[64];
+  snprintf(addr, sizeof addr, "%s %s", route, remote);
   unsigned h = 2166136261u; /* FNV-1a */
   for (const char *p = addr; *p; p++)
     h = (h ^ (unsigned char)*p) * 16777619u;
@@ -165,7 +169,7 @@ static tc_status open_session(tc_service *svc, struct svc_request *r, tc_kbs_ses
 enum MHD_Result svc_kbs_auth(tc_service *svc, struct svc_request *r) {
   tc_error err;
   int64_t now = (int64_t)time(NULL);
-  if (!rate_ok(svc, r->remote, now)) {
+  if (!rate_ok(svc, "auth", r->remote, now)) {
     tc_fail(&err, TC_ERR_VERIFY, "rate_limited", "more than %u /kbs/v0/auth requests a minute",
             svc->opts.auth_rate);
     return problem(svc, r, "auth", "rate_limited", &err);
@@ -331,7 +335,13 @@ enum MHD_Result svc_kbs_attest(tc_service *svc, struct svc_request *r) {
   size_t n_certs = 0;
   char nonce[TC_KBS_NONCE_TEXT_LEN + 1];
   enum MHD_Result ret;
-  tc_status st = open_session(svc, r, &s, &err);
+  tc_status st = TC_OK;
+  if (!rate_ok(svc, "attest", r->remote, (int64_t)time(NULL))) {
+    tc_fail(&err, TC_ERR_VERIFY, "rate_limited", "more than %u /kbs/v0/attest requests a minute",
+            svc->opts.auth_rate);
+    return problem(svc, r, "attest", "rate_limited", &err);
+  }
+  st = open_session(svc, r, &s, &err);
   if (st == TC_OK && s.attested)
     st = tc_fail(&err, TC_ERR_VERIFY, "session_attested",
                  "this session is attested already: start a new one with POST /kbs/v0/auth");

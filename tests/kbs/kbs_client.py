@@ -417,9 +417,22 @@ def main():
         ev = json.load(open(a.real))
         denied("real Genoa message", s.attest(C, ch["nonce"], pub, ev), 401, "binding_mismatch")
 
+    # 5b. /attest is limited apart from /auth: one (unattested) cookie does not buy unlimited tries.
+    # C has the default --auth-rate 60; the check comes before the session is opened, so
+    # its 1-second sessions do not matter.
+    s = Session()
+    ch = s.auth(C)
+    bad = {"runtime-data": {"nonce": "not the session's", "tee-pubkey": tee_key("EC")[1]},
+           "init-data": None,
+           "tee-evidence": {"primary_evidence": {}, "additional_evidence": ""}}
+    # 125 tries: even if a one-minute window turns over during the loop, one window holds > 60
+    codes = [s.call(C, "POST", "/kbs/v0/attest", bad)[0] for _ in range(125)]
+    check(codes[0] == 401 and 429 in codes, f"attest rate limit: codes {sorted(set(codes))}")
+    denied("attest rate limited", s.call(C, "POST", "/kbs/v0/attest", bad), 429, "rate_limited")
+
     # 6. /auth is rate-limited per client address (C: the default 60 a minute)
     codes = [Session().call(C, "POST", "/kbs/v0/auth", {
-        "version": "0.4.0", "tee": "snp", "extra-params": {}})[0] for _ in range(62)]
+        "version": "0.4.0", "tee": "snp", "extra-params": {}})[0] for _ in range(125)]
     check(429 in codes, f"rate limit: codes {sorted(set(codes))}")
     got = Session().call(C, "POST", "/kbs/v0/auth", {"version": "0.4.0", "tee": "snp",
                                                      "extra-params": {}})

@@ -2,12 +2,14 @@
 /* teectl attest: inside a confidential guest (an init container), prove the TEE and receive an
  * attestation result from teectl serve (--service), or secrets from a Key Broker Service
  * (--kbs) onto an in-memory folder. */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
+#include <unistd.h>
 
 #include <curl/curl.h>
 
@@ -210,6 +212,13 @@ static int parse(int argc, char **argv, struct opts *o) {
                                      "own runtime data: nonce and tee-pubkey)");
   if (o->kbs && o->n_res == 0)
     return cli_usage_error("attest", "--kbs needs at least one --resource");
+  if (o->http.ca_file) { /* checked here: libcurl would only say "error setting certificate" */
+    struct stat st;
+    if (stat(o->http.ca_file, &st) != 0 || access(o->http.ca_file, R_OK) != 0)
+      return cli_usage_error("attest", "--ca-file %s: %s", o->http.ca_file, strerror(errno));
+    if (!S_ISREG(st.st_mode))
+      return cli_usage_error("attest", "--ca-file %s: not a regular file", o->http.ca_file);
+  }
   return 0;
 }
 

@@ -434,10 +434,18 @@ static void test_kbs_usage(void **state) {
       {"--kbs", "http://x", "--service", "http://y", "--resource", "a/b/c=/tmp/f", NULL},
       {"--kbs", "http://x", "--evidence-cmd", "true", "--resource", "a/b/c=/tmp/f", NULL},
       {"--kbs", "http://x", "--resource", "a/b/c=/tmp/f", "--resource", "d/e/f=/tmp/f", NULL},
+      {"--kbs", "http://x", "--resource", "a/b/c=/tmp/f", "--ca-file", "/nonexistent-ca.pem", NULL},
+      {"--kbs", "http://x", "--resource", "a/b/c=/tmp/f", "--ca-file", "/tmp", NULL},
   };
-  static const char *const want[] = {
-      "repository/type/tag", "repository/type/tag", "needs --out-dir", "at least one --resource",
-      "exactly one of",      "needs --tee",         "both go to"};
+  static const char *const want[] = {"repository/type/tag",
+                                     "repository/type/tag",
+                                     "needs --out-dir",
+                                     "at least one --resource",
+                                     "exactly one of",
+                                     "needs --tee",
+                                     "both go to",
+                                     "--ca-file /nonexistent-ca.pem: No such file or directory",
+                                     "--ca-file /tmp: not a regular file"};
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
     char *e;
     assert_int_equal(run(bad[i], &e), 2);

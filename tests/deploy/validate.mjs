@@ -257,7 +257,7 @@ if (opt.selfTest) {
     ["unknown field", (o) => { o.spec.template.spec.containers[0].imagePullPolice = "Always"; }, /unknown field/],
     ["wrong type", (o) => { o.spec.replicas = "three"; }, /schema/],
     ["missing required", (o) => { delete o.spec.selector; }, /schema/],
-    ["root", (o) => { o.spec.template.spec.securityContext.runAsUser = 0; }, /root/],
+    ["root", (o) => { o.spec.template.spec.securityContext.runAsUser = 0; }, /runs as root or without runAsNonRoot/],
     ["placeholder image", (o) => { o.spec.template.spec.containers[0].image = "ghcr.io/example/teectl:0.1.0"; }, /placeholder/],
     ["untagged image", (o) => { o.spec.template.spec.containers[0].image = "teectl"; }, /untagged/],
     ["undocumented secret", (o) => { o.spec.template.spec.volumes = [{ name: "k", secret: { secretName: "nobody-knows-me" } }]; }, /neither created/],

@@ -155,6 +155,11 @@ static tc_status load_collateral(tc_service *svc, tc_error *err) {
                      xerr.detail);
     X509_free(x);
   }
+  /* parsed once here, not by every verification (the requests' shallow copies share it) */
+  if ((s = tc_trust_store_new(svc->collateral.trust_roots, svc->collateral.n_trust_roots,
+                              &svc->trust_store, err)) != TC_OK)
+    return s;
+  svc->collateral.trust = svc->trust_store;
   return TC_OK;
 }
 
@@ -178,6 +183,7 @@ static void service_free(tc_service *svc) {
   free(svc->jwks_text);
   svc_policy_release(svc->policy);
   tc_collateral_free(&svc->collateral);
+  tc_trust_store_free(svc->trust_store);
   svc_metrics_free(svc->metrics);
   pthread_mutex_destroy(&svc->policy_mu);
   pthread_mutex_destroy(&svc->reload_lock);

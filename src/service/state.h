@@ -36,6 +36,7 @@ struct tc_service {
   size_t nonce_key_len;
   /* collateral from --collateral DIR and roots from --trust-root (immutable) */
   tc_collateral collateral;
+  tc_trust_store *trust_store; /* the --trust-root certificates parsed once (collateral.trust) */
   int have_collateral_dir;
   /* appraisal policy, swapped on reload; requests hold a reference while they use it, so a
    * reload never waits for (or starves behind) in-flight requests */

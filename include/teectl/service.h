@@ -141,6 +141,12 @@ typedef struct tc_service_options {
   /* Borrowed, thread-safe provider (teectl/collateral.h) that fills what the request and
    * the collateral folder lack, per request; NULL: none. Outlives the service. */
   struct tc_provider *provider;
+  /* /readyz (docs/service.md): TEEs ("snp", "tdx", "sgx") that must be verifiable for 200
+   * (none: 200 when any is); snp_client_certs = 1: clients send the SNP certificates, so
+   * SNP counts as verifiable without a folder or fetching. */
+  const char *require_tees[3];
+  size_t n_require_tees;
+  int snp_client_certs;
   int test_no_nonce; /* TESTS ONLY: accept attest requests without a nonce */
 } tc_service_options;
 

@@ -54,6 +54,12 @@ const tc_service_opt tc_service_opts[] = {
      "a request's fetching ends within this long,\nwhatever the servers do"},
     {"max-fetches", "N", TC_SOPT_UINT, FIELD(max_fetches), 0, 1024, "2", TC_SOPT_SUB,
      "fetches in progress at once; beyond, a request\nuses what is at hand (0: no limit)"},
+    {"require-tee", "TEE", TC_SOPT_LIST, LIST(require_tees, n_require_tees), 0, 3, NULL, 0,
+     "snp, tdx or sgx: /readyz answers 503 unless the service\ncan verify this TEE; repeatable "
+     "(default: 503 only\nwhen it can verify none)"},
+    {"snp-client-certs", NULL, TC_SOPT_BOOL, FIELD(snp_client_certs), 0, 0, NULL, 0,
+     "SEV-SNP clients send their VCEK/VLEK, ASK and ARK with\nthe evidence: /readyz counts SNP as "
+     "verifiable without\n--collateral or --fetch"},
     {"metrics-listen", "HOST:PORT", TC_SOPT_STRING, FIELD(metrics_listen), 0, 0, NULL, 0,
      "serve /metrics on this address instead (plain HTTP,\nnothing else there; the main address "
      "then answers\n404 for /metrics); port 0: any free port"},

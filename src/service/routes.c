@@ -91,12 +91,15 @@ static enum MHD_Result do_readyz(tc_service *svc, struct svc_request *r) {
   if (atomic_load(&svc->draining))
     return svc_reply_error(svc, r, 503, "draining", "the service is shutting down");
   svc_policy_maybe_reload(svc);
+  int ready = 0;
+  json_t *v = svc_ready_report(svc, (int64_t)time(NULL), &ready);
   struct svc_policy_ref *pref = svc_policy_acquire(svc);
-  json_t *v = json_pack("{s:s, s:s, s:s, s:b}", "status", "ready", "policy_id",
-                        tc_policy_id(pref->policy), "signing_kid", tc_keyset_signing_kid(svc->keys),
-                        "collateral_dir", svc->have_collateral_dir);
+  if (v != NULL)
+    json_object_update_missing_new(
+        v, json_pack("{s:s, s:s, s:b}", "policy_id", tc_policy_id(pref->policy), "signing_kid",
+                     tc_keyset_signing_kid(svc->keys), "collateral_dir", svc->have_collateral_dir));
   svc_policy_release(pref);
-  return svc_reply_json(svc, r, 200, v);
+  return svc_reply_json(svc, r, ready ? 200 : 503, v);
 }
 
 static enum MHD_Result do_metrics(tc_service *svc, struct svc_request *r) {

@@ -204,6 +204,10 @@ static tc_status check_options(const tc_service_options *opts, int loopback, tc_
   if (opts->token_ttl <= 0 || opts->nonce_ttl <= 0 || opts->max_body_bytes == 0 ||
       opts->max_connections == 0 || opts->header_timeout == 0)
     return tc_fail(err, TC_ERR_USAGE, "bad_option", "ttl, body and connection limits must be > 0");
+  for (size_t i = 0; i < opts->n_require_tees; i++)
+    if (tc_tee_from_name(opts->require_tees[i]) == TC_TEE_UNKNOWN)
+      return tc_fail(err, TC_ERR_USAGE, "bad_option", "--require-tee: '%s' is not snp, tdx or sgx",
+                     opts->require_tees[i]);
   return TC_OK;
 }
 

@@ -60,6 +60,15 @@ struct tc_service {
 tc_status svc_kbs_start(tc_service *svc, tc_error *err);
 void svc_kbs_free(tc_service *svc);
 
+/** The /readyz answer (service/ready.c, docs/service.md "GET /readyz"): {"status":
+ *  "ready"|"not_ready", "tees": {"snp"|"tdx"|"sgx": {"ready": bool, "via": [ways],
+ *  "reason", "detail" (the first way that failed, or why there is none)}}, and when not
+ *  ready "error" ("no_tee_verifiable", "required_tee_not_verifiable"), "detail",
+ *  "required_not_ready"}. now: seconds since the epoch (freshness of fetched objects);
+ *  expiry is judged at --at when set, else now. May fetch through the provider (bounded by
+ *  one attempt, no back-off). *ready: 1 for HTTP 200. Never NULL unless out of memory. */
+json_t *svc_ready_report(tc_service *svc, int64_t now, int *ready);
+
 /** A loaded policy and the number of holders (the service itself holds one). */
 struct svc_policy_ref {
   tc_policy *policy;

@@ -268,8 +268,11 @@ static void deployment_lay_out(deployment *d, const char *overlay) {
   }
 }
 
-static void deployment_start(deployment *d, const char *kds, const char *pcs, const char *at) {
-  const char *argv[32];
+/* Start with the manifest's arguments, the test's own (above) and more (NULL-terminated,
+ * may be NULL: e.g. --require-tee). */
+static void deployment_start_with(deployment *d, const char *kds, const char *pcs, const char *at,
+                                  const char *const *more) {
+  const char *argv[40];
   size_t n = 0, i;
   const json_t *a;
   json_array_foreach(d->args, i, a) argv[n++] = json_string_value(a);
@@ -279,8 +282,14 @@ static void deployment_start(deployment *d, const char *kds, const char *pcs, co
                          "127.0.0.1:0", NULL};
   for (size_t k = 0; extra[k]; k++)
     argv[n++] = extra[k];
+  for (size_t k = 0; more != NULL && more[k]; k++)
+    argv[n++] = more[k];
   argv[n] = NULL;
   assert_int_equal(srv_start(&d->s, argv), 0);
+}
+
+static void deployment_start(deployment *d, const char *kds, const char *pcs, const char *at) {
+  deployment_start_with(d, kds, pcs, at, NULL);
 }
 
 static void deployment_stop(deployment *d) {
@@ -301,18 +310,14 @@ static size_t on_body(char *p, size_t sz, size_t n, void *ud) {
   return sz * n;
 }
 
-/* POST body to https://attestation.teectl-system.svc:PORT/v1/attest, checked against
- * the CA make-secrets.sh published; returns the status, *resp the parsed answer. */
-static long attest(const deployment *d, const char *tee, const tc_buf *evidence, json_t **resp) {
+/* A request to https://attestation.teectl-system.svc:PORT<path>, checked against the CA
+ * make-secrets.sh published: POST body (JSON) when body != NULL, else GET; returns the
+ * status, *resp the parsed answer. */
+static long https_request(const deployment *d, const char *path, const char *body, json_t **resp) {
   char host[256], url[300], ca[1024];
   snprintf(host, sizeof host, "attestation.teectl-system.svc:%u:127.0.0.1", d->s.port);
-  snprintf(url, sizeof url, "https://attestation.teectl-system.svc:%u/v1/attest", d->s.port);
+  snprintf(url, sizeof url, "https://attestation.teectl-system.svc:%u%s", d->s.port, path);
   snprintf(ca, sizeof ca, "%s/configmap/teectl-attestation-ca/ca.crt", KUBE);
-  char *b64 = b64_std(evidence->data, evidence->len);
-  json_t *req = json_pack("{s:s, s:s}", "tee", tee, "evidence", b64);
-  free(b64);
-  char *body = json_dumps(req, JSON_COMPACT);
-  json_decref(req);
   CURL *c = curl_easy_init();
   struct curl_slist *res = curl_slist_append(NULL, host);
   struct curl_slist *h = curl_slist_append(NULL, "Content-Type: application/json");
@@ -323,7 +328,8 @@ static long attest(const deployment *d, const char *tee, const tc_buf *evidence,
   curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
   curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
   curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
-  curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+  if (body != NULL)
+    curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
   curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
   curl_easy_setopt(c, CURLOPT_WRITEDATA, &out);
   curl_easy_setopt(c, CURLOPT_TIMEOUT, 60L);
@@ -335,9 +341,20 @@ static long attest(const deployment *d, const char *tee, const tc_buf *evidence,
   curl_easy_cleanup(c);
   curl_slist_free_all(res);
   curl_slist_free_all(h);
-  free(body);
   *resp = json_loads(out.data ? (const char *)out.data : "", 0, NULL);
   tc_buf_free(&out);
+  return st;
+}
+
+/* POST /v1/attest {"tee", "evidence"}. */
+static long attest(const deployment *d, const char *tee, const tc_buf *evidence, json_t **resp) {
+  char *b64 = b64_std(evidence->data, evidence->len);
+  json_t *req = json_pack("{s:s, s:s}", "tee", tee, "evidence", b64);
+  free(b64);
+  char *body = json_dumps(req, JSON_COMPACT);
+  json_decref(req);
+  long st = https_request(d, "/v1/attest", body, resp);
+  free(body);
   return st;
 }
 
@@ -611,6 +628,186 @@ static void test_sgx(void **state) {
   one_case("dcap", "sgx-v3-phala-00a067110000-2025", "sgx", 403, "sgx.tcb_status");
 }
 
+/* ---- /readyz: which TEEs the deployed service can verify ---- */
+
+static const char TDX_CASE[] = "tdx-v4-phala-b0c06f000000",
+                  SGX_CASE[] = "sgx-v3-phala-00a067110000-2025";
+
+/* A KDS/PCS stand-in with the Milan VCEK chain (a vector's ASK then ARK) and the QE
+ * Identity of TDX (with_tdx) and SGX, each with its issuer chain; *tdx_uri / *sgx_uri get
+ * the QE Identity paths. */
+static ts_server *ready_standin(int with_tdx, char tdx_uri[512], char sgx_uri[512]) {
+  ts_server *ts = ts_start();
+  tc_buf ask = vec("snp", "milan-v5-gcp-teekit", "ask.pem"),
+         ark = vec("snp", "milan-v5-gcp-teekit", "ark.pem");
+  tc_buf chain = {malloc(ask.len + ark.len), ask.len + ark.len};
+  memcpy(chain.data, ask.data, ask.len);
+  memcpy(chain.data + ask.len, ark.data, ark.len);
+  ts_route(ts, "/vcek/v1/Milan/cert_chain", chain.data, chain.len, NULL, NULL);
+  tc_buf bufs[] = {ask, ark, chain};
+  for (size_t i = 0; i < 3; i++)
+    tc_buf_free(&bufs[i]);
+  const struct {
+    tc_tee tee;
+    const char *name;
+    char *uri;
+  } qe[] = {{TC_TEE_TDX, TDX_CASE, tdx_uri}, {TC_TEE_SGX, SGX_CASE, sgx_uri}};
+  for (size_t i = 0; i < 2; i++) {
+    tc_object_request q;
+    memset(&q, 0, sizeof q);
+    q.kind = TC_OBJ_PCS_QE_IDENTITY;
+    q.tee = qe[i].tee;
+    tc_buf body = vec("dcap", qe[i].name, "qe_identity.json");
+    tc_buf ic = vec("dcap", qe[i].name, "qe_identity_issuer_chain.pem");
+    if (qe[i].tee == TC_TEE_SGX || with_tdx)
+      route_object(ts, &q, &body, "SGX-Enclave-Identity-Issuer-Chain", &ic, qe[i].uri, 512);
+    else /* not served: the stand-in answers 404, as for an unknown path */
+      snprintf(qe[i].uri, 512, "/tdx/certification/v4/qe/identity");
+    tc_buf_free(&body);
+    tc_buf_free(&ic);
+  }
+  return ts;
+}
+
+static const json_t *tee_of(const json_t *ready, const char *tee) {
+  const json_t *t = json_object_get(json_object_get(ready, "tees"), tee);
+  if (t == NULL)
+    fail_msg("/readyz has no tees.%s", tee);
+  return t;
+}
+
+/* tees.<tee>: ready as wanted, "via" exactly want_via (comma-separated, "" for none), and
+ * the reason wanted (NULL: none). */
+static void expect_tee(const json_t *ready, const char *tee, int want_ready, const char *want_via,
+                       const char *want_reason) {
+  const json_t *t = tee_of(ready, tee);
+  char via[128] = "";
+  size_t i;
+  const json_t *w;
+  json_array_foreach(json_object_get(t, "via"), i, w) {
+    size_t n = strlen(via);
+    snprintf(via + n, sizeof via - n, "%s%s", i ? "," : "", json_string_value(w));
+  }
+  char *dump = json_dumps(t, JSON_COMPACT);
+  if (json_is_true(json_object_get(t, "ready")) != want_ready || strcmp(via, want_via) != 0)
+    fail_msg("tees.%s: %s, wanted ready=%d via [%s]", tee, dump, want_ready, want_via);
+  const char *reason = json_string_value(json_object_get(t, "reason"));
+  if (want_reason == NULL ? reason != NULL : reason == NULL || strcmp(reason, want_reason) != 0)
+    fail_msg("tees.%s: %s, wanted reason %s", tee, dump, want_reason ? want_reason : "none");
+  free(dump);
+}
+
+/* The manifest's service with "fetch": every TEE ready through the stand-in; after the QE
+ * Identities' nextUpdate (2025-07-19) TDX and SGX are not, SEV-SNP still is. */
+static void test_readyz_fetch(void **state) {
+  (void)state;
+  char tdx_uri[512], sgx_uri[512];
+  ts_server *ts = ready_standin(1, tdx_uri, sgx_uri);
+  deployment d;
+  deployment_lay_out(&d, NULL);
+  deployment_start(&d, ts_base(ts), ts_base(ts), "2025-07-04T10:00:00Z");
+  for (int round = 0; round < 2; round++) {
+    json_t *r = NULL;
+    assert_int_equal(https_request(&d, "/readyz", NULL, &r), 200);
+    assert_string_equal(json_string_value(json_object_get(r, "status")), "ready");
+    expect_tee(r, "snp", 1, "fetch", NULL);
+    expect_tee(r, "tdx", 1, "fetch", NULL);
+    expect_tee(r, "sgx", 1, "fetch", NULL);
+    json_decref(r);
+    /* The vectors' QE Identities are past their nextUpdate by the real clock, so the
+     * provider asks again each time; the Milan chain (valid for years) comes from its
+     * cache: one request for both probes, and none for Genoa or Turin. */
+    assert_int_equal(ts_count(ts, tdx_uri), round + 1);
+    assert_int_equal(ts_count(ts, sgx_uri), round + 1);
+    assert_int_equal(ts_count(ts, "/vcek/v1/Milan/cert_chain"), 1);
+    assert_int_equal(ts_count(ts, "/vcek/v1/Genoa/cert_chain"), 0);
+  }
+  deployment_stop(&d);
+  deployment_lay_out(&d, NULL);
+  deployment_start(&d, ts_base(ts), ts_base(ts), "2025-07-20T00:00:00Z");
+  json_t *r = NULL;
+  assert_int_equal(https_request(&d, "/readyz", NULL, &r), 200);
+  expect_tee(r, "snp", 1, "fetch", NULL);
+  expect_tee(r, "tdx", 0, "", "collateral_expired");
+  expect_tee(r, "sgx", 0, "", "collateral_expired");
+  json_decref(r);
+  deployment_stop(&d);
+  ts_stop(ts);
+}
+
+/* PCS without the TDX QE Identity (404): TDX not ready, named; the service stays ready
+ * (SNP and SGX verify) unless --require-tee tdx, then 503 naming it. */
+static void test_readyz_require_tee(void **state) {
+  (void)state;
+  char tdx_uri[512], sgx_uri[512];
+  ts_server *ts = ready_standin(0, tdx_uri, sgx_uri);
+  deployment d;
+  deployment_lay_out(&d, NULL);
+  deployment_start(&d, ts_base(ts), ts_base(ts), "2025-07-04T10:00:00Z");
+  json_t *r = NULL;
+  assert_int_equal(https_request(&d, "/readyz", NULL, &r), 200);
+  expect_tee(r, "tdx", 0, "", "collateral_not_found");
+  expect_tee(r, "sgx", 1, "fetch", NULL);
+  assert_true(ts_count(ts, tdx_uri) >= 1);
+  json_decref(r);
+  deployment_stop(&d);
+  const char *more[] = {"--require-tee", "tdx", "--require-tee", "sgx", NULL};
+  deployment_lay_out(&d, NULL);
+  deployment_start_with(&d, ts_base(ts), ts_base(ts), "2025-07-04T10:00:00Z", more);
+  assert_int_equal(https_request(&d, "/readyz", NULL, &r), 503);
+  assert_string_equal(json_string_value(json_object_get(r, "status")), "not_ready");
+  assert_string_equal(json_string_value(json_object_get(r, "error")),
+                      "required_tee_not_verifiable");
+  const json_t *missing = json_object_get(r, "required_not_ready");
+  assert_int_equal(json_array_size(missing), 1);
+  assert_string_equal(json_string_value(json_array_get(missing, 0)), "tdx");
+  json_decref(r);
+  deployment_stop(&d);
+  ts_stop(ts);
+}
+
+/* No fetching: a collateral folder (a TDX vector case) makes TDX verifiable until its QE
+ * Identity's nextUpdate, and nothing else; past it, nothing: 503. A misspelt
+ * --require-tee stops the start (exit 2). */
+static void test_readyz_folder(void **state) {
+  (void)state;
+  char rel[256];
+  snprintf(rel, sizeof rel, "dcap/%s", TDX_CASE);
+  char *dir = test_path(VEC, rel);
+  const struct {
+    const char *at;
+    long status;
+  } cases[] = {{"2025-07-04T10:00:00Z", 200}, {"2025-07-20T00:00:00Z", 503}};
+  for (size_t i = 0; i < 2; i++) {
+    srv s;
+    srv_init(&s);
+    const char *args[] = {"--collateral", dir, "--at", cases[i].at, NULL};
+    assert_int_equal(srv_start(&s, args), 0);
+    char *body = NULL;
+    assert_int_equal(http(&s, "GET", "/readyz", NULL, NULL, 0, &body), cases[i].status);
+    json_t *r = json_loads(body, 0, NULL);
+    assert_non_null(r);
+    free(body);
+    if (cases[i].status == 200) {
+      expect_tee(r, "tdx", 1, "directory", NULL);
+    } else {
+      expect_tee(r, "tdx", 0, "", "collateral_expired");
+      assert_string_equal(json_string_value(json_object_get(r, "error")), "no_tee_verifiable");
+    }
+    expect_tee(r, "sgx", 0, "", "collateral_missing"); /* the folder's TCB Info is TDX's */
+    expect_tee(r, "snp", 0, "", "collateral_missing"); /* no ark.pem */
+    json_decref(r);
+    assert_int_equal(srv_stop(&s), 0);
+    srv_cleanup(&s);
+  }
+  srv s;
+  srv_init(&s);
+  const char *bad[] = {"--collateral", dir, "--require-tee", "snpp", NULL};
+  assert_int_not_equal(srv_start(&s, bad), 0);
+  srv_cleanup(&s);
+  free(dir);
+}
+
 /* ---- overlays/pccs: a PCCS with its own CA ---- */
 
 static void sh(const char *cmd) {
@@ -732,9 +929,10 @@ int main(int argc, char **argv) {
   }
   curl_global_init(CURL_GLOBAL_DEFAULT);
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_make_secrets), cmocka_unit_test(test_snp),
-      cmocka_unit_test(test_tdx),          cmocka_unit_test(test_sgx),
-      cmocka_unit_test(test_pccs_overlay),
+      cmocka_unit_test(test_make_secrets),  cmocka_unit_test(test_snp),
+      cmocka_unit_test(test_tdx),           cmocka_unit_test(test_sgx),
+      cmocka_unit_test(test_readyz_fetch),  cmocka_unit_test(test_readyz_require_tee),
+      cmocka_unit_test(test_readyz_folder), cmocka_unit_test(test_pccs_overlay),
   };
   int rc = cmocka_run_group_tests(tests, setup, teardown);
   curl_global_cleanup();

@@ -249,6 +249,7 @@ static int setup(void **state) {
                         "https://attest.test",
                         "--max-body-bytes",
                         "65536",
+                        "--snp-client-certs", /* the requests carry the forged chain */
                         NULL};
   int rc = srv_start(&S, args);
   free(root);

@@ -254,19 +254,23 @@ static void test_collateral_dir_checked(void **state) {
     free(out);
     rmdir(locked);
   }
-  /* The real state in /readyz: false without a folder, true with a readable one. */
+  /* The real state in /readyz: false without a folder, true with a readable one. Neither
+   * holds collateral, and nothing is fetched: no TEE can be verified, 503 naming why. */
   char *body = NULL;
   assert_int_equal(srv_start(&s, NULL), 0);
-  assert_int_equal(http(&s, "GET", "/readyz", NULL, NULL, 0, &body), 200);
+  assert_int_equal(http(&s, "GET", "/readyz", NULL, NULL, 0, &body), 503);
   assert_non_null(strstr(body, "\"collateral_dir\":false"));
+  assert_non_null(strstr(body, "\"error\":\"no_tee_verifiable\""));
+  assert_non_null(strstr(body, "\"reason\":\"collateral_source_missing\""));
   free(body);
   assert_int_equal(srv_stop(&s), 0);
   srv s2; /* its own folder: a fresh stderr.txt for the "listening" line */
   srv_init(&s2);
   const char *a4[] = {"--collateral", s.dir, NULL};
   assert_int_equal(srv_start(&s2, a4), 0);
-  assert_int_equal(http(&s2, "GET", "/readyz", NULL, NULL, 0, &body), 200);
+  assert_int_equal(http(&s2, "GET", "/readyz", NULL, NULL, 0, &body), 503);
   assert_non_null(strstr(body, "\"collateral_dir\":true"));
+  assert_non_null(strstr(body, "the collateral folder has no tcb_info.json for tdx"));
   free(body);
   assert_int_equal(srv_stop(&s2), 0);
   srv_cleanup(&s2);

@@ -59,7 +59,8 @@ static void test_reload_complete_files_only(void **state) {
   srv s;
   srv_init(&s);
   char *path = srv_write(&s, "policy.yaml", FULL_1, sizeof FULL_1 - 1);
-  const char *args[] = {"--policy", path, NULL};
+  /* --snp-client-certs: /readyz answers 200 (SNP verifiable with the clients' certificates) */
+  const char *args[] = {"--policy", path, "--snp-client-certs", NULL};
   assert_int_equal(srv_start(&s, args), 0);
   expect_policy(&s, "strict-prod");
   /* In place, as an editor or `cat >` writes: first only the id line... */

@@ -102,6 +102,7 @@ void tc_policy_free(tc_policy *p);
  *                      "status": "warning"|"contraindicated", "detail": text}, ...]
  *                    every rule that did not affirm, in policy order
  *   "unappraised":   [claim names with no reference value configured, e.g. "measurement"]
+ *   "trust_anchor":  the verifier's "trust_anchor" (verify.h), when the result has one
  *   the appraised claims, by the verifier's names:
  *     SNP: "report_version", "product", "signing_key", "measurement", "guest_policy",
  *          "debug", "vmpl", "host_data", "family_id", "image_id", "reported_tcb",
@@ -111,6 +112,10 @@ void tc_policy_free(tc_policy *p);
  *     SGX: "quote_version", "mr_enclave", "mr_signer", "isv_prod_id", "isv_svn",
  *          "debug", "tcb_status", "advisory_ids", "fmspc"
  *     (a claim absent from the verification result is absent here too).
+ *
+ * Policy "require_vendor_pinned" (top level): a result whose "trust_anchor" is not
+ * "vendor_pinned" (or is missing) fails rule "require_vendor_pinned" (contraindicated,
+ * hardware 97).
  *
  * A verification result with verdict "invalid" is appraised as contraindicated with
  * every vector claim 99 and failed rule "verification" (detail: its reason). A claim

@@ -9,6 +9,9 @@
  *
  * Result: a JSON object (jansson), always filled as far as verification got:
  *   {"verdict": "valid"|"invalid", "reason": code (invalid only), "detail": text,
+ *    "trust_anchor" (valid only): "vendor_pinned" when every endorsement chain ends at a
+ *      root pinned in the binary (AMD ARK of the product line, Intel SGX Root CA),
+ *      "operator_trust_root" when one ends at a tc_collateral.trust_roots certificate,
  *    "tee": "snp"|"tdx"|"sgx", "verified_at": RFC 3339,
  *    SNP:  "product", "signing_key", "policy_flags", "claims" (vector `fields` names)
  *    DCAP: "tcb_status", "advisory_ids", "fmspc", "policy_flags", "claims"}

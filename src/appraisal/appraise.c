@@ -231,6 +231,22 @@ static void rule_advisories(actx *c, const char *rule, const json_t *sec, const 
   }
 }
 
+/* "require_vendor_pinned": the endorsements must end at a root pinned in the binary (the
+ * verifier's "trust_anchor" is "vendor_pinned"), not at an operator --trust-root. */
+static void rule_trust_anchor(actx *c, const json_t *eff, const json_t *ver) {
+  if (!json_is_true(json_object_get(eff, "require_vendor_pinned")))
+    return;
+  const char *anchor = json_string_value(json_object_get(ver, "trust_anchor"));
+  if (!anchor)
+    fail_rule(c, "require_vendor_pinned", TC_EAR_CONTRAINDICATED, TV_HARDWARE, AR_HW_UNRECOGNIZED,
+              "trust_anchor missing from the verification result");
+  else if (strcmp(anchor, "vendor_pinned") != 0)
+    fail_rule(c, "require_vendor_pinned", TC_EAR_CONTRAINDICATED, TV_HARDWARE, AR_HW_UNRECOGNIZED,
+              "the endorsements are trusted through %s, not a vendor root pinned in the "
+              "verifier (AMD ARK, Intel SGX Root CA)",
+              anchor);
+}
+
 /* ---- per TEE ----------------------------------------------------------------------- */
 
 static void appraise_snp(actx *c, const json_t *sec, const json_t *ver, const json_t *cl) {
@@ -446,6 +462,7 @@ static int add_claims(json_t *out, tc_tee tee, const json_t *ver, const json_t *
   int rc = 0;
   if (debug >= 0)
     rc |= json_object_set_new(out, "debug", json_boolean(debug));
+  rc |= copy_claim(out, "trust_anchor", ver, "trust_anchor");
   if (tee == TC_TEE_SNP) {
     rc |= copy_claim(out, "report_version", cl, "version");
     rc |= copy_claim(out, "product", ver, "product");
@@ -518,6 +535,7 @@ tc_status tc_appraise(const tc_policy *p, const json_t *verification, json_t **a
     /* The evidence verified: genuine hardware, memory encrypted in a TEE. */
     tv_set(&c, TV_HARDWARE, AR_AFFIRM);
     tv_set(&c, TV_RUNTIME_OPAQUE, AR_AFFIRM);
+    rule_trust_anchor(&c, p->eff, verification);
     if (tee == TC_TEE_SNP)
       appraise_snp(&c, sec, verification, cl);
     else if (tee == TC_TEE_TDX)

@@ -137,6 +137,7 @@ static const struct key sgx_keys[] = {{"quote_versions", K_UINT_LIST, 1, 0xffff,
 
 static const struct key top_keys[] = {{"id", K_STRING, 0, 0, 0, NULL},
                                       {"require_nonce", K_BOOL, 0, 0, 0, NULL},
+                                      {"require_vendor_pinned", K_BOOL, 0, 0, 0, NULL},
                                       {"snp", K_SECTION, 0, 0, 0, snp_keys},
                                       {"tdx", K_SECTION, 0, 0, 0, tdx_keys},
                                       {"sgx", K_SECTION, 0, 0, 0, sgx_keys},
@@ -150,11 +151,12 @@ static json_t *default_status_map(void) {
 }
 
 static json_t *default_policy_json(void) {
-  return json_pack("{s:s, s:b,"
+  return json_pack("{s:s, s:b, s:b,"
                    " s:{s:[i,i,i], s:b, s:b, s:b},"
                    " s:{s:[i,i], s:b, s:b, s:o},"
                    " s:{s:[i], s:b, s:o}}",
                    "id", DEFAULT_POLICY_ID, "require_nonce", 1,                      //
+                   "require_vendor_pinned", 0,                                       //
                    "snp", "report_versions", 2, 3, 5, "allow_debug", 0,              //
                    "allow_migration_agent", 0, "allow_smt", 1,                       //
                    "tdx", "quote_versions", 4, 5, "allow_debug", 0,                  //

@@ -97,25 +97,6 @@ static void print_fetch_failure(json_t *report, tc_tee tee, int64_t at) {
   json_decref(o);
 }
 
-/* For a valid verdict: "vendor_pinned" when the chain ends at a pinned AMD or Intel root,
- * "operator_trust_root" when it is valid only through a --trust-root (a test hierarchy):
- * verified once more without the operator roots to tell. */
-static const char *trust_anchor(tc_tee tee, const tc_buf *ev, tc_collateral *col, int64_t at) {
-  if (col->n_trust_roots == 0)
-    return "vendor_pinned";
-  size_t n = col->n_trust_roots;
-  const tc_trust_store *trust = col->trust;
-  col->n_trust_roots = 0;
-  col->trust = NULL;
-  tc_error e;
-  json_t *r = NULL;
-  tc_status st = tc_verify_evidence(tee, ev->data, ev->len, col, at, &r, &e);
-  json_decref(r);
-  col->n_trust_roots = n;
-  col->trust = trust;
-  return st == TC_OK ? "vendor_pinned" : "operator_trust_root";
-}
-
 /* The keys a caller reads first, first (README's order): verdict, reason, detail,
  * trust_anchor, tee, verified_at, then the rest as the verifier gave them. */
 static json_t *lead_keys_first(json_t *r) {
@@ -277,9 +258,8 @@ int cmd_verify(int argc, char **argv) {
     rc = CLI_EXIT_USAGE;
   }
   json_t *result = NULL;
+  /* One verification: a valid result names its trust_anchor (teectl/verify.h). */
   tc_status st = tc_verify_evidence(tee, ev.data, ev.len, &col, at, &result, &err);
-  if (st == TC_OK && result != NULL)
-    json_object_set_new(result, "trust_anchor", json_string(trust_anchor(tee, &ev, &col, at)));
   tc_buf_free(&ev);
   if (result == NULL) {
     fprintf(stderr, "teectl verify: %s: %s\n", err.reason, err.detail);

@@ -25,3 +25,15 @@ json_t *tc_verdict_new(tc_status st, const tc_error *err, const char *ok_detail,
   }
   return o;
 }
+
+int tc_verdict_set_trust_anchor(json_t *res, tc_status st, int operator_root) {
+  if (st != TC_OK) {
+    json_object_del(res, "trust_anchor");
+    return 0;
+  }
+  return json_object_set_new(
+             res, "trust_anchor",
+             json_string(operator_root ? TC_TRUST_ANCHOR_OPERATOR : TC_TRUST_ANCHOR_VENDOR)) == 0
+             ? 0
+             : -1;
+}

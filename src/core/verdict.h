@@ -23,4 +23,17 @@ int tc_verdict_set(json_t *res, tc_status st, const tc_error *err, const char *o
 json_t *tc_verdict_new(tc_status st, const tc_error *err, const char *ok_detail, const char *tee,
                        int64_t at);
 
+/** "trust_anchor" values of a valid result (teectl/verify.h). */
+#define TC_TRUST_ANCHOR_VENDOR "vendor_pinned"
+#define TC_TRUST_ANCHOR_OPERATOR "operator_trust_root"
+
+/**
+ * Set "trust_anchor" in res when st is TC_OK: TC_TRUST_ANCHOR_OPERATOR when the
+ * endorsements were trusted through an operator trust root (operator_root != 0: some chain
+ * ended at a --trust-root certificate, not at the pinned AMD ARK / Intel SGX Root CA),
+ * else TC_TRUST_ANCHOR_VENDOR. An invalid verdict names no anchor (the key is removed).
+ * 0 on success, -1 on allocation failure.
+ */
+int tc_verdict_set_trust_anchor(json_t *res, tc_status st, int operator_root);
+
 #endif

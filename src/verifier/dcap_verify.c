@@ -37,6 +37,7 @@ typedef struct {
   EVP_PKEY *ak;
   const tc_trust_store *trust; /* operator roots (col->trust or trust_owned) */
   tc_trust_store *trust_owned;
+  int operator_root; /* a chain ended at an operator root, not the pinned Intel root */
 } vctx;
 
 static void window(vctx *c, int64_t lo, int64_t hi) {
@@ -46,11 +47,17 @@ static void window(vctx *c, int64_t lo, int64_t hi) {
     c->win_hi = hi;
 }
 
-static int root_trusted(const vctx *c, X509 *root) {
+/* Pinned Intel root, else an operator root (noted in c->operator_root). */
+static int root_trusted(vctx *c, X509 *root) {
   uint8_t h[32];
   if (tc_x509_spki_sha256(root, h) != 0)
     return 0;
-  return memcmp(h, tc_dcap_intel_root_spki_sha256, 32) == 0 || tc_trust_has_spki(c->trust, h);
+  if (memcmp(h, tc_dcap_intel_root_spki_sha256, 32) == 0)
+    return 1;
+  if (!tc_trust_has_spki(c->trust, h))
+    return 0;
+  c->operator_root = 1;
+  return 1;
 }
 
 /* If the chain's last certificate is not self-issued, append the operator trust root
@@ -441,6 +448,7 @@ tc_status tc_dcap_verify(const uint8_t *quote, size_t len, const tc_collateral *
                                   time_json(c.win_hi)));
   vctx_free(&c);
   tc_verdict_set(res, st, err, "all checks passed");
+  tc_verdict_set_trust_anchor(res, st, c.operator_root);
   if (result)
     *result = res;
   else

@@ -87,6 +87,7 @@ struct tc_snp_chain {
   cert_role leaf_role;    /* ROLE_VCEK or ROLE_VLEK */
   tc_snp_product product; /* the one product line of ARK, ASK/ASVK and leaf */
   int64_t at;             /* the time it was verified at */
+  int operator_root;      /* 1: the ARK is an operator trust root, not a pinned AMD ARK */
 };
 
 /* What a verification established, for the result object. */
@@ -95,6 +96,7 @@ typedef struct {
   int parsed;
   tc_snp_product product;
   const char *signing_key; /* "VCEK" / "VLEK" or NULL */
+  int operator_root;       /* the chain's ARK is an operator trust root */
 } snp_ctx;
 
 static tc_status load_cert(const tc_buf *b, const char *what, X509 **out, tc_error *err) {
@@ -348,6 +350,7 @@ static tc_status chain_steps(const tc_collateral *col, cert_role want, int64_t a
   if ((st = tc_trust_for(col, &owned_trust, &trust, err)) != TC_OK ||
       (st = check_ark(trust, c->ark, &ark_pinned, err)) != TC_OK)
     return st;
+  c->operator_root = ark_pinned == TC_SNP_PRODUCT_UNKNOWN;
   cert_role ask_role = classify(c->ask);
   cert_role want_ask = want == ROLE_VLEK ? ROLE_ASVK : ROLE_ASK;
   char ask_cn[128], leaf_cn[128], ark_cn[128];
@@ -535,6 +538,7 @@ static tc_status make_result(tc_status st, const tc_error *err, int64_t at, cons
                                   : json_string(tc_snp_product_name(c->product)));
     rc |= json_object_set_new(o, "signing_key",
                               c->signing_key ? json_string(c->signing_key) : json_null());
+    rc |= tc_verdict_set_trust_anchor(o, st, c->operator_root);
     if (c->parsed) {
       rc |= json_object_set_new(o, "policy_flags", tc_snp_policy_flags(c->rep.policy));
       rc |= json_object_set_new(o, "claims", tc_snp_claims(&c->rep, c->product));
@@ -565,6 +569,7 @@ tc_status tc_snp_verify(const uint8_t *report, size_t len, const tc_collateral *
     cert_role want = c.rep.signing_key == TC_SNP_SIGNING_KEY_VLEK ? ROLE_VLEK : ROLE_VCEK;
     st = chain_steps(col, want, at, &ch, err);
   }
+  c.operator_root = ch.operator_root;
   if (st == TC_OK)
     st = report_steps(report, &c.rep, &ch, &c, err);
   else if (ch.product != TC_SNP_PRODUCT_UNKNOWN)
@@ -587,6 +592,7 @@ tc_status tc_snp_verify_with_chain(const uint8_t *report, size_t len, const tc_s
     *result = NULL;
   snp_ctx c;
   memset(&c, 0, sizeof c);
+  c.operator_root = chain->operator_root;
   tc_status st = parse_signed(report, len, &c, err);
   if (st == TC_OK)
     st = report_steps(report, &c.rep, chain, &c, err);

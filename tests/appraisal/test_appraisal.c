@@ -347,6 +347,66 @@ static void test_snp_each_rule(void **state) {
   json_decref(ver);
 }
 
+/* The verifier's trust_anchor (verify.h) goes into the submodule as a claim, and
+ * "require_vendor_pinned" refuses evidence valid only through an operator trust root. */
+static void test_trust_anchor(void **state) {
+  (void)state;
+  json_t *ver = snp_result("genoa-v5-oak-oc");
+  json_t *base = json_pack("{s:[s]}", "measurements", claim_str(ver, "measurement"));
+  json_t *pinned = json_deep_copy(ver), *operator_root = json_deep_copy(ver);
+  json_object_set_new(pinned, "trust_anchor", json_string("vendor_pinned"));
+  json_object_set_new(operator_root, "trust_anchor", json_string("operator_trust_root"));
+
+  json_t *a = appraise_sec("snp", base, operator_root); /* not required: a claim only */
+  assert_string_equal(status(a), "affirming");
+  assert_string_equal(json_string_value(json_object_get(a, "trust_anchor")), "operator_trust_root");
+  json_decref(a);
+  a = appraise_sec("snp", base, pinned);
+  assert_string_equal(json_string_value(json_object_get(a, "trust_anchor")), "vendor_pinned");
+  json_decref(a);
+
+  char text[400];
+  snprintf(text, sizeof text,
+           "{\"require_vendor_pinned\": true, \"snp\": {\"measurements\": [\"%s\"]}}",
+           claim_str(ver, "measurement"));
+  a = appraise_text(text, pinned);
+  assert_string_equal(status(a), "affirming");
+  json_decref(a);
+  a = appraise_text(text, operator_root);
+  if (json_array_size(json_object_get(a, "failed_rules")) != 1 ||
+      !has_rule(a, "require_vendor_pinned", "contraindicated"))
+    dump_on_fail(a, "require_vendor_pinned");
+  assert_true(has_rule(a, "require_vendor_pinned", "contraindicated"));
+  assert_int_equal(json_array_size(json_object_get(a, "failed_rules")), 1);
+  assert_string_equal(status(a), "contraindicated");
+  assert_int_equal(tv(a, "hardware"), 97); /* ar4si: hardware not recognised as genuine */
+  json_decref(a);
+  a = appraise_text(text, ver); /* no trust_anchor in the result: fail closed */
+  assert_true(has_rule(a, "require_vendor_pinned", "contraindicated"));
+  json_decref(a);
+  /* a DCAP result is judged the same way */
+  json_t *tdx = dcap_result("tdx-v4-phala-b0c06f000000");
+  json_object_set_new(tdx, "trust_anchor", json_string("operator_trust_root"));
+  a = appraise_text("{\"require_vendor_pinned\": true}", tdx);
+  assert_true(has_rule(a, "require_vendor_pinned", "contraindicated"));
+  assert_string_equal(json_string_value(json_object_get(a, "trust_anchor")), "operator_trust_root");
+  json_decref(a);
+  json_decref(tdx);
+
+  /* the key is a boolean */
+  tc_policy *p = NULL;
+  tc_error err;
+  const char *bad = "{\"require_vendor_pinned\": \"yes\"}";
+  assert_int_equal(tc_policy_parse(bad, strlen(bad), "test", &p, &err), TC_ERR_PARSE);
+  assert_string_equal(err.reason, "policy_value_invalid");
+  assert_null(p);
+
+  json_decref(pinned);
+  json_decref(operator_root);
+  json_decref(base);
+  json_decref(ver);
+}
+
 /* ---- TDX -------------------------------------------------------------------------- */
 
 static void test_tdx(void **state) {
@@ -608,6 +668,7 @@ int main(int argc, char **argv) {
       cmocka_unit_test(test_snp_default_all_vectors),
       cmocka_unit_test(test_snp_debug_vector),
       cmocka_unit_test(test_snp_each_rule),
+      cmocka_unit_test(test_trust_anchor),
       cmocka_unit_test(test_tdx),
       cmocka_unit_test(test_sgx),
       cmocka_unit_test(test_invalid_results),

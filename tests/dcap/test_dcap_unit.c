@@ -221,6 +221,7 @@ static void expect_reason(const dcap_forge_opts *o, int version, const char *rea
   assert_non_null(res);
   assert_string_equal(json_string_value(json_object_get(res, "verdict")), "invalid");
   assert_string_equal(json_string_value(json_object_get(res, "reason")), reason);
+  assert_null(json_object_get(res, "trust_anchor")); /* only a valid verdict names one */
   json_decref(res);
   dcap_forge_free(f);
 }
@@ -245,6 +246,9 @@ static void test_verify_valid(void **state) {
     assert_string_equal(
         json_string_value(json_object_get(json_object_get(res, "pck_tcb"), "issuer_ca")),
         "TEST-ONLY SGX PCK Platform CA");
+    /* The forged chains end at the test root, trusted only as an operator root. */
+    assert_string_equal(json_string_value(json_object_get(res, "trust_anchor")),
+                        "operator_trust_root");
     json_decref(res);
   }
 }

@@ -161,6 +161,8 @@ static void run_case(void **state) {
                "quote_version");
 
   if (strcmp(verdict, "valid") == 0) {
+    /* Real quotes: every chain ends at the pinned Intel SGX Root CA (no --trust-root). */
+    assert_string_equal(json_string_value(json_object_get(res, "trust_anchor")), "vendor_pinned");
     static const char *keys[] = {"advisory_ids", "fmspc",      "pce_id",       "qe_vendor_id",
                                  "pck_tcb",      "tcb_detail", "policy_flags", "validity_window"};
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)

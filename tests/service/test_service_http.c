@@ -288,10 +288,12 @@ static void test_flow_affirming(void **state) {
   assert_non_null(tok);
   n_affirming++;
   char *M = hexs(r.measurement, 48);
-  json_t *expect = json_pack("{s:s, s:s, s:s, s:s, s:i, s:o, s:[], s:s, s:{s:s, s:i}}", "tee",
-                             "snp", "status", "affirming", "nonce", n, "iss", "https://attest.test",
-                             "ttl", TTL, "runtime_data", json_loads(jwk, 0, NULL), "failed_rules",
-                             "policy_id", "test-base", "claims", "measurement", M, "vmpl", 0);
+  /* The test hierarchy is trusted through --trust-root: the token says so. */
+  json_t *expect =
+      json_pack("{s:s, s:s, s:s, s:s, s:i, s:o, s:[], s:s, s:{s:s, s:i, s:s}}", "tee", "snp",
+                "status", "affirming", "nonce", n, "iss", "https://attest.test", "ttl", TTL,
+                "runtime_data", json_loads(jwk, 0, NULL), "failed_rules", "policy_id", "test-base",
+                "claims", "measurement", M, "vmpl", 0, "trust_anchor", "operator_trust_root");
   assert_int_equal(check_token(&S, tok, expect), 0);
   free(M);
   /* The audit record names the decision and the evidence digest, never the evidence. */

@@ -48,6 +48,9 @@ static void expect_col(const uint8_t *rep, size_t len, const tc_collateral *col,
       fail_msg("expected valid, got %s: %s", err.reason, err.detail);
     assert_string_equal(json_string_value(json_object_get(res, "verdict")), "valid");
     assert_null(json_object_get(res, "reason"));
+    /* The forged ARK is trusted only as an operator root (snp_forge_collateral). */
+    assert_string_equal(json_string_value(json_object_get(res, "trust_anchor")),
+                        "operator_trust_root");
   } else {
     if (st == TC_OK)
       fail_msg("expected %s, got valid", reason);
@@ -57,6 +60,7 @@ static void expect_col(const uint8_t *rep, size_t len, const tc_collateral *col,
     assert_true(err.detail[0] != '\0');
     assert_string_equal(json_string_value(json_object_get(res, "verdict")), "invalid");
     assert_string_equal(json_string_value(json_object_get(res, "reason")), reason);
+    assert_null(json_object_get(res, "trust_anchor"));
   }
   assert_string_equal(json_string_value(json_object_get(res, "tee")), "snp");
   json_decref(res);
@@ -165,7 +169,11 @@ static void valid_reused_chain(void **state) {
   assert_int_equal(tc_snp_chain_verify(&col, TC_SNP_SIGNING_KEY_VCEK, at_default(), &ch, &err),
                    TC_OK);
   assert_int_equal(tc_snp_chain_product(ch), TC_SNP_GENOA);
-  assert_int_equal(tc_snp_verify_with_chain(rep, sizeof rep, ch, NULL, &err), TC_OK);
+  json_t *res = NULL;
+  assert_int_equal(tc_snp_verify_with_chain(rep, sizeof rep, ch, &res, &err), TC_OK);
+  assert_string_equal(json_string_value(json_object_get(res, "trust_anchor")),
+                      "operator_trust_root");
+  json_decref(res);
   rep[0x90] ^= 1;
   assert_int_equal(tc_snp_verify_with_chain(rep, sizeof rep, ch, NULL, &err), TC_ERR_VERIFY);
   assert_string_equal(err.reason, "report_signature_invalid");

@@ -68,6 +68,8 @@ static void run_case(void **state) {
     if (st != TC_OK)
       fail_msg("%s: expected valid, got %s: %s", name, err.reason, err.detail);
     assert_string_equal(json_string_value(json_object_get(res, "verdict")), "valid");
+    /* Real reports: the ARK is AMD's pinned one (no operator root given). */
+    assert_string_equal(json_string_value(json_object_get(res, "trust_anchor")), "vendor_pinned");
     assert_string_equal(json_string_value(json_object_get(res, "product")),
                         json_string_value(json_object_get(c.expected, "product")));
     assert_string_equal(json_string_value(json_object_get(res, "signing_key")),
@@ -102,6 +104,7 @@ static void run_case(void **state) {
     assert_true(st == TC_ERR_VERIFY || st == TC_ERR_PARSE);
     assert_string_equal(json_string_value(json_object_get(res, "verdict")), "invalid");
     assert_string_equal(json_string_value(json_object_get(res, "reason")), err.reason);
+    assert_null(json_object_get(res, "trust_anchor"));
     print_message("%s: rejected: %s: %s\n", name, err.reason, err.detail);
     json_t *failing = json_object_get(c.expected, "expected_failing_checks");
     if (!reason_matches(err.reason, failing)) {

@@ -139,8 +139,11 @@ tc_status tc_snp_cert_table_parse(const uint8_t *table, size_t len, tc_snp_cert 
  * launch/current_mit_vector null before version 5; signature {r, s} as the report's 72-byte
  * little-endian fields), "cert_chain": [{"cert_type": "VCEK"|"VLEK"|"ASK"|"ARK", "data":
  * [bytes]}] or null}. report: 0x4A0 bytes (SEV-SNP Firmware ABI spec, ATTESTATION_REPORT);
- * aux: the certificate table or empty.
- * Errors: report_length_invalid, cert_table_invalid (TC_ERR_PARSE), out_of_memory.
+ * aux: the certificate table or empty. The TCB layout is tc_snp_wire_tcb_layout's
+ * (teectl/snp.h), the one the broker's decoder uses: a version 2 report with an all-zero CHIP_ID
+ * (MASK_CHIP_ID) has none and is refused, as the attestation-agent's sev crate refuses it.
+ * Errors (TC_ERR_PARSE): report_length_invalid, cert_table_invalid, chip_id_masked,
+ * unsupported_product, unsupported_report_version; out_of_memory.
  */
 tc_status tc_snp_evidence_json(const uint8_t *report, size_t len, const uint8_t *aux,
                                size_t aux_len, json_t **out, tc_error *err);

@@ -241,12 +241,13 @@ tc_status tc_kbs_session_open(const tc_kbs_session_key *key, const char *text, i
  * Rebuild the binary ATTESTATION_REPORT (0x4A0 bytes, SEV-SNP Firmware ABI spec table
  * "ATTESTATION_REPORT Structure") from the attestation-agent's SNP evidence
  * {"attestation_report": <virtee/sev AttestationReport serde form>, "cert_chain": [...] | null}.
- * Every member of the report form is required except cpuid_fam_id, cpuid_mod_id,
- * cpuid_step (null or absent for version 2), launch_mit_vector, current_mit_vector (version
- * 5 only) and fmc (null on Milan/Genoa, a number on Turin); byte arrays are JSON lists of
- * 0..255 of the field's exact length; TCB_VERSION objects are encoded in the layout of the
- * product line (CPUID family/model for version 3+, for version 2 Turin when CHIP_ID bytes
- * 8..63 are zero, as the sev crate decides); Version {major, minor, build} as build, minor,
+ * Versions 2, 3, 4 (the version 3 fields) and 5. Every member of the report form is required
+ * except cpuid_fam_id, cpuid_mod_id, cpuid_step (null or absent for version 2),
+ * launch_mit_vector, current_mit_vector (version 5 only) and fmc (null on Milan/Genoa, a number
+ * on Turin); byte arrays are JSON lists of 0..255 of the field's exact length; TCB_VERSION
+ * objects are encoded in the layout tc_snp_wire_tcb_layout decides (teectl/snp.h: CPUID
+ * family/model for version 3+, CHIP_ID for version 2; a version 2 report with a masked, all-zero
+ * CHIP_ID is refused, as the sev crate refuses it); Version {major, minor, build} as build, minor,
  * major; signature {"r", "s"} 72 bytes each at 0x2A0 / 0x2E8; reserved bytes zero. Unknown
  * members are refused (they could not have come from the binary form).
  * cert_chain entries {"cert_type": "VCEK"|"VLEK"|"ASK"|"ARK", "data": [DER bytes]} go to

@@ -91,6 +91,26 @@ typedef struct tc_snp_tcb {
 /** Decode raw (report u64) with the given layout into *out. */
 void tc_snp_tcb_decode(uint64_t raw, tc_snp_tcb_layout layout, tc_snp_tcb *out);
 
+/**
+ * The TCB_VERSION layout of a report in the Confidential Containers wire form (the serde form
+ * of virtee/sev's AttestationReport, whose TCB objects carry "fmc" on Turin only), decided from
+ * the report alone exactly as that crate decides it (its Generation), so the attester's encoder
+ * and the broker's decoder cannot disagree:
+ *  - version 2 (no CPUID fields; ABI spec "ATTESTATION_REPORT Structure"): from CHIP_ID
+ *    (0x1A0, 64 bytes): bytes 8..63 zero is Turin's 8-byte chip id, otherwise Milan/Genoa.
+ *    A CHIP_ID of all zeros (MASK_CHIP_ID set in SNP_CONFIG) leaves no field that names the
+ *    CPU: refused, as virtee/sev refuses it (its MaskedChipId error, so a real
+ *    attestation-agent never sends such a report; Trustee takes version 3 and later only).
+ *  - version 3, 4 and 5: from CPUID_FAM_ID / CPUID_MOD_ID (0x188, 0x189), whatever CHIP_ID
+ *    holds; a family/model of no known product line is refused.
+ * Any other version: refused. chip_id: the report's 64 bytes at 0x1A0.
+ * Errors (TC_ERR_PARSE): "chip_id_masked" (version 2, CHIP_ID all zeros),
+ * "unsupported_product" (version 3+, unknown CPUID family/model),
+ * "unsupported_report_version".
+ */
+tc_status tc_snp_wire_tcb_layout(uint32_t version, uint8_t cpuid_fam_id, uint8_t cpuid_mod_id,
+                                 const uint8_t chip_id[64], tc_snp_tcb_layout *out, tc_error *err);
+
 /* Guest policy bits (ABI spec, "Guest Policy Structure"). */
 #define TC_SNP_POLICY_SMT (1ull << 16)
 #define TC_SNP_POLICY_RESERVED_ONE (1ull << 17) /* must be 1 */

@@ -36,12 +36,10 @@ static json_t *u64_json(uint64_t v) {
   return v > (uint64_t)INT64_MAX ? NULL : json_integer((json_int_t)v);
 }
 
-static json_t *report_json(const uint8_t *r) {
+/* r: a report whose TCB layout tc_snp_wire_tcb_layout decided (turin: 1 for Turin's). */
+static json_t *report_json(const uint8_t *r, int turin) {
   uint32_t version = tc_le32(r);
   int v3 = version >= 3, v5 = version >= 5;
-  /* The TCB layout as virtee/sev picks it: CPUID family 1Ah for version 3+; for version 2 a
-   * CHIP_ID whose bytes 8..63 are zero (and not all of it: masked) is Turin's. */
-  int turin = v3 ? r[0x188] == 0x1A : !tc_all_zero(r + 0x1A0, 64) && tc_all_zero(r + 0x1A8, 56);
   json_t *o = json_object();
   int bad = o == NULL;
 #define PUT(k, v) bad |= json_object_set_new(o, k, v) != 0
@@ -92,9 +90,15 @@ tc_status tc_snp_evidence_json(const uint8_t *report, size_t len, const uint8_t 
     return tc_fail(err, TC_ERR_PARSE, "report_length_invalid",
                    "SNP evidence is %zu bytes, an ATTESTATION_REPORT is 0x%x", len,
                    TC_SNP_REPORT_SIZE);
+  /* The TCB layout as virtee/sev decides it (the broker's decoder asks the same function). */
+  tc_snp_tcb_layout layout;
+  tc_status st = tc_snp_wire_tcb_layout(tc_le32(report), report[0x188], report[0x189],
+                                        report + 0x1A0, &layout, err);
+  if (st != TC_OK)
+    return st;
   tc_snp_cert certs[16];
   size_t n = 0;
-  tc_status st = tc_snp_cert_table_parse(aux, aux_len, certs, 16, &n, err);
+  st = tc_snp_cert_table_parse(aux, aux_len, certs, 16, &n, err);
   if (st != TC_OK)
     return st;
   json_t *chain = n ? json_array() : json_null();
@@ -108,7 +112,7 @@ tc_status tc_snp_evidence_json(const uint8_t *report, size_t len, const uint8_t 
       chain = NULL;
     }
   }
-  json_t *rep = report_json(report);
+  json_t *rep = report_json(report, layout == TC_SNP_TCB_TURIN);
   if (rep && chain)
     *out = json_pack("{s:o, s:o}", "attestation_report", rep, "cert_chain", chain);
   else {

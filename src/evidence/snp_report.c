@@ -93,6 +93,35 @@ void tc_snp_tcb_decode(uint64_t raw, tc_snp_tcb_layout layout, tc_snp_tcb *out) 
   }
 }
 
+static tc_status unknown_product(uint8_t family, uint8_t model, tc_error *err) {
+  return tc_fail(err, TC_ERR_PARSE, "unsupported_product",
+                 "CPUID family 0x%02x model 0x%02x (offsets 0x188, 0x189) is no known SEV-SNP "
+                 "product line (Milan, Genoa, Turin)",
+                 family, model);
+}
+
+tc_status tc_snp_wire_tcb_layout(uint32_t version, uint8_t cpuid_fam_id, uint8_t cpuid_mod_id,
+                                 const uint8_t chip_id[64], tc_snp_tcb_layout *out, tc_error *err) {
+  *out = TC_SNP_TCB_MILAN_GENOA;
+  if (version == 2) {
+    if (tc_all_zero(chip_id, 64))
+      return tc_fail(err, TC_ERR_PARSE, "chip_id_masked",
+                     "version 2 report with CHIP_ID (offset 0x1A0) all zeros (MASK_CHIP_ID): "
+                     "no field names the CPU, so its TCB_VERSION layout (Milan/Genoa or Turin) "
+                     "is unknown");
+    *out = tc_all_zero(chip_id + 8, 56) ? TC_SNP_TCB_TURIN : TC_SNP_TCB_MILAN_GENOA;
+    return TC_OK;
+  }
+  if (version < 3 || version > 5)
+    return tc_fail(err, TC_ERR_PARSE, "unsupported_report_version",
+                   "report VERSION is %u; supported: 2, 3, 4, 5", version);
+  tc_snp_product p = tc_snp_product_from_cpuid(cpuid_fam_id, cpuid_mod_id);
+  if (p == TC_SNP_PRODUCT_UNKNOWN)
+    return unknown_product(cpuid_fam_id, cpuid_mod_id, err);
+  *out = tc_snp_tcb_layout_of(p);
+  return TC_OK;
+}
+
 /* Must-be-zero byte ranges, [start, end) — report version dependent ones handled below. */
 static tc_status check_zero(const uint8_t *rep, size_t start, size_t end, const char *field,
                             tc_error *err) {
@@ -214,10 +243,7 @@ tc_status tc_snp_parse(const uint8_t *rep, size_t len, tc_snp_report *out, tc_er
   if (out->version >= 3) {
     out->product_from_report = tc_snp_product_from_cpuid(out->cpuid_fam_id, out->cpuid_mod_id);
     if (out->product_from_report == TC_SNP_PRODUCT_UNKNOWN)
-      return tc_fail(err, TC_ERR_PARSE, "unsupported_product",
-                     "CPUID family 0x%02x model 0x%02x (offsets 0x188, 0x189) is no known "
-                     "SEV-SNP product line (Milan, Genoa, Turin)",
-                     out->cpuid_fam_id, out->cpuid_mod_id);
+      return unknown_product(out->cpuid_fam_id, out->cpuid_mod_id, err);
   }
   return TC_OK;
 }

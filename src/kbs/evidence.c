@@ -118,18 +118,23 @@ static tc_status put_tcb(const json_t *v, tc_snp_tcb_layout layout, const char *
   return TC_OK;
 }
 
-/* TCB layout the sev crate encodes with (its Generation): CPUID for v3+, CHIP_ID for v2. */
-static tc_snp_tcb_layout layout_of(const json_t *rep, uint64_t version) {
-  if (version >= 3) {
-    uint64_t fam = 0, mod = 0;
-    get_uint(json_object_get(rep, "cpuid_fam_id"), 255, &fam);
-    get_uint(json_object_get(rep, "cpuid_mod_id"), 255, &mod);
-    return tc_snp_tcb_layout_of(tc_snp_product_from_cpuid((uint8_t)fam, (uint8_t)mod));
-  }
+/* The TCB layout as virtee/sev decides it (the attester's encoder asks the same function):
+ * CPUID for version 3+, CHIP_ID for version 2, refused when a version 2 CHIP_ID is masked. */
+static tc_status layout_of(const json_t *rep, uint64_t version, tc_snp_tcb_layout *layout,
+                           tc_error *err) {
+  uint64_t fam = 0, mod = 0;
   uint8_t chip[64];
+  if (version >= 3 && (get_uint(json_object_get(rep, "cpuid_fam_id"), 255, &fam) ||
+                       get_uint(json_object_get(rep, "cpuid_mod_id"), 255, &mod)))
+    return inval(err, "cpuid_fam_id", "version 3+ needs cpuid_fam_id and cpuid_mod_id of 0..255");
   if (get_bytes(json_object_get(rep, "chip_id"), 64, chip))
-    return TC_SNP_TCB_MILAN_GENOA;
-  return tc_all_zero(chip + 8, 56) ? TC_SNP_TCB_TURIN : TC_SNP_TCB_MILAN_GENOA;
+    return inval(err, "chip_id", "expected a list of 64 numbers 0..255");
+  tc_error e;
+  if (tc_snp_wire_tcb_layout((uint32_t)version, (uint8_t)fam, (uint8_t)mod, chip, layout, &e) !=
+      TC_OK)
+    return tc_fail(err, TC_ERR_PARSE, "snp_evidence_invalid", "attestation_report: %s (%s)",
+                   e.detail, e.reason);
+  return TC_OK;
 }
 
 static tc_status put_field(const field *f, const json_t *v, uint64_t version,
@@ -257,10 +262,12 @@ tc_status tc_kbs_snp_evidence(const json_t *evidence, uint8_t report[0x4A0], tc_
       return inval(err, key, "unknown member (not a field of the report)");
   }
   uint64_t version = 0;
-  if (get_uint(json_object_get(rep, "version"), UINT32_MAX, &version) ||
-      (version != 2 && version != 3 && version != 5))
-    return inval(err, "version", "expected 2, 3 or 5");
-  tc_snp_tcb_layout layout = layout_of(rep, version);
+  if (get_uint(json_object_get(rep, "version"), UINT32_MAX, &version) || version < 2 || version > 5)
+    return inval(err, "version", "expected 2, 3, 4 or 5");
+  tc_snp_tcb_layout layout;
+  tc_status lst = layout_of(rep, version, &layout, err);
+  if (lst != TC_OK)
+    return lst;
   for (size_t i = 0; i < N_FIELDS; i++) {
     const json_t *fv = json_object_get(rep, fields[i].name);
     if (!fv && fields[i].kind != OPT_U8 && fields[i].kind != OPT_U64)

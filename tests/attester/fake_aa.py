@@ -41,7 +41,14 @@ def tcb(b, o, turin):
 
 def serde(b):
     v = u32(b, 0)
-    turin = v >= 3 and b[0x188] == 0x1A
+    # the TCB layout as the sev crate decides it: CPUID for version 3+, CHIP_ID for version 2
+    # (bytes 8..63 zero: Turin; all zero: masked, which the crate refuses)
+    if v >= 3:
+        turin = b[0x188] == 0x1A
+    elif not any(b[0x1A0:0x1E0]):
+        raise ValueError("MaskedChipId")
+    else:
+        turin = not any(b[0x1A8:0x1E0])
     lst = lambda o, n: list(b[o:o + n])  # noqa: E731
     return {
         "version": v, "guest_svn": u32(b, 4), "policy": u64(b, 8), "family_id": lst(0x10, 16),

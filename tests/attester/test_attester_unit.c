@@ -478,13 +478,71 @@ static void test_snp_evidence_json_vector(void **state) {
   tc_buf_free(&vcek);
 }
 
-/* The SNP JSON read back by the broker's own decoder (src/kbs, written from the sev crate by
- * another hand) gives the report byte for byte: every product line's TCB layout, versions 2,
- * 3 and 5. */
+/* The SNP JSON read back by the broker's own decoder (src/kbs) gives the report byte for byte,
+ * and both sides agree on the TCB layout of each product line: a number "fmc" exactly on Turin
+ * (the product forged here, not a field the code under test reads), for report versions 2, 3,
+ * 4 and 5, with CHIP_ID and with it masked (all zeros, MASK_CHIP_ID). A version 2 report with a
+ * masked CHIP_ID names no CPU (no CPUID fields before version 3, SEV-SNP ABI spec
+ * "ATTESTATION_REPORT Structure"): virtee/sev refuses it (MaskedChipId), and so do the encoder
+ * (chip_id_masked) and the decoder given that form anyway (snp_evidence_invalid). */
+static void round_trip(const uint8_t rep[TC_SNP_REPORT_SIZE], int turin, const char *what) {
+  json_t *j = NULL;
+  tc_error err;
+  uint8_t back[TC_SNP_REPORT_SIZE];
+  if (tc_snp_evidence_json(rep, TC_SNP_REPORT_SIZE, NULL, 0, &j, &err) != TC_OK)
+    fail_msg("%s: encoder: %s: %s", what, err.reason, err.detail);
+  static const char *const tcbs[] = {"current_tcb", "reported_tcb", "committed_tcb", "launch_tcb"};
+  static const size_t offs[] = {0x38, 0x180, 0x1E0, 0x1F0};
+  for (size_t i = 0; i < 4; i++) {
+    json_t *fmc =
+        json_object_get(json_object_get(json_object_get(j, "attestation_report"), tcbs[i]), "fmc");
+    if (turin ? !json_is_integer(fmc) || json_integer_value(fmc) != rep[offs[i]]
+              : !json_is_null(fmc))
+      fail_msg("%s: %s.fmc is not %s", what, tcbs[i], turin ? "the Turin FMC byte" : "null");
+  }
+  tc_buf *certs = NULL;
+  size_t n = 0;
+  if (tc_kbs_snp_evidence(j, back, &certs, &n, &err) != TC_OK)
+    fail_msg("%s: decoder: %s: %s", what, err.reason, err.detail);
+  if (memcmp(back, rep, TC_SNP_REPORT_SIZE) != 0)
+    fail_msg("%s: the decoder's report differs from the encoder's input", what);
+  assert_int_equal(n, 0);
+  free(certs);
+  json_decref(j);
+}
+
+/* A version 2 report whose CHIP_ID is masked: refused both ways with the same cause. */
+static void masked_v2_refused(const uint8_t rep[TC_SNP_REPORT_SIZE], const char *what) {
+  uint8_t r2[TC_SNP_REPORT_SIZE];
+  memcpy(r2, rep, sizeof r2);
+  memset(r2 + 0x1A0, 0, 64);
+  json_t *j = NULL;
+  tc_error err;
+  if (tc_snp_evidence_json(r2, sizeof r2, NULL, 0, &j, &err) != TC_ERR_PARSE)
+    fail_msg("%s: the encoder took a version 2 report with a masked CHIP_ID", what);
+  assert_string_equal(err.reason, "chip_id_masked");
+  assert_null(j);
+  /* the same form with CHIP_ID unmasked encodes; masked again in the JSON, the decoder refuses */
+  assert_int_equal(tc_snp_evidence_json(rep, TC_SNP_REPORT_SIZE, NULL, 0, &j, &err), TC_OK);
+  json_t *chip = json_array();
+  for (int i = 0; i < 64; i++)
+    json_array_append_new(chip, json_integer(0));
+  json_object_set_new(json_object_get(j, "attestation_report"), "chip_id", chip);
+  uint8_t back[TC_SNP_REPORT_SIZE];
+  tc_buf *certs = NULL;
+  size_t n = 0;
+  if (tc_kbs_snp_evidence(j, back, &certs, &n, &err) != TC_ERR_PARSE)
+    fail_msg("%s: the decoder took a version 2 report with a masked CHIP_ID", what);
+  assert_string_equal(err.reason, "snp_evidence_invalid");
+  if (!strstr(err.detail, "chip_id_masked"))
+    fail_msg("%s: decoder detail: %s", what, err.detail);
+  json_decref(j);
+}
+
 static void test_snp_evidence_json_round_trip(void **state) {
   (void)state;
   const tc_snp_product products[] = {TC_SNP_MILAN, TC_SNP_GENOA, TC_SNP_TURIN};
-  const uint32_t versions[] = {2, 3, 5};
+  const uint32_t versions[] = {2, 3, 4, 5};
   snp_forge *reuse = NULL;
   for (size_t p = 0; p < 3; p++) {
     snp_forge_opts o;
@@ -492,23 +550,30 @@ static void test_snp_evidence_json_round_trip(void **state) {
     o.reuse_keys = reuse;
     snp_forge *f = snp_forge_new(&o);
     assert_non_null(f);
-    for (size_t v = 0; v < 3; v++) {
-      tc_snp_report r;
-      snp_forge_report_init(f, versions[v], &r);
-      rd_pattern(r.report_data);
-      uint8_t rep[TC_SNP_REPORT_SIZE], back[TC_SNP_REPORT_SIZE];
-      assert_int_equal(snp_forge_sign_report(f, &r, rep), 0);
-      json_t *j;
-      tc_error err;
-      assert_int_equal(tc_snp_evidence_json(rep, sizeof rep, NULL, 0, &j, &err), TC_OK);
-      tc_buf *certs = NULL;
-      size_t n = 0;
-      if (tc_kbs_snp_evidence(j, back, &certs, &n, &err) != TC_OK)
-        fail_msg("product %zu version %u: %s: %s", p, versions[v], err.reason, err.detail);
-      assert_memory_equal(back, rep, sizeof rep);
-      assert_int_equal(n, 0);
-      free(certs);
-      json_decref(j);
+    for (size_t v = 0; v < 4; v++) {
+      for (int masked = 0; masked <= 1; masked++) {
+        char what[96];
+        snprintf(what, sizeof what, "%s version %u%s", tc_snp_product_name(products[p]),
+                 versions[v], masked ? " CHIP_ID masked" : "");
+        tc_snp_report r;
+        snp_forge_report_init(f, versions[v] == 4 ? 3 : versions[v], &r);
+        r.version = versions[v]; /* version 4: the version 3 fields */
+        rd_pattern(r.report_data);
+        uint8_t rep[TC_SNP_REPORT_SIZE];
+        assert_int_equal(snp_forge_sign_report(f, &r, rep), 0);
+        if (!masked) {
+          round_trip(rep, products[p] == TC_SNP_TURIN, what);
+          continue;
+        }
+        memset(rep + 0x1A0, 0, 64);
+        assert_int_equal(snp_forge_resign(f, rep), 0);
+        if (versions[v] == 2) {
+          memcpy(rep + 0x1A0, o.chip_id, 64);
+          masked_v2_refused(rep, what);
+        } else {
+          round_trip(rep, products[p] == TC_SNP_TURIN, what);
+        }
+      }
     }
     if (reuse)
       snp_forge_free(f);
@@ -516,6 +581,34 @@ static void test_snp_evidence_json_round_trip(void **state) {
       reuse = f;
   }
   snp_forge_free(reuse);
+}
+
+/* The real Genoa report of ../shared/vectors/kbs through encoder and decoder, as it is, with
+ * CHIP_ID masked (version 3: the layout still comes from CPUID), and as version 2 masked. */
+static void test_snp_evidence_json_round_trip_vector(void **state) {
+  (void)state;
+  char p[1024];
+  snprintf(p, sizeof p, "%s/kbs/snp-genoa-v3-trustee-e2e/expected.json", VECTORS);
+  json_t *exp = json_load_file(p, 0, NULL);
+  assert_non_null(exp);
+  assert_string_equal(json_string_value(json_object_get(exp, "product")), "Genoa");
+  snprintf(p, sizeof p, "%s/kbs/snp-genoa-v3-trustee-e2e/%s", VECTORS,
+           json_string_value(json_object_get(exp, "report_bin")));
+  tc_buf rep = test_read_file(p);
+  assert_int_equal(rep.len, TC_SNP_REPORT_SIZE);
+  assert_int_equal(rep.data[0], json_integer_value(json_object_get(exp, "report_version")));
+  assert_false(tc_all_zero(rep.data + 0x1A0, 64));
+  round_trip(rep.data, 0, "real Genoa v3");
+  uint8_t r[TC_SNP_REPORT_SIZE];
+  memcpy(r, rep.data, sizeof r);
+  memset(r + 0x1A0, 0, 64);
+  round_trip(r, 0, "real Genoa v3, CHIP_ID masked");
+  memcpy(r, rep.data, sizeof r);
+  r[0] = 2;
+  memset(r + 0x188, 0, 3); /* reserved in version 2 */
+  masked_v2_refused(r, "real Genoa as version 2");
+  json_decref(exp);
+  tc_buf_free(&rep);
 }
 
 int main(int argc, char **argv) {
@@ -543,6 +636,7 @@ int main(int argc, char **argv) {
       cmocka_unit_test(test_cert_table),
       cmocka_unit_test(test_snp_evidence_json_vector),
       cmocka_unit_test(test_snp_evidence_json_round_trip),
+      cmocka_unit_test(test_snp_evidence_json_round_trip_vector),
   };
   int rc = cmocka_run_group_tests(tests, NULL, NULL);
   char cmd[600];

@@ -71,6 +71,8 @@ static void check_evidence_case(const char *casedir, const json_t *exp) {
   tc_buf bin = test_read_file(bin_path);
   assert_int_equal(bin.len, TC_SNP_REPORT_SIZE);
   assert_memory_equal(rep, bin.data, TC_SNP_REPORT_SIZE);
+  uint8_t orig[TC_SNP_REPORT_SIZE];
+  memcpy(orig, bin.data, sizeof orig);
   uint8_t d[32];
   char hex[129];
   SHA256(rep, sizeof rep, d);
@@ -136,7 +138,10 @@ static void check_evidence_case(const char *casedir, const json_t *exp) {
       {"measurement", NULL},
       {"current_tcb", "{\"fmc\":1,\"bootloader\":10,\"tee\":0,\"snp\":23,\"microcode\":25}"},
       {"reported_tcb", "{\"bootloader\":10,\"tee\":0,\"snp\":23,\"microcode\":25}"},
-      {"version", "4"},
+      {"version", "1"},
+      {"version", "6"},
+      {"cpuid_fam_id", "32"},   /* family 20h: no known product line, no known TCB layout */
+      {"cpuid_mod_id", "null"}, /* version 3+: the layout comes from CPUID */
       {"vmpl", "-1"},
       {"signature", "{\"r\":[1],\"s\":[2]}"},
       {"launch_mit_vector", "7"},
@@ -155,6 +160,13 @@ static void check_evidence_case(const char *casedir, const json_t *exp) {
     assert_string_equal(err.reason, "snp_evidence_invalid");
     json_decref(copy);
   }
+  /* version 4 has the version 3 fields (virtee/sev's V3 variant): rebuilt with them */
+  json_t *v4 = json_deep_copy(ev);
+  json_object_set_new(json_object_get(v4, "attestation_report"), "version", json_integer(4));
+  assert_int_equal(rebuild(v4, rep, &err), TC_OK);
+  assert_int_equal(rep[0], 4);
+  assert_memory_equal(rep + 4, orig + 4, TC_SNP_REPORT_SIZE - 4);
+  json_decref(v4);
   /* a value changed after signing still rebuilds, and then fails the signature */
   json_t *copy = json_deep_copy(ev);
   json_object_set_new(json_object_get(copy, "attestation_report"), "guest_svn", json_integer(1));

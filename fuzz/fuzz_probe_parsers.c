@@ -5,21 +5,22 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "node/parse.h"
 #include "teectl/kataconfig.h"
 #include "teectl/probe.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   tc_error err;
-  tc_cpuid_table t;
-  if (tc_cpuid_parse((const char *)data, size, "fuzz", &t, &err) == TC_OK) {
+  node_cpuid_table t;
+  if (node_cpuid_parse((const char *)data, size, "fuzz", &t, &err) == TC_OK) {
     uint32_t r[4];
     for (size_t i = 0; i < t.count && i < 8; i++)
-      (void)tc_cpuid_get(&t, t.entries[i].leaf, t.entries[i].subleaf, r);
-    tc_cpuid_table_free(&t);
+      (void)node_cpuid_get(&t, t.entries[i].leaf, t.entries[i].subleaf, r);
+    node_cpuid_table_free(&t);
   }
-  tc_chardev_list l;
-  if (tc_chardev_parse((const char *)data, size, "fuzz", &l, &err) == TC_OK)
-    tc_chardev_list_free(&l);
+  node_chardev_list l;
+  if (node_chardev_parse((const char *)data, size, "fuzz", &l, &err) == TC_OK)
+    node_chardev_list_free(&l);
   char *s = malloc(size + 1);
   if (s == NULL)
     return 0;
@@ -27,11 +28,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   s[size] = '\0';
   int64_t v;
   int on;
-  (void)tc_cpuinfo_has_flag(s, "sev_snp");
-  (void)tc_cpuinfo_has_flag(s, "sgx");
-  (void)tc_misc_lookup(s, "sev", &v);
-  (void)tc_misc_lookup(s, "tdx", &v);
-  (void)tc_param_bool(s, &on);
+  (void)node_cpuinfo_has_flag(s, "sev_snp");
+  (void)node_cpuinfo_has_flag(s, "sgx");
+  (void)node_misc_lookup(s, "sev", &v);
+  (void)node_misc_lookup(s, "tdx", &v);
+  (void)node_param_bool(s, &on);
   free(s);
   json_t *j = json_loadb((const char *)data, size, 0, NULL);
   if (j != NULL) {

@@ -14,8 +14,9 @@
  * and CPUID leaves 0x0, 0x1, 0x7, 0x12, 0x21, 0x80000000, 0x8000001F.
  * Never the kernel log (dmesg), never lsmod.
  *
- * The probe is an edge (it reads files and executes CPUID); the text parsers and the
- * evaluation of gathered facts are pure functions, declared here so they can be tested.
+ * The probe is an edge (it reads files and executes CPUID); the evaluation of gathered
+ * facts is pure. Its text parsers (CPUID dumps, cpuinfo flags, misc cgroup files, module
+ * parameters, DEVICES.txt) are private to src/node (node/parse.h).
  */
 #ifndef TEECTL_PROBE_H
 #define TEECTL_PROBE_H
@@ -180,78 +181,6 @@ char *tc_probe_nfd_text(const json_t *probe, int64_t expires_at);
  * locale that is not UTF-8. Malloc'd string (caller frees) or NULL on allocation failure.
  */
 char *tc_probe_human_text(const json_t *probe, int utf8);
-
-/* ---- pure parsers (no I/O), exposed for tests ---- */
-
-/** A CPUID result set: leaf/subleaf -> eax, ebx, ecx, edx. */
-typedef struct tc_cpuid_entry {
-  uint32_t leaf, subleaf, eax, ebx, ecx, edx;
-} tc_cpuid_entry;
-
-typedef struct tc_cpuid_table {
-  tc_cpuid_entry *entries; /**< malloc'd */
-  size_t count;
-  int live; /**< 1 = answers come from the CPUID instruction, entries unused */
-} tc_cpuid_table;
-
-/**
- * Parse a CPUID dump (vectors/hosts/<case>/cpuid.txt format): one line per leaf,
- * "leaf subleaf eax ebx ecx edx", each a hex number (optional 0x, at most 32 bits),
- * separated by blanks; '#' starts a comment line; blank lines are ignored.
- * name: file name used in error details. On success *t owns its entries
- * (tc_cpuid_table_free). Errors: TC_ERR_PARSE "cpuid_dump_malformed", detail
- * "<name>:<line>: <what>" (wrong field count, not hex, above 32 bits, duplicate leaf);
- * TC_ERR_NOMEM "out_of_memory".
- */
-tc_status tc_cpuid_parse(const char *text, size_t len, const char *name, tc_cpuid_table *t,
-                         tc_error *err);
-
-/** Release t->entries and zero *t. NULL-safe. */
-void tc_cpuid_table_free(tc_cpuid_table *t);
-
-/**
- * Look up leaf/subleaf. For a dump: 1 and the registers if the line is present, else 0.
- * For a live table: executes CPUID (x86-64 only; 0 elsewhere) and returns 1 only when the
- * leaf is within the maximum basic (0x0) or extended (0x80000000) leaf.
- * regs: eax, ebx, ecx, edx.
- */
-int tc_cpuid_get(const tc_cpuid_table *t, uint32_t leaf, uint32_t subleaf, uint32_t regs[4]);
-
-/**
- * 1 if flag appears as a whole word in any processor's "flags" line of a /proc/cpuinfo
- * text (so "sev" does not match "sev_es"), else 0. Words are separated by blanks. A flag
- * on one processor's line counts even when the others lack it.
- */
-int tc_cpuinfo_has_flag(const char *cpuinfo, const char *flag);
-
-/**
- * Find key in a misc cgroup file (sys/fs/cgroup/misc.capacity / misc.current): lines
- * "<key> <decimal>". The key must match the whole first word ("sev" does not match
- * "sev_es"). Returns 1 and *value when found and the number is valid, else 0.
- */
-int tc_misc_lookup(const char *text, const char *key, int64_t *value);
-
-/**
- * Parse a kernel module boolean/int parameter text ("Y", "N", "1", "0", trailing
- * newline allowed). Returns 1 and sets *on (1 for Y/1, 0 for N/0); 0 if unrecognised.
- */
-int tc_param_bool(const char *text, int *on);
-
-/** A set of paths (relative to root, no leading '/') declared character devices. */
-typedef struct tc_chardev_list {
-  char **paths; /**< malloc'd */
-  size_t count;
-} tc_chardev_list;
-
-/**
- * Parse a DEVICES.txt list: lines "path c major:minor" ('#' comments, blank lines
- * ignored); major/minor are decimals, minor may be "dynamic". name: file name for errors.
- * Errors: TC_ERR_PARSE "char_devices_malformed" detail "<name>:<line>: <what>";
- * TC_ERR_NOMEM "out_of_memory".
- */
-tc_status tc_chardev_parse(const char *text, size_t len, const char *name, tc_chardev_list *l,
-                           tc_error *err);
-void tc_chardev_list_free(tc_chardev_list *l);
 
 #ifdef __cplusplus
 }

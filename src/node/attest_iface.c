@@ -107,16 +107,16 @@ tc_status tc_probe_attest_ifaces(const tc_probe_opts *opts, tc_attest_ifaces *ou
   tc_probe_opts o = {.root = opts ? opts->root : NULL,
                      .char_devices_file = opts ? opts->char_devices_file : NULL};
   probe_ctx c;
-  tc_cpuid_table cpuid;
-  tc_chardev_list chardevs;
+  node_cpuid_table cpuid;
+  node_chardev_list chardevs;
   int have_chardevs;
   tc_status st = probe_load_inputs(&o, &c, &cpuid, &chardevs, &have_chardevs, err);
   if (st != TC_OK)
     return st;
   st = probe_attest_ifaces(&c, out, err);
-  tc_cpuid_table_free(&cpuid);
+  node_cpuid_table_free(&cpuid);
   if (have_chardevs)
-    tc_chardev_list_free(&chardevs);
+    node_chardev_list_free(&chardevs);
   return st;
 }
 

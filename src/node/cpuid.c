@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* CPUID access for the probe: either the CPUID instruction (x86 only) or a dump
- * parsed by tc_cpuid_parse. Leaf semantics: Intel SDM Vol. 2A "CPUID", AMD APM Vol. 3
+ * parsed by node_cpuid_parse. Leaf semantics: Intel SDM Vol. 2A "CPUID", AMD APM Vol. 3
  * "CPUID" (E.4.17 for Fn8000_001F). */
 #include <string.h>
 
-#include "teectl/probe.h"
+#include "node/parse.h"
 
 #if defined(__x86_64__) || defined(__i386__)
 static void cpuid_exec(uint32_t leaf, uint32_t subleaf, uint32_t r[4]) {
@@ -20,7 +20,7 @@ static void cpuid_exec(uint32_t leaf, uint32_t subleaf, uint32_t r[4]) {
 #define HAVE_CPUID_INSN 0
 #endif
 
-int tc_cpuid_get(const tc_cpuid_table *t, uint32_t leaf, uint32_t subleaf, uint32_t regs[4]) {
+int node_cpuid_get(const node_cpuid_table *t, uint32_t leaf, uint32_t subleaf, uint32_t regs[4]) {
   if (t == NULL)
     return 0;
   if (t->live) {

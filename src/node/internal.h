@@ -6,12 +6,13 @@
 
 #include <stdint.h>
 
+#include "node/parse.h"
 #include "teectl/probe.h"
 
 typedef struct probe_ctx {
   const char *root; /* never NULL; "" for live "/" */
-  tc_chardev_list *chardevs;
-  tc_cpuid_table *cpuid;
+  node_chardev_list *chardevs;
+  node_cpuid_table *cpuid;
 } probe_ctx;
 
 /** What the probe's steps gather (src/node/probe.c), the input of the JSON result, the NFD
@@ -85,10 +86,10 @@ int probe_cmp_str(const void *a, const void *b);
 int probe_read_u64(const probe_ctx *c, const char *rel, int64_t *v);
 
 /** Check opts->root is a folder, load the --cpuid dump (or select the instruction) and the
- *  --char-devices list; fill *c. On success the caller frees cpuid (tc_cpuid_table_free) and,
- *  when *have_chardevs, chardevs (tc_chardev_list_free). Errors: see tc_probe_run. */
-tc_status probe_load_inputs(const tc_probe_opts *opts, probe_ctx *c, tc_cpuid_table *cpuid,
-                            tc_chardev_list *chardevs, int *have_chardevs, tc_error *err);
+ *  --char-devices list; fill *c. On success the caller frees cpuid (node_cpuid_table_free) and,
+ *  when *have_chardevs, chardevs (node_chardev_list_free). Errors: see tc_probe_run. */
+tc_status probe_load_inputs(const tc_probe_opts *opts, probe_ctx *c, node_cpuid_table *cpuid,
+                            node_chardev_list *chardevs, int *have_chardevs, tc_error *err);
 
 /** The attestation interfaces below c's root (tc_probe_attest_ifaces without loading the
  *  inputs). Errors: TC_ERR_NOMEM "out_of_memory". */

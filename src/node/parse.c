@@ -7,13 +7,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "teectl/probe.h"
+#include "node/parse.h"
 
 static int is_blank(char c) {
   return c == ' ' || c == '\t' || c == '\r';
 }
 
-int tc_cpuinfo_has_flag(const char *cpuinfo, const char *flag) {
+int node_cpuinfo_has_flag(const char *cpuinfo, const char *flag) {
   if (cpuinfo == NULL || flag == NULL || flag[0] == '\0')
     return 0;
   size_t flen = strlen(flag);
@@ -64,7 +64,7 @@ static int parse_dec(const char *s, const char *e, int64_t *v) {
   return 1;
 }
 
-int tc_misc_lookup(const char *text, const char *key, int64_t *value) {
+int node_misc_lookup(const char *text, const char *key, int64_t *value) {
   if (text == NULL || key == NULL)
     return 0;
   size_t klen = strlen(key);
@@ -87,7 +87,7 @@ int tc_misc_lookup(const char *text, const char *key, int64_t *value) {
   return 0;
 }
 
-int tc_param_bool(const char *text, int *on) {
+int node_param_bool(const char *text, int *on) {
   if (text == NULL)
     return 0;
   size_t n = strlen(text);
@@ -193,7 +193,7 @@ static int skip_line(const char *line) {
 
 struct cpuid_ctx {
   const char *name;
-  tc_cpuid_table *t;
+  node_cpuid_table *t;
   size_t cap;
 };
 
@@ -221,28 +221,28 @@ static tc_status cpuid_line(void *vctx, char *line, size_t lineno, tc_error *err
                      "%s:%zu: leaf 0x%x subleaf 0x%x listed twice", c->name, lineno, v[0], v[1]);
   if (c->t->count == c->cap) {
     size_t ncap = c->cap ? c->cap * 2 : 16;
-    tc_cpuid_entry *ne = realloc(c->t->entries, ncap * sizeof *ne);
+    node_cpuid_entry *ne = realloc(c->t->entries, ncap * sizeof *ne);
     if (ne == NULL)
       return tc_fail(err, TC_ERR_NOMEM, "out_of_memory", "%s:%zu", c->name, lineno);
     c->t->entries = ne;
     c->cap = ncap;
   }
-  c->t->entries[c->t->count++] = (tc_cpuid_entry){
+  c->t->entries[c->t->count++] = (node_cpuid_entry){
       .leaf = v[0], .subleaf = v[1], .eax = v[2], .ebx = v[3], .ecx = v[4], .edx = v[5]};
   return TC_OK;
 }
 
-tc_status tc_cpuid_parse(const char *text, size_t len, const char *name, tc_cpuid_table *t,
-                         tc_error *err) {
+tc_status node_cpuid_parse(const char *text, size_t len, const char *name, node_cpuid_table *t,
+                           tc_error *err) {
   memset(t, 0, sizeof *t);
   struct cpuid_ctx c = {.name = name ? name : "cpuid", .t = t, .cap = 0};
   tc_status st = for_each_line(text, len, c.name, "cpuid_dump_malformed", &c, cpuid_line, err);
   if (st != TC_OK)
-    tc_cpuid_table_free(t);
+    node_cpuid_table_free(t);
   return st;
 }
 
-void tc_cpuid_table_free(tc_cpuid_table *t) {
+void node_cpuid_table_free(node_cpuid_table *t) {
   if (t == NULL)
     return;
   free(t->entries);
@@ -251,7 +251,7 @@ void tc_cpuid_table_free(tc_cpuid_table *t) {
 
 struct chardev_ctx {
   const char *name;
-  tc_chardev_list *l;
+  node_chardev_list *l;
   size_t cap;
 };
 
@@ -305,17 +305,17 @@ static tc_status chardev_line(void *vctx, char *line, size_t lineno, tc_error *e
   return TC_OK;
 }
 
-tc_status tc_chardev_parse(const char *text, size_t len, const char *name, tc_chardev_list *l,
-                           tc_error *err) {
+tc_status node_chardev_parse(const char *text, size_t len, const char *name, node_chardev_list *l,
+                             tc_error *err) {
   memset(l, 0, sizeof *l);
   struct chardev_ctx c = {.name = name ? name : "devices", .l = l, .cap = 0};
   tc_status st = for_each_line(text, len, c.name, "char_devices_malformed", &c, chardev_line, err);
   if (st != TC_OK)
-    tc_chardev_list_free(l);
+    node_chardev_list_free(l);
   return st;
 }
 
-void tc_chardev_list_free(tc_chardev_list *l) {
+void node_chardev_list_free(node_chardev_list *l) {
   if (l == NULL)
     return;
   for (size_t i = 0; i < l->count; i++)

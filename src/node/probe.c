@@ -55,7 +55,7 @@ static json_t *misc_object(const char *text) {
     }
     key[k] = '\0';
     int64_t v;
-    if (k > 0 && tc_misc_lookup(line, key, &v))
+    if (k > 0 && node_misc_lookup(line, key, &v))
       json_object_set_new(o, key, json_integer(v));
     if (end == NULL)
       break;
@@ -67,9 +67,9 @@ static json_t *misc_object(const char *text) {
 /* CPUID Fn8000_001F, or 0 when not reported. */
 static int leaf_8000001f(const probe_ctx *c, uint32_t r[4]) {
   uint32_t m[4];
-  if (c->cpuid->live && !(tc_cpuid_get(c->cpuid, 0x80000000u, 0, m) && m[0] >= 0x8000001fu))
+  if (c->cpuid->live && !(node_cpuid_get(c->cpuid, 0x80000000u, 0, m) && m[0] >= 0x8000001fu))
     return 0;
-  return tc_cpuid_get(c->cpuid, 0x8000001fu, 0, r);
+  return node_cpuid_get(c->cpuid, 0x8000001fu, 0, r);
 }
 
 /* EPC bytes from CPUID leaf 12H subleaves >= 2: 1 and *bytes when the section list is
@@ -79,7 +79,7 @@ static int epc_from_cpuid(const probe_ctx *c, int64_t *bytes) {
   int sections = 0;
   for (uint32_t sub = 2; sub < 2 + 64; sub++) {
     uint32_t r[4];
-    if (!tc_cpuid_get(c->cpuid, 0x12, sub, r))
+    if (!node_cpuid_get(c->cpuid, 0x12, sub, r))
       break;
     uint32_t type = r[0] & 0xf;
     if (type == 0) {
@@ -213,9 +213,9 @@ static void step_sev(const probe_ctx *c, probe_facts *pf) {
   int have_f = leaf_8000001f(c, f);
   int cpuid_sev = have_f && ((f[0] >> 1) & 1), cpuid_snp = have_f && ((f[0] >> 4) & 1);
   int cpuid_es = have_f && ((f[0] >> 3) & 1);
-  int flag_sev = tc_cpuinfo_has_flag(pf->cpuinfo, "sev"),
-      flag_es = tc_cpuinfo_has_flag(pf->cpuinfo, "sev_es"),
-      flag_snp = tc_cpuinfo_has_flag(pf->cpuinfo, "sev_snp");
+  int flag_sev = node_cpuinfo_has_flag(pf->cpuinfo, "sev"),
+      flag_es = node_cpuinfo_has_flag(pf->cpuinfo, "sev_es"),
+      flag_snp = node_cpuinfo_has_flag(pf->cpuinfo, "sev_snp");
   pf->adv_sev = flag_sev || (pf->host && cpuid_sev);
   pf->adv_es = flag_es || (pf->host && cpuid_es);
   pf->adv_snp = flag_snp || (pf->host && cpuid_snp);
@@ -229,9 +229,9 @@ static void step_sev(const probe_ctx *c, probe_facts *pf) {
   pf->sev_es = pf->sev_supported && pf->p_es == 1;
   pf->sev_snp = pf->sev_supported && pf->p_snp == 1;
   if (pf->sev_supported) {
-    if (!tc_misc_lookup(pf->misc_cap, "sev", &pf->asids))
+    if (!node_misc_lookup(pf->misc_cap, "sev", &pf->asids))
       pf->asids = have_f && f[2] >= f[3] && f[3] >= 1 ? (int64_t)f[2] - f[3] + 1 : 0;
-    if (!tc_misc_lookup(pf->misc_cap, "sev_es", &pf->es_asids))
+    if (!node_misc_lookup(pf->misc_cap, "sev_es", &pf->es_asids))
       pf->es_asids = have_f && f[3] >= 1 ? (int64_t)f[3] - 1 : 0;
   }
   pf->cbit_known = have_f && cpuid_sev && f[1] != 0;
@@ -254,14 +254,14 @@ static void step_sev(const probe_ctx *c, probe_facts *pf) {
  * signature or the cpuinfo flag. */
 static void step_tdx(const probe_ctx *c, probe_facts *pf) {
   uint32_t r[4];
-  pf->tdx_host = pf->host && tc_cpuinfo_has_flag(pf->cpuinfo, "tdx_host_platform");
+  pf->tdx_host = pf->host && node_cpuinfo_has_flag(pf->cpuinfo, "tdx_host_platform");
   pf->tdx_param = probe_param(c, "kvm_intel", "tdx") == 1;
   pf->tdx_keyids = 0;
-  if (!tc_misc_lookup(pf->misc_cap, "tdx", &pf->tdx_keyids))
+  if (!node_misc_lookup(pf->misc_cap, "tdx", &pf->tdx_keyids))
     pf->tdx_keyids = 0;
   int tdx_cpuid_guest = 0;
   if ((c->cpuid->live ? pf->have_max && pf->max_leaf >= 0x21 : 1) &&
-      tc_cpuid_get(c->cpuid, 0x21, 0, r)) {
+      node_cpuid_get(c->cpuid, 0x21, 0, r)) {
     char sig[13];
     memcpy(sig, &r[1], 4);
     memcpy(sig + 4, &r[3], 4);
@@ -271,16 +271,16 @@ static void step_tdx(const probe_ctx *c, probe_facts *pf) {
   }
   pf->tdx_guest_dev = pf->ifaces.tdx_guest_device != NULL; /* dev/tdx_guest or dev/tdx-guest */
   pf->have_range = pf->host && pf->tdx_param && tdx_keyid_range(c, pf->keyid_range);
-  pf->tdx_guest = tdx_cpuid_guest || tc_cpuinfo_has_flag(pf->cpuinfo, "tdx_guest");
+  pf->tdx_guest = tdx_cpuid_guest || node_cpuinfo_has_flag(pf->cpuinfo, "tdx_guest");
 }
 
 /* SGX: CPU support and flexible launch control (cpuinfo or CPUID.(7,0)), EPC size (sysfs,
  * else CPUID leaf 12H), kvm_intel.sgx, the in-kernel driver's devices. */
 static void step_sgx(const probe_ctx *c, probe_facts *pf) {
   uint32_t l7[4] = {0, 0, 0, 0};
-  int have_l7 = tc_cpuid_get(c->cpuid, 7, 0, l7);
-  pf->sgx_supported = tc_cpuinfo_has_flag(pf->cpuinfo, "sgx") || (have_l7 && ((l7[1] >> 2) & 1));
-  pf->sgx_flc = tc_cpuinfo_has_flag(pf->cpuinfo, "sgx_lc") || (have_l7 && ((l7[2] >> 30) & 1));
+  int have_l7 = node_cpuid_get(c->cpuid, 7, 0, l7);
+  pf->sgx_supported = node_cpuinfo_has_flag(pf->cpuinfo, "sgx") || (have_l7 && ((l7[1] >> 2) & 1));
+  pf->sgx_flc = node_cpuinfo_has_flag(pf->cpuinfo, "sgx_lc") || (have_l7 && ((l7[2] >> 30) & 1));
   pf->epc = 0;
   pf->epc_known = 1;
   if (pf->sgx_supported)
@@ -294,7 +294,7 @@ static void step_sgx(const probe_ctx *c, probe_facts *pf) {
  * else the cpuinfo flag), KVM, IOMMU groups, microcode. */
 static void step_cpu(const probe_ctx *c, probe_facts *pf) {
   uint32_t r[4];
-  if (tc_cpuid_get(c->cpuid, 0, 0, r)) {
+  if (node_cpuid_get(c->cpuid, 0, 0, r)) {
     pf->have_max = 1;
     pf->max_leaf = r[0];
     memcpy(pf->vendor, &r[1], 4);
@@ -302,14 +302,14 @@ static void step_cpu(const probe_ctx *c, probe_facts *pf) {
     memcpy(pf->vendor + 8, &r[2], 4);
     pf->vendor[12] = '\0';
   }
-  if (tc_cpuid_get(c->cpuid, 0x80000000u, 0, r)) {
+  if (node_cpuid_get(c->cpuid, 0x80000000u, 0, r)) {
     pf->have_ext = 1;
     pf->max_ext = r[0];
   }
-  if (tc_cpuid_get(c->cpuid, 1, 0, r))
+  if (node_cpuid_get(c->cpuid, 1, 0, r))
     pf->hypervisor = (r[2] >> 31) & 1;
   else
-    pf->hypervisor = tc_cpuinfo_has_flag(pf->cpuinfo, "hypervisor");
+    pf->hypervisor = node_cpuinfo_has_flag(pf->cpuinfo, "hypervisor");
   pf->host = !pf->hypervisor;
   const char *ci = pf->cpuinfo;
   pf->is_amd = strcmp(pf->vendor, "AuthenticAMD") == 0 ||
@@ -464,8 +464,8 @@ static json_t *assemble(const probe_ctx *c, probe_facts *pf) {
 tc_status tc_probe_run(const tc_probe_opts *opts, json_t **out, tc_error *err) {
   *out = NULL;
   probe_ctx c;
-  tc_cpuid_table cpuid;
-  tc_chardev_list chardevs;
+  node_cpuid_table cpuid;
+  node_chardev_list chardevs;
   int have_chardevs;
   errno = 0;
   tc_status st = probe_load_inputs(opts, &c, &cpuid, &chardevs, &have_chardevs, err);
@@ -475,8 +475,8 @@ tc_status tc_probe_run(const tc_probe_opts *opts, json_t **out, tc_error *err) {
   probe_facts pf;
   memset(&pf, 0, sizeof pf);
   if (probe_attest_ifaces(&c, &pf.ifaces, err) != TC_OK) {
-    tc_cpuid_table_free(&cpuid);
-    tc_chardev_list_free(&chardevs); /* zeroed when there is no list */
+    node_cpuid_table_free(&cpuid);
+    node_chardev_list_free(&chardevs); /* zeroed when there is no list */
     return TC_ERR_NOMEM;
   }
   pf.cpuinfo = probe_read_text(&c, "proc/cpuinfo");
@@ -491,9 +491,9 @@ tc_status tc_probe_run(const tc_probe_opts *opts, json_t **out, tc_error *err) {
   json_t *o = assemble(&c, &pf);
 
   probe_facts_free(&pf);
-  tc_cpuid_table_free(&cpuid);
+  node_cpuid_table_free(&cpuid);
   if (have_chardevs)
-    tc_chardev_list_free(&chardevs);
+    node_chardev_list_free(&chardevs);
   /* an allocation failure anywhere leaves a member out: fail rather than report less */
   static const char *const required[] = {
       "role",       "kvm",           "iommu",       "sgx",

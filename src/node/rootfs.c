@@ -65,7 +65,7 @@ int probe_param(const probe_ctx *c, const char *module, const char *name) {
   char rel[256];
   snprintf(rel, sizeof rel, "sys/module/%s/parameters/%s", module, name);
   char *t = probe_read_text(c, rel);
-  int on = 0, r = t != NULL && tc_param_bool(t, &on) ? on : -1;
+  int on = 0, r = t != NULL && node_param_bool(t, &on) ? on : -1;
   free(t);
   return r;
 }
@@ -154,15 +154,15 @@ int probe_read_u64(const probe_ctx *c, const char *rel, int64_t *v) {
   int ok = 0;
   if (line != NULL) {
     snprintf(line, n + 3, "x %s", t);
-    ok = tc_misc_lookup(line, "x", v);
+    ok = node_misc_lookup(line, "x", v);
     free(line);
   }
   free(t);
   return ok;
 }
 
-tc_status probe_load_inputs(const tc_probe_opts *opts, probe_ctx *c, tc_cpuid_table *cpuid,
-                            tc_chardev_list *chardevs, int *have_chardevs, tc_error *err) {
+tc_status probe_load_inputs(const tc_probe_opts *opts, probe_ctx *c, node_cpuid_table *cpuid,
+                            node_chardev_list *chardevs, int *have_chardevs, tc_error *err) {
   memset(cpuid, 0, sizeof *cpuid);
   memset(chardevs, 0, sizeof *chardevs);
   *have_chardevs = 0;
@@ -179,7 +179,7 @@ tc_status probe_load_inputs(const tc_probe_opts *opts, probe_ctx *c, tc_cpuid_ta
     tc_error e;
     if (tc_file_read(opts->cpuid_file, 1u << 20, &b, &e) != TC_OK)
       return tc_fail(err, TC_ERR_IO, "probe_file_unreadable", "--cpuid FILE: %s", e.detail);
-    tc_status s = tc_cpuid_parse((const char *)b.data, b.len, opts->cpuid_file, cpuid, err);
+    tc_status s = node_cpuid_parse((const char *)b.data, b.len, opts->cpuid_file, cpuid, err);
     tc_buf_free(&b);
     if (s != TC_OK)
       return s;
@@ -190,14 +190,14 @@ tc_status probe_load_inputs(const tc_probe_opts *opts, probe_ctx *c, tc_cpuid_ta
     tc_buf b = {0};
     tc_error e;
     if (tc_file_read(opts->char_devices_file, 1u << 20, &b, &e) != TC_OK) {
-      tc_cpuid_table_free(cpuid);
+      node_cpuid_table_free(cpuid);
       return tc_fail(err, TC_ERR_IO, "probe_file_unreadable", "--char-devices FILE: %s", e.detail);
     }
     tc_status s =
-        tc_chardev_parse((const char *)b.data, b.len, opts->char_devices_file, chardevs, err);
+        node_chardev_parse((const char *)b.data, b.len, opts->char_devices_file, chardevs, err);
     tc_buf_free(&b);
     if (s != TC_OK) {
-      tc_cpuid_table_free(cpuid);
+      node_cpuid_table_free(cpuid);
       return s;
     }
     *have_chardevs = 1;

@@ -9,6 +9,7 @@
 
 #include <cmocka.h>
 
+#include "node/parse.h"
 #include "teectl/probe.h"
 
 static const char cpuinfo[] = "processor\t: 0\n"
@@ -23,59 +24,59 @@ static void test_flags_whole_word(void **state) {
   (void)state;
   /* a flag on any processor's flags line counts (issue 13 item 11: the kernel may show a
    * feature on some processors only), and only whole words */
-  assert_true(tc_cpuinfo_has_flag(cpuinfo, "sev_es"));
-  assert_true(tc_cpuinfo_has_flag(cpuinfo, "sme"));
-  assert_true(tc_cpuinfo_has_flag(cpuinfo, "fpu"));
-  assert_true(tc_cpuinfo_has_flag(cpuinfo, "sgx_lc"));
-  assert_false(tc_cpuinfo_has_flag(cpuinfo, "sev"));        /* prefix of sev_es; in bugs line */
-  assert_false(tc_cpuinfo_has_flag(cpuinfo, "hypervisor")); /* prefix of hypervisor_x */
-  assert_false(tc_cpuinfo_has_flag(cpuinfo, "sgx"));        /* prefix of sgx_lc */
-  assert_true(tc_cpuinfo_has_flag(cpuinfo, "sev_snp"));     /* second processor only */
-  assert_false(tc_cpuinfo_has_flag(cpuinfo, "es"));
-  assert_false(tc_cpuinfo_has_flag(cpuinfo, ""));
-  assert_false(tc_cpuinfo_has_flag(NULL, "fpu"));
-  assert_false(tc_cpuinfo_has_flag("flagsx : fpu\n", "fpu")); /* key must be 'flags' */
-  assert_true(tc_cpuinfo_has_flag("flags: a b\tc", "c"));     /* no trailing newline */
+  assert_true(node_cpuinfo_has_flag(cpuinfo, "sev_es"));
+  assert_true(node_cpuinfo_has_flag(cpuinfo, "sme"));
+  assert_true(node_cpuinfo_has_flag(cpuinfo, "fpu"));
+  assert_true(node_cpuinfo_has_flag(cpuinfo, "sgx_lc"));
+  assert_false(node_cpuinfo_has_flag(cpuinfo, "sev"));        /* prefix of sev_es; in bugs line */
+  assert_false(node_cpuinfo_has_flag(cpuinfo, "hypervisor")); /* prefix of hypervisor_x */
+  assert_false(node_cpuinfo_has_flag(cpuinfo, "sgx"));        /* prefix of sgx_lc */
+  assert_true(node_cpuinfo_has_flag(cpuinfo, "sev_snp"));     /* second processor only */
+  assert_false(node_cpuinfo_has_flag(cpuinfo, "es"));
+  assert_false(node_cpuinfo_has_flag(cpuinfo, ""));
+  assert_false(node_cpuinfo_has_flag(NULL, "fpu"));
+  assert_false(node_cpuinfo_has_flag("flagsx : fpu\n", "fpu")); /* key must be 'flags' */
+  assert_true(node_cpuinfo_has_flag("flags: a b\tc", "c"));     /* no trailing newline */
 }
 
 static void test_misc_whole_key(void **state) {
   (void)state;
   const char *cap = "sev_es 99\nsev 410\ntdx 31\n";
   int64_t v = -1;
-  assert_true(tc_misc_lookup(cap, "sev", &v));
+  assert_true(node_misc_lookup(cap, "sev", &v));
   assert_int_equal(v, 410);
-  assert_true(tc_misc_lookup(cap, "sev_es", &v));
+  assert_true(node_misc_lookup(cap, "sev_es", &v));
   assert_int_equal(v, 99);
-  assert_true(tc_misc_lookup(cap, "tdx", &v));
+  assert_true(node_misc_lookup(cap, "tdx", &v));
   assert_int_equal(v, 31);
-  assert_false(tc_misc_lookup(cap, "se", &v));
-  assert_false(tc_misc_lookup(cap, "sev_e", &v));
-  assert_false(tc_misc_lookup("sev_es 5\n", "sev", &v));
-  assert_false(tc_misc_lookup("sev x12\n", "sev", &v)); /* not a number */
-  assert_false(tc_misc_lookup("sev -1\n", "sev", &v));  /* negative */
-  assert_false(tc_misc_lookup("sev\n", "sev", &v));     /* no value */
-  assert_false(tc_misc_lookup("sev 1 2\n", "sev", &v)); /* trailing junk */
-  assert_false(tc_misc_lookup(NULL, "sev", &v));
-  assert_true(tc_misc_lookup("  sev\t7", "sev", &v));
+  assert_false(node_misc_lookup(cap, "se", &v));
+  assert_false(node_misc_lookup(cap, "sev_e", &v));
+  assert_false(node_misc_lookup("sev_es 5\n", "sev", &v));
+  assert_false(node_misc_lookup("sev x12\n", "sev", &v)); /* not a number */
+  assert_false(node_misc_lookup("sev -1\n", "sev", &v));  /* negative */
+  assert_false(node_misc_lookup("sev\n", "sev", &v));     /* no value */
+  assert_false(node_misc_lookup("sev 1 2\n", "sev", &v)); /* trailing junk */
+  assert_false(node_misc_lookup(NULL, "sev", &v));
+  assert_true(node_misc_lookup("  sev\t7", "sev", &v));
   assert_int_equal(v, 7);
 }
 
 static void test_param_bool(void **state) {
   (void)state;
   int on = -1;
-  assert_true(tc_param_bool("Y\n", &on));
+  assert_true(node_param_bool("Y\n", &on));
   assert_int_equal(on, 1);
-  assert_true(tc_param_bool("N\n", &on));
+  assert_true(node_param_bool("N\n", &on));
   assert_int_equal(on, 0);
-  assert_true(tc_param_bool("1\n", &on)); /* 5.10-era int parameter */
+  assert_true(node_param_bool("1\n", &on)); /* 5.10-era int parameter */
   assert_int_equal(on, 1);
-  assert_true(tc_param_bool("0", &on));
+  assert_true(node_param_bool("0", &on));
   assert_int_equal(on, 0);
-  assert_false(tc_param_bool("y\n", &on));
-  assert_false(tc_param_bool("YES\n", &on));
-  assert_false(tc_param_bool("2\n", &on));
-  assert_false(tc_param_bool("", &on));
-  assert_false(tc_param_bool(NULL, &on));
+  assert_false(node_param_bool("y\n", &on));
+  assert_false(node_param_bool("YES\n", &on));
+  assert_false(node_param_bool("2\n", &on));
+  assert_false(node_param_bool("", &on));
+  assert_false(node_param_bool(NULL, &on));
 }
 
 static void test_cpuid_dump(void **state) {
@@ -84,21 +85,21 @@ static void test_cpuid_dump(void **state) {
                    "0x00000000 0x0 0x00000010 0x68747541 0x444d4163 0x69746e65\n"
                    "\n"
                    "8000001f 0 0101fd3f 00004173 000001fd 00000064\n";
-  tc_cpuid_table t;
+  node_cpuid_table t;
   tc_error err;
-  assert_int_equal(tc_cpuid_parse(ok, strlen(ok), "ok.txt", &t, &err), TC_OK);
+  assert_int_equal(node_cpuid_parse(ok, strlen(ok), "ok.txt", &t, &err), TC_OK);
   assert_int_equal(t.count, 2);
   uint32_t r[4];
-  assert_true(tc_cpuid_get(&t, 0x8000001f, 0, r));
+  assert_true(node_cpuid_get(&t, 0x8000001f, 0, r));
   assert_int_equal(r[0], 0x0101fd3f);
   assert_int_equal(r[1], 0x4173);
   assert_int_equal(r[2], 0x1fd);
   assert_int_equal(r[3], 0x64);
-  assert_true(tc_cpuid_get(&t, 0, 0, r));
+  assert_true(node_cpuid_get(&t, 0, 0, r));
   assert_int_equal(r[1], 0x68747541); /* "Auth" little-endian */
-  assert_false(tc_cpuid_get(&t, 0x8000001f, 1, r));
-  assert_false(tc_cpuid_get(&t, 7, 0, r));
-  tc_cpuid_table_free(&t);
+  assert_false(node_cpuid_get(&t, 0x8000001f, 1, r));
+  assert_false(node_cpuid_get(&t, 7, 0, r));
+  node_cpuid_table_free(&t);
 
   struct {
     const char *text, *where;
@@ -112,7 +113,7 @@ static void test_cpuid_dump(void **state) {
   };
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
     tc_error_clear(&err);
-    assert_int_equal(tc_cpuid_parse(bad[i].text, strlen(bad[i].text), "bad.txt", &t, &err),
+    assert_int_equal(node_cpuid_parse(bad[i].text, strlen(bad[i].text), "bad.txt", &t, &err),
                      TC_ERR_PARSE);
     assert_string_equal(err.reason, "cpuid_dump_malformed");
     if (strstr(err.detail, bad[i].where) == NULL)
@@ -121,14 +122,14 @@ static void test_cpuid_dump(void **state) {
   }
   /* an embedded NUL byte is malformed input, with its line */
   const char nul[] = "0 0 1 2 3 4\n1 0\0 1 2 3 4\n";
-  assert_int_equal(tc_cpuid_parse(nul, sizeof nul - 1, "nul.txt", &t, &err), TC_ERR_PARSE);
+  assert_int_equal(node_cpuid_parse(nul, sizeof nul - 1, "nul.txt", &t, &err), TC_ERR_PARSE);
   assert_string_equal(err.reason, "cpuid_dump_malformed");
   assert_non_null(strstr(err.detail, "nul.txt:2:"));
   /* an empty dump is valid: no leaves known */
-  assert_int_equal(tc_cpuid_parse("# none\n", 7, "e.txt", &t, &err), TC_OK);
+  assert_int_equal(node_cpuid_parse("# none\n", 7, "e.txt", &t, &err), TC_OK);
   assert_int_equal(t.count, 0);
-  assert_false(tc_cpuid_get(&t, 0, 0, r));
-  tc_cpuid_table_free(&t);
+  assert_false(node_cpuid_get(&t, 0, 0, r));
+  node_cpuid_table_free(&t);
 }
 
 static void test_chardev_list(void **state) {
@@ -136,17 +137,17 @@ static void test_chardev_list(void **state) {
   const char *ok = "# path type major:minor\n"
                    "dev/kvm c 10:232\n"
                    "/dev/sev c 10:dynamic\n";
-  tc_chardev_list l;
+  node_chardev_list l;
   tc_error err;
-  assert_int_equal(tc_chardev_parse(ok, strlen(ok), "DEVICES.txt", &l, &err), TC_OK);
+  assert_int_equal(node_chardev_parse(ok, strlen(ok), "DEVICES.txt", &l, &err), TC_OK);
   assert_int_equal(l.count, 2);
   assert_string_equal(l.paths[0], "dev/kvm");
   assert_string_equal(l.paths[1], "dev/sev"); /* leading '/' removed */
-  tc_chardev_list_free(&l);
+  node_chardev_list_free(&l);
   const char *bad[] = {"dev/kvm b 10:232\n", "dev/kvm c 10\n", "dev/kvm c x:1\n",
                        "dev/kvm c 10:dyn\n", "dev/kvm\n",      "../etc/x c 1:1\n"};
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-    assert_int_equal(tc_chardev_parse(bad[i], strlen(bad[i]), "D.txt", &l, &err), TC_ERR_PARSE);
+    assert_int_equal(node_chardev_parse(bad[i], strlen(bad[i]), "D.txt", &l, &err), TC_ERR_PARSE);
     assert_string_equal(err.reason, "char_devices_malformed");
     assert_non_null(strstr(err.detail, "D.txt:1:"));
   }

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* teectl probe: what this node's CPU, firmware, kernel and KVM enable. */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -52,6 +53,10 @@ static void usage(FILE *f) {
           "  --char-devices FILE   paths (relative to the root) that count as character devices,\n"
           "                        lines 'path c major:minor' (for fake roots); a listed\n"
           "                        path counts even when no file is there under the root\n"
+          "  --prepare-dir DIR     only make DIR (created when missing; not a symbolic link)\n"
+          "                        writable by this process's group (chgrp, g+rwx), for a\n"
+          "                        probe running with another UID in that group; needs no\n"
+          "                        capability as DIR's owner (DaemonSet init container)\n"
           "  -h, --help            show this help\n\n"
           "A TEE is usable when Kata can run confidential pods with it: SEV-SNP, TDX or SGX on\n"
           "a host; on a guest, running inside SEV-SNP or TDX. Legacy SEV/SEV-ES is reported but\n"
@@ -64,6 +69,46 @@ static void usage(FILE *f) {
 }
 
 enum { FMT_HUMAN, FMT_JSON, FMT_NFD };
+
+/* --prepare-dir DIR: make DIR (created 0775 when missing) a folder this process's group may
+ * write: its group becomes the effective GID and it gains g+rwx. The probe container (its own
+ * UID, the same GID) can then write its feature file there. Opened with O_NOFOLLOW: a symbolic
+ * link is refused, not followed (the folder is a hostPath). Needs no capability when this
+ * process owns DIR (chgrp to one's own group and chmod are the owner's rights): for the
+ * root-owned folder kubelet or NFD created, that means UID 0 with every capability dropped.
+ * Returns an exit code (0, or 2 with one line on stderr). */
+static int prepare_dir(const char *dir) {
+  if (mkdir(dir, 0775) != 0 && errno != EEXIST) {
+    fprintf(stderr, "teectl probe: --prepare-dir %s: %s\n", dir, strerror(errno));
+    return CLI_EXIT_USAGE;
+  }
+  int fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  struct stat st;
+  if (fd < 0 || fstat(fd, &st) != 0) {
+    fprintf(stderr, "teectl probe: --prepare-dir %s: %s\n", dir,
+            errno == ELOOP || errno == ENOTDIR ? "not a folder (symbolic links are refused)"
+                                               : strerror(errno));
+    if (fd >= 0)
+      close(fd);
+    return CLI_EXIT_USAGE;
+  }
+  gid_t gid = getegid();
+  mode_t mode = (st.st_mode & 07777) | S_IRWXG;
+  int rc = CLI_EXIT_OK;
+  if ((st.st_gid != gid && fchown(fd, (uid_t)-1, gid) != 0) ||
+      ((st.st_mode & 07777) != mode && fchmod(fd, mode) != 0)) {
+    fprintf(stderr,
+            "teectl probe: --prepare-dir %s: %s (the folder belongs to UID %u: run this as that "
+            "user)\n",
+            dir, strerror(errno), (unsigned)st.st_uid);
+    rc = CLI_EXIT_USAGE;
+  }
+  close(fd);
+  if (rc == CLI_EXIT_OK)
+    fprintf(stderr, "teectl probe: %s is writable by group %u (mode %04o)\n", dir, (unsigned)gid,
+            (unsigned)mode);
+  return rc;
+}
 
 /* With --interval, the NFD file expires this many intervals after it was written: two missed
  * refreshes are tolerated, a probe that stopped takes its labels with it at the third. */
@@ -171,16 +216,22 @@ int cmd_probe(int argc, char **argv) {
                                        {"root", required_argument, NULL, 'r'},
                                        {"cpuid", required_argument, NULL, 'c'},
                                        {"char-devices", required_argument, NULL, 'd'},
+                                       {"prepare-dir", required_argument, NULL, 'p'},
                                        {"help", no_argument, NULL, 'h'},
                                        {NULL, 0, NULL, 0}};
   tc_probe_opts po = {0};
   int fmt = FMT_HUMAN, have_format = 0, nfd = 0;
-  const char *out_path = NULL;
+  const char *out_path = NULL, *prep = NULL;
   long interval = 0;
+  int n_opts = 0;
   cli_getopt_reset();
   int c;
   while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+    n_opts++;
     switch (c) {
+    case 'p':
+      prep = optarg;
+      break;
     case 'f':
       if (strcmp(optarg, "json") == 0)
         fmt = FMT_JSON;
@@ -224,6 +275,9 @@ int cmd_probe(int argc, char **argv) {
   }
   if (optind < argc)
     return cli_usage_error("probe", "unexpected argument '%s'", argv[optind]);
+  if (prep != NULL)
+    return n_opts == 1 ? prepare_dir(prep)
+                       : cli_usage_error("probe", "--prepare-dir takes no other option");
   if (nfd && have_format)
     return cli_usage_error("probe", "--nfd and --format are exclusive");
   if (interval && out_path == NULL)

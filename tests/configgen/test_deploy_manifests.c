@@ -351,10 +351,15 @@ static void test_probe_daemonset(void **state) {
    * the probe's group before the probe starts. */
   const json_t *init = json_array_get(json_object_get(pod, "initContainers"), 0);
   assert_string_equal(jstr(init, "name"), "features-d-owner");
-  const char *sh = json_string_value(json_array_get(json_object_get(init, "command"), 2));
-  assert_non_null(sh);
-  assert_non_null(strstr(sh, "chgrp 65532 /features.d"));
-  assert_non_null(strstr(sh, "chmod g+w /features.d"));
+  /* without a shell: teectl itself (its --prepare-dir uses the process's group, 65532) */
+  const json_t *cmd = json_object_get(init, "command"), *init_args = json_object_get(init, "args");
+  assert_int_equal(json_array_size(cmd), 1);
+  assert_string_equal(json_string_value(json_array_get(cmd, 0)), "teectl");
+  assert_int_equal(json_array_size(init_args), 3);
+  assert_string_equal(json_string_value(json_array_get(init_args, 0)), "probe");
+  assert_string_equal(json_string_value(json_array_get(init_args, 1)), "--prepare-dir");
+  assert_string_equal(json_string_value(json_array_get(init_args, 2)), "/features.d");
+  assert_string_equal(jstr(init, "securityContext.runAsGroup"), "65532");
   assert_string_equal(jstr(pod, "securityContext.runAsGroup"), "65532");
   /* Not system-node-critical (refused outside kube-system on some managed clusters). */
   assert_string_equal(jstr(pod, "priorityClassName"), "teectl-node-agent");

@@ -9,7 +9,8 @@
 //      strict field validation refuses a field the API does not define, the schemas of
 //      1. do not;
 //   3. the project's rules: every container non-root (one documented exception: the
-//      probe's init container "features-d-owner", UID 0 without any capability), no
+//      probe's init container "features-d-owner", UID 0 without any capability, running
+//      only `teectl probe --prepare-dir /features.d`), no
 //      placeholder image (with --image every container runs exactly that image),
 //      every Secret and ConfigMap a pod references is created by the same render or
 //      named in deploy/kubernetes/README.md.
@@ -157,7 +158,9 @@ function checkProject(objs, readme, images, out) {
           const exception = name === "DaemonSet/teectl-probe" && init && c.name === "features-d-owner" &&
             (caps.drop ?? []).includes("ALL") && !(caps.add ?? []).length &&
             sc.allowPrivilegeEscalation === false && sc.privileged !== true &&
-            (c.volumeMounts ?? []).length === 1 && c.volumeMounts[0].mountPath === "/features.d";
+            (c.volumeMounts ?? []).length === 1 && c.volumeMounts[0].mountPath === "/features.d" &&
+            JSON.stringify([...(c.command ?? []), ...(c.args ?? [])]) ===
+              JSON.stringify(["teectl", "probe", "--prepare-dir", "/features.d"]);
           if (!exception) out.push(`${at}: runs as root or without runAsNonRoot/runAsUser`);
         }
         const img = c.image ?? "";

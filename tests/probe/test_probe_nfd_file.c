@@ -192,6 +192,51 @@ static void test_nfd_text_expiry_line(void **state) {
   json_decref(p);
 }
 
+/* --prepare-dir (the DaemonSet's init container, no shell): a folder of another group and
+ * mode 0755 becomes this process's group with g+rwx and other bits kept; a missing one is
+ * created; a symbolic link to a folder, a regular file and another option with it are
+ * refused (exit 2) and change nothing. As root the first case starts from group 12345, so
+ * the chgrp is really exercised. */
+static void test_prepare_dir(void **state) {
+  (void)state;
+  fixture x;
+  fixture_new(&x);
+  char d[128], link[128], file[128], missing[128];
+  snprintf(d, sizeof d, "%s/features.d", x.dir);
+  assert_int_equal(chmod(d, 0755), 0);
+  if (geteuid() == 0)
+    assert_int_equal(chown(d, (uid_t)-1, 12345), 0);
+  const char *const a1[] = {"--prepare-dir", d, NULL};
+  assert_int_equal(wait_exit(spawn_probe(a1)), 0);
+  struct stat st;
+  assert_int_equal(stat(d, &st), 0);
+  assert_int_equal(st.st_mode & 07777, 0775);
+  assert_int_equal(st.st_gid, getegid());
+  /* a symbolic link is refused: its target keeps its mode */
+  snprintf(link, sizeof link, "%s/link", x.dir);
+  snprintf(file, sizeof file, "%s/target", x.dir);
+  assert_int_equal(mkdir(file, 0700), 0);
+  assert_int_equal(symlink(file, link), 0);
+  const char *const a2[] = {"--prepare-dir", link, NULL};
+  assert_int_equal(wait_exit(spawn_probe(a2)), 2);
+  assert_int_equal(stat(file, &st), 0);
+  assert_int_equal(st.st_mode & 07777, 0700);
+  snprintf(file, sizeof file, "%s/plain", x.dir);
+  write_file(file, "x");
+  const char *const a3[] = {"--prepare-dir", file, NULL};
+  assert_int_equal(wait_exit(spawn_probe(a3)), 2);
+  /* created when missing */
+  snprintf(missing, sizeof missing, "%s/new", x.dir);
+  const char *const a4[] = {"--prepare-dir", missing, NULL};
+  assert_int_equal(wait_exit(spawn_probe(a4)), 0);
+  assert_int_equal(stat(missing, &st), 0);
+  assert_true(S_ISDIR(st.st_mode));
+  assert_int_equal(st.st_mode & 0070, 0070);
+  const char *const a5[] = {"--prepare-dir", missing, "--nfd", NULL};
+  assert_int_equal(wait_exit(spawn_probe(a5)), 2);
+  fixture_free(&x);
+}
+
 int main(void) {
   if (test_teectl_bin() == NULL) {
     fprintf(stderr, "TEECTL_BIN is not set\n");
@@ -201,6 +246,7 @@ int main(void) {
       cmocka_unit_test(test_nfd_text_expiry_line),
       cmocka_unit_test(test_temporary_file_is_hidden),
       cmocka_unit_test(test_expiry_and_removal),
+      cmocka_unit_test(test_prepare_dir),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -124,7 +124,9 @@ static enum MHD_Result on_headers(tc_service *svc, struct svc_request *r, const 
     return svc_reply_error(svc, r, 404, "not_found", "no such route");
   r->tail = (r->route->flags & SVC_ROUTE_PREFIX) ? url + strlen(r->route->path) : "";
   const char *want = r->route->method;
-  if (strcmp(method, want) != 0 && !(strcmp(want, "GET") == 0 && strcmp(method, "HEAD") == 0)) {
+  int head_as_get = strcmp(want, "GET") == 0 && strcmp(method, "HEAD") == 0 &&
+                    !(r->route->flags & SVC_ROUTE_NO_HEAD);
+  if (strcmp(method, want) != 0 && !head_as_get) {
     char d[160];
     snprintf(d, sizeof d, "%s accepts %s only", r->route->path, want);
     const httpd_header allow[] = {{MHD_HTTP_HEADER_ALLOW, want}, {NULL, NULL}};

@@ -30,11 +30,15 @@ enum {
   SVC_ROUTE_PREFIX = 1u << 1,    /* path is a prefix ending in '/'; see above */
   SVC_ROUTE_METRICS = 1u << 2,   /* with --metrics-listen: served there only (404 on the main
                                     address); the metrics address serves nothing else */
+  SVC_ROUTE_NO_HEAD = 1u << 3,   /* a GET route that does not answer HEAD (405, Allow: GET):
+                                    its handler acts (a secret's release), so a HEAD must never
+                                    reach it */
 };
 
 struct svc_route {
   const char *path;   /* exact path, or with SVC_ROUTE_PREFIX a prefix ending in '/' */
-  const char *method; /* the one method accepted ("GET" also answers HEAD); else 405 */
+  const char *method; /* the one method accepted ("GET" also answers HEAD unless
+                         SVC_ROUTE_NO_HEAD); else 405 */
   unsigned flags;     /* SVC_ROUTE_* */
   svc_handler handler;
 };

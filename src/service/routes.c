@@ -127,7 +127,9 @@ const struct svc_route svc_routes[] = {
     {"/health", "GET", 0, do_compat_health},
     {"/kbs/v0/auth", "POST", SVC_ROUTE_JSON_BODY, svc_kbs_auth},
     {"/kbs/v0/attest", "POST", SVC_ROUTE_JSON_BODY, svc_kbs_attest},
-    {"/kbs/v0/resource/", "GET", SVC_ROUTE_PREFIX, svc_kbs_resource},
+    /* HEAD would run the release (JWE, audit "released") and drop the body: 405 instead, as
+     * Trustee's actix route (GET, POST, PUT, DELETE) answers it */
+    {"/kbs/v0/resource/", "GET", SVC_ROUTE_PREFIX | SVC_ROUTE_NO_HEAD, svc_kbs_resource},
 };
 const size_t svc_n_routes = sizeof svc_routes / sizeof svc_routes[0];
 

@@ -191,6 +191,37 @@ def raw(base, method, path, headers):
     return r.status, r.read()
 
 
+def released_total(base):
+    """teectl_kbs_requests_total{step="resource",result="released"} of base's /metrics."""
+    text = urllib.request.urlopen(base + "/metrics").read().decode()
+    for line in text.splitlines():
+        if line.startswith('teectl_kbs_requests_total{step="resource",result="released"} '):
+            return float(line.split()[-1])
+    return 0.0
+
+
+def head_never_releases(base, folder, credentials):
+    """HEAD on a resource with credentials that a GET would be answered with the secret:
+    405 and Allow: GET (as Trustee's actix resource route answers a method it has no route
+    for), and neither a release nor any resource record in the audit or the metrics."""
+    audit = f"{folder}/audit.jsonl"
+    records = open(audit).read().count('"event":"kbs_resource"')
+    total = released_total(base)
+    u = urllib.parse.urlparse(base)
+    for i, h in enumerate(credentials):
+        c = http.client.HTTPConnection(u.hostname, u.port, timeout=30)
+        c.request("HEAD", "/kbs/v0/resource/default/sev-app/key", headers=h)
+        r = c.getresponse()
+        body = r.read()
+        check(r.status == 405, f"HEAD with credentials #{i}: status {r.status}, expected 405")
+        check(r.getheader("Allow") == "GET", f"HEAD #{i}: Allow {r.getheader('Allow')!r}")
+        check(body == b"", f"HEAD #{i}: a body {body[:100]!r}")
+        c.close()
+    check(released_total(base) == total, "HEAD counted as a release in the metrics")
+    check(open(audit).read().count('"event":"kbs_resource"') == records,
+          "HEAD left a resource record in the audit")
+
+
 def denied(name, got, want_status, want_reason):
     st, body = got
     ok = check(st == want_status, f"{name}: status {st}, expected {want_status}: {body[:300]!r}")
@@ -313,6 +344,7 @@ def main():
                   "/kbs/v0/resource/default/sev-app/key%00/../../deny/key",
                   "/kbs/v0/resource/default/sev-app/key%00"):
             denied(f"path traversal {p}", raw(A, "GET", p, cookie), 404, "resource_path_invalid")
+        head_never_releases(A, d, ({"Authorization": "Bearer " + token}, cookie))
 
     # 2. init-data bound in HOST_DATA
     key, pub = tee_key("EC")

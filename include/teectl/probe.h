@@ -11,7 +11,9 @@
  * proc/cmdline, sys/module/kvm_amd|kvm_intel/parameters/<name>, sys/fs/cgroup/misc.capacity
  * and misc.current, sys/devices/system/node/node<N>/x86/sgx_total_bytes,
  * sys/kernel/iommu_groups/, sys/kernel/mm/hugepages/, dev/<name> (character devices only),
- * and CPUID leaves 0x0, 0x1, 0x7, 0x12, 0x21, 0x80000000, 0x8000001F.
+ * and CPUID leaves 0x0, 0x1, 0x7, 0x12, 0x21, 0x80000000, 0x8000001F; for the Kata
+ * installation opt/kata/, usr/local/bin, usr/bin, usr/share/defaults/kata-containers,
+ * etc/kata-containers and etc/containerd (src/node/kata.c).
  * Never the kernel log (dmesg), never lsmod.
  *
  * The probe is an edge (it reads files and executes CPUID); the evaluation of gathered
@@ -76,6 +78,10 @@ typedef struct tc_probe_opts {
  *   cpu {vendor (CPUID 0 string | null), max_leaf, max_ext_leaf, hypervisor (bool),
  *        cpuid_source ("instruction" | "dump"), microcode (cpuinfo "microcode" hex | null)},
  *   teectl_labels (object: "teectl.io/<name>" -> string value; see tc_probe_nfd_text),
+ *   kata {ready, installed (booleans), version (string | null), binaries, configs,
+ *     containerd {files, handlers}, problems [{what, fix}], fix (string | null)}: the Kata
+ *     installation below the root (docs/probe.md, "kata"); when ready on a host the label
+ *     teectl.io/kata-ready=true and a passing "kata" check, else a failing check with the fix,
  *   tee_usable (boolean; the rule of tc_probe_tee_usable), checks (array of
  *     {name, ok (bool), seen (string), fix (string | null)}, for the human output).
  * Errors: TC_ERR_USAGE "probe_bad_options" (root not a folder); TC_ERR_IO
@@ -162,6 +168,7 @@ int tc_probe_tee_usable(const json_t *probe);
  * teectl.io/sev-es-asids, teectl.io/tdx-keyids, teectl.io/sgx-epc-bytes (only when
  * known), teectl.io/sev-snp, teectl.io/tdx, teectl.io/sgx ("true" when usable),
  * teectl.io/sev-firmware ("<major>.<minor>.<build>" when readable), teectl.io/cpu-microcode,
+ * teectl.io/kata-ready ("true", only on a host whose Kata installation is consistent),
  * and on guests teectl.io/sev-guest, teectl.io/tdx-guest, teectl.io/attestation-device
  * ("sev-guest" | "tdx-guest" | "none": guest attestation device ready),
  * teectl.io/configfs-tsm ("true" | "false"), teectl.io/tsm-provider (the providers, joined

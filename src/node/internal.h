@@ -53,6 +53,16 @@ json_t *probe_nfd_labels(const probe_facts *pf);
 /** The human report's checks: array of {name, ok, seen, fix}. */
 json_t *probe_checks(const probe_facts *pf);
 
+/** The Kata installation below c's root (src/node/kata.c; fields in docs/probe.md, "kata"):
+ *  binaries and version, configuration files and their TEE, containerd's Kata handlers,
+ *  "ready" when all of it is consistent with the TEEs probe (the result so far) finds
+ *  usable, else "problems" [{what, fix}] and "fix" (the first). NULL only when out of
+ *  memory. */
+json_t *probe_kata(const probe_ctx *c, const json_t *probe);
+
+/** Append the human report's "kata" check for a probe_kata result to checks. */
+void probe_kata_check(json_t *checks, const json_t *kata);
+
 /** teectl.io/ labels; usable: the result of tc_probe_tee_usable. */
 json_t *probe_teectl_labels(const probe_facts *pf, int usable);
 

@@ -94,6 +94,26 @@ static void add_check(json_t *checks, const char *name, int ok, const char *seen
   json_array_append_new(checks, o);
 }
 
+void probe_kata_check(json_t *checks, const json_t *kata) {
+  char seen[600];
+  const json_t *problems = json_object_get(kata, "problems");
+  if (json_is_true(json_object_get(kata, "ready"))) {
+    size_t n = json_array_size(json_object_get(json_object_get(kata, "containerd"), "handlers"));
+    const char *v = json_string_value(json_object_get(kata, "version"));
+    snprintf(seen, sizeof seen,
+             "Kata Containers %s: shim, configurations and %zu containerd "
+             "handler%s consistent",
+             v ? v : "(version unknown)", n, n == 1 ? "" : "s");
+  } else {
+    size_t more = json_array_size(problems) - 1;
+    snprintf(seen, sizeof seen, "%s%s",
+             json_string_value(json_object_get(json_array_get(problems, 0), "what")),
+             more ? " (and more: see the JSON output's kata.problems)" : "");
+  }
+  add_check(checks, "kata", json_is_true(json_object_get(kata, "ready")), seen,
+            json_string_value(json_object_get(kata, "fix")));
+}
+
 /* 1 if the kernel command line holds token as a whole blank-separated word. */
 static int cmdline_has(const char *cmdline, const char *token) {
   if (cmdline == NULL)

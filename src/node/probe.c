@@ -457,7 +457,15 @@ static json_t *assemble(const probe_ctx *c, probe_facts *pf) {
   json_object_set_new(o, "checks", probe_checks(pf));
   int usable = tc_probe_tee_usable(o);
   json_object_set_new(o, "tee_usable", json_boolean(usable));
-  json_object_set_new(o, "teectl_labels", probe_teectl_labels(pf, usable));
+  json_t *labels = probe_teectl_labels(pf, usable);
+  json_t *kata = probe_kata(c, o);
+  json_object_set_new(o, "kata", kata);
+  if (pf->host) { /* inside a guest Kata's installation is the host's business */
+    probe_kata_check(json_object_get(o, "checks"), kata);
+    if (json_is_true(json_object_get(kata, "ready")))
+      json_object_set_new(labels, "teectl.io/kata-ready", json_string("true"));
+  }
+  json_object_set_new(o, "teectl_labels", labels);
   return o;
 }
 
@@ -498,7 +506,7 @@ tc_status tc_probe_run(const tc_probe_opts *opts, json_t **out, tc_error *err) {
   static const char *const required[] = {
       "role",       "kvm",           "iommu",       "sgx",
       "tdx",        "sev",           "attestation", "recommended_runtime_classes",
-      "nfd_labels", "teectl_labels", "tee_usable"};
+      "nfd_labels", "teectl_labels", "tee_usable",  "kata"};
   for (size_t i = 0; i < sizeof required / sizeof required[0]; i++)
     if (o == NULL || json_object_get(o, required[i]) == NULL) {
       json_decref(o);

@@ -7,7 +7,7 @@
 teectl_area(teectl_base
   SOURCES core/error.c core/hex.c core/rfc3339.c core/file.c core/strbuf.c core/listen.c core/verdict.c
           core/vcache.c
-          crypto/hash.c crypto/x509.c crypto/ecdsa.c crypto/trust.c
+          crypto/hash.c crypto/token_id.c crypto/x509.c crypto/ecdsa.c crypto/trust.c
   DEPS PkgConfig::OPENSSL PkgConfig::JANSSON PkgConfig::JOSE Threads::Threads)
 # What the HTTP servers (service, exporter) share on libmicrohttpd (core/httpd.h).
 teectl_area(teectl_httpd

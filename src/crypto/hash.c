@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Digests, random bytes and token ids on OpenSSL 3 (see teectl/crypto.h). */
-#include <jose/b64.h>
+/* Digests and random bytes on OpenSSL 3 (see teectl/crypto.h); token ids: crypto/token_id.c. */
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 #include <string.h>
@@ -77,20 +76,5 @@ tc_status tc_random_bytes(uint8_t *out, size_t n, tc_error *err) {
     tc_error_add_openssl(err);
     return TC_ERR_INTERNAL;
   }
-  return TC_OK;
-}
-
-tc_status tc_token_id(char out[TC_TOKEN_ID_LEN + 1], tc_error *err) {
-  uint8_t rnd[16];
-  out[0] = '\0';
-  tc_status st = tc_random_bytes(rnd, sizeof rnd, err);
-  if (st != TC_OK)
-    return st;
-  size_t n = jose_b64_enc_buf(rnd, sizeof rnd, out, TC_TOKEN_ID_LEN);
-  if (n != TC_TOKEN_ID_LEN) {
-    out[0] = '\0';
-    return tc_fail(err, TC_ERR_INTERNAL, "internal_error", "token id encoding");
-  }
-  out[n] = '\0';
   return TC_OK;
 }

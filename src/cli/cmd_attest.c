@@ -134,7 +134,7 @@ static int parse(int argc, char **argv, struct opts *o) {
                                      {NULL, 0, NULL, 0}};
   cli_getopt_reset();
   int c, rc;
-  unsigned u;
+  unsigned u = 0;
   while ((c = getopt_long(argc, argv, ":hv", lo, NULL)) != -1) {
     switch (c) {
     case 's':

@@ -161,8 +161,11 @@ tc_status tc_x509_check_time(const X509 *cert, int64_t at, const char *reason, t
 }
 
 int tc_x509_spki_sha256(X509 *cert, uint8_t out[32]) {
+  /* The SubjectPublicKeyInfo as the certificate carries it (algorithm and key bits), not
+   * re-encoded from the EVP_PKEY: the same bytes, without OpenSSL 3's encoder set-up
+   * (~0.3 ms in a fresh process, a third of a `teectl verify`'s own work). */
   unsigned char *der = NULL;
-  int n = i2d_PUBKEY(X509_get0_pubkey(cert), &der);
+  int n = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(cert), &der);
   if (n <= 0)
     return -1;
   tc_status st = tc_sha256(der, (size_t)n, out, NULL);

@@ -69,6 +69,7 @@ static int push_cert_file(tc_buf **arr, size_t *n, const char *opt, const char *
   return 0;
 }
 
+#ifndef TEECTL_CLI_CORE /* --fetch runs in teectl-full */
 /* verify --fetch --format json when the collateral could not be had: the same keys as a
  * verdict (verdict, reason, detail, tee, verified_at) from the first failed item of the
  * provider's report, and the report itself as "collateral". */
@@ -96,6 +97,7 @@ static void print_fetch_failure(json_t *report, tc_tee tee, int64_t at) {
     cli_print_json(stdout, o);
   json_decref(o);
 }
+#endif
 
 /* The keys a caller reads first, first (README's order): verdict, reason, detail,
  * trust_anchor, tee, verified_at, then the rest as the verifier gave them. */
@@ -212,6 +214,12 @@ int cmd_verify(int argc, char **argv) {
     cli_usage_error("verify", "--kds-url, --pcs-url and --cache-dir go with --fetch");
     goto out;
   }
+#ifdef TEECTL_CLI_CORE
+  if (fetch) { /* fetching (libcurl) is in teectl-full: the same command line runs there */
+    rc = cli_forward("verify");
+    goto out;
+  }
+#endif
   int64_t at = (int64_t)time(NULL);
   if (at_text != NULL && tc_rfc3339_parse(at_text, &at, &err) != TC_OK) {
     cli_usage_error("verify", "--at: %s", err.detail);
@@ -241,6 +249,7 @@ int cmd_verify(int argc, char **argv) {
     fprintf(stderr, "teectl verify: %s\n", err.detail);
     goto out;
   }
+#ifndef TEECTL_CLI_CORE
   if (fetch) { /* fill what the folder and options did not give (collateral area) */
     json_t *report = NULL;
     rc = cli_fetch_missing("verify", &fo, tee, ev.data, ev.len, (int64_t)time(NULL), &col, stderr,
@@ -257,6 +266,7 @@ int cmd_verify(int argc, char **argv) {
     }
     rc = CLI_EXIT_USAGE;
   }
+#endif
   json_t *result = NULL;
   /* One verification: a valid result names its trust_anchor (teectl/verify.h). */
   tc_status st = tc_verify_evidence(tee, ev.data, ev.len, &col, at, &result, &err);

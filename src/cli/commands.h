@@ -34,6 +34,18 @@ int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format
  * "teectl CMD: listening on SCHEME://LISTEN (port N)" (N: the port bound, also with port 0). */
 void cli_listening(const char *cmd, const char *scheme, const char *listen, unsigned port);
 
+#ifdef TEECTL_CLI_CORE
+/* In teectl (the core program, src/cli/main.c): run this command line, as main() got it, in
+ * teectl-full (the program with every command and libcurl / libmicrohttpd / libjose) by exec.
+ * Returns only when that fails: the message on stderr names the program's file and why
+ * (missing, not executable), and the result is CLI_EXIT_USAGE. cmd: the command's name. */
+int cli_forward(const char *cmd);
+
+/* teectl-full's path: TEECTL_FULL_DIR relative to the folder of this program's own file
+ * (/proc/self/exe), in buf (cap bytes). Returns 0, or -1 when it cannot be named. */
+int cli_full_program_path(char *buf, size_t cap);
+#endif
+
 /* Reset getopt state before a subcommand parses its own argv. */
 void cli_getopt_reset(void);
 

@@ -1,11 +1,22 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* teectl: one multicall binary. `teectl <command> [options]`; also callable as
- * teectl-<command> through a symlink. */
+/* teectl: one multicall program. `teectl <command> [options]`; also callable as
+ * teectl-<command> through a symlink.
+ *
+ * It is built twice from these sources, with two link sets (src/CMakeLists.txt):
+ *  - teectl, the program on PATH, built with TEECTL_CLI_CORE: the commands that only read
+ *    files and compute (probe, config, verify, measure) run in it, so they load only OpenSSL's
+ *    libcrypto, jansson and libyaml;
+ *  - teectl-full (installed in TEECTL_FULL_DIR relative to teectl's folder): every command,
+ *    linked with libcurl, libmicrohttpd and libjose as well. teectl hands the other commands,
+ *    and `verify --fetch`, to it by exec with the same arguments (same process id, standard
+ *    streams and signals), so a caller never sees the difference. */
 #include <errno.h>
 #include <getopt.h>
 #include <libgen.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -18,17 +29,89 @@ struct command {
   const char *summary;
 };
 
+#ifdef TEECTL_CLI_CORE
+#define FULL(fn) NULL /* in teectl-full: cli_forward */
+#else
+#define FULL(fn) fn
+#endif
+
 static const struct command commands[] = {
     {"probe", cmd_probe, "report what this node's CPU, firmware, kernel and KVM enable"},
     {"config", cmd_config, "generate and lint Kata, containerd and RuntimeClass configuration"},
     {"verify", cmd_verify, "verify SEV-SNP reports and TDX/SGX DCAP quotes offline"},
-    {"collateral", cmd_collateral, "fetch and cache AMD KDS / Intel PCS endorsements"},
-    {"serve", cmd_serve, "run the attestation service (challenge, verify, appraise, EAR token)"},
-    {"token", cmd_token, "verify an attestation result token (for relying parties)"},
-    {"attest", cmd_attest, "in a confidential guest: prove the TEE, get a token or secrets"},
-    {"exporter", cmd_exporter, "serve Prometheus metrics for TEE capacity and Kata sandboxes"},
+    {"collateral", FULL(cmd_collateral), "fetch and cache AMD KDS / Intel PCS endorsements"},
+    {"serve", FULL(cmd_serve),
+     "run the attestation service (challenge, verify, appraise, EAR token)"},
+    {"token", FULL(cmd_token), "verify an attestation result token (for relying parties)"},
+    {"attest", FULL(cmd_attest), "in a confidential guest: prove the TEE, get a token or secrets"},
+    {"exporter", FULL(cmd_exporter),
+     "serve Prometheus metrics for TEE capacity and Kata sandboxes"},
     {"measure", cmd_measure, "compute the SEV-SNP launch digest (reference value) of a guest"},
 };
+
+#ifdef TEECTL_CLI_CORE
+/* A copy of the command line as main() got it (getopt_long permutes argv in place and a
+ * symlink's argv[0] is replaced): what cli_forward hands on. Set once in main, before any
+ * command runs. */
+static int g_argc;
+static char **g_argv;
+
+int cli_full_program_path(char *buf, size_t cap) {
+  char self[PATH_MAX];
+  ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+  if (n <= 0)
+    return -1;
+  self[n] = '\0';
+  char *slash = strrchr(self, '/');
+  if (slash == NULL)
+    return -1;
+  *slash = '\0';
+  int w = snprintf(buf, cap, "%s/%s/teectl-full", self, TEECTL_FULL_DIR);
+  return w > 0 && (size_t)w < cap ? 0 : -1;
+}
+
+int cli_forward(const char *cmd) {
+  char full[PATH_MAX + 64];
+  if (cli_full_program_path(full, sizeof full) != 0) {
+    fprintf(stderr, "teectl %s: cannot find teectl's own program folder (/proc/self/exe)\n", cmd);
+    return CLI_EXIT_USAGE;
+  }
+  /* teectl-<command> through a symlink: the full program gets `teectl <command> ...` */
+  const char *self = strrchr(g_argv[0], '/');
+  self = self ? self + 1 : g_argv[0];
+  int sym = strncmp(self, "teectl-", 7) == 0 && strcmp(self + 7, cmd) == 0;
+  char **args = calloc((size_t)g_argc + 2, sizeof *args);
+  if (args == NULL) {
+    fprintf(stderr, "teectl %s: out of memory\n", cmd);
+    return CLI_EXIT_USAGE;
+  }
+  args[0] = "teectl";
+  int k = 1;
+  if (sym)
+    args[k++] = (char *)cmd;
+  for (int i = 1; i < g_argc; i++)
+    args[k++] = g_argv[i];
+  args[k] = NULL;
+  fflush(NULL);
+  execv(full, args);
+  int e = errno;
+  free(args);
+  fprintf(stderr,
+          "teectl %s: this command runs in %s, which %s (%s); install teectl whole "
+          "(cmake --install)\n",
+          cmd, full, e == ENOENT ? "is missing" : "cannot be started", strerror(e));
+  return CLI_EXIT_USAGE;
+}
+#endif
+
+/* The command named name: in this program (fn) or, in teectl, handed to teectl-full. */
+static int dispatch(const struct command *c, int argc, char **argv) {
+#ifdef TEECTL_CLI_CORE
+  if (c->fn == NULL)
+    return cli_forward(c->name);
+#endif
+  return c->fn(argc, argv);
+}
 
 static void usage(FILE *f) {
   fprintf(f, "Usage: teectl <command> [options]\n\n"
@@ -85,7 +168,7 @@ static int run(int argc, char **argv) {
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
       if (strcmp(self + 7, commands[i].name) == 0) {
         argv[0] = (char *)commands[i].name;
-        return commands[i].fn(argc, argv);
+        return dispatch(&commands[i], argc, argv);
       }
   }
   if (argc < 2) {
@@ -105,7 +188,7 @@ static int run(int argc, char **argv) {
     return cli_usage_error(NULL, "unknown option '%s'", cmd);
   for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
     if (strcmp(cmd, commands[i].name) == 0)
-      return commands[i].fn(argc - 1, argv + 1);
+      return dispatch(&commands[i], argc - 1, argv + 1);
   return cli_usage_error(NULL, "unknown command '%s'", cmd);
 }
 
@@ -114,6 +197,15 @@ int main(int argc, char **argv) {
   const char *slash = strrchr(argv[0], '/');
   const char *self = slash ? slash + 1 : argv[0];
   const char *cmd = strncmp(self, "teectl-", 7) == 0 ? self + 7 : argc > 1 ? argv[1] : NULL;
+#ifdef TEECTL_CLI_CORE
+  g_argc = argc;
+  g_argv = malloc(((size_t)argc + 1) * sizeof *g_argv);
+  if (g_argv == NULL) {
+    fprintf(stderr, "teectl: out of memory\n");
+    return CLI_EXIT_USAGE;
+  }
+  memcpy(g_argv, argv, ((size_t)argc + 1) * sizeof *g_argv);
+#endif
   int rc = run(argc, argv);
   return finish(cmd != NULL && cmd[0] != '-' ? cmd : NULL, rc);
 }

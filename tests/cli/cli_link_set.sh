@@ -1,0 +1,71 @@
+#!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
+# The CLI's two programs (src/cli/main.c): teectl runs probe, config, verify and measure with a
+# small link set and hands every other command to teectl-full by exec.
+#  - teectl's ELF NEEDED list has libcrypto and jansson but none of libcurl, libmicrohttpd,
+#    libjose or GnuTLS; teectl-full's has libcurl, libmicrohttpd and libjose (so the check
+#    sees what it looks for);
+#  - a forwarded command works through teectl and through a teectl-<command> symlink;
+#  - teectl without teectl-full beside it: core commands still run, a forwarded command (and
+#    verify --fetch) exits 2 with one line naming the missing file; a teectl-full that cannot
+#    be executed is named the same way.
+# Usage: cli_link_set.sh TEECTL TEECTL_FULL
+set -u
+BIN=$1
+FULL=$2
+fail=0
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+needed() { readelf -d "$1" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p'; }
+needed "$BIN" >"$tmp/core.needed"
+needed "$FULL" >"$tmp/full.needed"
+for lib in libcrypto.so libjansson.so; do
+  grep -q "^$lib" "$tmp/core.needed" || { echo "FAIL: teectl does not link $lib:"; cat "$tmp/core.needed"; fail=1; }
+done
+for lib in libcurl.so libmicrohttpd.so libjose.so libgnutls.so; do
+  if grep -q "^$lib" "$tmp/core.needed"; then echo "FAIL: teectl links $lib"; fail=1; fi
+done
+for lib in libcurl.so libmicrohttpd.so libjose.so; do
+  grep -q "^$lib" "$tmp/full.needed" || { echo "FAIL: teectl-full does not link $lib"; fail=1; }
+done
+
+# Forwarded commands, directly and through a symlink named teectl-<command>.
+for cmd in serve token collateral exporter attest; do
+  out=$("$BIN" "$cmd" --help 2>&1); rc=$?
+  [ "$rc" = 0 ] && printf '%s\n' "$out" | grep -q "Usage: teectl $cmd" ||
+    { echo "FAIL: teectl $cmd --help through teectl-full: exit $rc: $out"; fail=1; }
+done
+mkdir "$tmp/sym"
+ln -s "$BIN" "$tmp/sym/teectl-serve"
+out=$("$tmp/sym/teectl-serve" --help 2>&1); rc=$?
+[ "$rc" = 0 ] && printf '%s\n' "$out" | grep -q "Usage: teectl serve" ||
+  { echo "FAIL: teectl-serve symlink --help: exit $rc: $out"; fail=1; }
+# The forwarded command's own answer and exit code come back unchanged (here: usage error 2).
+"$BIN" token verify --jwks "$tmp/no-such-jwks.json" abc >/dev/null 2>"$tmp/err"; rc=$?
+[ "$rc" = 2 ] && grep -q "no-such-jwks.json" "$tmp/err" ||
+  { echo "FAIL: token verify with a missing JWKS: exit $rc:"; cat "$tmp/err"; fail=1; }
+
+# teectl alone, without teectl-full at ../libexec/teectl.
+mkdir -p "$tmp/alone/bin"
+cp "$BIN" "$tmp/alone/bin/teectl"
+want="$tmp/alone/bin/../libexec/teectl/teectl-full"
+"$tmp/alone/bin/teectl" probe --help >/dev/null 2>&1 || { echo "FAIL: probe --help without teectl-full"; fail=1; }
+for args in "serve --help" "verify --fetch $tmp/no-evidence.bin"; do
+  # shellcheck disable=SC2086
+  "$tmp/alone/bin/teectl" $args >/dev/null 2>"$tmp/err"; rc=$?
+  if [ "$rc" != 2 ] || [ "$(wc -l <"$tmp/err")" != 1 ] || ! grep -qF "$want, which is missing" "$tmp/err"; then
+    echo "FAIL: teectl $args without teectl-full: exit $rc (want 2, one line naming $want):"
+    cat "$tmp/err"; fail=1
+  fi
+done
+mkdir -p "$tmp/alone/libexec/teectl"
+cp "$FULL" "$want"
+chmod 0644 "$want"
+"$tmp/alone/bin/teectl" serve --help >/dev/null 2>"$tmp/err"; rc=$?
+[ "$rc" = 2 ] && grep -qF "$want, which cannot be started" "$tmp/err" ||
+  { echo "FAIL: non-executable teectl-full: exit $rc:"; cat "$tmp/err"; fail=1; }
+chmod 0755 "$want"
+"$tmp/alone/bin/teectl" serve --help 2>&1 | grep -q "Usage: teectl serve" ||
+  { echo "FAIL: teectl-full copied to ../libexec/teectl is not found"; fail=1; }
+exit $fail

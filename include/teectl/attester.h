@@ -66,6 +66,10 @@ typedef struct tc_evidence {
   tc_buf evidence;    /**< SNP ATTESTATION_REPORT (0x4A0 bytes) or DCAP quote */
   tc_buf aux;         /**< SNP certificate table (GHCB spec, GUID table), may be empty */
   json_t *json;       /**< the KBS wire form when the source gave it (attestation-agent) */
+  tc_buf *certs;      /**< SNP: the certificates of the attestation-agent's cert_chain
+                           (VCEK, VLEK, ASK, ARK; DER), the host's table as the agent got it;
+                           NULL when the source gave none (or gave them in aux) */
+  size_t n_certs;
 } tc_evidence;
 
 /** Set the defaults: root "/", no command, privlevel -1, no hook. */
@@ -162,7 +166,8 @@ typedef struct tc_attest_http {
  * teectl's own API (docs/service.md): POST {url}/v1/challenge, REPORT_DATA = SHA-512(nonce
  * bytes || runtime_data) for SNP and TDX, SHA-256(nonce || runtime_data) || 32 zero bytes for
  * SGX, evidence, POST {url}/v1/attest {"tee","evidence","nonce","runtime_data"?,
- * "collateral"? (SNP: the certificates of the table, PEM)}. *token gets the JWT (malloc'd).
+ * "collateral"? (SNP: the certificates the source gave, PEM: those of the host's certificate
+ * table, or of the attestation-agent's cert_chain)}. *token gets the JWT (malloc'd).
  * Transport failures and 5xx/429 answers are retried with back-off until the deadline.
  * Errors: attestation_refused (TC_ERR_VERIFY: the service's 4xx answer; detail carries its
  * error code, detail and failed rules), service_unreachable / service_answer_invalid

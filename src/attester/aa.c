@@ -5,7 +5,8 @@
  * padding>&encoding=base64 -> the TEE's evidence in the JSON wire form the agent sends to a KBS
  * (the attester pads runtime data of at most 64 bytes with zeros into REPORT_DATA). For the KBS
  * flow that JSON is the primary evidence as it is; for teectl's /v1 API it is turned back into
- * the binary report or quote with the broker's decoders (src/kbs/evidence.c). */
+ * the binary report or quote with the broker's decoders (src/kbs/evidence.c), and the SNP
+ * cert_chain's certificates go with it as the request's collateral. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -78,12 +79,9 @@ tc_status att_aa_evidence(const tc_attester_opts *o, const uint8_t rd[64], tc_ev
     return st;
   if (strcmp(tee, "snp") == 0) {
     uint8_t rep[TC_SNP_REPORT_SIZE];
-    tc_buf *certs = NULL;
-    size_t n = 0;
-    st = tc_kbs_snp_evidence(ev, rep, &certs, &n, err);
-    for (size_t i = 0; i < n; i++)
-      tc_buf_free(&certs[i]);
-    free(certs);
+    /* the agent's cert_chain (the host's certificate table): kept for the service, which can
+     * then verify without fetching */
+    st = tc_kbs_snp_evidence(ev, rep, &out->certs, &out->n_certs, err);
     if (st == TC_OK && memcmp(rep + 0x50, rd, 64) != 0)
       st = tc_fail(err, TC_ERR_IO, "aa_evidence_unbound",
                    "attestation-agent %s: the report's REPORT_DATA is not the 64 bytes asked for "

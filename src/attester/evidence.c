@@ -2,6 +2,7 @@
 /* Choosing the evidence source, and the SNP certificate table (GHCB spec 2.03, section
  * "SNP Extended Guest Request": GUID table). */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "attester/internal.h"
@@ -21,6 +22,11 @@ void tc_evidence_free(tc_evidence *ev) {
     return;
   tc_buf_free(&ev->evidence);
   tc_buf_free(&ev->aux);
+  for (size_t i = 0; i < ev->n_certs; i++)
+    tc_buf_free(&ev->certs[i]);
+  free(ev->certs);
+  ev->certs = NULL;
+  ev->n_certs = 0;
   json_decref(ev->json);
   ev->json = NULL;
 }

@@ -35,18 +35,22 @@ static char *der_to_pem(const uint8_t *der, size_t len) {
   return pem;
 }
 
-/* The SNP certificate table as PEM texts for "collateral": {"certificates": [...]}. */
+/* The SNP certificates the source gave (the host's certificate table, or the
+ * attestation-agent's cert_chain) as PEM texts for "collateral": {"certificates": [...]}
+ * (at most 8, the service's limit); NULL when there are none. */
 static json_t *collateral_json(const tc_evidence *ev, tc_error *err) {
-  tc_snp_cert certs[16];
+  tc_snp_cert table[16];
   size_t n = 0;
-  if (ev->aux.len == 0 ||
-      tc_snp_cert_table_parse(ev->aux.data, ev->aux.len, certs, 16, &n, err) != TC_OK || n == 0)
+  if (ev->aux.len != 0 &&
+      tc_snp_cert_table_parse(ev->aux.data, ev->aux.len, table, 16, &n, err) != TC_OK)
     return NULL;
   json_t *list = json_array();
-  for (size_t i = 0; list && i < n && json_array_size(list) < 8; i++) {
-    if (!certs[i].type)
+  for (size_t i = 0; list && i < n + ev->n_certs && json_array_size(list) < 8; i++) {
+    const uint8_t *der = i < n ? table[i].der : ev->certs[i - n].data;
+    size_t len = i < n ? table[i].len : ev->certs[i - n].len;
+    if (i < n && !table[i].type)
       continue;
-    char *pem = der_to_pem(certs[i].der, certs[i].len);
+    char *pem = der_to_pem(der, len);
     if (pem)
       json_array_append_new(list, json_string(pem));
     free(pem);

@@ -4,11 +4,13 @@
 `teectl attest --aa-url` (not teectl code): GET /info -> {"version", "tee": "snp"};
 GET /aa/evidence?runtime_data=<base64url>&encoding=base64 -> the SNP evidence as the
 attestation-agent's SNP attester answers it: {"attestation_report": <virtee/sev
-AttestationReport serde form>, "cert_chain": null}, the report signed by snp_evidence.sign
+AttestationReport serde form>, "cert_chain": null or [{"cert_type", "data": [DER bytes]}] (the
+host's certificate table, from --cert TYPE=FILE)}, the report signed by snp_evidence.sign
 (runtime data of at most 64 bytes, zero-padded into REPORT_DATA). The serde form is written
 here from the SEV-SNP Firmware ABI offsets, independently of teectl's encoder.
 
 Usage: fake_aa.py --port-file F --key LEAF_PEM --template REPORT [--log FILE]
+                  [--cert VCEK|VLEK|ASK|ARK=FILE (PEM or DER)]...
 """
 import argparse
 import base64
@@ -22,6 +24,18 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import snp_evidence  # noqa: E402
 
 ARGS = None
+CHAIN = None
+
+
+def cert_entry(spec):
+    """--cert TYPE=FILE as a cert_chain entry {"cert_type", "data": [DER bytes]}."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import serialization
+    kind, path = spec.split("=", 1)
+    data = open(path, "rb").read()
+    if data.startswith(b"-----BEGIN"):
+        data = x509.load_pem_x509_certificate(data).public_bytes(serialization.Encoding.DER)
+    return {"cert_type": kind, "data": list(data)}
 
 
 def u32(b, o):
@@ -102,18 +116,20 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return self.answer(500, b"SNP Attester: Report data must be no more than 64 bytes",
                                "text/plain")
         rep = snp_evidence.sign(ARGS.key, ARGS.template, rd + bytes(64 - len(rd)))
-        body = json.dumps({"attestation_report": serde(rep), "cert_chain": None}).encode()
+        body = json.dumps({"attestation_report": serde(rep), "cert_chain": CHAIN}).encode()
         self.answer(200, body, "application/octet-stream")
 
 
 def main():
-    global ARGS
+    global ARGS, CHAIN
     p = argparse.ArgumentParser()
     p.add_argument("--port-file", required=True)
     p.add_argument("--key", required=True)
     p.add_argument("--template", required=True)
     p.add_argument("--log")
+    p.add_argument("--cert", action="append", default=[])
     ARGS = p.parse_args()
+    CHAIN = [cert_entry(c) for c in ARGS.cert] or None
     srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     tmp = ARGS.port_file + ".tmp"
     with open(tmp, "w") as f:

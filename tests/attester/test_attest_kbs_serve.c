@@ -253,7 +253,8 @@ static void test_wrong_measurement(void **state) {
 static pid_t AA_PID;
 static char AA_URL[64];
 
-static void aa_start(void) {
+/* certs: NULL, or "TYPE=FILE" entries for the agent's cert_chain (NULL-terminated). */
+static void aa_start_with(const char *const *certs) {
   char pf[300], key[300], tpl[300], lg[300];
   snprintf(pf, sizeof pf, "%s/aa.port", S.dir);
   snprintf(key, sizeof key, "%s/leaf.pem", S.dir);
@@ -261,8 +262,13 @@ static void aa_start(void) {
   snprintf(lg, sizeof lg, "%s/aa.log", S.dir);
   unlink(pf);
   unlink(lg);
-  const char *argv[] = {"/usr/bin/python3", FAKE_AA_PY, "--port-file", pf, "--key", key,
-                        "--template",       tpl,        "--log",       lg, NULL};
+  const char *argv[24] = {"/usr/bin/python3", FAKE_AA_PY, "--port-file", pf, "--key", key,
+                          "--template",       tpl,        "--log",       lg};
+  size_t n = 10;
+  for (size_t i = 0; certs && certs[i] && n < 22; i++) {
+    argv[n++] = "--cert";
+    argv[n++] = certs[i];
+  }
   assert_int_equal(posix_spawn(&AA_PID, argv[0], NULL, NULL, (char **)argv, environ), 0);
   for (int i = 0; i < 200 && access(pf, F_OK) != 0; i++)
     usleep(50000);
@@ -270,6 +276,10 @@ static void aa_start(void) {
   assert_non_null(t);
   snprintf(AA_URL, sizeof AA_URL, "http://127.0.0.1:%d", atoi(t));
   free(t);
+}
+
+static void aa_start(void) {
+  aa_start_with(NULL);
 }
 
 static void aa_stop(void) {
@@ -324,12 +334,62 @@ static void test_aa_service(void **state) {
   free(t);
 }
 
+/* teectl's /v1 API on a service with no collateral (only the trust root): the certificates of
+ * the agent's cert_chain (the host's table) go with the request, so it verifies without
+ * fetching; an agent that has none leaves the service without a VCEK: refused. */
+static void test_aa_service_certificates(void **state) {
+  (void)state;
+  srv s2;
+  srv_init(&s2);
+  char root[300], pol[300];
+  snprintf(root, sizeof root, "%s/ark.pem", S.dir);
+  snprintf(pol, sizeof pol, "%s/policy.json", S.dir);
+  const char *sargs[] = {"--trust-root", root, "--policy", pol, NULL};
+  assert_int_equal(srv_start(&s2, sargs), 0);
+  char url[64];
+  snprintf(url, sizeof url, "http://127.0.0.1:%u", s2.port);
+  const tc_buf *leaf = snp_forge_leaf_der(F), *ask = snp_forge_ask_pem(F);
+  char *vcek = srv_write(&S, "aa-vcek.der", leaf->data, leaf->len);
+  char *askp = srv_write(&S, "aa-ask.pem", ask->data, ask->len);
+  char c1[400], c2[400], c3[400];
+  snprintf(c1, sizeof c1, "VCEK=%s", vcek);
+  snprintf(c2, sizeof c2, "ASK=%s", askp);
+  snprintf(c3, sizeof c3, "ARK=%s", root);
+  const char *const chain[] = {c1, c2, c3, NULL};
+  char tok[300];
+  snprintf(tok, sizeof tok, "%s/aa-certs.jwt", S.dir);
+  const char *args[] = {"--service", url, "--aa-url", AA_URL, "--out", tok, NULL};
+  for (int with = 1; with >= 0; with--) {
+    aa_start_with(with ? chain : NULL);
+    char *e;
+    int rc = run(args, &e);
+    aa_stop();
+    if (with) {
+      if (rc != 0)
+        fail_msg("with the agent's certificates: exit %d: %s", rc, e);
+      char *t = attest_slurp(tok);
+      json_t *expect = json_pack("{s:s}", "tee", "snp");
+      assert_int_equal(check_token(&s2, t, expect), 0);
+      free(t);
+      unlink(tok);
+    } else if (rc != 1 || !strstr(e, "evidence_invalid") || !strstr(e, "VCEK")) {
+      fail_msg("without certificates: exit %d: %s", rc, e);
+    }
+    free(e);
+  }
+  assert_int_equal(access(tok, F_OK), -1);
+  assert_int_equal(srv_stop(&s2), 0);
+  srv_cleanup(&s2);
+  free(vcek);
+  free(askp);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_released),           cmocka_unit_test(test_same_tag_refused),
       cmocka_unit_test(test_init_data_resource), cmocka_unit_test(test_no_rule),
       cmocka_unit_test(test_wrong_measurement),  cmocka_unit_test(test_aa_kbs),
-      cmocka_unit_test(test_aa_service),
+      cmocka_unit_test(test_aa_service),         cmocka_unit_test(test_aa_service_certificates),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -105,7 +105,8 @@ void tc_policy_free(tc_policy *p);
  *   "trust_anchor":  the verifier's "trust_anchor" (verify.h), when the result has one
  *   the appraised claims, by the verifier's names:
  *     SNP: "report_version", "product", "signing_key", "measurement", "guest_policy",
- *          "debug", "vmpl", "host_data", "family_id", "image_id", "reported_tcb",
+ *          "debug", "vmpl", "host_data", "family_id", "image_id", "current_tcb",
+ *          "reported_tcb", "committed_tcb", "launch_tcb",
  *          "guest_svn"
  *     TDX: "quote_version", "mr_td", "rtmr0".."rtmr3", "mr_seam", "tee_tcb_svn",
  *          "td_attributes", "debug", "tcb_status", "advisory_ids", "fmspc"

@@ -246,6 +246,8 @@ json_t *tc_snp_policy_flags(uint64_t policy);
  *     and CHIP_ID[8..63] zero);
  *   reported_tcb_above_current (an SPL of REPORTED_TCB above the same SPL of CURRENT_TCB,
  *     compared per component of the product line's layout, FMC included on Turin);
+ *   committed_tcb_above_current (an SPL of COMMITTED_TCB above the same SPL of CURRENT_TCB,
+ *     compared the same way: the firmware never runs below the TCB it committed);
  *   reserved_nonzero (TC_ERR_PARSE: a reserved byte of CURRENT/REPORTED/COMMITTED/
  *     LAUNCH_TCB in the TCB_VERSION layout of the product line);
  *   tcb_mismatch (an SPL of the leaf != the REPORTED_TCB component: Milan/Genoa blSPL,
@@ -290,7 +292,8 @@ tc_snp_product tc_snp_chain_product(const tc_snp_chain *chain);
  * The report-dependent half: tc_snp_verify of report against a chain that
  * tc_snp_chain_verify accepted (at the chain's time). Same result object and reason codes
  * (format codes, report_unsigned, signing_key_mismatch when the report names the other
- * leaf kind, product_mismatch (CPUID), reserved_nonzero (TCB), vcek_extension_invalid,
+ * leaf kind, product_mismatch (CPUID), reserved_nonzero (TCB), reported_tcb_above_current,
+ * committed_tcb_above_current, vcek_extension_invalid,
  * vcek_chip_mismatch, tcb_mismatch, report_signature_invalid). tc_snp_verify is exactly
  * tc_snp_chain_verify followed by this.
  */

@@ -247,6 +247,28 @@ static void rule_trust_anchor(actx *c, const json_t *eff, const json_t *ver) {
               anchor);
 }
 
+/* Minimum SPLs ({"bootloader": n, ...}) on the SNP TCB claim `tcb_claim` (reported_tcb,
+ * committed_tcb): each listed component at least n; a component the claim lacks (fmc on
+ * Milan/Genoa) fails closed. */
+static void rule_min_tcb(actx *c, const char *rule, const json_t *mtcb, const json_t *cl,
+                         const char *tcb_claim) {
+  if (!json_is_object(mtcb))
+    return;
+  const json_t *tcb = claim(cl, tcb_claim);
+  const char *comp;
+  const json_t *want;
+  json_object_foreach((json_t *)mtcb, comp, want) {
+    const json_t *have = json_object_get(tcb, comp);
+    if (!json_is_integer(have))
+      fail_rule(c, rule, TC_EAR_CONTRAINDICATED, TV_HARDWARE, AR_CONTRAINDICATED,
+                "%s.%s missing from the verification result", tcb_claim, comp);
+    else if (json_integer_value(have) < json_integer_value(want))
+      fail_rule(c, rule, TC_EAR_CONTRAINDICATED, TV_HARDWARE, AR_CONTRAINDICATED,
+                "%s.%s %lld is below %lld", tcb_claim, comp, (long long)json_integer_value(have),
+                (long long)json_integer_value(want));
+  }
+}
+
 /* ---- per TEE ----------------------------------------------------------------------- */
 
 static void appraise_snp(actx *c, const json_t *sec, const json_t *ver, const json_t *cl) {
@@ -335,22 +357,9 @@ static void appraise_snp(actx *c, const json_t *sec, const json_t *ver, const js
                 "guest_svn %lld is below %lld", (long long)json_integer_value(svn),
                 (long long)json_integer_value(msvn));
   }
-  const json_t *mtcb = json_object_get(sec, "min_tcb");
-  if (json_is_object(mtcb)) {
-    const json_t *tcb = claim(cl, "reported_tcb");
-    const char *comp;
-    const json_t *want;
-    json_object_foreach((json_t *)mtcb, comp, want) {
-      const json_t *have = json_object_get(tcb, comp);
-      if (!json_is_integer(have))
-        fail_rule(c, "snp.min_tcb", TC_EAR_CONTRAINDICATED, TV_HARDWARE, AR_CONTRAINDICATED,
-                  "reported_tcb.%s missing from the verification result", comp);
-      else if (json_integer_value(have) < json_integer_value(want))
-        fail_rule(c, "snp.min_tcb", TC_EAR_CONTRAINDICATED, TV_HARDWARE, AR_CONTRAINDICATED,
-                  "reported_tcb.%s %lld is below %lld", comp, (long long)json_integer_value(have),
-                  (long long)json_integer_value(want));
-    }
-  }
+  rule_min_tcb(c, "snp.min_tcb", json_object_get(sec, "min_tcb"), cl, "reported_tcb");
+  rule_min_tcb(c, "snp.min_committed_tcb", json_object_get(sec, "min_committed_tcb"), cl,
+               "committed_tcb");
   if (rule_hex_list(c, "snp.measurements", sec, "measurements", cl, "measurement", TV_EXECUTABLES))
     tv_set(c, TV_EXECUTABLES, AR_EXEC_APPROVED_BOOT);
   else
@@ -467,8 +476,9 @@ static int add_claims(json_t *out, tc_tee tee, const json_t *ver, const json_t *
     rc |= copy_claim(out, "report_version", cl, "version");
     rc |= copy_claim(out, "product", ver, "product");
     rc |= copy_claim(out, "signing_key", ver, "signing_key");
-    static const char *const names[] = {"measurement", "host_data",    "family_id", "image_id",
-                                        "vmpl",        "reported_tcb", "guest_svn"};
+    static const char *const names[] = {"measurement",   "host_data", "family_id",   "image_id",
+                                        "vmpl",          "guest_svn", "current_tcb", "reported_tcb",
+                                        "committed_tcb", "launch_tcb"};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
       rc |= copy_claim(out, names[i], cl, names[i]);
     rc |= copy_claim(out, "guest_policy", cl, "policy");

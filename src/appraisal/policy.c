@@ -105,6 +105,7 @@ static const struct key snp_keys[] = {{"report_versions", K_UINT_LIST, 1, 0xffff
                                       {"image_id", K_HEX_LIST, 0, 0, 16, NULL},
                                       {"min_guest_svn", K_UINT, 0, 0xffffffffLL, 0, NULL},
                                       {"min_tcb", K_OBJECT, 0, 0, 0, snp_tcb_keys},
+                                      {"min_committed_tcb", K_OBJECT, 0, 0, 0, snp_tcb_keys},
                                       {"measurements", K_HEX_LIST, 0, 0, 48, NULL},
                                       END};
 

@@ -409,29 +409,51 @@ static tc_status chain_steps(const tc_collateral *col, cert_role want, int64_t a
   return TC_OK;
 }
 
-/* Each SPL of REPORTED_TCB must be <= the same SPL of CURRENT_TCB: the host may report an
- * older TCB than the firmware runs (SNP_CONFIG), never a newer one. Compared per component
- * of the product line's TCB_VERSION layout (Turin: FMC too); reserved bytes are not SPLs. */
-static tc_status check_reported_tcb(const uint8_t *report, tc_snp_product product, tc_error *err) {
-  tc_snp_tcb rep, cur;
+/* Each SPL of the TCB_VERSION at offset `lo` must be <= the same SPL of the one at `hi`,
+ * compared per component of the product line's layout (Turin: FMC too); reserved bytes are
+ * not SPLs. `why` ends the detail. */
+static tc_status check_tcb_le(const uint8_t *report, tc_snp_product product, size_t lo,
+                              const char *lo_name, size_t hi, const char *hi_name,
+                              const char *reason, const char *why, tc_error *err) {
+  tc_snp_tcb a, b;
   tc_snp_tcb_layout layout = tc_snp_tcb_layout_of(product);
-  tc_snp_tcb_decode(tc_le64(report + 0x180), layout, &rep);
-  tc_snp_tcb_decode(tc_le64(report + 0x038), layout, &cur);
+  tc_snp_tcb_decode(tc_le64(report + lo), layout, &a);
+  tc_snp_tcb_decode(tc_le64(report + hi), layout, &b);
   const struct {
     const char *name;
-    unsigned reported, current;
-  } spl[5] = {{"FMC", rep.fmc, cur.fmc},
-              {"BOOT_LOADER", rep.bootloader, cur.bootloader},
-              {"TEE", rep.tee, cur.tee},
-              {"SNP", rep.snp, cur.snp},
-              {"MICROCODE", rep.microcode, cur.microcode}};
+    unsigned lo, hi;
+  } spl[5] = {{"FMC", a.fmc, b.fmc},
+              {"BOOT_LOADER", a.bootloader, b.bootloader},
+              {"TEE", a.tee, b.tee},
+              {"SNP", a.snp, b.snp},
+              {"MICROCODE", a.microcode, b.microcode}};
   for (int i = product == TC_SNP_TURIN ? 0 : 1; i < 5; i++)
-    if (spl[i].reported > spl[i].current)
-      return tc_fail(err, TC_ERR_VERIFY, "reported_tcb_above_current",
-                     "REPORTED_TCB (offset 0x180) %s SPL %u is above CURRENT_TCB (offset 0x038) %s "
-                     "SPL %u: the firmware cannot report a TCB newer than it runs",
-                     spl[i].name, spl[i].reported, spl[i].name, spl[i].current);
+    if (spl[i].lo > spl[i].hi)
+      return tc_fail(err, TC_ERR_VERIFY, reason,
+                     "%s (offset 0x%03zX) %s SPL %u is above %s (offset 0x%03zX) %s SPL %u: %s",
+                     lo_name, lo, spl[i].name, spl[i].lo, hi_name, hi, spl[i].name, spl[i].hi, why);
   return TC_OK;
+}
+
+/* The orderings of the report's TCBs that the firmware guarantees (SEV-SNP Firmware ABI
+ * spec, ATTESTATION_REPORT and the SNP_CONFIG / SNP_COMMIT commands):
+ *  - REPORTED_TCB <= CURRENT_TCB: the host may report an older TCB than the firmware runs
+ *    (SNP_CONFIG), never a newer one;
+ *  - COMMITTED_TCB <= CURRENT_TCB: SNP_COMMIT sets the committed TCB to the current one and
+ *    the firmware refuses to roll back below it, so it never runs below its committed TCB.
+ * Not implied, so not checked: REPORTED_TCB against COMMITTED_TCB (SNP_CONFIG may report a
+ * TCB below the committed one, as a real AWS report does, or a provisional one above it)
+ * and LAUNCH_TCB against anything (the current TCB when the guest started, or on another
+ * machine before a migration). */
+static tc_status check_tcb_order(const uint8_t *report, tc_snp_product product, tc_error *err) {
+  tc_status st = check_tcb_le(report, product, 0x180, "REPORTED_TCB", 0x038, "CURRENT_TCB",
+                              "reported_tcb_above_current",
+                              "the firmware cannot report a TCB newer than it runs", err);
+  if (st != TC_OK)
+    return st;
+  return check_tcb_le(report, product, 0x1E0, "COMMITTED_TCB", 0x038, "CURRENT_TCB",
+                      "committed_tcb_above_current",
+                      "the firmware cannot run below the TCB it committed (SNP_COMMIT)", err);
 }
 
 /* The report-dependent part, given a verified chain. */
@@ -469,7 +491,7 @@ static tc_status report_steps(const uint8_t *report, const tc_snp_report *r, con
                      tc_snp_product_name(ch->product));
   }
 
-  if ((st = check_reported_tcb(report, ch->product, err)) != TC_OK)
+  if ((st = check_tcb_order(report, ch->product, err)) != TC_OK)
     return st;
 
   /* Leaf bound to this chip and this TCB, then the signature itself. */

@@ -347,6 +347,39 @@ static void test_snp_each_rule(void **state) {
   json_decref(ver);
 }
 
+/* snp.min_committed_tcb judges COMMITTED_TCB, not REPORTED_TCB: the real AWS VLEK report
+ * commits microcode SPL 219 but reports 217 (expected.json). */
+static void test_snp_committed_tcb(void **state) {
+  (void)state;
+  json_t *ver = snp_result("milan-v3-vlek-aws-trustee");
+  const json_t *cl = json_object_get(ver, "claims");
+  assert_int_equal(
+      json_integer_value(json_object_get(json_object_get(cl, "committed_tcb"), "microcode")), 219);
+  assert_int_equal(
+      json_integer_value(json_object_get(json_object_get(cl, "reported_tcb"), "microcode")), 217);
+  json_t *base = json_pack("{s:[s]}", "measurements", claim_str(ver, "measurement"));
+  json_t *s = with(base, "min_committed_tcb", json_pack("{s:i, s:i}", "microcode", 219, "snp", 24));
+  expect_affirming(s, "snp", ver, "committed TCB at its own values");
+  json_decref(s);
+  s = with(base, "min_committed_tcb", json_pack("{s:i}", "microcode", 220));
+  expect_only(s, "snp", ver, "snp.min_committed_tcb");
+  json_decref(s);
+  s = with(base, "min_tcb", json_pack("{s:i}", "microcode", 219)); /* reported: 217 */
+  expect_only(s, "snp", ver, "snp.min_tcb");
+  json_decref(s);
+  s = with(base, "min_committed_tcb", json_pack("{s:i}", "fmc", 0)); /* Milan: no FMC */
+  expect_only(s, "snp", ver, "snp.min_committed_tcb");
+  json_decref(s);
+  /* the four TCBs are claims of the submodule */
+  json_t *a = appraise_sec("snp", base, ver);
+  static const char *const tcbs[] = {"current_tcb", "reported_tcb", "committed_tcb", "launch_tcb"};
+  for (size_t i = 0; i < 4; i++)
+    assert_true(json_equal(json_object_get(a, tcbs[i]), json_object_get(cl, tcbs[i])));
+  json_decref(a);
+  json_decref(base);
+  json_decref(ver);
+}
+
 /* The verifier's trust_anchor (verify.h) goes into the submodule as a claim, and
  * "require_vendor_pinned" refuses evidence valid only through an operator trust root. */
 static void test_trust_anchor(void **state) {
@@ -668,6 +701,7 @@ int main(int argc, char **argv) {
       cmocka_unit_test(test_snp_default_all_vectors),
       cmocka_unit_test(test_snp_debug_vector),
       cmocka_unit_test(test_snp_each_rule),
+      cmocka_unit_test(test_snp_committed_tcb),
       cmocka_unit_test(test_trust_anchor),
       cmocka_unit_test(test_tdx),
       cmocka_unit_test(test_sgx),

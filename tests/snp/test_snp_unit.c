@@ -745,34 +745,48 @@ static void version4_like_3(void **state) {
   expect(g_turin, rep, "tcb_mismatch");
 }
 
+/* Every SPL of every TCB_VERSION layout (AMD SEV-SNP Firmware ABI spec, TCB_VERSION):
+ * Milan/Genoa byte 0 boot loader, 1 TEE, 6 SNP, 7 microcode; Turin byte 0 FMC, 1 boot
+ * loader, 2 TEE, 3 SNP, 7 microcode. For each, a report whose TCB at `field` (an offset
+ * into tc_snp_report) is CURRENT_TCB with that one SPL raised (delta +1) or lowered (-1)
+ * must be refused with `reason`, the detail naming the SPL and `where`. */
+static void expect_each_spl(size_t field, int delta, const char *reason, const char *where) {
+  uint8_t rep[TC_SNP_REPORT_SIZE];
+  tc_snp_report r;
+  const struct {
+    snp_forge **f;
+    int byte;
+    const char *spl;
+  } spls[] = {{&g_milan, 0, "BOOT_LOADER"}, {&g_milan, 1, "TEE"}, {&g_milan, 6, "SNP"},
+              {&g_milan, 7, "MICROCODE"},   {&g_genoa, 6, "SNP"}, {&g_turin, 0, "FMC"},
+              {&g_turin, 1, "BOOT_LOADER"}, {&g_turin, 2, "TEE"}, {&g_turin, 3, "SNP"},
+              {&g_turin, 7, "MICROCODE"}};
+  for (size_t i = 0; i < sizeof spls / sizeof spls[0]; i++) {
+    snp_forge *f = *spls[i].f;
+    snp_forge_report_init(f, 5, &r);
+    uint64_t bit = 1ull << (8 * spls[i].byte);
+    uint64_t *tcb = (uint64_t *)((char *)&r + field);
+    *tcb = delta > 0 ? r.current_tcb + bit : r.current_tcb - bit;
+    sign(f, &r, rep);
+    expect(f, rep, reason);
+    tc_collateral col;
+    snp_forge_collateral(f, &col);
+    tc_error err;
+    assert_int_equal(tc_snp_verify(rep, sizeof rep, &col, at_default(), NULL, &err), TC_ERR_VERIFY);
+    assert_non_null(strstr(err.detail, spls[i].spl));
+    assert_non_null(strstr(err.detail, where));
+  }
+}
+
 /* Each SPL of REPORTED_TCB must be <= the same SPL of CURRENT_TCB (the host may report an
  * older TCB than the firmware runs, never a newer one), per component of the product
- * line's TCB_VERSION layout (AMD SEV-SNP Firmware ABI spec, TCB_VERSION): Milan/Genoa
- * byte 0 boot loader, 1 TEE, 6 SNP, 7 microcode; Turin byte 0 FMC, 1 boot loader, 2 TEE,
- * 3 SNP, 7 microcode (issue 13 item 3). */
+ * line's layout (issue 13 item 3): CURRENT_TCB one lower than REPORTED_TCB in one SPL. */
 static void reported_tcb_above_current(void **state) {
   (void)state;
   uint8_t rep[TC_SNP_REPORT_SIZE];
   tc_snp_report r;
-  const struct {
-    snp_forge *f;
-    int byte;
-    const char *spl;
-  } lower[] = {{g_milan, 0, "BOOT_LOADER"}, {g_milan, 1, "TEE"}, {g_milan, 6, "SNP"},
-               {g_milan, 7, "MICROCODE"},   {g_genoa, 6, "SNP"}, {g_turin, 0, "FMC"},
-               {g_turin, 1, "BOOT_LOADER"}, {g_turin, 2, "TEE"}, {g_turin, 3, "SNP"},
-               {g_turin, 7, "MICROCODE"}};
-  for (size_t i = 0; i < sizeof lower / sizeof lower[0]; i++) {
-    snp_forge_report_init(lower[i].f, 5, &r);
-    r.current_tcb = r.reported_tcb - (1ull << (8 * lower[i].byte)); /* that SPL one lower */
-    sign(lower[i].f, &r, rep);
-    expect(lower[i].f, rep, "reported_tcb_above_current");
-    tc_collateral col;
-    snp_forge_collateral(lower[i].f, &col);
-    tc_error err;
-    assert_int_equal(tc_snp_verify(rep, sizeof rep, &col, at_default(), NULL, &err), TC_ERR_VERIFY);
-    assert_non_null(strstr(err.detail, lower[i].spl));
-  }
+  expect_each_spl(offsetof(tc_snp_report, current_tcb), -1, "reported_tcb_above_current",
+                  "REPORTED_TCB (offset 0x180)");
   /* A CURRENT_TCB newer in every SPL (the host reports an older TCB): valid. */
   snp_forge_report_init(g_milan, 3, &r);
   r.current_tcb = r.reported_tcb + (1ull | 1ull << 8 | 1ull << 48 | 1ull << 56);
@@ -782,6 +796,35 @@ static void reported_tcb_above_current(void **state) {
   r.current_tcb = r.reported_tcb + (1ull | 1ull << 8 | 1ull << 16 | 1ull << 24 | 1ull << 56);
   sign(g_turin, &r, rep);
   expect(g_turin, rep, NULL);
+}
+
+/* COMMITTED_TCB (0x1E0) is the TCB the firmware was committed at (SNP_COMMIT): it cannot run
+ * below it, so each SPL of COMMITTED_TCB must be <= the same SPL of CURRENT_TCB. A
+ * committed TCB below the current one (provisional firmware) is valid, and so is a
+ * REPORTED_TCB below or above COMMITTED_TCB as long as it is <= CURRENT_TCB (SNP_CONFIG
+ * may set it so; the real vector milan-v3-vlek-aws-trustee reports below its committed TCB). */
+static void committed_tcb_above_current(void **state) {
+  (void)state;
+  uint8_t rep[TC_SNP_REPORT_SIZE];
+  tc_snp_report r;
+  expect_each_spl(offsetof(tc_snp_report, committed_tcb), +1, "committed_tcb_above_current",
+                  "COMMITTED_TCB (offset 0x1E0)");
+  /* Provisional firmware: CURRENT_TCB above COMMITTED_TCB in every SPL, REPORTED_TCB at the
+   * current level (above the committed one): valid. */
+  snp_forge_report_init(g_milan, 3, &r);
+  r.committed_tcb = r.reported_tcb - (1ull | 1ull << 8 | 1ull << 48 | 1ull << 56);
+  sign(g_milan, &r, rep);
+  expect(g_milan, rep, NULL);
+  snp_forge_report_init(g_turin, 5, &r);
+  r.committed_tcb = r.reported_tcb - (1ull | 1ull << 8 | 1ull << 16 | 1ull << 24 | 1ull << 56);
+  r.launch_tcb = r.committed_tcb; /* LAUNCH_TCB is not compared with anything */
+  sign(g_turin, &r, rep);
+  expect(g_turin, rep, NULL);
+  /* REPORTED_TCB below COMMITTED_TCB (the host reports an older TCB): valid too. */
+  snp_forge_report_init(g_milan, 5, &r);
+  r.committed_tcb = r.current_tcb = r.reported_tcb + (1ull << 56);
+  sign(g_milan, &r, rep);
+  expect(g_milan, rep, NULL);
 }
 
 static void tcb_mismatch(void **state) {
@@ -919,6 +962,7 @@ int main(void) {
       cmocka_unit_test(tcb_mismatch),
       cmocka_unit_test(version4_like_3),
       cmocka_unit_test(reported_tcb_above_current),
+      cmocka_unit_test(committed_tcb_above_current),
       cmocka_unit_test(tcb_reserved_bytes),
       cmocka_unit_test(signature_invalid),
   };

@@ -203,30 +203,39 @@ typedef struct tc_provider_options {
                                 NULL: the system store. Must hold a PEM certificate
                                 (checked by tc_provider_new) */
   tc_pcs_flavour pcs_flavour;
-  int offline;               /**< 1: never use the network (directory and cache only) */
-  unsigned max_attempts;     /**< network attempts per object (default 4) */
-  double max_wait_s;         /**< total sleep (back-off, Retry-After, KDS pacing), seconds
-                                  (default 20): per object for tc_provider_get, shared by all
-                                  objects of one tc_provider_fill */
-  double base_delay_s;       /**< first back-off delay, seconds; doubles, full jitter (0.5) */
-  long timeout_s;            /**< per HTTP request, seconds (default 30) */
-  int64_t refresh_margin_s;  /**< refresh this long before expires_at (default 86400) */
-  int64_t max_age_s;         /**< CRLs, TCB Info, QE Identity: refresh when older (86400) */
-  int64_t failure_holdoff_s; /**< after a failed fetch, no new attempt for this long, or until
-                                  the server's Retry-After if later (default 60); meanwhile a
-                                  cached copy is served at once (stale) or the failure repeated */
-  unsigned memory_entries;   /**< fresh answers kept in memory in front of the disk cache
-                                  (default 256; 0: none) */
-  double kds_interval_s;     /**< AMD KDS pacing: per KDS host, one request per this many
-                                  seconds after a burst (default 10: KDS allows about one
-                                  request per 10 s per client; 0: no pacing). The waits count
-                                  in the wait budget */
-  unsigned kds_burst;        /**< requests to a KDS host allowed at once before the pacing
-                                  starts (default 3: one SNP fetch's chain, VCEK and CRL) */
-  double fill_deadline_s;    /**< one tc_provider_fill ends within this many seconds, whatever
-                                  the servers do: every transfer, retry, wait and wait for
-                                  another thread's fetch of the same object stops at the
-                                  deadline (0: none, the default) */
+  int offline;                /**< 1: never use the network (directory and cache only) */
+  unsigned max_attempts;      /**< network attempts per object (default 4) */
+  double max_wait_s;          /**< total sleep (back-off, Retry-After, KDS pacing), seconds
+                                   (default 20): per object for tc_provider_get, shared by all
+                                   objects of one tc_provider_fill */
+  double base_delay_s;        /**< first back-off delay, seconds; doubles, full jitter (0.5) */
+  long timeout_s;             /**< per HTTP request, seconds (default 30) */
+  int64_t refresh_margin_s;   /**< refresh this long before expires_at (default 86400) */
+  int64_t max_age_s;          /**< CRLs, TCB Info, QE Identity: refresh when older (86400) */
+  int64_t failure_holdoff_s;  /**< after a failed fetch, no new attempt for this long, or until
+                                   the server's Retry-After if later (default 60); meanwhile a
+                                   cached copy is served at once (stale) or the failure repeated */
+  int64_t host_backoff_s;     /**< after a fetch found a host failing (no answer: timeout,
+                                   refused; or HTTP 5xx other than 501, after the retries), no
+                                   request to that host for any object for this long (default
+                                   2; 0: no per-host back-off), doubling with each further
+                                   failure in a row up to host_backoff_max_s; any answer from the
+                                   host ends it. Meanwhile objects of that host are served stale
+                                   from the cache or fail at once (collateral_unavailable, the
+                                   remaining back-off in the detail) */
+  int64_t host_backoff_max_s; /**< bound of the per-host back-off, seconds (default 30) */
+  unsigned memory_entries;    /**< fresh answers kept in memory in front of the disk cache
+                                   (default 256; 0: none) */
+  double kds_interval_s;      /**< AMD KDS pacing: per KDS host, one request per this many
+                                   seconds after a burst (default 10: KDS allows about one
+                                   request per 10 s per client; 0: no pacing). The waits count
+                                   in the wait budget */
+  unsigned kds_burst;         /**< requests to a KDS host allowed at once before the pacing
+                                   starts (default 3: one SNP fetch's chain, VCEK and CRL) */
+  double fill_deadline_s;     /**< one tc_provider_fill ends within this many seconds, whatever
+                                   the servers do: every transfer, retry, wait and wait for
+                                   another thread's fetch of the same object stops at the
+                                   deadline (0: none, the default) */
 } tc_provider_options;
 
 /** Fill *opt with the defaults above (all pointers NULL, online, TC_PCS_AUTO). */
@@ -250,11 +259,14 @@ void tc_provider_free(tc_provider *p);
  * network (single flight per cache key; 429/503 honour Retry-After, other transient
  * failures back off exponentially with full jitter, within max_attempts and max_wait_s);
  * if that fails, a cached copy marked stale (and expired if so) with the failure in
- * ans->note. After a failure the key is held off (failure_holdoff_s, or the server's
- * Retry-After): calls before `now` passes that time make no request. Fetched objects are parsed
- * (tc_object_validity) before they are cached or returned: a malformed body is never served. Errors
- * (nothing cached to fall back on): TC_ERR_IO reasons "collateral_not_found" (HTTP 404),
- * "collateral_rate_limited" (429/503 beyond the wait budget; detail gives Retry-After),
+ * ans->note. A host found failing is backed off for every key (host_backoff_s..
+ * host_backoff_max_s after the fetch ended): calls before that make no request to it and
+ * answer stale or TC_ERR_IO "collateral_unavailable" (detail: host, failures in a row, the
+ * last failure and the seconds left). After a failure the key is held off (failure_holdoff_s, or
+ * the server's Retry-After): calls before `now` passes that time make no request. Fetched objects
+ * are parsed (tc_object_validity) before they are cached or returned: a malformed body is never
+ * served. Errors (nothing cached to fall back on): TC_ERR_IO reasons "collateral_not_found" (HTTP
+ * 404), "collateral_rate_limited" (429/503 beyond the wait budget; detail gives Retry-After),
  * "collateral_unavailable" (network error, HTTP error, offline), TC_ERR_PARSE
  * "collateral_malformed", TC_ERR_USAGE "bad_request".
  */

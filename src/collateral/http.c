@@ -184,8 +184,7 @@ void tc_http_pacer_free(tc_http_pacer *p) {
   free(p);
 }
 
-/* "host[:port]" of an http(s) URL (userinfo dropped), lower-cased. */
-static void url_host(const char *url, char out[256]) {
+void tc_http_url_host(const char *url, char out[256]) {
   const char *h = strstr(url, "://");
   h = h ? h + 3 : url;
   size_t n = strcspn(h, "/?#");
@@ -205,7 +204,7 @@ double tc_http_pacer_take(tc_http_pacer *p, const char *url, int reserve) {
   if (p == NULL)
     return 0;
   char host[256];
-  url_host(url, host);
+  tc_http_url_host(url, host);
   double now = mono_s(), wait = 0;
   pthread_mutex_lock(&p->mu);
   struct pacer_host *h = p->hosts;
@@ -317,7 +316,7 @@ tc_status tc_http_get(const char *url, const tc_http_retry *r, tc_http_response 
       double pace = tc_http_pacer_take(r->pacer, url, 0);
       if (pace > 0 && resp->waited_s + pace <= r->max_wait_s && past_deadline(r, pace)) {
         char host[256];
-        url_host(url, host);
+        tc_http_url_host(url, host);
         return tc_fail(err, TC_ERR_IO, "collateral_rate_limited",
                        "%s: requests to %s are spaced to stay within the service's rate limit; "
                        "waiting %.1f s for the next slot would pass the request's deadline%s%s",
@@ -325,7 +324,7 @@ tc_status tc_http_get(const char *url, const tc_http_retry *r, tc_http_response 
       }
       if (pace > 0 && resp->waited_s + pace > r->max_wait_s) {
         char host[256];
-        url_host(url, host);
+        tc_http_url_host(url, host);
         if (resp->attempts == 0)
           return tc_fail(err, TC_ERR_IO, "collateral_rate_limited",
                          "%s: requests to %s are spaced to stay within the service's rate "
@@ -355,6 +354,9 @@ tc_status tc_http_get(const char *url, const tc_http_retry *r, tc_http_response 
     CURLcode rc = attempt(url, r, &x, &status, errbuf);
     resp->attempts++;
     resp->status = status;
+    /* the host itself failing: no answer (timeout, refused, reset) or a server error */
+    resp->host_failed =
+        (rc != CURLE_OK && !x.body_overflow) || (rc == CURLE_OK && status >= 500 && status != 501);
     double wait = -1;
     int retry = 0;
     if (rc == CURLE_OK && status == 200) {

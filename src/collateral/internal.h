@@ -14,6 +14,9 @@
  * client). Thread-safe; shared by every fetch of a provider. */
 typedef struct tc_http_pacer tc_http_pacer;
 
+/* "host[:port]" of an http(s) URL (userinfo dropped), lower-cased, into out. */
+void tc_http_url_host(const char *url, char out[256]);
+
 /* NULL on allocation failure, or when interval_s <= 0 (no pacing: a NULL pacer paces
  * nothing). */
 tc_http_pacer *tc_http_pacer_new(double interval_s, unsigned burst);
@@ -48,6 +51,9 @@ typedef struct tc_http_response {
   unsigned n_429;       /* answers with HTTP 429 (Too Many Requests) */
   double retry_after_s; /* last Retry-After given by the server (seconds), -1 if none */
   double waited_s;      /* total sleep: back-off, Retry-After and pacing */
+  int host_failed;      /* the last attempt found the host failing: a transport error
+                           (timeout, connection refused or reset) or an HTTP 5xx other than
+                           501; 0 after any other answer, or when no attempt was made */
 } tc_http_response;
 
 /* Process-wide libcurl initialisation (pthread_once). 0 on success. */

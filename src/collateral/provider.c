@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Collateral provider: cache, network with single flight, answers with origin and expiry. */
+#include <math.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,6 +33,19 @@ struct holdoff {
 
 #define MAX_HOLDOFFS 1024
 
+/* A host whose last fetch found it failing (tc_http_response.host_failed): no request to it,
+ * for any key, before `until` (seconds, `now` scale). A failure is never an answer: only
+ * the failure is remembered, and any answer from the host forgets it. */
+struct host_backoff {
+  char host[256];
+  unsigned failures; /* in a row */
+  int64_t until;
+  tc_error err; /* the last failure */
+  struct host_backoff *next;
+};
+
+#define MAX_HOST_BACKOFFS 64
+
 /* In-memory copies of fresh answers (first cache layer: no disk read, no hashing). */
 struct mem_entry {
   char key[512];
@@ -47,6 +61,8 @@ struct tc_provider {
   struct flight *flights;
   struct holdoff *holdoffs;
   size_t n_holdoffs;
+  struct host_backoff *hosts; /* at most MAX_HOST_BACKOFFS, newest first */
+  size_t n_hosts;
   struct mem_entry *mem;
   size_t n_mem;
   tc_http_pacer *kds_pacer;       /* spacing of requests per KDS host, or NULL */
@@ -63,6 +79,8 @@ void tc_provider_options_default(tc_provider_options *opt) {
   opt->refresh_margin_s = 86400;
   opt->max_age_s = 86400;
   opt->failure_holdoff_s = 60;
+  opt->host_backoff_s = 2;
+  opt->host_backoff_max_s = 30;
   opt->memory_entries = 256;
   opt->kds_interval_s = 10;
   opt->kds_burst = 3;
@@ -95,6 +113,11 @@ void tc_provider_free(tc_provider *p) {
   pthread_mutex_destroy(&p->mu);
   pthread_cond_destroy(&p->cv);
   tc_http_pacer_free(p->kds_pacer);
+  while (p->hosts != NULL) {
+    struct host_backoff *h = p->hosts;
+    p->hosts = h->next;
+    free(h);
+  }
   while (p->holdoffs != NULL) {
     struct holdoff *h = p->holdoffs;
     p->holdoffs = h->next;
@@ -141,7 +164,8 @@ tc_status tc_provider_new(const tc_provider_options *opt, tc_provider **out, tc_
   if (opt->max_attempts == 0)
     return tc_fail(err, TC_ERR_USAGE, "bad_option", "max_attempts must be at least 1");
   if (opt->max_wait_s < 0 || opt->refresh_margin_s < 0 || opt->max_age_s < 0 ||
-      opt->failure_holdoff_s < 0 || opt->kds_interval_s < 0 || opt->fill_deadline_s < 0)
+      opt->failure_holdoff_s < 0 || opt->kds_interval_s < 0 || opt->fill_deadline_s < 0 ||
+      opt->host_backoff_s < 0 || opt->host_backoff_max_s < 0)
     return tc_fail(err, TC_ERR_USAGE, "bad_option", "negative time option");
   if (opt->pcs_ca_file != NULL) {
     tc_status st = check_ca_file(opt->pcs_ca_file, err);
@@ -346,7 +370,8 @@ static const char *pcs_ca_for(const tc_provider *p, const tc_object_request *req
  * max_wait_s of this object alone. */
 static tc_status fetch_now(tc_provider *p, const tc_object_request *req, const char *key,
                            const char *url, int64_t now, double *budget, double deadline,
-                           tc_collateral_answer *ans, double *retry_after, tc_error *err) {
+                           tc_collateral_answer *ans, double *retry_after, int *host_state,
+                           tc_error *err) {
   tc_http_retry r = {.max_attempts = p->opt.max_attempts,
                      .max_wait_s = budget ? *budget : p->opt.max_wait_s,
                      .base_delay_s = p->opt.base_delay_s,
@@ -358,6 +383,8 @@ static tc_status fetch_now(tc_provider *p, const tc_object_request *req, const c
   tc_http_response resp;
   tc_status st = tc_http_get(url, &r, &resp, err);
   *retry_after = resp.retry_after_s;
+  /* -1: the host was found failing; 1: it answered (any status); 0: no attempt made */
+  *host_state = resp.attempts == 0 ? 0 : resp.host_failed ? -1 : 1;
   if (budget)
     *budget = *budget > resp.waited_s ? *budget - resp.waited_s : 0;
   if (resp.n_429 > 0) {
@@ -482,6 +509,61 @@ static void holdoff_set(tc_provider *p, const char *key, int64_t now, double ret
   h->err = *err;
 }
 
+/* Under p->mu: the live back-off of host at now, or NULL. */
+static struct host_backoff *host_backoff_find(tc_provider *p, const char *host, int64_t now) {
+  for (struct host_backoff *h = p->hosts; h != NULL; h = h->next)
+    if (strcmp(h->host, host) == 0)
+      return now < h->until ? h : NULL;
+  return NULL;
+}
+
+/* Under p->mu: after a fetch from host that ended at `end` (seconds, `now` scale): a
+ * failing host is backed off (host_backoff_s, doubled per failure in a row, at most
+ * host_backoff_max_s); any answer from it forgets its failures. answered: the host
+ * answered (whatever the status); failed: it was found failing. Neither (no attempt was
+ * made, e.g. the wait budget ran out first): nothing changes. */
+static void host_backoff_note(tc_provider *p, const char *host, int64_t end, int answered,
+                              int failed, const tc_error *err) {
+  struct host_backoff **pp = &p->hosts, *h = NULL;
+  for (; *pp != NULL; pp = &(*pp)->next)
+    if (strcmp((*pp)->host, host) == 0) {
+      h = *pp;
+      break;
+    }
+  if (answered && h != NULL) {
+    *pp = h->next;
+    free(h);
+    p->n_hosts--;
+    return;
+  }
+  if (!failed || p->opt.host_backoff_s == 0)
+    return;
+  if (h == NULL) {
+    if (p->n_hosts >= MAX_HOST_BACKOFFS) { /* forget the oldest */
+      struct host_backoff **last = &p->hosts;
+      while ((*last)->next != NULL)
+        last = &(*last)->next;
+      free(*last);
+      *last = NULL;
+      p->n_hosts--;
+    }
+    if ((h = calloc(1, sizeof *h)) == NULL)
+      return;
+    snprintf(h->host, sizeof h->host, "%s", host);
+    h->next = p->hosts;
+    p->hosts = h;
+    p->n_hosts++;
+  }
+  int64_t wait = p->opt.host_backoff_s, max = p->opt.host_backoff_max_s;
+  if (max < wait)
+    max = wait;
+  for (unsigned i = 0; i < h->failures && wait < max; i++)
+    wait *= 2;
+  h->failures++;
+  h->until = end + (wait < max ? wait : max);
+  h->err = *err;
+}
+
 tc_status tc_provider_get(tc_provider *p, const tc_object_request *req, int64_t now,
                           tc_collateral_answer *ans, tc_error *err) {
   return tc_provider_get_within(p, req, now, NULL, ans, err);
@@ -574,6 +656,23 @@ tc_status tc_provider_get_until(tc_provider *p, const tc_object_request *req, in
     }
     return tc_fail(err, hst, held.reason, "%s", held.detail);
   }
+  char host[256];
+  tc_http_url_host(url, host);
+  struct host_backoff *hb = host_backoff_find(p, host, now);
+  if (hb != NULL) {
+    tc_error down;
+    tc_fail(&down, TC_ERR_IO, "collateral_unavailable",
+            "%s: no request to %s for another %lld s: it failed %u time%s in a row, last: %s", url,
+            host, (long long)(hb->until - now), hb->failures, hb->failures == 1 ? "" : "s",
+            hb->err.detail);
+    pthread_mutex_unlock(&p->mu);
+    if (hit) {
+      st = serve_stale(&e, now, &down, ans);
+      tc_cache_entry_free(&e);
+      return st;
+    }
+    return tc_fail(err, TC_ERR_IO, down.reason, "%s", down.detail);
+  }
   struct flight *f = p->flights;
   while (f != NULL && strcmp(f->key, key) != 0)
     f = f->next;
@@ -639,10 +738,15 @@ tc_status tc_provider_get_until(tc_provider *p, const tc_object_request *req, in
   } else {
     if (hit2)
       tc_cache_entry_free(&e2);
-    double retry_after = -1;
-    st = fetch_now(p, req, key, url, now, wait_budget_s, deadline, &got, &retry_after, &ferr);
+    double retry_after = -1, t0 = tc_http_mono();
+    int host_state = 0;
+    st = fetch_now(p, req, key, url, now, wait_budget_s, deadline, &got, &retry_after, &host_state,
+                   &ferr);
+    /* the back-off runs from the end of the fetch (its retries may have taken a while) */
+    int64_t end = now + (int64_t)floor(tc_http_mono() - t0);
     pthread_mutex_lock(&p->mu);
     holdoff_set(p, key, now, retry_after, st, &ferr);
+    host_backoff_note(p, host, end, host_state > 0, host_state < 0, &ferr);
     pthread_mutex_unlock(&p->mu);
     if (st != TC_OK && hit)
       st = serve_stale(&e, now, &ferr, &got);

@@ -652,6 +652,125 @@ static void test_rate_limit_retry_after(void **state) {
   tc_buf_free(&ark);
 }
 
+/* ---- per-host back-off after failures ---- */
+
+static tc_provider *backoff_provider(const char *kds_url) {
+  tc_provider_options o;
+  tc_provider_options_default(&o);
+  o.kds_url = kds_url;
+  o.pcs_url = kds_url;
+  o.base_delay_s = 0.01;
+  o.max_wait_s = 3;
+  o.timeout_s = 5;
+  o.memory_entries = 0;
+  o.kds_interval_s = 0;
+  o.failure_holdoff_s = 0; /* the per-key hold-off is tested elsewhere: only the host here */
+  o.host_backoff_s = 2;
+  o.host_backoff_max_s = 5;
+  tc_provider *p = NULL;
+  tc_error err;
+  if (tc_provider_new(&o, &p, &err) != TC_OK)
+    fail_msg("provider: %s", err.detail);
+  return p;
+}
+
+static void chain_request(tc_object_request *q, tc_snp_product product) {
+  memset(q, 0, sizeof *q);
+  q->kind = TC_OBJ_KDS_VCEK_CHAIN;
+  q->product = product;
+}
+
+/* A host that fails (HTTP 5xx after the retries, or no answer at all) is not asked again,
+ * for any object, until a short back-off has passed (2 s, doubling per failure in a row, at
+ * most 5 s here); the cached failure says so with the seconds left; any answer ends it. */
+static void test_host_backoff(void **state) {
+  (void)state;
+  tc_buf ark = vec_file("snp", "milan-v3-oak-cb", "ark.pem");
+  tc_buf ask = vec_file("snp", "milan-v3-oak-cb", "ask.pem");
+  tc_buf milan = concat(&ask, &ark);
+  tc_buf_free(&ark);
+  tc_buf_free(&ask);
+  ark = vec_file("snp", "genoa-v3-routex", "ark.pem");
+  ask = vec_file("snp", "genoa-v3-routex", "ask.pem");
+  tc_buf genoa = concat(&ask, &ark);
+  const char *mpath = "/vcek/v1/Milan/cert_chain", *gpath = "/vcek/v1/Genoa/cert_chain";
+  ts_route(g_srv, mpath, milan.data, milan.len, NULL, NULL);
+  ts_route(g_srv, gpath, genoa.data, genoa.len, NULL, NULL);
+  tc_provider *p = backoff_provider(ts_base(g_srv));
+  tc_object_request qm, qg;
+  chain_request(&qm, TC_SNP_MILAN);
+  chain_request(&qg, TC_SNP_GENOA);
+  tc_collateral_answer a;
+  tc_error err;
+  unsigned m0 = ts_count(g_srv, mpath), g0 = ts_count(g_srv, gpath);
+
+  /* Milan: HTTP 500 on every attempt (4). */
+  ts_fail_next(g_srv, mpath, 4, 500, NULL);
+  assert_int_equal(tc_provider_get(p, &qm, 1000, &a, &err), TC_ERR_IO);
+  assert_string_equal(err.reason, "collateral_unavailable");
+  assert_int_equal(ts_count(g_srv, mpath), m0 + 4);
+  /* Genoa, same host, another object: no request, the failure with the time left. */
+  assert_int_equal(tc_provider_get(p, &qg, 1000, &a, &err), TC_ERR_IO);
+  assert_string_equal(err.reason, "collateral_unavailable");
+  assert_non_null(strstr(err.detail, "for another 2 s"));
+  assert_non_null(strstr(err.detail, "failed 1 time in a row"));
+  assert_non_null(strstr(err.detail, "HTTP 500"));
+  assert_int_equal(tc_provider_get(p, &qg, 1001, &a, &err), TC_ERR_IO);
+  assert_non_null(strstr(err.detail, "for another 1 s"));
+  assert_int_equal(ts_count(g_srv, gpath), g0);
+  /* The back-off over: the request goes out and its answer is served. */
+  assert_int_equal(tc_provider_get(p, &qg, 1002, &a, &err), TC_OK);
+  assert_int_equal(a.body.len, genoa.len);
+  tc_collateral_answer_free(&a);
+  assert_int_equal(ts_count(g_srv, gpath), g0 + 1);
+
+  /* Failures in a row double the back-off (2, 4, then the 5 s bound); an answer resets it. */
+  ts_fail_next(g_srv, gpath, 12, 503, NULL);
+  assert_int_equal(tc_provider_get(p, &qg, 2000, &a, &err), TC_ERR_IO);
+  assert_int_equal(tc_provider_get(p, &qm, 2001, &a, &err), TC_ERR_IO);
+  assert_non_null(strstr(err.detail, "for another 1 s"));
+  assert_int_equal(tc_provider_get(p, &qg, 2002, &a, &err), TC_ERR_IO); /* 4 more 503s */
+  assert_int_equal(tc_provider_get(p, &qm, 2002, &a, &err), TC_ERR_IO);
+  assert_non_null(strstr(err.detail, "for another 4 s"));
+  assert_non_null(strstr(err.detail, "failed 2 times in a row"));
+  assert_int_equal(tc_provider_get(p, &qg, 2006, &a, &err), TC_ERR_IO); /* 4 more 503s */
+  assert_int_equal(tc_provider_get(p, &qm, 2006, &a, &err), TC_ERR_IO);
+  assert_non_null(strstr(err.detail, "for another 5 s")); /* 8 s bounded to 5 */
+  assert_int_equal(ts_count(g_srv, gpath), g0 + 13);
+  assert_int_equal(ts_count(g_srv, mpath), m0 + 4); /* Milan never asked while backed off */
+  assert_int_equal(tc_provider_get(p, &qm, 2011, &a, &err), TC_OK);
+  tc_collateral_answer_free(&a);
+  assert_int_equal(ts_count(g_srv, mpath), m0 + 5);
+  /* A final answer that is not a failure of the host (404) backs nothing off. */
+  tc_object_request qc;
+  memset(&qc, 0, sizeof qc);
+  qc.kind = TC_OBJ_KDS_VLEK_CRL; /* never served here */
+  qc.product = TC_SNP_GENOA;
+  assert_int_equal(tc_provider_get(p, &qc, 3000, &a, &err), TC_ERR_IO);
+  assert_string_equal(err.reason, "collateral_not_found");
+  assert_int_equal(tc_provider_get(p, &qm, 3000, &a, &err), TC_OK);
+  tc_collateral_answer_free(&a);
+  assert_int_equal(ts_count(g_srv, mpath), m0 + 6);
+  tc_provider_free(p);
+
+  /* A host that does not answer at all (nothing listens on its port). */
+  ts_server *dead = ts_start();
+  char *base = strdup(ts_base(dead));
+  ts_stop(dead);
+  p = backoff_provider(base);
+  assert_int_equal(tc_provider_get(p, &qm, 1000, &a, &err), TC_ERR_IO);
+  assert_string_equal(err.reason, "collateral_unavailable");
+  assert_int_equal(tc_provider_get(p, &qg, 1000, &a, &err), TC_ERR_IO);
+  assert_string_equal(err.reason, "collateral_unavailable");
+  assert_non_null(strstr(err.detail, "for another 2 s"));
+  tc_provider_free(p);
+  free(base);
+  tc_buf_free(&genoa);
+  tc_buf_free(&milan);
+  tc_buf_free(&ask);
+  tc_buf_free(&ark);
+}
+
 /* ---- KDS pacing, one wait budget per fill, 429 counter (issue 13 item 5) ---- */
 
 static void test_kds_pacing(void **state) {
@@ -1484,6 +1603,7 @@ int main(int argc, char **argv) {
       cmocka_unit_test(test_cache_hits_make_no_request),
       cmocka_unit_test(test_memory_layer),
       cmocka_unit_test(test_rate_limit_retry_after),
+      cmocka_unit_test(test_host_backoff),
       cmocka_unit_test(test_kds_pacing),
       cmocka_unit_test(test_concurrent_misses_one_request),
       cmocka_unit_test(test_kill_during_write),

@@ -7,6 +7,7 @@
 #include <openssl/x509v3.h>
 #include <string.h>
 
+#include "core/auto.h"
 #include "teectl/crypto.h"
 #include "teectl/rfc3339.h"
 
@@ -31,18 +32,15 @@ static int only_ws_or_nul(const uint8_t *d, size_t n) {
 }
 
 tc_status tc_x509_parse(const uint8_t *data, size_t len, X509 **out, tc_error *err) {
-  STACK_OF(X509) *sk = NULL;
+  TC_AUTO(tc_x509_stack) *sk = NULL;
   *out = NULL;
   tc_status st = tc_x509_parse_chain(data, len, &sk, err);
   if (st != TC_OK)
     return st;
-  if (sk_X509_num(sk) != 1) {
-    int n = sk_X509_num(sk);
-    sk_X509_pop_free(sk, X509_free);
-    return tc_fail(err, TC_ERR_PARSE, "cert_unparsable", "expected one certificate, found %d", n);
-  }
+  if (sk_X509_num(sk) != 1)
+    return tc_fail(err, TC_ERR_PARSE, "cert_unparsable", "expected one certificate, found %d",
+                   sk_X509_num(sk));
   *out = sk_X509_shift(sk);
-  sk_X509_free(sk);
   return TC_OK;
 }
 
@@ -51,65 +49,59 @@ tc_status tc_x509_parse_chain(const uint8_t *data, size_t len, STACK_OF(X509) * 
   *out = NULL;
   if (len > INT32_MAX)
     return tc_fail(err, TC_ERR_PARSE, "cert_unparsable", "certificate data too large");
-  STACK_OF(X509) *sk = sk_X509_new_null();
+  TC_AUTO(tc_x509_stack) *sk = sk_X509_new_null();
   if (sk == NULL)
     return tc_fail(err, TC_ERR_NOMEM, "out_of_memory", "certificate stack");
   ERR_clear_error();
   if (!is_pem(data, len)) {
     const unsigned char *p = data;
-    X509 *c = d2i_X509(NULL, &p, (long)len);
+    TC_AUTO(X509) *c = d2i_X509(NULL, &p, (long)len);
     if (c == NULL || !only_ws_or_nul(p, len - (size_t)(p - data))) {
-      X509_free(c);
-      sk_X509_free(sk);
       tc_fail(err, TC_ERR_PARSE, "cert_unparsable", "not a DER or PEM certificate: ");
       tc_error_add_openssl(err);
       return TC_ERR_PARSE;
     }
-    sk_X509_push(sk, c);
+    if (sk_X509_push(sk, c) <= 0)
+      return tc_fail(err, TC_ERR_NOMEM, "out_of_memory", "certificate stack");
+    c = NULL;
     *out = sk;
+    sk = NULL;
     return TC_OK;
   }
-  BIO *bio = BIO_new_mem_buf(data, (int)len);
-  if (bio == NULL) {
-    sk_X509_free(sk);
+  TC_AUTO(BIO) *bio = BIO_new_mem_buf(data, (int)len);
+  if (bio == NULL)
     return tc_fail(err, TC_ERR_NOMEM, "out_of_memory", "BIO");
-  }
   for (;;) {
     /* Skip what lies between blocks; stop when only whitespace/NUL remains. */
     const char *rest;
     long restlen = BIO_get_mem_data(bio, (char **)&rest);
     if (restlen <= 0 || only_ws_or_nul((const uint8_t *)rest, (size_t)restlen))
       break;
-    X509 *c = PEM_read_bio_X509(bio, NULL, NULL, NULL);
+    TC_AUTO(X509) *c = PEM_read_bio_X509(bio, NULL, NULL, NULL);
     if (c == NULL && sk_X509_num(sk) > 0 &&
         !has_pem_begin((const uint8_t *)rest, (size_t)restlen, (size_t)restlen)) {
       /* What follows the last certificate is no PEM block at all: name it as such. */
-      int n = sk_X509_num(sk);
-      BIO_free(bio);
-      sk_X509_pop_free(sk, X509_free);
       ERR_clear_error();
       return tc_fail(err, TC_ERR_PARSE, "cert_unparsable",
                      "trailing bytes after certificate #%d (%ld bytes that are neither a PEM "
                      "block nor whitespace)",
-                     n, restlen);
+                     sk_X509_num(sk), restlen);
     }
     if (c == NULL) {
-      int idx = sk_X509_num(sk);
-      BIO_free(bio);
-      sk_X509_pop_free(sk, X509_free);
-      tc_fail(err, TC_ERR_PARSE, "cert_unparsable", "PEM certificate #%d does not parse: ", idx);
+      tc_fail(err, TC_ERR_PARSE, "cert_unparsable",
+              "PEM certificate #%d does not parse: ", sk_X509_num(sk));
       tc_error_add_openssl(err);
       return TC_ERR_PARSE;
     }
-    sk_X509_push(sk, c);
+    if (sk_X509_push(sk, c) <= 0)
+      return tc_fail(err, TC_ERR_NOMEM, "out_of_memory", "certificate stack");
+    c = NULL;
   }
-  BIO_free(bio);
   ERR_clear_error();
-  if (sk_X509_num(sk) == 0) {
-    sk_X509_free(sk);
+  if (sk_X509_num(sk) == 0)
     return tc_fail(err, TC_ERR_PARSE, "cert_unparsable", "no certificate found");
-  }
   *out = sk;
+  sk = NULL;
   return TC_OK;
 }
 
@@ -164,13 +156,11 @@ int tc_x509_spki_sha256(X509 *cert, uint8_t out[32]) {
   /* The SubjectPublicKeyInfo as the certificate carries it (algorithm and key bits), not
    * re-encoded from the EVP_PKEY: the same bytes, without OpenSSL 3's encoder set-up
    * (~0.3 ms in a fresh process, a third of a `teectl verify`'s own work). */
-  unsigned char *der = NULL;
+  TC_AUTO(tc_ossl_bytes) *der = NULL;
   int n = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(cert), &der);
   if (n <= 0)
     return -1;
-  tc_status st = tc_sha256(der, (size_t)n, out, NULL);
-  OPENSSL_free(der);
-  return st == TC_OK ? 0 : -1;
+  return tc_sha256(der, (size_t)n, out, NULL) == TC_OK ? 0 : -1;
 }
 
 static void name_cn(const X509_NAME *name, char *out, size_t cap) {
@@ -217,11 +207,10 @@ tc_status tc_crl_parse(const uint8_t *data, size_t len, X509_CRL **out, tc_error
   if (len > INT32_MAX)
     return tc_fail(err, TC_ERR_PARSE, "crl_unparsable", "CRL too large");
   ERR_clear_error();
-  X509_CRL *crl = NULL;
+  TC_AUTO(X509_CRL) *crl = NULL;
   if (is_pem(data, len)) {
-    BIO *bio = BIO_new_mem_buf(data, (int)len);
+    TC_AUTO(BIO) *bio = BIO_new_mem_buf(data, (int)len);
     crl = bio ? PEM_read_bio_X509_CRL(bio, NULL, NULL, NULL) : NULL;
-    BIO_free(bio);
   } else {
     const unsigned char *p = data;
     crl = d2i_X509_CRL(NULL, &p, (long)len);
@@ -236,6 +225,7 @@ tc_status tc_crl_parse(const uint8_t *data, size_t len, X509_CRL **out, tc_error
     return TC_ERR_PARSE;
   }
   *out = crl;
+  crl = NULL;
   return TC_OK;
 }
 

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/auto.h"
 #include "teectl/bytes.h"
 #include "teectl/dcap.h"
 
@@ -104,22 +105,18 @@ static tc_status parse_qe_part(rd *r, tc_dcap_quote *q, int nested, tc_error *er
   return TC_OK;
 }
 
-tc_status tc_dcap_parse(const uint8_t *quote, size_t len, tc_dcap_quote *q, tc_error *err) {
-  memset(q, 0, sizeof *q);
-  rd r = {quote, len, 0};
+/* Header (48 bytes) and, for v5, the body descriptor: version, key type, TEE type and
+ * the body kind they give. Leaves r at the report body. */
+static tc_status parse_header(rd *r, tc_dcap_quote *q, tc_error *err) {
   tc_status st;
-  if (quote == NULL)
-    return tc_fail(err, TC_ERR_USAGE, "bad_argument", "quote is NULL");
-  if ((st = need(&r, TC_DCAP_HEADER_LEN, "quote header", err)) != TC_OK)
-    return st;
   tc_dcap_header *h = &q->header;
-  h->version = tc_le16(quote);
-  h->att_key_type = tc_le16(quote + 2);
-  h->tee_type = tc_le32(quote + 4);
-  h->qe_svn = tc_le16(quote + 8);
-  h->pce_svn = tc_le16(quote + 10);
-  memcpy(h->qe_vendor_id, quote + 12, 16);
-  memcpy(h->user_data, quote + 28, 20);
+  h->version = tc_le16(r->p);
+  h->att_key_type = tc_le16(r->p + 2);
+  h->tee_type = tc_le32(r->p + 4);
+  h->qe_svn = tc_le16(r->p + 8);
+  h->pce_svn = tc_le16(r->p + 10);
+  memcpy(h->qe_vendor_id, r->p + 12, 16);
+  memcpy(h->user_data, r->p + 28, 20);
   if (h->version < 3 || h->version > 5)
     return tc_fail(err, TC_ERR_PARSE, "quote_version_unsupported",
                    "quote version %u at offset 0: supported are 3 (SGX), 4 and 5 (TDX)",
@@ -129,7 +126,7 @@ tc_status tc_dcap_parse(const uint8_t *quote, size_t len, tc_dcap_quote *q, tc_e
                    "attestation key type %u at offset 2: only 2 (ECDSA-256-with-P-256) is "
                    "supported",
                    h->att_key_type);
-  r.off = TC_DCAP_HEADER_LEN;
+  r->off = TC_DCAP_HEADER_LEN;
   if (h->version == 3) {
     if (h->tee_type != TC_DCAP_TEE_SGX)
       return tc_fail(err, TC_ERR_PARSE, "tee_type_unsupported",
@@ -141,14 +138,14 @@ tc_status tc_dcap_parse(const uint8_t *quote, size_t len, tc_dcap_quote *q, tc_e
                      "v4 quote with tee_type 0x%08x at offset 4: expected 0x81 (TDX)", h->tee_type);
     q->body_kind = TC_DCAP_BODY_TD10;
   } else {
-    if ((st = need(&r, 6, "v5 body descriptor", err)) != TC_OK)
+    if ((st = need(r, 6, "v5 body descriptor", err)) != TC_OK)
       return st;
-    q->v5_body_type = tc_le16(quote + r.off);
-    q->v5_body_size = tc_le32(quote + r.off + 2);
+    q->v5_body_type = tc_le16(r->p + r->off);
+    q->v5_body_size = tc_le32(r->p + r->off + 2);
     if (q->v5_body_type < 1 || q->v5_body_type > 3)
       return tc_fail(err, TC_ERR_PARSE, "body_type_unsupported",
                      "v5 body type %u at offset %zu: expected 1 (SGX), 2 (TD 1.0) or 3 (TD 1.5)",
-                     q->v5_body_type, r.off);
+                     q->v5_body_type, r->off);
     q->body_kind = (tc_dcap_body_kind)q->v5_body_type;
     uint32_t want_tee = q->body_kind == TC_DCAP_BODY_SGX ? TC_DCAP_TEE_SGX : TC_DCAP_TEE_TDX;
     if (h->tee_type != want_tee)
@@ -158,9 +155,64 @@ tc_status tc_dcap_parse(const uint8_t *quote, size_t len, tc_dcap_quote *q, tc_e
     if (q->v5_body_size != body_len(q->body_kind))
       return tc_fail(err, TC_ERR_PARSE, "body_size_mismatch",
                      "v5 body size %u at offset %zu: body type %u is %zu bytes", q->v5_body_size,
-                     r.off + 2, q->v5_body_type, body_len(q->body_kind));
-    r.off += 6;
+                     r->off + 2, q->v5_body_type, body_len(q->body_kind));
+    r->off += 6;
   }
+  return TC_OK;
+}
+
+/* Signature data (after its u32 length) read with s limited to it: quote signature,
+ * attestation key, then the QE report certification data (v3: directly; v4/v5: inside a
+ * type-6 certification data). */
+static tc_status parse_sig_data(rd *s, tc_dcap_quote *q, tc_error *err) {
+  tc_status st;
+  if ((st = need(s, 128, "quote signature and attestation key", err)) != TC_OK)
+    return st;
+  memcpy(q->quote_signature, s->p + s->off, 64);
+  memcpy(q->attestation_key, s->p + s->off + 64, 64);
+  s->off += 128;
+  if (q->header.version == 3) {
+    q->outer_cert_data_type = 0;
+    if ((st = parse_qe_part(s, q, 0, err)) != TC_OK)
+      return st;
+  } else {
+    if ((st = need(s, 6, "certification data header", err)) != TC_OK)
+      return st;
+    size_t type_off = s->off;
+    uint16_t outer = tc_le16(s->p + s->off);
+    uint32_t outer_len = tc_le32(s->p + s->off + 2);
+    s->off += 6;
+    q->outer_cert_data_type = outer;
+    if (outer != 6)
+      return tc_fail(err, TC_ERR_PARSE, "cert_data_type_unsupported",
+                     "certification data type %u at offset %zu: v%u quotes need type 6 (QE "
+                     "report certification data)",
+                     outer, type_off, q->header.version);
+    if ((st = need(s, outer_len, "QE report certification data", err)) != TC_OK)
+      return st;
+    rd in = {s->p, s->off + outer_len, s->off};
+    if ((st = parse_qe_part(&in, q, 1, err)) != TC_OK)
+      return st;
+    if (in.off != in.len)
+      return tc_fail(err, TC_ERR_PARSE, "sig_data_malformed",
+                     "QE report certification data (type 6) is %u bytes but its parts end %zu "
+                     "bytes earlier (offset %zu)",
+                     outer_len, in.len - in.off, in.off);
+    s->off = in.off;
+  }
+  return TC_OK;
+}
+
+tc_status tc_dcap_parse(const uint8_t *quote, size_t len, tc_dcap_quote *q, tc_error *err) {
+  memset(q, 0, sizeof *q);
+  rd r = {quote, len, 0};
+  tc_status st;
+  if (quote == NULL)
+    return tc_fail(err, TC_ERR_USAGE, "bad_argument", "quote is NULL");
+  if ((st = need(&r, TC_DCAP_HEADER_LEN, "quote header", err)) != TC_OK)
+    return st;
+  if ((st = parse_header(&r, q, err)) != TC_OK)
+    return st;
   size_t blen = body_len(q->body_kind);
   if ((st = need(&r, blen, "report body", err)) != TC_OK)
     return st;
@@ -183,40 +235,8 @@ tc_status tc_dcap_parse(const uint8_t *quote, size_t len, tc_dcap_quote *q, tc_e
   size_t sig_end = r.off + q->sig_data_len;
   /* Parse the signature data with a reader limited to it. */
   rd s = {quote, sig_end, r.off};
-  if ((st = need(&s, 128, "quote signature and attestation key", err)) != TC_OK)
+  if ((st = parse_sig_data(&s, q, err)) != TC_OK)
     return st;
-  memcpy(q->quote_signature, quote + s.off, 64);
-  memcpy(q->attestation_key, quote + s.off + 64, 64);
-  s.off += 128;
-  if (h->version == 3) {
-    q->outer_cert_data_type = 0;
-    if ((st = parse_qe_part(&s, q, 0, err)) != TC_OK)
-      return st;
-  } else {
-    if ((st = need(&s, 6, "certification data header", err)) != TC_OK)
-      return st;
-    size_t type_off = s.off;
-    uint16_t outer = tc_le16(quote + s.off);
-    uint32_t outer_len = tc_le32(quote + s.off + 2);
-    s.off += 6;
-    q->outer_cert_data_type = outer;
-    if (outer != 6)
-      return tc_fail(err, TC_ERR_PARSE, "cert_data_type_unsupported",
-                     "certification data type %u at offset %zu: v%u quotes need type 6 (QE "
-                     "report certification data)",
-                     outer, type_off, h->version);
-    if ((st = need(&s, outer_len, "QE report certification data", err)) != TC_OK)
-      return st;
-    rd in = {quote, s.off + outer_len, s.off};
-    if ((st = parse_qe_part(&in, q, 1, err)) != TC_OK)
-      return st;
-    if (in.off != in.len)
-      return tc_fail(err, TC_ERR_PARSE, "sig_data_malformed",
-                     "QE report certification data (type 6) is %u bytes but its parts end %zu "
-                     "bytes earlier (offset %zu)",
-                     outer_len, in.len - in.off, in.off);
-    s.off = in.off;
-  }
   if (s.off != sig_end)
     return tc_fail(err, TC_ERR_PARSE, "sig_data_malformed",
                    "signature data length is %u but its parts end %zu bytes earlier (offset %zu)",
@@ -258,7 +278,8 @@ static int set_int(json_t *o, const char *k, long long v) {
   return json_object_set_new(o, k, json_integer(v));
 }
 
-static json_t *sgx_body_json(const tc_sgx_report_body *b, json_t *o, int full) {
+/* The fields of an SGX report body into o. 0, or -1 on allocation failure. */
+static int sgx_body_json(const tc_sgx_report_body *b, json_t *o, int full) {
   int rc = 0;
   rc |= set_hex(o, "cpu_svn", b->cpu_svn, 16);
   rc |= set_hex(o, "misc_select", b->misc_select, 4);
@@ -274,15 +295,11 @@ static json_t *sgx_body_json(const tc_sgx_report_body *b, json_t *o, int full) {
     rc |= set_hex(o, "config_id", b->config_id, 64);
   }
   rc |= set_hex(o, "report_data", b->report_data, 64);
-  if (rc != 0) {
-    json_decref(o);
-    return NULL;
-  }
-  return o;
+  return rc != 0 ? -1 : 0;
 }
 
 json_t *tc_dcap_claims(const tc_dcap_quote *q) {
-  json_t *o = json_object();
+  json_auto_t *o = json_object();
   if (o == NULL)
     return NULL;
   const tc_dcap_header *h = &q->header;
@@ -302,8 +319,7 @@ json_t *tc_dcap_claims(const tc_dcap_quote *q) {
   }
   rc |= json_object_set_new(o, "body", json_string(tc_dcap_body_name(q->body_kind)));
   if (q->body_kind == TC_DCAP_BODY_SGX) {
-    if (sgx_body_json(&q->sgx, o, 1) == NULL)
-      return NULL;
+    rc |= sgx_body_json(&q->sgx, o, 1);
   } else {
     const tc_td_report_body *t = &q->td;
     rc |= set_hex(o, "tee_tcb_svn", t->tee_tcb_svn, 16);
@@ -334,19 +350,17 @@ json_t *tc_dcap_claims(const tc_dcap_quote *q) {
   rc |= json_object_set_new(o, "outer_certification_data_type",
                             q->outer_cert_data_type ? json_integer(q->outer_cert_data_type)
                                                     : json_null());
-  json_t *qe = json_object();
-  if (qe == NULL || sgx_body_json(&q->qe_report, qe, 0) == NULL) {
-    json_decref(o);
+  json_auto_t *qe = json_object();
+  if (qe == NULL || sgx_body_json(&q->qe_report, qe, 0) != 0)
     return NULL;
-  }
-  rc |= json_object_set_new(o, "qe_report", qe);
+  rc |= json_object_set(o, "qe_report", qe);
   rc |= set_hex(o, "qe_auth_data", q->qe_auth_data, q->qe_auth_data_len);
   rc |= set_hex(o, "attestation_key", q->attestation_key, 64);
-  if (rc != 0) {
-    json_decref(o);
+  if (rc != 0)
     return NULL;
-  }
-  return o;
+  json_t *out = o;
+  o = NULL;
+  return out;
 }
 
 json_t *tc_dcap_policy_flags(const tc_dcap_quote *q) {

@@ -11,12 +11,10 @@
 
 #include "collateral/internal.h"
 #include "crypto/x509.h"
+#include "teectl/dcap.h"
 #include "teectl/file.h"
 #include "teectl/rfc3339.h"
 #include "teectl/snp.h"
-#if TEECTL_HAVE_DCAP
-#include "teectl/dcap.h"
-#endif
 
 /* ---- what evidence needs ---- */
 
@@ -104,7 +102,6 @@ static tc_status needs_of(tc_tee tee, const uint8_t *evidence, size_t len,
     return snp_needs(evidence, len, product_hint, col, probe, needs, err);
   case TC_TEE_SGX:
   case TC_TEE_TDX: {
-#if TEECTL_HAVE_DCAP
     tc_dcap_pck_info pck;
     tc_tee qtee = TC_TEE_UNKNOWN;
     tc_status st = tc_dcap_quote_pck_info(evidence, len, col, &pck, &qtee, err);
@@ -135,9 +132,6 @@ static tc_status needs_of(tc_tee tee, const uint8_t *evidence, size_t len,
                                             sizeof needs->root_ca_crl_url, &e2) != TC_OK)
       needs->root_ca_crl_url[0] = 0;
     return TC_OK;
-#else
-    return tc_fail(err, TC_ERR_PARSE, "unsupported_tee", "DCAP quote parsing is not built in");
-#endif
   }
   default:
     return tc_fail(err, TC_ERR_PARSE, "unknown_evidence_format",

@@ -31,14 +31,12 @@
 #include "crypto/x509.h"
 #include "kds_pcs_server.h"
 #include "teectl/collateral.h"
+#include "teectl/dcap.h"
 #include "teectl/file.h"
 #include "teectl/rfc3339.h"
 #include "teectl/snp.h"
 #include "teectl/verify.h"
 #include "testlib.h"
-#if TEECTL_HAVE_DCAP
-#include "teectl/dcap.h"
-#endif
 
 static const char *g_vectors;
 static ts_server *g_srv;
@@ -1176,7 +1174,6 @@ static void test_pcs_fetch_and_offline_stale(void **state) {
     n.ca = strstr(jstr(exp, "pck_tcb", "issuer_ca", NULL), "Processor") ? TC_PCK_CA_PROCESSOR
                                                                         : TC_PCK_CA_PLATFORM;
     tc_buf quote = vec_file("dcap", name, "quote.bin");
-#if TEECTL_HAVE_DCAP
     /* the needs worked out from the quote agree with expected.json */
     tc_collateral_needs nq;
     if (tc_collateral_needs_of(TC_TEE_UNKNOWN, quote.data, quote.len, TC_SNP_PRODUCT_UNKNOWN, NULL,
@@ -1188,7 +1185,6 @@ static void test_pcs_fetch_and_offline_stale(void **state) {
     /* the CRL distribution point of the Intel SGX Root CA in the quote's PCK chain */
     assert_string_equal(nq.root_ca_crl_url,
                         "https://certificates.trustedservices.intel.com/IntelSGXRootCA.der");
-#endif
     char *dir = mktemp_dir();
     tc_provider *p = provider(dir, 0);
     tc_collateral col;
@@ -1237,12 +1233,8 @@ static void test_pcs_fetch_and_offline_stale(void **state) {
     assert_file_eq(&col.tcb_info, name, "tcb_info.json");
     json_t *res = NULL;
     tc_status st = tc_verify_evidence(TC_TEE_UNKNOWN, quote.data, quote.len, &col, at, &res, &err);
-#if TEECTL_HAVE_DCAP
     if (strcmp(jstr(exp, "verdict", NULL, NULL), "valid") == 0 && st != TC_OK)
       fail_msg("%s: stale cached collateral does not verify: %s: %s", name, err.reason, err.detail);
-#else
-    (void)st;
-#endif
     json_decref(res);
     tc_collateral_free(&col);
     tc_provider_free(dead);
@@ -1462,19 +1454,13 @@ static void test_cli_fetch_then_verify(void **state) {
   const char *verify[] = {
       "verify", "--collateral", out, "--at", jstr(exp, "verify_at", NULL, NULL), quote, NULL};
   int vrc = run_teectl(NULL, verify);
-#if TEECTL_HAVE_DCAP
   assert_int_equal(vrc, strcmp(jstr(exp, "verdict", NULL, NULL), "valid") == 0 ? 0 : 1);
-#else
-  (void)vrc;
-#endif
   /* verify --fetch fills the same collateral itself (from the cache or the server) */
   const char *vfetch[] = {"verify",      "--fetch", "--pcs-url", ts_base(g_srv),
                           "--cache-dir", cache,     "--at",      jstr(exp, "verify_at", NULL, NULL),
                           quote,         NULL};
   vrc = run_teectl(NULL, vfetch);
-#if TEECTL_HAVE_DCAP
   assert_int_equal(vrc, strcmp(jstr(exp, "verdict", NULL, NULL), "valid") == 0 ? 0 : 1);
-#endif
   const char *vnofetch[] = {"verify", "--pcs-url", ts_base(g_srv), quote, NULL};
   assert_int_equal(run_teectl(NULL, vnofetch), 2);
   /* show lists the four cached objects */

@@ -29,6 +29,7 @@
 #include <nettle/knuth-lfib.h>
 #endif
 
+#include "bench_floor.h"
 #include "teectl/appraisal.h"
 #include "teectl/ear.h"
 #include "teectl/file.h"
@@ -38,67 +39,14 @@
 
 static double g_seconds = 1.0;
 
-static double now_s(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* Run fn until g_seconds elapsed; returns operations per second. */
 static double rate(int (*fn)(void *), void *ctx) {
-  double t0 = now_s(), t;
-  long n = 0;
-  do {
-    for (int i = 0; i < 8; i++) {
-      if (fn(ctx) != 1) {
-        fprintf(stderr, "bench: an operation failed\n");
-        exit(1);
-      }
-      n++;
-    }
-    t = now_s() - t0;
-  } while (t < g_seconds);
-  return (double)n / t;
-}
-
-/* ------------------------------------------------------------ crypto floor: OpenSSL */
-
-struct ossl_ecdsa {
-  EVP_PKEY_CTX *vctx;
-  unsigned char digest[64];
-  size_t dlen;
-  unsigned char sig[160];
-  size_t slen;
-};
-
-static void ossl_setup(struct ossl_ecdsa *e, const char *curve, const EVP_MD *md) {
-  EVP_PKEY *key = EVP_EC_gen(curve);
-  unsigned int dl = 0;
-  EVP_Digest("teectl bench", 12, e->digest, &dl, md, NULL);
-  e->dlen = dl;
-  EVP_PKEY_CTX *s = EVP_PKEY_CTX_new(key, NULL);
-  e->slen = sizeof e->sig;
-  if (key == NULL || s == NULL || EVP_PKEY_sign_init(s) != 1 ||
-      EVP_PKEY_sign(s, e->sig, &e->slen, e->digest, e->dlen) != 1) {
-    fprintf(stderr, "bench: OpenSSL %s setup failed\n", curve);
+  double r = bench_rate(fn, ctx, g_seconds);
+  if (r < 0) {
+    fprintf(stderr, "bench: an operation failed\n");
     exit(1);
   }
-  EVP_PKEY_CTX_free(s);
-  /* Verify with a public-only key, as the verifiers do. */
-  unsigned char *der = NULL;
-  int n = i2d_PUBKEY(key, &der);
-  const unsigned char *p = der;
-  EVP_PKEY *pub = d2i_PUBKEY(NULL, &p, n);
-  OPENSSL_free(der);
-  e->vctx = EVP_PKEY_CTX_new(pub, NULL);
-  EVP_PKEY_verify_init(e->vctx);
-  EVP_PKEY_free(pub);
-  EVP_PKEY_free(key);
-}
-
-static int ossl_verify(void *ctx) {
-  struct ossl_ecdsa *e = ctx;
-  return EVP_PKEY_verify(e->vctx, e->sig, e->slen, e->digest, e->dlen);
+  return r;
 }
 
 /* ------------------------------------------------------------ crypto floor: Nettle */
@@ -343,9 +291,12 @@ int main(int argc, char **argv) {
   printf("teectl service benchmark (%.1f s per measurement, %ld online CPUs, %s)\n", g_seconds,
          sysconf(_SC_NPROCESSORS_ONLN), OpenSSL_version(OPENSSL_VERSION));
 
-  struct ossl_ecdsa e384, e256;
-  ossl_setup(&e384, "P-384", EVP_sha384());
-  ossl_setup(&e256, "P-256", EVP_sha256());
+  bench_ecdsa e384, e256;
+  if (bench_ecdsa_setup(&e384, "P-384", EVP_sha384()) != 0 ||
+      bench_ecdsa_setup(&e256, "P-256", EVP_sha256()) != 0) {
+    fprintf(stderr, "bench: OpenSSL ECDSA setup failed\n");
+    return 1;
+  }
   /* The machine may be shared (CI, builds): alternate the measurements over three rounds
    * and keep each one's best, so a burst of foreign load does not decide the comparison. */
   double p384 = 0, p256 = 0, np384 = 0;
@@ -354,9 +305,9 @@ int main(int argc, char **argv) {
   nettle_setup(&n384);
 #endif
   for (int round = 0; round < 3; round++) {
-    double r = rate(ossl_verify, &e384);
+    double r = rate(bench_ecdsa_verify, &e384);
     p384 = r > p384 ? r : p384;
-    r = rate(ossl_verify, &e256);
+    r = rate(bench_ecdsa_verify, &e256);
     p256 = r > p256 ? r : p256;
 #ifdef HAVE_NETTLE
     r = rate(nettle_verify, &n384);

@@ -767,8 +767,8 @@ static void test_readyz_require_tee(void **state) {
 }
 
 /* No fetching: a collateral folder (a TDX vector case) makes TDX verifiable until its QE
- * Identity's nextUpdate, and nothing else; past it, nothing: 503. A misspelt
- * --require-tee stops the start (exit 2). */
+ * Identity's nextUpdate, and nothing else; past it, nothing: 503. The same for an SNP
+ * case's folder and its VCEK. A misspelt --require-tee stops the start (exit 2). */
 static void test_readyz_folder(void **state) {
   (void)state;
   char rel[256];
@@ -800,6 +800,35 @@ static void test_readyz_folder(void **state) {
     assert_int_equal(srv_stop(&s), 0);
     srv_cleanup(&s);
   }
+  /* an SNP vector's folder (ARK, ASK, VCEK): SNP by directory until the VCEK's notAfter
+   * (2032-12-05T06:04:27Z, openssl x509 -enddate), then not, naming the expired file */
+  char *snp_dir = test_path(VEC, "snp/milan-v5-gcp-teekit");
+  const struct {
+    const char *at;
+    long status;
+  } snp_cases[] = {{"2025-12-06T00:00:00Z", 200}, {"2032-12-06T00:00:00Z", 503}};
+  for (size_t i = 0; i < 2; i++) {
+    srv s;
+    srv_init(&s);
+    const char *args[] = {"--collateral", snp_dir, "--at", snp_cases[i].at, NULL};
+    assert_int_equal(srv_start(&s, args), 0);
+    char *body = NULL;
+    assert_int_equal(http(&s, "GET", "/readyz", NULL, NULL, 0, &body), snp_cases[i].status);
+    json_t *r = json_loads(body, 0, NULL);
+    free(body);
+    if (snp_cases[i].status == 200) {
+      expect_tee(r, "snp", 1, "directory", NULL);
+    } else {
+      expect_tee(r, "snp", 0, "", "collateral_expired");
+      assert_non_null(
+          strstr(json_string_value(json_object_get(tee_of(r, "snp"), "detail")), "vcek.der"));
+    }
+    expect_tee(r, "tdx", 0, "", "collateral_missing"); /* no tcb_info.json */
+    json_decref(r);
+    assert_int_equal(srv_stop(&s), 0);
+    srv_cleanup(&s);
+  }
+  free(snp_dir);
   srv s;
   srv_init(&s);
   const char *bad[] = {"--collateral", dir, "--require-tee", "snpp", NULL};

@@ -127,6 +127,8 @@ typedef struct tc_service_options {
   unsigned request_timeout;    /* seconds from a request's headers to the end of its body: a
                                   slower upload (byte trickle) is dropped; default 30 */
   unsigned threads;            /* worker threads, 0: one per online core */
+  unsigned cache_entries;      /* verified endorsements kept in memory (SNP chains; least
+                                  recently used dropped first), 0: none; default 256 */
   unsigned drain_timeout;      /* seconds to wait for in-flight requests on stop; default 10 */
   const char *issuer;          /* token "iss", default "teectl" */
   /* Collateral fetching (the options of `teectl verify --fetch`; the CLI turns them into

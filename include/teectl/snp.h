@@ -300,6 +300,39 @@ tc_snp_product tc_snp_chain_product(const tc_snp_chain *chain);
 tc_status tc_snp_verify_with_chain(const uint8_t *report, size_t len, const tc_snp_chain *chain,
                                    json_t **result, tc_error *err);
 
+/**
+ * A bounded cache of verified chains, for a long-lived verifier (an attestation service,
+ * a verifier context): the chains tc_snp_verify_cached accepted, keyed by the SHA-256 of
+ * the exact collateral bytes that chose them (ARK, ASK/ASVK, VCEK/VLEK slots, the extra
+ * certificates in order, the ARK's CRL) and the leaf kind, with the leaf's extensions read
+ * and its public key ready. Thread-safe: one cache serves every worker. At most
+ * max_entries chains (0: none kept), least recently used dropped first. Opaque.
+ */
+typedef struct tc_snp_chain_cache tc_snp_chain_cache;
+
+/** A new chain cache. Errors: TC_ERR_USAGE "bad_argument" (max_entries above 1048576),
+ *  TC_ERR_NOMEM "out_of_memory". */
+tc_status tc_snp_chain_cache_new(size_t max_entries, tc_snp_chain_cache **out, tc_error *err);
+/** Free the cache (NULL-safe); verifications using it must have returned. */
+void tc_snp_chain_cache_free(tc_snp_chain_cache *cache);
+/** Lookups that found a chain / did not, and the chains kept now (all 0 for NULL). */
+void tc_snp_chain_cache_counts(tc_snp_chain_cache *cache, uint64_t *hits, uint64_t *misses,
+                               size_t *entries);
+
+/**
+ * tc_snp_verify with a chain cache (NULL: exactly tc_snp_verify). Same result object and
+ * reason codes, for every input, warm or cold: a chain is cached only after it passed
+ * every check at some time; a cached chain is used only for the same bytes and leaf kind,
+ * and the checks that depend on the time or the caller's trust roots are made again for
+ * each report, in the same order as the full verification (ARK trust: AMD pin or
+ * col->trust_roots; notBefore..notAfter of ARK, ASK/ASVK and leaf at `at`; the CRL's
+ * thisUpdate..nextUpdate at `at`), followed by every report-dependent check and the
+ * report signature. A changed certificate or CRL is another key: verified in full.
+ */
+tc_status tc_snp_verify_cached(const uint8_t *report, size_t len, const tc_collateral *col,
+                               int64_t at, tc_snp_chain_cache *cache, json_t **result,
+                               tc_error *err);
+
 /** The pinned SHA-256 of the SubjectPublicKeyInfo of AMD's ARK for product p (32 bytes),
  *  or NULL for an unknown product. */
 const uint8_t *tc_snp_ark_pin(tc_snp_product p);

@@ -110,4 +110,34 @@ tc_tee tc_tee_detect(const uint8_t *evidence, size_t len);
 tc_status tc_verify_evidence(tc_tee tee, const uint8_t *evidence, size_t len,
                              const tc_collateral *col, int64_t at, json_t **result, tc_error *err);
 
+/**
+ * A long-lived verifier (an attestation service, a tool verifying many pieces of
+ * evidence): it keeps what it verified about endorsements that do not change from one
+ * piece of evidence to the next, so that only what depends on the evidence and the time
+ * is redone (SNP: the chain ARK -> ASK/ASVK -> VCEK/VLEK, see tc_snp_verify_cached).
+ * Caches are bounded (cache_entries each, least recently used dropped first; 0: nothing
+ * kept) and keyed by the exact bytes, so a changed certificate or CRL is verified afresh;
+ * a failure is never kept. One verifier serves many threads at once. Opaque.
+ */
+typedef struct tc_verifier tc_verifier;
+
+/** Largest cache_entries tc_verifier_new accepts. */
+#define TC_VERIFIER_MAX_CACHE_ENTRIES (1u << 20)
+
+/** A new verifier. Errors: TC_ERR_USAGE "bad_argument" (cache_entries above
+ *  TC_VERIFIER_MAX_CACHE_ENTRIES), TC_ERR_NOMEM "out_of_memory". */
+tc_status tc_verifier_new(size_t cache_entries, tc_verifier **out, tc_error *err);
+/** Free v (NULL-safe); every verification using it must have returned. */
+void tc_verifier_free(tc_verifier *v);
+
+/**
+ * tc_verify_evidence with v's caches (v NULL: exactly tc_verify_evidence). The verdict,
+ * reason code, detail and claims are the same as without caches for every input.
+ */
+tc_status tc_verifier_verify(tc_verifier *v, tc_tee tee, const uint8_t *evidence, size_t len,
+                             const tc_collateral *col, int64_t at, json_t **result, tc_error *err);
+
+/** The SNP chain cache of v (NULL for NULL): for tests and metrics. */
+struct tc_snp_chain_cache *tc_verifier_snp_cache(tc_verifier *v);
+
 #endif

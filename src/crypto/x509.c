@@ -229,8 +229,8 @@ tc_status tc_crl_parse(const uint8_t *data, size_t len, X509_CRL **out, tc_error
   return TC_OK;
 }
 
-tc_status tc_crl_check(X509_CRL *crl, X509 *issuer, int64_t at, tc_error *err) {
-  char icn[128], a[21], b[21], c[21];
+tc_status tc_crl_check_signature(X509_CRL *crl, X509 *issuer, tc_error *err) {
+  char icn[128];
   tc_x509_subject_cn(issuer, icn, sizeof icn);
   if (X509_NAME_cmp(X509_CRL_get_issuer(crl), X509_get_subject_name(issuer)) != 0)
     return tc_fail(err, TC_ERR_VERIFY, "crl_invalid", "CRL is not issued by '%s'", icn);
@@ -241,6 +241,12 @@ tc_status tc_crl_check(X509_CRL *crl, X509 *issuer, int64_t at, tc_error *err) {
     return tc_fail(err, TC_ERR_VERIFY, "crl_invalid", "CRL signature does not verify with '%s'",
                    icn);
   }
+  return TC_OK;
+}
+
+tc_status tc_crl_check_window(const X509_CRL *crl, const X509 *issuer, int64_t at, tc_error *err) {
+  char icn[128], a[21], b[21], c[21];
+  tc_x509_subject_cn(issuer, icn, sizeof icn);
   int64_t tu, nu;
   if (tc_asn1_time_seconds(X509_CRL_get0_lastUpdate(crl), &tu) != 0)
     return tc_fail(err, TC_ERR_VERIFY, "crl_invalid", "CRL of '%s' has no readable thisUpdate",
@@ -253,6 +259,11 @@ tc_status tc_crl_check(X509_CRL *crl, X509 *issuer, int64_t at, tc_error *err) {
                    "CRL of '%s' is valid from %s to %s, not at %s", icn, tc_rfc3339_format(tu, a),
                    tc_rfc3339_format(nu, b), tc_rfc3339_format(at, c));
   return TC_OK;
+}
+
+tc_status tc_crl_check(X509_CRL *crl, X509 *issuer, int64_t at, tc_error *err) {
+  tc_status st = tc_crl_check_signature(crl, issuer, err);
+  return st != TC_OK ? st : tc_crl_check_window(crl, issuer, at, err);
 }
 
 int tc_crl_revokes(X509_CRL *crl, X509 *cert) {

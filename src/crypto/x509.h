@@ -83,6 +83,13 @@ tc_status tc_crl_parse(const uint8_t *data, size_t len, X509_CRL **out, tc_error
  */
 tc_status tc_crl_check(X509_CRL *crl, X509 *issuer, int64_t at, tc_error *err);
 
+/** The time-independent half of tc_crl_check: issuer name and signature ("crl_invalid"). */
+tc_status tc_crl_check_signature(X509_CRL *crl, X509 *issuer, tc_error *err);
+
+/** The time half of tc_crl_check: thisUpdate and nextUpdate readable ("crl_invalid") and
+ *  thisUpdate <= at <= nextUpdate ("crl_expired"); issuer names the CRL in the detail. */
+tc_status tc_crl_check_window(const X509_CRL *crl, const X509 *issuer, int64_t at, tc_error *err);
+
 /** 1 if cert's serial is listed in crl (same issuer assumed checked), else 0. */
 int tc_crl_revokes(X509_CRL *crl, X509 *cert);
 

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The attest pipeline: nonce check -> tc_verify_evidence (the one verification path)
+/* The attest pipeline: nonce check -> tc_verifier_verify (the one verification path)
  * -> binding of nonce and runtime data in REPORT_DATA -> appraisal policy -> EAR token.
  * Each step is a function of service/attest.h that answers 1 (go on) or refuses through
  * the one refusal path; svc_attest strings them together for POST /v1/attest and the
@@ -139,7 +139,8 @@ int svc_attestation_verify(struct svc_attestation *a, const uint8_t *evidence, s
      * fails for a reason fetching cannot change (a signature over a known key, a chain
      * that ends elsewhere), never drives a fetch; only missing or expired collateral does. */
     a->t0 = mono_seconds();
-    vst = tc_verify_evidence(a->tee, evidence, len, &a->col, a->at, &a->result, &err);
+    vst = tc_verifier_verify(a->svc->verifier, a->tee, evidence, len, &a->col, a->at, &a->result,
+                             &err);
     fetch = vst == TC_ERR_VERIFY && strcmp(svc_metrics_invalid_result(err.reason), "invalid") != 0;
     if (fetch) {
       json_decref(a->result);
@@ -149,7 +150,8 @@ int svc_attestation_verify(struct svc_attestation *a, const uint8_t *evidence, s
   if (fetch) {
     fill_collateral(a, evidence, len);
     a->t0 = mono_seconds(); /* the latency histogram: verification and appraisal only */
-    vst = tc_verify_evidence(a->tee, evidence, len, &a->col, a->at, &a->result, &err);
+    vst = tc_verifier_verify(a->svc->verifier, a->tee, evidence, len, &a->col, a->at, &a->result,
+                             &err);
   }
   if (vst == TC_OK)
     return 1;

@@ -184,6 +184,7 @@ static void service_free(tc_service *svc) {
   svc_policy_release(svc->policy);
   tc_collateral_free(&svc->collateral);
   tc_trust_store_free(svc->trust_store);
+  tc_verifier_free(svc->verifier);
   svc_metrics_free(svc->metrics);
   pthread_mutex_destroy(&svc->policy_mu);
   pthread_mutex_destroy(&svc->reload_lock);
@@ -228,6 +229,7 @@ tc_status tc_service_start(const tc_service_options *opts, tc_service **out, tc_
     s = tc_fail(err, TC_ERR_NOMEM, "out_of_memory", "metrics");
   if (s != TC_OK || (s = load_keys(svc, err)) != TC_OK || (s = load_nonce_key(svc, err)) != TC_OK ||
       (s = load_policy(svc, err)) != TC_OK || (s = load_collateral(svc, err)) != TC_OK ||
+      (s = tc_verifier_new(opts->cache_entries, &svc->verifier, err)) != TC_OK ||
       (s = load_tls(svc, err)) != TC_OK || (s = svc_kbs_start(svc, err)) != TC_OK) {
     service_free(svc);
     return s;

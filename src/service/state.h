@@ -37,6 +37,7 @@ struct tc_service {
   /* collateral from --collateral DIR and roots from --trust-root (immutable) */
   tc_collateral collateral;
   tc_trust_store *trust_store; /* the --trust-root certificates parsed once (collateral.trust) */
+  tc_verifier *verifier;       /* verifies every request; its caches (--cache-entries) are shared */
   int have_collateral_dir;
   /* appraisal policy, swapped on reload; requests hold a reference while they use it, so a
    * reload never waits for (or starves behind) in-flight requests */

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "core/auto.h"
+#include "core/vcache.h"
 #include "core/verdict.h"
 #include "crypto/ecdsa.h"
 #include "crypto/trust.h"
@@ -81,13 +82,27 @@ static cert_role classify(X509 *c) {
   return ROLE_NONE;
 }
 
-/* A verified endorsement chain (see tc_snp_chain_verify). */
+/* What the leaf's AMD extensions say, read once when the chain is built (the report
+ * steps compare them with each report). present: 1 found, 0 absent, -1 duplicated. */
+typedef struct {
+  int hwid_present;
+  const uint8_t *hwid; /* inside the leaf (valid while it lives) */
+  size_t hwid_len;
+  int spl_present[8]; /* the SPL of REPORTED_TCB byte i, in the product line's layout */
+  int spl[8];         /* 0..255, or -1: not a DER INTEGER 0..255 */
+} leaf_facts;
+
+/* A verified endorsement chain (see tc_snp_chain_verify). Immutable once built: a chain
+ * cache (tc_snp_chain_cache) shares it between threads. */
 struct tc_snp_chain {
   X509 *ark, *ask, *leaf;
+  X509_CRL *crl;          /* the ARK's CRL, signature checked (NULL: none was given) */
   cert_role leaf_role;    /* ROLE_VCEK or ROLE_VLEK */
   tc_snp_product product; /* the one product line of ARK, ASK/ASVK and leaf */
-  int64_t at;             /* the time it was verified at */
-  int operator_root;      /* 1: the ARK is an operator trust root, not a pinned AMD ARK */
+  tc_snp_product ark_pin; /* the AMD pin the ARK matched; UNKNOWN: an operator root */
+  uint8_t ark_spki[32];   /* SHA-256 of the ARK's SubjectPublicKeyInfo */
+  leaf_facts leaf_facts;
+  int64_t at; /* the time it was verified at */
 };
 
 /* What a verification established, for the result object. */
@@ -182,34 +197,57 @@ static tc_status gather(const tc_collateral *col, cert_role want_leaf, tc_snp_ch
   return TC_OK;
 }
 
-/* ARK: self-issued, self-signed, and pinned (AMD) or an operator trust root. Sets
- * *pinned_product to the product of the AMD pin it matched (UNKNOWN for an operator root). */
-static tc_status check_ark(const tc_trust_store *trust, X509 *ark, tc_snp_product *pinned_product,
-                           tc_error *err) {
+/* ARK: self-issued and self-signed; c->ark_spki and c->ark_pin (the product line of the
+ * AMD pin it matches, UNKNOWN if none) set. Time- and trust-store-independent. */
+static tc_status check_ark_signed(tc_snp_chain *c, tc_error *err) {
   char cn[128];
-  tc_x509_subject_cn(ark, cn, sizeof cn);
-  if (tc_x509_check_issued_by(ark, ark, "ark_not_trusted", err) != TC_OK)
+  tc_x509_subject_cn(c->ark, cn, sizeof cn);
+  if (tc_x509_check_issued_by(c->ark, c->ark, "ark_not_trusted", err) != TC_OK)
     return tc_fail(err, TC_ERR_VERIFY, "ark_not_trusted", "ARK '%s' is not self-signed", cn);
-  uint8_t spki[32];
-  if (tc_x509_spki_sha256(ark, spki) != 0)
+  if (tc_x509_spki_sha256(c->ark, c->ark_spki) != 0)
     return tc_fail(err, TC_ERR_INTERNAL, "internal_error", "cannot hash the ARK public key");
-  *pinned_product = TC_SNP_PRODUCT_UNKNOWN;
+  c->ark_pin = TC_SNP_PRODUCT_UNKNOWN;
   for (tc_snp_product p = TC_SNP_MILAN; p <= TC_SNP_TURIN; p++)
-    if (memcmp(spki, tc_snp_ark_pin(p), 32) == 0) {
-      *pinned_product = p;
-      return TC_OK;
-    }
-  if (tc_trust_has_spki(trust, spki))
+    if (memcmp(c->ark_spki, tc_snp_ark_pin(p), 32) == 0)
+      c->ark_pin = p;
+  return TC_OK;
+}
+
+/* ARK trusted: pinned (AMD), or an operator trust root of col (checked at every use: the
+ * roots are the caller's and may differ from one call to the next). */
+static tc_status check_ark_trusted(const tc_collateral *col, const tc_snp_chain *c, tc_error *err) {
+  if (c->ark_pin != TC_SNP_PRODUCT_UNKNOWN)
+    return TC_OK;
+  TC_AUTO(tc_trust_store) *owned_trust = NULL;
+  const tc_trust_store *trust = NULL;
+  tc_status st = tc_trust_for(col, &owned_trust, &trust, err);
+  if (st != TC_OK)
+    return st;
+  if (tc_trust_has_spki(trust, c->ark_spki))
     return TC_OK;
   if (tc_trust_error(trust) != NULL) {
     *err = *tc_trust_error(trust);
     return err->status;
   }
-  char hex[65];
+  char cn[128], hex[65];
+  tc_x509_subject_cn(c->ark, cn, sizeof cn);
   return tc_fail(err, TC_ERR_VERIFY, "ark_not_trusted",
                  "ARK '%s' (public key SHA-256 %s) is neither AMD's pinned ARK for Milan, Genoa "
                  "or Turin nor an operator trust root",
-                 cn, tc_hex_encode(spki, 32, hex));
+                 cn, tc_hex_encode(c->ark_spki, 32, hex));
+}
+
+/* The checks that depend on the time and the caller's trust roots, in the order the
+ * full chain verification makes them: ARK trust, validity windows, CRL window. */
+static tc_status check_chain_at(const tc_collateral *col, const tc_snp_chain *c, int64_t at,
+                                tc_error *err) {
+  tc_status st;
+  if ((st = check_ark_trusted(col, c, err)) != TC_OK ||
+      (st = tc_x509_check_time(c->ark, at, "cert_expired_at_verify_at", err)) != TC_OK ||
+      (st = tc_x509_check_time(c->ask, at, "cert_expired_at_verify_at", err)) != TC_OK ||
+      (st = tc_x509_check_time(c->leaf, at, "cert_expired_at_verify_at", err)) != TC_OK)
+    return st;
+  return c->crl != NULL ? tc_crl_check_window(c->crl, c->ark, at, err) : TC_OK;
 }
 
 /* DER INTEGER 0..255 (the SPL extensions). -1 on malformed. */
@@ -240,34 +278,46 @@ static int ext_product_name(X509 *leaf, char *out, size_t cap) {
   return strlen(out) == l ? 0 : -1;
 }
 
-/* Compare the leaf's SPL extensions with REPORTED_TCB byte by byte (KDS spec: the VCEK
- * is derived from REPORTED_TCB). Milan/Genoa bytes: blSPL, teeSPL, spl_4..spl_7, snpSPL,
- * ucodeSPL. Turin bytes: fmcSPL, blSPL, teeSPL, snpSPL, spl_5..spl_7, ucodeSPL. spl_N
- * extensions for reserved bytes are optional; the named ones are required. */
-static tc_status check_spls(X509 *leaf, uint64_t reported, tc_snp_product product, tc_error *err) {
-  static const char *const mg_oid[8] = {"3.1", "3.2", "3.4", "3.5", "3.6", "3.7", "3.3", "3.8"};
-  static const char *const mg_name[8] = {"blSPL", "teeSPL", "spl_4",  "spl_5",
-                                         "spl_6", "spl_7",  "snpSPL", "ucodeSPL"};
-  static const int mg_req[8] = {1, 1, 0, 0, 0, 0, 1, 1};
-  static const char *const tu_oid[8] = {"3.9", "3.1", "3.2", "3.3", "3.5", "3.6", "3.7", "3.8"};
-  static const char *const tu_name[8] = {"fmcSPL", "blSPL", "teeSPL", "snpSPL",
-                                         "spl_5",  "spl_6", "spl_7",  "ucodeSPL"};
-  static const int tu_req[8] = {1, 1, 1, 1, 0, 0, 0, 1};
+/* The leaf's SPL extensions, byte by byte of REPORTED_TCB (KDS spec: the VCEK is derived
+ * from REPORTED_TCB). Milan/Genoa bytes: blSPL, teeSPL, spl_4..spl_7, snpSPL, ucodeSPL.
+ * Turin bytes: fmcSPL, blSPL, teeSPL, snpSPL, spl_5..spl_7, ucodeSPL. spl_N extensions for
+ * reserved bytes are optional; the named ones are required. */
+static const char *const mg_oid[8] = {"3.1", "3.2", "3.4", "3.5", "3.6", "3.7", "3.3", "3.8"};
+static const char *const mg_name[8] = {"blSPL", "teeSPL", "spl_4",  "spl_5",
+                                       "spl_6", "spl_7",  "snpSPL", "ucodeSPL"};
+static const int mg_req[8] = {1, 1, 0, 0, 0, 0, 1, 1};
+static const char *const tu_oid[8] = {"3.9", "3.1", "3.2", "3.3", "3.5", "3.6", "3.7", "3.8"};
+static const char *const tu_name[8] = {"fmcSPL", "blSPL", "teeSPL", "snpSPL",
+                                       "spl_5",  "spl_6", "spl_7",  "ucodeSPL"};
+static const int tu_req[8] = {1, 1, 1, 1, 0, 0, 0, 1};
+
+/* Read the leaf's hwID and SPL extensions once, for the product line's layout. */
+static void read_leaf_facts(X509 *leaf, tc_snp_product product, leaf_facts *f) {
   int turin = product == TC_SNP_TURIN;
+  f->hwid_present = tc_x509_extension(leaf, AMD_OID "4", &f->hwid, &f->hwid_len);
   for (int i = 0; i < 8; i++) {
-    const char *suffix = turin ? tu_oid[i] : mg_oid[i];
-    const char *name = turin ? tu_name[i] : mg_name[i];
     char oid[40];
-    snprintf(oid, sizeof oid, AMD_OID "%s", suffix);
     const uint8_t *v;
     size_t n;
-    int present = tc_x509_extension(leaf, oid, &v, &n);
+    snprintf(oid, sizeof oid, AMD_OID "%s", turin ? tu_oid[i] : mg_oid[i]);
+    f->spl_present[i] = tc_x509_extension(leaf, oid, &v, &n);
+    f->spl[i] = f->spl_present[i] == 1 ? ext_spl(leaf, oid) : -1;
+  }
+}
+
+static tc_status check_spls(const leaf_facts *f, uint64_t reported, tc_snp_product product,
+                            tc_error *err) {
+  int turin = product == TC_SNP_TURIN;
+  for (int i = 0; i < 8; i++) {
+    const char *name = turin ? tu_name[i] : mg_name[i];
+    int present = f->spl_present[i];
     if (present == 0 && !(turin ? tu_req[i] : mg_req[i]))
       continue;
-    int spl = present == 1 ? ext_spl(leaf, oid) : -1;
+    int spl = f->spl[i];
     if (spl < 0)
-      return tc_fail(err, TC_ERR_VERIFY, "vcek_extension_invalid", "leaf extension %s (%s) is %s",
-                     name, oid, present == 0 ? "missing" : "not a DER INTEGER 0..255");
+      return tc_fail(err, TC_ERR_VERIFY, "vcek_extension_invalid",
+                     "leaf extension %s (" AMD_OID "%s) is %s", name, turin ? tu_oid[i] : mg_oid[i],
+                     present == 0 ? "missing" : "not a DER INTEGER 0..255");
     unsigned byte = (unsigned)((reported >> (8 * i)) & 0xff);
     if ((unsigned)spl != byte)
       return tc_fail(err, TC_ERR_VERIFY, "tcb_mismatch",
@@ -277,12 +327,12 @@ static tc_status check_spls(X509 *leaf, uint64_t reported, tc_snp_product produc
   return TC_OK;
 }
 
-static tc_status check_hwid(X509 *leaf, const tc_snp_report *r, tc_snp_product product,
+static tc_status check_hwid(const leaf_facts *f, const tc_snp_report *r, tc_snp_product product,
                             tc_error *err) {
-  const uint8_t *v;
-  size_t n;
+  const uint8_t *v = f->hwid;
+  size_t n = f->hwid_len;
   size_t want = product == TC_SNP_TURIN ? 8 : 64;
-  int rc = tc_x509_extension(leaf, AMD_OID "4", &v, &n);
+  int rc = f->hwid_present;
   if (rc != 1 || n != want)
     return tc_fail(err, TC_ERR_VERIFY, "vcek_extension_invalid",
                    "VCEK hwID (" AMD_OID "4) is %s; %s expects %zu raw bytes",
@@ -333,7 +383,9 @@ static tc_status check_sig_alg(X509 *x, const char *role, tc_error *err) {
                  cn, OBJ_nid2sn(pknid), OBJ_nid2sn(mdnid));
 }
 
-/* The report-independent part: certificates, trust, time, revocation, product line. */
+/* The report-independent part: certificates, trust, time, revocation, product line. The
+ * checks that depend on the time or on the caller's trust roots are those of
+ * check_chain_at, made here at the same points of the sequence. */
 static tc_status chain_steps(const tc_collateral *col, cert_role want, int64_t at, tc_snp_chain *c,
                              tc_error *err) {
   tc_status st;
@@ -344,13 +396,8 @@ static tc_status chain_steps(const tc_collateral *col, cert_role want, int64_t a
     return st;
 
   /* ARK (pinned or operator root) -> ASK/ASVK -> leaf. */
-  tc_snp_product ark_pinned = TC_SNP_PRODUCT_UNKNOWN;
-  TC_AUTO(tc_trust_store) *owned_trust = NULL;
-  const tc_trust_store *trust = NULL;
-  if ((st = tc_trust_for(col, &owned_trust, &trust, err)) != TC_OK ||
-      (st = check_ark(trust, c->ark, &ark_pinned, err)) != TC_OK)
+  if ((st = check_ark_signed(c, err)) != TC_OK || (st = check_ark_trusted(col, c, err)) != TC_OK)
     return st;
-  c->operator_root = ark_pinned == TC_SNP_PRODUCT_UNKNOWN;
   cert_role ask_role = classify(c->ask);
   cert_role want_ask = want == ROLE_VLEK ? ROLE_ASVK : ROLE_ASK;
   char ask_cn[128], leaf_cn[128], ark_cn[128];
@@ -378,17 +425,14 @@ static tc_status chain_steps(const tc_collateral *col, cert_role want, int64_t a
 
   /* Revocation (the ARK's CRL lists revoked ASKs/ASVKs). */
   if (col->amd_crl.data != NULL) {
-    X509_CRL *crl = NULL;
-    if ((st = tc_crl_parse(col->amd_crl.data, col->amd_crl.len, &crl, err)) != TC_OK)
+    if ((st = tc_crl_parse(col->amd_crl.data, col->amd_crl.len, &c->crl, err)) != TC_OK ||
+        (st = tc_crl_check_signature(c->crl, c->ark, err)) != TC_OK ||
+        (st = tc_crl_check_window(c->crl, c->ark, at, err)) != TC_OK)
       return st;
-    st = tc_crl_check(crl, c->ark, at, err);
     /* Only the ARK's direct subordinate: a leaf is issued by the ASK/ASVK, so its serial
      * (0 for every VCEK) means nothing in the ARK's CRL. */
-    if (st == TC_OK && tc_crl_revokes(crl, c->ask))
-      st = tc_fail(err, TC_ERR_VERIFY, "cert_revoked", "the ARK's CRL revokes '%s'", ask_cn);
-    X509_CRL_free(crl);
-    if (st != TC_OK)
-      return st;
+    if (tc_crl_revokes(c->crl, c->ask))
+      return tc_fail(err, TC_ERR_VERIFY, "cert_revoked", "the ARK's CRL revokes '%s'", ask_cn);
   }
 
   /* One product line: ARK (pin, else CN), ASK/ASVK CN, leaf productName. */
@@ -397,7 +441,7 @@ static tc_status chain_steps(const tc_collateral *col, cert_role want, int64_t a
     return tc_fail(err, TC_ERR_VERIFY, "vcek_extension_invalid",
                    "leaf productName (" AMD_OID "2) is missing or not an IA5String");
   tc_snp_product p_ark =
-      ark_pinned != TC_SNP_PRODUCT_UNKNOWN ? ark_pinned : tc_snp_product_from_name(ark_cn);
+      c->ark_pin != TC_SNP_PRODUCT_UNKNOWN ? c->ark_pin : tc_snp_product_from_name(ark_cn);
   tc_snp_product p_ask = tc_snp_product_from_name(ask_cn);
   tc_snp_product p_leaf = tc_snp_product_from_name(pname);
   if (p_ark == TC_SNP_PRODUCT_UNKNOWN || p_ark != p_ask || p_ark != p_leaf)
@@ -406,6 +450,7 @@ static tc_status chain_steps(const tc_collateral *col, cert_role want, int64_t a
                    tc_snp_product_name(p_ark), ark_cn, role_name(want_ask),
                    tc_snp_product_name(p_ask), ask_cn, pname);
   c->product = p_ark;
+  read_leaf_facts(c->leaf, c->product, &c->leaf_facts);
   return TC_OK;
 }
 
@@ -495,9 +540,9 @@ static tc_status report_steps(const uint8_t *report, const tc_snp_report *r, con
     return st;
 
   /* Leaf bound to this chip and this TCB, then the signature itself. */
-  if (want == ROLE_VCEK && (st = check_hwid(ch->leaf, r, ch->product, err)) != TC_OK)
+  if (want == ROLE_VCEK && (st = check_hwid(&ch->leaf_facts, r, ch->product, err)) != TC_OK)
     return st;
-  if ((st = check_spls(ch->leaf, r->reported_tcb, ch->product, err)) != TC_OK)
+  if ((st = check_spls(&ch->leaf_facts, r->reported_tcb, ch->product, err)) != TC_OK)
     return st;
   return check_report_signature(report, r, ch->leaf, err);
 }
@@ -508,6 +553,7 @@ void tc_snp_chain_free(tc_snp_chain *ch) {
   X509_free(ch->ark);
   X509_free(ch->ask);
   X509_free(ch->leaf);
+  X509_CRL_free(ch->crl);
   free(ch);
 }
 
@@ -574,8 +620,111 @@ static tc_status make_result(tc_status st, const tc_error *err, int64_t at, cons
   return st;
 }
 
-tc_status tc_snp_verify(const uint8_t *report, size_t len, const tc_collateral *col, int64_t at,
-                        json_t **result, tc_error *err) {
+/* ------------------------------------------------------------------ chain cache */
+
+struct tc_snp_chain_cache {
+  tc_vcache *chains; /* key: chain_key; value: a tc_snp_chain that chain_steps accepted */
+};
+
+static void chain_destroy(void *ch) {
+  tc_snp_chain_free(ch);
+}
+
+tc_status tc_snp_chain_cache_new(size_t max_entries, tc_snp_chain_cache **out, tc_error *err) {
+  *out = NULL;
+  tc_snp_chain_cache *cc = calloc(1, sizeof *cc);
+  if (cc == NULL)
+    return tc_fail(err, TC_ERR_NOMEM, "out_of_memory", "SNP chain cache");
+  tc_status st = tc_vcache_new(max_entries, chain_destroy, &cc->chains, err);
+  if (st != TC_OK) {
+    free(cc);
+    return st;
+  }
+  *out = cc;
+  return TC_OK;
+}
+
+void tc_snp_chain_cache_free(tc_snp_chain_cache *cc) {
+  if (cc == NULL)
+    return;
+  tc_vcache_free(cc->chains);
+  free(cc);
+}
+
+void tc_snp_chain_cache_counts(tc_snp_chain_cache *cc, uint64_t *hits, uint64_t *misses,
+                               size_t *entries) {
+  tc_vcache_counters n;
+  tc_vcache_stats(cc != NULL ? cc->chains : NULL, &n);
+  *hits = n.hits;
+  *misses = n.misses;
+  *entries = n.entries;
+}
+
+/* The key of everything chain_steps reads besides the time and the trust roots: the leaf
+ * kind wanted, which of the certificate slots and the CRL are present, and their exact
+ * bytes. -1 when there are too many extra certificates to key (then nothing is cached). */
+static int chain_key(const tc_collateral *col, cert_role want, uint8_t key[TC_VCACHE_KEY_LEN]) {
+  enum { FIXED = 7, MAX_EXTRA = 24 };
+  if (col->n_extra_certs > MAX_EXTRA)
+    return -1;
+  const tc_buf *slot[5] = {&col->ark, &col->ask, &col->vcek, &col->vlek, &col->amd_crl};
+  uint8_t head[6] = {(uint8_t)want};
+  tc_span parts[FIXED + MAX_EXTRA];
+  parts[0] = (tc_span){head, sizeof head};
+  for (int i = 0; i < 5; i++) {
+    head[1 + i] = slot[i]->data != NULL;
+    parts[1 + i] = (tc_span){slot[i]->data, slot[i]->data != NULL ? slot[i]->len : 0};
+  }
+  uint8_t n_extra[8] = {0};
+  for (int b = 0; b < 8; b++)
+    n_extra[b] = (uint8_t)((uint64_t)col->n_extra_certs >> (56 - 8 * b));
+  parts[6] = (tc_span){n_extra, sizeof n_extra};
+  for (size_t i = 0; i < col->n_extra_certs; i++)
+    if ((parts[FIXED + i] = (tc_span){col->extra_certs[i].data, col->extra_certs[i].len}).data ==
+        NULL)
+      return -1; /* (gather refuses it) */
+  return tc_vcache_key("snp-chain", parts, FIXED + col->n_extra_certs, key, NULL) == TC_OK ? 0 : -1;
+}
+
+/* A verified chain for the report's leaf kind at `at`: from the cache (then only the
+ * time- and trust-dependent checks are made again) or verified in full and put there.
+ * On TC_OK *chain is valid until *ref is released (tc_vcache_release; NULL-safe). */
+static tc_status chain_for(const tc_collateral *col, cert_role want, int64_t at,
+                           tc_snp_chain_cache *cc, const tc_snp_chain **chain, tc_vcache_ref **ref,
+                           tc_error *err) {
+  *chain = NULL;
+  *ref = NULL;
+  uint8_t key[TC_VCACHE_KEY_LEN];
+  int keyed = cc != NULL && col != NULL && chain_key(col, want, key) == 0;
+  if (keyed && (*ref = tc_vcache_get(cc->chains, key)) != NULL) {
+    const tc_snp_chain *hit = tc_vcache_value(*ref);
+    tc_status st = check_chain_at(col, hit, at, err);
+    if (st == TC_OK)
+      *chain = hit;
+    return st;
+  }
+  tc_snp_chain *ch = calloc(1, sizeof *ch);
+  if (ch == NULL)
+    return tc_fail(err, TC_ERR_NOMEM, "out_of_memory", "chain");
+  tc_status st = chain_steps(col, want, at, ch, err);
+  if (st != TC_OK) { /* a failure is never cached */
+    tc_snp_chain_free(ch);
+    return st;
+  }
+  if (!keyed) {
+    /* one use: a reference of its own from a cache of no entries is not worth it here */
+    *chain = ch;
+    return TC_OK;
+  }
+  if ((st = tc_vcache_put(cc->chains, key, ch, ref, err)) != TC_OK)
+    return st;
+  *chain = tc_vcache_value(*ref);
+  return TC_OK;
+}
+
+tc_status tc_snp_verify_cached(const uint8_t *report, size_t len, const tc_collateral *col,
+                               int64_t at, tc_snp_chain_cache *cache, json_t **result,
+                               tc_error *err) {
   tc_error local;
   if (err == NULL)
     err = &local;
@@ -584,24 +733,29 @@ tc_status tc_snp_verify(const uint8_t *report, size_t len, const tc_collateral *
     *result = NULL;
   snp_ctx c;
   memset(&c, 0, sizeof c);
-  tc_snp_chain ch;
-  memset(&ch, 0, sizeof ch);
+  const tc_snp_chain *ch = NULL;
+  tc_vcache_ref *ref = NULL;
   tc_status st = parse_signed(report, len, &c, err);
   if (st == TC_OK) {
     cert_role want = c.rep.signing_key == TC_SNP_SIGNING_KEY_VLEK ? ROLE_VLEK : ROLE_VCEK;
-    st = chain_steps(col, want, at, &ch, err);
+    st = chain_for(col, want, at, cache, &ch, &ref, err);
   }
-  c.operator_root = ch.operator_root;
-  if (st == TC_OK)
-    st = report_steps(report, &c.rep, &ch, &c, err);
-  else if (ch.product != TC_SNP_PRODUCT_UNKNOWN)
-    c.product = ch.product;
-  X509_free(ch.ark);
-  X509_free(ch.ask);
-  X509_free(ch.leaf);
+  if (st == TC_OK) {
+    c.operator_root = ch->ark_pin == TC_SNP_PRODUCT_UNKNOWN;
+    st = report_steps(report, &c.rep, ch, &c, err);
+  }
+  if (ref != NULL)
+    tc_vcache_release(ref);
+  else
+    tc_snp_chain_free((tc_snp_chain *)ch); /* not cached: this call's own */
   if (result == NULL)
     return st;
   return make_result(st, err, at, &c, result, err);
+}
+
+tc_status tc_snp_verify(const uint8_t *report, size_t len, const tc_collateral *col, int64_t at,
+                        json_t **result, tc_error *err) {
+  return tc_snp_verify_cached(report, len, col, at, NULL, result, err);
 }
 
 tc_status tc_snp_verify_with_chain(const uint8_t *report, size_t len, const tc_snp_chain *chain,
@@ -614,7 +768,7 @@ tc_status tc_snp_verify_with_chain(const uint8_t *report, size_t len, const tc_s
     *result = NULL;
   snp_ctx c;
   memset(&c, 0, sizeof c);
-  c.operator_root = chain->operator_root;
+  c.operator_root = chain->ark_pin == TC_SNP_PRODUCT_UNKNOWN;
   tc_status st = parse_signed(report, len, &c, err);
   if (st == TC_OK)
     st = report_steps(report, &c.rep, chain, &c, err);

@@ -65,7 +65,44 @@ static json_t *invalid_result(tc_tee tee, int64_t at, const tc_error *err) {
                         tc_tee_name(tee), at);
 }
 
+struct tc_verifier {
+  tc_snp_chain_cache *snp; /* verified SNP chains */
+};
+
+tc_status tc_verifier_new(size_t cache_entries, tc_verifier **out, tc_error *err) {
+  *out = NULL;
+  if (cache_entries > TC_VERIFIER_MAX_CACHE_ENTRIES)
+    return tc_fail(err, TC_ERR_USAGE, "bad_argument", "%zu cache entries: at most %u",
+                   cache_entries, TC_VERIFIER_MAX_CACHE_ENTRIES);
+  tc_verifier *v = calloc(1, sizeof *v);
+  if (v == NULL)
+    return tc_fail(err, TC_ERR_NOMEM, "out_of_memory", "verifier");
+  tc_status st = tc_snp_chain_cache_new(cache_entries, &v->snp, err);
+  if (st != TC_OK) {
+    tc_verifier_free(v);
+    return st;
+  }
+  *out = v;
+  return TC_OK;
+}
+
+void tc_verifier_free(tc_verifier *v) {
+  if (v == NULL)
+    return;
+  tc_snp_chain_cache_free(v->snp);
+  free(v);
+}
+
+tc_snp_chain_cache *tc_verifier_snp_cache(tc_verifier *v) {
+  return v != NULL ? v->snp : NULL;
+}
+
 tc_status tc_verify_evidence(tc_tee tee, const uint8_t *evidence, size_t len,
+                             const tc_collateral *col, int64_t at, json_t **result, tc_error *err) {
+  return tc_verifier_verify(NULL, tee, evidence, len, col, at, result, err);
+}
+
+tc_status tc_verifier_verify(tc_verifier *v, tc_tee tee, const uint8_t *evidence, size_t len,
                              const tc_collateral *col, int64_t at, json_t **result, tc_error *err) {
   *result = NULL;
   tc_tee seen = tc_tee_detect(evidence, len);
@@ -80,7 +117,7 @@ tc_status tc_verify_evidence(tc_tee tee, const uint8_t *evidence, size_t len,
                  "evidence was declared %s but its first bytes are those of %s",
                  tc_tee_name(declared), kind[seen]);
   } else if (tee == TC_TEE_SNP) {
-    st = tc_snp_verify(evidence, len, col, at, result, err);
+    st = tc_snp_verify_cached(evidence, len, col, at, tc_verifier_snp_cache(v), result, err);
   } else if (tee == TC_TEE_TDX || tee == TC_TEE_SGX) {
     st = tc_dcap_verify(evidence, len, col, at, result, err);
   } else {

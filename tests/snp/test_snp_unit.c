@@ -20,6 +20,8 @@
 static snp_forge *g_milan, *g_milan_vlek, *g_genoa, *g_turin;
 /* A Milan hierarchy with its own RSA keys (same names as g_milan, other keys). */
 static snp_forge *g_other;
+/* One chain cache for every test: each verification is repeated warm (expect_col). */
+static tc_snp_chain_cache *g_cache;
 
 static snp_forge *forge(tc_snp_product p, int vlek, snp_forge_break b) {
   snp_forge_opts o;
@@ -63,6 +65,20 @@ static void expect_col(const uint8_t *rep, size_t len, const tc_collateral *col,
     assert_null(json_object_get(res, "trust_anchor"));
   }
   assert_string_equal(json_string_value(json_object_get(res, "tee")), "snp");
+  /* The same answer, to the byte, through the shared chain cache, twice: a chain that
+   * verified is a hit the second time, and a failure was not kept. */
+  for (int k = 0; k < 2; k++) {
+    json_t *warm = NULL;
+    tc_error werr;
+    tc_status wst = tc_snp_verify_cached(rep, len, col, at, g_cache, &warm, &werr);
+    assert_int_equal(wst, st);
+    if (st != TC_OK) {
+      assert_string_equal(werr.reason, err.reason);
+      assert_string_equal(werr.detail, err.detail);
+    }
+    assert_true(json_equal(warm, res));
+    json_decref(warm);
+  }
   json_decref(res);
 }
 
@@ -906,6 +922,143 @@ static void signature_invalid(void **state) {
   expect(g_turin, rep, "report_signature_invalid");
 }
 
+/* ---------- a warm chain cache: what depends on the time, the CRL and the trust roots is
+ * checked again for every report ---------- */
+
+static void cache_counts(tc_snp_chain_cache *cc, uint64_t hits, uint64_t misses, size_t entries) {
+  uint64_t h, m;
+  size_t n;
+  tc_snp_chain_cache_counts(cc, &h, &m, &n);
+  assert_int_equal(h, hits);
+  assert_int_equal(m, misses);
+  assert_int_equal(n, entries);
+}
+
+static tc_status warm(tc_snp_chain_cache *cc, const uint8_t *rep, const tc_collateral *col,
+                      int64_t at, tc_error *err) {
+  return tc_snp_verify_cached(rep, TC_SNP_REPORT_SIZE, col, at, cc, NULL, err);
+}
+
+static tc_snp_chain_cache *new_cache(void) {
+  tc_snp_chain_cache *cc = NULL;
+  assert_int_equal(tc_snp_chain_cache_new(8, &cc, NULL), TC_OK);
+  return cc;
+}
+
+static void cache_rechecks_time_and_trust(void **state) {
+  (void)state;
+  tc_snp_chain_cache *cc = new_cache();
+  uint8_t rep[TC_SNP_REPORT_SIZE];
+  make(g_milan, 3, rep);
+  tc_collateral col;
+  snp_forge_collateral(g_milan, &col);
+  tc_error err;
+  int64_t at = at_default();
+  assert_int_equal(warm(cc, rep, &col, at, &err), TC_OK);
+  cache_counts(cc, 0, 1, 1);
+  assert_int_equal(warm(cc, rep, &col, at, &err), TC_OK);
+  cache_counts(cc, 1, 1, 1);
+  /* the cached chain after the certificates' windows (the forge's: 2020..2040) and
+   * before them: refused as cold */
+  assert_int_equal(warm(cc, rep, &col, at + 20 * 366 * 86400LL, &err), TC_ERR_VERIFY);
+  assert_string_equal(err.reason, "cert_expired_at_verify_at");
+  assert_int_equal(warm(cc, rep, &col, 0, &err), TC_ERR_VERIFY);
+  assert_string_equal(err.reason, "cert_expired_at_verify_at");
+  /* the operator root (the forge's ARK) no longer trusted, or another one instead */
+  col.n_trust_roots = 0;
+  assert_int_equal(warm(cc, rep, &col, at, &err), TC_ERR_VERIFY);
+  assert_string_equal(err.reason, "ark_not_trusted");
+  col.trust_roots = (tc_buf *)snp_forge_ark_pem(g_other);
+  col.n_trust_roots = 1;
+  assert_int_equal(warm(cc, rep, &col, at, &err), TC_ERR_VERIFY);
+  assert_string_equal(err.reason, "ark_not_trusted");
+  cache_counts(cc, 5, 1, 1); /* all of them on the cached chain */
+  /* and back: valid again */
+  snp_forge_collateral(g_milan, &col);
+  assert_int_equal(warm(cc, rep, &col, at, &err), TC_OK);
+  /* a slot present but empty is not the slot absent: another key, verified in full */
+  uint8_t none = 0;
+  col.vlek.data = &none;
+  col.vlek.len = 0;
+  assert_int_equal(warm(cc, rep, &col, at, &err), TC_ERR_PARSE);
+  assert_string_equal(err.reason, "cert_unparsable");
+  cache_counts(cc, 6, 2, 1);
+  /* a report with a broken signature on the cached chain */
+  rep[0x90] ^= 1; /* MEASUREMENT */
+  snp_forge_collateral(g_milan, &col);
+  assert_int_equal(warm(cc, rep, &col, at, &err), TC_ERR_VERIFY);
+  assert_string_equal(err.reason, "report_signature_invalid");
+  cache_counts(cc, 7, 2, 1);
+  tc_snp_chain_cache_free(cc);
+}
+
+static void cache_rechecks_crl(void **state) {
+  (void)state;
+  tc_snp_chain_cache *cc = new_cache();
+  uint8_t rep[TC_SNP_REPORT_SIZE];
+  make(g_genoa, 3, rep);
+  tc_collateral col;
+  snp_forge_collateral(g_genoa, &col);
+  int64_t at = at_default();
+  tc_error err;
+  tc_buf good, revoking;
+  assert_int_equal(snp_forge_crl(g_genoa, 0, at - 3600, at + 3600, &good), 0);
+  assert_int_equal(snp_forge_crl(g_genoa, SNP_FORGE_REVOKE_ASK, at - 3600, at + 3600, &revoking),
+                   0);
+  col.amd_crl = good;
+  assert_int_equal(warm(cc, rep, &col, at, &err), TC_OK);
+  assert_int_equal(warm(cc, rep, &col, at, &err), TC_OK);
+  cache_counts(cc, 1, 1, 1);
+  /* the CRL's window is checked for each report on the cached chain */
+  assert_int_equal(warm(cc, rep, &col, at + 3601, &err), TC_ERR_VERIFY);
+  assert_string_equal(err.reason, "crl_expired");
+  assert_int_equal(warm(cc, rep, &col, at - 3601, &err), TC_ERR_VERIFY);
+  assert_string_equal(err.reason, "crl_expired");
+  cache_counts(cc, 3, 1, 1);
+  /* a new CRL that revokes the ASK: other bytes, verified in full, refused, not kept */
+  col.amd_crl = revoking;
+  for (int k = 0; k < 2; k++) {
+    assert_int_equal(warm(cc, rep, &col, at, &err), TC_ERR_VERIFY);
+    assert_string_equal(err.reason, "cert_revoked");
+  }
+  cache_counts(cc, 3, 3, 1);
+  /* the CRL left out: another key too (a chain checked against a CRL is not a chain
+   * checked without one, nor the reverse) */
+  col.amd_crl = (tc_buf){0};
+  assert_int_equal(warm(cc, rep, &col, at, &err), TC_OK);
+  cache_counts(cc, 3, 4, 2);
+  tc_buf_free(&good);
+  tc_buf_free(&revoking);
+  tc_snp_chain_cache_free(cc);
+}
+
+/* Chains of two leaves, many reports each, in turns: each chain verified once. */
+static void cache_two_chains(void **state) {
+  (void)state;
+  tc_snp_chain_cache *cc = new_cache();
+  uint8_t a[TC_SNP_REPORT_SIZE], b[TC_SNP_REPORT_SIZE];
+  tc_collateral ca, cb;
+  snp_forge_collateral(g_milan, &ca);
+  snp_forge_collateral(g_milan_vlek, &cb);
+  tc_error err;
+  for (uint32_t i = 0; i < 5; i++) {
+    tc_snp_report r;
+    snp_forge_report_init(g_milan, 3, &r);
+    r.guest_svn = i;
+    sign(g_milan, &r, a);
+    snp_forge_report_init(g_milan_vlek, 3, &r);
+    r.guest_svn = i;
+    sign(g_milan_vlek, &r, b);
+    assert_int_equal(warm(cc, a, &ca, at_default(), &err), TC_OK);
+    assert_int_equal(warm(cc, b, &cb, at_default(), &err), TC_OK);
+    /* crossed: the VLEK report with the VCEK chain (another key: the leaf kind) */
+    assert_int_equal(warm(cc, b, &ca, at_default(), &err), TC_ERR_VERIFY);
+    assert_string_equal(err.reason, "signing_key_mismatch");
+  }
+  cache_counts(cc, 8, 7, 2);
+  tc_snp_chain_cache_free(cc);
+}
+
 static int setup(void **state) {
   (void)state;
   snp_forge_opts o;
@@ -924,6 +1077,8 @@ static int setup(void **state) {
   g_turin = snp_forge_new(&o);
   snp_forge_opts_init(&o, TC_SNP_MILAN, 0);
   g_other = snp_forge_new(&o);
+  if (tc_snp_chain_cache_new(64, &g_cache, NULL) != TC_OK)
+    return -1;
   return g_milan_vlek && g_genoa && g_turin && g_other ? 0 : -1;
 }
 
@@ -934,6 +1089,7 @@ static int teardown(void **state) {
   snp_forge_free(g_genoa);
   snp_forge_free(g_turin);
   snp_forge_free(g_other);
+  tc_snp_chain_cache_free(g_cache);
   return 0;
 }
 
@@ -965,6 +1121,9 @@ int main(void) {
       cmocka_unit_test(committed_tcb_above_current),
       cmocka_unit_test(tcb_reserved_bytes),
       cmocka_unit_test(signature_invalid),
+      cmocka_unit_test(cache_rechecks_time_and_trust),
+      cmocka_unit_test(cache_rechecks_crl),
+      cmocka_unit_test(cache_two_chains),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -2,7 +2,8 @@
 /* Every case of the shared vectors (snp/INDEX.tsv) gets its expected verdict at its
  * verify_at; valid cases: every value of expected.json "fields" equals our claims (generic
  * JSON comparison: new cases need no code change); invalid cases: our reason code maps to a
- * check named in expected_failing_checks. */
+ * check named in expected_failing_checks. Each case again on a chain cache shared by all
+ * of them: the same result object. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -18,6 +19,8 @@
 #include "testlib.h"
 
 static const char *g_snp_dir;
+static tc_snp_chain_cache *g_cache;
+static uint64_t g_valid; /* valid cases seen: each is a cache hit at least once */
 
 /* Our reason codes -> the check names of expected.json independent_checks /
  * expected_failing_checks that they stand for. */
@@ -97,6 +100,7 @@ static void run_case(void **state) {
     json_t *pd = json_object_get(json_object_get(fields, "policy_decoded"), "debug");
     assert_non_null(pf);
     assert_true(json_equal(json_object_get(pf, "debug"), pd));
+    g_valid++;
   } else {
     assert_string_equal(verdict, "invalid");
     if (st == TC_OK)
@@ -112,6 +116,20 @@ static void run_case(void **state) {
       fail_msg("%s: our reason %s (%s) is not among expected_failing_checks %s", name, err.reason,
                err.detail, f);
     }
+  }
+  /* The same result, to the byte, from one chain cache shared by every case (cases with
+   * the same chain meet it warm), twice each. */
+  for (int k = 0; k < 2; k++) {
+    json_t *warm = NULL;
+    tc_error werr;
+    tc_status wst = tc_snp_verify_cached(c.report.data, c.report.len, &c.col, c.verify_at, g_cache,
+                                         &warm, &werr);
+    assert_int_equal(wst, st);
+    if (!json_equal(warm, res)) {
+      char *a = json_dumps(warm, JSON_COMPACT), *b = json_dumps(res, JSON_COMPACT);
+      fail_msg("%s: warm %s\ncold %s", name, a, b);
+    }
+    json_decref(warm);
   }
   json_decref(res);
   snp_case_free(&c);
@@ -137,7 +155,18 @@ int main(int argc, char **argv) {
     tests[i].test_func = run_case;
     tests[i].initial_state = names[i];
   }
+  if (tc_snp_chain_cache_new(64, &g_cache, NULL) != TC_OK)
+    return 1;
   int rc = _cmocka_run_group_tests("snp_vectors", tests, n, NULL, NULL);
+  uint64_t hits, misses;
+  size_t entries;
+  tc_snp_chain_cache_counts(g_cache, &hits, &misses, &entries);
+  tc_snp_chain_cache_free(g_cache);
+  if (rc == 0 && (hits < g_valid || entries == 0)) {
+    fprintf(stderr, "FAIL: %llu cache hits, %zu chains cached\n", (unsigned long long)hits,
+            entries);
+    rc = 1;
+  }
   free(tests);
   test_free_list(names);
   free(index);

@@ -13,7 +13,6 @@
 #include <jansson.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +22,7 @@
 
 #include "service/attest.h"
 #include "service/http.h"
+#include "service/ratelimit.h"
 #include "service/request.h"
 #include "teectl/crypto.h"
 #include "teectl/file.h"
@@ -31,38 +31,11 @@
 
 /* ------------------------------------------------------------ rate limiter */
 
-#define LIMITER_SLOTS 1024
-
-/* Per client address and route (/auth, /attest counted apart), fixed one-minute windows;
- * one slot per (route, address) hash (a colliding key takes the slot over: best effort,
- * bounded memory). /attest is limited too: a failed attestation leaves the session usable,
- * so without a limit one cookie buys unlimited verifications (and collateral fetches). */
-struct svc_kbs_limiter {
-  pthread_mutex_t mu;
-  struct {
-    char addr[64];
-    int64_t window;
-    unsigned count;
-  } slot[LIMITER_SLOTS];
-};
-
+/* Per client (IPv4 address, IPv6 /64: service/ratelimit.h) and route (/auth, /attest counted
+ * apart). /attest is limited too: a failed attestation leaves the session usable, so without
+ * a limit one cookie buys unlimited verifications (and collateral fetches). */
 static int rate_ok(tc_service *svc, const char *route, const char *remote, int64_t now) {
-  struct svc_kbs_limiter *l = svc->kbs_limiter;
-  char addr[64];
-  snprintf(addr, sizeof addr, "%s %s", route, remote);
-  unsigned h = 2166136261u; /* FNV-1a */
-  for (const char *p = addr; *p; p++)
-    h = (h ^ (unsigned char)*p) * 16777619u;
-  pthread_mutex_lock(&l->mu);
-  __typeof__(l->slot[0]) *s = &l->slot[h % LIMITER_SLOTS];
-  if (strcmp(s->addr, addr) != 0 || s->window != now / 60) {
-    snprintf(s->addr, sizeof s->addr, "%s", addr);
-    s->window = now / 60;
-    s->count = 0;
-  }
-  int ok = ++s->count <= svc->opts.auth_rate;
-  pthread_mutex_unlock(&l->mu);
-  return ok;
+  return svc_rate_ok(svc->kbs_limiter, route, remote, svc->opts.auth_rate, now);
 }
 
 /* ------------------------------------------------------------ start / free */
@@ -88,17 +61,14 @@ tc_status svc_kbs_start(tc_service *svc, tc_error *err) {
   if (o->resources_dir != NULL && (stat(o->resources_dir, &st) != 0 || !S_ISDIR(st.st_mode)))
     return tc_fail(err, TC_ERR_IO, "resources_unreadable", "--resources %s: not a folder",
                    o->resources_dir);
-  svc->kbs_limiter = calloc(1, sizeof *svc->kbs_limiter);
+  svc->kbs_limiter = svc_rate_new();
   if (svc->kbs_limiter == NULL)
     return tc_fail(err, TC_ERR_NOMEM, "out_of_memory", "rate limiter");
-  pthread_mutex_init(&svc->kbs_limiter->mu, NULL);
   return TC_OK;
 }
 
 void svc_kbs_free(tc_service *svc) {
-  if (svc->kbs_limiter != NULL)
-    pthread_mutex_destroy(&svc->kbs_limiter->mu);
-  free(svc->kbs_limiter);
+  svc_rate_free(svc->kbs_limiter);
   svc->kbs_limiter = NULL;
   OPENSSL_cleanse(&svc->kbs_key, sizeof svc->kbs_key);
 }

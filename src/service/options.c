@@ -73,7 +73,7 @@ const tc_service_opt tc_service_opts[] = {
     {"session-ttl", "SECONDS", TC_SOPT_UINT, FIELD(session_ttl), 1, 86400, "300", 0,
      "KBS session lifetime"},
     {"auth-rate", "N", TC_SOPT_UINT, FIELD(auth_rate), 1, 1000000, "60", 0,
-     "KBS /auth requests, and /attest requests, per minute per client address"},
+     "KBS /auth requests, and /attest requests, per minute per client (IPv4 address, IPv6 /64)"},
     {"token-ttl", "SECONDS", TC_SOPT_UINT, FIELD(token_ttl), 1, 86400, "300", 0, "token lifetime"},
     {"nonce-ttl", "SECONDS", TC_SOPT_UINT, FIELD(nonce_ttl), 1, 86400, "300", 0, "nonce lifetime"},
     {"issuer", "TEXT", TC_SOPT_STRING, FIELD(issuer), 0, 0, "teectl", 0, "token \"iss\""},

@@ -47,7 +47,7 @@ struct tc_service {
   struct stat policy_stat; /* of the file last loaded or last tried */
   /* key broker (service/kbs.c): the session-cookie key and the /auth rate limiter */
   tc_kbs_session_key kbs_key;
-  struct svc_kbs_limiter *kbs_limiter;
+  struct svc_rate_limiter *kbs_limiter;
   atomic_long inflight;
   atomic_long busy;     /* requests inside a handler now (may block: fetching collateral) */
   atomic_uint fetching; /* requests fetching collateral now (opts.max_fetches) */

@@ -19,6 +19,7 @@
 #include "harness.h"
 #include "service/b64.h"
 #include "service/metrics.h"
+#include "service/ratelimit.h"
 #include "teectl/service.h"
 
 static const uint8_t KEY[32] = {0x42, 0x42, 0x42, 0x42, 0x42, 0x42, 0x42, 0x42, 0x42, 0x42, 0x42,
@@ -506,6 +507,48 @@ static void test_option_table(void **state) {
   assert_true(tc_service_opt_find("test-no-nonce")->flags & TC_SOPT_FLAG_ONLY);
 }
 
+/* The KBS rate limit counts per IPv4 address and per IPv6 /64 (RFC 4291 2.5.4: a host picks
+ * its interface ID among the 2^64 addresses of its /64); expected keys in RFC 5952 form. */
+static void test_rate_limit_per_client(void **state) {
+  (void)state;
+  static const struct {
+    const char *remote, *key;
+  } keys[] = {
+      {"2001:db8:1:2:3:4:5:6", "2001:db8:1:2::/64"},
+      {"2001:db8:1:2::", "2001:db8:1:2::/64"},
+      {"::1", "::/64"},
+      {"fe80::1:2", "fe80::/64"},
+      {"::ffff:192.0.2.7", "192.0.2.7"},
+      {"192.0.2.7", "192.0.2.7"},
+      {"", ""},
+  };
+  char k[64];
+  for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+    svc_rate_client_key(keys[i].remote, k, sizeof k);
+    if (strcmp(k, keys[i].key) != 0)
+      fail_msg("'%s': key '%s', expected '%s'", keys[i].remote, k, keys[i].key);
+  }
+  svc_rate_limiter *l = svc_rate_new();
+  assert_non_null(l);
+  const int64_t t = 1700000040; /* a minute's start: t .. t+59 is one window */
+  /* one /64, three addresses: the fourth request is over a limit of 3 */
+  assert_true(svc_rate_ok(l, "auth", "2001:db8:1:2::1", 3, t));
+  assert_true(svc_rate_ok(l, "auth", "2001:db8:1:2::2", 3, t));
+  assert_true(svc_rate_ok(l, "auth", "2001:db8:1:2:ffff:ffff:ffff:ffff", 3, t + 10));
+  assert_false(svc_rate_ok(l, "auth", "2001:db8:1:2:abcd::9", 3, t + 59));
+  /* the next /64, the other route, the next window: counted apart */
+  assert_true(svc_rate_ok(l, "auth", "2001:db8:1:3::1", 3, t + 59));
+  assert_true(svc_rate_ok(l, "attest", "2001:db8:1:2::1", 3, t + 59));
+  assert_true(svc_rate_ok(l, "auth", "2001:db8:1:2::1", 3, t + 60));
+  /* IPv4 per address; an IPv4-mapped address is that IPv4 address */
+  for (int i = 0; i < 3; i++)
+    assert_true(svc_rate_ok(l, "auth", "192.0.2.7", 3, t));
+  assert_false(svc_rate_ok(l, "auth", "::ffff:192.0.2.7", 3, t));
+  assert_true(svc_rate_ok(l, "auth", "192.0.2.8", 3, t));
+  assert_true(svc_rate_ok(l, "auth", "::ffff:192.0.2.9", 3, t));
+  svc_rate_free(l);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_nonce_layout),
@@ -519,6 +562,7 @@ int main(void) {
       cmocka_unit_test(test_metrics_text),
       cmocka_unit_test(test_config_file),
       cmocka_unit_test(test_option_table),
+      cmocka_unit_test(test_rate_limit_per_client),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -13,6 +13,7 @@
 #define TEECTL_LINT_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include <jansson.h>
 
@@ -92,6 +93,31 @@ typedef struct tc_lint_opts {
  */
 tc_status tc_lint_run(const tc_lint_input *inputs, size_t n, const tc_lint_opts *opts,
                       tc_lint_report *report, tc_error *err);
+
+/** The SEV-SNP launch of one Kata configuration, as the caller computed it (teectl
+ *  measure's machinery reads the firmware, kernel and initrd the configuration names: I/O this
+ *  library does not do). */
+typedef struct tc_lint_launch {
+  const char *file;      /**< the configuration's name in findings */
+  const uint8_t *digest; /**< its 48-byte launch digest (MEASUREMENT), or NULL: not computed */
+  const char *why;       /**< digest NULL: why it could not be computed */
+  const char *how;       /**< what it was computed from (vCPUs, vCPU type, files), or NULL */
+} tc_lint_launch;
+
+/**
+ * Check the launch digest of a Kata SEV-SNP configuration against the reference values of an
+ * appraisal policy (docs/policy.md): `measurements` is the policy's snp.measurements (array
+ * of 96-hex-digit strings, any case; NULL or empty: none configured), policy_name names the
+ * policy in messages. Appends to *report, line 0 of l->file, table "hypervisor.qemu":
+ *   warning "snp-measurement-not-in-policy": the digest is none of the measurements (the
+ *     service would contraindicate every guest of this configuration);
+ *   info "snp-measurement-unappraised": the policy has no snp.measurements;
+ *   info "snp-measurement-not-checked": no digest (l->why says why);
+ * nothing when the digest is listed.
+ * Errors: TC_ERR_NOMEM "out_of_memory".
+ */
+tc_status tc_lint_snp_measurement(const tc_lint_launch *l, const json_t *measurements,
+                                  const char *policy_name, tc_lint_report *report, tc_error *err);
 
 /** Free everything in a report and zero it (NULL-safe). */
 void tc_lint_report_free(tc_lint_report *report);

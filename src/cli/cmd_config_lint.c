@@ -8,7 +8,9 @@
 #include <jansson.h>
 
 #include "cli/commands.h"
+#include "cli/measure.h"
 #include "cli/output.h"
+#include "teectl/appraisal.h"
 #include "teectl/file.h"
 #include "teectl/lint.h"
 #include "teectl/probe.h"
@@ -34,6 +36,13 @@ static void usage(FILE *f) {
              "                      'live' to probe this machine: also check the\n"
              "                      configuration against the hardware\n"
              "  --live-probe        the same as --probe live\n"
+             "  --policy FILE       an appraisal policy (JSON or YAML, docs/policy.md): the\n"
+             "                      launch digest of each Kata SEV-SNP configuration (as\n"
+             "                      'teectl measure snp --kata-config' computes it) must be\n"
+             "                      among its snp.measurements (warning otherwise)\n"
+             "    --vcpu-type NAME  the vCPU type for that digest (QEMU CPU model, e.g.\n"
+             "                      EPYC-Genoa: Kata runs QEMU with -cpu host)\n"
+             "    --kata-root DIR   read the files the configurations name under DIR\n"
              "  -h, --help          show this help\n\n"
              "Exit codes: 0 no findings, or only 'info' findings; 1 at least one 'error' or\n"
              "'warning' finding; 2 usage error, or a file that cannot be read or parsed.\n"
@@ -59,13 +68,58 @@ static void print_text(const tc_lint_report *r) {
           n[TC_LINT_INFO]);
 }
 
+/* --policy FILE: parsed as the service would (JSON or YAML, every key checked). */
+static int load_policy(const char *path, tc_policy **out) {
+  tc_buf b;
+  tc_error err;
+  if (tc_file_read(path, 4u << 20, &b, &err) != TC_OK) {
+    fprintf(stderr, "teectl config lint: --policy %s\n", err.detail);
+    return -1;
+  }
+  tc_status st = tc_policy_parse((const char *)b.data, b.len, path, out, &err);
+  tc_buf_free(&b);
+  if (st != TC_OK) {
+    fprintf(stderr, "teectl config lint: --policy %s: %s\n", err.reason, err.detail);
+    return -1;
+  }
+  return 0;
+}
+
+/* --policy: each Kata SEV-SNP configuration's launch digest against snp.measurements. */
+static tc_status check_measurements(const tc_lint_input *in, size_t n, const char *policy_file,
+                                    const tc_policy *policy, const char *kata_root,
+                                    const char *vcpu_type, tc_lint_report *rep, tc_error *err) {
+  const json_t *ms =
+      json_object_get(json_object_get(tc_policy_json(policy), "snp"), "measurements");
+  for (size_t i = 0; i < n; i++) {
+    uint8_t d[TC_SNP_DIGEST_LEN];
+    char how[1200] = "", why[600] = "";
+    int r = cli_measure_kata_digest(in[i].text, in[i].len, kata_root, vcpu_type, d, how, sizeof how,
+                                    why, sizeof why);
+    if (r == 0)
+      continue; /* not a Kata SEV-SNP configuration */
+    tc_lint_launch l = {.file = in[i].name, .digest = r > 0 ? d : NULL, .why = why, .how = how};
+    tc_status st = tc_lint_snp_measurement(&l, ms, policy_file, rep, err);
+    if (st != TC_OK)
+      return st;
+  }
+  return TC_OK;
+}
+
 int cmd_config_lint(int argc, char **argv) {
   static const struct option longopts[] = {
-      {"format", required_argument, NULL, 'f'}, {"runtime", required_argument, NULL, 'r'},
-      {"probe", required_argument, NULL, 'p'},  {"live-probe", no_argument, NULL, 'L'},
-      {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
+      {"format", required_argument, NULL, 'f'},
+      {"runtime", required_argument, NULL, 'r'},
+      {"probe", required_argument, NULL, 'p'},
+      {"live-probe", no_argument, NULL, 'L'},
+      {"policy", required_argument, NULL, 'P'},
+      {"vcpu-type", required_argument, NULL, 'V'},
+      {"kata-root", required_argument, NULL, 'K'},
+      {"help", no_argument, NULL, 'h'},
+      {NULL, 0, NULL, 0},
   };
   const char *format = "text", *probe_file = NULL;
+  const char *policy_file = NULL, *vcpu_type = NULL, *kata_root = NULL;
   int live = 0;
   tc_lint_opts opts = {0};
   cli_getopt_reset();
@@ -96,6 +150,15 @@ int cmd_config_lint(int argc, char **argv) {
     case 'L':
       live = 1;
       break;
+    case 'P':
+      policy_file = optarg;
+      break;
+    case 'V':
+      vcpu_type = optarg;
+      break;
+    case 'K':
+      kata_root = optarg;
+      break;
     case 'h':
       usage(stdout);
       return CLI_EXIT_OK;
@@ -109,6 +172,15 @@ int cmd_config_lint(int argc, char **argv) {
     return cli_usage_error("config lint", "no FILE given");
   if (probe_file && live)
     return cli_usage_error("config lint", "--probe and --live-probe exclude each other");
+  if ((vcpu_type || kata_root) && !policy_file)
+    return cli_usage_error("config lint", "--vcpu-type and --kata-root go with --policy");
+  uint32_t sig;
+  tc_error verr;
+  if (vcpu_type && tc_snp_vcpu_sig(vcpu_type, &sig, &verr) != TC_OK)
+    return cli_usage_error("config lint", "--vcpu-type: %s", verr.detail);
+  tc_policy *policy = NULL;
+  if (policy_file && load_policy(policy_file, &policy) != 0)
+    return CLI_EXIT_USAGE;
   json_t *probe = NULL;
   tc_error err;
   if (probe_file) {
@@ -150,7 +222,9 @@ int cmd_config_lint(int argc, char **argv) {
     m++;
   }
   if (m > 0) {
-    if (tc_lint_run(in, m, &opts, &rep, &err) != TC_OK) {
+    if (tc_lint_run(in, m, &opts, &rep, &err) != TC_OK ||
+        (policy && check_measurements(in, m, policy_file, policy, kata_root, vcpu_type, &rep,
+                                      &err) != TC_OK)) {
       fprintf(stderr, "teectl config lint: %s\n", err.detail);
       tc_lint_report_free(&rep);
       rc = CLI_EXIT_USAGE;
@@ -184,5 +258,6 @@ out:
   free(bufs);
   free(in);
   json_decref(probe);
+  tc_policy_free(policy);
   return rc;
 }

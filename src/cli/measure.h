@@ -50,4 +50,14 @@ void cli_measure_print_assumptions(FILE *f, const measure_opts *o);
  * assumptions go to stderr. Returns the exit code. */
 int cli_measure_policy_snippet(FILE *f, const measure_opts *o, const uint8_t d[TC_SNP_DIGEST_LEN]);
 
+/* The launch digest of a Kata SEV-SNP configuration (text of len bytes), the
+ * files it names read under kata_root (NULL: as named), for vcpu_type (a QEMU CPU model name,
+ * or NULL), with the defaults of `teectl measure snp --kata-config`: QEMU, guest features
+ * 0x1, the configuration's vCPUs. Returns 1 with d filled and how (cap hcap) saying what it
+ * was computed from; 0 when the text is not a Kata SEV-SNP configuration (nothing to
+ * measure); -1 when it cannot be computed, why (cap wcap) saying why ("reason: detail"). */
+int cli_measure_kata_digest(const char *text, size_t len, const char *kata_root,
+                            const char *vcpu_type, uint8_t d[TC_SNP_DIGEST_LEN], char *how,
+                            size_t hcap, char *why, size_t wcap);
+
 #endif

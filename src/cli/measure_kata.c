@@ -8,11 +8,13 @@
 #include "cli/measure.h"
 #include "cli/output.h"
 #include "teectl/bytes.h"
+#include "teectl/crypto.h"
 #include "teectl/file.h"
 #include "teectl/kbs.h"
 #include "teectl/toml.h"
 
 #define KATA_CONFIG_MAX (4u << 20)
+#define OVMF_FILE_MAX (64u << 20) /* as teectl measure --ovmf */
 
 /* The file named in the configuration, under --kata-root when given (malloc'd). */
 static char *node_path(const measure_opts *o, const char *path) {
@@ -153,4 +155,79 @@ int cli_measure_policy_snippet(FILE *f, const measure_opts *o, const uint8_t d[T
   cli_print_json(f, policy);
   json_decref(policy);
   return CLI_EXIT_OK;
+}
+
+/* The file a configuration names, under kata_root when given (malloc'd). */
+static char *under_root(const char *kata_root, const char *path) {
+  measure_opts o = {.kata_root = kata_root};
+  return node_path(&o, path);
+}
+
+int cli_measure_kata_digest(const char *text, size_t len, const char *kata_root,
+                            const char *vcpu_type, uint8_t d[TC_SNP_DIGEST_LEN], char *how,
+                            size_t hcap, char *why, size_t wcap) {
+  tc_toml_doc *doc = NULL;
+  tc_kata_snp k;
+  tc_error err;
+  tc_buf ovmf = {0};
+  char *fw = NULL, *kernel = NULL, *initrd = NULL;
+  int rc = -1;
+  memset(&k, 0, sizeof k);
+  if (tc_toml_parse(text, len, 0, &doc, &err) != TC_OK)
+    return 0; /* not TOML: not a Kata configuration (the linter reports the syntax) */
+  if (tc_kata_snp_inputs(doc->root, &k, &err) != TC_OK) {
+    rc = strcmp(err.reason, "kata_not_snp") == 0 ? 0 : -1;
+    snprintf(why, wcap, "%s: %s", err.reason, err.detail);
+    goto out;
+  }
+  uint32_t sig = 0;
+  if (vcpu_type == NULL) {
+    snprintf(why, wcap,
+             "no --vcpu-type: Kata runs QEMU with -cpu host, so the launch digest "
+             "carries the host CPU's signature");
+    goto out;
+  }
+  if (tc_snp_vcpu_sig(vcpu_type, &sig, &err) != TC_OK) {
+    snprintf(why, wcap, "%s: %s", err.reason, err.detail);
+    goto out;
+  }
+  fw = under_root(kata_root, k.firmware);
+  kernel = under_root(kata_root, k.kernel);
+  initrd = k.initrd ? under_root(kata_root, k.initrd) : NULL;
+  tc_snp_kernel_hashes h;
+  if (fw == NULL || kernel == NULL || (k.initrd && initrd == NULL)) {
+    snprintf(why, wcap, "out_of_memory: paths");
+    goto out;
+  }
+  if (tc_file_read(fw, OVMF_FILE_MAX, &ovmf, &err) != TC_OK ||
+      tc_measure_sha256_file(kernel, h.kernel, &err) != TC_OK ||
+      (initrd ? tc_measure_sha256_file(initrd, h.initrd, &err)
+              : tc_sha256("", 0, h.initrd, &err)) != TC_OK ||
+      tc_snp_cmdline_sha256(k.cmdline, h.cmdline, &err) != TC_OK) {
+    snprintf(why, wcap, "%s: %s", err.reason, err.detail);
+    goto out;
+  }
+  tc_snp_launch in = {.ovmf = ovmf.data,
+                      .ovmf_len = ovmf.len,
+                      .hashes = &h,
+                      .vcpus = k.vcpus ? k.vcpus : 1,
+                      .vcpu_sig = sig,
+                      .guest_features = 0x1,
+                      .vmm = TC_SNP_VMM_QEMU};
+  if (tc_snp_launch_digest(&in, d, NULL, &err) != TC_OK) {
+    snprintf(why, wcap, "%s: %s (%s)", err.reason, err.detail, fw);
+    goto out;
+  }
+  snprintf(how, hcap, "%u vCPU%s of type %s, firmware %s, kernel %s%s%s", in.vcpus,
+           in.vcpus == 1 ? "" : "s", vcpu_type, fw, kernel, initrd ? ", initrd " : "",
+           initrd ? initrd : "");
+  rc = 1;
+out:
+  free(fw);
+  free(kernel);
+  free(initrd);
+  tc_buf_free(&ovmf);
+  tc_kata_snp_free(&k);
+  tc_toml_doc_free(doc);
+  return rc;
 }

@@ -123,7 +123,60 @@ def kata_cases(bin_, vectors, ovmf_path, ovmf, tmp):
                                      hashes).hex()
         check(f"kata configuration, vcpus {vcpus or 'default'}", teectl(bin_, args), want)
         n += 1
+        if vcpus is None:
+            n += lint_cases(bin_, cfg, root, want, tmp)
     return n
+
+
+def lint(bin_, args):
+    """teectl config lint --format json: (exit code, {rule: [findings]})."""
+    r = subprocess.run([bin_, "config", "lint", "--format", "json"] + args, capture_output=True,
+                       text=True)
+    rules = {}
+    if r.stdout.strip():
+        for f in json.loads(r.stdout)["findings"]:
+            rules.setdefault(f["rule"], []).append(f)
+    return r.returncode, rules, r.stderr
+
+
+def lint_cases(bin_, cfg, root, want, tmp):
+    """config lint --policy: the Kata configuration's launch digest (the reference's `want`)
+    against a policy's snp.measurements."""
+    def policy(name, snp):
+        path = os.path.join(tmp, name)
+        with open(path, "w") as f:
+            json.dump({"snp": snp}, f)
+        return path
+
+    base = ["--kata-root", root, "--vcpu-type", "EPYC-Genoa"]
+    other = ("0" if want[0] != "0" else "1") + want[1:]
+    rc, rules, err = lint(bin_, ["--policy", policy("ok.json", {"measurements": [other, want.upper()]})]
+                          + base + [cfg])
+    check("lint: digest listed (any case)", sorted(k for k in rules if k.startswith("snp-measurement")), [])
+    rc, rules, err = lint(bin_, ["--policy", policy("other.json", {"measurements": [other]})] + base
+                          + [cfg])
+    found = rules.get("snp-measurement-not-in-policy", [])
+    check("lint: digest not listed is a warning",
+          (rc, len(found), found[0]["severity"] if found else None,
+           want in found[0]["message"] if found else False), (1, 1, "warning", True))
+    rc, rules, err = lint(bin_, ["--policy", policy("none.json", {"allow_smt": True})] + base + [cfg])
+    check("lint: policy without measurements", sorted(k for k in rules if k.startswith("snp-m")),
+          ["snp-measurement-unappraised"])
+    rc, rules, err = lint(bin_, ["--policy", os.path.join(tmp, "other.json"), "--kata-root", root, cfg])
+    found = rules.get("snp-measurement-not-checked", [])
+    check("lint: no vCPU type, not checked", (len(found), found[0]["severity"] if found else None),
+          (1, "info"))
+    rc, rules, err = lint(bin_, ["--policy", os.path.join(tmp, "other.json"), "--kata-root",
+                                 os.path.join(tmp, "no-such-root"), "--vcpu-type", "EPYC-Genoa", cfg])
+    found = rules.get("snp-measurement-not-checked", [])
+    check("lint: files missing, not checked",
+          (len(found), "file_unreadable" in found[0]["message"] if found else False), (1, True))
+    rc, rules, err = lint(bin_, ["--vcpu-type", "EPYC-Genoa", cfg])
+    check("lint: --vcpu-type without --policy is a usage error", rc, 2)
+    rc, rules, err = lint(bin_, ["--policy", os.path.join(tmp, "other.json"), "--vcpu-type",
+                                 "EPYC-Nope", cfg])
+    check("lint: unknown vCPU type is a usage error", rc, 2)
+    return 7
 
 
 def main():

@@ -6,15 +6,12 @@
  *   2. in-process, one thread: tc_verify_evidence on a real SNP report (Milan, real AMD
  *      chain: RSA-4096 ARK/ASK + P-384 VCEK) and a real TDX v4 quote (DCAP: ~10 P-256
  *      verifies), then the whole pipeline (verify + appraise + ES256 token);
- *   3. through HTTP: `wrk` against an in-process `teectl serve` (POST /v1/attest, SNP,
- *      no-nonce test mode, certificates in the body), with the process RSS under load.
- * Usage: bench_service [--vectors DIR] [--seconds S] [--no-http]
+ * The service over HTTP (its own process, its own RSS, SNP and TDX): bench_http.
+ * Usage: bench_service [--vectors DIR] [--seconds S]
  * (DIR default: $TEECTL_VECTORS, else ../shared/vectors). Prints a report to stdout. */
-#include <fcntl.h>
 #include <jansson.h>
 #include <openssl/ec.h>
 #include <openssl/evp.h>
-#include <openssl/pem.h>
 #include <openssl/x509.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,7 +31,6 @@
 #include "teectl/ear.h"
 #include "teectl/file.h"
 #include "teectl/rfc3339.h"
-#include "teectl/service.h"
 #include "teectl/verify.h"
 
 static double g_seconds = 1.0;
@@ -159,130 +155,15 @@ static void free_case(struct evidence_case *c) {
   tc_keyset_free(c->keys);
 }
 
-/* ------------------------------------------------------------ HTTP with wrk */
-
-static long rss_kib(const char *field) {
-  FILE *f = fopen("/proc/self/status", "r");
-  char line[256];
-  long v = -1;
-  size_t n = strlen(field);
-  while (f && fgets(line, sizeof line, f))
-    if (strncmp(line, field, n) == 0)
-      v = strtol(line + n + 1, NULL, 10);
-  if (f)
-    fclose(f);
-  return v;
-}
-
-static char *pem_of_der(const tc_buf *der) {
-  const unsigned char *p = der->data;
-  X509 *x = d2i_X509(NULL, &p, (long)der->len);
-  if (x == NULL)
-    return NULL;
-  BIO *b = BIO_new(BIO_s_mem());
-  PEM_write_bio_X509(b, x);
-  char *d;
-  long n = BIO_get_mem_data(b, &d);
-  char *out = strndup(d, (size_t)n);
-  BIO_free(b);
-  X509_free(x);
-  return out;
-}
-
-/* Escape text for a Lua long string: we use [==[ ... ]==] which needs no escaping. */
-static double http_bench(struct evidence_case *snp, double *p384_rate, long *rss_peak,
-                         long *rss_now, int *threads_out) {
-  tc_service_options o;
-  tc_service_options_init(&o);
-  o.listen = "127.0.0.1:0";
-  o.test_no_nonce = 1;
-  o.at = snp->at;
-  o.has_at = 1;
-  tc_service *svc = NULL;
-  tc_error err;
-  /* The service writes one audit line per decision to stdout: send those to /dev/null
-   * while it runs, and keep our report on the real stdout. */
-  fflush(stdout);
-  int saved = dup(1), devnull = open("/dev/null", O_WRONLY);
-  dup2(devnull, 1);
-  close(devnull);
-  FILE *out = fdopen(saved, "w");
-  if (tc_service_start(&o, &svc, &err) != TC_OK) {
-    fprintf(stderr, "bench: serve: %s\n", err.detail);
-    return -1;
-  }
-  long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-  *threads_out = (int)cpus;
-  /* Body: the real SNP report and its endorsements. */
-  char *b64 = malloc(4 * ((snp->evidence.len + 2) / 3) + 1);
-  EVP_EncodeBlock((unsigned char *)b64, snp->evidence.data, (int)snp->evidence.len);
-  char *vcek = pem_of_der(&snp->col.vcek);
-  json_t *certs = json_pack("[s%, s%, s]", (const char *)snp->col.ark.data, snp->col.ark.len,
-                            (const char *)snp->col.ask.data, snp->col.ask.len, vcek);
-  json_t *req = json_pack("{s:s, s:s, s:{s:o}}", "tee", "snp", "evidence", b64, "collateral",
-                          "certificates", certs);
-  char *body = json_dumps(req, JSON_COMPACT);
-  json_decref(req);
-  free(b64);
-  free(vcek);
-  char script[] = "/tmp/teectl-bench-XXXXXX";
-  int fd = mkstemp(script);
-  FILE *f = fdopen(fd, "w");
-  fprintf(f,
-          "wrk.method = \"POST\"\nwrk.headers[\"Content-Type\"] = \"application/json\"\n"
-          "wrk.body = [==[%s]==]\n",
-          body);
-  fclose(f);
-  free(body);
-  char cmd[512];
-  int secs = g_seconds < 1 ? 1 : (int)(g_seconds * 2);
-  snprintf(cmd, sizeof cmd, "wrk -t2 -c16 -d%ds -s %s http://127.0.0.1:%u/v1/attest 2>&1", secs,
-           script, tc_service_port(svc));
-  FILE *p = popen(cmd, "r");
-  double rps = -1;
-  long non2xx = 0;
-  char line[512];
-  while (p && fgets(line, sizeof line, p)) {
-    if (strncmp(line, "Requests/sec:", 13) == 0)
-      rps = strtod(line + 13, NULL);
-    if (strstr(line, "Non-2xx or 3xx responses:"))
-      non2xx = strtol(strchr(line, ':') + 1, NULL, 10);
-    if (strstr(line, "Latency") || strstr(line, "requests in"))
-      fprintf(out, "    wrk: %s", line);
-  }
-  int prc = p ? pclose(p) : -1;
-  *rss_now = rss_kib("VmRSS:");
-  *rss_peak = rss_kib("VmHWM:");
-  unlink(script);
-  tc_service_stop(svc);
-  fflush(stdout);
-  fflush(out);
-  dup2(saved, 1);
-  fclose(out);
-  (void)p384_rate;
-  if (prc != 0 || rps < 0) {
-    fprintf(stderr, "bench: wrk failed (is it installed? exit %d)\n", prc);
-    return -1;
-  }
-  if (non2xx > 0) {
-    fprintf(stderr, "bench: %ld answers were not 200: the HTTP rate is not valid\n", non2xx);
-    return -1;
-  }
-  return rps;
-}
-
 int main(int argc, char **argv) {
   const char *vec = getenv("TEECTL_VECTORS");
-  int http = 1;
   for (int i = 1; i < argc; i++) {
     if (strcmp(argv[i], "--vectors") == 0 && i + 1 < argc)
       vec = argv[++i];
     else if (strcmp(argv[i], "--seconds") == 0 && i + 1 < argc)
       g_seconds = atof(argv[++i]);
-    else if (strcmp(argv[i], "--no-http") == 0)
-      http = 0;
     else {
-      fprintf(stderr, "usage: bench_service [--vectors DIR] [--seconds S] [--no-http]\n");
+      fprintf(stderr, "usage: bench_service [--vectors DIR] [--seconds S]\n");
       return 2;
     }
   }
@@ -345,19 +226,6 @@ int main(int argc, char **argv) {
   } else
     printf("  TDX: vectors not found under %s (skipped)\n", vec);
 
-  if (http && have_snp) {
-    printf("\nHTTP: wrk -t2 -c16 on loopback, POST /v1/attest (SNP), server threads = cores\n");
-    long peak = 0, cur = 0;
-    int threads = 0;
-    double rps = http_bench(&snp, &p384, &peak, &cur, &threads);
-    if (rps > 0) {
-      printf("  %8.0f requests/s = %.0f /s per core = %.3f x P-384 verify (per core)\n", rps,
-             rps / threads, rps / threads / p384);
-      printf("  (wrk runs on the same %d cores, so per-core figures are a lower bound)\n", threads);
-      printf("  RSS under load: %ld KiB now, %ld KiB peak (bench process = server + bench)\n", cur,
-             peak);
-    }
-  }
   if (have_snp)
     free_case(&snp);
   if (have_tdx)

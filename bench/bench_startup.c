@@ -178,8 +178,9 @@ int main(int argc, char **argv) {
       printf("  <= %.1f: %s", target[k], r <= target[k] ? "met" : "NOT met");
     printf("\n");
   }
-  printf("\n  floor: %s (libcrypto only)\n  teectl: %s\n  verify: %s at %s\n", floor, teectl,
-         report, at);
+  printf("\n  build: %s\n", TEECTL_BENCH_BUILD);
+  printf("  floor: %s (libcrypto only)\n  teectl: %s\n  verify: %s at %s\n", floor, teectl, report,
+         at);
   json_decref(e);
   return 0;
 }

@@ -14,8 +14,9 @@
  *     (best of 3 rounds, before and after the HTTP runs): throughput = requests/s / rate;
  *     CPU efficiency = (requests per server CPU-second) / rate, which foreign load on a
  *     shared machine does not skew (wrk runs on the same cores as the server);
- *   - the in-process rate of the same evidence on 2 threads (tc_verify_evidence, one
- *     collateral set shared), per second and per CPU-second, and HTTP / in-process.
+ *   - the in-process rate of the same evidence on 2 threads sharing one verifier with its
+ *     caches (tc_verifier_verify, as the service holds it: the hot rate), per second and
+ *     per CPU-second (best of 3 one-second rounds), and HTTP / in-process.
  * Usage: bench_http [--seconds S] [--connections N] [--vectors DIR] [--teectl PATH] */
 #include <errno.h>
 #include <fcntl.h>
@@ -105,6 +106,7 @@ static int load_case(const char *vec, struct evcase *c) {
 
 struct worker {
   struct evcase *c;
+  tc_verifier *v;
   double until;
   long n;
   int failed;
@@ -117,8 +119,8 @@ static void *verify_loop(void *arg) {
       json_t *res = NULL;
       tc_error err;
       tc_tee tee = tc_tee_from_name(w->c->tee);
-      if (tc_verify_evidence(tee, w->c->evidence.data, w->c->evidence.len, &w->c->col, w->c->at_s,
-                             &res, &err) != TC_OK)
+      if (tc_verifier_verify(w->v, tee, w->c->evidence.data, w->c->evidence.len, &w->c->col,
+                             w->c->at_s, &res, &err) != TC_OK)
         w->failed = 1;
       json_decref(res);
       w->n++;
@@ -138,9 +140,13 @@ static double cpu_now_s(void) {
 static double inprocess_rate(struct evcase *c, int threads, double seconds, double *per_cpu) {
   struct worker w[8];
   pthread_t t[8];
+  tc_verifier *v = NULL;
+  tc_error err;
+  if (tc_verifier_new(256, &v, &err) != TC_OK) /* teectl serve's default --cache-entries */
+    return -1;
   double t0 = now_s(), c0 = cpu_now_s();
   for (int i = 0; i < threads; i++) {
-    w[i] = (struct worker){.c = c, .until = t0 + seconds};
+    w[i] = (struct worker){.c = c, .v = v, .until = t0 + seconds};
     pthread_create(&t[i], NULL, verify_loop, &w[i]);
   }
   long n = 0;
@@ -151,6 +157,7 @@ static double inprocess_rate(struct evcase *c, int threads, double seconds, doub
     failed |= w[i].failed;
   }
   double dt = now_s() - t0, dc = cpu_now_s() - c0;
+  tc_verifier_free(v);
   *per_cpu = dc > 0 ? (double)n / dc : 0;
   if (failed) {
     fprintf(stderr, "bench_http: %s: in-process verification failed\n", c->label);
@@ -397,10 +404,17 @@ int main(int argc, char **argv) {
   int fail = 0;
   for (int i = 0; i < N_CASES && !fail; i++) {
     struct evcase *c = &cases[i];
-    res[i].inproc = inprocess_rate(c, threads, 2.0, &res[i].inproc_cpu);
+    res[i].inproc = res[i].inproc_cpu = 0;
+    for (int round = 0; round < 3; round++) { /* best of 3 one-second rounds */
+      double pc = 0, r = inprocess_rate(c, threads, 1.0, &pc);
+      if (r < 0)
+        return 1;
+      res[i].inproc = r > res[i].inproc ? r : res[i].inproc;
+      res[i].inproc_cpu = pc > res[i].inproc_cpu ? pc : res[i].inproc_cpu;
+    }
     char script[64];
     struct server s;
-    if (res[i].inproc < 0 || write_script(c, script) != 0)
+    if (write_script(c, script) != 0)
       return 1;
     if (server_start(teectl, c, vec, threads, &s) != 0) {
       unlink(script);

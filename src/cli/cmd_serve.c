@@ -168,6 +168,14 @@ int cmd_serve(int argc, char **argv) {
     goto out;
   }
   cli_listening("serve", o.tls_cert ? "https" : "http", o.listen, tc_service_port(svc));
+  if (!o.fetch && o.collateral_dir == NULL)
+    fprintf(stderr,
+            "teectl serve: WARNING: no --collateral folder and no --fetch: TDX and SGX "
+            "quotes cannot be verified, SEV-SNP reports only with the request's "
+            "certificates; %s\n",
+            o.snp_client_certs
+                ? "/readyz counts SEV-SNP as verifiable (--snp-client-certs)"
+                : "/readyz answers 503 (add --fetch, --collateral or --snp-client-certs)");
   if (o.metrics_listen != NULL)
     fprintf(stderr, "teectl serve: metrics on http://%s/metrics (port %u)\n", o.metrics_listen,
             tc_service_metrics_port(svc));

@@ -263,6 +263,16 @@ static void test_collateral_dir_checked(void **state) {
   assert_non_null(strstr(body, "\"error\":\"no_tee_verifiable\""));
   assert_non_null(strstr(body, "\"reason\":\"collateral_source_missing\""));
   free(body);
+  /* and it said so at start */
+  char errpath[600];
+  snprintf(errpath, sizeof errpath, "%s/stderr.txt", s.dir);
+  tc_buf log = test_read_file(errpath);
+  char *text = strndup((const char *)log.data, log.len);
+  assert_non_null(strstr(text, "WARNING: no --collateral folder and no --fetch: TDX and SGX "
+                               "quotes cannot be verified"));
+  assert_non_null(strstr(text, "/readyz answers 503"));
+  free(text);
+  tc_buf_free(&log);
   assert_int_equal(srv_stop(&s), 0);
   srv s2; /* its own folder: a fresh stderr.txt for the "listening" line */
   srv_init(&s2);

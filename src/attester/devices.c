@@ -51,7 +51,7 @@ static tc_status report_from_resp(const struct snp_report_resp *resp, tc_evidenc
  * success, else the errno (with *io filled for the detail). */
 static int ext_report(int fd, struct snp_report_req *rq, struct snp_report_resp *resp,
                       tc_buf *certs, struct snp_guest_request_ioctl *io) {
-  size_t cap = 4 * 4096;
+  size_t cap = (size_t)4 * 4096;
   for (int round = 0; round < 2; round++) {
     uint8_t *buf = aligned_alloc(4096, cap);
     if (!buf)

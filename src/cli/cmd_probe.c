@@ -250,7 +250,7 @@ int cmd_probe(int argc, char **argv) {
     case 'i': {
       char *end = NULL;
       interval = strtol(optarg, &end, 10);
-      if (end == optarg || *end != '\0' || interval < 1 || interval > 86400 * 7)
+      if (end == optarg || *end != '\0' || interval < 1 || interval > 86400L * 7)
         return cli_usage_error("probe", "--interval needs seconds between 1 and 604800, not '%s'",
                                optarg);
       break;

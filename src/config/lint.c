@@ -3,6 +3,8 @@
  * output, cross-file rules. The per-kind rules live in lint_kata.c, lint_containerd.c
  * and lint_runtimeclass.c. */
 #include <ctype.h>
+#include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -129,11 +131,37 @@ void lint_toml_diags(lint_ctx *c, const char *file, const tc_toml_doc *doc) {
   }
 }
 
+/* One decimal number 0..UINT_MAX at *s followed by `sep` (strtoul, range and end checked);
+ * advances *s past the separator. 0 ok, -1 otherwise. */
+static int number_then(const char **s, char sep, unsigned *out) {
+  if (**s < '0' || **s > '9')
+    return -1;
+  char *end = NULL;
+  errno = 0;
+  unsigned long v = strtoul(*s, &end, 10);
+  if (errno != 0 || end == *s || *end != sep || v > UINT_MAX)
+    return -1;
+  *out = (unsigned)v;
+  *s = end + 1;
+  return 0;
+}
+
+/* "line:col:" at the start of a parser's detail. 0 and both set, or -1 (both left alone). */
+static int line_col(const char *detail, unsigned *line, unsigned *col) {
+  unsigned l, c;
+  const char *p = detail;
+  if (number_then(&p, ':', &l) != 0 || number_then(&p, ':', &c) != 0)
+    return -1;
+  *line = l;
+  *col = c;
+  return 0;
+}
+
 /* Report a parse failure: err.detail is "line:col: message". */
 static void syntax_finding(lint_ctx *c, const char *file, const tc_error *err, const char *what) {
   unsigned line = 0, col = 0;
   const char *msg = err->detail;
-  if (sscanf(err->detail, "%u:%u:", &line, &col) == 2) {
+  if (line_col(err->detail, &line, &col) == 0) {
     const char *p = strstr(err->detail, ": ");
     if (p)
       msg = p + 2;

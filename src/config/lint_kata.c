@@ -7,6 +7,7 @@
  * with each rule (commits that removed keys, runtime behaviour). SEV-SNP guest policy
  * bits: AMD SEV-SNP Firmware ABI Specification (pub. 56860), "Guest Policy" table. */
 #include <ctype.h>
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,6 +29,19 @@ typedef struct kfile {
   unsigned hv;       /* TC_KHV_* bit of the [hypervisor.<name>] being checked, else 0 */
   const char *hv_name;
 } kfile;
+
+/* The value of "cbitpos=<n>" in machine_accelerators (text after the '='): a decimal bit
+ * position 0..63 ended by ',', a space or the end (strtol, range and end checked), else -1. */
+static long cbitpos_value(const char *v) {
+  if (*v < '0' || *v > '9')
+    return -1;
+  char *end = NULL;
+  errno = 0;
+  long n = strtol(v, &end, 10);
+  if (errno != 0 || end == v || (*end != '\0' && *end != ',' && *end != ' ') || n < 0 || n > 63)
+    return -1;
+  return n;
+}
 
 static const char *dialect_name(tc_lint_runtime d) {
   return d == TC_LINT_RUNTIME_RS ? "runtime-rs" : "Go runtime";
@@ -816,11 +830,18 @@ static void probe_rules(kfile *f, const plat *p) {
   const char *ma = str_of(q, "machine_accelerators");
   const char *cb = ma ? strstr(ma, "cbitpos=") : NULL;
   const json_t *pc = json_object_get(json_object_get(pr, "sev"), "cbitpos");
-  if (cb && json_is_integer(pc) && atoi(cb + 8) != (int)json_integer_value(pc)) {
-    snprintf(msg, sizeof msg,
-             "machine_accelerators sets cbitpos=%d but this CPU's C-bit position is %d "
-             "(CPUID 0x8000001F EBX[5:0])",
-             atoi(cb + 8), (int)json_integer_value(pc));
+  long cbit = cb ? cbitpos_value(cb + 8) : -1;
+  if (cb && json_is_integer(pc) && cbit != json_integer_value(pc)) {
+    if (cbit < 0)
+      snprintf(msg, sizeof msg,
+               "machine_accelerators sets a cbitpos that is not a bit position (0..63), but this "
+               "CPU's C-bit position is %d (CPUID 0x8000001F EBX[5:0])",
+               (int)json_integer_value(pc));
+    else
+      snprintf(msg, sizeof msg,
+               "machine_accelerators sets cbitpos=%ld but this CPU's C-bit position is %d "
+               "(CPUID 0x8000001F EBX[5:0])",
+               cbit, (int)json_integer_value(pc));
     at(f, q, hq, "machine_accelerators", TC_LINT_ERROR, "cbitpos-mismatch",
        "machine_accelerators = \"\" (Kata takes cbitpos from CPUID)", msg);
   }

@@ -283,7 +283,7 @@ tc_status tc_kbs_snp_evidence(const json_t *evidence, uint8_t report[0x4A0], tc_
  * to the same text. */
 static tc_status b64_std(const char *text, tc_buf *out, tc_error *err) {
   size_t n = strlen(text);
-  if (n == 0 || n % 4 != 0 || n > 64 * 1024 * 1024)
+  if (n == 0 || n % 4 != 0 || n > (size_t)64 * 1024 * 1024)
     return tc_fail(err, TC_ERR_PARSE, "dcap_evidence_invalid",
                    "quote: not standard padded base64 (length %zu)", n);
   uint8_t *buf = malloc(n / 4 * 3);

@@ -92,7 +92,7 @@ tc_status tc_kbs_resource_read(const char *dir, const char *repo, const char *ty
     st = open_error(what, err);
   else if (st == TC_OK && !S_ISREG(sb.st_mode))
     st = tc_fail(err, TC_ERR_VERIFY, "resource_refused", "resource %s is not a regular file", what);
-  else if (st == TC_OK && sb.st_size > TC_KBS_RESOURCE_MAX)
+  else if (st == TC_OK && sb.st_size > (off_t)TC_KBS_RESOURCE_MAX)
     st = tc_fail(err, TC_ERR_PARSE, "resource_too_large", "resource %s has %lld bytes (max %d)",
                  what, (long long)sb.st_size, TC_KBS_RESOURCE_MAX);
   if (st == TC_OK) {

@@ -345,7 +345,7 @@ unsigned svc_http_stop(tc_service *svc) {
   if (lsock != MHD_INVALID_SOCKET)
     shutdown(lsock, SHUT_RDWR);
   /* Let in-flight requests finish (bounded). */
-  struct timespec step = {0, 20 * 1000 * 1000};
+  struct timespec step = {0, 20L * 1000 * 1000};
   for (unsigned i = 0; i < svc->opts.drain_timeout * 50u && atomic_load(&svc->inflight) > 0; i++)
     nanosleep(&step, NULL);
   /* A request still inside a handler (e.g. a fetch) would hold MHD_stop_daemon, which joins

@@ -390,8 +390,46 @@ static void test_probe_rules(void **state) {
   tl_text t = tl_load(cfg);
   unsigned ma = tl_key_line(&t, "machine_accelerators", 1, t.n, 0);
   assert_non_null(tl_find(&r, NULL, ma, "machine_accelerators", "cbitpos-mismatch", 2));
-  tl_free(&t);
   tc_lint_report_free(&r);
+
+  /* The cbitpos value is read as a whole number 0..63 (strtol, checked): the host's 51 is
+   * right, but "51x" or an overflowing number is not a bit position QEMU accepts, where atoi
+   * read the first as 51 and the second as whatever it wrapped to. */
+  json_error_t je;
+  json_t *pj = json_load_file(probe, 0, &je);
+  assert_non_null(pj);
+  assert_int_equal(json_integer_value(json_object_get(json_object_get(pj, "sev"), "cbitpos")), 51);
+  tc_buf raw = test_read_file(cfg);
+  char *orig = strndup((const char *)raw.data, raw.len);
+  assert_non_null(orig);
+  const char *values[] = {"51,", "51\"", "51x,", "4294967347,", "-1,"};
+  const int wrong[] = {0, 0, 1, 1, 1};
+  for (size_t i = 0; i < sizeof values / sizeof values[0]; i++) {
+    char *text = malloc(raw.len + 64);
+    assert_non_null(text);
+    const char *at = strstr(orig, "cbitpos=47,");
+    assert_non_null(at);
+    size_t pre = (size_t)(at - orig) + strlen("cbitpos=");
+    const char *rest = at + strlen("cbitpos=47,");
+    /* values ending in '"' close the string themselves: drop the rest of the value */
+    if (strchr(values[i], '"') != NULL)
+      rest = strchr(rest, '"') + 1;
+    snprintf(text, raw.len + 64, "%.*s%s%s", (int)pre, orig, values[i], rest);
+    tc_lint_input in = {.name = "cbit.toml", .text = text, .len = strlen(text)};
+    tc_lint_opts o = {.probe = pj};
+    tc_lint_report rr = {0};
+    tc_error err;
+    assert_int_equal(tc_lint_run(&in, 1, &o, &rr, &err), TC_OK);
+    const tc_lint_finding *f = tl_find(&rr, NULL, 0, "machine_accelerators", "cbitpos-mismatch", 2);
+    if ((f != NULL) != wrong[i])
+      fail_msg("cbitpos=%s: cbitpos-mismatch %s", values[i], f ? "reported" : "not reported");
+    tc_lint_report_free(&rr);
+    free(text);
+  }
+  json_decref(pj);
+  free(orig);
+  tc_buf_free(&raw);
+  tl_free(&t);
   free(cfg);
   free(probe);
 }

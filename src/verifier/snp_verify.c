@@ -102,7 +102,8 @@ struct tc_snp_chain {
   tc_snp_product ark_pin; /* the AMD pin the ARK matched; UNKNOWN: an operator root */
   uint8_t ark_spki[32];   /* SHA-256 of the ARK's SubjectPublicKeyInfo */
   leaf_facts leaf_facts;
-  int64_t at; /* the time it was verified at */
+  tc_p384_key *leaf_key; /* the leaf's public key, ready for report signatures */
+  int64_t at;            /* the time it was verified at */
 };
 
 /* What a verification established, for the result object. */
@@ -353,13 +354,12 @@ static tc_status check_hwid(const leaf_facts *f, const tc_snp_report *r, tc_snp_
   return TC_OK;
 }
 
-static tc_status check_report_signature(const uint8_t *report, const tc_snp_report *r, X509 *leaf,
-                                        tc_error *err) {
+static tc_status check_report_signature(const uint8_t *report, const tc_snp_report *r,
+                                        const tc_p384_key *leaf_key, tc_error *err) {
   uint8_t rs[96];
   memcpy(rs, r->signature_r, 48);
   memcpy(rs + 48, r->signature_s, 48);
-  tc_status st = tc_ecdsa_verify_raw(X509_get0_pubkey(leaf), TC_EC_P384, TC_HASH_SHA384, report,
-                                     TC_SNP_SIGNED_SIZE, rs, sizeof rs, err);
+  tc_status st = tc_p384_verify(leaf_key, report, TC_SNP_SIGNED_SIZE, rs, err);
   if (st == TC_ERR_VERIFY)
     return tc_fail(err, TC_ERR_VERIFY, "report_signature_invalid",
                    "the report signature (offset 0x2A0, ECDSA P-384 SHA-384 over 0x000..0x29F) "
@@ -451,7 +451,12 @@ static tc_status chain_steps(const tc_collateral *col, cert_role want, int64_t a
                    tc_snp_product_name(p_ask), ask_cn, pname);
   c->product = p_ark;
   read_leaf_facts(c->leaf, c->product, &c->leaf_facts);
-  return TC_OK;
+  /* (OpenSSL took the point as on P-384 above; Nettle checks it again) */
+  if ((st = tc_p384_key_new(X509_get0_pubkey(c->leaf), &c->leaf_key, err)) == TC_ERR_VERIFY)
+    return tc_fail(err, TC_ERR_VERIFY, "cert_chain_invalid",
+                   "the %s '%s' does not hold a valid EC P-384 public key", role_name(want),
+                   leaf_cn);
+  return st;
 }
 
 /* Each SPL of the TCB_VERSION at offset `lo` must be <= the same SPL of the one at `hi`,
@@ -544,7 +549,7 @@ static tc_status report_steps(const uint8_t *report, const tc_snp_report *r, con
     return st;
   if ((st = check_spls(&ch->leaf_facts, r->reported_tcb, ch->product, err)) != TC_OK)
     return st;
-  return check_report_signature(report, r, ch->leaf, err);
+  return check_report_signature(report, r, ch->leaf_key, err);
 }
 
 void tc_snp_chain_free(tc_snp_chain *ch) {
@@ -554,6 +559,7 @@ void tc_snp_chain_free(tc_snp_chain *ch) {
   X509_free(ch->ask);
   X509_free(ch->leaf);
   X509_CRL_free(ch->crl);
+  tc_p384_key_free(ch->leaf_key);
   free(ch);
 }
 

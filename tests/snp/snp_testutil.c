@@ -54,3 +54,14 @@ void snp_case_free(snp_case *c) {
   json_decref(c->expected);
   memset(c, 0, sizeof *c);
 }
+
+char **snp_case_names(int argc, char **argv, char **snp_dir, size_t *n) {
+  const char *vec = test_vectors_dir(argc, argv, "snp");
+  *snp_dir = test_path(vec, "snp");
+  char *index = test_path(*snp_dir, "INDEX.tsv");
+  char **names = test_index_names(index);
+  free(index);
+  for (*n = 0; names[*n] != NULL;)
+    (*n)++;
+  return names;
+}

@@ -4,6 +4,7 @@
 #define TEECTL_TESTS_SNP_TESTUTIL_H
 
 #include <jansson.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "teectl/bytes.h"
@@ -21,5 +22,10 @@ typedef struct snp_case {
 /** Load dir/name; aborts the test program on unreadable files (the vectors must be whole). */
 void snp_case_load(const char *vectors_snp_dir, const char *name, snp_case *c);
 void snp_case_free(snp_case *c);
+
+/** The case names of <vectors>/snp/INDEX.tsv (NULL-terminated, free with test_free_list),
+ *  their count in *n, and <vectors>/snp in *snp_dir (free it). Exits with the skip code
+ *  when the vectors are absent (test_vectors_dir). */
+char **snp_case_names(int argc, char **argv, char **snp_dir, size_t *n);
 
 #endif

@@ -113,14 +113,10 @@ static void flip_case(void **state) {
 }
 
 int main(int argc, char **argv) {
-  const char *vec = test_vectors_dir(argc, argv, "snp");
-  char *snp = test_path(vec, "snp");
-  char *index = test_path(snp, "INDEX.tsv");
-  g_snp_dir = snp;
-  char **names = test_index_names(index);
+  char *snp = NULL;
   size_t n = 0, k = 0;
-  while (names[n])
-    n++;
+  char **names = snp_case_names(argc, argv, &snp, &n);
+  g_snp_dir = snp;
   struct CMUnitTest *tests = calloc(n + 1, sizeof *tests);
   assert_non_null(tests);
   for (size_t i = 0; i < n; i++) {
@@ -140,14 +136,13 @@ int main(int argc, char **argv) {
     free(dir);
   }
   if (k == 0) {
-    fprintf(stderr, "FAIL: no valid cases in %s\n", index);
+    fprintf(stderr, "FAIL: no valid cases in %s/INDEX.tsv\n", snp);
     free(tests);
     return 1;
   }
   int rc = _cmocka_run_group_tests("snp_bitflip", tests, k, NULL, NULL);
   free(tests);
   test_free_list(names);
-  free(index);
   free(snp);
   return rc;
 }

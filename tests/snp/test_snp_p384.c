@@ -151,14 +151,10 @@ static void key_not_p384(void **state) {
 }
 
 int main(int argc, char **argv) {
-  const char *vec = test_vectors_dir(argc, argv, "snp");
-  char *snp = test_path(vec, "snp");
-  char *index = test_path(snp, "INDEX.tsv");
-  g_snp_dir = snp;
-  char **names = test_index_names(index);
+  char *snp = NULL;
   size_t n = 0;
-  while (names[n])
-    n++;
+  char **names = snp_case_names(argc, argv, &snp, &n);
+  g_snp_dir = snp;
   struct CMUnitTest *tests = calloc(n + 1, sizeof *tests);
   assert_non_null(tests);
   tests[0] = (struct CMUnitTest)cmocka_unit_test(key_not_p384);
@@ -170,7 +166,6 @@ int main(int argc, char **argv) {
   int rc = _cmocka_run_group_tests("snp_p384", tests, n + 1, NULL, NULL);
   free(tests);
   test_free_list(names);
-  free(index);
   free(snp);
   return rc;
 }

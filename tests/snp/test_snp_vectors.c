@@ -136,16 +136,12 @@ static void run_case(void **state) {
 }
 
 int main(int argc, char **argv) {
-  const char *vec = test_vectors_dir(argc, argv, "snp");
-  char *snp = test_path(vec, "snp");
-  char *index = test_path(snp, "INDEX.tsv");
-  g_snp_dir = snp;
-  char **names = test_index_names(index);
+  char *snp = NULL;
   size_t n = 0;
-  while (names[n])
-    n++;
+  char **names = snp_case_names(argc, argv, &snp, &n);
+  g_snp_dir = snp;
   if (n == 0) {
-    fprintf(stderr, "FAIL: %s lists no cases\n", index);
+    fprintf(stderr, "FAIL: %s/INDEX.tsv lists no cases\n", snp);
     return 1;
   }
   struct CMUnitTest *tests = calloc(n, sizeof *tests);
@@ -169,7 +165,6 @@ int main(int argc, char **argv) {
   }
   free(tests);
   test_free_list(names);
-  free(index);
   free(snp);
   return rc;
 }

@@ -541,8 +541,7 @@ static void put64(uint8_t *p, uint64_t v) {
     p[i] = (uint8_t)(v >> (8 * i));
 }
 
-int snp_forge_resign(const snp_forge *f, uint8_t rep[TC_SNP_REPORT_SIZE]) {
-  EVP_PKEY *key = f->o.breakage == SNP_BREAK_REPORT_KEY ? f->other_ec : f->leaf_key;
+static int sign_with(EVP_PKEY *key, uint8_t rep[TC_SNP_REPORT_SIZE]) {
   EVP_MD_CTX *md = EVP_MD_CTX_new();
   unsigned char sig[160];
   size_t siglen = sizeof sig;
@@ -560,6 +559,26 @@ int snp_forge_resign(const snp_forge *f, uint8_t rep[TC_SNP_REPORT_SIZE]) {
        BN_bn2lebinpad(ECDSA_SIG_get0_s(es), rep + 0x2E8, 72) == 72;
   ECDSA_SIG_free(es);
   return ok ? 0 : fail("R/S encoding");
+}
+
+int snp_forge_resign(const snp_forge *f, uint8_t rep[TC_SNP_REPORT_SIZE]) {
+  return sign_with(f->o.breakage == SNP_BREAK_REPORT_KEY ? f->other_ec : f->leaf_key, rep);
+}
+
+int snp_forge_resign_with_key_file(const char *key_path, uint8_t rep[TC_SNP_REPORT_SIZE]) {
+  FILE *fp = fopen(key_path, "r");
+  if (fp == NULL)
+    return fail("opening the leaf key file");
+  EVP_PKEY *key = PEM_read_PrivateKey(fp, NULL, NULL, NULL);
+  fclose(fp);
+  char curve[32] = "";
+  size_t n = 0;
+  int ok = key != NULL && EVP_PKEY_is_a(key, "EC") &&
+           EVP_PKEY_get_utf8_string_param(key, "group", curve, sizeof curve, &n) == 1 &&
+           strcmp(curve, "secp384r1") == 0;
+  int rc = ok ? sign_with(key, rep) : fail("the leaf key file holds no EC P-384 private key");
+  EVP_PKEY_free(key);
+  return rc;
 }
 
 int snp_forge_sign_report(const snp_forge *f, const tc_snp_report *r,

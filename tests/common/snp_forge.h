@@ -145,6 +145,11 @@ int snp_forge_sign_report(const snp_forge *f, const tc_snp_report *r,
  *  and S at 0x2A0 / 0x2E8 (the unsigned area is otherwise left as it is). 0 on success. */
 int snp_forge_resign(const snp_forge *f, uint8_t report[TC_SNP_REPORT_SIZE]);
 
+/** Re-sign bytes 0x000..0x29F of a report in place, as snp_forge_resign, with the EC P-384
+ *  private key in the PEM file key_path (one snp_forge_write_leaf_key wrote). 0 on success,
+ *  -1 on failure (message on stderr). */
+int snp_forge_resign_with_key_file(const char *key_path, uint8_t report[TC_SNP_REPORT_SIZE]);
+
 /** The leaf's (VCEK/VLEK) private key as PKCS#8 PEM into *out (caller tc_buf_free), for
  *  tests whose own code signs reports (an independent client). 0 on success. */
 int snp_forge_leaf_key_pem(const snp_forge *f, tc_buf *out);

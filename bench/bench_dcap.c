@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bench_case.h"
 #include "bench_floor.h"
 #include "teectl/dcap.h"
 #include "teectl/file.h"
@@ -43,23 +44,9 @@ static int verify_cold(void *ctx) {
 }
 
 static int load_case(const char *vec, const char *name, dcap_case *c) {
-  char dir[1024], path[1100];
-  tc_error err;
   memset(c, 0, sizeof *c);
   c->name = name;
-  snprintf(dir, sizeof dir, "%s/dcap/%s", vec, name);
-  snprintf(path, sizeof path, "%s/quote.bin", dir);
-  if (tc_file_read(path, 0, &c->quote, &err) != TC_OK ||
-      tc_collateral_load_dir(dir, &c->col, &err) != TC_OK) {
-    fprintf(stderr, "bench_dcap: %s: %s\n", name, err.detail);
-    return -1;
-  }
-  snprintf(path, sizeof path, "%s/expected.json", dir);
-  json_t *exp = json_load_file(path, 0, NULL);
-  const char *at = json_string_value(json_object_get(exp, "verify_at"));
-  int rc = at != NULL && tc_rfc3339_parse(at, &c->at, &err) == TC_OK ? 0 : -1;
-  json_decref(exp);
-  return rc;
+  return bench_case_load(vec, "dcap", name, "quote.bin", &c->quote, &c->col, &c->at);
 }
 
 int main(int argc, char **argv) {

@@ -19,14 +19,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#ifdef HAVE_NETTLE
-#include <nettle/ecc-curve.h>
-#include <nettle/ecc.h>
-#include <nettle/ecdsa.h>
-#include <nettle/knuth-lfib.h>
-#endif
-
+#include "bench_case.h"
 #include "bench_floor.h"
+#include "bench_nettle.h"
 #include "teectl/appraisal.h"
 #include "teectl/ear.h"
 #include "teectl/file.h"
@@ -44,41 +39,6 @@ static double rate(int (*fn)(void *), void *ctx) {
   }
   return r;
 }
-
-/* ------------------------------------------------------------ crypto floor: Nettle */
-
-#ifdef HAVE_NETTLE
-struct nettle_ecdsa {
-  struct ecc_point pub;
-  struct dsa_signature sig;
-  uint8_t digest[48];
-};
-
-static void lfib_random(void *ctx, size_t n, uint8_t *dst) {
-  knuth_lfib_random(ctx, n, dst);
-}
-
-static void nettle_setup(struct nettle_ecdsa *e) {
-  /* Knuth's lagged Fibonacci generator is not a CSPRNG: fine for timing, never for keys. */
-  struct knuth_lfib_ctx rnd;
-  knuth_lfib_init(&rnd, 4711);
-  const struct ecc_curve *c = nettle_get_secp_384r1();
-  struct ecc_scalar key;
-  ecc_point_init(&e->pub, c);
-  ecc_scalar_init(&key, c);
-  ecdsa_generate_keypair(&e->pub, &key, &rnd, lfib_random);
-  unsigned int dl = 0;
-  EVP_Digest("teectl bench", 12, e->digest, &dl, EVP_sha384(), NULL);
-  dsa_signature_init(&e->sig);
-  ecdsa_sign(&key, &rnd, lfib_random, sizeof e->digest, e->digest, &e->sig);
-  ecc_scalar_clear(&key);
-}
-
-static int nettle_verify(void *ctx) {
-  struct nettle_ecdsa *e = ctx;
-  return ecdsa_verify(&e->pub, sizeof e->digest, e->digest, &e->sig);
-}
-#endif
 
 /* ------------------------------------------------------------ in-process verification */
 
@@ -122,26 +82,12 @@ static int do_pipeline(void *ctx) {
 
 static int load_case(const char *vec, const char *sub, const char *name, const char *file,
                      tc_tee tee, struct evidence_case *c) {
-  char dir[1024], path[1100];
-  snprintf(dir, sizeof dir, "%s/%s/%s", vec, sub, name);
-  snprintf(path, sizeof path, "%s/%s", dir, file);
   tc_error err;
   memset(c, 0, sizeof *c);
   c->name = name;
   c->tee = tee;
-  if (tc_file_read(path, 0, &c->evidence, &err) != TC_OK ||
-      tc_collateral_load_dir(dir, &c->col, &err) != TC_OK) {
-    fprintf(stderr, "bench: %s\n", err.detail);
+  if (bench_case_load(vec, sub, name, file, &c->evidence, &c->col, &c->at) != 0)
     return -1;
-  }
-  snprintf(path, sizeof path, "%s/expected.json", dir);
-  json_t *exp = json_load_file(path, 0, NULL);
-  const char *at = json_string_value(json_object_get(exp, "verify_at"));
-  if (at == NULL || tc_rfc3339_parse(at, &c->at, &err) != TC_OK) {
-    json_decref(exp);
-    return -1;
-  }
-  json_decref(exp);
   c->policy = tc_policy_default();
   if (tc_keyset_generate_ephemeral(&c->keys, &err) != TC_OK)
     return -1;
@@ -181,30 +127,22 @@ int main(int argc, char **argv) {
   /* The machine may be shared (CI, builds): alternate the measurements over three rounds
    * and keep each one's best, so a burst of foreign load does not decide the comparison. */
   double p384 = 0, p256 = 0, np384 = 0;
-#ifdef HAVE_NETTLE
-  struct nettle_ecdsa n384;
-  nettle_setup(&n384);
-#endif
+  bench_nettle_ecdsa n384;
+  bench_nettle_setup(&n384);
   for (int round = 0; round < 3; round++) {
     double r = rate(bench_ecdsa_verify, &e384);
     p384 = r > p384 ? r : p384;
     r = rate(bench_ecdsa_verify, &e256);
     p256 = r > p256 ? r : p256;
-#ifdef HAVE_NETTLE
-    r = rate(nettle_verify, &n384);
+    r = rate(bench_nettle_verify, &n384);
     np384 = r > np384 ? r : np384;
-#endif
   }
   printf("\ncrypto floor (one thread, best of 3 alternating rounds)\n");
   printf("  OpenSSL ECDSA P-384 verify   %10.0f /s\n", p384);
   printf("  OpenSSL ECDSA P-256 verify   %10.0f /s\n", p256);
-#ifdef HAVE_NETTLE
   printf("  Nettle  ECDSA P-384 verify   %10.0f /s   (Nettle / OpenSSL = %.2f: %s is faster)\n",
          np384, np384 / p384, np384 > p384 ? "Nettle" : "OpenSSL");
-#else
-  (void)np384;
-  printf("  Nettle: not built (nettle-dev missing)\n");
-#endif
+  bench_nettle_free(&n384);
 
   struct evidence_case snp, tdx;
   int have_snp = load_case(vec, "snp", "milan-v2-trustee", "report.bin", TC_TEE_SNP, &snp) == 0;

@@ -178,9 +178,6 @@ int cmd_config_lint(int argc, char **argv) {
   tc_error verr;
   if (vcpu_type && tc_snp_vcpu_sig(vcpu_type, &sig, &verr) != TC_OK)
     return cli_usage_error("config lint", "--vcpu-type: %s", verr.detail);
-  tc_policy *policy = NULL;
-  if (policy_file && load_policy(policy_file, &policy) != 0)
-    return CLI_EXIT_USAGE;
   json_t *probe = NULL;
   tc_error err;
   if (probe_file) {
@@ -191,6 +188,11 @@ int cmd_config_lint(int argc, char **argv) {
       fprintf(stderr, "teectl config lint: probe failed: %s: %s\n", err.reason, err.detail);
       return CLI_EXIT_USAGE;
     }
+  }
+  tc_policy *policy = NULL;
+  if (policy_file && load_policy(policy_file, &policy) != 0) {
+    json_decref(probe);
+    return CLI_EXIT_USAGE;
   }
   opts.probe = probe;
   size_t n = (size_t)(argc - optind);

@@ -176,7 +176,10 @@ def lint_cases(bin_, cfg, root, want, tmp):
     rc, rules, err = lint(bin_, ["--policy", os.path.join(tmp, "other.json"), "--vcpu-type",
                                  "EPYC-Nope", cfg])
     check("lint: unknown vCPU type is a usage error", rc, 2)
-    return 7
+    rc, rules, err = lint(bin_, ["--policy", policy("bad.json", {"measurements": ["00"]}), cfg])
+    check("lint: a policy that does not parse is a usage error",
+          (rc, "policy_value_invalid" in err), (2, True))
+    return 8
 
 
 def main():

@@ -42,4 +42,22 @@ char *tc_strbuf_take(tc_strbuf *b);
 /** Release the text and reset b to empty (failure flag cleared). NULL-safe. */
 void tc_strbuf_free(tc_strbuf *b);
 
+/**
+ * A bounded receiver of a body that arrives in pieces, in the shape libcurl's
+ * CURLOPT_WRITEFUNCTION calls (data, size, count, the sink as CURLOPT_WRITEDATA): the pieces
+ * are appended to buf (NUL-terminated in buf.s, buf.len bytes; NULL until a piece came) as long
+ * as the total stays within max bytes. Start from `tc_sink s = {.max = N};`, release with
+ * tc_strbuf_free(&s.buf) (or take the text with tc_strbuf_take(&s.buf)).
+ */
+typedef struct tc_sink {
+  tc_strbuf buf; /**< what arrived */
+  size_t max;    /**< the most bytes taken in all */
+  int overflow;  /**< 1 once a piece would have passed max (nothing more is taken) */
+} tc_sink;
+
+/** Append size * count bytes from data to sink (a tc_sink *). Returns size * count when they
+ *  were taken; 0 when they would pass max (overflow set) or memory ran out (buf.failed set),
+ *  which makes libcurl end the transfer (CURLE_WRITE_ERROR). */
+size_t tc_sink_write(char *data, size_t size, size_t count, void *sink);
+
 #endif

@@ -11,6 +11,7 @@
 #include <openssl/evp.h>
 
 #include "attester/internal.h"
+#include "teectl/strbuf.h"
 
 #define ANSWER_MAX (16u << 20)
 
@@ -70,29 +71,6 @@ double att_http_time_left(const att_http *c) {
   return l > 0 ? l : 0;
 }
 
-struct sink {
-  char *d;
-  size_t n;
-  int over;
-};
-
-static size_t sink_write(char *p, size_t sz, size_t nm, void *ud) {
-  struct sink *s = ud;
-  size_t add = sz * nm;
-  if (s->n + add > ANSWER_MAX) {
-    s->over = 1;
-    return 0;
-  }
-  char *d = realloc(s->d, s->n + add + 1);
-  if (!d)
-    return 0;
-  memcpy(d + s->n, p, add);
-  s->d = d;
-  s->n += add;
-  d[s->n] = '\0';
-  return add;
-}
-
 tc_status att_http_do(att_http *c, const char *method, const char *path, const char *body,
                       long *status, char **answer, tc_error *err) {
   *status = 0;
@@ -118,14 +96,14 @@ tc_status att_http_do(att_http *c, const char *method, const char *path, const c
       break;
     }
     long tmo_ms = (long)((left < c->cfg.attempt_s ? left : c->cfg.attempt_s) * 1000);
-    struct sink s = {0};
+    tc_sink s = {.max = ANSWER_MAX};
     char ebuf[CURL_ERROR_SIZE] = "";
     curl_easy_setopt(c->h, CURLOPT_URL, url);
     curl_easy_setopt(c->h, CURLOPT_HTTPHEADER, hdr);
     curl_easy_setopt(c->h, CURLOPT_TIMEOUT_MS, tmo_ms);
     curl_easy_setopt(c->h, CURLOPT_CONNECTTIMEOUT_MS, tmo_ms < 10000 ? tmo_ms : 10000L);
     curl_easy_setopt(c->h, CURLOPT_ERRORBUFFER, ebuf);
-    curl_easy_setopt(c->h, CURLOPT_WRITEFUNCTION, sink_write);
+    curl_easy_setopt(c->h, CURLOPT_WRITEFUNCTION, tc_sink_write);
     curl_easy_setopt(c->h, CURLOPT_WRITEDATA, &s);
     if (body) {
       curl_easy_setopt(c->h, CURLOPT_POST, 1L);
@@ -144,13 +122,14 @@ tc_status att_http_do(att_http *c, const char *method, const char *path, const c
     int retry;
     if (rc != CURLE_OK) {
       snprintf(last, sizeof last, "%s",
-               s.over    ? "answer larger than 16 MiB"
-               : ebuf[0] ? ebuf
-                         : curl_easy_strerror(rc));
-      retry = !s.over && rc != CURLE_SSL_CACERT_BADFILE && rc != CURLE_PEER_FAILED_VERIFICATION &&
-              rc != CURLE_UNSUPPORTED_PROTOCOL && rc != CURLE_URL_MALFORMAT;
+               s.overflow ? "answer larger than 16 MiB"
+               : ebuf[0]  ? ebuf
+                          : curl_easy_strerror(rc));
+      retry = !s.overflow && rc != CURLE_SSL_CACERT_BADFILE &&
+              rc != CURLE_PEER_FAILED_VERIFICATION && rc != CURLE_UNSUPPORTED_PROTOCOL &&
+              rc != CURLE_URL_MALFORMAT;
       if (!retry) {
-        free(s.d);
+        tc_strbuf_free(&s.buf);
         st = tc_fail(err, TC_ERR_IO, "service_unreachable", "%s %s: %s", method, url, last);
         break;
       }
@@ -158,13 +137,13 @@ tc_status att_http_do(att_http *c, const char *method, const char *path, const c
       retry = code == 429 || code >= 500;
       if (!retry) {
         *status = code;
-        *answer = s.d ? s.d : strdup("");
+        *answer = tc_strbuf_take(&s.buf);
         st = *answer ? TC_OK : tc_fail(err, TC_ERR_NOMEM, "out_of_memory", "answer");
         break;
       }
       snprintf(last, sizeof last, "HTTP %ld", code);
     }
-    free(s.d);
+    tc_strbuf_free(&s.buf);
     if (c->cfg.verbose)
       fprintf(stderr, "teectl attest: %s %s: %s; retrying in %.1f s\n", method, url, last, backoff);
     if (att_http_time_left(c) <= backoff) {

@@ -15,6 +15,7 @@
 #include "teectl/ear.h"
 #include "teectl/file.h"
 #include "teectl/rfc3339.h"
+#include "teectl/strbuf.h"
 
 #define TOKEN_MAX (1u << 20)
 #define JWKS_MAX (1u << 20)
@@ -45,31 +46,8 @@ static void usage(FILE *f) {
              "2 usage error or unreadable input (token, JWKS).\n");
 }
 
-struct sink {
-  char *data;
-  size_t len;
-  int overflow;
-};
-
-static size_t sink_write(char *ptr, size_t size, size_t n, void *ud) {
-  struct sink *s = ud;
-  size_t add = size * n;
-  if (s->len + add > JWKS_MAX) {
-    s->overflow = 1;
-    return 0;
-  }
-  char *d = realloc(s->data, s->len + add + 1);
-  if (!d)
-    return 0;
-  memcpy(d + s->len, ptr, add);
-  s->data = d;
-  s->len += add;
-  d[s->len] = '\0';
-  return add;
-}
-
 /* Fetch an http(s) URL into *out (NUL-terminated). Returns 0, or -1 with msg filled. */
-static int fetch_url(const char *url, struct sink *out, char *msg, size_t cap) {
+static int fetch_url(const char *url, tc_sink *out, char *msg, size_t cap) {
   char errbuf[CURL_ERROR_SIZE] = "";
   CURL *h = curl_easy_init();
   if (!h) {
@@ -84,7 +62,7 @@ static int fetch_url(const char *url, struct sink *out, char *msg, size_t cap) {
   curl_easy_setopt(h, CURLOPT_FAILONERROR, 1L);
   curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
-  curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, sink_write);
+  curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, tc_sink_write);
   curl_easy_setopt(h, CURLOPT_WRITEDATA, out);
   CURLcode rc = curl_easy_perform(h);
   curl_easy_cleanup(h);
@@ -95,7 +73,7 @@ static int fetch_url(const char *url, struct sink *out, char *msg, size_t cap) {
                            : curl_easy_strerror(rc));
     return -1;
   }
-  if (!out->data) {
+  if (!out->buf.s) {
     snprintf(msg, cap, "empty response");
     return -1;
   }
@@ -106,15 +84,15 @@ static json_t *load_jwks(const char *where) {
   json_error_t jerr;
   json_t *j = NULL;
   if (strncmp(where, "http://", 7) == 0 || strncmp(where, "https://", 8) == 0) {
-    struct sink s = {0};
+    tc_sink s = {.max = JWKS_MAX};
     char msg[300];
     if (fetch_url(where, &s, msg, sizeof msg) != 0) {
       fprintf(stderr, "teectl token verify: cannot fetch JWKS %s: %s\n", where, msg);
-      free(s.data);
+      tc_strbuf_free(&s.buf);
       return NULL;
     }
-    j = json_loadb(s.data, s.len, JSON_REJECT_DUPLICATES, &jerr);
-    free(s.data);
+    j = json_loadb(s.buf.s, s.buf.len, JSON_REJECT_DUPLICATES, &jerr);
+    tc_strbuf_free(&s.buf);
   } else {
     tc_buf b;
     tc_error err;

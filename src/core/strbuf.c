@@ -90,3 +90,15 @@ void tc_strbuf_free(tc_strbuf *b) {
   free(b->s);
   memset(b, 0, sizeof *b);
 }
+
+size_t tc_sink_write(char *data, size_t size, size_t count, void *sink) {
+  tc_sink *k = sink;
+  if (k->overflow || (count != 0 && size > SIZE_MAX / count))
+    return 0;
+  size_t n = size * count;
+  if (n > k->max || k->buf.len > k->max - n) {
+    k->overflow = 1;
+    return 0;
+  }
+  return tc_strbuf_append(&k->buf, data, n) == 0 ? n : 0;
+}

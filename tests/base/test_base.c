@@ -109,6 +109,30 @@ static void test_rfc3339(void **state) {
   assert_string_equal(tc_rfc3339_format(0, buf), "1970-01-01T00:00:00Z");
 }
 
+/* tc_sink_write: libcurl's write-callback shape; at most max bytes in all. */
+static void test_sink_bounded(void **state) {
+  (void)state;
+  tc_sink k = {.max = 10};
+  char a[] = "hello", b[] = "12345", c[] = "x";
+  assert_int_equal(tc_sink_write(a, 1, 5, &k), 5);
+  assert_int_equal(tc_sink_write(b, 5, 1, &k), 5); /* exactly max */
+  assert_string_equal(k.buf.s, "hello12345");
+  assert_int_equal(k.buf.len, 10);
+  assert_int_equal(tc_sink_write(c, 1, 1, &k), 0); /* one past max */
+  assert_int_equal(k.overflow, 1);
+  assert_int_equal(tc_sink_write(c, 1, 0, &k), 0); /* nothing more after an overflow */
+  assert_string_equal(k.buf.s, "hello12345");
+  tc_strbuf_free(&k.buf);
+  tc_sink w = {.max = SIZE_MAX};
+  assert_int_equal(tc_sink_write(c, SIZE_MAX / 2 + 1, 2, &w), 0); /* size * count wraps */
+  assert_null(w.buf.s);
+  tc_sink e = {.max = 4};
+  assert_int_equal(tc_sink_write(c, 1, 0, &e), 0);
+  char *t = tc_strbuf_take(&e.buf);
+  assert_string_equal(t, "");
+  free(t);
+}
+
 static void test_strbuf_printf_grows(void **state) {
   (void)state;
   tc_strbuf b = {0};
@@ -434,6 +458,7 @@ int main(void) {
       cmocka_unit_test(test_rfc3339),
       cmocka_unit_test(test_utf8_sanitize),
       cmocka_unit_test(test_strbuf_printf_grows),
+      cmocka_unit_test(test_sink_bounded),
       cmocka_unit_test(test_strbuf_append_take_free),
       cmocka_unit_test(test_strbuf_failure_flag),
       cmocka_unit_test(test_write_atomic_targets),

@@ -78,3 +78,30 @@ tc_status tc_ecdsa_verify_raw(const EVP_PKEY *key, const char *curve, tc_hash_al
     return tc_fail(err, TC_ERR_VERIFY, "signature_invalid", "the signature does not verify");
   return TC_OK;
 }
+
+tc_status tc_ecdsa_sign_raw(const EVP_PKEY *key, const char *curve, tc_hash_alg alg,
+                            const uint8_t *msg, size_t len, uint8_t *sig, size_t sig_len,
+                            tc_error *err) {
+  const EVP_MD *md = md_of(alg);
+  int bits = key != NULL ? EVP_PKEY_get_bits(key) : 0;
+  size_t half = sig_len / 2;
+  if (md == NULL || !tc_ec_key_on(key, curve) || sig_len % 2 != 0 || half != (size_t)(bits + 7) / 8)
+    return tc_fail(err, TC_ERR_USAGE, "bad_argument",
+                   "signing needs an EC %s private key and a signature of twice its size", curve);
+  uint8_t der[160];
+  size_t dlen = sizeof der;
+  TC_AUTO(EVP_MD_CTX) *ctx = EVP_MD_CTX_new();
+  int ok = ctx != NULL && EVP_DigestSignInit(ctx, NULL, md, NULL, (EVP_PKEY *)key) == 1 &&
+           EVP_DigestSign(ctx, der, &dlen, msg, len) == 1;
+  const unsigned char *p = der;
+  TC_AUTO(ECDSA_SIG) *s = ok ? d2i_ECDSA_SIG(NULL, &p, (long)dlen) : NULL;
+  const BIGNUM *r = NULL, *ss = NULL;
+  if (s != NULL)
+    ECDSA_SIG_get0(s, &r, &ss);
+  ok = s != NULL && BN_bn2binpad(r, sig, (int)half) == (int)half &&
+       BN_bn2binpad(ss, sig + half, (int)half) == (int)half;
+  ERR_clear_error();
+  if (!ok)
+    return tc_fail(err, TC_ERR_INTERNAL, "internal_error", "ECDSA %s signing failed", curve);
+  return TC_OK;
+}

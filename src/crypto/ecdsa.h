@@ -45,6 +45,18 @@ tc_status tc_ecdsa_verify_raw(const EVP_PKEY *key, const char *curve, tc_hash_al
                               tc_error *err);
 
 /**
+ * Sign msg[0..len) hashed with alg with the EC private key on curve (a key object made once
+ * and kept: the token signing key), and write the signature as raw r || s, each sig_len/2
+ * bytes big-endian (RFC 7518 section 3.4: ES256 is P-256 with SHA-256, 32 + 32 bytes).
+ * Errors: TC_ERR_USAGE "bad_argument" (key not on curve, sig_len not twice the curve's
+ * size, unknown alg); TC_ERR_INTERNAL "internal_error" (OpenSSL could not sign, e.g. the
+ * key has no private part).
+ */
+tc_status tc_ecdsa_sign_raw(const EVP_PKEY *key, const char *curve, tc_hash_alg alg,
+                            const uint8_t *msg, size_t len, uint8_t *sig, size_t sig_len,
+                            tc_error *err);
+
+/**
  * An ECDSA P-384 public key made ready once for many verifications (the VCEK / VLEK of a
  * cached SEV-SNP chain). Verification is Nettle's (hogweed ecdsa_verify): on x86-64 it is
  * about twice OpenSSL 3.0's P-384 rate (bench_snp prints both, same run); the digest is

@@ -9,6 +9,7 @@
 
 #include <jose/jose.h>
 
+#include "crypto/ecdsa.h"
 #include "result/result_internal.h"
 #include "teectl/appraisal.h"
 #include "teectl/crypto.h"
@@ -25,6 +26,43 @@ static tc_status nomem(tc_error *err) {
 static int valid_status_name(const json_t *v) {
   int s = tc_ear_status_from_name(json_string_value(v));
   return s >= 0;
+}
+
+/* The compact JWS (RFC 7515 section 7.1) of payload: protected header {"alg":"ES256",
+ * "kid","typ":"JWT"} (sorted, compact), base64url without padding (RFC 4648 section 5), and
+ * the ES256 signature (RFC 7518 section 3.4: r || s, 32 bytes each) made with the keyset's
+ * signing key object, made once at load. */
+static tc_status sign_compact(const tc_keyset *ks, const char *payload, char **jwt, tc_error *err) {
+  json_t *hdr = json_pack("{s:s, s:s, s:s}", "alg", "ES256", "kid", ks->kid, "typ", "JWT");
+  char *htext = hdr ? json_dumps(hdr, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+  json_decref(hdr);
+  if (htext == NULL)
+    return nomem(err);
+  size_t hl = strlen(htext), pl = strlen(payload);
+  size_t hb = jose_b64_enc_buf(htext, hl, NULL, 0), pb = jose_b64_enc_buf(payload, pl, NULL, 0);
+  uint8_t sig[64];
+  size_t sb = jose_b64_enc_buf(sig, sizeof sig, NULL, 0);
+  char *out = malloc(hb + pb + sb + 3);
+  tc_status st = out != NULL ? TC_OK : nomem(err);
+  if (st == TC_OK && (jose_b64_enc_buf(htext, hl, out, hb) != hb ||
+                      jose_b64_enc_buf(payload, pl, out + hb + 1, pb) != pb))
+    st = tc_fail(err, TC_ERR_INTERNAL, "token_signing_failed", "base64url encoding failed");
+  free(htext);
+  if (st == TC_OK) {
+    out[hb] = '.';
+    st = tc_ecdsa_sign_raw(ks->signing_key, TC_EC_P256, TC_HASH_SHA256, (const uint8_t *)out,
+                           hb + 1 + pb, sig, sizeof sig, err);
+    if (st != TC_OK || jose_b64_enc_buf(sig, sizeof sig, out + hb + pb + 2, sb) != sb)
+      st = tc_fail(err, TC_ERR_INTERNAL, "token_signing_failed", "ES256 signing failed");
+  }
+  if (st != TC_OK) {
+    free(out);
+    return st;
+  }
+  out[hb + 1 + pb] = '.';
+  out[hb + pb + sb + 2] = '\0';
+  *jwt = out;
+  return TC_OK;
 }
 
 tc_status tc_ear_issue(const tc_keyset *ks, const tc_ear_params *params, const char *tee,
@@ -80,38 +118,9 @@ tc_status tc_ear_issue(const tc_keyset *ks, const tc_ear_params *params, const c
   claims = NULL;
   if (!payload)
     goto nomem;
-  json_t *jws = json_pack("{s:o}", "payload", jose_b64_enc(payload, strlen(payload)));
+  tc_status st = sign_compact(ks, payload, jwt, err);
   free(payload);
-  json_t *sig =
-      json_pack("{s:{s:s, s:s, s:s}}", "protected", "alg", "ES256", "kid", ks->kid, "typ", "JWT");
-  if (!jws || !sig) {
-    json_decref(jws);
-    json_decref(sig);
-    goto nomem;
-  }
-  if (!jose_jws_sig(NULL, jws, sig, ks->signing)) {
-    json_decref(jws);
-    json_decref(sig);
-    return tc_fail(err, TC_ERR_INTERNAL, "token_signing_failed", "libjose could not sign (ES256)");
-  }
-  json_decref(sig);
-  const char *p = json_string_value(json_object_get(jws, "protected"));
-  const char *b = json_string_value(json_object_get(jws, "payload"));
-  const char *s = json_string_value(json_object_get(jws, "signature"));
-  if (!p || !b || !s) {
-    json_decref(jws);
-    return tc_fail(err, TC_ERR_INTERNAL, "token_signing_failed", "libjose returned no signature");
-  }
-  size_t len = strlen(p) + strlen(b) + strlen(s) + 3;
-  char *out = malloc(len);
-  if (!out) {
-    json_decref(jws);
-    return nomem(err);
-  }
-  snprintf(out, len, "%s.%s.%s", p, b, s);
-  json_decref(jws);
-  *jwt = out;
-  return TC_OK;
+  return st;
 
 nomem:
   json_decref(submod);

@@ -87,6 +87,7 @@ void tc_keyset_free(tc_keyset *ks) {
     json_decref(ks->signing);
   }
   json_decref(ks->keys);
+  EVP_PKEY_free(ks->signing_key);
   free(ks->kid);
   free(ks);
 }
@@ -143,7 +144,8 @@ tc_status tc_keyset_from_jwks(const json_t *signing_jwk, const json_t *const *pu
                           json_string_value(json_object_get(signing_jwk, "y")), "d",
                           json_string_value(json_object_get(signing_jwk, "d")), "kid",
                           ks->kid ? ks->kid : "", "alg", "ES256", "use", "sig");
-  if (!ks->keys || !ks->kid || !ks->signing) {
+  if (!ks->keys || !ks->kid || !ks->signing ||
+      (ks->signing_key = jose_openssl_jwk_to_EVP_PKEY(NULL, ks->signing)) == NULL) {
     tc_keyset_free(ks);
     return nomem(err);
   }

@@ -4,11 +4,13 @@
 #define TEECTL_RESULT_INTERNAL_H
 
 #include <jansson.h>
+#include <openssl/evp.h>
 
 struct tc_keyset {
-  json_t *signing; /* private JWK: kty, crv, x, y, d, kid, alg ES256, use sig */
-  char *kid;       /* kid of the signing key */
-  json_t *keys;    /* public JWKs of the JWKS, signing key first */
+  json_t *signing;       /* private JWK: kty, crv, x, y, d, kid, alg ES256, use sig */
+  EVP_PKEY *signing_key; /* the same key, made once: every token is signed with it */
+  char *kid;             /* kid of the signing key */
+  json_t *keys;          /* public JWKs of the JWKS, signing key first */
 };
 
 /* 1 if jwk is a usable ES256 (EC P-256) JWK; else 0 and *why says what is wrong. */

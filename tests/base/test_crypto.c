@@ -106,6 +106,51 @@ static void test_ecdsa_raw(void **state) {
   assert_false(tc_ec_key_on(p384, TC_EC_P256));
 }
 
+/* tc_ecdsa_sign_raw (the token signing key): its r || s verify with OpenSSL's own DER
+ * ECDSA-Sig-Value built here (EVP_DigestVerify), and it refuses what it cannot make. */
+static void test_ecdsa_sign_raw(void **state) {
+  (void)state;
+  static const uint8_t msg[] = "header.payload";
+  TC_AUTO(EVP_PKEY) *p256 = EVP_EC_gen("P-256");
+  TC_AUTO(EVP_PKEY) *p384 = EVP_EC_gen("P-384");
+  uint8_t rs[64];
+  tc_error err;
+  assert_int_equal(
+      tc_ecdsa_sign_raw(p256, TC_EC_P256, TC_HASH_SHA256, msg, sizeof msg, rs, 64, &err), TC_OK);
+  TC_AUTO(ECDSA_SIG) *sig = ECDSA_SIG_new();
+  BIGNUM *r = BN_bin2bn(rs, 32, NULL), *s = BN_bin2bn(rs + 32, 32, NULL);
+  assert_int_equal(ECDSA_SIG_set0(sig, r, s), 1);
+  TC_AUTO(tc_ossl_bytes) *der = NULL;
+  int dlen = i2d_ECDSA_SIG(sig, &der);
+  assert_true(dlen > 0);
+  TC_AUTO(EVP_MD_CTX) *ctx = EVP_MD_CTX_new();
+  assert_int_equal(EVP_DigestVerifyInit(ctx, NULL, EVP_sha256(), NULL, p256), 1);
+  assert_int_equal(EVP_DigestVerify(ctx, der, (size_t)dlen, msg, sizeof msg), 1);
+  /* two signatures of one message differ (random k), both verify */
+  uint8_t rs2[64];
+  assert_int_equal(
+      tc_ecdsa_sign_raw(p256, TC_EC_P256, TC_HASH_SHA256, msg, sizeof msg, rs2, 64, &err), TC_OK);
+  assert_memory_not_equal(rs, rs2, 64);
+  assert_int_equal(
+      tc_ecdsa_verify_raw(p256, TC_EC_P256, TC_HASH_SHA256, msg, sizeof msg, rs2, 64, &err), TC_OK);
+  /* wrong curve, wrong length, a public key alone */
+  assert_int_equal(
+      tc_ecdsa_sign_raw(p384, TC_EC_P256, TC_HASH_SHA256, msg, sizeof msg, rs, 64, &err),
+      TC_ERR_USAGE);
+  assert_string_equal(err.reason, "bad_argument");
+  assert_int_equal(
+      tc_ecdsa_sign_raw(p256, TC_EC_P256, TC_HASH_SHA256, msg, sizeof msg, rs, 62, &err),
+      TC_ERR_USAGE);
+  TC_AUTO(tc_ossl_bytes) *pub = NULL;
+  int pl = i2d_PUBKEY(p256, &pub);
+  const unsigned char *pp = pub;
+  TC_AUTO(EVP_PKEY) *pubkey = d2i_PUBKEY(NULL, &pp, pl);
+  assert_non_null(pubkey);
+  assert_int_equal(
+      tc_ecdsa_sign_raw(pubkey, TC_EC_P256, TC_HASH_SHA256, msg, sizeof msg, rs, 64, &err),
+      TC_ERR_INTERNAL);
+}
+
 static void test_ec_key_from_raw(void **state) {
   (void)state;
   TC_AUTO(EVP_PKEY) *key = EVP_EC_gen("P-256");
@@ -195,7 +240,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_digests),     cmocka_unit_test(test_token_id),
       cmocka_unit_test(test_ecdsa_raw),   cmocka_unit_test(test_ec_key_from_raw),
-      cmocka_unit_test(test_trust_store),
+      cmocka_unit_test(test_trust_store), cmocka_unit_test(test_ecdsa_sign_raw),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -8,9 +8,10 @@
 #include <sys/stat.h>
 #include <time.h>
 
-#include <curl/curl.h>
-
 #include "cli/commands.h"
+#if TEECTL_CLI_PROGRAM >= TEECTL_CLI_FULL /* a JWKS URL is fetched in teectl-full */
+#include <curl/curl.h>
+#endif
 #include "teectl/appraisal.h"
 #include "teectl/ear.h"
 #include "teectl/file.h"
@@ -46,6 +47,7 @@ static void usage(FILE *f) {
              "2 usage error or unreadable input (token, JWKS).\n");
 }
 
+#if TEECTL_CLI_PROGRAM >= TEECTL_CLI_FULL
 /* Fetch an http(s) URL into *out (NUL-terminated). Returns 0, or -1 with msg filled. */
 static int fetch_url(const char *url, tc_sink *out, char *msg, size_t cap) {
   char errbuf[CURL_ERROR_SIZE] = "";
@@ -80,10 +82,17 @@ static int fetch_url(const char *url, tc_sink *out, char *msg, size_t cap) {
   return 0;
 }
 
+#endif
+
+static int is_url(const char *where) {
+  return strncmp(where, "http://", 7) == 0 || strncmp(where, "https://", 8) == 0;
+}
+
 static json_t *load_jwks(const char *where) {
   json_error_t jerr;
   json_t *j = NULL;
-  if (strncmp(where, "http://", 7) == 0 || strncmp(where, "https://", 8) == 0) {
+#if TEECTL_CLI_PROGRAM >= TEECTL_CLI_FULL
+  if (is_url(where)) {
     tc_sink s = {.max = JWKS_MAX};
     char msg[300];
     if (fetch_url(where, &s, msg, sizeof msg) != 0) {
@@ -93,7 +102,9 @@ static json_t *load_jwks(const char *where) {
     }
     j = json_loadb(s.buf.s, s.buf.len, JSON_REJECT_DUPLICATES, &jerr);
     tc_strbuf_free(&s.buf);
-  } else {
+  } else
+#endif
+  {
     tc_buf b;
     tc_error err;
     if (tc_file_read(where, JWKS_MAX, &b, &err) != TC_OK) {
@@ -335,6 +346,10 @@ static int verify(int argc, char **argv) {
     return cli_usage_error("token verify", "expected exactly one TOKEN (or -)");
   if (!jwks_arg)
     return cli_usage_error("token verify", "--jwks FILE|URL is required");
+#if TEECTL_CLI_PROGRAM < TEECTL_CLI_FULL
+  if (is_url(jwks_arg)) /* fetching (libcurl) is in teectl-full: the same command line there */
+    return cli_forward("token", TEECTL_CLI_FULL);
+#endif
 
   int from_arg = 0;
   char *token = read_token(argv[optind], &from_arg);

@@ -69,7 +69,7 @@ static int push_cert_file(tc_buf **arr, size_t *n, const char *opt, const char *
   return 0;
 }
 
-#ifndef TEECTL_CLI_CORE /* --fetch runs in teectl-full */
+#if TEECTL_CLI_PROGRAM >= TEECTL_CLI_FULL /* --fetch runs in teectl-full */
 /* verify --fetch --format json when the collateral could not be had: the same keys as a
  * verdict (verdict, reason, detail, tee, verified_at) from the first failed item of the
  * provider's report, and the report itself as "collateral". */
@@ -214,9 +214,9 @@ int cmd_verify(int argc, char **argv) {
     cli_usage_error("verify", "--kds-url, --pcs-url and --cache-dir go with --fetch");
     goto out;
   }
-#ifdef TEECTL_CLI_CORE
+#if TEECTL_CLI_PROGRAM < TEECTL_CLI_FULL
   if (fetch) { /* fetching (libcurl) is in teectl-full: the same command line runs there */
-    rc = cli_forward("verify");
+    rc = cli_forward("verify", TEECTL_CLI_FULL);
     goto out;
   }
 #endif
@@ -249,7 +249,7 @@ int cmd_verify(int argc, char **argv) {
     fprintf(stderr, "teectl verify: %s\n", err.detail);
     goto out;
   }
-#ifndef TEECTL_CLI_CORE
+#if TEECTL_CLI_PROGRAM >= TEECTL_CLI_FULL
   if (fetch) { /* fill what the folder and options did not give (collateral area) */
     json_t *report = NULL;
     rc = cli_fetch_missing("verify", &fo, tee, ev.data, ev.len, (int64_t)time(NULL), &col, stderr,

@@ -34,16 +34,27 @@ int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format
  * "teectl CMD: listening on SCHEME://LISTEN (port N)" (N: the port bound, also with port 0). */
 void cli_listening(const char *cmd, const char *scheme, const char *listen, unsigned port);
 
-#ifdef TEECTL_CLI_CORE
-/* In teectl (the core program, src/cli/main.c): run this command line, as main() got it, in
- * teectl-full (the program with every command and libcurl / libmicrohttpd / libjose) by exec.
- * Returns only when that fails: the message on stderr names the program's file and why
- * (missing, not executable), and the result is CLI_EXIT_USAGE. cmd: the command's name. */
-int cli_forward(const char *cmd);
+/* The programs the CLI is built as (src/cli/main.c, src/CMakeLists.txt): TEECTL_CLI_PROGRAM
+ * is one of these levels (the build defines it; without it, the full program); each runs the
+ * commands of its level and below and hands the others to the program of their level. */
+#define TEECTL_CLI_CORE 0  /* teectl: probe, config, verify, measure */
+#define TEECTL_CLI_TOKEN 1 /* teectl-token: and token (libjose) */
+#define TEECTL_CLI_FULL 2  /* teectl-full: every command (libcurl, libmicrohttpd) */
+#ifndef TEECTL_CLI_PROGRAM
+#define TEECTL_CLI_PROGRAM TEECTL_CLI_FULL
+#endif
 
-/* teectl-full's path: TEECTL_FULL_DIR relative to the folder of this program's own file
- * (/proc/self/exe), in buf (cap bytes). Returns 0, or -1 when it cannot be named. */
-int cli_full_program_path(char *buf, size_t cap);
+#if TEECTL_CLI_PROGRAM < TEECTL_CLI_FULL
+/* Run this command line, as main() got it, in the program of `level` (TEECTL_CLI_TOKEN or
+ * TEECTL_CLI_FULL) by exec. Returns only when that fails: the message on stderr names the
+ * program's file and why (missing, not executable), and the result is CLI_EXIT_USAGE.
+ * cmd: the command's name. */
+int cli_forward(const char *cmd, int level);
+
+/* The path of the program of `level`: in TEECTL_PROGRAM_DIR relative to the folder of this
+ * program's own file (/proc/self/exe), in buf (cap bytes). Returns 0, or -1 when it cannot
+ * be named. */
+int cli_program_path(int level, char *buf, size_t cap);
 #endif
 
 /* Reset getopt state before a subcommand parses its own argv. */

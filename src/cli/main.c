@@ -2,14 +2,18 @@
 /* teectl: one multicall program. `teectl <command> [options]`; also callable as
  * teectl-<command> through a symlink.
  *
- * It is built twice from these sources, with two link sets (src/CMakeLists.txt):
- *  - teectl, the program on PATH, built with TEECTL_CLI_CORE: the commands that only read
- *    files and compute (probe, config, verify, measure) run in it, so they load only OpenSSL's
- *    libcrypto, jansson and libyaml;
- *  - teectl-full (installed in TEECTL_FULL_DIR relative to teectl's folder): every command,
- *    linked with libcurl, libmicrohttpd and libjose as well. teectl hands the other commands,
- *    and `verify --fetch`, to it by exec with the same arguments (same process id, standard
- *    streams and signals), so a caller never sees the difference. */
+ * It is built three times from these sources, with three link sets (src/CMakeLists.txt), so
+ * that a command loads only the libraries it uses; TEECTL_CLI_PROGRAM says which program
+ * this is (cli/commands.h), each runs the commands of its level and below:
+ *  - teectl (TEECTL_CLI_CORE), the program on PATH: the commands that only read files and
+ *    compute (probe, config, verify, measure), with OpenSSL's libcrypto, jansson, libyaml;
+ *  - teectl-token (TEECTL_CLI_TOKEN): and `token`, with libjose;
+ *  - teectl-full (TEECTL_CLI_FULL): every command, with libcurl and libmicrohttpd as well.
+ * The last two live in one folder, TEECTL_PROGRAM_DIR relative to the folder of the program
+ * running (teectl: ../libexec/teectl by default; teectl-token: the same folder). teectl hands a
+ * command of a higher level (and `verify --fetch`, `token verify --jwks URL`) to the program
+ * of that level by exec with the same arguments (same process id, standard streams and
+ * signals), so a caller never sees the difference. */
 #include <errno.h>
 #include <getopt.h>
 #include <libgen.h>
@@ -25,38 +29,54 @@
 
 struct command {
   const char *name;
-  int (*fn)(int, char **);
+  int (*fn)(int, char **); /* NULL: in the program of `level` */
+  int level;               /* TEECTL_CLI_CORE, _TOKEN or _FULL */
   const char *summary;
 };
 
-#ifdef TEECTL_CLI_CORE
-#define FULL(fn) NULL /* in teectl-full: cli_forward */
+/* A command of level L: its function where this program has it, else NULL (not even
+ * referenced, so that its libraries are not linked). */
+#if TEECTL_CLI_PROGRAM >= TEECTL_CLI_TOKEN
+#define AT_TOKEN(fn) fn, TEECTL_CLI_TOKEN
 #else
-#define FULL(fn) fn
+#define AT_TOKEN(fn) NULL, TEECTL_CLI_TOKEN
 #endif
+#if TEECTL_CLI_PROGRAM >= TEECTL_CLI_FULL
+#define AT_FULL(fn) fn, TEECTL_CLI_FULL
+#else
+#define AT_FULL(fn) NULL, TEECTL_CLI_FULL
+#endif
+#define AT_CORE(fn) fn, TEECTL_CLI_CORE
 
 static const struct command commands[] = {
-    {"probe", cmd_probe, "report what this node's CPU, firmware, kernel and KVM enable"},
-    {"config", cmd_config, "generate and lint Kata, containerd and RuntimeClass configuration"},
-    {"verify", cmd_verify, "verify SEV-SNP reports and TDX/SGX DCAP quotes offline"},
-    {"collateral", FULL(cmd_collateral), "fetch and cache AMD KDS / Intel PCS endorsements"},
-    {"serve", FULL(cmd_serve),
+    {"probe", AT_CORE(cmd_probe), "report what this node's CPU, firmware, kernel and KVM enable"},
+    {"config", AT_CORE(cmd_config),
+     "generate and lint Kata, containerd and RuntimeClass configuration"},
+    {"verify", AT_CORE(cmd_verify), "verify SEV-SNP reports and TDX/SGX DCAP quotes offline"},
+    {"collateral", AT_FULL(cmd_collateral), "fetch and cache AMD KDS / Intel PCS endorsements"},
+    {"serve", AT_FULL(cmd_serve),
      "run the attestation service (challenge, verify, appraise, EAR token)"},
-    {"token", FULL(cmd_token), "verify an attestation result token (for relying parties)"},
-    {"attest", FULL(cmd_attest), "in a confidential guest: prove the TEE, get a token or secrets"},
-    {"exporter", FULL(cmd_exporter),
+    {"token", AT_TOKEN(cmd_token), "verify an attestation result token (for relying parties)"},
+    {"attest", AT_FULL(cmd_attest),
+     "in a confidential guest: prove the TEE, get a token or secrets"},
+    {"exporter", AT_FULL(cmd_exporter),
      "serve Prometheus metrics for TEE capacity and Kata sandboxes"},
-    {"measure", cmd_measure, "compute the SEV-SNP launch digest (reference value) of a guest"},
+    {"measure", AT_CORE(cmd_measure),
+     "compute the SEV-SNP launch digest (reference value) of a guest"},
 };
 
-#ifdef TEECTL_CLI_CORE
+#if TEECTL_CLI_PROGRAM < TEECTL_CLI_FULL
 /* A copy of the command line as main() got it (getopt_long permutes argv in place and a
  * symlink's argv[0] is replaced): what cli_forward hands on. Set once in main, before any
  * command runs. */
 static int g_argc;
 static char **g_argv;
 
-int cli_full_program_path(char *buf, size_t cap) {
+static const char *program_name(int level) {
+  return level == TEECTL_CLI_TOKEN ? "teectl-token" : "teectl-full";
+}
+
+int cli_program_path(int level, char *buf, size_t cap) {
   char self[PATH_MAX];
   ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
   if (n <= 0)
@@ -66,17 +86,17 @@ int cli_full_program_path(char *buf, size_t cap) {
   if (slash == NULL)
     return -1;
   *slash = '\0';
-  int w = snprintf(buf, cap, "%s/%s/teectl-full", self, TEECTL_FULL_DIR);
+  int w = snprintf(buf, cap, "%s/%s/%s", self, TEECTL_PROGRAM_DIR, program_name(level));
   return w > 0 && (size_t)w < cap ? 0 : -1;
 }
 
-int cli_forward(const char *cmd) {
-  char full[PATH_MAX + 64];
-  if (cli_full_program_path(full, sizeof full) != 0) {
+int cli_forward(const char *cmd, int level) {
+  char path[PATH_MAX + 64];
+  if (cli_program_path(level, path, sizeof path) != 0) {
     fprintf(stderr, "teectl %s: cannot find teectl's own program folder (/proc/self/exe)\n", cmd);
     return CLI_EXIT_USAGE;
   }
-  /* teectl-<command> through a symlink: the full program gets `teectl <command> ...` */
+  /* teectl-<command> through a symlink: the program gets `teectl <command> ...` */
   const char *self = strrchr(g_argv[0], '/');
   self = self ? self + 1 : g_argv[0];
   int sym = strncmp(self, "teectl-", 7) == 0 && strcmp(self + 7, cmd) == 0;
@@ -93,22 +113,22 @@ int cli_forward(const char *cmd) {
     args[k++] = g_argv[i];
   args[k] = NULL;
   fflush(NULL);
-  execv(full, args);
+  execv(path, args);
   int e = errno;
   free(args);
   fprintf(stderr,
           "teectl %s: this command runs in %s, which %s (%s); install teectl whole "
           "(cmake --install)\n",
-          cmd, full, e == ENOENT ? "is missing" : "cannot be started", strerror(e));
+          cmd, path, e == ENOENT ? "is missing" : "cannot be started", strerror(e));
   return CLI_EXIT_USAGE;
 }
 #endif
 
-/* The command named name: in this program (fn) or, in teectl, handed to teectl-full. */
+/* The command c: in this program, or handed to the program of its level. */
 static int dispatch(const struct command *c, int argc, char **argv) {
-#ifdef TEECTL_CLI_CORE
+#if TEECTL_CLI_PROGRAM < TEECTL_CLI_FULL
   if (c->fn == NULL)
-    return cli_forward(c->name);
+    return cli_forward(c->name, c->level);
 #endif
   return c->fn(argc, argv);
 }
@@ -197,7 +217,7 @@ int main(int argc, char **argv) {
   const char *slash = strrchr(argv[0], '/');
   const char *self = slash ? slash + 1 : argv[0];
   const char *cmd = strncmp(self, "teectl-", 7) == 0 ? self + 7 : argc > 1 ? argv[1] : NULL;
-#ifdef TEECTL_CLI_CORE
+#if TEECTL_CLI_PROGRAM < TEECTL_CLI_FULL
   g_argc = argc;
   g_argv = malloc(((size_t)argc + 1) * sizeof *g_argv);
   if (g_argv == NULL) {

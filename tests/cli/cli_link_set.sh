@@ -1,30 +1,39 @@
 #!/bin/sh
 # SPDX-License-Identifier: Apache-2.0
-# The CLI's two programs (src/cli/main.c): teectl runs probe, config, verify and measure with a
-# small link set and hands every other command to teectl-full by exec.
+# The CLI's three programs (src/cli/main.c): teectl runs probe, config, verify and measure
+# with a small link set, hands token to teectl-token and every other command to teectl-full
+# by exec.
 #  - teectl's ELF NEEDED list has libcrypto and jansson but none of libcurl, libmicrohttpd,
-#    libjose or GnuTLS; teectl-full's has libcurl, libmicrohttpd and libjose (so the check
-#    sees what it looks for);
+#    libjose or GnuTLS; teectl-token's adds libjose, still without libcurl, libmicrohttpd or
+#    GnuTLS; teectl-full's has libcurl, libmicrohttpd and libjose (so the check sees what it
+#    looks for);
 #  - a forwarded command works through teectl and through a teectl-<command> symlink;
-#  - teectl without teectl-full beside it: core commands still run, a forwarded command (and
-#    verify --fetch) exits 2 with one line naming the missing file; a teectl-full that cannot
-#    be executed is named the same way.
-# Usage: cli_link_set.sh TEECTL TEECTL_FULL
+#    token verify --jwks URL goes on to teectl-full (libcurl);
+#  - teectl without the other two beside it: core commands still run, a forwarded command
+#    (and verify --fetch) exits 2 with one line naming the missing file; a program that
+#    cannot be executed is named the same way.
+# Usage: cli_link_set.sh TEECTL TEECTL_TOKEN TEECTL_FULL
 set -u
 BIN=$1
-FULL=$2
+TOKEN=$2
+FULL=$3
 fail=0
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
 needed() { readelf -d "$1" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p'; }
 needed "$BIN" >"$tmp/core.needed"
+needed "$TOKEN" >"$tmp/token.needed"
 needed "$FULL" >"$tmp/full.needed"
 for lib in libcrypto.so libjansson.so; do
   grep -q "^$lib" "$tmp/core.needed" || { echo "FAIL: teectl does not link $lib:"; cat "$tmp/core.needed"; fail=1; }
 done
 for lib in libcurl.so libmicrohttpd.so libjose.so libgnutls.so; do
   if grep -q "^$lib" "$tmp/core.needed"; then echo "FAIL: teectl links $lib"; fail=1; fi
+done
+grep -q "^libjose.so" "$tmp/token.needed" || { echo "FAIL: teectl-token does not link libjose"; fail=1; }
+for lib in libcurl.so libmicrohttpd.so libgnutls.so; do
+  if grep -q "^$lib" "$tmp/token.needed"; then echo "FAIL: teectl-token links $lib"; fail=1; fi
 done
 for lib in libcurl.so libmicrohttpd.so libjose.so; do
   grep -q "^$lib" "$tmp/full.needed" || { echo "FAIL: teectl-full does not link $lib"; fail=1; }
@@ -46,16 +55,23 @@ out=$("$tmp/sym/teectl-serve" --help 2>&1); rc=$?
 [ "$rc" = 2 ] && grep -q "no-such-jwks.json" "$tmp/err" ||
   { echo "FAIL: token verify with a missing JWKS: exit $rc:"; cat "$tmp/err"; fail=1; }
 
-# teectl alone, without teectl-full at ../libexec/teectl.
+# A JWKS URL is fetched by teectl-full: nothing listens on port 1 of loopback, so libcurl's
+# connection error is the answer (teectl-token alone would not know the URL form).
+"$BIN" token verify --jwks http://127.0.0.1:1/jwks.json abc >/dev/null 2>"$tmp/err"; rc=$?
+[ "$rc" = 2 ] && grep -q "cannot fetch JWKS http://127.0.0.1:1/jwks.json" "$tmp/err" ||
+  { echo "FAIL: token verify --jwks URL: exit $rc:"; cat "$tmp/err"; fail=1; }
+
+# teectl alone, without teectl-token and teectl-full at ../libexec/teectl.
 mkdir -p "$tmp/alone/bin"
 cp "$BIN" "$tmp/alone/bin/teectl"
 want="$tmp/alone/bin/../libexec/teectl/teectl-full"
 "$tmp/alone/bin/teectl" probe --help >/dev/null 2>&1 || { echo "FAIL: probe --help without teectl-full"; fail=1; }
-for args in "serve --help" "verify --fetch $tmp/no-evidence.bin"; do
+for args in "serve --help" "verify --fetch $tmp/no-evidence.bin" "token verify --help"; do
+  case $args in token*) w="$tmp/alone/bin/../libexec/teectl/teectl-token" ;; *) w=$want ;; esac
   # shellcheck disable=SC2086
   "$tmp/alone/bin/teectl" $args >/dev/null 2>"$tmp/err"; rc=$?
-  if [ "$rc" != 2 ] || [ "$(wc -l <"$tmp/err")" != 1 ] || ! grep -qF "$want, which is missing" "$tmp/err"; then
-    echo "FAIL: teectl $args without teectl-full: exit $rc (want 2, one line naming $want):"
+  if [ "$rc" != 2 ] || [ "$(wc -l <"$tmp/err")" != 1 ] || ! grep -qF "$w, which is missing" "$tmp/err"; then
+    echo "FAIL: teectl $args without its program: exit $rc (want 2, one line naming $w):"
     cat "$tmp/err"; fail=1
   fi
 done

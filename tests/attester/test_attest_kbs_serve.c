@@ -23,13 +23,14 @@
 
 #include "attest_run.h"
 #include "harness.h"
-#include "snp_forge.h"
+#include "snp_serve.h"
 #include "testlib.h"
 
 extern char **environ;
 
 static srv S;
-static snp_forge *F;
+static snp_serve H;
+static snp_forge *F; /* H's */
 static char URL[64], EVCMD[2048];
 static const char SECRET[] = "api-key: 7d1f0c2e\n\x01\x02\x00 binary tail";
 static const char INITDATA[] = "version = \"0.1.0\"\nalgorithm = \"sha256\"\n\n[data]\n"
@@ -43,17 +44,12 @@ static void mk(const char *rel) {
 
 static int setup(void **state) {
   (void)state;
-  snp_forge_opts o;
-  snp_forge_opts_init(&o, TC_SNP_GENOA, 0);
-  F = snp_forge_new(&o);
-  if (!F)
-    return -1;
   srv_init(&S);
-  mk("col");
-  char col[300];
-  snprintf(col, sizeof col, "%s/col", S.dir);
-  if (snp_forge_write_dir(F, col) != 0)
+  char d[300];
+  snprintf(d, sizeof d, "%s/snp", S.dir);
+  if (snp_serve_init(&H, d, NULL) != 0) /* Genoa, VCEK */
     return -1;
+  F = H.forge;
   static const char *const dirs[] = {"res",
                                      "res/default",
                                      "res/default/sev-app",
@@ -76,15 +72,9 @@ static int setup(void **state) {
   tc_snp_report r;
   snp_forge_report_init(F, 3, &r);
   memcpy(r.host_data, hd, 32);
-  uint8_t rep[TC_SNP_REPORT_SIZE];
-  if (snp_forge_sign_report(F, &r, rep) != 0)
+  if (snp_serve_template(&H, &r) != 0)
     return -1;
-  free(srv_write(&S, "template.bin", rep, sizeof rep));
-  char key[300];
-  snprintf(key, sizeof key, "%s/leaf.pem", S.dir);
-  if (snp_forge_write_leaf_key(F, key) != 0)
-    return -1;
-  snprintf(EVCMD, sizeof EVCMD, "python3 %s %s %s/template.bin", SNP_EVIDENCE_PY, key, S.dir);
+  snprintf(EVCMD, sizeof EVCMD, "python3 %s %s %s", SNP_EVIDENCE_PY, H.key, H.tpl);
   char policy[1024];
   snprintf(policy, sizeof policy,
            "{\"id\":\"attest-kbs\",\"resources\":["
@@ -94,24 +84,11 @@ static int setup(void **state) {
            "\"measurements\":[\"%096d\"]}]}",
            hdhex, 7);
   char *pol = srv_write(&S, "policy.json", policy, strlen(policy));
-  const tc_buf *ark = snp_forge_ark_pem(F);
-  char *root = srv_write(&S, "ark.pem", ark->data, ark->len);
   char res[300];
   snprintf(res, sizeof res, "%s/res", S.dir);
-  const char *args[] = {"--trust-root",
-                        root,
-                        "--collateral",
-                        col,
-                        "--resources",
-                        res,
-                        "--policy",
-                        pol,
-                        "--issuer",
-                        "https://kbs.test",
-                        NULL};
-  int rc = srv_start(&S, args);
+  const char *args[] = {"--resources", res, "--policy", pol, "--issuer", "https://kbs.test", NULL};
+  int rc = snp_serve_start(&H, &S, SNP_SERVE_COLLATERAL, args);
   free(pol);
-  free(root);
   snprintf(URL, sizeof URL, "http://127.0.0.1:%u", S.port);
   return rc;
 }
@@ -120,7 +97,7 @@ static int teardown(void **state) {
   (void)state;
   srv_stop(&S);
   srv_cleanup(&S);
-  snp_forge_free(F);
+  snp_serve_free(&H);
   return 0;
 }
 
@@ -255,10 +232,9 @@ static char AA_URL[64];
 
 /* certs: NULL, or "TYPE=FILE" entries for the agent's cert_chain (NULL-terminated). */
 static void aa_start_with(const char *const *certs) {
-  char pf[300], key[300], tpl[300], lg[300];
+  char pf[300], lg[300];
+  const char *key = H.key, *tpl = H.tpl;
   snprintf(pf, sizeof pf, "%s/aa.port", S.dir);
-  snprintf(key, sizeof key, "%s/leaf.pem", S.dir);
-  snprintf(tpl, sizeof tpl, "%s/template.bin", S.dir);
   snprintf(lg, sizeof lg, "%s/aa.log", S.dir);
   unlink(pf);
   unlink(lg);
@@ -341,20 +317,16 @@ static void test_aa_service_certificates(void **state) {
   (void)state;
   srv s2;
   srv_init(&s2);
-  char root[300], pol[300];
-  snprintf(root, sizeof root, "%s/ark.pem", S.dir);
+  char pol[300];
   snprintf(pol, sizeof pol, "%s/policy.json", S.dir);
-  const char *sargs[] = {"--trust-root", root, "--policy", pol, NULL};
-  assert_int_equal(srv_start(&s2, sargs), 0);
+  const char *sargs[] = {"--policy", pol, NULL};
+  assert_int_equal(snp_serve_start(&H, &s2, SNP_SERVE_ROOT_ONLY, sargs), 0);
   char url[64];
   snprintf(url, sizeof url, "http://127.0.0.1:%u", s2.port);
-  const tc_buf *leaf = snp_forge_leaf_der(F), *ask = snp_forge_ask_pem(F);
-  char *vcek = srv_write(&S, "aa-vcek.der", leaf->data, leaf->len);
-  char *askp = srv_write(&S, "aa-ask.pem", ask->data, ask->len);
   char c1[400], c2[400], c3[400];
-  snprintf(c1, sizeof c1, "VCEK=%s", vcek);
-  snprintf(c2, sizeof c2, "ASK=%s", askp);
-  snprintf(c3, sizeof c3, "ARK=%s", root);
+  snprintf(c1, sizeof c1, "VCEK=%s/vcek.der", H.dir);
+  snprintf(c2, sizeof c2, "ASK=%s/ask.pem", H.dir);
+  snprintf(c3, sizeof c3, "ARK=%s", H.root);
   const char *const chain[] = {c1, c2, c3, NULL};
   char tok[300];
   snprintf(tok, sizeof tok, "%s/aa-certs.jwt", S.dir);
@@ -380,8 +352,6 @@ static void test_aa_service_certificates(void **state) {
   assert_int_equal(access(tok, F_OK), -1);
   assert_int_equal(srv_stop(&s2), 0);
   srv_cleanup(&s2);
-  free(vcek);
-  free(askp);
 }
 
 int main(void) {

@@ -22,13 +22,14 @@
 
 #include "attest_run.h"
 #include "harness.h"
-#include "snp_forge.h"
+#include "snp_serve.h"
 #include "teectl/attester.h"
 #include "testlib.h"
 
 static srv S;
-static snp_forge *F;
-static char URL[64], EVCMD[2048], COLDIR[300];
+static snp_serve H;
+static snp_forge *F; /* H's */
+static char URL[64], EVCMD[2048];
 
 static char *hexs(const uint8_t *p, size_t n) {
   char *s = malloc(2 * n + 1);
@@ -57,38 +58,26 @@ static int setup(void **state) {
   (void)state;
   snp_forge_opts o;
   snp_forge_opts_init(&o, TC_SNP_MILAN, 0);
-  F = snp_forge_new(&o);
-  if (!F)
-    return -1;
   srv_init(&S);
-  snprintf(COLDIR, sizeof COLDIR, "%s/collateral", S.dir);
-  mkdir(COLDIR, 0700);
-  if (snp_forge_write_dir(F, COLDIR) != 0)
+  char d[300];
+  snprintf(d, sizeof d, "%s/snp", S.dir);
+  if (snp_serve_init(&H, d, &o) != 0)
     return -1;
+  F = H.forge;
   tc_snp_report r;
   snp_forge_report_init(F, 3, &r);
   memset(r.measurement, 0x11, 48);
   r.guest_svn = 2;
-  uint8_t rep[TC_SNP_REPORT_SIZE];
-  if (snp_forge_sign_report(F, &r, rep) != 0)
+  if (snp_serve_template(&H, &r) != 0)
     return -1;
-  free(srv_write(&S, "template.bin", rep, sizeof rep));
-  char key[300];
-  snprintf(key, sizeof key, "%s/leaf.pem", S.dir);
-  if (snp_forge_write_leaf_key(F, key) != 0)
-    return -1;
-  snprintf(EVCMD, sizeof EVCMD, "python3 %s %s %s/template.bin %s/asked.txt", SNP_EVIDENCE_PY, key,
-           S.dir, S.dir);
-  const tc_buf *ark = snp_forge_ark_pem(F);
-  char *root = srv_write(&S, "ark.pem", ark->data, ark->len);
+  snprintf(EVCMD, sizeof EVCMD, "python3 %s %s %s %s/asked.txt", SNP_EVIDENCE_PY, H.key, H.tpl,
+           S.dir);
   write_policy(0x11);
   char policy[300];
   snprintf(policy, sizeof policy, "%s/policy.json", S.dir);
-  const char *args[] = {
-      "--trust-root",        root,          "--collateral", COLDIR, "--policy", policy, "--issuer",
-      "https://attest.test", "--token-ttl", "120",          NULL};
-  int rc = srv_start(&S, args);
-  free(root);
+  const char *args[] = {"--policy",    policy, "--issuer", "https://attest.test",
+                        "--token-ttl", "120",  NULL};
+  int rc = snp_serve_start(&H, &S, SNP_SERVE_COLLATERAL, args);
   snprintf(URL, sizeof URL, "http://127.0.0.1:%u", S.port);
   return rc;
 }
@@ -97,7 +86,7 @@ static int teardown(void **state) {
   (void)state;
   srv_stop(&S);
   srv_cleanup(&S);
-  snp_forge_free(F);
+  snp_serve_free(&H);
   return 0;
 }
 
@@ -353,11 +342,10 @@ static void test_configfs_tsm_certificates(void **state) {
   write_policy(0x11);
   if (S2.pid == 0) {
     srv_init(&S2);
-    char root[300], policy[300];
-    snprintf(root, sizeof root, "%s/ark.pem", S.dir);
+    char policy[300];
     snprintf(policy, sizeof policy, "%s/policy.json", S.dir);
-    const char *args[] = {"--trust-root", root, "--policy", policy, NULL};
-    assert_int_equal(srv_start(&S2, args), 0);
+    const char *args[] = {"--policy", policy, NULL};
+    assert_int_equal(snp_serve_start(&H, &S2, SNP_SERVE_ROOT_ONLY, args), 0);
     snprintf(TSM_ROOT, sizeof TSM_ROOT, "%s/root", S.dir);
     const char *parts[] = {"",
                            "/sys",

@@ -8,8 +8,8 @@ tee key, the token and the JWE. Exits 0 when every check passed; prints what fai
 
 Arguments: --a/--b URL of two servers sharing keys, --c URL of a server with 1-second
 sessions (and the real Genoa collateral when --real names the vectors' message), --dir the
-folder test_kbs_http.c prepared (a_/b_ report templates, VCEK keys and certificates,
-initdata.toml, res/)."""
+folder test_kbs_http.c prepared (a/ and b/: report template, VCEK, its key and the CA
+certificates of two hierarchies; initdata.toml, res/)."""
 import argparse
 import base64
 import hashlib
@@ -92,15 +92,15 @@ def sign_report(rep, key):
 class Tee:
     """What a guest has: a report template, its VCEK key and certificate chain."""
 
-    def __init__(self, d, prefix, with_chain=False):
+    def __init__(self, d, name, with_chain=False):
         self.dir = d
-        self.template = bytearray(open(f"{d}/{prefix}_report.bin", "rb").read())
-        self.key = serialization.load_pem_private_key(
-            open(f"{d}/{prefix}_vcek_key.pem", "rb").read(), None)
-        self.chain = [{"cert_type": "VCEK", "data": list(open(f"{d}/{prefix}_vcek.der", "rb").read())}]
+        h = f"{d}/{name}"  # the hierarchy's folder (tests/common/snp_serve.h layout)
+        self.template = bytearray(open(f"{h}/template.bin", "rb").read())
+        self.key = serialization.load_pem_private_key(open(f"{h}/leaf.pem", "rb").read(), None)
+        self.chain = [{"cert_type": "VCEK", "data": list(open(f"{h}/vcek.der", "rb").read())}]
         if with_chain:  # an ARK and ASK in the message: never trust anchors
             for t in ("ASK", "ARK"):
-                pem = open(f"{d}/{prefix}_{t.lower()}.pem", "rb").read()
+                pem = open(f"{h}/{t.lower()}.pem", "rb").read()
                 der = x509.load_pem_x509_certificate(pem).public_bytes(serialization.Encoding.DER)
                 self.chain.append({"cert_type": t, "data": list(der)})
 

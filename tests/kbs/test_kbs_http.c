@@ -24,32 +24,9 @@
 #include <openssl/pem.h>
 
 #include "harness.h"
-#include "snp_forge.h"
+#include "snp_serve.h"
 #include "teectl/snp.h"
 #include "testlib.h"
-
-static void write_case(const srv *s, const char *prefix, const snp_forge *f) {
-  tc_snp_report r;
-  uint8_t rep[TC_SNP_REPORT_SIZE];
-  snp_forge_report_init(f, 3, &r);
-  assert_int_equal(snp_forge_sign_report(f, &r, rep), 0);
-  char name[64];
-  snprintf(name, sizeof name, "%s_report.bin", prefix);
-  free(srv_write(s, name, rep, sizeof rep));
-  const tc_buf *leaf = snp_forge_leaf_der(f);
-  snprintf(name, sizeof name, "%s_vcek.der", prefix);
-  free(srv_write(s, name, leaf->data, leaf->len));
-  tc_buf key;
-  assert_int_equal(snp_forge_leaf_key_pem(f, &key), 0);
-  snprintf(name, sizeof name, "%s_vcek_key.pem", prefix);
-  free(srv_write(s, name, key.data, key.len));
-  tc_buf_free(&key);
-  const tc_buf *ark = snp_forge_ark_pem(f), *ask = snp_forge_ask_pem(f);
-  snprintf(name, sizeof name, "%s_ark.pem", prefix);
-  free(srv_write(s, name, ark->data, ark->len));
-  snprintf(name, sizeof name, "%s_ask.pem", prefix);
-  free(srv_write(s, name, ask->data, ask->len));
-}
 
 static void mkdirs(const srv *s, const char *rel) {
   char p[512];
@@ -59,23 +36,23 @@ static void mkdirs(const srv *s, const char *rel) {
 
 static void test_kbs_end_to_end(void **state) {
   (void)state;
-  snp_forge_opts o;
-  snp_forge_opts_init(&o, TC_SNP_GENOA, 0);
-  snp_forge *fa = snp_forge_new(&o);
-  o.cn_prefix = "OTHER ";
-  snp_forge *fb = snp_forge_new(&o);
-  assert_non_null(fa);
-  assert_non_null(fb);
   srv a, b, c;
   srv_init(&a);
   srv_init(&b);
   srv_init(&c);
-  write_case(&a, "a", fa);
-  write_case(&a, "b", fb);
-  /* the collateral folder holds this hierarchy's ARK and ASK; the VCEK comes in the message */
-  mkdirs(&a, "col");
-  free(srv_write(&a, "col/ark.pem", snp_forge_ark_pem(fa)->data, snp_forge_ark_pem(fa)->len));
-  free(srv_write(&a, "col/ask.pem", snp_forge_ask_pem(fa)->data, snp_forge_ask_pem(fa)->len));
+  /* the guest's hierarchy in a.dir/a (report template, VCEK and its key: what the client
+   * signs with), a second one in a.dir/b ("a chain from another hierarchy") */
+  snp_forge_opts o;
+  snp_forge_opts_init(&o, TC_SNP_GENOA, 0);
+  snp_serve ha, hb;
+  char da[300], db[300];
+  snprintf(da, sizeof da, "%s/a", a.dir);
+  snprintf(db, sizeof db, "%s/b", a.dir);
+  assert_int_equal(snp_serve_init(&ha, da, &o), 0);
+  o.cn_prefix = "OTHER ";
+  assert_int_equal(snp_serve_init(&hb, db, &o), 0);
+  assert_int_equal(snp_serve_template(&ha, NULL), 0);
+  assert_int_equal(snp_serve_template(&hb, NULL), 0);
   /* resources */
   mkdirs(&a, "res");
   static const char *const dirs[] = {"res/default",          "res/default/sev-app",
@@ -119,15 +96,10 @@ static void test_kbs_end_to_end(void **state) {
   char *sig = srv_write(&a, "signing.pem", kp, (size_t)kn);
   BIO_free(bio);
   EVP_PKEY_free(k);
-  char root[512], col[512], res[512];
-  snprintf(root, sizeof root, "%s/a_ark.pem", a.dir);
-  snprintf(col, sizeof col, "%s/col", a.dir);
+  char res[512];
   snprintf(res, sizeof res, "%s/res", a.dir);
-  const char *args[] = {"--trust-root",
-                        root,
-                        "--collateral",
-                        col,
-                        "--resources",
+  /* the collateral folder holds the ARK and ASK; the VCEK comes in the message */
+  const char *args[] = {"--resources",
                         res,
                         "--policy",
                         pol,
@@ -142,8 +114,8 @@ static void test_kbs_end_to_end(void **state) {
                         "--auth-rate",
                         "1000",
                         NULL};
-  assert_int_equal(srv_start(&a, args), 0);
-  assert_int_equal(srv_start(&b, args), 0);
+  assert_int_equal(snp_serve_start(&ha, &a, SNP_SERVE_CA_ONLY, args), 0);
+  assert_int_equal(snp_serve_start(&ha, &b, SNP_SERVE_CA_ONLY, args), 0);
   /* C: short sessions; the real Genoa collateral when the vectors are there */
   const char *vec = getenv("TEECTL_VECTORS");
   char real_col[512] = "", real_ev[512] = "";
@@ -233,8 +205,8 @@ static void test_kbs_end_to_end(void **state) {
   free(nk);
   free(sk);
   free(sig);
-  snp_forge_free(fa);
-  snp_forge_free(fb);
+  snp_serve_free(&ha);
+  snp_serve_free(&hb);
 }
 
 int main(void) {

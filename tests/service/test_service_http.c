@@ -25,12 +25,13 @@
 #include <unistd.h>
 
 #include "harness.h"
-#include "snp_forge.h"
+#include "snp_serve.h"
 
 #define TTL 120
 
 static srv S;
-static snp_forge *F;
+static snp_serve HIER;
+static snp_forge *F; /* HIER's */
 static char *ASK_PEM, *ARK_PEM, *VCEK_PEM;
 static const uint8_t NONCE_KEY[32] = "0123456789abcdef0123456789abcdef";
 static char *POLICY_PATH;
@@ -205,16 +206,17 @@ static int setup(void **state) {
   (void)state;
   snp_forge_opts o;
   snp_forge_opts_init(&o, TC_SNP_MILAN, 0);
-  F = snp_forge_new(&o);
-  if (F == NULL)
+  srv_init(&S);
+  char hd[300];
+  snprintf(hd, sizeof hd, "%s/snp", S.dir);
+  if (snp_serve_init(&HIER, hd, &o) != 0)
     return -1;
+  F = HIER.forge;
   const tc_buf *ark = snp_forge_ark_pem(F), *ask = snp_forge_ask_pem(F),
                *leaf = snp_forge_leaf_der(F);
   ARK_PEM = strndup((const char *)ark->data, ark->len);
   ASK_PEM = strndup((const char *)ask->data, ask->len);
   VCEK_PEM = der_to_pem(leaf->data, leaf->len);
-  srv_init(&S);
-  char *root = srv_write(&S, "ark.pem", ark->data, ark->len);
   char *nk = srv_write(&S, "nonce.key", NONCE_KEY, 32);
   /* Two token keys: the signing key and an older public key still published. */
   char *keys[2];
@@ -233,9 +235,7 @@ static int setup(void **state) {
   }
   write_policy("test-base", NULL);
   POLICY_PATH = strdup(srv_path(&S, "policy.json"));
-  const char *args[] = {"--trust-root",
-                        root,
-                        "--nonce-key",
+  const char *args[] = {"--nonce-key",
                         nk,
                         "--signing-key",
                         keys[0],
@@ -251,8 +251,7 @@ static int setup(void **state) {
                         "65536",
                         "--snp-client-certs", /* the requests carry the forged chain */
                         NULL};
-  int rc = srv_start(&S, args);
-  free(root);
+  int rc = snp_serve_start(&HIER, &S, SNP_SERVE_ROOT_ONLY, args);
   free(nk);
   free(keys[0]);
   free(keys[1]);
@@ -262,7 +261,7 @@ static int setup(void **state) {
 static int teardown(void **state) {
   (void)state;
   srv_cleanup(&S);
-  snp_forge_free(F);
+  snp_serve_free(&HIER);
   free(ARK_PEM);
   free(ASK_PEM);
   free(VCEK_PEM);
@@ -825,12 +824,9 @@ static void test_compat_api(void **state) {
   /* A second server with the endorsements in a collateral folder (same nonce key). */
   srv s2;
   srv_init(&s2);
-  assert_int_equal(snp_forge_write_dir(F, s2.dir), 0);
-  const tc_buf *ark = snp_forge_ark_pem(F);
-  char *root = srv_write(&s2, "root.pem", ark->data, ark->len);
   char *nk = srv_write(&s2, "nonce.key", NONCE_KEY, 32);
-  const char *args[] = {"--trust-root", root, "--nonce-key", nk, "--collateral", s2.dir, NULL};
-  assert_int_equal(srv_start(&s2, args), 0);
+  const char *args[] = {"--nonce-key", nk, NULL};
+  assert_int_equal(snp_serve_start(&HIER, &s2, SNP_SERVE_COLLATERAL, args), 0);
   /* The nonce came from the first replica: nonces are stateless, any replica accepts it. */
   st = http_json(&s2, "/attest",
                  json_pack("{s:s, s:s, s:s, s:s}", "nonce", "", "quote", q, "measurement", M,
@@ -889,7 +885,6 @@ static void test_compat_api(void **state) {
   free(body);
   assert_int_equal(srv_stop(&s2), 0);
   srv_cleanup(&s2);
-  free(root);
   free(nk);
   free(n);
   free(q);
@@ -915,13 +910,9 @@ static void test_expiry_counted_apart(void **state) {
   (void)state;
   srv s3;
   srv_init(&s3);
-  assert_int_equal(snp_forge_write_dir(F, s3.dir), 0);
-  const tc_buf *ark = snp_forge_ark_pem(F);
-  char *root = srv_write(&s3, "root.pem", ark->data, ark->len);
   char *nk = srv_write(&s3, "nonce.key", NONCE_KEY, 32);
-  const char *args[] = {"--trust-root", root,   "--nonce-key",          nk,  "--collateral",
-                        s3.dir,         "--at", "2041-01-01T00:00:00Z", NULL};
-  assert_int_equal(srv_start(&s3, args), 0);
+  const char *args[] = {"--nonce-key", nk, "--at", "2041-01-01T00:00:00Z", NULL};
+  assert_int_equal(snp_serve_start(&HIER, &s3, SNP_SERVE_COLLATERAL, args), 0);
   uint8_t raw[SRV_NONCE_BYTES];
   char *n = challenge(raw);
   tc_snp_report r;
@@ -947,7 +938,6 @@ static void test_expiry_counted_apart(void **state) {
   free(ev);
   free(n);
   free(nk);
-  free(root);
   assert_int_equal(srv_stop(&s3), 0);
   srv_cleanup(&s3);
 }

@@ -56,6 +56,8 @@ struct svc_metrics {
   long inflight;
   int have_429;
   unsigned long kds_429, pcs_429;
+  unsigned long long cache_hits, cache_misses; /* the verifier's SNP chain cache */
+  size_t cache_entries;
 };
 
 static const char *hist_tee[N_TEES] = {"snp", "tdx", "sgx", "unknown"};
@@ -152,6 +154,15 @@ void svc_metrics_collateral_429(svc_metrics *m, unsigned long kds, unsigned long
   pthread_mutex_unlock(&m->lock);
 }
 
+void svc_metrics_verified_cache(svc_metrics *m, unsigned long long hits, unsigned long long misses,
+                                size_t entries) {
+  pthread_mutex_lock(&m->lock);
+  m->cache_hits = hits;
+  m->cache_misses = misses;
+  m->cache_entries = entries;
+  pthread_mutex_unlock(&m->lock);
+}
+
 void svc_metrics_kbs(svc_metrics *m, const char *step, const char *result) {
   add(m, F_KBS, step, result);
 }
@@ -237,6 +248,16 @@ char *svc_metrics_render(svc_metrics *m, size_t *len) {
               "teectl_collateral_rate_limited_total{service=\"kds\"} %lu\n"
               "teectl_collateral_rate_limited_total{service=\"pcs\"} %lu\n",
               m->kds_429, m->pcs_429);
+  sb_printf(&b,
+            "# HELP teectl_verified_cache_lookups_total Lookups of verified endorsements kept in "
+            "memory (--cache-entries), by kind and result.\n"
+            "# TYPE teectl_verified_cache_lookups_total counter\n"
+            "teectl_verified_cache_lookups_total{kind=\"snp_chain\",result=\"hit\"} %llu\n"
+            "teectl_verified_cache_lookups_total{kind=\"snp_chain\",result=\"miss\"} %llu\n"
+            "# HELP teectl_verified_cache_entries Verified endorsements kept in memory, by kind.\n"
+            "# TYPE teectl_verified_cache_entries gauge\n"
+            "teectl_verified_cache_entries{kind=\"snp_chain\"} %zu\n",
+            m->cache_hits, m->cache_misses, m->cache_entries);
   sb_printf(&b,
             "# HELP teectl_inflight_requests Requests being processed.\n"
             "# TYPE teectl_inflight_requests gauge\nteectl_inflight_requests %ld\n",

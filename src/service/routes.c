@@ -12,6 +12,7 @@
 #include "service/request.h"
 #include "teectl/collateral.h"
 #include "teectl/rfc3339.h"
+#include "teectl/snp.h"
 
 static enum MHD_Result do_challenge(tc_service *svc, struct svc_request *r) {
   uint8_t rnd[TC_NONCE_RANDOM_LEN];
@@ -110,6 +111,10 @@ static enum MHD_Result do_metrics(tc_service *svc, struct svc_request *r) {
     tc_provider_stats(svc->opts.provider, &n);
     svc_metrics_collateral_429(svc->metrics, n.kds_429, n.pcs_429);
   }
+  uint64_t hits, misses;
+  size_t entries;
+  tc_snp_chain_cache_counts(tc_verifier_snp_cache(svc->verifier), &hits, &misses, &entries);
+  svc_metrics_verified_cache(svc->metrics, hits, misses, entries);
   char *text = svc_metrics_render(svc->metrics, &len);
   if (text == NULL)
     return svc_reply_error(svc, r, 500, "internal_error", "out of memory");

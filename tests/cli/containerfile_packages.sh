@@ -5,7 +5,8 @@
 #  - build stage: the -dev package of every pkg-config module the top CMakeLists.txt
 #    requires (the package that holds its .pc file);
 #  - runtime stage: the package of every shared library the installed programs load
-#    directly (ELF NEEDED), except libc6, which every Debian image has.
+#    directly (ELF NEEDED), except libc6, which every Debian image has, and a sanitizer
+#    build's runtimes (libasan, libubsan).
 # Skipped (77) without dpkg. Usage: containerfile_packages.sh CONTAINERFILE CMAKELISTS PROGRAM...
 set -u
 CF=$1
@@ -36,7 +37,9 @@ for m in $modules; do
     { echo "FAIL: build stage of $CF does not install $pkg (pkg-config module $m)"; fail=1; }
 done
 
-libs=$(for prog in "$@"; do readelf -d "$prog" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p'; done | sort -u)
+# (a sanitizer build's own runtime libraries are not the image's business)
+libs=$(for prog in "$@"; do readelf -d "$prog" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p'; done |
+  grep -v '^lib[a-z]*san\.so' | sort -u)
 # one dpkg-query for all of them (each call reads every package's file list)
 owners=$(dpkg-query -S $(for lib in $libs; do printf '*/%s ' "$lib"; done) 2>/dev/null |
   grep -v -- '-i386\|lib32')

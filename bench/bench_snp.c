@@ -9,7 +9,9 @@
  *   hot     tc_verifier_verify on one verifier whose chain cache already holds the chain:
  *           per report the cache key (SHA-256 of the collateral bytes), the ARK trust, the
  *           validity windows, then the report as above and the result object;
- *   hot xN  the same verifier shared by N threads (N = online CPUs), total rate.
+ *   hot xN  the same verifier shared by N threads (N = online CPUs), total rate;
+ *   hot + appraise + token  the service's pipeline: the hot verification, the default
+ *           appraisal policy, an ES256 EAR token signed with a key object made once.
  * Rates are per CPU-second of the measuring thread (of the process, for the threads), so a
  * machine shared with other work slows the wall clock but not the figures; each is the
  * best of --rounds rounds that alternate all measurements. The issue's target: hot >= 0.8
@@ -29,6 +31,8 @@
 #include "bench_case.h"
 #include "bench_floor.h"
 #include "bench_nettle.h"
+#include "teectl/appraisal.h"
+#include "teectl/ear.h"
 #include "teectl/snp.h"
 #include "teectl/verify.h"
 
@@ -40,6 +44,33 @@ struct snp_case {
   int64_t at;
   tc_verifier *verifier; /* hot: its chain cache holds the case's chain; cold: NULL */
 };
+
+/* The service's pipeline, hot: verify (chain cached), appraise with the default policy,
+ * issue an ES256 token with a key object made once. */
+struct pipeline {
+  struct snp_case *c;
+  tc_policy *policy;
+  tc_keyset *keys;
+};
+
+static int pipeline_once(void *ctx) {
+  struct pipeline *p = ctx;
+  struct snp_case *c = p->c;
+  json_t *res = NULL, *ap = NULL;
+  char *jwt = NULL;
+  tc_error err;
+  tc_ear_params ep = {.issuer = "bench", .iat = c->at, .ttl = 300};
+  int ok = tc_verifier_verify(c->verifier, TC_TEE_SNP, c->report.data, c->report.len, &c->col,
+                              c->at, &res, &err) == TC_OK &&
+           tc_appraise(p->policy, res, &ap, &err) == TC_OK &&
+           tc_ear_issue(p->keys, &ep, "snp", ap, NULL, &jwt, &err) == TC_OK;
+  if (!ok)
+    fprintf(stderr, "bench_snp: pipeline: %s: %s\n", err.reason, err.detail);
+  free(jwt);
+  json_decref(ap);
+  json_decref(res);
+  return ok;
+}
 
 static int verify_once(void *ctx) {
   struct snp_case *c = ctx;
@@ -164,13 +195,18 @@ int main(int argc, char **argv) {
       bench_ecdsa_setup(&e256, "P-256", EVP_sha256()) != 0)
     return 1;
   bench_nettle_setup(&n384);
-  double o384 = 0, nt384 = 0, o256 = 0, rc = 0, rh = 0, rhn = 0, rhn_wall = 0;
+  struct pipeline pl = {.c = &hot, .policy = tc_policy_default()};
+  if (pl.policy == NULL || tc_keyset_generate_ephemeral(&pl.keys, &err) != TC_OK ||
+      !pipeline_once(&pl))
+    return 1;
+  double o384 = 0, nt384 = 0, o256 = 0, rc = 0, rh = 0, rhn = 0, rhn_wall = 0, rp = 0;
   for (int r = 0; r < rounds; r++) {
     best(&o384, rate(bench_ecdsa_verify, &e384));
     best(&nt384, rate(bench_nettle_verify, &n384));
     best(&o256, rate(bench_ecdsa_verify, &e256));
     best(&rc, rate(verify_once, &cold));
     best(&rh, rate(verify_once, &hot));
+    best(&rp, rate(pipeline_once, &pl));
     double wall = 0;
     best(&rhn, rate_threads(&hot, nthreads, &wall));
     best(&rhn_wall, wall);
@@ -192,6 +228,9 @@ int main(int argc, char **argv) {
   printf("  SNP hot (chain cached)  1 thread    %8.0f /s   %.3f x OpenSSL P-384, %.3f x Nettle "
          "P-384\n",
          rh, rh / o384, rh / nt384);
+  printf("  SNP hot + appraise + ES256 token   %8.0f /s   %.3f x OpenSSL P-384, %.3f x Nettle "
+         "P-384\n",
+         rp, rp / o384, rp / nt384);
   printf("  SNP hot, one verifier   %d threads   %8.0f /s per core = %.3f x Nettle P-384 "
          "(%.0f /s wall clock)\n",
          nthreads, rhn, rhn / nt384, rhn_wall);
@@ -200,6 +239,8 @@ int main(int argc, char **argv) {
   printf("\n  target: SNP hot >= 0.8 x Nettle P-384 per core: %.3f, %s\n", rh / nt384,
          rh / nt384 >= 0.8 ? "met" : "NOT met");
   tc_verifier_free(hot.verifier);
+  tc_policy_free(pl.policy);
+  tc_keyset_free(pl.keys);
   tc_buf_free(&cold.report);
   tc_buf_free(&hot.report);
   tc_collateral_free(&cold.col);

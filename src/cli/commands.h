@@ -52,7 +52,8 @@ void cli_listening(const char *cmd, const char *scheme, const char *listen, unsi
 int cli_forward(const char *cmd, int level);
 
 /* The path of the program of `level`: in TEECTL_PROGRAM_DIR relative to the folder of this
- * program's own file (/proc/self/exe), in buf (cap bytes). Returns 0, or -1 when it cannot
+ * program's own file (/proc/self/exe; without /proc, the path it was started by when that
+ * has a slash), in buf (cap bytes). Returns 0, or -1 when it cannot
  * be named. */
 int cli_program_path(int level, char *buf, size_t cap);
 #endif

@@ -79,9 +79,10 @@ static const char *program_name(int level) {
 int cli_program_path(int level, char *buf, size_t cap) {
   char self[PATH_MAX];
   ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
-  if (n <= 0)
-    return -1;
-  self[n] = '\0';
+  if (n > 0)
+    self[n] = '\0';
+  else if (g_argv[0] == NULL || strchr(g_argv[0], '/') == NULL || !realpath(g_argv[0], self))
+    return -1; /* no /proc, and started through PATH */
   char *slash = strrchr(self, '/');
   if (slash == NULL)
     return -1;
@@ -93,7 +94,10 @@ int cli_program_path(int level, char *buf, size_t cap) {
 int cli_forward(const char *cmd, int level) {
   char path[PATH_MAX + 64];
   if (cli_program_path(level, path, sizeof path) != 0) {
-    fprintf(stderr, "teectl %s: cannot find teectl's own program folder (/proc/self/exe)\n", cmd);
+    fprintf(stderr,
+            "teectl %s: cannot find teectl's own program folder (neither /proc/self/exe nor "
+            "the path it was started by names it)\n",
+            cmd);
     return CLI_EXIT_USAGE;
   }
   /* teectl-<command> through a symlink: the program gets `teectl <command> ...` */

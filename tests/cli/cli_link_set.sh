@@ -61,6 +61,14 @@ out=$("$tmp/sym/teectl-serve" --help 2>&1); rc=$?
 [ "$rc" = 2 ] && grep -q "cannot fetch JWKS http://127.0.0.1:1/jwks.json" "$tmp/err" ||
   { echo "FAIL: token verify --jwks URL: exit $rc:"; cat "$tmp/err"; fail=1; }
 
+# Without /proc (a mount namespace where it is unmounted; only where unshare is allowed), the
+# programs are found through the path teectl was started by.
+if unshare --mount --propagation private true 2>/dev/null; then
+  out=$(unshare --mount --propagation private sh -c "umount -l /proc && \"$BIN\" serve --help" 2>&1); rc=$?
+  [ "$rc" = 0 ] && printf '%s\n' "$out" | grep -q "Usage: teectl serve" ||
+    { echo "FAIL: serve --help without /proc: exit $rc: $out"; fail=1; }
+fi
+
 # teectl alone, without teectl-token and teectl-full at ../libexec/teectl.
 mkdir -p "$tmp/alone/bin"
 cp "$BIN" "$tmp/alone/bin/teectl"

@@ -5,7 +5,7 @@
 # P-256 verify rates (openssl speed) and to the in-process rate on 2 threads, same run.
 # Run: build/bench/bench_http [--seconds S]
 add_executable(bench_http ${CMAKE_CURRENT_LIST_DIR}/bench_http.c)
-target_link_libraries(bench_http PRIVATE teectl_verify teectl_base PkgConfig::OPENSSL
+target_link_libraries(bench_http PRIVATE teectl_core PkgConfig::OPENSSL
                       PkgConfig::JANSSON Threads::Threads)
 target_compile_definitions(bench_http PRIVATE TEECTL_BIN="$<TARGET_FILE:teectl>"
                            TEECTL_VECTORS_DEFAULT="${TEECTL_VECTORS_DIR}")

@@ -135,11 +135,14 @@ typedef struct tc_service_options {
    * `provider`): fetch = 1 enables it; NULL strings take the collateral area's defaults. */
   int fetch;
   const char *kds_url, *pcs_url, *cache_dir, *api_key_file;
-  const char *pcs_ca_file; /* PEM CA bundle the --pcs-url server's certificate must chain to */
-  int offline;             /* cache only, never the network */
-  unsigned kds_interval;   /* seconds between requests to a KDS host after a burst; default 10 */
-  unsigned fetch_deadline; /* seconds: one request's fetching ends by then; default 10 */
-  unsigned max_fetches;    /* network fetches in progress at once, 0: no limit; default 2 */
+  const char *pcs_ca_file;   /* PEM CA bundle the --pcs-url server's certificate must chain to */
+  int offline;               /* cache only, never the network */
+  unsigned kds_interval;     /* seconds between requests to a KDS host after a burst; default 10 */
+  unsigned fetch_deadline;   /* seconds: one request's fetching ends by then; default 10 */
+  unsigned max_fetches;      /* network fetches in progress at once, 0: no limit; default 2 */
+  unsigned host_backoff;     /* seconds a host found failing is skipped, doubling per failure
+                                in a row; 0: no per-host back-off; default 2 */
+  unsigned host_backoff_max; /* seconds, bound of that back-off; default 30 */
   /* Borrowed, thread-safe provider (teectl/collateral.h) that fills what the request and
    * the collateral folder lack, per request; NULL: none. Outlives the service. */
   struct tc_provider *provider;

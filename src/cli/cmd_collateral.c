@@ -69,6 +69,10 @@ tc_provider *cli_fetch_provider(const char *cmd, const cli_fetch_options *o) {
   if (o->kds_interval_s >= 0)
     po.kds_interval_s = o->kds_interval_s;
   po.fill_deadline_s = o->fill_deadline_s;
+  if (o->host_backoff_s >= 0)
+    po.host_backoff_s = o->host_backoff_s;
+  if (o->host_backoff_max_s >= 0)
+    po.host_backoff_max_s = o->host_backoff_max_s;
   if (!o->no_cache)
     po.cache_dir = o->cache_dir ? o->cache_dir : cli_default_cache_dir(cache, sizeof cache);
   if (o->api_key_file != NULL) {
@@ -230,6 +234,8 @@ static int cmd_fetch(int argc, char **argv) {
   memset(&o, 0, sizeof o);
   o.max_wait_s = -1;
   o.kds_interval_s = -1;
+  o.host_backoff_s = -1;
+  o.host_backoff_max_s = -1;
   const char *out = NULL;
   tc_tee tee = TC_TEE_UNKNOWN;
   int json = 0;

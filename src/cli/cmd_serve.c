@@ -145,7 +145,9 @@ int cmd_serve(int argc, char **argv) {
                             .offline = o.offline,
                             .max_wait_s = -1,
                             .kds_interval_s = o.kds_interval,
-                            .fill_deadline_s = o.fetch_deadline};
+                            .fill_deadline_s = o.fetch_deadline,
+                            .host_backoff_s = o.host_backoff,
+                            .host_backoff_max_s = o.host_backoff_max};
     provider = cli_fetch_provider("serve", &fo);
     if (provider == NULL)
       goto out;

@@ -142,7 +142,8 @@ int cmd_verify(int argc, char **argv) {
   int json = 0, rc = CLI_EXIT_USAGE;
   tc_trust_store *trust = NULL; /* the --trust-root certificates, parsed once */
   int fetch = 0;                /* --fetch (collateral area) */
-  cli_fetch_options fo = {.max_wait_s = -1, .kds_interval_s = -1};
+  cli_fetch_options fo = {
+      .max_wait_s = -1, .kds_interval_s = -1, .host_backoff_s = -1, .host_backoff_max_s = -1};
   tc_error err;
   tc_error_clear(&err);
   cli_getopt_reset();

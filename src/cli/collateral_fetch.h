@@ -13,18 +13,20 @@
 #include "teectl/verify.h"
 
 typedef struct cli_fetch_options {
-  const char *kds_url;      /* --kds-url, NULL: AMD KDS */
-  const char *pcs_url;      /* --pcs-url, NULL: Intel PCS */
-  const char *cache_dir;    /* --cache-dir, NULL: the default cache folder */
-  const char *api_key_file; /* --api-key-file: Intel PCS subscription key (first line) */
-  const char *pcs_ca_file;  /* --pcs-ca-file: PEM CA bundle for the --pcs-url server, or NULL */
-  const char *product;      /* --product Milan|Genoa|Turin (SNP v2 reports), or NULL */
-  int no_cache;             /* --no-cache */
-  int offline;              /* --offline: cache only */
-  double max_wait_s;        /* --max-wait seconds, < 0: provider default */
-  double kds_interval_s;    /* --kds-interval seconds between KDS requests after a burst,
-                               0: no pacing, < 0: provider default (10) */
-  double fill_deadline_s;   /* one fill ends within this long, 0: none (provider default) */
+  const char *kds_url;        /* --kds-url, NULL: AMD KDS */
+  const char *pcs_url;        /* --pcs-url, NULL: Intel PCS */
+  const char *cache_dir;      /* --cache-dir, NULL: the default cache folder */
+  const char *api_key_file;   /* --api-key-file: Intel PCS subscription key (first line) */
+  const char *pcs_ca_file;    /* --pcs-ca-file: PEM CA bundle for the --pcs-url server, or NULL */
+  const char *product;        /* --product Milan|Genoa|Turin (SNP v2 reports), or NULL */
+  int no_cache;               /* --no-cache */
+  int offline;                /* --offline: cache only */
+  double max_wait_s;          /* --max-wait seconds, < 0: provider default */
+  double kds_interval_s;      /* --kds-interval seconds between KDS requests after a burst,
+                                 0: no pacing, < 0: provider default (10) */
+  double fill_deadline_s;     /* one fill ends within this long, 0: none (provider default) */
+  int64_t host_backoff_s;     /* per-host back-off after a failure, 0: none, < 0: default (2) */
+  int64_t host_backoff_max_s; /* its bound, < 0: provider default (30) */
 } cli_fetch_options;
 
 /* Default cache folder: $TEECTL_CACHE_DIR, else $XDG_CACHE_HOME/teectl/collateral, else

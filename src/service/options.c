@@ -54,6 +54,11 @@ const tc_service_opt tc_service_opts[] = {
      "a request's fetching ends within this long,\nwhatever the servers do"},
     {"max-fetches", "N", TC_SOPT_UINT, FIELD(max_fetches), 0, 1024, "2", TC_SOPT_SUB,
      "fetches in progress at once; beyond, a request\nuses what is at hand (0: no limit)"},
+    {"host-backoff", "SECONDS", TC_SOPT_UINT, FIELD(host_backoff), 0, 600, "2", TC_SOPT_SUB,
+     "a KDS/PCS host found failing (no answer, 5xx) is\nskipped this long, doubling per failure "
+     "in a row\n(0: no per-host back-off)"},
+    {"host-backoff-max", "SECONDS", TC_SOPT_UINT, FIELD(host_backoff_max), 0, 3600, "30",
+     TC_SOPT_SUB, "bound of that back-off"},
     {"require-tee", "TEE", TC_SOPT_LIST, LIST(require_tees, n_require_tees), 0, 3, NULL, 0,
      "snp, tdx or sgx: /readyz answers 503 unless the service\ncan verify this TEE; repeatable "
      "(default: 503 only\nwhen it can verify none)"},

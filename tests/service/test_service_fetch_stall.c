@@ -3,8 +3,9 @@
  * answers (a local "black hole"): one request's fetching ends by --fetch-deadline, the
  * service stays answerable meanwhile (/healthz), fetches beyond --max-fetches do not wait,
  * malformed evidence never reaches the network, and SIGTERM ends the process by
- * --drain-timeout even while a fetch hangs. Evidence: SNP reports forged at test time
- * (snp_forge) for chips whose VCEK is nowhere but behind the black hole. */
+ * --drain-timeout even while a fetch hangs; --host-backoff against a KDS that refuses. Evidence:
+ * SNP reports forged at test time (snp_forge) for chips whose VCEK is nowhere but behind the black
+ * hole. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -278,10 +279,90 @@ static void test_drain_ends_at_timeout(void **state) {
   srv_cleanup(&s);
 }
 
+/* A KDS that refuses connections (a closed loopback port): after a request found it
+ * failing, --host-backoff 60 keeps the next request (another chip, so another object)
+ * from trying it at all (audit: "no request to"), while --host-backoff 0 makes it try
+ * again. */
+static unsigned closed_port(void) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  struct sockaddr_in a = {0};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
+  socklen_t len = sizeof a;
+  getsockname(fd, (struct sockaddr *)&a, &len);
+  close(fd); /* bound, never listened on, closed: connections are refused */
+  return ntohs(a.sin_port);
+}
+
+/* POST /v1/attest with a report of chip (chip_id[0]) and the ASK and ARK in the request,
+ * so that the only object to fetch is that chip's VCEK: the HTTP status. */
+static long attest_chip_ask_ark(const srv *s, uint8_t chip) {
+  uint8_t raw[SRV_NONCE_BYTES];
+  char *n = srv_challenge(s, raw);
+  assert_non_null(n);
+  tc_snp_report r;
+  snp_forge_report_init(F, 3, &r);
+  r.chip_id[0] = chip;
+  SHA512(raw, SRV_NONCE_BYTES, r.report_data);
+  uint8_t rep[TC_SNP_REPORT_SIZE];
+  assert_int_equal(snp_forge_sign_report(F, &r, rep), 0);
+  char *ev = b64_std(rep, sizeof rep);
+  const tc_buf *ask = snp_forge_ask_pem(F), *ark = snp_forge_ark_pem(F);
+  json_t *resp = NULL;
+  long st = http_json(s, "/v1/attest",
+                      json_pack("{s:s, s:s, s:s, s:{s:[s#, s#]}}", "tee", "snp", "evidence", ev,
+                                "nonce", n, "collateral", "certificates", (const char *)ask->data,
+                                (int)ask->len, (const char *)ark->data, (int)ark->len),
+                      &resp);
+  json_decref(resp);
+  free(ev);
+  free(n);
+  return st;
+}
+
+static void backoff_run(const char *backoff, int want_backed_off) {
+  char url[64], cache[400];
+  snprintf(url, sizeof url, "http://127.0.0.1:%u", closed_port());
+  srv s;
+  srv_init(&s);
+  snprintf(cache, sizeof cache, "%s/cache", s.dir);
+  const char *args[] = {"--trust-root",
+                        ARK,
+                        "--nonce-key",
+                        NK,
+                        "--fetch",
+                        "--kds-url",
+                        url,
+                        "--cache-dir",
+                        cache,
+                        "--kds-interval",
+                        "0",
+                        "--fetch-deadline",
+                        "10",
+                        "--host-backoff",
+                        backoff,
+                        NULL};
+  assert_int_equal(srv_start(&s, args), 0);
+  assert_int_equal(attest_chip_ask_ark(&s, 0xc1), 403);
+  assert_int_equal(audit_count(&s, "no request to"), 0);
+  assert_int_equal(attest_chip_ask_ark(&s, 0xc2), 403);
+  assert_int_equal(audit_count(&s, "no request to") >= 1, want_backed_off);
+  assert_int_equal(srv_stop(&s), 0);
+  srv_cleanup(&s);
+}
+
+static void test_host_backoff_option(void **state) {
+  (void)state;
+  backoff_run("60", 1);
+  backoff_run("0", 0);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_stall_bounded),
       cmocka_unit_test(test_drain_ends_at_timeout),
+      cmocka_unit_test(test_host_backoff_option),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }

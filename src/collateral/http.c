@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "collateral/internal.h"
+#include "teectl/strbuf.h"
 
 #define MAX_BODY (16u << 20)
 #define MAX_HEADER (64u << 10)
@@ -38,28 +39,10 @@ static const char *const chain_headers[] = {
 };
 
 struct xfer {
-  tc_buf body;
-  int body_overflow;
-  char *chain; /* raw header value of an issuer-chain header */
+  tc_sink body; /* at most MAX_BODY bytes */
+  char *chain;  /* raw header value of an issuer-chain header */
   char retry_after[128];
 };
-
-static size_t on_body(char *ptr, size_t size, size_t nmemb, void *ud) {
-  struct xfer *x = ud;
-  size_t n = size * nmemb;
-  if (x->body.len + n > MAX_BODY) {
-    x->body_overflow = 1;
-    return 0;
-  }
-  uint8_t *nb = realloc(x->body.data, x->body.len + n + 1);
-  if (nb == NULL)
-    return 0;
-  memcpy(nb + x->body.len, ptr, n);
-  x->body.data = nb;
-  x->body.len += n;
-  nb[x->body.len] = 0;
-  return n;
-}
 
 static size_t on_header(char *ptr, size_t size, size_t nmemb, void *ud) {
   struct xfer *x = ud;
@@ -280,8 +263,8 @@ static CURLcode attempt(const char *url, const tc_http_retry *r, struct xfer *x,
                    left_ms(r, (r->timeout_s > 0 ? r->timeout_s : 30L) * 1000));
   curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, left_ms(r, 10000L));
   curl_easy_setopt(c, CURLOPT_USERAGENT, "teectl-collateral/1");
-  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
-  curl_easy_setopt(c, CURLOPT_WRITEDATA, x);
+  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, tc_sink_write);
+  curl_easy_setopt(c, CURLOPT_WRITEDATA, &x->body);
   curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
   curl_easy_setopt(c, CURLOPT_HEADERDATA, x);
   curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
@@ -348,6 +331,7 @@ tc_status tc_http_get(const char *url, const tc_http_retry *r, tc_http_response 
     }
     struct xfer x;
     memset(&x, 0, sizeof x);
+    x.body.max = MAX_BODY;
     char errbuf[CURL_ERROR_SIZE];
     errbuf[0] = 0;
     long status = 0;
@@ -356,12 +340,13 @@ tc_status tc_http_get(const char *url, const tc_http_retry *r, tc_http_response 
     resp->status = status;
     /* the host itself failing: no answer (timeout, refused, reset) or a server error */
     resp->host_failed =
-        (rc != CURLE_OK && !x.body_overflow) || (rc == CURLE_OK && status >= 500 && status != 501);
+        (rc != CURLE_OK && !x.body.overflow) || (rc == CURLE_OK && status >= 500 && status != 501);
     double wait = -1;
     int retry = 0;
     if (rc == CURLE_OK && status == 200) {
-      resp->body = x.body;
-      x.body.data = NULL;
+      resp->body.data = (uint8_t *)x.body.buf.s; /* NUL-terminated; NULL for an empty body */
+      resp->body.len = x.body.buf.len;
+      x.body.buf = (tc_strbuf){0};
       tc_status st = TC_OK;
       if (x.chain != NULL)
         st = tc_url_decode(x.chain, strlen(x.chain), &resp->issuer_chain, err);
@@ -371,11 +356,11 @@ tc_status tc_http_get(const char *url, const tc_http_retry *r, tc_http_response 
       return st;
     }
     if (rc != CURLE_OK) {
-      if (x.body_overflow)
+      if (x.body.overflow)
         snprintf(last, sizeof last, "%s: response larger than %u bytes", url, MAX_BODY);
       else
         snprintf(last, sizeof last, "%s: %s", url, errbuf[0] ? errbuf : curl_easy_strerror(rc));
-      retry = !x.body_overflow;
+      retry = !x.body.overflow;
       rate_limited = 0;
     } else if (status == 429 || status == 503) {
       retry = 1;
@@ -393,7 +378,7 @@ tc_status tc_http_get(const char *url, const tc_http_retry *r, tc_http_response 
     } else {
       snprintf(last, sizeof last, "%s: HTTP %ld", url, status);
     }
-    tc_buf_free(&x.body);
+    tc_strbuf_free(&x.body.buf);
     free(x.chain);
     if (!retry) {
       if (status == 404)

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/auto.h"
 #include "crypto/x509.h"
 
 struct tc_trust_store {
@@ -14,6 +15,7 @@ struct tc_trust_store {
   uint8_t (*spki)[32]; /* SHA-256 of each root's SubjectPublicKeyInfo */
   int has_error;
   tc_error error; /* the first root that did not parse */
+  uint8_t id[32]; /* SHA-256 over the DER of the parsed roots, in order */
 };
 
 void tc_trust_store_free(tc_trust_store *ts) {
@@ -24,6 +26,30 @@ void tc_trust_store_free(tc_trust_store *ts) {
   free(ts->roots);
   free(ts->spki);
   free(ts);
+}
+
+/* ts->id: SHA-256 over each parsed root's DER preceded by its length (8 bytes big-endian). */
+static int trust_digest(tc_trust_store *ts) {
+  TC_AUTO(EVP_MD_CTX) *md = EVP_MD_CTX_new();
+  if (md == NULL || EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1)
+    return -1;
+  for (size_t i = 0; i < ts->n; i++) {
+    if (ts->roots[i] == NULL)
+      continue;
+    TC_AUTO(tc_ossl_bytes) *der = NULL;
+    int n = i2d_X509(ts->roots[i], &der);
+    uint8_t l[8];
+    for (int k = 0; k < 8; k++)
+      l[k] = (uint8_t)((uint64_t)(n > 0 ? n : 0) >> (56 - 8 * k));
+    if (n <= 0 || EVP_DigestUpdate(md, l, 8) != 1 || EVP_DigestUpdate(md, der, (size_t)n) != 1)
+      return -1;
+  }
+  return EVP_DigestFinal_ex(md, ts->id, NULL) == 1 ? 0 : -1;
+}
+
+void tc_trust_id(const tc_trust_store *ts, uint8_t out[32]) {
+  static const uint8_t none[32] = {0};
+  memcpy(out, ts != NULL ? ts->id : none, 32);
 }
 
 /* Parse every root; strict: the first that does not parse fails the call, else keep it. */
@@ -55,6 +81,10 @@ static tc_status build(const tc_buf *roots, size_t n, int strict, tc_trust_store
         tc_fail(&ts->error, TC_ERR_PARSE, "cert_unparsable", "trust root #%zu: %s", i, e.detail);
       ts->has_error = 1;
     }
+  }
+  if (trust_digest(ts) != 0) {
+    tc_trust_store_free(ts);
+    return tc_fail(err, TC_ERR_NOMEM, "out_of_memory", "trust roots");
   }
   *out = ts;
   return TC_OK;

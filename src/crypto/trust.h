@@ -17,6 +17,10 @@ int tc_trust_has_spki(const tc_trust_store *ts, const uint8_t spki_sha256[32]);
  *  from ts (valid while ts lives), or NULL. ts may be NULL. */
 X509 *tc_trust_issuer_of(const tc_trust_store *ts, X509 *cert);
 
+/** An identity of ts's roots (SHA-256 over the DER of each parsed root, in order; 32 zero
+ *  bytes for NULL): two stores with the same id trust exactly the same roots. */
+void tc_trust_id(const tc_trust_store *ts, uint8_t out[32]);
+
 /** NULL if every root parsed; else the error of the first one that did not
  *  (TC_ERR_PARSE "cert_unparsable", detail "trust root #<i>: ..."). */
 const tc_error *tc_trust_error(const tc_trust_store *ts);

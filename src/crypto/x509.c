@@ -44,8 +44,28 @@ tc_status tc_x509_parse(const uint8_t *data, size_t len, X509 **out, tc_error *e
   return TC_OK;
 }
 
+/* The certificate of one PEM block's DER bytes: reuse(ctx) when given, else d2i_X509 (which,
+ * as PEM_read_bio_X509, does not require the block to end with the certificate). */
+static X509 *pem_block_cert(BIO *bio, tc_x509_reuse_fn reuse, void *ctx) {
+  unsigned char *der = NULL;
+  long n = 0;
+  if (PEM_bytes_read_bio(&der, &n, NULL, PEM_STRING_X509, bio, NULL, NULL) != 1)
+    return NULL;
+  TC_AUTO(tc_ossl_bytes) *owned = der;
+  const unsigned char *p = der;
+  X509 *x = reuse != NULL ? reuse(ctx, der, (size_t)n) : d2i_X509(NULL, &p, n);
+  if (x == NULL) /* as PEM_read_bio_X509 says it */
+    ERR_raise(ERR_LIB_PEM, ERR_R_ASN1_LIB);
+  return x;
+}
+
 tc_status tc_x509_parse_chain(const uint8_t *data, size_t len, STACK_OF(X509) * *out,
                               tc_error *err) {
+  return tc_x509_parse_chain_reuse(data, len, NULL, NULL, out, err);
+}
+
+tc_status tc_x509_parse_chain_reuse(const uint8_t *data, size_t len, tc_x509_reuse_fn reuse,
+                                    void *ctx, STACK_OF(X509) * *out, tc_error *err) {
   *out = NULL;
   if (len > INT32_MAX)
     return tc_fail(err, TC_ERR_PARSE, "cert_unparsable", "certificate data too large");
@@ -77,7 +97,7 @@ tc_status tc_x509_parse_chain(const uint8_t *data, size_t len, STACK_OF(X509) * 
     long restlen = BIO_get_mem_data(bio, (char **)&rest);
     if (restlen <= 0 || only_ws_or_nul((const uint8_t *)rest, (size_t)restlen))
       break;
-    TC_AUTO(X509) *c = PEM_read_bio_X509(bio, NULL, NULL, NULL);
+    TC_AUTO(X509) *c = pem_block_cert(bio, reuse, ctx);
     if (c == NULL && sk_X509_num(sk) > 0 &&
         !has_pem_begin((const uint8_t *)rest, (size_t)restlen, (size_t)restlen)) {
       /* What follows the last certificate is no PEM block at all: name it as such. */
@@ -244,21 +264,38 @@ tc_status tc_crl_check_signature(X509_CRL *crl, X509 *issuer, tc_error *err) {
   return TC_OK;
 }
 
+void tc_crl_issuer_cn(const X509_CRL *crl, char *out, size_t cap) {
+  name_cn(X509_CRL_get_issuer(crl), out, cap);
+}
+
+tc_status tc_crl_dates(const X509_CRL *crl, const char *issuer_cn, int64_t *this_update,
+                       int64_t *next_update, tc_error *err) {
+  if (tc_asn1_time_seconds(X509_CRL_get0_lastUpdate(crl), this_update) != 0)
+    return tc_fail(err, TC_ERR_VERIFY, "crl_invalid", "CRL of '%s' has no readable thisUpdate",
+                   issuer_cn);
+  if (X509_CRL_get0_nextUpdate(crl) == NULL ||
+      tc_asn1_time_seconds(X509_CRL_get0_nextUpdate(crl), next_update) != 0)
+    return tc_fail(err, TC_ERR_VERIFY, "crl_invalid", "CRL of '%s' has no nextUpdate", issuer_cn);
+  return TC_OK;
+}
+
+tc_status tc_crl_window_at(const char *issuer_cn, int64_t this_update, int64_t next_update,
+                           int64_t at, tc_error *err) {
+  char a[21], b[21], c[21];
+  if (at < this_update || at > next_update)
+    return tc_fail(err, TC_ERR_VERIFY, "crl_expired",
+                   "CRL of '%s' is valid from %s to %s, not at %s", issuer_cn,
+                   tc_rfc3339_format(this_update, a), tc_rfc3339_format(next_update, b),
+                   tc_rfc3339_format(at, c));
+  return TC_OK;
+}
+
 tc_status tc_crl_check_window(const X509_CRL *crl, const X509 *issuer, int64_t at, tc_error *err) {
-  char icn[128], a[21], b[21], c[21];
+  char icn[128];
   tc_x509_subject_cn(issuer, icn, sizeof icn);
   int64_t tu, nu;
-  if (tc_asn1_time_seconds(X509_CRL_get0_lastUpdate(crl), &tu) != 0)
-    return tc_fail(err, TC_ERR_VERIFY, "crl_invalid", "CRL of '%s' has no readable thisUpdate",
-                   icn);
-  if (X509_CRL_get0_nextUpdate(crl) == NULL ||
-      tc_asn1_time_seconds(X509_CRL_get0_nextUpdate(crl), &nu) != 0)
-    return tc_fail(err, TC_ERR_VERIFY, "crl_invalid", "CRL of '%s' has no nextUpdate", icn);
-  if (at < tu || at > nu)
-    return tc_fail(err, TC_ERR_VERIFY, "crl_expired",
-                   "CRL of '%s' is valid from %s to %s, not at %s", icn, tc_rfc3339_format(tu, a),
-                   tc_rfc3339_format(nu, b), tc_rfc3339_format(at, c));
-  return TC_OK;
+  tc_status st = tc_crl_dates(crl, icn, &tu, &nu, err);
+  return st != TC_OK ? st : tc_crl_window_at(icn, tu, nu, at, err);
 }
 
 tc_status tc_crl_check(X509_CRL *crl, X509 *issuer, int64_t at, tc_error *err) {

@@ -36,6 +36,21 @@ tc_status tc_x509_parse_chain(const uint8_t *data, size_t len, STACK_OF(X509) * 
                               tc_error *err);
 
 /**
+ * The certificate a chain's DER bytes encode, as a new reference: from a caller's pool of
+ * certificates already parsed (same bytes), else parsed (d2i_X509) and remembered. NULL if
+ * the bytes do not parse (the OpenSSL error queue says why).
+ */
+typedef X509 *(*tc_x509_reuse_fn)(void *ctx, const uint8_t *der, size_t len);
+
+/**
+ * tc_x509_parse_chain, each PEM block's certificate obtained through reuse(ctx, der, len)
+ * (NULL: parsed here), so that a certificate met in several chains is parsed once. The
+ * accepted inputs and the errors are those of tc_x509_parse_chain.
+ */
+tc_status tc_x509_parse_chain_reuse(const uint8_t *data, size_t len, tc_x509_reuse_fn reuse,
+                                    void *ctx, STACK_OF(X509) * *out, tc_error *err);
+
+/**
  * Check that subject names issuer as its issuer (X509_check_issued: names, key ids)
  * and that subject's signature verifies with issuer's public key (any algorithm
  * OpenSSL supports, including RSASSA-PSS with the parameters in the certificate).
@@ -89,6 +104,16 @@ tc_status tc_crl_check_signature(X509_CRL *crl, X509 *issuer, tc_error *err);
 /** The time half of tc_crl_check: thisUpdate and nextUpdate readable ("crl_invalid") and
  *  thisUpdate <= at <= nextUpdate ("crl_expired"); issuer names the CRL in the detail. */
 tc_status tc_crl_check_window(const X509_CRL *crl, const X509 *issuer, int64_t at, tc_error *err);
+
+/** tc_crl_check_window in two parts, for a CRL checked once and its window at many times:
+ *  thisUpdate / nextUpdate readable and present (seconds since the epoch; "crl_invalid"),
+ *  and the window at `at` ("crl_expired"); issuer_cn names the issuer in the details. */
+tc_status tc_crl_dates(const X509_CRL *crl, const char *issuer_cn, int64_t *this_update,
+                       int64_t *next_update, tc_error *err);
+tc_status tc_crl_window_at(const char *issuer_cn, int64_t this_update, int64_t next_update,
+                           int64_t at, tc_error *err);
+/** The commonName of the CRL's issuer name into out (NUL-terminated, truncated). */
+void tc_crl_issuer_cn(const X509_CRL *crl, char *out, size_t cap);
 
 /** 1 if cert's serial is listed in crl (same issuer assumed checked), else 0. */
 int tc_crl_revokes(X509_CRL *crl, X509 *cert);

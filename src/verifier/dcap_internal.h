@@ -25,6 +25,12 @@ tc_status dcap_json_time(const json_t *obj, const char *key, int64_t *out, const
 tc_status dcap_json_advisories(const json_t *obj, json_t **out, const char *reason,
                                const char *what, tc_error *err);
 
+/* tc_dcap_signed_json that also hands back the parsed document (*doc, a new reference) and
+ * does not parse the span a second time (the verifier parses each input once). */
+tc_status dcap_signed_json_doc(const uint8_t *text, size_t len, const char *key, const char *what,
+                               size_t *span_off, size_t *span_len, uint8_t sig[64], json_t **doc,
+                               tc_error *err);
+
 /**
  * Read the SGX extensions of a PCK leaf certificate (DER walked with bounds checks; Intel
  * SGX PCK Certificate and CRL Profile, OID 1.2.840.113741.1.13.1) and the CA type from its
@@ -33,18 +39,133 @@ tc_status dcap_json_advisories(const json_t *obj, json_t **out, const char *reas
  */
 tc_status dcap_pck_info_from_cert(X509 *pck, tc_dcap_pck_info *out, tc_error *err);
 
+/* ---- endorsements, checked once (dcap_chain.c, dcap_collateral.c) ----
+ *
+ * The checks of the PCK chain, the CRLs and the signed PCS collateral that depend only on
+ * their bytes (and the operator trust roots) are made once when their object is built;
+ * the first that fails is kept as a dcap_fail with its stage. The checks that depend on
+ * the verification time are made for each verification (dcap_endorsements.c), and the
+ * kept failure is reported where its stage lies among them, so the verdict, reason and
+ * detail are those of the checks in the order of include/teectl/dcap.h. */
+
+/* Stages in the order of the checks; DT_* depend on the time. */
+enum {
+  DS_NONE = 0,
+  DS_CHAIN = 10,          /* PCK chain: parse, length, links, root trusted */
+  DT_CHAIN_TIME = 14,     /* every PCK chain certificate valid at `at` */
+  DS_CHAIN_CN = 15,       /* PCK leaf commonName */
+  DS_ROOT_CRL = 20,       /* Root CA CRL parses */
+  DS_ROOT_CRL_SIG = 21,   /* issued and signed by the PCK chain's root (pair) */
+  DS_ROOT_CRL_DATES = 22, /* thisUpdate / nextUpdate readable */
+  DT_ROOT_CRL_TIME = 23,
+  DS_PCK_CRL = 30,
+  DS_PCK_CRL_SIG = 31, /* issued and signed by the PCK CA (pair) */
+  DS_PCK_CRL_DATES = 32,
+  DT_PCK_CRL_TIME = 33,
+  DS_REVOKED = 40, /* PCK CA / leaf revoked (pair) */
+  DS_TCB = 50,     /* TCB Info: span, signing chain parse, length, links, trust */
+  DT_TCB_CHAIN_TIME = 53,
+  DS_TCB_SIGNED = 54, /* signer not revoked, root is the CRL issuer, signature, structure */
+  DT_TCB_WINDOW = 59,
+  DS_QE = 60,
+  DT_QE_CHAIN_TIME = 63,
+  DS_QE_SIGNED = 64,
+  DT_QE_WINDOW = 69,
+  DS_PCK_EXT = 70, /* the PCK leaf's SGX extension (reported by the TCB match step) */
+};
+
+/* The first failure (lowest stage) of the checks made so far; stage DS_NONE: none. */
+typedef struct dcap_fail {
+  int stage;
+  tc_status st;
+  tc_error err;
+} dcap_fail;
+
+/* Keep (stage, st, *err) in f if it is the first failure so far; returns st. */
+tc_status dcap_fail_at(dcap_fail *f, int stage, tc_status st, const tc_error *err);
+
+/* A certificate with what its validity check needs. */
+typedef struct dcap_cert {
+  X509 *x;
+  int dates_ok;   /* notBefore / notAfter readable */
+  int64_t nb, na; /* seconds since the epoch */
+  char cn[128];   /* subject commonName */
+} dcap_cert;
+
+/* A checked chain leaf .. root (PCK chain: 3; TCB Info / QE Identity signing chain: 2). */
+typedef struct dcap_chain {
+  int n;
+  dcap_cert cert[3];
+  int operator_root; /* ends at an operator root, not the pinned Intel root */
+  int time_stage;    /* DT_* of its validity check */
+  const char *r_time, *what;
+} dcap_chain;
+
+/* The certificates met in one build, each parsed once (by its DER bytes), with the links
+ * and roots already checked. */
+typedef struct dcap_pool dcap_pool;
+tc_status dcap_pool_new(const tc_trust_store *trust, dcap_pool **out, tc_error *err);
+void dcap_pool_free(dcap_pool *p);
+
+/* Parse chain_pem through the pool and check it: exactly `want` certificates after the
+ * operator root that issued an incomplete chain is appended, every link verifies
+ * (r_sig), the root is the pinned Intel root or an operator root (r_untrusted). The
+ * failures are those of the full verification (detail names `what`). */
+tc_status dcap_chain_build(dcap_pool *pool, const uint8_t *pem, size_t len, int want,
+                           const char *what, const char *r_sig, const char *r_untrusted,
+                           dcap_chain *out, tc_error *err);
+void dcap_chain_clear(dcap_chain *c);
+/* Every certificate of c valid at `at` (detail as tc_x509_check_time); the window
+ * [*lo, *hi] narrowed to theirs. */
+tc_status dcap_chain_check_time(const dcap_chain *c, int64_t at, int64_t *lo, int64_t *hi,
+                                tc_error *err);
+
+/* The PCK chain of a quote, checked: links, trust, leaf commonName, SGX extension. */
+typedef struct dcap_pck {
+  dcap_chain chain;
+  tc_dcap_pck_info info; /* valid unless fail.stage <= DS_PCK_EXT */
+  dcap_fail fail;
+} dcap_pck;
+tc_status dcap_pck_build(dcap_pool *pool, const uint8_t *pem, size_t len, dcap_pck **out,
+                         tc_error *err);
+void dcap_pck_free(void *pck);
+
+/* Signed PCS collateral (TCB Info or QE Identity), checked except for the time. */
+typedef struct dcap_signed {
+  dcap_chain chain;
+  int64_t issue_date, next_update;
+} dcap_signed;
+
+/* The collateral set: both CRLs parsed, TCB Info and QE Identity checked and parsed. */
+typedef struct dcap_coll {
+  X509_CRL *root_crl, *pck_crl;
+  int64_t root_tu, root_nu, pck_tu, pck_nu; /* thisUpdate, nextUpdate */
+  char root_crl_cn[128], pck_crl_cn[128];   /* issuer commonName (for details) */
+  dcap_signed tcb, qe;
+  tc_dcap_tcb_info ti;
+  tc_dcap_qe_identity qi;
+  dcap_fail fail;
+} dcap_coll;
+tc_status dcap_coll_build(dcap_pool *pool, const tc_collateral *col, dcap_coll **out,
+                          tc_error *err);
+void dcap_coll_free(void *coll);
+
+/* What joins a PCK chain and a collateral set: the CRLs issued and signed by the chain's
+ * root and PCK CA, the PCK CA and leaf not revoked. f gets the first failure. */
+void dcap_pair_check(const dcap_pck *pck, const dcap_coll *coll, dcap_fail *f);
+
 /* ---- one verification (dcap_verify.c runs the steps, dcap_endorsements.c checks the
- * certificates, CRLs and signed PCS collateral) ---- */
+ * endorsements at the verification time) ---- */
 
 typedef struct dcap_vctx {
   const tc_collateral *col;
-  int64_t at;                                  /* verification time, seconds since the epoch */
-  int64_t win_lo, win_hi;                      /* intersection of every validity window seen */
-  STACK_OF(X509) * pck, *tcb_chain, *qe_chain; /* leaf .. root */
-  X509_CRL *pck_crl, *root_crl;
-  json_t *tcb_doc, *qe_doc;
-  tc_dcap_tcb_info ti;
-  tc_dcap_qe_identity qi;
+  int64_t at;             /* verification time, seconds since the epoch */
+  int64_t win_lo, win_hi; /* intersection of every validity window seen */
+  const dcap_pck *pck;    /* the checked PCK chain */
+  const dcap_coll *coll;  /* the checked collateral set */
+  dcap_fail first;        /* first time-independent failure of chain, collateral and pair */
+  dcap_pck *pck_owned;
+  dcap_coll *coll_owned;
   EVP_PKEY *ak;                /* attestation key of the quote */
   const tc_trust_store *trust; /* operator roots (col->trust or trust_owned) */
   tc_trust_store *trust_owned;

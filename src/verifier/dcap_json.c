@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/auto.h"
 #include "teectl/bytes.h"
 #include "teectl/dcap.h"
 #include "teectl/rfc3339.h"
@@ -123,71 +124,86 @@ static int skip_value(const uint8_t *t, size_t n, size_t *i) {
   return 0;
 }
 
-tc_status tc_dcap_signed_json(const uint8_t *text, size_t len, const char *key, const char *what,
-                              size_t *span_off, size_t *span_len, uint8_t sig[64], tc_error *err) {
-  char reason[48];
-  snprintf(reason, sizeof reason, "%s_unparsable", what);
-  json_error_t je;
-  json_t *doc = json_loadb((const char *)text, len, JSON_REJECT_DUPLICATES, &je);
-  if (doc == NULL || !json_is_object(doc)) {
-    json_decref(doc);
-    return tc_fail(err, TC_ERR_PARSE, reason, "%s: not a JSON object (line %d column %d: %s)", what,
-                   je.line, je.column, je.text);
-  }
-  const json_t *inner = json_object_get(doc, key);
-  tc_status st = TC_OK;
-  if (!json_is_object(inner)) {
-    st =
-        tc_fail(err, TC_ERR_PARSE, reason, "%s: member \"%s\" missing or not an object", what, key);
-    goto out;
-  }
-  if ((st = dcap_json_hex(doc, "signature", sig, 64, reason, what, err)) != TC_OK)
-    goto out;
-  /* Find the span of the member's value in the text. */
-  size_t klen = strlen(key), i = skip_ws(text, len, 0), found = 0, off = 0, end = 0;
+/* The span [*off, *end) of the value of top-level member key in the text of a JSON object:
+ * 0 when the key occurs exactly once, -1 otherwise or when the text is not walkable. */
+static int find_span(const uint8_t *text, size_t len, const char *key, size_t *off, size_t *end) {
+  size_t klen = strlen(key), i = skip_ws(text, len, 0), found = 0;
   if (i >= len || text[i] != '{')
-    goto bad;
+    return -1;
   i = skip_ws(text, len, i + 1);
   while (i < len && text[i] != '}') {
     if (text[i] != '"')
-      goto bad;
+      return -1;
     size_t ks = i + 1;
     if (skip_string(text, len, &i) != 0)
-      goto bad;
+      return -1;
     size_t ke = i - 1;
     i = skip_ws(text, len, i);
     if (i >= len || text[i] != ':')
-      goto bad;
+      return -1;
     i = skip_ws(text, len, i + 1);
     size_t vs = i;
     if (skip_value(text, len, &i) != 0)
-      goto bad;
+      return -1;
     if (ke - ks == klen && memcmp(text + ks, key, klen) == 0) {
       found++;
-      off = vs;
-      end = i;
+      *off = vs;
+      *end = i;
     }
     i = skip_ws(text, len, i);
     if (i < len && text[i] == ',')
       i = skip_ws(text, len, i + 1);
   }
-  if (found != 1)
-    goto bad;
-  /* The span must be exactly the object jansson read for the member. */
-  json_t *again = json_loadb((const char *)text + off, end - off, 0, &je);
-  int same = again != NULL && json_equal(again, inner);
-  json_decref(again);
-  if (!same)
-    goto bad;
+  return found == 1 ? 0 : -1;
+}
+
+tc_status dcap_signed_json_doc(const uint8_t *text, size_t len, const char *key, const char *what,
+                               size_t *span_off, size_t *span_len, uint8_t sig[64], json_t **doc,
+                               tc_error *err) {
+  char reason[48];
+  snprintf(reason, sizeof reason, "%s_unparsable", what);
+  *doc = NULL;
+  json_error_t je;
+  json_auto_t *d = json_loadb((const char *)text, len, JSON_REJECT_DUPLICATES, &je);
+  if (d == NULL || !json_is_object(d))
+    return tc_fail(err, TC_ERR_PARSE, reason, "%s: not a JSON object (line %d column %d: %s)", what,
+                   je.line, je.column, je.text);
+  if (!json_is_object(json_object_get(d, key)))
+    return tc_fail(err, TC_ERR_PARSE, reason, "%s: member \"%s\" missing or not an object", what,
+                   key);
+  tc_status st = dcap_json_hex(d, "signature", sig, 64, reason, what, err);
+  if (st != TC_OK)
+    return st;
+  /* jansson read the whole text as one object without duplicate keys, and find_span walks
+   * the same top-level grammar: the span is the text of that object member. */
+  size_t off = 0, end = 0;
+  if (find_span(text, len, key, &off, &end) != 0 || end - off < 2 || text[off] != '{' ||
+      text[end - 1] != '}')
+    return tc_fail(err, TC_ERR_PARSE, reason,
+                   "%s: cannot locate the exact text of the top-level \"%s\" object", what, key);
   *span_off = off;
   *span_len = end - off;
-  goto out;
-bad:
-  st = tc_fail(err, TC_ERR_PARSE, reason,
-               "%s: cannot locate the exact text of the top-level \"%s\" object", what, key);
-out:
-  json_decref(doc);
-  return st;
+  *doc = d;
+  d = NULL;
+  return TC_OK;
+}
+
+tc_status tc_dcap_signed_json(const uint8_t *text, size_t len, const char *key, const char *what,
+                              size_t *span_off, size_t *span_len, uint8_t sig[64], tc_error *err) {
+  json_auto_t *doc = NULL;
+  tc_status st = dcap_signed_json_doc(text, len, key, what, span_off, span_len, sig, &doc, err);
+  if (st != TC_OK)
+    return st;
+  /* The span parsed alone is exactly the object jansson read for the member. */
+  json_error_t je;
+  json_auto_t *again = json_loadb((const char *)text + *span_off, *span_len, 0, &je);
+  if (again == NULL || !json_equal(again, json_object_get(doc, key))) {
+    char reason[48];
+    snprintf(reason, sizeof reason, "%s_unparsable", what);
+    return tc_fail(err, TC_ERR_PARSE, reason,
+                   "%s: cannot locate the exact text of the top-level \"%s\" object", what, key);
+  }
+  return TC_OK;
 }
 
 /* ---- statuses ---- */

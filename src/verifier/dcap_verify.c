@@ -66,27 +66,31 @@ static tc_status check_quote_signature(dcap_vctx *c, const tc_dcap_quote *q, tc_
 static tc_status match_tcb(const dcap_vctx *c, const tc_dcap_quote *q, tc_dcap_pck_info *pck,
                            json_t *res, tc_error *err) {
   int is_tdx = q->body_kind != TC_DCAP_BODY_SGX;
-  tc_status st = dcap_pck_info_from_cert(sk_X509_value(c->pck, 0), pck, err);
-  if (st != TC_OK)
-    return st;
+  const tc_dcap_tcb_info *ti = &c->coll->ti;
+  const tc_dcap_qe_identity *qi = &c->coll->qi;
+  if (c->first.stage == DS_PCK_EXT) {
+    *err = c->first.err;
+    return c->first.st;
+  }
+  *pck = c->pck->info;
   char hx[13], hy[13];
   json_object_set_new(res, "fmspc", hexj(pck->fmspc, 6));
   json_object_set_new(res, "pce_id", hexj(pck->pce_id, 2));
   json_object_set_new(res, "pck_tcb", pck_tcb_json(pck));
-  if (c->ti.is_tdx != is_tdx)
+  if (ti->is_tdx != is_tdx)
     return tc_fail(err, TC_ERR_VERIFY, "tcb_info_mismatch", "TCB Info id is %s but the quote is %s",
-                   c->ti.is_tdx ? "TDX" : "SGX", is_tdx ? "TDX" : "SGX");
-  if (memcmp(pck->fmspc, c->ti.fmspc, 6) != 0)
+                   ti->is_tdx ? "TDX" : "SGX", is_tdx ? "TDX" : "SGX");
+  if (memcmp(pck->fmspc, ti->fmspc, 6) != 0)
     return tc_fail(err, TC_ERR_VERIFY, "fmspc_mismatch",
                    "FMSPC of the PCK certificate (%s) differs from the TCB Info FMSPC (%s)",
-                   tc_hex_encode(pck->fmspc, 6, hx), tc_hex_encode(c->ti.fmspc, 6, hy));
-  if (memcmp(pck->pce_id, c->ti.pce_id, 2) != 0)
+                   tc_hex_encode(pck->fmspc, 6, hx), tc_hex_encode(ti->fmspc, 6, hy));
+  if (memcmp(pck->pce_id, ti->pce_id, 2) != 0)
     return tc_fail(err, TC_ERR_VERIFY, "pce_id_mismatch",
                    "PCE-ID of the PCK certificate (%s) differs from the TCB Info pceId (%s)",
-                   tc_hex_encode(pck->pce_id, 2, hx), tc_hex_encode(c->ti.pce_id, 2, hy));
-  if (c->qi.is_td_qe != is_tdx)
+                   tc_hex_encode(pck->pce_id, 2, hx), tc_hex_encode(ti->pce_id, 2, hy));
+  if (qi->is_td_qe != is_tdx)
     return tc_fail(err, TC_ERR_VERIFY, "qe_identity_mismatch",
-                   "QE Identity id is %s but the quote is %s", c->qi.is_td_qe ? "TD_QE" : "QE",
+                   "QE Identity id is %s but the quote is %s", qi->is_td_qe ? "TD_QE" : "QE",
                    is_tdx ? "TDX" : "SGX");
   return TC_OK;
 }
@@ -95,7 +99,7 @@ static tc_status match_tcb(const dcap_vctx *c, const tc_dcap_quote *q, tc_dcap_p
 static tc_status check_qe_report(const dcap_vctx *c, const tc_dcap_quote *q,
                                  tc_dcap_tcb_status *qe_status, json_t **qe_adv, json_t *res,
                                  tc_error *err) {
-  tc_status st = tc_ecdsa_verify_raw(X509_get0_pubkey(sk_X509_value(c->pck, 0)), TC_EC_P256,
+  tc_status st = tc_ecdsa_verify_raw(X509_get0_pubkey(c->pck->chain.cert[0].x), TC_EC_P256,
                                      TC_HASH_SHA256, q->qe_report_raw, TC_DCAP_SGX_BODY_LEN,
                                      q->qe_report_signature, TC_DCAP_ECDSA_SIG_LEN, err);
   if (st != TC_OK)
@@ -113,7 +117,8 @@ static tc_status check_qe_report(const dcap_vctx *c, const tc_dcap_quote *q,
     return tc_fail(err, TC_ERR_VERIFY, "qe_report_data_mismatch",
                    "QE report data is not SHA-256(attestation key || QE authentication data) "
                    "followed by 32 zero bytes");
-  if ((st = tc_dcap_qe_identity_check(&c->qi, &q->qe_report, qe_status, qe_adv, err)) != TC_OK)
+  if ((st = tc_dcap_qe_identity_check(&c->coll->qi, &q->qe_report, qe_status, qe_adv, err)) !=
+      TC_OK)
     return st;
   json_t *detail = json_object();
   json_object_set_new(res, "tcb_detail", detail);
@@ -129,7 +134,7 @@ static tc_status evaluate_tcb(const dcap_vctx *c, const tc_dcap_quote *q,
   tc_dcap_tcb_result tr;
   json_t *detail = json_object_get(res, "tcb_detail");
   tc_status st =
-      tc_dcap_tcb_evaluate(&c->ti, pck, is_tdx ? &q->td : NULL, qe_status, qe_adv, &tr, err);
+      tc_dcap_tcb_evaluate(&c->coll->ti, pck, is_tdx ? &q->td : NULL, qe_status, qe_adv, &tr, err);
   if (tr.status != TC_DCAP_TCB_UNKNOWN && tr.status != TC_DCAP_TCB_NOT_SUPPORTED) {
     json_object_set_new(res, "tcb_status", json_string(tc_dcap_tcb_status_name(tr.status)));
     json_object_set(res, "advisory_ids", tr.advisory_ids);

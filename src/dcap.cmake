@@ -4,6 +4,6 @@
 teectl_area(teectl_dcap
   SOURCES evidence/dcap_quote.c verifier/dcap_pck.c verifier/dcap_tcb_info.c
           verifier/dcap_verify.c verifier/dcap_endorsements.c verifier/dcap_chain.c
-          verifier/dcap_collateral.c
+          verifier/dcap_collateral.c verifier/dcap_cache.c
           verifier/dcap_json.c verifier/dcap_tcb_eval.c
   DEPS teectl_base PkgConfig::OPENSSL PkgConfig::JANSSON)

@@ -404,6 +404,41 @@ extern const uint8_t tc_dcap_intel_root_spki_sha256[32];
 tc_status tc_dcap_verify(const uint8_t *quote, size_t len, const tc_collateral *col, int64_t at,
                          json_t **result, tc_error *err);
 
+/**
+ * A bounded cache of checked DCAP endorsements, for a long-lived verifier (an attestation
+ * service, a tc_verifier): PCK chains (parsed, links and trust checked, SGX extension
+ * read, the leaf's key ready) keyed by the SHA-256 of the chain's exact bytes and the
+ * operator trust roots; collateral sets (Root CA CRL and PCK CRL parsed, TCB Info and QE
+ * Identity signature-checked against their chains and parsed) keyed by the SHA-256 of the
+ * exact bytes of the six items and the trust roots; and the (chain, collateral set) pairs
+ * whose CRLs were found issued by the chain and not revoking it. Only what passed every
+ * check that does not depend on the time is kept: a failure is never cached. Thread-safe:
+ * one cache serves every worker. At most max_entries of each kind (0: none kept), least
+ * recently used dropped first. Opaque.
+ */
+typedef struct tc_dcap_cache tc_dcap_cache;
+
+/** A new cache. Errors: TC_ERR_USAGE "bad_argument" (max_entries above 1048576),
+ *  TC_ERR_NOMEM "out_of_memory". */
+tc_status tc_dcap_cache_new(size_t max_entries, tc_dcap_cache **out, tc_error *err);
+/** Free the cache (NULL-safe); verifications using it must have returned. */
+void tc_dcap_cache_free(tc_dcap_cache *cache);
+/** Lookups of PCK chains and collateral sets that found an entry / did not, and the
+ *  entries kept now (chains + collateral sets + pairs; all 0 for NULL). */
+void tc_dcap_cache_counts(tc_dcap_cache *cache, uint64_t *hits, uint64_t *misses, size_t *entries);
+
+/**
+ * tc_dcap_verify with a cache (NULL: exactly tc_dcap_verify). The same result object,
+ * verdict, reason code and detail for every input, warm or cold: with a PCK chain and a
+ * collateral set from the cache, each verification redoes only what depends on the quote
+ * or the time: the attestation key's signature, every certificate's, CRL's, TCB Info's and
+ * QE Identity's validity at `at` in the order of tc_dcap_verify, the TCB match, the QE
+ * report's signature by the cached PCK key and its binding, the QE Identity and the TCB
+ * evaluation.
+ */
+tc_status tc_dcap_verify_cached(const uint8_t *quote, size_t len, const tc_collateral *col,
+                                int64_t at, tc_dcap_cache *cache, json_t **result, tc_error *err);
+
 #ifdef __cplusplus
 }
 #endif

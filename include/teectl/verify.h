@@ -114,7 +114,8 @@ tc_status tc_verify_evidence(tc_tee tee, const uint8_t *evidence, size_t len,
  * A long-lived verifier (an attestation service, a tool verifying many pieces of
  * evidence): it keeps what it verified about endorsements that do not change from one
  * piece of evidence to the next, so that only what depends on the evidence and the time
- * is redone (SNP: the chain ARK -> ASK/ASVK -> VCEK/VLEK, see tc_snp_verify_cached).
+ * is redone (SNP: the chain ARK -> ASK/ASVK -> VCEK/VLEK, see tc_snp_verify_cached; DCAP:
+ * the PCK chain and the collateral set, see tc_dcap_verify_cached).
  * Caches are bounded (cache_entries each, least recently used dropped first; 0: nothing
  * kept) and keyed by the exact bytes, so a changed certificate or CRL is verified afresh;
  * a failure is never kept. One verifier serves many threads at once. Opaque.
@@ -139,5 +140,7 @@ tc_status tc_verifier_verify(tc_verifier *v, tc_tee tee, const uint8_t *evidence
 
 /** The SNP chain cache of v (NULL for NULL): for tests and metrics. */
 struct tc_snp_chain_cache *tc_verifier_snp_cache(tc_verifier *v);
+/** The DCAP endorsement cache of v (NULL for NULL): for tests and metrics. */
+struct tc_dcap_cache *tc_verifier_dcap_cache(tc_verifier *v);
 
 #endif

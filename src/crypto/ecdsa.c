@@ -19,23 +19,56 @@ int tc_ec_key_on(const EVP_PKEY *key, const char *curve) {
          strcmp(group, curve) == 0;
 }
 
-EVP_PKEY *tc_ec_key_from_raw(const char *curve, const uint8_t *xy, size_t len) {
-  uint8_t pub[1 + 2 * 66];
-  if (len == 0 || len % 2 != 0 || len + 1 > sizeof pub)
-    return NULL;
-  pub[0] = 0x04; /* uncompressed point (SEC 1, 2.3.3) */
-  memcpy(pub + 1, xy, len);
+/* An EC key of curve from OpenSSL's fromdata (selection: EVP_PKEY_PUBLIC_KEY with the
+ * uncompressed point pub[0..pub_len), or EVP_PKEY_KEY_PARAMETERS with pub NULL). */
+static EVP_PKEY *ec_fromdata(const char *curve, int selection, uint8_t *pub, size_t pub_len) {
   OSSL_PARAM params[] = {
       OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, (char *)curve, 0),
-      OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, pub, len + 1),
+      pub != NULL ? OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, pub, pub_len)
+                  : OSSL_PARAM_construct_end(),
       OSSL_PARAM_construct_end()};
   EVP_PKEY *key = NULL;
   TC_AUTO(EVP_PKEY_CTX) *ctx = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL);
   if (ctx == NULL || EVP_PKEY_fromdata_init(ctx) != 1 ||
-      EVP_PKEY_fromdata(ctx, &key, EVP_PKEY_PUBLIC_KEY, params) != 1)
+      EVP_PKEY_fromdata(ctx, &key, selection, params) != 1)
     key = NULL;
   ERR_clear_error();
   return key;
+}
+
+/* 0x04 || xy into pub (1 + len bytes); -1 when len is not that of a point we take. */
+static int uncompressed(const uint8_t *xy, size_t len, uint8_t pub[1 + 2 * 66]) {
+  if (len == 0 || len % 2 != 0 || len + 1 > 1 + 2 * 66)
+    return -1;
+  pub[0] = 0x04; /* uncompressed point (SEC 1, 2.3.3) */
+  memcpy(pub + 1, xy, len);
+  return 0;
+}
+
+EVP_PKEY *tc_ec_key_from_raw(const char *curve, const uint8_t *xy, size_t len) {
+  uint8_t pub[1 + 2 * 66];
+  if (uncompressed(xy, len, pub) != 0)
+    return NULL;
+  return ec_fromdata(curve, EVP_PKEY_PUBLIC_KEY, pub, len + 1);
+}
+
+EVP_PKEY *tc_ec_params_new(const char *curve) {
+  return ec_fromdata(curve, EVP_PKEY_KEY_PARAMETERS, NULL, 0);
+}
+
+EVP_PKEY *tc_ec_key_from_raw_as(const EVP_PKEY *like, const uint8_t *xy, size_t len) {
+  uint8_t pub[1 + 2 * 66];
+  if (like == NULL || uncompressed(xy, len, pub) != 0)
+    return NULL;
+  TC_AUTO(EVP_PKEY) *key = EVP_PKEY_new();
+  int ok = key != NULL && EVP_PKEY_copy_parameters(key, like) == 1 &&
+           EVP_PKEY_set1_encoded_public_key(key, pub, len + 1) == 1;
+  ERR_clear_error();
+  if (!ok)
+    return NULL;
+  EVP_PKEY *out = key;
+  key = NULL;
+  return out;
 }
 
 static const EVP_MD *md_of(tc_hash_alg alg) {

@@ -33,6 +33,20 @@ int tc_ec_key_on(const EVP_PKEY *key, const char *curve);
 EVP_PKEY *tc_ec_key_from_raw(const char *curve, const uint8_t *xy, size_t len);
 
 /**
+ * An EC key with only the parameters of curve (no public point), for
+ * tc_ec_key_from_raw_as. NULL on failure.
+ */
+EVP_PKEY *tc_ec_params_new(const char *curve);
+
+/**
+ * tc_ec_key_from_raw on the curve of like (an EC key or parameters, e.g. from
+ * tc_ec_params_new), its group copied instead of built from the name: about a third of
+ * the cost, for a key made on every request. NULL if the bytes are not a point of the
+ * curve (EVP_PKEY_set1_encoded_public_key checks that it lies on it, like the import).
+ */
+EVP_PKEY *tc_ec_key_from_raw_as(const EVP_PKEY *like, const uint8_t *xy, size_t len);
+
+/**
  * Verify an ECDSA signature given as raw r || s (each sig_len/2 bytes, big-endian) over
  * msg[0..len) hashed with alg, with key, which must be an EC key on curve.
  * Returns TC_OK when it verifies; TC_ERR_VERIFY "signature_invalid" when it does not, or

@@ -6,6 +6,7 @@
  * CRL Profile; Intel PCS API v4). Order of checks and reason codes: include/teectl/dcap.h. */
 #include <string.h>
 
+#include "core/vcache.h"
 #include "crypto/trust.h"
 #include "crypto/x509.h"
 #include "teectl/rfc3339.h"
@@ -14,6 +15,8 @@
 void dcap_vctx_free(dcap_vctx *c) {
   dcap_pck_free(c->pck_owned);
   dcap_coll_free(c->coll_owned);
+  tc_vcache_release(c->pck_ref);
+  tc_vcache_release(c->coll_ref);
   EVP_PKEY_free(c->ak);
   tc_trust_store_free(c->trust_owned);
   memset(c, 0, sizeof *c);
@@ -59,30 +62,6 @@ static tc_status need_items(const tc_collateral *col, tc_error *err) {
   return TC_OK;
 }
 
-/* The checked PCK chain and collateral set, built here (each input parsed once), and the
- * first failure of their time-independent checks and of those that join them. */
-static tc_status endorsements(dcap_vctx *c, const uint8_t *chain, size_t chain_len, tc_error *err) {
-  dcap_pool *pool = NULL;
-  tc_status st;
-  if ((st = dcap_pool_new(c->trust, &pool, err)) != TC_OK)
-    return st;
-  if ((st = dcap_pck_build(pool, chain, chain_len, &c->pck_owned, err)) == TC_OK)
-    st = dcap_coll_build(pool, c->col, &c->coll_owned, err);
-  dcap_pool_free(pool);
-  if (st != TC_OK)
-    return st;
-  c->pck = c->pck_owned;
-  c->coll = c->coll_owned;
-  dcap_fail pair;
-  dcap_pair_check(c->pck, c->coll, &pair);
-  c->first = c->pck->fail;
-  dcap_fail_at(&c->first, c->coll->fail.stage, c->coll->fail.st, &c->coll->fail.err);
-  dcap_fail_at(&c->first, pair.stage, pair.st, &pair.err);
-  c->operator_root = c->pck->chain.operator_root || c->coll->tcb.chain.operator_root ||
-                     c->coll->qe.chain.operator_root;
-  return TC_OK;
-}
-
 tc_status dcap_check_pck_chain(dcap_vctx *c, const tc_dcap_quote *q, tc_error *err) {
   const tc_collateral *col = c->col;
   tc_status st;
@@ -105,7 +84,7 @@ tc_status dcap_check_pck_chain(dcap_vctx *c, const tc_dcap_quote *q, tc_error *e
                    "quote certification data type %u carries no PCK chain and the collateral "
                    "has no pck_chain.pem",
                    q->cert_data_type);
-  if ((st = endorsements(c, chain, chain_len, err)) != TC_OK ||
+  if ((st = dcap_endorsements_for(c, chain, chain_len, err)) != TC_OK ||
       (st = before(c, DT_CHAIN_TIME, err)) != TC_OK ||
       (st = dcap_chain_check_time(&c->pck->chain, c->at, &c->win_lo, &c->win_hi, err)) != TC_OK)
     return st;

@@ -164,10 +164,12 @@ typedef struct dcap_vctx {
   const dcap_pck *pck;    /* the checked PCK chain */
   const dcap_coll *coll;  /* the checked collateral set */
   dcap_fail first;        /* first time-independent failure of chain, collateral and pair */
-  dcap_pck *pck_owned;
+  dcap_pck *pck_owned;    /* not cached: this verification's own */
   dcap_coll *coll_owned;
-  EVP_PKEY *ak;                /* attestation key of the quote */
-  const tc_trust_store *trust; /* operator roots (col->trust or trust_owned) */
+  struct tc_dcap_cache *cache;              /* NULL: nothing cached */
+  struct tc_vcache_ref *pck_ref, *coll_ref; /* held cache entries of pck / coll */
+  EVP_PKEY *ak;                             /* attestation key of the quote */
+  const tc_trust_store *trust;              /* operator roots (col->trust or trust_owned) */
   tc_trust_store *trust_owned;
   int operator_root; /* a chain ended at an operator root, not the pinned Intel root */
 } dcap_vctx;
@@ -183,6 +185,17 @@ void dcap_vctx_free(dcap_vctx *c);
  * "pck_chain_untrusted") and every certificate is valid at c->at ("pck_cert_expired").
  */
 tc_status dcap_check_pck_chain(dcap_vctx *c, const tc_dcap_quote *q, tc_error *err);
+
+/* The attestation key x || y (P-256, 64 bytes) as an EVP_PKEY: with dc, from its ready
+ * P-256 parameters (a third of the cost); NULL if not a point of the curve. */
+EVP_PKEY *dcap_attestation_key(const struct tc_dcap_cache *dc, const uint8_t *xy, size_t len);
+
+/* The checked PCK chain (chain[0..chain_len)) and collateral set of c: from c->cache when
+ * it holds them (their pair checked once), else built (each input parsed once) and put
+ * there when they passed; c->first gets the first failure of chain, collateral and pair.
+ * Errors: only resource failures (TC_ERR_NOMEM); a failing check is kept in c->first. */
+tc_status dcap_endorsements_for(dcap_vctx *c, const uint8_t *chain, size_t chain_len,
+                                tc_error *err);
 
 /**
  * Signed collateral step (after the PCK chain): Root CA CRL and PCK CRL (issuer, signature,

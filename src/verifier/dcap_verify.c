@@ -46,7 +46,7 @@ static json_t *time_json(int64_t t) {
 /* The attestation key's signature over header + body first: it needs nothing but the
  * quote, and rejects altered evidence before any collateral work. */
 static tc_status check_quote_signature(dcap_vctx *c, const tc_dcap_quote *q, tc_error *err) {
-  c->ak = tc_ec_key_from_raw(TC_EC_P256, q->attestation_key, TC_DCAP_ECDSA_KEY_LEN);
+  c->ak = dcap_attestation_key(c->cache, q->attestation_key, TC_DCAP_ECDSA_KEY_LEN);
   if (c->ak == NULL)
     return tc_fail(err, TC_ERR_VERIFY, "attestation_key_invalid",
                    "attestation key is not a P-256 curve point");
@@ -186,6 +186,11 @@ static int quote_fields(const tc_dcap_quote *q, int full, json_t *res) {
 
 tc_status tc_dcap_verify(const uint8_t *quote, size_t len, const tc_collateral *col, int64_t at,
                          json_t **result, tc_error *err) {
+  return tc_dcap_verify_cached(quote, len, col, at, NULL, result, err);
+}
+
+tc_status tc_dcap_verify_cached(const uint8_t *quote, size_t len, const tc_collateral *col,
+                                int64_t at, tc_dcap_cache *cache, json_t **result, tc_error *err) {
   tc_error local;
   if (err == NULL)
     err = &local;
@@ -202,7 +207,7 @@ tc_status tc_dcap_verify(const uint8_t *quote, size_t len, const tc_collateral *
   tc_dcap_quote q;
   tc_status st = tc_dcap_parse(quote, len, &q, err);
   __attribute__((cleanup(dcap_vctx_free)))
-  dcap_vctx c = {.col = col, .at = at, .win_lo = INT64_MIN, .win_hi = INT64_MAX};
+  dcap_vctx c = {.col = col, .at = at, .win_lo = INT64_MIN, .win_hi = INT64_MAX, .cache = cache};
   if (st == TC_OK) {
     if (quote_fields(&q, result != NULL, res) != 0)
       return tc_fail(err, TC_ERR_NOMEM, "out_of_memory", "claims");

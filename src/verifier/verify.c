@@ -67,6 +67,7 @@ static json_t *invalid_result(tc_tee tee, int64_t at, const tc_error *err) {
 
 struct tc_verifier {
   tc_snp_chain_cache *snp; /* verified SNP chains */
+  tc_dcap_cache *dcap;     /* checked DCAP PCK chains and collateral sets */
 };
 
 tc_status tc_verifier_new(size_t cache_entries, tc_verifier **out, tc_error *err) {
@@ -78,6 +79,8 @@ tc_status tc_verifier_new(size_t cache_entries, tc_verifier **out, tc_error *err
   if (v == NULL)
     return tc_fail(err, TC_ERR_NOMEM, "out_of_memory", "verifier");
   tc_status st = tc_snp_chain_cache_new(cache_entries, &v->snp, err);
+  if (st == TC_OK)
+    st = tc_dcap_cache_new(cache_entries, &v->dcap, err);
   if (st != TC_OK) {
     tc_verifier_free(v);
     return st;
@@ -90,11 +93,16 @@ void tc_verifier_free(tc_verifier *v) {
   if (v == NULL)
     return;
   tc_snp_chain_cache_free(v->snp);
+  tc_dcap_cache_free(v->dcap);
   free(v);
 }
 
 tc_snp_chain_cache *tc_verifier_snp_cache(tc_verifier *v) {
   return v != NULL ? v->snp : NULL;
+}
+
+tc_dcap_cache *tc_verifier_dcap_cache(tc_verifier *v) {
+  return v != NULL ? v->dcap : NULL;
 }
 
 tc_status tc_verify_evidence(tc_tee tee, const uint8_t *evidence, size_t len,
@@ -119,7 +127,7 @@ tc_status tc_verifier_verify(tc_verifier *v, tc_tee tee, const uint8_t *evidence
   } else if (tee == TC_TEE_SNP) {
     st = tc_snp_verify_cached(evidence, len, col, at, tc_verifier_snp_cache(v), result, err);
   } else if (tee == TC_TEE_TDX || tee == TC_TEE_SGX) {
-    st = tc_dcap_verify(evidence, len, col, at, result, err);
+    st = tc_dcap_verify_cached(evidence, len, col, at, tc_verifier_dcap_cache(v), result, err);
   } else {
     st = tc_fail(err, TC_ERR_PARSE, "unknown_evidence_format",
                  "%zu bytes are neither an SEV-SNP report nor a DCAP quote header "

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Every single-bit flip in the signed part (header + body) of every valid vector quote
  * (../shared/vectors/dcap, verdict "valid"; identical quotes once) is rejected by
- * tc_dcap_verify with the case's own collateral at its verify_at. */
+ * tc_dcap_verify with the case's own collateral at its verify_at; and again by
+ * tc_dcap_verify_cached on one cache warmed by the valid quote first (PCK chain and
+ * collateral set cached), with the same reason, the valid quote still valid after. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -47,6 +49,28 @@ static void flip_case(void **state) {
     rejected++;
   }
   print_message("  %s: %zu of %zu flips rejected\n", name, rejected, signed_len * 8);
+  /* the same with warm caches */
+  tc_dcap_cache *cache = NULL;
+  assert_int_equal(tc_dcap_cache_new(8, &cache, &err), TC_OK);
+  assert_int_equal(tc_dcap_verify_cached(q.data, q.len, &col, at, cache, NULL, &err), TC_OK);
+  uint64_t hits, misses;
+  size_t entries;
+  tc_dcap_cache_counts(cache, &hits, &misses, &entries);
+  assert_int_equal(entries, 3); /* PCK chain, collateral set, their pair */
+  for (size_t bit = 0; bit < signed_len * 8; bit++) {
+    tc_error cold;
+    q.data[bit / 8] ^= (uint8_t)(1u << (bit % 8));
+    tc_status st = tc_dcap_verify_cached(q.data, q.len, &col, at, cache, NULL, &err);
+    tc_status st_cold = tc_dcap_verify(q.data, q.len, &col, at, NULL, &cold);
+    q.data[bit / 8] ^= (uint8_t)(1u << (bit % 8));
+    if (st == TC_OK)
+      fail_msg("%s: flipping bit %zu (byte %zu) still verifies with warm caches", name, bit % 8,
+               bit / 8);
+    assert_int_equal(st, st_cold);
+    assert_string_equal(err.reason, cold.reason);
+  }
+  assert_int_equal(tc_dcap_verify_cached(q.data, q.len, &col, at, cache, NULL, &err), TC_OK);
+  tc_dcap_cache_free(cache);
   json_decref(exp);
   tc_buf_free(&q);
   dcap_test_free_collateral(&col);

@@ -147,7 +147,7 @@ tc_status tc_vcache_new(size_t max_entries, tc_vcache_destroy_fn destroy, tc_vca
     while (nb < s->cap)
       nb *= 2;
     s->mask = nb - 1;
-    s->buckets = calloc(nb, sizeof *s->buckets);
+    s->buckets = calloc(nb, sizeof(entry *));
     if (s->buckets == NULL || pthread_mutex_init(&s->mu, NULL) != 0) {
       free(s->buckets);
       shards_free(c->shards, i);
@@ -166,7 +166,7 @@ void tc_vcache_clear(tc_vcache *c) {
     entry *list = s->newest;
     for (entry *e = list; e != NULL; e = e->older)
       e->hnext = NULL;
-    memset(s->buckets, 0, (s->mask + 1) * sizeof *s->buckets);
+    memset(s->buckets, 0, (s->mask + 1) * sizeof(entry *));
     s->newest = s->oldest = NULL;
     s->n = 0;
     pthread_mutex_unlock(&s->mu);

@@ -9,8 +9,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <cmocka.h>
+#include <pthread.h>
 
 #include "snp_forge.h"
 #include "teectl/rfc3339.h"
@@ -1059,6 +1061,80 @@ static void cache_two_chains(void **state) {
   tc_snp_chain_cache_free(cc);
 }
 
+/* Threads sharing one chain cache smaller than the chains in use (evictions while other
+ * threads hold them), each verifying good reports, a tampered one and one at a time after
+ * the certificates' windows, for a bounded time: every answer is the cold one. */
+struct cache_worker {
+  tc_snp_chain_cache *cc;
+  const uint8_t *good[3], *tampered;
+  tc_collateral col[3];
+  struct timespec until;
+  long ops, wrong;
+};
+
+static void *cache_work(void *arg) {
+  struct cache_worker *w = arg;
+  tc_error err;
+  for (long i = 0;; i++) {
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    if (now.tv_sec > w->until.tv_sec ||
+        (now.tv_sec == w->until.tv_sec && now.tv_nsec >= w->until.tv_nsec))
+      break;
+    int k = (int)(i % 3);
+    if (warm(w->cc, w->good[k], &w->col[k], at_default(), &err) != TC_OK)
+      w->wrong++;
+    if (warm(w->cc, w->tampered, &w->col[0], at_default(), &err) != TC_ERR_VERIFY ||
+        strcmp(err.reason, "report_signature_invalid") != 0)
+      w->wrong++;
+    if (warm(w->cc, w->good[k], &w->col[k], at_default() + 20 * 366 * 86400LL, &err) !=
+            TC_ERR_VERIFY ||
+        strcmp(err.reason, "cert_expired_at_verify_at") != 0)
+      w->wrong++;
+    w->ops += 3;
+  }
+  return NULL;
+}
+
+static void cache_shared_by_threads(void **state) {
+  (void)state;
+  tc_snp_chain_cache *cc = NULL;
+  assert_int_equal(tc_snp_chain_cache_new(2, &cc, NULL), TC_OK);
+  static uint8_t reps[3][TC_SNP_REPORT_SIZE], bad[TC_SNP_REPORT_SIZE];
+  const snp_forge *f[3] = {g_milan, g_genoa, g_milan_vlek};
+  struct cache_worker w[4];
+  pthread_t t[4];
+  for (int k = 0; k < 3; k++)
+    make(f[k], 3, reps[k]);
+  memcpy(bad, reps[0], sizeof bad);
+  bad[0x50] ^= 0x80; /* REPORT_DATA */
+  struct timespec until;
+  clock_gettime(CLOCK_MONOTONIC, &until);
+  until.tv_sec += 1;
+  for (int i = 0; i < 4; i++) {
+    memset(&w[i], 0, sizeof w[i]);
+    w[i].cc = cc;
+    w[i].tampered = bad;
+    w[i].until = until;
+    for (int k = 0; k < 3; k++) {
+      w[i].good[k] = reps[k];
+      snp_forge_collateral(f[k], &w[i].col[k]);
+    }
+    assert_int_equal(pthread_create(&t[i], NULL, cache_work, &w[i]), 0);
+  }
+  for (int i = 0; i < 4; i++) {
+    assert_int_equal(pthread_join(t[i], NULL), 0);
+    assert_int_equal(w[i].wrong, 0);
+    assert_true(w[i].ops > 0);
+  }
+  uint64_t hits, misses;
+  size_t entries;
+  tc_snp_chain_cache_counts(cc, &hits, &misses, &entries);
+  assert_true(entries <= 2);
+  assert_true(hits > 0 && misses >= 3);
+  tc_snp_chain_cache_free(cc);
+}
+
 static int setup(void **state) {
   (void)state;
   snp_forge_opts o;
@@ -1124,6 +1200,7 @@ int main(void) {
       cmocka_unit_test(cache_rechecks_time_and_trust),
       cmocka_unit_test(cache_rechecks_crl),
       cmocka_unit_test(cache_two_chains),
+      cmocka_unit_test(cache_shared_by_threads),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }

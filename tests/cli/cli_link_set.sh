@@ -62,8 +62,9 @@ out=$("$tmp/sym/teectl-serve" --help 2>&1); rc=$?
   { echo "FAIL: token verify --jwks URL: exit $rc:"; cat "$tmp/err"; fail=1; }
 
 # Without /proc (a mount namespace where it is unmounted; only where unshare is allowed), the
-# programs are found through the path teectl was started by.
-if unshare --mount --propagation private true 2>/dev/null; then
+# programs are found through the path teectl was started by. Not in a sanitizer build, whose
+# LeakSanitizer stops a process that has no /proc.
+if ! grep -q '^lib[a-z]*san\.so' "$tmp/core.needed" && unshare --mount --propagation private true 2>/dev/null; then
   out=$(unshare --mount --propagation private sh -c "umount -l /proc && \"$BIN\" serve --help" 2>&1); rc=$?
   [ "$rc" = 0 ] && printf '%s\n' "$out" | grep -q "Usage: teectl serve" ||
     { echo "FAIL: serve --help without /proc: exit $rc: $out"; fail=1; }

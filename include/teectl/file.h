@@ -46,6 +46,18 @@ tc_status tc_file_write_atomic(const char *path, const void *data, size_t len, t
 tc_status tc_file_write_atomic_mode(const char *path, const void *data, size_t len, unsigned mode,
                                     tc_error *err);
 
+/**
+ * Check, writing nothing, what tc_file_write_atomic would check before it writes: path is
+ * missing, a regular file or a symbolic link to one, and its folder exists. For commands that
+ * learn where their output goes long before they have it (teectl attest: secrets received
+ * over the network), so a destination that can never be written is a usage error before any
+ * exchange. It does not reserve anything: the write itself checks again.
+ * Errors: TC_ERR_IO reason "file_not_regular" (detail names the path and what it is),
+ * "file_unwritable" (the folder is missing or not a folder, or lstat failed; detail names
+ * path and errno text).
+ */
+tc_status tc_file_check_write_target(const char *path, tc_error *err);
+
 /** 1 if path exists (any type), else 0. */
 int tc_file_exists(const char *path);
 

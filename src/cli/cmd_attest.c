@@ -254,6 +254,20 @@ static int resolve_files(struct opts *o, char **owned) {
       if (strcmp(o->res[i].file, o->res[j].file) == 0)
         return cli_usage_error("attest", "--resource %s and %s both go to %s", o->res[j].path,
                                o->res[i].path, o->res[i].file);
+    if (o->out && strcmp(o->res[i].file, o->out) == 0)
+      return cli_usage_error("attest", "--resource %s and --out both go to %s", o->res[i].path,
+                             o->out);
+  }
+  /* Every destination is checked before the exchange: one that can never be written (a FIFO,
+   * a device, a folder, a missing folder) would otherwise be found only after the broker
+   * released the secrets, with some of them already on disk. */
+  tc_error err;
+  for (size_t i = 0; i <= o->n_res; i++) {
+    const char *f = i < o->n_res ? o->res[i].file : o->out;
+    if (f && tc_file_check_write_target(f, &err) != TC_OK) {
+      fprintf(stderr, "teectl attest: %s (%s)\n", err.detail, err.reason);
+      return CLI_EXIT_USAGE;
+    }
   }
   return 0;
 }

@@ -46,8 +46,9 @@ static void usage(FILE *f) {
              "  --char-devices FILE  DEVICES.txt list of character devices instead of stat()\n"
              "  --once               print one scrape to stdout and exit\n"
              "  -h, --help           show this help\n\n"
-             "Exit codes: 0 ok; 2 usage error, or (--once) a collector failed (input unreadable\n"
-             "or malformed; the metrics are still printed, the error goes to stderr).\n");
+             "Exit codes: 0 ok; 1 the server could not start (address in use, ...); 2 usage\n"
+             "error, or (--once) a collector failed (input unreadable or malformed; the\n"
+             "metrics are still printed, the error goes to stderr).\n");
 }
 
 int cmd_exporter(int argc, char **argv) {

@@ -206,6 +206,28 @@ fail : {
 }
 }
 
+tc_status tc_file_check_write_target(const char *path, tc_error *err) {
+  char *resolved = NULL;
+  tc_status st = write_target(path, &resolved, err);
+  if (st != TC_OK)
+    return st;
+  /* the folder the temporary file goes into: the link's target's when path is a link */
+  const char *p = resolved ? resolved : path;
+  const char *slash = strrchr(p, '/');
+  char *dir = slash ? strndup(p, slash == p ? 1 : (size_t)(slash - p)) : strdup(".");
+  free(resolved);
+  if (dir == NULL)
+    return tc_fail(err, TC_ERR_NOMEM, "out_of_memory", "checking %s", path);
+  struct stat ds;
+  if (stat(dir, &ds) != 0)
+    st =
+        tc_fail(err, TC_ERR_IO, "file_unwritable", "%s: folder %s: %s", path, dir, strerror(errno));
+  else if (!S_ISDIR(ds.st_mode))
+    st = tc_fail(err, TC_ERR_IO, "file_unwritable", "%s: %s is not a folder", path, dir);
+  free(dir);
+  return st;
+}
+
 int tc_file_exists(const char *path) {
   struct stat st;
   return stat(path, &st) == 0;

@@ -355,6 +355,15 @@ static void test_kbs_reattest_after_401(void **state) {
   free(outdir);
 }
 
+/* The FIFO at path is still a FIFO (nothing was renamed over it); removes and frees it. */
+static void fifo_kept(char *fifo) {
+  struct stat st;
+  assert_int_equal(lstat(fifo, &st), 0);
+  assert_true(S_ISFIFO(st.st_mode));
+  unlink(fifo);
+  free(fifo);
+}
+
 /* A FIFO where a secret should go is never replaced. */
 static void test_kbs_not_regular(void **state) {
   (void)state;
@@ -372,13 +381,45 @@ static void test_kbs_not_regular(void **state) {
   kbs_stop(&k);
   if (!strstr(e, "file_not_regular"))
     fail_msg("stderr: %s", e);
-  struct stat st;
-  assert_int_equal(lstat(fifo, &st), 0);
-  assert_true(S_ISFIFO(st.st_mode));
-  unlink(fifo);
-  free(fifo);
+  fifo_kept(fifo);
   free(e);
   free(outdir);
+}
+
+/* Destinations that can never be written (the token's --out a FIFO, a secret's folder
+ * missing) are refused before the exchange: exit 2 with the reason, no request to the broker,
+ * no secret on disk. */
+static void test_kbs_destination_checked_first(void **state) {
+  (void)state;
+  clear_outputs();
+  char *fifo = path_in("token.fifo"), *outdir = path_in("secrets");
+  char *secret = path_in("secrets/api-key"), *lost = path_in("no-such-folder/blob.bin");
+  assert_int_equal(mkfifo(fifo, 0600), 0);
+  char res2[600];
+  snprintf(res2, sizeof res2, "default/app/blob.bin=%s", lost);
+  kbs k;
+  kbs_start(&k, NULL, 0);
+  const char *tok_fifo[] = {
+      "--kbs", k.url, "--evidence-cmd", EVCMD,  "--tee", "snp", "--resource", "default/app/api-key",
+      "--out", fifo,  "--out-dir",      outdir, NULL};
+  const char *no_folder[] = {"--kbs", k.url, "--evidence-cmd", EVCMD, "--tee", "snp", "--resource",
+                             res2,    NULL};
+  const char *const *cases[] = {tok_fifo, no_folder};
+  const char *reasons[] = {"file_not_regular", "file_unwritable"};
+  for (size_t c = 0; c < 2; c++) {
+    char *e;
+    assert_int_equal(run(cases[c], &e), 2);
+    if (!strstr(e, reasons[c]))
+      fail_msg("case %zu: stderr: %s", c, e);
+    free(e);
+  }
+  kbs_stop(&k);
+  assert_int_equal(log_count("\"path\": \"/kbs/v0/auth\""), 0);
+  assert_int_equal(access(secret, F_OK), -1);
+  fifo_kept(fifo);
+  free(outdir);
+  free(secret);
+  free(lost);
 }
 
 /* HTTPS: with --ca-file the exchange works; without it the certificate is refused. */
@@ -466,6 +507,7 @@ int main(void) {
       cmocka_unit_test(test_kbs_missing_resource),
       cmocka_unit_test(test_kbs_reattest_after_401),
       cmocka_unit_test(test_kbs_not_regular),
+      cmocka_unit_test(test_kbs_destination_checked_first),
       cmocka_unit_test(test_kbs_https),
       cmocka_unit_test(test_kbs_usage),
   };

@@ -351,6 +351,48 @@ static void test_write_atomic_targets(void **state) {
   assert_int_equal(rmdir(dir), 0);
 }
 
+/* tc_file_check_write_target answers as tc_file_write_atomic would, and writes nothing. */
+static void test_check_write_target(void **state) {
+  (void)state;
+  char dir[] = "/tmp/teectl-check-XXXXXX";
+  assert_non_null(mkdtemp(dir));
+  tc_error err;
+  const char *missing = tmp_path(dir, "missing");
+  const char *reg = tmp_path(dir, "reg");
+  const char *link = tmp_path(dir, "link");
+  const char *fifo = tmp_path(dir, "fifo");
+  const char *dangling = tmp_path(dir, "dangling");
+  const char *nofolder = tmp_path(dir, "no-folder/file");
+  const char *underfile = tmp_path(dir, "reg/file");
+  assert_int_equal(tc_file_check_write_target(missing, &err), TC_OK);
+  assert_int_equal(access(missing, F_OK), -1);
+  assert_int_equal(tc_file_write_atomic(reg, "a", 1, &err), TC_OK);
+  assert_int_equal(tc_file_check_write_target(reg, &err), TC_OK);
+  assert_int_equal(symlink("reg", link), 0);
+  assert_int_equal(tc_file_check_write_target(link, &err), TC_OK);
+  assert_int_equal(mkfifo(fifo, 0600), 0);
+  assert_int_equal(tc_file_check_write_target(fifo, &err), TC_ERR_IO);
+  assert_string_equal(err.reason, "file_not_regular");
+  assert_non_null(strstr(err.detail, "a FIFO"));
+  assert_int_equal(tc_file_check_write_target(dir, &err), TC_ERR_IO);
+  assert_string_equal(err.reason, "file_not_regular");
+  assert_int_equal(symlink("missing", dangling), 0);
+  assert_int_equal(tc_file_check_write_target(dangling, &err), TC_ERR_IO);
+  assert_string_equal(err.reason, "file_not_regular");
+  assert_int_equal(tc_file_check_write_target(nofolder, &err), TC_ERR_IO);
+  assert_string_equal(err.reason, "file_unwritable");
+  assert_non_null(strstr(err.detail, "No such file or directory"));
+  assert_int_equal(tc_file_check_write_target(underfile, &err), TC_ERR_IO);
+  assert_string_equal(err.reason, "file_unwritable");
+  assert_non_null(strstr(err.detail, underfile));
+  read_back(reg, "a");
+  unlink(dangling);
+  unlink(fifo);
+  unlink(link);
+  unlink(reg);
+  assert_int_equal(rmdir(dir), 0);
+}
+
 /* tc_file_read refuses what is not a regular file before reading: a FIFO without a writer
  * used to block forever (alarm turns such a hang into a failure), /dev/zero to read without
  * end. tc_file_read_input("-") still reads standard input when it is a pipe. */
@@ -463,6 +505,7 @@ int main(void) {
       cmocka_unit_test(test_strbuf_failure_flag),
       cmocka_unit_test(test_write_atomic_targets),
       cmocka_unit_test(test_read_refuses_non_regular),
+      cmocka_unit_test(test_check_write_target),
       cmocka_unit_test(test_fail_with_own_fields),
       cmocka_unit_test(test_listen_parse),
   };

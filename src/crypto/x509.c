@@ -293,7 +293,7 @@ tc_status tc_crl_window_at(const char *issuer_cn, int64_t this_update, int64_t n
 tc_status tc_crl_check_window(const X509_CRL *crl, const X509 *issuer, int64_t at, tc_error *err) {
   char icn[128];
   tc_x509_subject_cn(issuer, icn, sizeof icn);
-  int64_t tu, nu;
+  int64_t tu = 0, nu = 0;
   tc_status st = tc_crl_dates(crl, icn, &tu, &nu, err);
   return st != TC_OK ? st : tc_crl_window_at(icn, tu, nu, at, err);
 }

@@ -264,7 +264,7 @@ tc_status tc_dcap_qe_identity_check(const tc_dcap_qe_identity *qi, const tc_sgx_
     if (qe->isv_svn >= lv[i].isvsvn) {
       *status = lv[i].status;
       if (advisories)
-        *advisories = json_incref(lv[i].advisory_ids);
+        *advisories = json_deep_copy(lv[i].advisory_ids); /* a copy: lv may be shared */
       return TC_OK;
     }
   *status = TC_DCAP_TCB_NOT_SUPPORTED;

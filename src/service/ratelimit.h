@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Per-client request counting for the key broker's /kbs/v0/auth and /kbs/v0/attest
- * (docs/kbs.md "Operations", --auth-rate): fixed one-minute windows, one slot per
- * (route, client) hash in a table of bounded size (a colliding key takes the slot over: best
- * effort, bounded memory). The client is what one host usually owns: an IPv4 address, or the
+ * (docs/kbs.md "Operations", --auth-rate): fixed one-minute windows, one count per
+ * (route, client) in a table of bounded size (256 sets of 4, the set chosen by a hash keyed
+ * with a secret made at start, so no client can pick addresses that reset another's count;
+ * when a set's four are all counting this minute, the one with the fewest requests makes
+ * room). The client is what one host usually owns: an IPv4 address, or the
  * /64 prefix of an IPv6 address (RFC 4291 section 2.5.4: a global unicast interface ID is
  * 64 bits, so one host or subnet picks freely among the 2^64 addresses of its /64); an
  * IPv4-mapped IPv6 address (::ffff:a.b.c.d, a dual-stack socket's IPv4 client) counts as its
@@ -15,7 +17,8 @@
 
 typedef struct svc_rate_limiter svc_rate_limiter;
 
-/** A limiter with no counts. NULL when out of memory. Thread-safe; free with svc_rate_free. */
+/** A limiter with no counts. NULL when out of memory or no random bytes. Thread-safe; free with
+ * svc_rate_free. */
 svc_rate_limiter *svc_rate_new(void);
 void svc_rate_free(svc_rate_limiter *l);
 

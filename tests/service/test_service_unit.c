@@ -549,6 +549,25 @@ static void test_rate_limit_per_client(void **state) {
   svc_rate_free(l);
 }
 
+/* A client over its limit stays limited while many other clients come and go: no other
+ * address can take its count over (the table holds 1024, here 3000 others pass through
+ * the same minute; with a slot per hash and takeover, some of them reset its count). */
+static void test_rate_limit_no_takeover(void **state) {
+  (void)state;
+  svc_rate_limiter *l = svc_rate_new();
+  assert_non_null(l);
+  const int64_t t = 1700000040;
+  unsigned allowed = 0;
+  for (unsigned i = 0; i < 3000; i++) {
+    char other[40];
+    snprintf(other, sizeof other, "198.51.%u.%u", 100 + i / 250, i % 250);
+    allowed += (unsigned)svc_rate_ok(l, "auth", "203.0.113.58", 3, t + (int64_t)(i % 60));
+    assert_true(svc_rate_ok(l, "auth", other, 3, t + (int64_t)(i % 60)));
+  }
+  assert_int_equal(allowed, 3);
+  svc_rate_free(l);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_nonce_layout),
@@ -563,6 +582,7 @@ int main(void) {
       cmocka_unit_test(test_config_file),
       cmocka_unit_test(test_option_table),
       cmocka_unit_test(test_rate_limit_per_client),
+      cmocka_unit_test(test_rate_limit_no_takeover),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -51,9 +51,9 @@ static X509 *pem_block_cert(BIO *bio, tc_x509_reuse_fn reuse, void *ctx) {
   long n = 0;
   if (PEM_bytes_read_bio(&der, &n, NULL, PEM_STRING_X509, bio, NULL, NULL) != 1)
     return NULL;
-  TC_AUTO(tc_ossl_bytes) *owned = der;
-  const unsigned char *p = der;
-  X509 *x = reuse != NULL ? reuse(ctx, der, (size_t)n) : d2i_X509(NULL, &p, n);
+  TC_AUTO(tc_ossl_bytes) *owned = der; /* used below: clang warns of a cleanup-only variable */
+  const unsigned char *p = owned;
+  X509 *x = reuse != NULL ? reuse(ctx, owned, (size_t)n) : d2i_X509(NULL, &p, n);
   if (x == NULL) /* as PEM_read_bio_X509 says it */
     ERR_raise(ERR_LIB_PEM, ERR_R_ASN1_LIB);
   return x;

@@ -56,8 +56,10 @@ struct svc_metrics {
   long inflight;
   int have_429;
   unsigned long kds_429, pcs_429;
-  unsigned long long cache_hits, cache_misses; /* the verifier's SNP chain cache */
-  size_t cache_entries;
+  struct {
+    unsigned long long hits, misses;
+    size_t entries;
+  } cache[SVC_CACHE_KINDS]; /* the verifier's caches */
 };
 
 static const char *hist_tee[N_TEES] = {"snp", "tdx", "sgx", "unknown"};
@@ -154,12 +156,14 @@ void svc_metrics_collateral_429(svc_metrics *m, unsigned long kds, unsigned long
   pthread_mutex_unlock(&m->lock);
 }
 
-void svc_metrics_verified_cache(svc_metrics *m, unsigned long long hits, unsigned long long misses,
-                                size_t entries) {
+void svc_metrics_verified_cache(svc_metrics *m, enum svc_cache_kind kind, unsigned long long hits,
+                                unsigned long long misses, size_t entries) {
+  if (kind >= SVC_CACHE_KINDS)
+    return;
   pthread_mutex_lock(&m->lock);
-  m->cache_hits = hits;
-  m->cache_misses = misses;
-  m->cache_entries = entries;
+  m->cache[kind].hits = hits;
+  m->cache[kind].misses = misses;
+  m->cache[kind].entries = entries;
   pthread_mutex_unlock(&m->lock);
 }
 
@@ -248,16 +252,19 @@ char *svc_metrics_render(svc_metrics *m, size_t *len) {
               "teectl_collateral_rate_limited_total{service=\"kds\"} %lu\n"
               "teectl_collateral_rate_limited_total{service=\"pcs\"} %lu\n",
               m->kds_429, m->pcs_429);
+  static const char *const kinds[SVC_CACHE_KINDS] = {"snp_chain", "dcap"};
+  const char *cn = "teectl_verified_cache_lookups_total", *en = "teectl_verified_cache_entries";
   sb_printf(&b,
-            "# HELP teectl_verified_cache_lookups_total Lookups of verified endorsements kept in "
-            "memory (--cache-entries), by kind and result.\n"
-            "# TYPE teectl_verified_cache_lookups_total counter\n"
-            "teectl_verified_cache_lookups_total{kind=\"snp_chain\",result=\"hit\"} %llu\n"
-            "teectl_verified_cache_lookups_total{kind=\"snp_chain\",result=\"miss\"} %llu\n"
-            "# HELP teectl_verified_cache_entries Verified endorsements kept in memory, by kind.\n"
-            "# TYPE teectl_verified_cache_entries gauge\n"
-            "teectl_verified_cache_entries{kind=\"snp_chain\"} %zu\n",
-            m->cache_hits, m->cache_misses, m->cache_entries);
+            "# HELP %s Lookups of verified endorsements kept in memory (--cache-entries), by "
+            "kind and result.\n# TYPE %s counter\n",
+            cn, cn);
+  for (int k = 0; k < SVC_CACHE_KINDS; k++)
+    sb_printf(&b, "%s{kind=\"%s\",result=\"hit\"} %llu\n%s{kind=\"%s\",result=\"miss\"} %llu\n", cn,
+              kinds[k], m->cache[k].hits, cn, kinds[k], m->cache[k].misses);
+  sb_printf(&b, "# HELP %s Verified endorsements kept in memory, by kind.\n# TYPE %s gauge\n", en,
+            en);
+  for (int k = 0; k < SVC_CACHE_KINDS; k++)
+    sb_printf(&b, "%s{kind=\"%s\"} %zu\n", en, kinds[k], m->cache[k].entries);
   sb_printf(&b,
             "# HELP teectl_inflight_requests Requests being processed.\n"
             "# TYPE teectl_inflight_requests gauge\nteectl_inflight_requests %ld\n",

@@ -26,11 +26,14 @@ void svc_metrics_collateral(svc_metrics *m, int hit);
 /** Set teectl_collateral_rate_limited_total{service="kds"|"pcs"} (HTTP 429 answers the
  *  collateral provider got since start; shown only when the service fetches collateral). */
 void svc_metrics_collateral_429(svc_metrics *m, unsigned long kds, unsigned long pcs);
-/** Set teectl_verified_cache_lookups_total{kind="snp_chain",result="hit"|"miss"} and the
- *  gauge teectl_verified_cache_entries{kind="snp_chain"} (the verifier's chain cache,
- *  --cache-entries), read when /metrics is scraped. */
-void svc_metrics_verified_cache(svc_metrics *m, unsigned long long hits, unsigned long long misses,
-                                size_t entries);
+/** The kinds of verified endorsements the verifier keeps (label kind=). */
+enum svc_cache_kind { SVC_CACHE_SNP_CHAIN = 0, SVC_CACHE_DCAP, SVC_CACHE_KINDS };
+/** Set teectl_verified_cache_lookups_total{kind="snp_chain"|"dcap",result="hit"|"miss"} and
+ *  the gauge teectl_verified_cache_entries{kind} (the verifier's caches, --cache-entries;
+ *  dcap: PCK chains, collateral sets and their pairs together), read when /metrics is
+ *  scraped. */
+void svc_metrics_verified_cache(svc_metrics *m, enum svc_cache_kind kind, unsigned long long hits,
+                                unsigned long long misses, size_t entries);
 /** teectl_kbs_requests_total{step="auth"|"attest"|"resource",result} += 1 (result: a fixed
  *  word chosen by the key broker routes, never request text). */
 void svc_metrics_kbs(svc_metrics *m, const char *step, const char *result);

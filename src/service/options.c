@@ -97,8 +97,9 @@ const tc_service_opt tc_service_opts[] = {
     {"threads", "N", TC_SOPT_UINT, FIELD(threads), 0, 1024, NULL, 0,
      "worker threads (default: one per core)"},
     {"cache-entries", "N", TC_SOPT_UINT, FIELD(cache_entries), 0, 1048576, "256", 0,
-     "verified endorsements kept in memory (SNP chains),\nkeyed by their exact bytes; least "
-     "recently used\ndropped first (0: verify every chain in full)"},
+     "verified endorsements kept in memory (SNP chains;\nDCAP PCK chains and collateral sets), "
+     "keyed by\ntheir exact bytes; least recently used dropped first\n(0: verify everything in "
+     "full each time)"},
     {"drain-timeout", "S", TC_SOPT_UINT, FIELD(drain_timeout), 0, 3600, "10", 0,
      "on SIGTERM, wait this long for requests"},
     {"test-no-nonce", NULL, TC_SOPT_BOOL, FIELD(test_no_nonce), 0, 0, NULL, TC_SOPT_FLAG_ONLY,

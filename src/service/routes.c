@@ -11,6 +11,7 @@
 #include "service/http.h"
 #include "service/request.h"
 #include "teectl/collateral.h"
+#include "teectl/dcap.h"
 #include "teectl/rfc3339.h"
 #include "teectl/snp.h"
 
@@ -114,7 +115,9 @@ static enum MHD_Result do_metrics(tc_service *svc, struct svc_request *r) {
   uint64_t hits, misses;
   size_t entries;
   tc_snp_chain_cache_counts(tc_verifier_snp_cache(svc->verifier), &hits, &misses, &entries);
-  svc_metrics_verified_cache(svc->metrics, hits, misses, entries);
+  svc_metrics_verified_cache(svc->metrics, SVC_CACHE_SNP_CHAIN, hits, misses, entries);
+  tc_dcap_cache_counts(tc_verifier_dcap_cache(svc->verifier), &hits, &misses, &entries);
+  svc_metrics_verified_cache(svc->metrics, SVC_CACHE_DCAP, hits, misses, entries);
   char *text = svc_metrics_render(svc->metrics, &len);
   if (text == NULL)
     return svc_reply_error(svc, r, 500, "internal_error", "out of memory");

@@ -444,3 +444,12 @@ long srv_read_all(int fd, char *buf, size_t cap, int timeout_ms) {
   buf[n] = '\0';
   return (long)n;
 }
+
+int srv_metric(const char *body, const char *series, unsigned long long *value) {
+  size_t n = strlen(series);
+  for (const char *p = body; p != NULL && *p != '\0'; p = strchr(p, '\n'), p = p ? p + 1 : p)
+    if (strncmp(p, series, n) == 0 && p[n] == ' ' && sscanf(p + n + 1, "%llu", value) == 1)
+      return 0;
+  fprintf(stderr, "metric %s absent from:\n%s", series, body);
+  return -1;
+}

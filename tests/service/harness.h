@@ -86,4 +86,9 @@ long srv_read_all(int fd, char *buf, size_t cap, int timeout_ms);
 /** Count lines of the audit log containing needle. */
 int audit_count(const srv *s, const char *needle);
 
+/** The value of the series named exactly `series` (name and labels, e.g.
+ *  `teectl_verified_cache_entries{kind="dcap"}`) in a Prometheus text body into *value: 0,
+ *  or -1 when it is absent or not a whole number (the body on stderr). */
+int srv_metric(const char *body, const char *series, unsigned long long *value);
+
 #endif

@@ -300,6 +300,17 @@ static void test_metrics_and_stop(void **state) {
   assert_non_null(
       strstr(body, "teectl_verifications_total{tee=\"tdx\",result=\"contraindicated\"} 1\n"));
   assert_non_null(strstr(body, "teectl_verification_duration_seconds_count{tee=\"tdx\"} 6\n"));
+  /* The verifier's DCAP cache: the quotes of one platform share PCK chain and collateral. */
+  unsigned long long hits = 0, misses = 0, entries = 0;
+  assert_int_equal(
+      srv_metric(body, "teectl_verified_cache_lookups_total{kind=\"dcap\",result=\"hit\"}", &hits),
+      0);
+  assert_int_equal(srv_metric(body,
+                              "teectl_verified_cache_lookups_total{kind=\"dcap\",result=\"miss\"}",
+                              &misses),
+                   0);
+  assert_int_equal(srv_metric(body, "teectl_verified_cache_entries{kind=\"dcap\"}", &entries), 0);
+  assert_true(hits >= 1 && misses >= 1 && entries >= 1);
   free(body);
   assert_int_equal(srv_stop(&TDX), 0);
   assert_int_equal(srv_stop(&SGX), 0);

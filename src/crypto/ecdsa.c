@@ -78,35 +78,56 @@ static const EVP_MD *md_of(tc_hash_alg alg) {
                                  : NULL;
 }
 
+/* One DER INTEGER (X.690 8.3: minimal, non-negative) of the big-endian n bytes v at out;
+ * returns its length (at most 2 + 1 + n + 2 bytes). */
+static size_t der_uint(const uint8_t *v, size_t n, uint8_t *out) {
+  while (n > 1 && v[0] == 0) {
+    v++;
+    n--;
+  }
+  size_t body = n + (v[0] & 0x80 ? 1 : 0), o = 0;
+  out[o++] = 0x02;
+  if (body >= 0x80)
+    out[o++] = 0x81;
+  out[o++] = (uint8_t)body;
+  if (v[0] & 0x80)
+    out[o++] = 0x00;
+  memcpy(out + o, v, n);
+  return o + n;
+}
+
 tc_status tc_ecdsa_verify_raw(const EVP_PKEY *key, const char *curve, tc_hash_alg alg,
                               const uint8_t *msg, size_t len, const uint8_t *sig, size_t sig_len,
                               tc_error *err) {
   if (!tc_ec_key_on(key, curve))
     return tc_fail(err, TC_ERR_VERIFY, "signature_invalid", "the key is not an EC %s key", curve);
-  const EVP_MD *md = md_of(alg);
   size_t half = sig_len / 2;
-  if (md == NULL || sig_len == 0 || sig_len % 2 != 0 || half > INT32_MAX)
+  if (md_of(alg) == NULL || sig_len == 0 || sig_len % 2 != 0 || half > 66)
     return tc_fail(err, TC_ERR_USAGE, "bad_argument", "digest or signature length");
-  TC_AUTO(ECDSA_SIG) *s = ECDSA_SIG_new();
-  TC_AUTO(BIGNUM) *r = BN_bin2bn(sig, (int)half, NULL);
-  TC_AUTO(BIGNUM) *ss = BN_bin2bn(sig + half, (int)half, NULL);
-  if (s == NULL || r == NULL || ss == NULL || ECDSA_SIG_set0(s, r, ss) != 1) {
-    ERR_clear_error();
-    return tc_fail(err, TC_ERR_NOMEM, "out_of_memory", "ECDSA signature");
-  }
-  r = ss = NULL; /* owned by s now */
-  TC_AUTO(tc_ossl_bytes) *der = NULL;
-  int dlen = i2d_ECDSA_SIG(s, &der);
-  if (dlen <= 0) {
-    ERR_clear_error();
-    return tc_fail(err, TC_ERR_INTERNAL, "internal_error", "cannot encode the ECDSA signature");
-  }
-  TC_AUTO(EVP_MD_CTX) *ctx = EVP_MD_CTX_new();
-  int ok = ctx != NULL && EVP_DigestVerifyInit(ctx, NULL, md, NULL, (EVP_PKEY *)key) == 1 &&
-           EVP_DigestVerify(ctx, der, (size_t)dlen, msg, len) == 1;
+  /* ECDSA-Sig-Value (RFC 3279 2.2.3): SEQUENCE { r INTEGER, s INTEGER }, encoded here as
+   * i2d_ECDSA_SIG would (OpenSSL's verify also rejects any other encoding). */
+  uint8_t ints[2 * (4 + 66)], der[4 + sizeof ints];
+  size_t il = der_uint(sig, half, ints);
+  il += der_uint(sig + half, half, ints + il);
+  size_t dl = 0;
+  der[dl++] = 0x30;
+  if (il >= 0x80)
+    der[dl++] = 0x81;
+  der[dl++] = (uint8_t)il;
+  memcpy(der + dl, ints, il);
+  dl += il;
+  /* the digest, then a verify of it (as EVP_DigestVerify does, without its set-up) */
+  uint8_t digest[TC_SHA512_LEN];
+  const tc_span m = {msg, len};
+  tc_status st = tc_hash(alg, &m, 1, digest, err);
+  if (st != TC_OK)
+    return st;
+  TC_AUTO(EVP_PKEY_CTX) *ctx = EVP_PKEY_CTX_new_from_pkey(NULL, (EVP_PKEY *)key, NULL);
+  int ok = ctx != NULL && EVP_PKEY_verify_init(ctx) == 1 &&
+           EVP_PKEY_verify(ctx, der, dl, digest, tc_hash_len(alg)) == 1;
   ERR_clear_error();
   if (ctx == NULL)
-    return tc_fail(err, TC_ERR_NOMEM, "out_of_memory", "digest context");
+    return tc_fail(err, TC_ERR_NOMEM, "out_of_memory", "verify context");
   if (!ok)
     return tc_fail(err, TC_ERR_VERIFY, "signature_invalid", "the signature does not verify");
   return TC_OK;

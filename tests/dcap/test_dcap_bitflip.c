@@ -39,36 +39,29 @@ static void flip_case(void **state) {
   size_t signed_len =
       (size_t)json_integer_value(json_object_get(json_object_get(exp, "parsed"), "signed_len"));
   assert_true(signed_len >= 432 && signed_len < q.len);
-  size_t rejected = 0;
-  for (size_t bit = 0; bit < signed_len * 8; bit++) {
-    q.data[bit / 8] ^= (uint8_t)(1u << (bit % 8));
-    tc_status st = tc_dcap_verify(q.data, q.len, &col, at, NULL, &err);
-    q.data[bit / 8] ^= (uint8_t)(1u << (bit % 8));
-    if (st == TC_OK)
-      fail_msg("%s: flipping bit %zu (byte %zu) still verifies", name, bit % 8, bit / 8);
-    rejected++;
-  }
-  print_message("  %s: %zu of %zu flips rejected\n", name, rejected, signed_len * 8);
-  /* the same with warm caches */
+  /* a cache warmed by the valid quote: PCK chain, collateral set, their pair */
   tc_dcap_cache *cache = NULL;
   assert_int_equal(tc_dcap_cache_new(8, &cache, &err), TC_OK);
   assert_int_equal(tc_dcap_verify_cached(q.data, q.len, &col, at, cache, NULL, &err), TC_OK);
   uint64_t hits, misses;
   size_t entries;
   tc_dcap_cache_counts(cache, &hits, &misses, &entries);
-  assert_int_equal(entries, 3); /* PCK chain, collateral set, their pair */
+  assert_int_equal(entries, 3);
+  size_t rejected = 0;
   for (size_t bit = 0; bit < signed_len * 8; bit++) {
-    tc_error cold;
+    tc_error warm;
     q.data[bit / 8] ^= (uint8_t)(1u << (bit % 8));
-    tc_status st = tc_dcap_verify_cached(q.data, q.len, &col, at, cache, NULL, &err);
-    tc_status st_cold = tc_dcap_verify(q.data, q.len, &col, at, NULL, &cold);
+    tc_status st = tc_dcap_verify(q.data, q.len, &col, at, NULL, &err);
+    tc_status st_warm = tc_dcap_verify_cached(q.data, q.len, &col, at, cache, NULL, &warm);
     q.data[bit / 8] ^= (uint8_t)(1u << (bit % 8));
-    if (st == TC_OK)
-      fail_msg("%s: flipping bit %zu (byte %zu) still verifies with warm caches", name, bit % 8,
-               bit / 8);
-    assert_int_equal(st, st_cold);
-    assert_string_equal(err.reason, cold.reason);
+    if (st == TC_OK || st_warm == TC_OK)
+      fail_msg("%s: flipping bit %zu (byte %zu) still verifies%s", name, bit % 8, bit / 8,
+               st == TC_OK ? "" : " with warm caches");
+    assert_int_equal(st, st_warm);
+    assert_string_equal(err.reason, warm.reason);
+    rejected++;
   }
+  print_message("  %s: %zu of %zu flips rejected, cold and warm\n", name, rejected, signed_len * 8);
   assert_int_equal(tc_dcap_verify_cached(q.data, q.len, &col, at, cache, NULL, &err), TC_OK);
   tc_dcap_cache_free(cache);
   json_decref(exp);

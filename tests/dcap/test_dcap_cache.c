@@ -13,6 +13,7 @@
 #include <jansson.h>
 
 #include <openssl/ec.h>
+#include <openssl/ecdsa.h>
 #include <openssl/evp.h>
 
 #include "crypto/ecdsa.h"
@@ -254,6 +255,50 @@ static void test_key_from_params(void **state) {
   EVP_PKEY_free(params);
 }
 
+/* tc_ecdsa_verify_raw accepts 600 real P-256 signatures given as r || s (some with a
+ * leading zero byte or top bit in r or s, which the DER encoding must handle), and rejects
+ * each with one bit of r || s flipped, or another message. */
+static void test_raw_signatures(void **state) {
+  (void)state;
+  EVP_PKEY *key = EVP_EC_gen("P-256");
+  assert_non_null(key);
+  size_t short_ints = 0;
+  for (int i = 0; i < 600; i++) {
+    uint8_t msg[32], der[80], raw[64];
+    memset(msg, 0, sizeof msg);
+    memcpy(msg, &i, sizeof i);
+    size_t dl = sizeof der;
+    EVP_MD_CTX *md = EVP_MD_CTX_new();
+    assert_int_equal(EVP_DigestSignInit(md, NULL, EVP_sha256(), NULL, key), 1);
+    assert_int_equal(EVP_DigestSign(md, der, &dl, msg, sizeof msg), 1);
+    EVP_MD_CTX_free(md);
+    const unsigned char *p = der;
+    ECDSA_SIG *sig = d2i_ECDSA_SIG(NULL, &p, (long)dl);
+    assert_non_null(sig);
+    assert_int_equal(BN_bn2binpad(ECDSA_SIG_get0_r(sig), raw, 32), 32);
+    assert_int_equal(BN_bn2binpad(ECDSA_SIG_get0_s(sig), raw + 32, 32), 32);
+    ECDSA_SIG_free(sig);
+    short_ints += raw[0] == 0 || raw[32] == 0;
+    assert_int_equal(
+        tc_ecdsa_verify_raw(key, TC_EC_P256, TC_HASH_SHA256, msg, sizeof msg, raw, 64, NULL),
+        TC_OK);
+    if (i % 50 == 0)
+      for (int bit = 0; bit < 512; bit++) {
+        raw[bit / 8] ^= (uint8_t)(1u << (bit % 8));
+        assert_int_equal(
+            tc_ecdsa_verify_raw(key, TC_EC_P256, TC_HASH_SHA256, msg, sizeof msg, raw, 64, NULL),
+            TC_ERR_VERIFY);
+        raw[bit / 8] ^= (uint8_t)(1u << (bit % 8));
+      }
+    msg[31] ^= 1;
+    assert_int_equal(
+        tc_ecdsa_verify_raw(key, TC_EC_P256, TC_HASH_SHA256, msg, sizeof msg, raw, 64, NULL),
+        TC_ERR_VERIFY);
+  }
+  print_message("  %zu of 600 signatures with a leading zero byte in r or s\n", short_ints);
+  EVP_PKEY_free(key);
+}
+
 int main(int argc, char **argv) {
   const char *vec = test_vectors_dir(argc, argv, "dcap");
   char *dir = test_path(vec, "dcap");
@@ -266,6 +311,7 @@ int main(int argc, char **argv) {
       cmocka_unit_test(test_bounded),
       cmocka_unit_test(test_threads),
       cmocka_unit_test(test_key_from_params),
+      cmocka_unit_test(test_raw_signatures),
   };
   int rc = cmocka_run_group_tests_name("dcap_cache", tests, NULL, NULL);
   free(dir);

@@ -307,6 +307,7 @@ typedef struct tc_dcap_qe_identity {
   uint8_t attributes[16], attributes_mask[16];
   uint8_t mrsigner[32];
   uint16_t isvprodid;
+  int tcb_evaluation_data_number; /* tcbEvaluationDataNumber: Intel's TCB recovery counter */
   size_t n_levels;
   tc_dcap_isv_level *levels; /* sorted by descending isvsvn; status UpToDate|OutOfDate|Revoked */
 } tc_dcap_qe_identity;

@@ -210,6 +210,29 @@ static void rule_tcb_status(actx *c, const char *rule, const json_t *sec, const 
             status, s == TC_EAR_CONTRAINDICATED ? "contraindicated by the policy" : "not accepted");
 }
 
+/* "min_tcb_evaluation_data_number": the TCB Info and the QE Identity the verifier used both
+ * carry at least this tcbEvaluationDataNumber (Intel's TCB recovery counter; an older
+ * Intel-signed document is otherwise accepted until its nextUpdate). */
+static void rule_tcb_evaluation(actx *c, const char *rule, const json_t *sec, const json_t *ver) {
+  const json_t *min = json_object_get(sec, "min_tcb_evaluation_data_number");
+  if (!json_is_integer(min))
+    return;
+  static const char *const docs[2] = {"tcb_info", "qe_identity"};
+  const json_t *numbers = json_object_get(ver, "tcb_evaluation_data_number");
+  char why[2][96] = {"", ""};
+  for (int i = 0; i < 2; i++) {
+    const json_t *n = json_object_get(numbers, docs[i]);
+    if (!json_is_integer(n))
+      snprintf(why[i], sizeof why[i], "%s: missing from the verification result", docs[i]);
+    else if (json_integer_value(n) < json_integer_value(min))
+      snprintf(why[i], sizeof why[i], "%s: %lld", docs[i], (long long)json_integer_value(n));
+  }
+  if (why[0][0] != '\0' || why[1][0] != '\0')
+    fail_rule(c, rule, TC_EAR_CONTRAINDICATED, TV_HARDWARE, AR_CONTRAINDICATED,
+              "tcbEvaluationDataNumber below %lld (%s%s%s)", (long long)json_integer_value(min),
+              why[0], why[0][0] != '\0' && why[1][0] != '\0' ? "; " : "", why[1]);
+}
+
 static void rule_advisories(actx *c, const char *rule, const json_t *sec, const json_t *ver) {
   const json_t *rejected = json_object_get(sec, "rejected_advisory_ids");
   if (!json_is_array(rejected) || json_array_size(rejected) == 0)
@@ -386,6 +409,7 @@ static void appraise_tdx(actx *c, const json_t *sec, const json_t *ver, const js
   }
   rule_tcb_status(c, "tdx.tcb_status", sec, ver);
   rule_advisories(c, "tdx.rejected_advisory_ids", sec, ver);
+  rule_tcb_evaluation(c, "tdx.min_tcb_evaluation_data_number", sec, ver);
   const json_t *msvn = json_object_get(sec, "min_tee_tcb_svn");
   if (json_is_array(msvn)) {
     uint8_t svn[16];
@@ -425,6 +449,7 @@ static void appraise_sgx(actx *c, const json_t *sec, const json_t *ver, const js
   rule_debug(c, "sgx.allow_debug", sec, debug_state(ver, cl, TC_TEE_SGX));
   rule_tcb_status(c, "sgx.tcb_status", sec, ver);
   rule_advisories(c, "sgx.rejected_advisory_ids", sec, ver);
+  rule_tcb_evaluation(c, "sgx.min_tcb_evaluation_data_number", sec, ver);
   int e = rule_hex_list(c, "sgx.mr_enclave", sec, "mr_enclave", cl, "mr_enclave", TV_EXECUTABLES);
   int s = rule_hex_list(c, "sgx.mr_signer", sec, "mr_signer", cl, "mr_signer", TV_EXECUTABLES);
   const json_t *prod = json_object_get(sec, "isv_prod_id");
@@ -486,6 +511,7 @@ static int add_claims(json_t *out, tc_tee tee, const json_t *ver, const json_t *
     rc |= copy_claim(out, "quote_version", cl, "quote_version");
     rc |= copy_claim(out, "tcb_status", ver, "tcb_status");
     rc |= copy_claim(out, "advisory_ids", ver, "advisory_ids");
+    rc |= copy_claim(out, "tcb_evaluation_data_number", ver, "tcb_evaluation_data_number");
     rc |= copy_claim(out, "fmspc", ver, "fmspc");
     static const char *const tdx[] = {"mr_td",        "rtmr0",    "rtmr1",          "rtmr2",
                                       "rtmr3",        "mr_seam",  "tee_tcb_svn",    "td_attributes",

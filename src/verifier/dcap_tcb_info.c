@@ -277,6 +277,9 @@ tc_status tc_dcap_qe_identity_parse(const json_t *q, tc_dcap_qe_identity *out, t
       (st = dcap_json_int(q, "isvprodid", 0, 65535, &v, QI_BAD, w, err)) != TC_OK)
     return st;
   out->isvprodid = (uint16_t)v;
+  if ((st = dcap_json_int(q, "tcbEvaluationDataNumber", 0, INT32_MAX, &v, QI_BAD, w, err)) != TC_OK)
+    return st;
+  out->tcb_evaluation_data_number = (int)v;
   st = parse_isv_levels(json_object_get(q, "tcbLevels"), &out->levels, &out->n_levels, QI_BAD, w,
                         err);
   if (st != TC_OK)

@@ -123,6 +123,11 @@ static tc_status check_qe_report(const dcap_vctx *c, const tc_dcap_quote *q,
   json_t *detail = json_object();
   json_object_set_new(res, "tcb_detail", detail);
   json_object_set_new(detail, "qe_tcb_status", json_string(tc_dcap_tcb_status_name(*qe_status)));
+  /* Intel's TCB recovery counters of the two signed documents used (a policy can require a
+   * minimum: an older Intel-signed document inside its nextUpdate is otherwise accepted) */
+  json_object_set_new(res, "tcb_evaluation_data_number",
+                      json_pack("{s:i, s:i}", "tcb_info", c->coll->ti.tcb_evaluation_data_number,
+                                "qe_identity", c->coll->qi.tcb_evaluation_data_number));
   return TC_OK;
 }
 

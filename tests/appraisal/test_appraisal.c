@@ -64,6 +64,22 @@ static json_t *dcap_result(const char *name) {
   copy_if(r, "policy_flags", e, "policy_flags");
   copy_if(r, "claims", e, "parsed");
   json_decref(e);
+  /* the TCB recovery counters of the vector's own TCB Info and QE Identity */
+  static const char *const docs[2][3] = {{"tcb_info.json", "tcbInfo", "tcb_info"},
+                                         {"qe_identity.json", "enclaveIdentity", "qe_identity"}};
+  json_t *numbers = json_object();
+  for (int d = 0; d < 2; d++) {
+    char rel[512];
+    snprintf(rel, sizeof rel, "dcap/%s/%s", name, docs[d][0]);
+    char *path = test_path(vectors, rel);
+    json_t *doc = json_load_file(path, 0, NULL);
+    free(path);
+    assert_non_null(doc);
+    json_object_set(numbers, docs[d][2],
+                    json_object_get(json_object_get(doc, docs[d][1]), "tcbEvaluationDataNumber"));
+    json_decref(doc);
+  }
+  json_object_set_new(r, "tcb_evaluation_data_number", numbers);
   return r;
 }
 
@@ -515,6 +531,26 @@ static void test_tdx(void **state) {
   expect_only(s, "tdx", ver, "tdx.min_tee_tcb_svn");
   json_decref(s);
 
+  /* min_tcb_evaluation_data_number: both documents' numbers (from the vector's files) */
+  const json_t *ten = json_object_get(ver, "tcb_evaluation_data_number");
+  json_int_t lo = json_integer_value(json_object_get(ten, "tcb_info"));
+  json_int_t qe = json_integer_value(json_object_get(ten, "qe_identity"));
+  assert_true(lo > 0 && qe > 0);
+  if (qe < lo)
+    lo = qe;
+  s = with(base, "min_tcb_evaluation_data_number", json_integer(lo));
+  expect_affirming(s, "tdx", ver, "tcbEvaluationDataNumber at the minimum");
+  json_decref(s);
+  s = with(base, "min_tcb_evaluation_data_number", json_integer(lo + 1));
+  expect_only(s, "tdx", ver, "tdx.min_tcb_evaluation_data_number");
+  json_decref(s);
+  json_t *stripped = json_deep_copy(ver);
+  json_object_del(stripped, "tcb_evaluation_data_number");
+  s = with(base, "min_tcb_evaluation_data_number", json_integer(0));
+  expect_only(s, "tdx", stripped, "tdx.min_tcb_evaluation_data_number");
+  json_decref(s);
+  json_decref(stripped);
+
   /* SEPT_VE_DISABLE: on in this vector */
   s = with(base, "require_sept_ve_disable", json_true());
   expect_affirming(s, "tdx", ver, "sept_ve_disable on");
@@ -616,6 +652,9 @@ static void test_sgx(void **state) {
   json_decref(s);
   s = with(base, "min_isv_svn", json_integer(1));
   expect_only(s, "sgx", ver, "sgx.min_isv_svn");
+  json_decref(s);
+  s = with(base, "min_tcb_evaluation_data_number", json_integer(1000000));
+  expect_only(s, "sgx", ver, "sgx.min_tcb_evaluation_data_number");
   json_decref(s);
   s = with(base, "quote_versions", json_pack("[i]", 4));
   expect_only(s, "sgx", ver, "sgx.quote_versions");

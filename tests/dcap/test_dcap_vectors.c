@@ -163,6 +163,21 @@ static void run_case(void **state) {
   if (strcmp(verdict, "valid") == 0) {
     /* Real quotes: every chain ends at the pinned Intel SGX Root CA (no --trust-root). */
     assert_string_equal(json_string_value(json_object_get(res, "trust_anchor")), "vendor_pinned");
+    /* Intel's TCB recovery counters, as the vector's own signed documents give them */
+    static const char *const docs[2][3] = {{"tcb_info.json", "tcbInfo", "tcb_info"},
+                                           {"qe_identity.json", "enclaveIdentity", "qe_identity"}};
+    for (int d = 0; d < 2; d++) {
+      char path[1024];
+      snprintf(path, sizeof path, "%s/%s", dir, docs[d][0]);
+      json_t *doc = json_load_file(path, 0, NULL);
+      assert_non_null(doc);
+      json_t *want = json_object_get(json_object_get(doc, docs[d][1]), "tcbEvaluationDataNumber");
+      assert_true(json_is_integer(want));
+      json_t *got = json_object_get(json_object_get(res, "tcb_evaluation_data_number"), docs[d][2]);
+      assert_true(json_is_integer(got));
+      assert_int_equal(json_integer_value(got), json_integer_value(want));
+      json_decref(doc);
+    }
     static const char *keys[] = {"advisory_ids", "fmspc",      "pce_id",       "qe_vendor_id",
                                  "pck_tcb",      "tcb_detail", "policy_flags", "validity_window"};
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)

@@ -178,9 +178,13 @@ int cmd_serve(int argc, char **argv) {
             o.snp_client_certs
                 ? "/readyz counts SEV-SNP as verifiable (--snp-client-certs)"
                 : "/readyz answers 503 (add --fetch, --collateral or --snp-client-certs)");
-  if (o.metrics_listen != NULL)
-    fprintf(stderr, "teectl serve: metrics on http://%s/metrics (port %u)\n", o.metrics_listen,
-            tc_service_metrics_port(svc));
+  if (o.metrics_listen != NULL) {
+    const char *colon = strrchr(o.metrics_listen, ':');
+    int host_len = colon != NULL ? (int)(colon - o.metrics_listen) : (int)strlen(o.metrics_listen);
+    unsigned mport = tc_service_metrics_port(svc);
+    fprintf(stderr, "teectl serve: metrics on http://%.*s:%u/metrics (port %u)\n", host_len,
+            o.metrics_listen, mport, mport);
+  }
   int sig = 0;
   sigwait(&stop, &sig);
   fprintf(stderr, "teectl serve: %s received, draining\n", sig == SIGTERM ? "SIGTERM" : "SIGINT");

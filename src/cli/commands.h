@@ -31,7 +31,8 @@ int cmd_measure(int argc, char **argv);
 int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* The one "listening on" line of the HTTP servers, on stderr:
- * "teectl CMD: listening on SCHEME://LISTEN (port N)" (N: the port bound, also with port 0). */
+ * "teectl CMD: listening on SCHEME://HOST:N (port N)": LISTEN's host and N the port bound
+ * (also when LISTEN asked for port 0). */
 void cli_listening(const char *cmd, const char *scheme, const char *listen, unsigned port);
 
 /* The programs the CLI is built as (src/cli/main.c, src/CMakeLists.txt): TEECTL_CLI_PROGRAM

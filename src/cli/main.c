@@ -160,7 +160,11 @@ int cli_usage_error(const char *cmd, const char *fmt, ...) {
 }
 
 void cli_listening(const char *cmd, const char *scheme, const char *listen, unsigned port) {
-  fprintf(stderr, "teectl %s: listening on %s://%s (port %u)\n", cmd, scheme, listen, port);
+  /* the address with the port bound (port 0 asked for any free one) */
+  const char *colon = strrchr(listen, ':');
+  int host_len = colon != NULL ? (int)(colon - listen) : (int)strlen(listen);
+  fprintf(stderr, "teectl %s: listening on %s://%.*s:%u (port %u)\n", cmd, scheme, host_len, listen,
+          port, port);
 }
 
 void cli_getopt_reset(void) {

@@ -342,10 +342,15 @@ static void test_metrics_listen(void **state) {
   tc_buf log = test_read_file(srv_path(&s, "stderr.txt"));
   char *text = strndup((const char *)log.data, log.len);
   tc_buf_free(&log);
-  const char *m = strstr(text, "metrics on http://127.0.0.1:0/metrics (port ");
+  /* "metrics on http://127.0.0.1:N/metrics (port N)": the port bound, twice */
+  const char *m = strstr(text, "metrics on http://127.0.0.1:");
   assert_non_null(m);
+  char *end = NULL;
+  unsigned in_url = (unsigned)strtoul(m + strlen("metrics on http://127.0.0.1:"), &end, 10);
+  assert_int_equal(strncmp(end, "/metrics (port ", 15), 0);
   srv ms = s;
-  ms.port = (unsigned)strtoul(m + strlen("metrics on http://127.0.0.1:0/metrics (port "), NULL, 10);
+  ms.port = (unsigned)strtoul(end + 15, NULL, 10);
+  assert_int_equal(in_url, ms.port);
   free(text);
   assert_true(ms.port > 0 && ms.port != s.port);
   char *body = NULL;

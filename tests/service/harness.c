@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -99,10 +100,15 @@ int srv_start(srv *s, const char *const *args) {
   char out[512], err[512];
   snprintf(out, sizeof out, "%s/audit.jsonl", s->dir);
   snprintf(err, sizeof err, "%s/stderr.txt", s->dir);
+  pid_t parent = getpid();
   pid_t pid = fork();
   if (pid < 0)
     return -1;
   if (pid == 0) {
+    /* a test that stops on a failed assertion never reaches srv_stop: the server ends with
+     * the test process instead of running on */
+    if (prctl(PR_SET_PDEATHSIG, SIGTERM) != 0 || getppid() != parent)
+      _exit(127);
     int fo = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0600);
     int fe = open(err, O_WRONLY | O_CREAT | O_TRUNC, 0600);
     if (fo < 0 || fe < 0)

@@ -1,9 +1,12 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* teectl collateral: fetch endorsements for a piece of evidence into a collateral folder
  * (for air-gapped verification), and list the on-disk cache. */
+#include <errno.h>
 #include <getopt.h>
+#include <libgen.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "cli/collateral_fetch.h"
@@ -215,6 +218,30 @@ enum {
   O_FORMAT
 };
 
+/* --out DIR, before any fetching: an existing folder (what it holds is checked when it is
+ * written) or a new name in an existing folder; else a usage error naming it. 0 or -1. */
+static int check_out_dir(const char *out) {
+  struct stat st;
+  if (stat(out, &st) == 0) {
+    if (S_ISDIR(st.st_mode))
+      return 0;
+    fprintf(stderr, "teectl collateral fetch: --out %s is not a folder\n", out);
+    return -1;
+  }
+  if (errno != ENOENT) {
+    fprintf(stderr, "teectl collateral fetch: --out %s: %s\n", out, strerror(errno));
+    return -1;
+  }
+  char parent[4096];
+  snprintf(parent, sizeof parent, "%s", out);
+  const char *up = dirname(parent);
+  if (stat(up, &st) != 0 || !S_ISDIR(st.st_mode)) {
+    fprintf(stderr, "teectl collateral fetch: --out %s: its folder %s does not exist\n", out, up);
+    return -1;
+  }
+  return 0;
+}
+
 static int cmd_fetch(int argc, char **argv) {
   static const struct option opts[] = {{"out", required_argument, NULL, O_OUT},
                                        {"kds-url", required_argument, NULL, O_KDS},
@@ -308,6 +335,8 @@ static int cmd_fetch(int argc, char **argv) {
   }
   if (out == NULL)
     return cli_usage_error("collateral fetch", "--out DIR is required");
+  if (check_out_dir(out) != 0)
+    return CLI_EXIT_USAGE;
   if (optind != argc - 1)
     return cli_usage_error("collateral fetch", optind == argc
                                                    ? "missing EVIDENCE file"
@@ -391,6 +420,15 @@ static int cmd_show(int argc, char **argv) {
   if (optind != argc)
     return cli_usage_error("collateral show", "unexpected argument '%s'", argv[optind]);
   char buf[4096];
+  struct stat st;
+  if (dir != NULL) { /* the default folder may not exist yet (nothing fetched); a named one must */
+    int found = stat(dir, &st) == 0;
+    if (!found || !S_ISDIR(st.st_mode)) {
+      fprintf(stderr, "teectl collateral show: --cache-dir %s: %s\n", dir,
+              found ? "not a folder" : strerror(errno));
+      return CLI_EXIT_USAGE;
+    }
+  }
   if (dir == NULL && (dir = cli_default_cache_dir(buf, sizeof buf)) == NULL) {
     fprintf(stderr, "teectl collateral show: no cache folder (set --cache-dir or HOME)\n");
     return CLI_EXIT_USAGE;

@@ -1484,6 +1484,19 @@ static void test_cli_fetch_then_verify(void **state) {
   assert_int_equal(run_teectl(NULL, bad), 2);
   const char *noout[] = {"collateral", "fetch", quote, NULL};
   assert_int_equal(run_teectl(NULL, noout), 2);
+  /* an --out that can never be written is a usage error before any fetching (offline, so a
+   * fetch would have answered 1) */
+  char badout[4300];
+  snprintf(badout, sizeof badout, "%s/missing/out", tmp);
+  const char *outs[] = {badout, quote};
+  for (int k = 0; k < 2; k++) {
+    const char *o2[] = {"collateral", "fetch", "--offline", "--cache-dir", tmp,
+                        "--out",      outs[k], quote,       NULL};
+    assert_int_equal(run_teectl(NULL, o2), 2);
+  }
+  /* show: a named cache folder that does not exist is a usage error */
+  const char *nocache[] = {"collateral", "show", "--cache-dir", badout, NULL};
+  assert_int_equal(run_teectl(NULL, nocache), 2);
   rm_rf(tmp);
   free(tmp);
   json_decref(exp);

@@ -162,13 +162,15 @@ static const char *config_tee(const tc_toml_value *root) {
 static tc_toml_doc *read_toml(const probe_ctx *c, const char *rel, char *why, size_t cap) {
   char *text = probe_read_text(c, rel);
   if (text == NULL) {
-    snprintf(why, cap, "%s cannot be read", rel);
+    if (snprintf(why, cap, "%s cannot be read", rel) < 0) /* (a long path is cut short) */
+      why[0] = '\0';
     return NULL;
   }
   tc_toml_doc *doc = NULL;
   tc_error err;
   if (tc_toml_parse(text, strlen(text), 0, &doc, &err) != TC_OK) {
-    snprintf(why, cap, "%s: %s", rel, err.detail);
+    if (snprintf(why, cap, "%s: %s", rel, err.detail) < 0)
+      why[0] = '\0';
     doc = NULL;
   }
   free(text);

@@ -54,7 +54,7 @@ static char FAKEBIN[600];
 
 static void mkdirs(const char *path) {
   char tmp[1024];
-  snprintf(tmp, sizeof tmp, "%s", path);
+  assert_true(snprintf(tmp, sizeof tmp, "%s", path) < (int)sizeof tmp);
   for (char *p = tmp + 1; *p; p++)
     if (*p == '/') {
       *p = 0;

@@ -19,6 +19,11 @@ SVC=attestation
 command -v kubectl >/dev/null || { echo "make-secrets: kubectl not found" >&2; exit 2; }
 command -v openssl >/dev/null || { echo "make-secrets: openssl not found" >&2; exit 2; }
 
+kubectl get --raw /version >/dev/null 2>&1 || {
+  echo "make-secrets: kubectl cannot reach a cluster (current context: $(kubectl config current-context 2>/dev/null || echo none)); nothing created" >&2
+  exit 2
+}
+
 umask 077
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT INT TERM
@@ -37,7 +42,7 @@ else
 fi
 
 if [ "$TLS" = none ]; then
-  echo "make-secrets: TLS=none: secret/teectl-attestation-tls is yours to create"
+  echo "make-secrets: TLS=none: secret/teectl-attestation-tls and configmap/teectl-attestation-ca (ca.crt: its CA, for clients) are yours to create"
 elif exists secret teectl-attestation-tls; then
   echo "make-secrets: secret/teectl-attestation-tls exists, kept"
 else

@@ -80,7 +80,9 @@ static const char FAKE_KUBECTL[] =
     "while [ $# -gt 0 ]; do case \"$1\" in -n) ns=$2; shift 2;; *) break;; esac; done\n"
     "verb=$1; shift\n"
     "case \"$verb\" in\n"
-    "get) [ -e \"$FAKE_KUBE/$1/$2\" ]; exit $?;;\n"
+    "get) [ -n \"$FAKE_DOWN\" ] && { echo 'connection refused' >&2; exit 1; }\n"
+    "  [ \"$1\" = --raw ] && exit 0\n"
+    "  [ -e \"$FAKE_KUBE/$1/$2\" ]; exit $?;;\n"
     "create) kind=$1; shift\n"
     "  case \"$kind\" in\n"
     "  namespace) mkdir -p \"$FAKE_KUBE/namespace/$1\"; exit 0;;\n"
@@ -97,15 +99,19 @@ static const char FAKE_KUBECTL[] =
     "esac\n"
     "echo \"fake kubectl: $verb $*\" >&2; exit 3\n";
 
-static int run_make_secrets(void) {
+static int run_make_secrets_env(const char *env) {
   char *script = test_path(DEPLOY, "kubernetes/make-secrets.sh");
   char cmd[4096];
   snprintf(cmd, sizeof cmd,
-           "PATH='%s':\"$PATH\" FAKE_KUBE='%s' sh '%s' >'%s/make-secrets.log' 2>&1", FAKEBIN, KUBE,
-           script, KUBE);
+           "%s PATH='%s':\"$PATH\" FAKE_KUBE='%s' sh '%s' >'%s/make-secrets.log' 2>&1", env,
+           FAKEBIN, KUBE, script, KUBE);
   free(script);
   int st = system(cmd);
   return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static int run_make_secrets(void) {
+  return run_make_secrets_env("");
 }
 
 static tc_buf kube_file(const char *kind, const char *name, const char *key) {
@@ -536,6 +542,15 @@ static int teardown(void **state) {
  * keeps them when run again. */
 static void test_make_secrets(void **state) {
   (void)state;
+  /* no cluster to reach: exit 2 with its own message, nothing created */
+  assert_int_equal(run_make_secrets_env("FAKE_DOWN=1"), 2);
+  char logp[700];
+  snprintf(logp, sizeof logp, "%s/make-secrets.log", KUBE);
+  tc_buf log = test_read_file(logp);
+  char *text = strndup((const char *)log.data, log.len);
+  assert_non_null(strstr(text, "make-secrets: kubectl cannot reach a cluster"));
+  free(text);
+  tc_buf_free(&log);
   assert_int_equal(run_make_secrets(), 0);
   tc_buf nonce = kube_file("secret", "teectl-attestation-keys", "nonce.key");
   assert_int_equal(nonce.len, 32);

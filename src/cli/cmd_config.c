@@ -8,7 +8,8 @@ static void usage(FILE *f) {
   fprintf(f, "Usage: teectl config generate kata|containerd|runtimeclass [options]\n"
              "       teectl config lint [options] FILE...\n\n"
              "Generate Kata, containerd and RuntimeClass configuration for this node, or\n"
-             "find mistakes in existing files. 'teectl config <sub> --help' for options.\n");
+             "find mistakes in existing files. 'teectl config <sub> --help' for options\n"
+             "and exit codes.\nExit codes: 2 missing or unknown subcommand.\n");
 }
 
 int cmd_config(int argc, char **argv) {

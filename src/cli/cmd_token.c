@@ -401,7 +401,8 @@ static void token_usage(FILE *f) {
   fprintf(f, "Usage: teectl token <command> [options]\n\n"
              "Commands:\n"
              "  verify    verify an EAR attestation result token against a JWKS\n\n"
-             "Run 'teectl token verify --help' for its options.\n");
+             "Run 'teectl token verify --help' for its options and exit codes.\n"
+             "Exit codes: 2 missing or unknown command.\n");
 }
 
 int cmd_token(int argc, char **argv) {

@@ -35,11 +35,13 @@ struct dcap_pool {
     size_t len;
     X509 *x;
   } certs[POOL_CERTS];
+  /* Remembered by pointer, so each holds a reference: a certificate the pool did not keep
+   * (beyond POOL_CERTS) cannot be freed and its address reused while it is remembered. */
   struct {
-    const X509 *sub, *iss;
+    X509 *sub, *iss;
   } links[POOL_LINKS]; /* verified: sub is issued and signed by iss */
   struct {
-    const X509 *x;
+    X509 *x;
     int trusted, operator_root;
   } roots[POOL_LINKS];
 };
@@ -59,6 +61,12 @@ void dcap_pool_free(dcap_pool *p) {
     free(p->certs[i].der);
     X509_free(p->certs[i].x);
   }
+  for (size_t i = 0; i < p->n_links; i++) {
+    X509_free(p->links[i].sub);
+    X509_free(p->links[i].iss);
+  }
+  for (size_t i = 0; i < p->n_roots; i++)
+    X509_free(p->roots[i].x);
   free(p);
 }
 
@@ -92,7 +100,11 @@ static tc_status check_link(dcap_pool *p, X509 *sub, X509 *iss, const char *r_si
     if (p->links[i].sub == sub && p->links[i].iss == iss)
       return TC_OK;
   tc_status st = tc_x509_check_issued_by(sub, iss, r_sig, err);
-  if (st == TC_OK && p->n_links < POOL_LINKS) {
+  if (st == TC_OK && p->n_links < POOL_LINKS && X509_up_ref(sub) == 1) {
+    if (X509_up_ref(iss) != 1) {
+      X509_free(sub);
+      return st;
+    }
     p->links[p->n_links].sub = sub;
     p->links[p->n_links++].iss = iss;
   }
@@ -114,7 +126,7 @@ static int root_trusted(dcap_pool *p, X509 *root, int *operator_root) {
     else if (tc_trust_has_spki(p->trust, h))
       trusted = op = 1;
   }
-  if (p->n_roots < POOL_LINKS) {
+  if (p->n_roots < POOL_LINKS && X509_up_ref(root) == 1) {
     p->roots[p->n_roots].x = root;
     p->roots[p->n_roots].trusted = trusted;
     p->roots[p->n_roots++].operator_root = op;

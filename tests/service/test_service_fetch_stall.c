@@ -57,16 +57,22 @@ static void *hole_run(void *arg) {
   return NULL;
 }
 
-static void hole_start(void) {
-  H.lfd = socket(AF_INET, SOCK_STREAM, 0);
+/* A TCP socket bound to a free loopback port (*port). */
+static int loopback_socket(unsigned *port) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
   struct sockaddr_in a = {0};
   a.sin_family = AF_INET;
   a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  assert_int_equal(bind(H.lfd, (struct sockaddr *)&a, sizeof a), 0);
-  assert_int_equal(listen(H.lfd, 64), 0);
+  assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
   socklen_t len = sizeof a;
-  getsockname(H.lfd, (struct sockaddr *)&a, &len);
-  H.port = ntohs(a.sin_port);
+  getsockname(fd, (struct sockaddr *)&a, &len);
+  *port = ntohs(a.sin_port);
+  return fd;
+}
+
+static void hole_start(void) {
+  H.lfd = loopback_socket(&H.port);
+  assert_int_equal(listen(H.lfd, 64), 0);
   assert_int_equal(pthread_create(&H.th, NULL, hole_run, NULL), 0);
 }
 
@@ -118,8 +124,10 @@ static void start(srv *s, const char *deadline, const char *drain) {
   assert_int_equal(srv_start(s, args), 0);
 }
 
-/* POST /v1/attest with a report of a chip no one has the VCEK of (chip_id[0] = chip). */
-static long attest_chip(const srv *s, uint8_t chip, json_t **resp) {
+/* POST /v1/attest with a report of a chip no one has the VCEK of (chip_id[0] = chip); with
+ * ask_ark the request brings the ASK and ARK, so that the only object to fetch is that
+ * chip's VCEK. */
+static long attest_chip_with(const srv *s, uint8_t chip, int ask_ark, json_t **resp) {
   uint8_t raw[SRV_NONCE_BYTES];
   char *n = srv_challenge(s, raw);
   assert_non_null(n);
@@ -130,11 +138,21 @@ static long attest_chip(const srv *s, uint8_t chip, json_t **resp) {
   uint8_t rep[TC_SNP_REPORT_SIZE];
   assert_int_equal(snp_forge_sign_report(F, &r, rep), 0);
   char *ev = b64_std(rep, sizeof rep);
-  long st = http_json(s, "/v1/attest",
-                      json_pack("{s:s, s:s, s:s}", "tee", "snp", "evidence", ev, "nonce", n), resp);
+  json_t *req = json_pack("{s:s, s:s, s:s}", "tee", "snp", "evidence", ev, "nonce", n);
+  if (ask_ark) {
+    const tc_buf *ask = snp_forge_ask_pem(F), *ark = snp_forge_ark_pem(F);
+    json_object_set_new(req, "collateral",
+                        json_pack("{s:[s#, s#]}", "certificates", (const char *)ask->data,
+                                  (int)ask->len, (const char *)ark->data, (int)ark->len));
+  }
+  long st = http_json(s, "/v1/attest", req, resp);
   free(ev);
   free(n);
   return st;
+}
+
+static long attest_chip(const srv *s, uint8_t chip, json_t **resp) {
+  return attest_chip_with(s, chip, 0, resp);
 }
 
 struct call {
@@ -284,41 +302,9 @@ static void test_drain_ends_at_timeout(void **state) {
  * from trying it at all (audit: "no request to"), while --host-backoff 0 makes it try
  * again. */
 static unsigned closed_port(void) {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  struct sockaddr_in a = {0};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
-  socklen_t len = sizeof a;
-  getsockname(fd, (struct sockaddr *)&a, &len);
-  close(fd); /* bound, never listened on, closed: connections are refused */
-  return ntohs(a.sin_port);
-}
-
-/* POST /v1/attest with a report of chip (chip_id[0]) and the ASK and ARK in the request,
- * so that the only object to fetch is that chip's VCEK: the HTTP status. */
-static long attest_chip_ask_ark(const srv *s, uint8_t chip) {
-  uint8_t raw[SRV_NONCE_BYTES];
-  char *n = srv_challenge(s, raw);
-  assert_non_null(n);
-  tc_snp_report r;
-  snp_forge_report_init(F, 3, &r);
-  r.chip_id[0] = chip;
-  SHA512(raw, SRV_NONCE_BYTES, r.report_data);
-  uint8_t rep[TC_SNP_REPORT_SIZE];
-  assert_int_equal(snp_forge_sign_report(F, &r, rep), 0);
-  char *ev = b64_std(rep, sizeof rep);
-  const tc_buf *ask = snp_forge_ask_pem(F), *ark = snp_forge_ark_pem(F);
-  json_t *resp = NULL;
-  long st = http_json(s, "/v1/attest",
-                      json_pack("{s:s, s:s, s:s, s:{s:[s#, s#]}}", "tee", "snp", "evidence", ev,
-                                "nonce", n, "collateral", "certificates", (const char *)ask->data,
-                                (int)ask->len, (const char *)ark->data, (int)ark->len),
-                      &resp);
-  json_decref(resp);
-  free(ev);
-  free(n);
-  return st;
+  unsigned port;
+  close(loopback_socket(&port)); /* bound, never listened on, closed: connections refused */
+  return port;
 }
 
 static void backoff_run(const char *backoff, int want_backed_off) {
@@ -344,9 +330,12 @@ static void backoff_run(const char *backoff, int want_backed_off) {
                         backoff,
                         NULL};
   assert_int_equal(srv_start(&s, args), 0);
-  assert_int_equal(attest_chip_ask_ark(&s, 0xc1), 403);
+  json_t *resp = NULL;
+  assert_int_equal(attest_chip_with(&s, 0xc1, 1, &resp), 403);
+  json_decref(resp);
   assert_int_equal(audit_count(&s, "no request to"), 0);
-  assert_int_equal(attest_chip_ask_ark(&s, 0xc2), 403);
+  assert_int_equal(attest_chip_with(&s, 0xc2, 1, &resp), 403);
+  json_decref(resp);
   assert_int_equal(audit_count(&s, "no request to") >= 1, want_backed_off);
   assert_int_equal(srv_stop(&s), 0);
   srv_cleanup(&s);

@@ -32,6 +32,7 @@
 #include <stdint.h>
 
 #include "teectl/bytes.h"
+#include "teectl/crypto.h"
 #include "teectl/error.h"
 #include "teectl/snp.h"
 #include "teectl/verify.h"
@@ -88,7 +89,7 @@ const char *tc_object_kind_name(tc_object_kind kind);
  *   digits, upper case as Intel documents).
  * - ca: PCK CRL.
  * - url: TC_OBJ_PCS_ROOT_CA_CRL against Intel's PCS: the CRL distribution point of the
- *   Intel SGX Root CA certificate (see tc_x509_crl_dp_url); empty otherwise.
+ *   Intel SGX Root CA certificate (see tc_x509_crl_dp_url in teectl/crypto.h); empty otherwise.
  */
 typedef struct tc_object_request {
   tc_object_kind kind;
@@ -388,13 +389,6 @@ tc_status tc_collateral_write_dir(const tc_collateral *col, const char *dir, tc_
  * Errors: TC_ERR_IO reason "cache_unreadable".
  */
 tc_status tc_cache_list(const char *cache_dir, int64_t now, json_t **out, tc_error *err);
-
-/**
- * URI of the first CRL distribution point (X.509 cRLDistributionPoints, fullName URI) of
- * a certificate (PEM or DER; for a chain, the last certificate, i.e. the root) into out.
- * Errors: TC_ERR_PARSE reasons "cert_unparsable", "crl_dp_missing".
- */
-tc_status tc_x509_crl_dp_url(const uint8_t *cert, size_t len, char *out, size_t cap, tc_error *err);
 
 #ifdef __cplusplus
 }

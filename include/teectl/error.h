@@ -52,9 +52,6 @@ void tc_error_clear(tc_error *err);
 /** Name of a status class ("ok", "usage", "io", "parse", "verify", "nomem", "internal"). */
 const char *tc_status_name(tc_status status);
 
-/** Append the OpenSSL error queue (and clear it) to err->detail, "; "-separated. */
-void tc_error_add_openssl(tc_error *err);
-
 #ifdef __cplusplus
 }
 #endif

@@ -8,11 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/sha.h>
-
 #include "appraisal/policy_internal.h"
 #include "teectl/appraisal.h"
 #include "teectl/bytes.h"
+#include "teectl/crypto.h"
 
 #define DEFAULT_POLICY_ID "teectl-default-strict"
 
@@ -439,8 +438,8 @@ tc_status tc_policy_parse(const char *text, size_t len, const char *source_name,
   }
   char id[80];
   if (!has_id) {
-    uint8_t md[SHA256_DIGEST_LENGTH];
-    SHA256((const unsigned char *)(text ? text : ""), len, md);
+    uint8_t md[TC_SHA256_LEN];
+    tc_sha256(text ? text : "", len, md, NULL);
     memcpy(id, "sha256:", 7);
     tc_hex_encode(md, sizeof md, id + 7);
     if (json_object_set_new(eff, "id", json_string(id)) != 0) {

@@ -8,7 +8,6 @@
 #include <time.h>
 
 #include <curl/curl.h>
-#include <openssl/evp.h>
 
 #include "attester/internal.h"
 #include "teectl/strbuf.h"
@@ -159,13 +158,6 @@ tc_status att_http_do(att_http *c, const char *method, const char *path, const c
   curl_slist_free_all(hdr);
   free(url);
   return st;
-}
-
-char *att_b64_std(const uint8_t *p, size_t len) {
-  char *o = malloc(4 * ((len + 2) / 3) + 1);
-  if (o)
-    EVP_EncodeBlock((unsigned char *)o, p, (int)len);
-  return o;
 }
 
 void att_refusal(long status, const char *body, tc_error *err) {

@@ -50,9 +50,6 @@ double att_http_time_left(const att_http *c);
 tc_status att_http_do(att_http *c, const char *method, const char *path, const char *body,
                       long *status, char **answer, tc_error *err);
 
-/** Base64 (RFC 4648 section 4, padded) of len bytes; malloc'd, NULL when out of memory. */
-char *att_b64_std(const uint8_t *p, size_t len);
-
 /** The refusal text of an error answer: "<code>: <detail>" from teectl's {"error","detail",
  *  "failed_rules"} or an RFC 7807 {"type","detail"} body, else the status and raw text. */
 void att_refusal(long status, const char *body, tc_error *err);

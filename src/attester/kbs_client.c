@@ -18,9 +18,10 @@
 #include <jose/b64.h>
 #include <jose/jwe.h>
 #include <jose/jwk.h>
-#include <openssl/evp.h>
 
 #include "attester/internal.h"
+#include "teectl/base64.h"
+#include "teectl/crypto.h"
 #include "teectl/file.h"
 #include "teectl/kbs.h"
 
@@ -42,7 +43,7 @@ typedef struct kbs_session {
 static void key_free(json_t *jwk) {
   json_t *d = json_object_get(jwk, "d");
   if (json_is_string(d))
-    OPENSSL_cleanse((char *)json_string_value(d), json_string_length(d));
+    tc_cleanse((char *)json_string_value(d), json_string_length(d));
   json_decref(jwk);
 }
 
@@ -95,7 +96,7 @@ static tc_status primary_evidence(const tc_evidence *ev, json_t **out, tc_error 
   if (strcmp(ev->tee, "snp") == 0)
     return tc_snp_evidence_json(ev->evidence.data, ev->evidence.len, ev->aux.data, ev->aux.len, out,
                                 err);
-  char *q = att_b64_std(ev->evidence.data, ev->evidence.len);
+  char *q = tc_b64_encode(ev->evidence.data, ev->evidence.len, TC_B64_STD);
   *out = !q                            ? NULL
          : strcmp(ev->tee, "tdx") == 0 ? json_pack("{s:n, s:s}", "cc_eventlog", "quote", q)
                                        : json_pack("{s:s}", "quote", q);
@@ -283,7 +284,7 @@ tc_status tc_attest_kbs(const char *url, const tc_attest_http *h, const tc_attes
     st = tc_file_write_atomic_mode(res[i].file, plain[i].data, plain[i].len, 0400, err);
   for (size_t i = 0; i < n_res; i++) {
     if (plain[i].data)
-      OPENSSL_cleanse(plain[i].data, plain[i].len);
+      tc_cleanse(plain[i].data, plain[i].len);
     tc_buf_free(&plain[i]);
   }
   if (st == TC_OK) {

@@ -8,6 +8,7 @@
 #include <jose/b64.h>
 
 #include "attester/internal.h"
+#include "teectl/base64.h"
 #include "teectl/crypto.h"
 
 /* docs/service.md "Binding": SNP and TDX SHA-512(nonce || runtime_data); SGX
@@ -22,7 +23,7 @@ static tc_status bind(const char *tee, const uint8_t *nonce, size_t nl, const ui
 
 /* RFC 7468 text of a DER certificate: base64 in lines of 64 between the CERTIFICATE labels. */
 static char *der_to_pem(const uint8_t *der, size_t len) {
-  char *b64 = att_b64_std(der, len);
+  char *b64 = tc_b64_encode(der, len, TC_B64_STD);
   size_t n = b64 ? strlen(b64) : 0;
   char *pem = b64 ? malloc(n + n / 64 + 64) : NULL;
   if (pem) {
@@ -116,8 +117,8 @@ tc_status tc_attest_service(const char *url, const tc_attest_http *h, const tc_a
     st = tc_attester_evidence(o, rd, &ev, err);
   if (st != TC_OK)
     goto out;
-  ev_b64 = att_b64_std(ev.evidence.data, ev.evidence.len);
-  rd_b64 = rd_len ? att_b64_std(runtime_data, rd_len) : NULL;
+  ev_b64 = tc_b64_encode(ev.evidence.data, ev.evidence.len, TC_B64_STD);
+  rd_b64 = rd_len ? tc_b64_encode(runtime_data, rd_len, TC_B64_STD) : NULL;
   req = json_pack("{s:s, s:s?, s:s}", "tee", ev.tee, "evidence", ev_b64, "nonce", nonce_text);
   if (req && rd_b64)
     json_object_set_new(req, "runtime_data", json_string(rd_b64));

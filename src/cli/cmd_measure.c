@@ -8,11 +8,10 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include <openssl/evp.h>
-
 #include "cli/commands.h"
 #include "cli/measure.h"
 #include "cli/output.h"
+#include "teectl/base64.h"
 #include "teectl/bytes.h"
 #include "teectl/crypto.h"
 #include "teectl/file.h"
@@ -334,7 +333,7 @@ static int kernel_hashes(const measure_opts *o, tc_snp_kernel_hashes *h) {
 static void print_digest(const measure_opts *o, const uint8_t d[TC_SNP_DIGEST_LEN]) {
   if (strcmp(o->format, "base64") == 0) {
     char b64[65];
-    EVP_EncodeBlock((unsigned char *)b64, d, TC_SNP_DIGEST_LEN);
+    tc_b64_encode_to(d, TC_SNP_DIGEST_LEN, TC_B64_STD, b64);
     printf("%s\n", b64);
   } else {
     char hex[2 * TC_SNP_DIGEST_LEN + 1];

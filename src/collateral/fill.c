@@ -2,7 +2,6 @@
 /* Evidence -> collateral requests (via the SNP and DCAP parsers), filling a tc_collateral,
  * (folder.c writes a collateral folder for `teectl verify --collateral DIR`). */
 #include <errno.h>
-#include <openssl/pem.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,7 +9,7 @@
 #include <sys/stat.h>
 
 #include "collateral/internal.h"
-#include "crypto/x509.h"
+#include "teectl/crypto.h"
 #include "teectl/dcap.h"
 #include "teectl/file.h"
 #include "teectl/rfc3339.h"
@@ -21,16 +20,9 @@
 static tc_snp_product product_from_cert_cn(const tc_buf *b, int issuer) {
   if (b->data == NULL)
     return TC_SNP_PRODUCT_UNKNOWN;
-  X509 *c = NULL;
-  tc_error e;
-  if (tc_x509_parse(b->data, b->len, &c, &e) != TC_OK)
-    return TC_SNP_PRODUCT_UNKNOWN;
   char cn[128];
-  if (issuer)
-    tc_x509_issuer_cn(c, cn, sizeof cn);
-  else
-    tc_x509_subject_cn(c, cn, sizeof cn);
-  X509_free(c);
+  if (tc_cert_cn(b->data, b->len, issuer, cn, sizeof cn, NULL) != TC_OK)
+    return TC_SNP_PRODUCT_UNKNOWN;
   /* "SEV-Milan", "SEV-VLEK-Genoa", "ARK-Turin": the product is after the last '-'. */
   const char *dash = strrchr(cn, '-');
   return tc_snp_product_parse(dash ? dash + 1 : cn);
@@ -212,24 +204,6 @@ static int get_into(struct fill_ctx *c, const tc_object_request *req, const char
   return 1;
 }
 
-static int pem_of(X509 *x, tc_buf *out) {
-  BIO *b = BIO_new(BIO_s_mem());
-  if (b == NULL || PEM_write_bio_X509(b, x) != 1) {
-    BIO_free(b);
-    return 0;
-  }
-  char *d;
-  long n = BIO_get_mem_data(b, &d);
-  out->data = malloc((size_t)n + 1);
-  if (out->data) {
-    memcpy(out->data, d, (size_t)n);
-    out->data[n] = 0;
-    out->len = (size_t)n;
-  }
-  BIO_free(b);
-  return out->data != NULL;
-}
-
 /* Roles of the certificates that came with the evidence (col->extra_certs), by subject CN
  * as AMD names them (KDS spec): "ARK-<product>", "SEV-<product>" (ASK),
  * "SEV-VLEK-<product>" (ASVK), "SEV-VCEK", "SEV-VLEK". */
@@ -238,13 +212,10 @@ enum { ROLE_ARK = 1, ROLE_ASK = 2, ROLE_ASVK = 4, ROLE_VCEK = 8, ROLE_VLEK = 16 
 static int extra_roles(const tc_collateral *col) {
   int roles = 0;
   for (size_t i = 0; i < col->n_extra_certs; i++) {
-    X509 *x = NULL;
-    tc_error e;
-    if (tc_x509_parse(col->extra_certs[i].data, col->extra_certs[i].len, &x, &e) != TC_OK)
-      continue;
     char cn[128];
-    tc_x509_subject_cn(x, cn, sizeof cn);
-    X509_free(x);
+    if (tc_cert_cn(col->extra_certs[i].data, col->extra_certs[i].len, 0, cn, sizeof cn, NULL) !=
+        TC_OK)
+      continue;
     if (strncmp(cn, "ARK-", 4) == 0)
       roles |= ROLE_ARK;
     else if (strcmp(cn, "SEV-VCEK") == 0)
@@ -277,21 +248,28 @@ static void fill_amd_chain(struct fill_ctx *c, tc_snp_product product, int vlek,
   tc_buf chain = {0};
   if (!get_into(c, &q, "ark.pem+ask.pem", &chain, NULL))
     return;
-  STACK_OF(X509) *sk = NULL;
+  tc_buf *pems = NULL;
+  size_t n = 0;
   tc_error e;
-  if (tc_x509_parse_chain(chain.data, chain.len, &sk, &e) != TC_OK || sk_X509_num(sk) != 2) {
-    if (sk)
+  if (tc_cert_chain_pems(chain.data, chain.len, &pems, &n, &e) != TC_OK || n != 2) {
+    if (pems != NULL)
       tc_fail(&e, TC_ERR_PARSE, "collateral_malformed",
-              "KDS cert_chain holds %d certificates, want 2 (ASK/ASVK, ARK)", sk_X509_num(sk));
+              "KDS cert_chain holds %zu certificates, want 2 (ASK/ASVK, ARK)", n);
     note_failure(c, "ark.pem+ask.pem", TC_ERR_PARSE, &e);
   } else {
-    if (!have_ask)
-      pem_of(sk_X509_value(sk, 0), &col->ask);
-    if (!have_ark)
-      pem_of(sk_X509_value(sk, 1), &col->ark);
+    /* the slot takes the buffer; a slot already filled keeps its own */
+    if (!have_ask) {
+      col->ask = pems[0];
+      pems[0] = (tc_buf){0};
+    }
+    if (!have_ark) {
+      col->ark = pems[1];
+      pems[1] = (tc_buf){0};
+    }
   }
-  if (sk)
-    sk_X509_pop_free(sk, X509_free);
+  for (size_t i = 0; i < n; i++)
+    tc_buf_free(&pems[i]);
+  free(pems);
   tc_buf_free(&chain);
 }
 

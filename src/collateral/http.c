@@ -4,7 +4,6 @@
 #include <curl/curl.h>
 #include <errno.h>
 #include <math.h>
-#include <openssl/rand.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +12,7 @@
 #include <time.h>
 
 #include "collateral/internal.h"
+#include "teectl/crypto.h"
 #include "teectl/strbuf.h"
 
 #define MAX_BODY (16u << 20)
@@ -105,7 +105,7 @@ double tc_http_retry_after(const char *value, int64_t now) {
 
 static double jitter_unit(void) {
   uint32_t r;
-  if (RAND_bytes((unsigned char *)&r, sizeof r) != 1)
+  if (tc_random_bytes((uint8_t *)&r, sizeof r, NULL) != TC_OK)
     return 0.5;
   return (double)r / 4294967296.0;
 }

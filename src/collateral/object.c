@@ -2,15 +2,13 @@
 /* Collateral objects: names, URLs (AMD KDS spec 57230 ch. 4, Intel PCS API v4), cache keys,
  * percent-decoding of issuer-chain headers, validity of fetched bytes. No I/O. */
 #include <ctype.h>
-#include <openssl/pem.h>
-#include <openssl/x509v3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "collateral/internal.h"
-#include "crypto/x509.h"
 #include "teectl/collateral.h"
+#include "teectl/crypto.h"
 #include "teectl/rfc3339.h"
 
 const char *tc_object_kind_name(tc_object_kind kind) {
@@ -256,51 +254,28 @@ static tc_status crl_validity(const uint8_t *body, size_t len, int64_t *issued, 
     body = bin;
     len = hl / 2;
   }
-  X509_CRL *crl = NULL;
   tc_error e;
-  tc_status st = tc_crl_parse(body, len, &crl, &e);
+  tc_status st = tc_crl_update_times(body, len, issued, expires, &e);
   free(bin);
+  if (st != TC_OK && strcmp(e.reason, "crl_next_update_missing") == 0)
+    return tc_fail(err, TC_ERR_PARSE, "collateral_malformed", "%s", e.detail);
   if (st != TC_OK)
     return tc_fail(err, TC_ERR_PARSE, "collateral_malformed", "CRL: %s", e.detail);
-  const ASN1_TIME *nu = X509_CRL_get0_nextUpdate(crl);
-  const ASN1_TIME *tu = X509_CRL_get0_lastUpdate(crl);
-  int ok = nu != NULL && tc_asn1_time_seconds(nu, expires) == 0;
-  if (ok && (tu == NULL || tc_asn1_time_seconds(tu, issued) != 0))
-    *issued = 0;
-  X509_CRL_free(crl);
-  if (!ok)
-    return tc_fail(err, TC_ERR_PARSE, "collateral_malformed", "CRL without a readable nextUpdate");
   return TC_OK;
 }
 
 static tc_status chain_validity(const uint8_t *data, size_t len, const char *what, int64_t *issued,
                                 int64_t *expires, tc_error *err) {
-  STACK_OF(X509) *sk = NULL;
+  size_t n = 0;
+  int64_t first_nb = 0, earliest_na = 0;
   tc_error e;
-  if (tc_x509_parse_chain(data, len, &sk, &e) != TC_OK)
+  if (tc_cert_chain_validity(data, len, &n, &first_nb, &earliest_na, &e) != TC_OK)
     return tc_fail(err, TC_ERR_PARSE, "collateral_malformed", "%s: %s", what, e.detail);
-  int n = sk_X509_num(sk);
-  if (n <= 0) {
-    sk_X509_pop_free(sk, X509_free);
+  if (n == 0)
     return tc_fail(err, TC_ERR_PARSE, "collateral_malformed", "%s: no certificate", what);
-  }
-  int64_t earliest = INT64_MAX, nb_max = 0;
-  for (int i = 0; i < n; i++) {
-    int64_t nb, na;
-    if (tc_x509_validity(sk_X509_value(sk, i), &nb, &na) != 0) {
-      sk_X509_pop_free(sk, X509_free);
-      return tc_fail(err, TC_ERR_PARSE, "collateral_malformed",
-                     "%s: certificate %d has an unreadable validity", what, i);
-    }
-    if (na < earliest)
-      earliest = na;
-    if (i == 0)
-      nb_max = nb;
-  }
-  sk_X509_pop_free(sk, X509_free);
-  *expires = earliest;
+  *expires = earliest_na;
   if (issued)
-    *issued = nb_max;
+    *issued = first_nb;
   return TC_OK;
 }
 
@@ -371,42 +346,4 @@ tc_status tc_object_validity(tc_object_kind kind, const uint8_t *body, size_t le
     *issued_at = issued;
   *expires_at = expires;
   return TC_OK;
-}
-
-tc_status tc_x509_crl_dp_url(const uint8_t *cert, size_t len, char *out, size_t cap,
-                             tc_error *err) {
-  STACK_OF(X509) *sk = NULL;
-  tc_status st = tc_x509_parse_chain(cert, len, &sk, err);
-  if (st != TC_OK)
-    return st;
-  X509 *root = sk_X509_value(sk, sk_X509_num(sk) - 1);
-  STACK_OF(DIST_POINT) *dps = X509_get_ext_d2i(root, NID_crl_distribution_points, NULL, NULL);
-  st = tc_fail(err, TC_ERR_PARSE, "crl_dp_missing",
-               "certificate has no URI in cRLDistributionPoints");
-  for (int i = 0; dps != NULL && i < sk_DIST_POINT_num(dps); i++) {
-    DIST_POINT *dp = sk_DIST_POINT_value(dps, i);
-    if (dp->distpoint == NULL || dp->distpoint->type != 0)
-      continue;
-    GENERAL_NAMES *names = dp->distpoint->name.fullname;
-    for (int j = 0; j < sk_GENERAL_NAME_num(names); j++) {
-      GENERAL_NAME *gn = sk_GENERAL_NAME_value(names, j);
-      if (gn->type != GEN_URI)
-        continue;
-      const ASN1_IA5STRING *uri = gn->d.uniformResourceIdentifier;
-      if ((size_t)uri->length >= cap)
-        continue;
-      memcpy(out, uri->data, (size_t)uri->length);
-      out[uri->length] = '\0';
-      if (strlen(out) != (size_t)uri->length)
-        continue; /* embedded NUL */
-      st = TC_OK;
-      tc_error_clear(err);
-      goto done;
-    }
-  }
-done:
-  if (dps)
-    CRL_DIST_POINTS_free(dps);
-  sk_X509_pop_free(sk, X509_free);
-  return st;
 }

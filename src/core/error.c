@@ -3,7 +3,6 @@
 
 #include "teectl/bytes.h"
 
-#include <openssl/err.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -53,17 +52,4 @@ const char *tc_status_name(tc_status status) {
     return "internal";
   }
   return "unknown";
-}
-
-void tc_error_add_openssl(tc_error *err) {
-  unsigned long e;
-  char buf[256];
-  while ((e = ERR_get_error()) != 0) {
-    if (err == NULL)
-      continue;
-    ERR_error_string_n(e, buf, sizeof buf);
-    size_t len = strlen(err->detail);
-    if (len + 3 < sizeof err->detail)
-      snprintf(err->detail + len, sizeof err->detail - len, "%s%s", len ? "; " : "", buf);
-  }
 }

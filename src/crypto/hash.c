@@ -2,9 +2,10 @@
 /* Digests and random bytes on OpenSSL 3 (see teectl/crypto.h); token ids: crypto/token_id.c. */
 #include <openssl/evp.h>
 #include <openssl/rand.h>
+#include <stdlib.h>
 #include <string.h>
 
-#include "core/auto.h"
+#include "crypto/ossl.h"
 #include "teectl/bytes.h"
 #include "teectl/crypto.h"
 
@@ -48,6 +49,56 @@ tc_status tc_hash(tc_hash_alg alg, const tc_span *parts, size_t n_parts, uint8_t
     tc_fail(err, TC_ERR_INTERNAL, "internal_error", "%s failed: ", EVP_MD_get0_name(md));
     tc_error_add_openssl(err);
     return TC_ERR_INTERNAL;
+  }
+  return TC_OK;
+}
+
+struct tc_hash_ctx {
+  EVP_MD_CTX *md;
+  tc_hash_alg alg;
+};
+
+void tc_hash_ctx_free(tc_hash_ctx *ctx) {
+  if (ctx == NULL)
+    return;
+  EVP_MD_CTX_free(ctx->md);
+  free(ctx);
+}
+
+static tc_status hash_failed(const char *what, tc_error *err) {
+  tc_fail(err, TC_ERR_INTERNAL, "internal_error", "%s failed: ", what);
+  tc_error_add_openssl(err);
+  return TC_ERR_INTERNAL;
+}
+
+tc_status tc_hash_begin(tc_hash_alg alg, tc_hash_ctx **out, tc_error *err) {
+  *out = NULL;
+  const EVP_MD *md = md_of(alg);
+  if (md == NULL)
+    return tc_fail(err, TC_ERR_USAGE, "bad_argument", "unknown digest algorithm %d", (int)alg);
+  tc_hash_ctx *ctx = calloc(1, sizeof *ctx);
+  if (ctx == NULL)
+    return tc_fail(err, TC_ERR_NOMEM, "out_of_memory", "digest context");
+  ctx->alg = alg;
+  if ((ctx->md = EVP_MD_CTX_new()) == NULL || EVP_DigestInit_ex(ctx->md, md, NULL) != 1) {
+    tc_hash_ctx_free(ctx);
+    return hash_failed(EVP_MD_get0_name(md), err);
+  }
+  *out = ctx;
+  return TC_OK;
+}
+
+tc_status tc_hash_update(tc_hash_ctx *ctx, const void *data, size_t len, tc_error *err) {
+  if (len > 0 && EVP_DigestUpdate(ctx->md, data, len) != 1)
+    return hash_failed(EVP_MD_get0_name(EVP_MD_CTX_get0_md(ctx->md)), err);
+  return TC_OK;
+}
+
+tc_status tc_hash_end(tc_hash_ctx *ctx, uint8_t *out, tc_error *err) {
+  unsigned int olen = 0;
+  if (EVP_DigestFinal_ex(ctx->md, out, &olen) != 1 || olen != tc_hash_len(ctx->alg)) {
+    memset(out, 0, tc_hash_len(ctx->alg));
+    return hash_failed(EVP_MD_get0_name(EVP_MD_CTX_get0_md(ctx->md)), err);
   }
   return TC_OK;
 }

@@ -15,6 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "crypto/ossl.h"
 #include "teectl/error.h"
 
 /**

@@ -7,13 +7,12 @@
  */
 #include <jansson.h>
 #include <jose/b64.h>
-#include <jose/openssl.h>
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/x509.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/auto.h"
+#include "crypto/jwk.h"
+#include "teectl/base64.h"
 #include "teectl/bytes.h"
 #include "teectl/crypto.h"
 #include "teectl/kbs.h"
@@ -92,11 +91,9 @@ tc_status tc_kbs_tee_pubkey_check(const json_t *jwk, tc_error *err) {
     return tc_fail(err, TC_ERR_PARSE, "tee_pubkey_invalid",
                    "tee-pubkey kty must be \"EC\" or \"RSA\"");
   }
-  EVP_PKEY *pk = jose_openssl_jwk_to_EVP_PKEY(NULL, jwk);
-  if (!pk)
+  if (!tc_jwk_usable(jwk))
     return tc_fail(err, TC_ERR_PARSE, "tee_pubkey_invalid",
                    "tee-pubkey is not a valid %s public key (point not on the curve?)", kty);
-  EVP_PKEY_free(pk);
   return TC_OK;
 }
 
@@ -122,29 +119,18 @@ tc_status tc_kbs_jwk_thumbprint(const json_t *jwk, char out[44], tc_error *err) 
   free(text);
   if (st != TC_OK)
     return st;
-  if (jose_b64_enc_buf(d, 32, out, 43) != 43)
-    return tc_fail(err, TC_ERR_INTERNAL, "thumbprint_failed", "base64url encoding failed");
-  out[43] = '\0';
+  tc_b64_encode_to(d, 32, TC_B64_URL, out); /* 43 characters and a NUL */
   return TC_OK;
 }
 
 tc_status tc_kbs_jwk_akpub(const json_t *jwk, char **out, tc_error *err) {
   *out = NULL;
-  EVP_PKEY *pk = jose_openssl_jwk_to_EVP_PKEY(NULL, jwk);
-  uint8_t *der = NULL;
-  int n = pk ? i2d_PUBKEY(pk, &der) : -1;
-  EVP_PKEY_free(pk);
-  if (n <= 0)
-    return tc_fail(err, TC_ERR_PARSE, "tee_pubkey_invalid", "no public key in the JWK");
-  char *t = malloc((size_t)n * 4 / 3 + 4);
-  size_t len = t ? jose_b64_enc_buf(der, (size_t)n, t, (size_t)n * 4 / 3 + 3) : SIZE_MAX;
-  OPENSSL_free(der);
-  if (len == SIZE_MAX) {
-    free(t);
+  TC_AUTO_BUF der = {0};
+  tc_status st = tc_jwk_spki_der(jwk, &der, err);
+  if (st != TC_OK)
+    return st;
+  if ((*out = tc_b64_encode(der.data, der.len, TC_B64_URL)) == NULL)
     return tc_fail(err, TC_ERR_NOMEM, "out_of_memory", "akpub");
-  }
-  t[len] = '\0';
-  *out = t;
   return TC_OK;
 }
 
@@ -172,7 +158,7 @@ tc_status tc_kbs_binding_check(tc_kbs_hash h, const uint8_t report_data[64], con
   tc_status st = tc_kbs_runtime_data_digest(h, nonce, jwk, additional, want, err);
   if (st != TC_OK)
     return st;
-  if (CRYPTO_memcmp(want, report_data, 64) != 0) {
+  if (!tc_ct_equal(want, report_data, 64)) {
     char w[129], g[129];
     tc_hex_encode(want, 64, w);
     tc_hex_encode(report_data, 64, g);

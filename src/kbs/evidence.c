@@ -11,10 +11,10 @@
  * signature check.
  */
 #include <jansson.h>
-#include <openssl/evp.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "teectl/base64.h"
 #include "teectl/kbs.h"
 #include "teectl/snp.h"
 
@@ -279,34 +279,13 @@ tc_status tc_kbs_snp_evidence(const json_t *evidence, uint8_t report[0x4A0], tc_
   return take_certs(json_object_get(evidence, "cert_chain"), certs, n_certs, err);
 }
 
-/* Standard base64 (RFC 4648 section 4, padded), strict: the decoder's output must re-encode
- * to the same text. */
+/* Standard base64 (RFC 4648 section 4, padded), strict: one text per byte string. */
 static tc_status b64_std(const char *text, tc_buf *out, tc_error *err) {
   size_t n = strlen(text);
   if (n == 0 || n % 4 != 0 || n > (size_t)64 * 1024 * 1024)
     return tc_fail(err, TC_ERR_PARSE, "dcap_evidence_invalid",
                    "quote: not standard padded base64 (length %zu)", n);
-  uint8_t *buf = malloc(n / 4 * 3);
-  if (!buf)
-    return tc_fail(err, TC_ERR_NOMEM, "out_of_memory", "quote");
-  int len = EVP_DecodeBlock(buf, (const uint8_t *)text, (int)n);
-  if (len < 0) {
-    free(buf);
-    return tc_fail(err, TC_ERR_PARSE, "dcap_evidence_invalid", "quote: not base64");
-  }
-  len -= (text[n - 1] == '=') + (text[n - 2] == '='); /* EVP_DecodeBlock counts padding */
-  char *check = malloc(n + 1);
-  int ok =
-      check && EVP_EncodeBlock((uint8_t *)check, buf, len) == (int)n && memcmp(check, text, n) == 0;
-  free(check);
-  if (!ok) {
-    free(buf);
-    return tc_fail(err, TC_ERR_PARSE, "dcap_evidence_invalid",
-                   "quote: not canonical standard base64");
-  }
-  out->data = buf;
-  out->len = (size_t)len;
-  return TC_OK;
+  return tc_b64_decode(text, n, TC_B64_STD, "quote", "dcap_evidence_invalid", out, err);
 }
 
 tc_status tc_kbs_dcap_evidence(tc_tee tee, const json_t *evidence, tc_buf *quote, tc_error *err) {

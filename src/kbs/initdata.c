@@ -6,10 +6,10 @@
  * bytes), the digest zero-padded or truncated to the field's size.
  */
 #include <jansson.h>
-#include <openssl/crypto.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "teectl/crypto.h"
 #include "teectl/kbs.h"
 #include "teectl/toml.h"
 
@@ -143,7 +143,7 @@ tc_status tc_kbs_initdata_check(const tc_kbs_initdata *d, const uint8_t *field, 
   if (field_len > sizeof want)
     return tc_fail(err, TC_ERR_USAGE, "init_data_field_invalid", "field of %zu bytes", field_len);
   memcpy(want, d->digest, n);
-  if (CRYPTO_memcmp(want, field, field_len) != 0) {
+  if (!tc_ct_equal(want, field, field_len)) {
     char w[129], g[129];
     tc_hex_encode(want, field_len, w);
     tc_hex_encode(field, field_len, g);

@@ -7,22 +7,24 @@
  * sorted map, compact) and uses base64url of that as the AAD, so the header is built to be
  * exactly that text.
  *
- * RSA-OAEP-256 key wrapping is the one step done with OpenSSL directly: Debian 12's libjose 11
+ * RSA-OAEP-256 key wrapping is the one step libjose does not do: Debian 12's libjose 11
  * detects OAEP support with "#ifdef EVP_PKEY_CTX_set_rsa_oaep_md", a macro in OpenSSL 1.1 but
  * a function in OpenSSL 3, so that build knows only RSA1_5. The CEK is still made by libjose
  * and the content still encrypted by it; only RSAES-OAEP (RFC 8017 section 7.1, SHA-256 and
- * MGF1-SHA-256, RFC 7518 section 4.3) of the 32 CEK bytes is ours.
+ * MGF1-SHA-256, RFC 7518 section 4.3) of the 32 CEK bytes is the crypto module's
+ * (tc_jwk_rsa_oaep256_encrypt).
  */
 #include <jansson.h>
 #include <jose/b64.h>
 #include <jose/jwe.h>
 #include <jose/jwk.h>
-#include <jose/openssl.h>
-#include <openssl/evp.h>
-#include <openssl/rsa.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/auto.h"
+#include "crypto/jwk.h"
+#include "teectl/base64.h"
+#include "teectl/crypto.h"
 #include "teectl/kbs.h"
 
 char *tc_kbs_protected_header_text(const json_t *header) {
@@ -60,23 +62,14 @@ static tc_status fail(tc_error *err, const char *what) {
 
 /* RSA-OAEP-256: a fresh A256GCM CEK from libjose, wrapped with RSAES-OAEP SHA-256. */
 static int wrap_rsa_oaep256(json_t *jwe, const json_t *jwk, json_t *cek) {
-  uint8_t k[32], *ct = NULL;
-  size_t ctl = 0;
-  int ok = 0;
-  EVP_PKEY *pk = jose_openssl_jwk_to_EVP_PKEY(NULL, jwk);
-  EVP_PKEY_CTX *c = pk ? EVP_PKEY_CTX_new(pk, NULL) : NULL;
-  if (json_object_set_new(cek, "alg", json_string("A256GCM")) == 0 && jose_jwk_gen(NULL, cek) &&
-      jose_b64_dec(json_object_get(cek, "k"), k, sizeof k) == sizeof k && c &&
-      EVP_PKEY_encrypt_init(c) > 0 && EVP_PKEY_CTX_set_rsa_padding(c, RSA_PKCS1_OAEP_PADDING) > 0 &&
-      EVP_PKEY_CTX_set_rsa_oaep_md(c, EVP_sha256()) > 0 &&
-      EVP_PKEY_CTX_set_rsa_mgf1_md(c, EVP_sha256()) > 0 &&
-      EVP_PKEY_encrypt(c, NULL, &ctl, k, sizeof k) > 0 && (ct = malloc(ctl)) != NULL &&
-      EVP_PKEY_encrypt(c, ct, &ctl, k, sizeof k) > 0)
-    ok = json_object_set_new(jwe, "encrypted_key", jose_b64_enc(ct, ctl)) == 0;
-  OPENSSL_cleanse(k, sizeof k);
-  free(ct);
-  EVP_PKEY_CTX_free(c);
-  EVP_PKEY_free(pk);
+  uint8_t k[32];
+  TC_AUTO_BUF ct = {0};
+  int ok = json_object_set_new(cek, "alg", json_string("A256GCM")) == 0 &&
+           jose_jwk_gen(NULL, cek) &&
+           jose_b64_dec(json_object_get(cek, "k"), k, sizeof k) == sizeof k &&
+           tc_jwk_rsa_oaep256_encrypt(jwk, k, sizeof k, &ct, NULL) == TC_OK &&
+           json_object_set_new(jwe, "encrypted_key", jose_b64_enc(ct.data, ct.len)) == 0;
+  tc_cleanse(k, sizeof k);
   return ok;
 }
 
@@ -118,8 +111,8 @@ tc_status tc_kbs_jwe_encrypt(const json_t *tee_pubkey, const uint8_t *plaintext,
   if (st == TC_OK) {
     const char *p = json_string_value(json_object_get(jwe, "protected"));
     size_t wl = strlen(want), pl = p ? strlen(p) : 0;
-    char *dec = pl ? malloc(pl) : NULL;
-    size_t dl = dec ? jose_b64_dec_buf(p, pl, dec, pl) : SIZE_MAX;
+    uint8_t *dec = pl ? malloc(pl) : NULL;
+    size_t dl = dec ? tc_b64_decode_to(p, pl, TC_B64_URL, dec, pl) : SIZE_MAX;
     if (dl != wl || memcmp(dec, want, wl) != 0)
       st = fail(err, "protected header not in the kbs-types form");
     free(dec);

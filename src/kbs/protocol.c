@@ -6,9 +6,9 @@
  * (version requirement "=0.4.0", 32-byte nonce in standard base64).
  */
 #include <jansson.h>
-#include <openssl/evp.h>
 #include <string.h>
 
+#include "teectl/base64.h"
 #include "teectl/kbs.h"
 
 /* kbs-types Tee names (serde lower-case) that this service does not verify. */
@@ -79,8 +79,7 @@ tc_status tc_kbs_auth_parse(const char *body, size_t len, tc_kbs_auth *out, tc_e
 }
 
 void tc_kbs_nonce_text(const uint8_t nonce[TC_KBS_NONCE_LEN], char out[TC_KBS_NONCE_TEXT_LEN + 1]) {
-  EVP_EncodeBlock((unsigned char *)out, nonce, TC_KBS_NONCE_LEN);
-  out[TC_KBS_NONCE_TEXT_LEN] = '\0';
+  tc_b64_encode_to(nonce, TC_KBS_NONCE_LEN, TC_B64_STD, out);
 }
 
 json_t *tc_kbs_challenge(const uint8_t nonce[TC_KBS_NONCE_LEN], tc_kbs_hash h) {

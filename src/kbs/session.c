@@ -11,16 +11,16 @@
  *    "jwk","status","measurement","init_data","evidence"}.
  */
 #include <jansson.h>
-#include <jose/b64.h>
-#include <openssl/evp.h>
-#include <openssl/kdf.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "teectl/base64.h"
+#include "teectl/crypto.h"
 #include "teectl/kbs.h"
 
 #define FORMAT 0x01
-#define TAG_LEN 16
+#define TAG_LEN TC_AES256GCM_TAG_LEN
+_Static_assert(TC_KBS_SESSION_IV_LEN == TC_AES256GCM_IV_LEN, "AES-GCM IV of 96 bits");
 #define MAX_TEXT 4096
 static const char AAD[] = "teectl-kbs-session-v1";
 
@@ -31,14 +31,9 @@ tc_status tc_kbs_session_key_derive(const uint8_t *secret, size_t len, tc_kbs_se
                    "session secret has %zu bytes, at least %d are needed", len,
                    TC_KBS_SESSION_SECRET_MIN);
   static const char info[] = "teectl kbs session v1";
-  EVP_PKEY_CTX *c = EVP_PKEY_CTX_new_id(EVP_PKEY_HKDF, NULL);
-  size_t outlen = sizeof out->k;
-  int ok = c && EVP_PKEY_derive_init(c) > 0 && EVP_PKEY_CTX_set_hkdf_md(c, EVP_sha256()) > 0 &&
-           EVP_PKEY_CTX_set1_hkdf_key(c, secret, (int)len) > 0 &&
-           EVP_PKEY_CTX_add1_hkdf_info(c, (const unsigned char *)info, sizeof info - 1) > 0 &&
-           EVP_PKEY_derive(c, out->k, &outlen) > 0 && outlen == sizeof out->k;
-  EVP_PKEY_CTX_free(c);
-  if (!ok)
+  _Static_assert(sizeof out->k == TC_AES256GCM_KEY_LEN, "AES-256 key");
+  if (tc_hkdf(TC_HASH_SHA256, secret, len, NULL, 0, (const uint8_t *)info, sizeof info - 1, out->k,
+              sizeof out->k, NULL) != TC_OK)
     return tc_fail(err, TC_ERR_INTERNAL, "hkdf_failed", "HKDF-SHA-256 failed");
   return TC_OK;
 }
@@ -52,10 +47,8 @@ void tc_kbs_session_clear(tc_kbs_session *s) {
 
 static json_t *session_json(const tc_kbs_session *s) {
   char nonce[64];
-  size_t n = jose_b64_enc_buf(s->nonce, sizeof s->nonce, nonce, sizeof nonce - 1);
-  if (n == SIZE_MAX)
-    return NULL;
-  nonce[n] = '\0';
+  _Static_assert(sizeof s->nonce * 4 / 3 + 3 < sizeof nonce, "nonce text");
+  tc_b64_encode_to(s->nonce, sizeof s->nonce, TC_B64_URL, nonce);
   json_t *o =
       json_pack("{s:i,s:s,s:s,s:s,s:I}", "v", 1, "tee", tc_tee_name(s->tee), "hash",
                 tc_kbs_hash_name(s->hash), "nonce", nonce, "exp", (json_int_t)s->expires_at);
@@ -91,29 +84,19 @@ tc_status tc_kbs_session_seal(const tc_kbs_session_key *key, const tc_kbs_sessio
     return tc_fail(err, TC_ERR_NOMEM, "out_of_memory", "session");
   size_t ptl = strlen(pt), raw_len = 1 + TC_KBS_SESSION_IV_LEN + ptl + TAG_LEN;
   uint8_t *raw = malloc(raw_len);
-  char *text = malloc(raw_len * 4 / 3 + 4);
-  EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
-  int len = 0, ok = raw && text && c;
+  int ok = raw != NULL;
   if (ok) {
     raw[0] = FORMAT;
     memcpy(raw + 1, iv, TC_KBS_SESSION_IV_LEN);
-    uint8_t *ct = raw + 1 + TC_KBS_SESSION_IV_LEN;
-    ok = EVP_EncryptInit_ex(c, EVP_aes_256_gcm(), NULL, key->k, iv) == 1 &&
-         EVP_EncryptUpdate(c, NULL, &len, (const uint8_t *)AAD, sizeof AAD - 1) == 1 &&
-         EVP_EncryptUpdate(c, ct, &len, (const uint8_t *)pt, (int)ptl) == 1 &&
-         EVP_EncryptFinal_ex(c, ct + len, &len) == 1 &&
-         EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_GET_TAG, TAG_LEN, ct + ptl) == 1;
+    ok = tc_aes256gcm_seal(key->k, iv, AAD, sizeof AAD - 1, pt, ptl,
+                           raw + 1 + TC_KBS_SESSION_IV_LEN, NULL) == TC_OK;
   }
-  size_t n = ok ? jose_b64_enc_buf(raw, raw_len, text, raw_len * 4 / 3 + 3) : SIZE_MAX;
-  EVP_CIPHER_CTX_free(c);
-  OPENSSL_cleanse(pt, ptl);
+  char *text = ok ? tc_b64_encode(raw, raw_len, TC_B64_URL) : NULL;
+  tc_cleanse(pt, ptl);
   free(pt);
   free(raw);
-  if (n == SIZE_MAX) {
-    free(text);
+  if (text == NULL)
     return tc_fail(err, TC_ERR_INTERNAL, "seal_failed", "AES-256-GCM sealing failed");
-  }
-  text[n] = '\0';
   *out = text;
   return TC_OK;
 }
@@ -129,7 +112,8 @@ static tc_status from_json(const json_t *o, tc_kbs_session *s, tc_error *err) {
   s->tee = tc_tee_from_name(tee);
   s->hash = tc_kbs_hash_from_name(hash);
   if (s->tee == TC_TEE_UNKNOWN || !s->hash ||
-      jose_b64_dec_buf(nonce_text, strlen(nonce_text), nonce, sizeof nonce) != TC_KBS_NONCE_LEN)
+      tc_b64_decode_to(nonce_text, strlen(nonce_text), TC_B64_URL, nonce, sizeof nonce) !=
+          TC_KBS_NONCE_LEN)
     return tc_fail(err, TC_ERR_VERIFY, "session_malformed", "sealed session content invalid");
   memcpy(s->nonce, nonce, TC_KBS_NONCE_LEN);
   s->expires_at = (int64_t)exp;
@@ -161,23 +145,16 @@ tc_status tc_kbs_session_open(const tc_kbs_session_key *key, const char *text, i
   uint8_t *raw = malloc(raw_cap);
   if (!raw)
     return tc_fail(err, TC_ERR_NOMEM, "out_of_memory", "session");
-  size_t rl = jose_b64_dec_buf(text, tl, raw, raw_cap);
+  size_t rl = tc_b64_decode_to(text, tl, TC_B64_URL, raw, raw_cap);
   if (rl == SIZE_MAX || rl < 1 + TC_KBS_SESSION_IV_LEN + TAG_LEN + 2 || raw[0] != FORMAT) {
     free(raw);
     return tc_fail(err, TC_ERR_VERIFY, "session_malformed",
                    "session cookie is not a sealed teectl session");
   }
   size_t ctl = rl - 1 - TC_KBS_SESSION_IV_LEN - TAG_LEN;
-  uint8_t *ct = raw + 1 + TC_KBS_SESSION_IV_LEN;
   char *pt = malloc(ctl + 1);
-  EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
-  int len = 0;
-  int ok = pt && c && EVP_DecryptInit_ex(c, EVP_aes_256_gcm(), NULL, key->k, raw + 1) == 1 &&
-           EVP_DecryptUpdate(c, NULL, &len, (const uint8_t *)AAD, sizeof AAD - 1) == 1 &&
-           EVP_DecryptUpdate(c, (uint8_t *)pt, &len, ct, (int)ctl) == 1 &&
-           EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_SET_TAG, TAG_LEN, ct + ctl) == 1 &&
-           EVP_DecryptFinal_ex(c, (uint8_t *)pt + len, &len) == 1;
-  EVP_CIPHER_CTX_free(c);
+  int ok = pt && tc_aes256gcm_open(key->k, raw + 1, AAD, sizeof AAD - 1,
+                                   raw + 1 + TC_KBS_SESSION_IV_LEN, ctl, pt, NULL) == TC_OK;
   free(raw);
   if (!ok) {
     free(pt);
@@ -185,7 +162,7 @@ tc_status tc_kbs_session_open(const tc_kbs_session_key *key, const char *text, i
                    "session cookie does not authenticate under this service's session key");
   }
   json_t *o = json_loadb(pt, ctl, JSON_REJECT_DUPLICATES, NULL);
-  OPENSSL_cleanse(pt, ctl);
+  tc_cleanse(pt, ctl);
   free(pt);
   tc_status st = json_is_object(o) ? from_json(o, out, err)
                                    : tc_fail(err, TC_ERR_VERIFY, "session_malformed",

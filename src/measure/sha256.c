@@ -1,17 +1,14 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* SHA-256 (FIPS 180-4) of the measured direct boot inputs, as QEMU puts them into the SEV
  * hash table: whole kernel and initrd files, and the command line with its terminating NUL.
- * One-shot digests go through the crypto module (teectl/crypto.h); files are streamed here
- * with OpenSSL's EVP interface because that module has no incremental digest and an
- * initrd may be larger than is sensible to hold in memory. */
+ * Digests go through the crypto module (teectl/crypto.h); files are streamed through its
+ * incremental digest, since an initrd may be larger than is sensible to hold in memory. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-#include <openssl/evp.h>
 
 #include "teectl/crypto.h"
 #include "teectl/measure.h"
@@ -21,11 +18,9 @@ tc_status tc_snp_cmdline_sha256(const char *cmdline, uint8_t out[32], tc_error *
 }
 
 static tc_status hash_fd(int fd, const char *path, uint8_t out[32], tc_error *err) {
-  EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-  if (ctx == NULL || EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1) {
-    EVP_MD_CTX_free(ctx);
+  tc_hash_ctx *ctx = NULL;
+  if (tc_hash_begin(TC_HASH_SHA256, &ctx, NULL) != TC_OK)
     return tc_fail(err, TC_ERR_INTERNAL, "crypto_failed", "SHA-256 failed");
-  }
   uint8_t buf[1 << 16];
   tc_status st = TC_OK;
   for (;;) {
@@ -38,14 +33,14 @@ static tc_status hash_fd(int fd, const char *path, uint8_t out[32], tc_error *er
     }
     if (n == 0)
       break;
-    if (EVP_DigestUpdate(ctx, buf, (size_t)n) != 1) {
+    if (tc_hash_update(ctx, buf, (size_t)n, NULL) != TC_OK) {
       st = tc_fail(err, TC_ERR_INTERNAL, "crypto_failed", "SHA-256 failed");
       break;
     }
   }
-  if (st == TC_OK && EVP_DigestFinal_ex(ctx, out, NULL) != 1)
+  if (st == TC_OK && tc_hash_end(ctx, out, NULL) != TC_OK)
     st = tc_fail(err, TC_ERR_INTERNAL, "crypto_failed", "SHA-256 failed");
-  EVP_MD_CTX_free(ctx);
+  tc_hash_ctx_free(ctx);
   return st;
 }
 

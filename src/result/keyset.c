@@ -6,11 +6,8 @@
 #include <string.h>
 
 #include <jose/jose.h>
-#include <jose/openssl.h>
-#include <openssl/bio.h>
-#include <openssl/evp.h>
-#include <openssl/pem.h>
 
+#include "crypto/jwk.h"
 #include "result/result_internal.h"
 #include "teectl/ear.h"
 #include "teectl/file.h"
@@ -45,12 +42,10 @@ int tc_result_jwk_is_es256(const json_t *jwk, int need_private, const char **why
     *why = "use is not \"sig\"";
   if (*why)
     return 0;
-  EVP_PKEY *pk = jose_openssl_jwk_to_EVP_PKEY(NULL, jwk);
-  if (!pk) {
+  if (!tc_jwk_usable(jwk)) {
     *why = "not a valid P-256 key";
     return 0;
   }
-  EVP_PKEY_free(pk);
   return 1;
 }
 
@@ -174,15 +169,6 @@ tc_status tc_keyset_from_jwks(const json_t *signing_jwk, const json_t *const *pu
   return TC_OK;
 }
 
-/* PEM passphrase callback: none. Encrypted keys fail instead of prompting on a terminal. */
-static int no_passphrase(char *buf, int size, int rwflag, void *u) {
-  (void)buf;
-  (void)size;
-  (void)rwflag;
-  (void)u;
-  return -1;
-}
-
 /* Read one key file (PEM or JWK) into a JWK (new ref). */
 static tc_status load_key_file(const char *path, int want_private, json_t **jwk, tc_error *err) {
   tc_buf buf = {0};
@@ -202,25 +188,7 @@ static tc_status load_key_file(const char *path, int want_private, json_t **jwk,
       st = tc_fail(err, TC_ERR_PARSE, "key_invalid", "%s:%d:%d: JWK is not valid JSON: %s", path,
                    jerr.line, jerr.column, jerr.text);
   } else {
-    BIO *bio = BIO_new_mem_buf(buf.data, (int)buf.len);
-    EVP_PKEY *pk = bio ? PEM_read_bio_PrivateKey(bio, NULL, no_passphrase, NULL) : NULL;
-    if (!pk && bio && !want_private) {
-      (void)BIO_reset(bio);
-      pk = PEM_read_bio_PUBKEY(bio, NULL, no_passphrase, NULL);
-    }
-    BIO_free(bio);
-    if (!pk) {
-      st = tc_fail(err, TC_ERR_PARSE, "key_invalid", "%s: neither a JWK nor a PEM %s key", path,
-                   want_private ? "private" : "public or private");
-      tc_error_add_openssl(err);
-    } else {
-      if (!EVP_PKEY_is_a(pk, "EC"))
-        st = tc_fail(err, TC_ERR_PARSE, "key_unsupported", "%s: %s key, ES256 needs EC P-256", path,
-                     EVP_PKEY_get0_type_name(pk));
-      else if ((*jwk = jose_openssl_jwk_from_EVP_PKEY(NULL, pk)) == NULL)
-        st = tc_fail(err, TC_ERR_PARSE, "key_unsupported", "%s: EC key not usable as a JWK", path);
-      EVP_PKEY_free(pk);
-    }
+    st = tc_jwk_from_pem(buf.data, buf.len, want_private, path, jwk, err);
   }
   explicit_bzero(buf.data, buf.len);
   tc_buf_free(&buf);

@@ -15,6 +15,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "teectl/base64.h"
 #include "teectl/collateral.h"
 #include "teectl/crypto.h"
 
@@ -287,7 +288,7 @@ static json_t *runtime_data_claim(const tc_buf *rd) {
   if (json_is_object(obj))
     return obj;
   json_decref(obj);
-  char *t = svc_b64url_encode(rd->data, rd->len);
+  char *t = tc_b64_encode(rd->data, rd->len, TC_B64_URL);
   json_t *s = t ? json_string(t) : NULL;
   free(t);
   return s;

@@ -11,8 +11,6 @@
  * bad or expired session or token, 403 policy deny, 404 no such resource, 429 rate limited).
  * Never a resource to an unattested session. API: docs/kbs.md. */
 #include <jansson.h>
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,7 +46,7 @@ tc_status svc_kbs_start(tc_service *svc, tc_error *err) {
     if ((s = tc_file_read(o->session_key, 4096, &k, err)) != TC_OK)
       return s;
     s = tc_kbs_session_key_derive(k.data, k.len, &svc->kbs_key, err);
-    OPENSSL_cleanse(k.data, k.len);
+    tc_cleanse(k.data, k.len);
     tc_buf_free(&k);
     if (s != TC_OK)
       return tc_fail(err, err->status, err->reason, "--session-key %s: %s", o->session_key,
@@ -70,7 +68,7 @@ tc_status svc_kbs_start(tc_service *svc, tc_error *err) {
 void svc_kbs_free(tc_service *svc) {
   svc_rate_free(svc->kbs_limiter);
   svc->kbs_limiter = NULL;
-  OPENSSL_cleanse(&svc->kbs_key, sizeof svc->kbs_key);
+  tc_cleanse(&svc->kbs_key, sizeof svc->kbs_key);
 }
 
 /* ------------------------------------------------------------ replies */
@@ -488,7 +486,7 @@ enum MHD_Result svc_kbs_resource(tc_service *svc, struct svc_request *r) {
   if (st == TC_OK)
     st = tc_kbs_jwe_encrypt(s.tee_pubkey, data.data, data.len, &jwe, &err);
   if (data.data)
-    OPENSSL_cleanse(data.data, data.len);
+    tc_cleanse(data.data, data.len);
   tc_buf_free(&data);
   unsigned code = st == TC_OK ? 200 : tc_kbs_status_of(&err);
   const char *result = st == TC_OK   ? "released"

@@ -2,13 +2,11 @@
 /* Self-validating nonces (HMAC-SHA-256 truncated to 128 bits, RFC 2104 section 5 /
  * FIPS 198-1) and the binding of a nonce and runtime data into REPORT_DATA. No I/O, no
  * clock: time is an argument. */
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "service/b64.h"
+#include "teectl/base64.h"
+#include "teectl/crypto.h"
 #include "teectl/service.h"
 
 /* random || expiry: the bytes the MAC covers. */
@@ -25,13 +23,12 @@ _Static_assert(TC_NONCE_TEXT_LEN >= 8 && TC_NONCE_TEXT_LEN <= 88,
 /* The truncated tag: the first TC_NONCE_MAC_LEN bytes of HMAC-SHA-256(key, msg). */
 static int nonce_mac(const uint8_t *key, size_t key_len, const uint8_t *msg,
                      uint8_t tag[TC_NONCE_MAC_LEN]) {
-  uint8_t full[32];
-  unsigned int mac_len = 0;
-  int ok = HMAC(EVP_sha256(), key, (int)key_len, msg, NONCE_SIGNED_LEN, full, &mac_len) != NULL &&
-           mac_len == sizeof full;
+  uint8_t full[TC_SHA256_LEN];
+  tc_span part = {msg, NONCE_SIGNED_LEN};
+  int ok = tc_hmac(TC_HASH_SHA256, key, key_len, &part, 1, full, NULL) == TC_OK;
   if (ok)
     memcpy(tag, full, TC_NONCE_MAC_LEN);
-  OPENSSL_cleanse(full, sizeof full);
+  tc_cleanse(full, sizeof full);
   return ok;
 }
 
@@ -49,11 +46,7 @@ tc_status tc_nonce_make(const uint8_t *key, size_t key_len,
     raw[TC_NONCE_RANDOM_LEN + i] = (uint8_t)(e >> (56 - 8 * i));
   if (!nonce_mac(key, key_len, raw, raw + NONCE_SIGNED_LEN))
     return tc_fail(err, TC_ERR_INTERNAL, "hmac_failed", "HMAC-SHA-256 failed");
-  char *text = svc_b64url_encode(raw, sizeof raw);
-  if (text == NULL)
-    return tc_fail(err, TC_ERR_NOMEM, "out_of_memory", "nonce text");
-  memcpy(out, text, TC_NONCE_TEXT_LEN + 1);
-  free(text);
+  tc_b64_encode_to(raw, sizeof raw, TC_B64_URL, out); /* TC_NONCE_TEXT_LEN and a NUL */
   return TC_OK;
 }
 
@@ -73,10 +66,10 @@ tc_status tc_nonce_check(const uint8_t *key, size_t key_len, const char *text, i
       return tc_fail(err, TC_ERR_PARSE, "nonce_malformed",
                      "nonce: character at offset %zu is not base64url", i);
   }
-  /* 56 bytes leave 2 unused low bits in the last character; svc_b64_decode refuses them
+  /* 56 bytes leave 2 unused low bits in the last character; tc_b64_decode refuses them
    * unless zero, so each nonce has exactly one text (what eat_nonce echoes). */
   tc_buf b;
-  tc_status st = svc_b64_decode(text, "nonce", "nonce_malformed", &b, err);
+  tc_status st = tc_b64_decode(text, n, TC_B64_URL, "nonce", "nonce_malformed", &b, err);
   if (st != TC_OK)
     return st;
   if (b.len != TC_NONCE_RAW_LEN) {
@@ -92,7 +85,7 @@ tc_status tc_nonce_check(const uint8_t *key, size_t key_len, const char *text, i
     return tc_fail(err, TC_ERR_INTERNAL, "hmac_failed", "HMAC-SHA-256 failed");
   }
   /* Constant time over the whole tag. */
-  if (CRYPTO_memcmp(mac, b.data + NONCE_SIGNED_LEN, TC_NONCE_MAC_LEN) != 0) {
+  if (!tc_ct_equal(mac, b.data + NONCE_SIGNED_LEN, TC_NONCE_MAC_LEN)) {
     tc_buf_free(&b);
     return tc_fail(err, TC_ERR_VERIFY, "nonce_forged",
                    "nonce: MAC does not verify (altered, or not issued by this service's key)");
@@ -119,22 +112,17 @@ tc_status tc_nonce_check(const uint8_t *key, size_t key_len, const char *text, i
 tc_status tc_binding_compute(tc_tee tee, const uint8_t *nonce, size_t nonce_len,
                              const uint8_t *runtime_data, size_t runtime_len, uint8_t out[64],
                              tc_error *err) {
-  const EVP_MD *md;
+  tc_hash_alg alg;
   if (tee == TC_TEE_SNP || tee == TC_TEE_TDX)
-    md = EVP_sha512();
+    alg = TC_HASH_SHA512;
   else if (tee == TC_TEE_SGX)
-    md = EVP_sha256();
+    alg = TC_HASH_SHA256;
   else
     return tc_fail(err, TC_ERR_USAGE, "unsupported_tee", "no binding rule for TEE kind %d",
                    (int)tee);
   memset(out, 0, 64);
-  EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-  int ok = ctx != NULL && EVP_DigestInit_ex(ctx, md, NULL) == 1 &&
-           (nonce_len == 0 || EVP_DigestUpdate(ctx, nonce, nonce_len) == 1) &&
-           (runtime_len == 0 || EVP_DigestUpdate(ctx, runtime_data, runtime_len) == 1) &&
-           EVP_DigestFinal_ex(ctx, out, NULL) == 1;
-  EVP_MD_CTX_free(ctx);
-  if (!ok)
+  tc_span parts[] = {{nonce, nonce_len}, {runtime_data, runtime_len}};
+  if (tc_hash(alg, parts, 2, out, NULL) != TC_OK)
     return tc_fail(err, TC_ERR_INTERNAL, "digest_failed", "SHA-2 digest failed");
   return TC_OK;
 }
@@ -146,7 +134,7 @@ tc_status tc_binding_check(tc_tee tee, const uint8_t report_data[64], const uint
   tc_status st = tc_binding_compute(tee, nonce, nonce_len, runtime_data, runtime_len, want, err);
   if (st != TC_OK)
     return st;
-  if (CRYPTO_memcmp(want, report_data, 64) != 0) {
+  if (!tc_ct_equal(want, report_data, 64)) {
     char want_hex[129], got_hex[129];
     tc_hex_encode(want, 64, want_hex);
     tc_hex_encode(report_data, 64, got_hex);

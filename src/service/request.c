@@ -6,8 +6,9 @@
 #include <string.h>
 #include <strings.h>
 
-#include "crypto/x509.h"
 #include "service/request.h"
+#include "teectl/base64.h"
+#include "teectl/crypto.h"
 
 json_t *svc_error_body(const char *code, const char *detail) {
   /* detail may quote request bytes (a JSON key cut mid-character): keep it valid UTF-8 so
@@ -63,8 +64,8 @@ static int parse_attest(json_t *root, struct svc_attest_in *in, unsigned *status
   json_t *ev = json_object_get(root, "evidence");
   if (!json_is_string(ev) || json_string_length(ev) == 0)
     return bad(status, body, "request_invalid", "field 'evidence' (base64) is required");
-  if (svc_b64_decode(json_string_value(ev), "evidence", "evidence_not_base64", &in->evidence,
-                     &err) != TC_OK)
+  if (tc_b64_decode(json_string_value(ev), strlen(json_string_value(ev)), TC_B64_ANY, "evidence",
+                    "evidence_not_base64", &in->evidence, &err) != TC_OK)
     return bad(status, body, err.reason, err.detail);
   json_t *nonce = json_object_get(root, "nonce");
   if (nonce != NULL && !json_is_string(nonce))
@@ -74,8 +75,8 @@ static int parse_attest(json_t *root, struct svc_attest_in *in, unsigned *status
   if (rd != NULL) {
     if (!json_is_string(rd))
       return bad(status, body, "runtime_data_not_base64", "field 'runtime_data' must be a string");
-    if (svc_b64_decode(json_string_value(rd), "runtime_data", "runtime_data_not_base64",
-                       &in->runtime_data, &err) != TC_OK)
+    if (tc_b64_decode(json_string_value(rd), strlen(json_string_value(rd)), TC_B64_ANY,
+                      "runtime_data", "runtime_data_not_base64", &in->runtime_data, &err) != TC_OK)
       return bad(status, body, err.reason, err.detail);
     in->has_runtime_data = 1;
   }
@@ -100,13 +101,11 @@ static int parse_attest(json_t *root, struct svc_attest_in *in, unsigned *status
         return bad(status, body, "request_invalid", d);
       }
       size_t n = json_string_length(c);
-      X509 *x = NULL;
       tc_error xe;
-      if (tc_x509_parse((const uint8_t *)json_string_value(c), n, &x, &xe) != TC_OK) {
+      if (tc_cert_check((const uint8_t *)json_string_value(c), n, &xe) != TC_OK) {
         snprintf(d, sizeof d, "collateral.certificates[%zu] does not parse: %.180s", i, xe.detail);
         return bad(status, body, "request_invalid", d);
       }
-      X509_free(x);
       in->certs[i].data = malloc(n);
       if (in->certs[i].data == NULL)
         return bad(status, body, "internal_error", "out of memory");
@@ -134,8 +133,8 @@ static int parse_compat(json_t *root, struct svc_attest_in *in, unsigned *status
                "field 'tee_type' must be \"SGX\", \"SEV\" or \"TDX\"");
   if (!json_is_string(q) || json_string_length(q) == 0)
     return bad(status, body, "request_invalid", "field 'quote' (base64) is required");
-  if (svc_b64_decode(json_string_value(q), "quote", "evidence_not_base64", &in->evidence, &err) !=
-      TC_OK)
+  if (tc_b64_decode(json_string_value(q), strlen(json_string_value(q)), TC_B64_ANY, "quote",
+                    "evidence_not_base64", &in->evidence, &err) != TC_OK)
     return bad(status, body, err.reason, err.detail);
   if (n != NULL && !json_is_string(n))
     return bad(status, body, "nonce_malformed", "field 'nonce' must be a string");

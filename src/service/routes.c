@@ -2,7 +2,6 @@
 /* The service's routes: the table (one row per route) and the handlers of the /v1 API,
  * the JWKS, health, readiness, metrics and the seed client's compat routes. API and
  * codes: docs/service.md. */
-#include <openssl/rand.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -11,6 +10,7 @@
 #include "service/http.h"
 #include "service/request.h"
 #include "teectl/collateral.h"
+#include "teectl/crypto.h"
 #include "teectl/dcap.h"
 #include "teectl/rfc3339.h"
 #include "teectl/snp.h"
@@ -20,7 +20,7 @@ static enum MHD_Result do_challenge(tc_service *svc, struct svc_request *r) {
   char nonce[TC_NONCE_TEXT_LEN + 1];
   tc_error err;
   int64_t exp = (int64_t)time(NULL) + svc->opts.nonce_ttl;
-  if (RAND_bytes(rnd, sizeof rnd) != 1 ||
+  if (tc_random_bytes(rnd, sizeof rnd, NULL) != TC_OK ||
       tc_nonce_make(svc->nonce_key, svc->nonce_key_len, rnd, exp, nonce, &err) != TC_OK)
     return svc_reply_error(svc, r, 500, "internal_error", "could not make a nonce");
   char ts[21];

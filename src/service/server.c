@@ -4,14 +4,12 @@
  * roots, TLS files), then the HTTP layer (service/http.c). */
 #include <dirent.h>
 #include <errno.h>
-#include <openssl/crypto.h>
-#include <openssl/rand.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "crypto/x509.h"
 #include "service/http.h"
+#include "teectl/crypto.h"
 #include "teectl/file.h"
 
 static void loud(const char *what) {
@@ -67,7 +65,7 @@ static tc_status load_nonce_key(tc_service *svc, tc_error *err) {
   const char *path = svc->opts.nonce_key;
   if (path == NULL) {
     svc->nonce_key_len = 32;
-    if (RAND_bytes(svc->nonce_key, 32) != 1)
+    if (tc_random_bytes(svc->nonce_key, 32, NULL) != TC_OK)
       return tc_fail(err, TC_ERR_INTERNAL, "random_failed", "nonce key");
     loud("the nonce key");
     return TC_OK;
@@ -85,7 +83,7 @@ static tc_status load_nonce_key(tc_service *svc, tc_error *err) {
   /* Keys longer than the HMAC-SHA-256 block are hashed by HMAC anyway; keep 64. */
   svc->nonce_key_len = k.len < sizeof svc->nonce_key ? k.len : sizeof svc->nonce_key;
   memcpy(svc->nonce_key, k.data, svc->nonce_key_len);
-  OPENSSL_cleanse(k.data, k.len);
+  tc_cleanse(k.data, k.len);
   tc_buf_free(&k);
   return TC_OK;
 }
@@ -147,13 +145,11 @@ static tc_status load_collateral(tc_service *svc, tc_error *err) {
     if ((s = tc_file_read(o->trust_roots[i], 1u << 20, root, err)) != TC_OK)
       return s;
     svc->collateral.n_trust_roots = i + 1;
-    X509 *x = NULL;
     tc_error xerr;
-    if (tc_x509_parse(root->data, root->len, &x, &xerr) != TC_OK)
+    if (tc_cert_check(root->data, root->len, &xerr) != TC_OK)
       return tc_fail(err, TC_ERR_PARSE, "trust_root_invalid",
                      "--trust-root %s: not a certificate (PEM or DER): %s", o->trust_roots[i],
                      xerr.detail);
-    X509_free(x);
   }
   /* parsed once here, not by every verification (the requests' shallow copies share it) */
   if ((s = tc_trust_store_new(svc->collateral.trust_roots, svc->collateral.n_trust_roots,
@@ -190,7 +186,7 @@ static void service_free(tc_service *svc) {
   pthread_mutex_destroy(&svc->reload_lock);
   free(svc->tls_cert_pem);
   free(svc->tls_key_pem);
-  OPENSSL_cleanse(svc->nonce_key, sizeof svc->nonce_key);
+  tc_cleanse(svc->nonce_key, sizeof svc->nonce_key);
   free(svc);
 }
 

@@ -10,7 +10,6 @@
 #include <sys/stat.h>
 
 #include "service/audit.h"
-#include "service/b64.h"
 #include "service/metrics.h"
 #include "teectl/appraisal.h"
 #include "teectl/ear.h"

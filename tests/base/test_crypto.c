@@ -1,21 +1,26 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests of the crypto module: digests against the FIPS 180-2 example values
- * ("abc"), token ids, and raw r || s ECDSA verification with keys made at test time. */
+ * ("abc"), HMAC (RFC 4231), HKDF (RFC 5869), AES-256-GCM (a vector computed with
+ * python3-cryptography), base64 (RFC 4648 section 10), token ids, and raw r || s ECDSA
+ * verification with keys made at test time. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
 #include <openssl/ecdsa.h>
 #include <openssl/evp.h>
+#include <openssl/pem.h>
 #include <openssl/x509.h>
 
 #include "core/auto.h"
 #include "crypto/ecdsa.h"
 #include "crypto/trust.h"
 #include "crypto/x509.h"
+#include "teectl/base64.h"
 #include "teectl/bytes.h"
 #include "teectl/crypto.h"
 
@@ -42,6 +47,133 @@ static void test_digests(void **state) {
   tc_error err;
   assert_int_equal(tc_hash((tc_hash_alg)9, parts, 3, md, &err), TC_ERR_USAGE);
   assert_string_equal(err.reason, "bad_argument");
+}
+
+/* Incremental digest: the same bytes in pieces give the one-shot value. */
+static void test_digest_incremental(void **state) {
+  (void)state;
+  tc_hash_ctx *ctx = NULL;
+  uint8_t md[TC_SHA256_LEN];
+  char hex[2 * TC_SHA256_LEN + 1];
+  assert_int_equal(tc_hash_begin(TC_HASH_SHA256, &ctx, NULL), TC_OK);
+  assert_int_equal(tc_hash_update(ctx, "a", 1, NULL), TC_OK);
+  assert_int_equal(tc_hash_update(ctx, NULL, 0, NULL), TC_OK);
+  assert_int_equal(tc_hash_update(ctx, "bc", 2, NULL), TC_OK);
+  assert_int_equal(tc_hash_end(ctx, md, NULL), TC_OK);
+  tc_hash_ctx_free(ctx);
+  assert_string_equal(tc_hex_encode(md, sizeof md, hex), sha256_abc);
+}
+
+static void test_hmac_hkdf(void **state) {
+  (void)state;
+  /* RFC 4231 section 4.3, test case 2 (HMAC-SHA-256), the data in two parts. */
+  uint8_t mac[TC_SHA256_LEN];
+  char hex[2 * 42 + 1];
+  const tc_span parts[2] = {{"what do ya want ", 16}, {"for nothing?", 12}};
+  assert_int_equal(tc_hmac(TC_HASH_SHA256, (const uint8_t *)"Jefe", 4, parts, 2, mac, NULL), TC_OK);
+  assert_string_equal(tc_hex_encode(mac, sizeof mac, hex),
+                      "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+  /* RFC 5869 appendix A.1 (salt and info) and A.3 (neither). */
+  uint8_t ikm[22], salt[13], info[10], okm[42];
+  memset(ikm, 0x0b, sizeof ikm);
+  for (size_t i = 0; i < sizeof salt; i++)
+    salt[i] = (uint8_t)i;
+  for (size_t i = 0; i < sizeof info; i++)
+    info[i] = (uint8_t)(0xf0 + i);
+  assert_int_equal(tc_hkdf(TC_HASH_SHA256, ikm, sizeof ikm, salt, sizeof salt, info, sizeof info,
+                           okm, sizeof okm, NULL),
+                   TC_OK);
+  assert_string_equal(tc_hex_encode(okm, sizeof okm, hex),
+                      "3cb25f25faacd57a90434f64d0362f2a2d2d0a90cf1a5a4c5db02d56ecc4c5bf34007208d5"
+                      "b887185865");
+  assert_int_equal(
+      tc_hkdf(TC_HASH_SHA256, ikm, sizeof ikm, NULL, 0, NULL, 0, okm, sizeof okm, NULL), TC_OK);
+  assert_string_equal(tc_hex_encode(okm, sizeof okm, hex),
+                      "8da4e775a563c18f715f802a063c5a31b8a11f5c5ee1879ec3454e5f3c738d2d9d201395fa"
+                      "a4b61a96c8");
+}
+
+/* AES-256-GCM: key 00..1f, IV 00..0b, AAD "teectl-kbs-session-v1", plaintext {"v":1};
+ * expected ciphertext || tag from python3-cryptography's AESGCM. */
+static void test_aes256gcm(void **state) {
+  (void)state;
+  uint8_t key[32], iv[12], ct[7 + TC_AES256GCM_TAG_LEN];
+  char pt[8], hex[2 * sizeof ct + 1];
+  for (size_t i = 0; i < sizeof key; i++)
+    key[i] = (uint8_t)i;
+  for (size_t i = 0; i < sizeof iv; i++)
+    iv[i] = (uint8_t)i;
+  static const char aad[] = "teectl-kbs-session-v1";
+  assert_int_equal(tc_aes256gcm_seal(key, iv, aad, sizeof aad - 1, "{\"v\":1}", 7, ct, NULL),
+                   TC_OK);
+  assert_string_equal(tc_hex_encode(ct, sizeof ct, hex),
+                      "3c20a039ffd4bf87ed211c7b3d05b38e734668d3a1a1e4");
+  memset(pt, 0, sizeof pt);
+  assert_int_equal(tc_aes256gcm_open(key, iv, aad, sizeof aad - 1, ct, 7, pt, NULL), TC_OK);
+  assert_string_equal(pt, "{\"v\":1}");
+  /* One flipped bit of ciphertext, tag or AAD: refused, and no plaintext comes out. */
+  tc_error err;
+  for (size_t bit = 0; bit < 8 * sizeof ct; bit += 13) {
+    ct[bit / 8] ^= (uint8_t)(1u << bit % 8);
+    memset(pt, 'x', sizeof pt);
+    assert_int_equal(tc_aes256gcm_open(key, iv, aad, sizeof aad - 1, ct, 7, pt, &err),
+                     TC_ERR_VERIFY);
+    assert_string_equal(err.reason, "decryption_failed");
+    assert_memory_equal(pt, "\0\0\0\0\0\0\0", 7);
+    ct[bit / 8] ^= (uint8_t)(1u << bit % 8);
+  }
+  assert_int_equal(tc_aes256gcm_open(key, iv, aad, sizeof aad - 2, ct, 7, pt, &err), TC_ERR_VERIFY);
+  assert_true(tc_ct_equal("abc", "abc", 3));
+  assert_false(tc_ct_equal("abc", "abd", 3));
+}
+
+/* RFC 4648 section 10, both alphabets; strict decoding of each form. */
+static void test_base64(void **state) {
+  (void)state;
+  static const struct {
+    const char *in, *std, *url;
+  } v[] = {{"", "", ""},
+           {"f", "Zg==", "Zg"},
+           {"fo", "Zm8=", "Zm8"},
+           {"foo", "Zm9v", "Zm9v"},
+           {"foob", "Zm9vYg==", "Zm9vYg"},
+           {"fooba", "Zm9vYmE=", "Zm9vYmE"},
+           {"foobar", "Zm9vYmFy", "Zm9vYmFy"}};
+  for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) {
+    char out[16];
+    size_t n = strlen(v[i].in);
+    assert_int_equal(tc_b64_encode_to(v[i].in, n, TC_B64_STD, out), strlen(v[i].std));
+    assert_string_equal(out, v[i].std);
+    assert_int_equal(tc_b64_encoded_len(n, TC_B64_URL), strlen(v[i].url));
+    char *u = tc_b64_encode(v[i].in, n, TC_B64_URL);
+    assert_string_equal(u, v[i].url);
+    free(u);
+    uint8_t dec[8];
+    assert_int_equal(tc_b64_decode_to(v[i].std, strlen(v[i].std), TC_B64_STD, dec, sizeof dec), n);
+    assert_memory_equal(dec, v[i].in, n);
+    assert_int_equal(tc_b64_decode_to(v[i].url, strlen(v[i].url), TC_B64_URL, dec, sizeof dec), n);
+    assert_memory_equal(dec, v[i].in, n);
+  }
+  /* 0xfb 0xff: "+/8=" standard, "-_8" url; each form refuses the other's alphabet or padding,
+   * and a non-zero unused bit ("Zh==" / "Zh") has no byte string. */
+  uint8_t d[4];
+  assert_int_equal(tc_b64_decode_to("+/8=", 4, TC_B64_STD, d, sizeof d), 2);
+  assert_int_equal(d[0], 0xfb);
+  assert_int_equal(d[1], 0xff);
+  assert_int_equal(tc_b64_decode_to("-_8", 3, TC_B64_URL, d, sizeof d), 2);
+  assert_int_equal(tc_b64_decode_to("-_8=", 4, TC_B64_STD, d, sizeof d), SIZE_MAX);
+  assert_int_equal(tc_b64_decode_to("+/8", 3, TC_B64_URL, d, sizeof d), SIZE_MAX);
+  assert_int_equal(tc_b64_decode_to("Zm8=", 4, TC_B64_URL, d, sizeof d), SIZE_MAX);
+  assert_int_equal(tc_b64_decode_to("Zm8", 3, TC_B64_STD, d, sizeof d), SIZE_MAX);
+  assert_int_equal(tc_b64_decode_to("Zh==", 4, TC_B64_STD, d, sizeof d), SIZE_MAX);
+  assert_int_equal(tc_b64_decode_to("Zh", 2, TC_B64_URL, d, sizeof d), SIZE_MAX);
+  assert_int_equal(tc_b64_decode_to("Zm9vYmFy", 8, TC_B64_URL, d, 5), SIZE_MAX);
+  tc_buf b;
+  tc_error err;
+  assert_int_equal(tc_b64_decode("Zm9 vg", 6, TC_B64_ANY, "quote", "bad_b64", &b, &err),
+                   TC_ERR_PARSE);
+  assert_string_equal(err.reason, "bad_b64");
+  assert_string_equal(err.detail, "quote: not base64 at offset 3");
 }
 
 static void test_token_id(void **state) {
@@ -236,11 +368,85 @@ static void test_trust_store(void **state) {
   assert_ptr_equal(use, ts);
 }
 
+/* PEM text of a DER certificate (OpenSSL's writer, independent of the code under test). */
+static char *pem_of_der(const unsigned char *der, int len) {
+  const unsigned char *p = der;
+  TC_AUTO(X509) *x = d2i_X509(NULL, &p, len);
+  TC_AUTO(BIO) *b = BIO_new(BIO_s_mem());
+  assert_true(x != NULL && b != NULL && PEM_write_bio_X509(b, x) == 1);
+  char *d;
+  long n = BIO_get_mem_data(b, &d);
+  char *out = calloc(1, (size_t)n + 1);
+  memcpy(out, d, (size_t)n);
+  return out;
+}
+
+/* Certificates as bytes: names, a chain split into PEM blocks, validity of a chain. */
+static void test_cert_bytes(void **state) {
+  (void)state;
+  TC_AUTO(EVP_PKEY) *k1 = EVP_EC_gen("P-256");
+  TC_AUTO(EVP_PKEY) *k2 = EVP_EC_gen("P-256");
+  TC_AUTO(tc_ossl_bytes) *d1 = NULL;
+  TC_AUTO(tc_ossl_bytes) *d2 = NULL;
+  int l1 = self_signed(k1, "SEV-Genoa", &d1), l2 = self_signed(k2, "ARK-Genoa", &d2);
+  assert_true(l1 > 0 && l2 > 0);
+  char cn[32];
+  tc_error err;
+  assert_int_equal(tc_cert_cn(d1, (size_t)l1, 0, cn, sizeof cn, &err), TC_OK);
+  assert_string_equal(cn, "SEV-Genoa");
+  assert_int_equal(tc_cert_cn(d2, (size_t)l2, 1, cn, sizeof cn, &err), TC_OK);
+  assert_string_equal(cn, "ARK-Genoa"); /* self-signed: issuer is the subject */
+  assert_int_equal(tc_cert_cn((const uint8_t *)"junk", 4, 0, cn, sizeof cn, &err), TC_ERR_PARSE);
+  assert_string_equal(err.reason, "cert_unparsable");
+  assert_string_equal(cn, "");
+
+  char *p1 = pem_of_der(d1, l1), *p2 = pem_of_der(d2, l2);
+  size_t chain_len = strlen(p1) + strlen(p2);
+  char *chain = malloc(chain_len + 1);
+  snprintf(chain, chain_len + 1, "%s%s", p1, p2);
+  tc_buf *pems = NULL;
+  size_t n = 0;
+  assert_int_equal(tc_cert_chain_pems((const uint8_t *)chain, chain_len, &pems, &n, &err), TC_OK);
+  assert_int_equal(n, 2);
+  assert_string_equal((const char *)pems[0].data, p1);
+  assert_int_equal(pems[0].len, strlen(p1));
+  assert_string_equal((const char *)pems[1].data, p2);
+  for (size_t i = 0; i < n; i++)
+    tc_buf_free(&pems[i]);
+  free(pems);
+
+  /* notBefore of the first, earliest notAfter: each read independently with OpenSSL. */
+  int64_t nb = 0, na = 0;
+  assert_int_equal(tc_cert_chain_validity((const uint8_t *)chain, chain_len, &n, &nb, &na, &err),
+                   TC_OK);
+  assert_int_equal(n, 2);
+  const unsigned char *q1 = d1, *q2 = d2;
+  TC_AUTO(X509) *x1 = d2i_X509(NULL, &q1, l1);
+  TC_AUTO(X509) *x2 = d2i_X509(NULL, &q2, l2);
+  int64_t nb1, na1, nb2, na2;
+  assert_int_equal(tc_x509_validity(x1, &nb1, &na1), 0);
+  assert_int_equal(tc_x509_validity(x2, &nb2, &na2), 0);
+  assert_int_equal(nb, nb1);
+  assert_int_equal(na, na1 < na2 ? na1 : na2);
+  assert_int_equal(na1 - nb1, 3600);
+  free(chain);
+  free(p1);
+  free(p2);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_digests),     cmocka_unit_test(test_token_id),
-      cmocka_unit_test(test_ecdsa_raw),   cmocka_unit_test(test_ec_key_from_raw),
-      cmocka_unit_test(test_trust_store), cmocka_unit_test(test_ecdsa_sign_raw),
+      cmocka_unit_test(test_digests),
+      cmocka_unit_test(test_token_id),
+      cmocka_unit_test(test_digest_incremental),
+      cmocka_unit_test(test_hmac_hkdf),
+      cmocka_unit_test(test_aes256gcm),
+      cmocka_unit_test(test_base64),
+      cmocka_unit_test(test_ecdsa_raw),
+      cmocka_unit_test(test_ec_key_from_raw),
+      cmocka_unit_test(test_trust_store),
+      cmocka_unit_test(test_cert_bytes),
+      cmocka_unit_test(test_ecdsa_sign_raw),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

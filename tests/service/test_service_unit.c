@@ -17,9 +17,9 @@
 #include <unistd.h>
 
 #include "harness.h"
-#include "service/b64.h"
 #include "service/metrics.h"
 #include "service/ratelimit.h"
+#include "teectl/base64.h"
 #include "teectl/service.h"
 
 static const uint8_t KEY[32] = {0x42, 0x42, 0x42, 0x42, 0x42, 0x42, 0x42, 0x42, 0x42, 0x42, 0x42,
@@ -324,7 +324,8 @@ static void test_base64(void **state) {
   tc_error err;
   for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) {
     tc_buf b;
-    assert_int_equal(svc_b64_decode(v[i].out, "f", "bad", &b, &err), TC_OK);
+    assert_int_equal(tc_b64_decode(v[i].out, strlen(v[i].out), TC_B64_ANY, "f", "bad", &b, &err),
+                     TC_OK);
     assert_int_equal(b.len, strlen(v[i].in));
     assert_memory_equal(b.data, v[i].in, b.len);
     tc_buf_free(&b);
@@ -334,23 +335,25 @@ static void test_base64(void **state) {
     char *eq = strchr(unpadded, '=');
     if (eq)
       *eq = '\0';
-    assert_int_equal(svc_b64_decode(unpadded, "f", "bad", &b, &err), TC_OK);
+    assert_int_equal(tc_b64_decode(unpadded, strlen(unpadded), TC_B64_ANY, "f", "bad", &b, &err),
+                     TC_OK);
     assert_int_equal(b.len, strlen(v[i].in));
     tc_buf_free(&b);
-    char *enc = svc_b64url_encode((const uint8_t *)v[i].in, strlen(v[i].in));
+    char *enc = tc_b64_encode(v[i].in, strlen(v[i].in), TC_B64_URL);
     assert_string_equal(enc, unpadded);
     free(enc);
   }
   /* Both alphabets: 0xfb 0xff = "+/8" (std) = "-_8" (url). */
   tc_buf b;
-  assert_int_equal(svc_b64_decode("-_8", "f", "bad", &b, &err), TC_OK);
+  assert_int_equal(tc_b64_decode("-_8", 3, TC_B64_ANY, "f", "bad", &b, &err), TC_OK);
   assert_int_equal(b.len, 2);
   assert_int_equal(b.data[0], 0xfb);
   assert_int_equal(b.data[1], 0xff);
   tc_buf_free(&b);
   const char *bad[] = {"Zm9v!", "Z", "Zm9 v", "Zh==", "Zm8==", "=Zm8"};
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-    assert_int_equal(svc_b64_decode(bad[i], "evidence", "evidence_not_base64", &b, &err),
+    assert_int_equal(tc_b64_decode(bad[i], strlen(bad[i]), TC_B64_ANY, "evidence",
+                                   "evidence_not_base64", &b, &err),
                      TC_ERR_PARSE);
     assert_string_equal(err.reason, "evidence_not_base64");
     assert_non_null(strstr(err.detail, "evidence"));

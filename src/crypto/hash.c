@@ -9,7 +9,7 @@
 #include "teectl/bytes.h"
 #include "teectl/crypto.h"
 
-static const EVP_MD *md_of(tc_hash_alg alg) {
+const EVP_MD *tc_md_of(tc_hash_alg alg) {
   switch (alg) {
   case TC_HASH_SHA256:
     return EVP_sha256();
@@ -35,7 +35,7 @@ size_t tc_hash_len(tc_hash_alg alg) {
 
 tc_status tc_hash(tc_hash_alg alg, const tc_span *parts, size_t n_parts, uint8_t *out,
                   tc_error *err) {
-  const EVP_MD *md = md_of(alg);
+  const EVP_MD *md = tc_md_of(alg);
   if (md == NULL)
     return tc_fail(err, TC_ERR_USAGE, "bad_argument", "unknown digest algorithm %d", (int)alg);
   TC_AUTO(EVP_MD_CTX) *ctx = EVP_MD_CTX_new();
@@ -73,7 +73,7 @@ static tc_status hash_failed(const char *what, tc_error *err) {
 
 tc_status tc_hash_begin(tc_hash_alg alg, tc_hash_ctx **out, tc_error *err) {
   *out = NULL;
-  const EVP_MD *md = md_of(alg);
+  const EVP_MD *md = tc_md_of(alg);
   if (md == NULL)
     return tc_fail(err, TC_ERR_USAGE, "bad_argument", "unknown digest algorithm %d", (int)alg);
   tc_hash_ctx *ctx = calloc(1, sizeof *ctx);

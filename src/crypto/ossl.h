@@ -11,6 +11,7 @@
 #include <openssl/x509.h>
 
 #include "core/auto.h"
+#include "teectl/crypto.h"
 #include "teectl/error.h"
 
 /* Releasers for TC_AUTO (core/auto.h) of the OpenSSL types:
@@ -45,6 +46,9 @@ TC_AUTOFREE_DEFINE(BIGNUM, BN_free)
 TC_AUTOFREE_DEFINE(BIO, BIO_free)
 TC_AUTOFREE_DEFINE(tc_x509_stack, tc_x509_stack_release)
 TC_AUTOFREE_DEFINE(tc_ossl_bytes, tc_ossl_bytes_release)
+
+/** OpenSSL's digest for alg (static, never freed), NULL for a value outside the enum. */
+const EVP_MD *tc_md_of(tc_hash_alg alg);
 
 /** Append the OpenSSL error queue (and clear it) to err->detail, "; "-separated. */
 void tc_error_add_openssl(tc_error *err);

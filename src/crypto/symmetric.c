@@ -10,16 +10,10 @@
 #include "crypto/ossl.h"
 #include "teectl/crypto.h"
 
+/* OpenSSL's name of the digest alg ("SHA256"), NULL for a value outside the enum. */
 static const char *md_name(tc_hash_alg alg) {
-  switch (alg) {
-  case TC_HASH_SHA256:
-    return "SHA256";
-  case TC_HASH_SHA384:
-    return "SHA384";
-  case TC_HASH_SHA512:
-    return "SHA512";
-  }
-  return NULL;
+  const EVP_MD *md = tc_md_of(alg);
+  return md != NULL ? EVP_MD_get0_name(md) : NULL;
 }
 
 TC_AUTOFREE_DEFINE(EVP_MAC, EVP_MAC_free)
@@ -60,8 +54,7 @@ tc_status tc_hkdf(tc_hash_alg alg, const uint8_t *ikm, size_t ikm_len, const uin
   TC_AUTO(EVP_PKEY_CTX) *c = EVP_PKEY_CTX_new_id(EVP_PKEY_HKDF, NULL);
   size_t got = out_len;
   int ok = c != NULL && ikm_len <= INT32_MAX && salt_len <= INT32_MAX && info_len <= INT32_MAX &&
-           EVP_PKEY_derive_init(c) > 0 &&
-           EVP_PKEY_CTX_set_hkdf_md(c, EVP_get_digestbyname(md)) > 0 &&
+           EVP_PKEY_derive_init(c) > 0 && EVP_PKEY_CTX_set_hkdf_md(c, tc_md_of(alg)) > 0 &&
            EVP_PKEY_CTX_set1_hkdf_key(c, ikm, (int)ikm_len) > 0 &&
            (salt_len == 0 || EVP_PKEY_CTX_set1_hkdf_salt(c, salt, (int)salt_len) > 0) &&
            (info_len == 0 || EVP_PKEY_CTX_add1_hkdf_info(c, info, (int)info_len) > 0) &&

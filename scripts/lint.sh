@@ -23,6 +23,15 @@ while IFS= read -r f; do
     bad=1
   fi
 done < <(git grep -l -E '^#include <openssl/' -- 'src/*.[ch]' 'include/*.h' || true)
+# One spelling per shared reason code: the retired ones listed in src/core/reason.h.
+while IFS= read -r retired; do
+  hits=$(git grep -n -F "\"$retired\"" -- 'src/*.[ch]' ':!src/core/reason.h' || true)
+  if [ -n "$hits" ]; then
+    echo "$hits" >&2
+    echo "lint: reason code \"$retired\" is retired (see src/core/reason.h)" >&2
+    bad=1
+  fi
+done < <(sed -n 's/^ \*   "\([a-z_]*\)" *-> .*/\1/p' src/core/reason.h)
 if [ "${SKIP_TIDY:-0}" != 1 ]; then
   [ -f build/compile_commands.json ] || scripts/setup.sh
   mapfile -t srcs < <(git ls-files 'src/*.c')

@@ -7,7 +7,10 @@
  * vectors' expected.json) and a human detail naming what is wrong and where
  * (offset, field, file). No function below the CLI calls exit() or prints.
  * Resource failures use one code each, tree-wide: TC_ERR_NOMEM "out_of_memory",
- * TC_ERR_INTERNAL "internal_error" (the detail says what could not be made).
+ * TC_ERR_INTERNAL "internal_error" (the detail says what could not be made); the codes
+ * every area shares, and their retired synonyms, are listed in src/core/reason.h.
+ * Return convention of the public API: a function that can fail returns tc_status; an int
+ * return is only a predicate (1 yes, 0 no) or a lookup that answers -1 for "no such name".
  */
 #ifndef TEECTL_ERROR_H
 #define TEECTL_ERROR_H
@@ -48,9 +51,6 @@ tc_status tc_fail(tc_error *err, tc_status status, const char *reason, const cha
 
 /** Reset *err to TC_OK with empty strings. */
 void tc_error_clear(tc_error *err);
-
-/** Name of a status class ("ok", "usage", "io", "parse", "verify", "nomem", "internal"). */
-const char *tc_status_name(tc_status status);
 
 #ifdef __cplusplus
 }

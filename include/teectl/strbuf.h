@@ -5,6 +5,8 @@
 
 #include <stddef.h>
 
+#include "teectl/error.h"
+
 /**
  * A heap string that grows as text is appended. Start from a zeroed struct
  * (`tc_strbuf b = {0};`); no init call is needed.
@@ -14,7 +16,7 @@
  *
  * Failure flag: when a write cannot be done (out of memory, an encoding error in a format,
  * a size overflow) `failed` is set to 1 and stays set; every later write is a no-op that
- * returns -1, so a run of writes needs only one check at the end (tc_strbuf_take returns
+ * returns TC_ERR_NOMEM, so a run of writes needs only one check at the end (tc_strbuf_take returns
  * NULL). The text written before the failure is kept until the buffer is taken or freed.
  */
 typedef struct tc_strbuf {
@@ -24,13 +26,15 @@ typedef struct tc_strbuf {
   int failed; /**< 1 once a write has failed (sticky), else 0 */
 } tc_strbuf;
 
-/** Append printf-formatted text. Returns 0, or -1 (and sets the failure flag) on failure
- *  or when the flag was already set. */
-int tc_strbuf_printf(tc_strbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/** Append printf-formatted text. Returns TC_OK, or TC_ERR_NOMEM (and sets the failure flag)
+ *  when the text cannot be grown (out of memory, a size overflow, a format the C library
+ *  cannot encode) or the flag was already set. */
+tc_status tc_strbuf_printf(tc_strbuf *b, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 /** Append n bytes from data (which may contain NULs; n = 0 still allocates, so that s is a
- *  valid empty string afterwards). Returns 0, or -1 as tc_strbuf_printf. */
-int tc_strbuf_append(tc_strbuf *b, const void *data, size_t n);
+ *  valid empty string afterwards). Returns TC_OK, or TC_ERR_NOMEM as tc_strbuf_printf. */
+tc_status tc_strbuf_append(tc_strbuf *b, const void *data, size_t n);
 
 /**
  * Hand the text to the caller and reset b to empty. Returns the NUL-terminated text (""

@@ -33,23 +33,3 @@ void tc_error_clear(tc_error *err) {
   err->reason[0] = '\0';
   err->detail[0] = '\0';
 }
-
-const char *tc_status_name(tc_status status) {
-  switch (status) {
-  case TC_OK:
-    return "ok";
-  case TC_ERR_USAGE:
-    return "usage";
-  case TC_ERR_IO:
-    return "io";
-  case TC_ERR_PARSE:
-    return "parse";
-  case TC_ERR_VERIFY:
-    return "verify";
-  case TC_ERR_NOMEM:
-    return "nomem";
-  case TC_ERR_INTERNAL:
-    return "internal";
-  }
-  return "unknown";
-}

@@ -34,19 +34,19 @@ static int reserve(tc_strbuf *b, size_t n) {
   return 0;
 }
 
-int tc_strbuf_append(tc_strbuf *b, const void *data, size_t n) {
+tc_status tc_strbuf_append(tc_strbuf *b, const void *data, size_t n) {
   if (reserve(b, n) != 0)
-    return -1;
+    return TC_ERR_NOMEM;
   if (n > 0)
     memcpy(b->s + b->len, data, n);
   b->len += n;
   b->s[b->len] = '\0';
-  return 0;
+  return TC_OK;
 }
 
-int tc_strbuf_printf(tc_strbuf *b, const char *fmt, ...) {
+tc_status tc_strbuf_printf(tc_strbuf *b, const char *fmt, ...) {
   if (b->failed)
-    return -1;
+    return TC_ERR_NOMEM;
   va_list ap;
   va_start(ap, fmt);
   /* First try in the room there is (or just measure when nothing is allocated). */
@@ -54,20 +54,20 @@ int tc_strbuf_printf(tc_strbuf *b, const char *fmt, ...) {
   va_end(ap);
   if (n < 0) {
     b->failed = 1;
-    return -1;
+    return TC_ERR_NOMEM;
   }
   if (b->s == NULL || b->len + (size_t)n >= b->cap) {
     if (reserve(b, (size_t)n) != 0) {
       if (b->s != NULL)
         b->s[b->len] = '\0'; /* drop the truncated attempt */
-      return -1;
+      return TC_ERR_NOMEM;
     }
     va_start(ap, fmt);
     vsnprintf(b->s + b->len, b->cap - b->len, fmt, ap);
     va_end(ap);
   }
   b->len += (size_t)n;
-  return 0;
+  return TC_OK;
 }
 
 char *tc_strbuf_take(tc_strbuf *b) {

@@ -49,6 +49,6 @@ tc_status tc_kbs_digest(tc_kbs_hash h, const void *data, size_t len, uint8_t out
   memset(out, 0, 64);
   tc_span part = {data, len};
   if (tc_hash(alg, &part, 1, out, err) != TC_OK)
-    return tc_fail(err, TC_ERR_INTERNAL, "digest_failed", "%s digest failed", tc_kbs_hash_name(h));
+    return tc_fail(err, TC_ERR_INTERNAL, "internal_error", "%s digest failed", tc_kbs_hash_name(h));
   return TC_OK;
 }

@@ -33,7 +33,7 @@ static const char *phrase(unsigned status) {
 
 char *tc_kbs_problem(unsigned status, const char *reason, const char *detail) {
   char type[128];
-  snprintf(type, sizeof type, "urn:teectl:kbs:error:%s", reason ? reason : "internal");
+  snprintf(type, sizeof type, "urn:teectl:kbs:error:%s", reason ? reason : "internal_error");
   json_t *o = json_pack("{s:s,s:s,s:i,s:s}", "type", type, "title", phrase(status), "status",
                         (int)status, "detail", detail ? detail : "");
   char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;

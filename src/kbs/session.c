@@ -34,7 +34,7 @@ tc_status tc_kbs_session_key_derive(const uint8_t *secret, size_t len, tc_kbs_se
   _Static_assert(sizeof out->k == TC_AES256GCM_KEY_LEN, "AES-256 key");
   if (tc_hkdf(TC_HASH_SHA256, secret, len, NULL, 0, (const uint8_t *)info, sizeof info - 1, out->k,
               sizeof out->k, NULL) != TC_OK)
-    return tc_fail(err, TC_ERR_INTERNAL, "hkdf_failed", "HKDF-SHA-256 failed");
+    return tc_fail(err, TC_ERR_INTERNAL, "internal_error", "HKDF-SHA-256 failed");
   return TC_OK;
 }
 
@@ -96,7 +96,7 @@ tc_status tc_kbs_session_seal(const tc_kbs_session_key *key, const tc_kbs_sessio
   free(pt);
   free(raw);
   if (text == NULL)
-    return tc_fail(err, TC_ERR_INTERNAL, "seal_failed", "AES-256-GCM sealing failed");
+    return tc_fail(err, TC_ERR_INTERNAL, "internal_error", "AES-256-GCM sealing failed");
   *out = text;
   return TC_OK;
 }

@@ -20,7 +20,7 @@ tc_status tc_snp_cmdline_sha256(const char *cmdline, uint8_t out[32], tc_error *
 static tc_status hash_fd(int fd, const char *path, uint8_t out[32], tc_error *err) {
   tc_hash_ctx *ctx = NULL;
   if (tc_hash_begin(TC_HASH_SHA256, &ctx, NULL) != TC_OK)
-    return tc_fail(err, TC_ERR_INTERNAL, "crypto_failed", "SHA-256 failed");
+    return tc_fail(err, TC_ERR_INTERNAL, "internal_error", "SHA-256 failed");
   uint8_t buf[1 << 16];
   tc_status st = TC_OK;
   for (;;) {
@@ -34,12 +34,12 @@ static tc_status hash_fd(int fd, const char *path, uint8_t out[32], tc_error *er
     if (n == 0)
       break;
     if (tc_hash_update(ctx, buf, (size_t)n, NULL) != TC_OK) {
-      st = tc_fail(err, TC_ERR_INTERNAL, "crypto_failed", "SHA-256 failed");
+      st = tc_fail(err, TC_ERR_INTERNAL, "internal_error", "SHA-256 failed");
       break;
     }
   }
   if (st == TC_OK && tc_hash_end(ctx, out, NULL) != TC_OK)
-    st = tc_fail(err, TC_ERR_INTERNAL, "crypto_failed", "SHA-256 failed");
+    st = tc_fail(err, TC_ERR_INTERNAL, "internal_error", "SHA-256 failed");
   tc_hash_ctx_free(ctx);
   return st;
 }

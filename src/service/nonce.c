@@ -45,7 +45,7 @@ tc_status tc_nonce_make(const uint8_t *key, size_t key_len,
   for (int i = 0; i < TC_NONCE_EXPIRY_LEN; i++)
     raw[TC_NONCE_RANDOM_LEN + i] = (uint8_t)(e >> (56 - 8 * i));
   if (!nonce_mac(key, key_len, raw, raw + NONCE_SIGNED_LEN))
-    return tc_fail(err, TC_ERR_INTERNAL, "hmac_failed", "HMAC-SHA-256 failed");
+    return tc_fail(err, TC_ERR_INTERNAL, "internal_error", "HMAC-SHA-256 failed");
   tc_b64_encode_to(raw, sizeof raw, TC_B64_URL, out); /* TC_NONCE_TEXT_LEN and a NUL */
   return TC_OK;
 }
@@ -82,7 +82,7 @@ tc_status tc_nonce_check(const uint8_t *key, size_t key_len, const char *text, i
   int ok = nonce_mac(key, key_len, b.data, mac);
   if (!ok) {
     tc_buf_free(&b);
-    return tc_fail(err, TC_ERR_INTERNAL, "hmac_failed", "HMAC-SHA-256 failed");
+    return tc_fail(err, TC_ERR_INTERNAL, "internal_error", "HMAC-SHA-256 failed");
   }
   /* Constant time over the whole tag. */
   if (!tc_ct_equal(mac, b.data + NONCE_SIGNED_LEN, TC_NONCE_MAC_LEN)) {
@@ -118,12 +118,12 @@ tc_status tc_binding_compute(tc_tee tee, const uint8_t *nonce, size_t nonce_len,
   else if (tee == TC_TEE_SGX)
     alg = TC_HASH_SHA256;
   else
-    return tc_fail(err, TC_ERR_USAGE, "unsupported_tee", "no binding rule for TEE kind %d",
+    return tc_fail(err, TC_ERR_USAGE, "tee_unsupported", "no binding rule for TEE kind %d",
                    (int)tee);
   memset(out, 0, 64);
   tc_span parts[] = {{nonce, nonce_len}, {runtime_data, runtime_len}};
   if (tc_hash(alg, parts, 2, out, NULL) != TC_OK)
-    return tc_fail(err, TC_ERR_INTERNAL, "digest_failed", "SHA-2 digest failed");
+    return tc_fail(err, TC_ERR_INTERNAL, "internal_error", "SHA-2 digest failed");
   return TC_OK;
 }
 

@@ -66,7 +66,7 @@ static tc_status load_nonce_key(tc_service *svc, tc_error *err) {
   if (path == NULL) {
     svc->nonce_key_len = 32;
     if (tc_random_bytes(svc->nonce_key, 32, NULL) != TC_OK)
-      return tc_fail(err, TC_ERR_INTERNAL, "random_failed", "nonce key");
+      return tc_fail(err, TC_ERR_INTERNAL, "internal_error", "no random bytes for the nonce key");
     loud("the nonce key");
     return TC_OK;
   }

@@ -201,11 +201,11 @@ static void test_strbuf_failure_flag(void **state) {
   tc_strbuf b = {0};
   assert_int_equal(tc_strbuf_printf(&b, "kept"), 0);
   /* A write too large for any allocation fails and sets the sticky flag. */
-  assert_int_equal(tc_strbuf_append(&b, "x", SIZE_MAX - 1), -1);
+  assert_int_equal(tc_strbuf_append(&b, "x", SIZE_MAX - 1), TC_ERR_NOMEM);
   assert_int_equal(b.failed, 1);
   assert_string_equal(b.s, "kept"); /* what was written before stays until take/free */
-  assert_int_equal(tc_strbuf_printf(&b, "more"), -1);
-  assert_int_equal(tc_strbuf_append(&b, "more", 4), -1);
+  assert_int_equal(tc_strbuf_printf(&b, "more"), TC_ERR_NOMEM);
+  assert_int_equal(tc_strbuf_append(&b, "more", 4), TC_ERR_NOMEM);
   assert_int_equal(b.len, 4);
   /* take reports the failure with NULL and resets the buffer for reuse. */
   assert_null(tc_strbuf_take(&b));

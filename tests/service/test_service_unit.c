@@ -254,7 +254,7 @@ static void test_binding_known_answers(void **state) {
   assert_int_equal(
       tc_binding_compute(TC_TEE_UNKNOWN, (const uint8_t *)"abc", 3, NULL, 0, out, &err),
       TC_ERR_USAGE);
-  assert_string_equal(err.reason, "unsupported_tee");
+  assert_string_equal(err.reason, "tee_unsupported");
 }
 
 static void test_binding_check(void **state) {

@@ -27,7 +27,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   tc_buf copy = {malloc(size + 1), size};
   if (copy.data != NULL) {
     memcpy(copy.data, data, size);
-    (void)tc_crl_normalize(&copy, &err);
+    (void)col_crl_normalize(&copy, &err);
     tc_buf_free(&copy);
   }
   return 0;

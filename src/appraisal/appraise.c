@@ -8,7 +8,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "appraisal/policy_internal.h"
+#include "appraisal/internal.h"
 #include "teectl/appraisal.h"
 #include "teectl/bytes.h"
 #include "teectl/verify.h"

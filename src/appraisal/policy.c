@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "appraisal/policy_internal.h"
+#include "appraisal/internal.h"
 #include "teectl/appraisal.h"
 #include "teectl/bytes.h"
 #include "teectl/crypto.h"
@@ -415,7 +415,7 @@ tc_status tc_policy_parse(const char *text, size_t len, const char *source_name,
       return tc_fail(err, TC_ERR_PARSE, "policy_json_invalid", "%s:%d:%d: %s", src,
                      jerr.line + skipped, jerr.column, jerr.text);
   } else {
-    tc_status yst = tc_policy_yaml_to_json(text ? text : "", len, src, &doc, err);
+    tc_status yst = policy_yaml_to_json(text ? text : "", len, src, &doc, err);
     if (yst != TC_OK)
       return yst;
   }

@@ -16,7 +16,7 @@
 
 #include <yaml.h>
 
-#include "appraisal/policy_internal.h"
+#include "appraisal/internal.h"
 
 #define YAML_MAX_DEPTH 32
 
@@ -165,8 +165,8 @@ static tc_status node(yctx *y, yaml_event_t *ev, int depth, json_t **out) {
   }
 }
 
-tc_status tc_policy_yaml_to_json(const char *text, size_t len, const char *src, json_t **out,
-                                 tc_error *err) {
+tc_status policy_yaml_to_json(const char *text, size_t len, const char *src, json_t **out,
+                              tc_error *err) {
   yctx y = {.src = src, .err = err};
   *out = NULL;
   if (!yaml_parser_initialize(&y.parser))

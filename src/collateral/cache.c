@@ -33,7 +33,7 @@ static tc_status mkdir_p1(const char *path, tc_error *err) {
   return TC_OK;
 }
 
-tc_status tc_cache_open(const char *dir, tc_error *err) {
+tc_status col_cache_open(const char *dir, tc_error *err) {
   char p[4096];
   if (snprintf(p, sizeof p, "%s", dir) >= (int)sizeof p - 16)
     return tc_fail(err, TC_ERR_IO, "cache_unwritable", "cache path too long");
@@ -55,7 +55,7 @@ tc_status tc_cache_open(const char *dir, tc_error *err) {
   return mkdir_p1(p, err);
 }
 
-void tc_cache_entry_free(tc_cache_entry *e) {
+void col_cache_entry_free(col_cache_entry *e) {
   if (e == NULL)
     return;
   tc_buf_free(&e->body);
@@ -110,7 +110,7 @@ static tc_object_kind kind_from_name(const char *n) {
 }
 
 /* Parse one index file into e (metadata only). 1 ok, 0 bad. */
-static int read_index(const char *path, tc_cache_entry *e, char *body_hash, char *chain_hash,
+static int read_index(const char *path, col_cache_entry *e, char *body_hash, char *chain_hash,
                       char *why) {
   tc_buf b;
   tc_error ferr;
@@ -143,7 +143,7 @@ static int read_index(const char *path, tc_cache_entry *e, char *body_hash, char
   return ok;
 }
 
-int tc_cache_lookup(const char *dir, const char *key, tc_cache_entry *e, char *why) {
+int col_cache_lookup(const char *dir, const char *key, col_cache_entry *e, char *why) {
   memset(e, 0, sizeof *e);
   if (why)
     why[0] = 0;
@@ -165,7 +165,7 @@ int tc_cache_lookup(const char *dir, const char *key, tc_cache_entry *e, char *w
   if (!read_object(dir, bh, &e->body, why))
     return 0;
   if (chh[0] && !read_object(dir, chh, &e->issuer_chain, why)) {
-    tc_cache_entry_free(e);
+    col_cache_entry_free(e);
     return 0;
   }
   return 1;
@@ -200,7 +200,7 @@ static int object_referenced(const char *dir, const char *hash) {
     if (strlen(de->d_name) != 69 || strcmp(de->d_name + 64, ".json") != 0)
       continue;
     char ip[4200], bh[65], chh[65];
-    tc_cache_entry e;
+    col_cache_entry e;
     memset(&e, 0, sizeof e);
     if (snprintf(ip, sizeof ip, "%s/%s", p, de->d_name) >= (int)sizeof ip)
       continue;
@@ -223,11 +223,11 @@ static void drop_unreferenced(const char *dir, const char *old, const char *bh, 
   unlink(p);
 }
 
-tc_status tc_cache_store(const char *dir, const tc_cache_entry *e, tc_error *err) {
+tc_status col_cache_store(const char *dir, const col_cache_entry *e, tc_error *err) {
   char bh[65], chh[65] = "";
   /* the objects the entry named so far, for clean-up afterwards */
   char old_bh[65] = "", old_chh[65] = "", kh0[65], ip0[4096];
-  tc_cache_entry old;
+  col_cache_entry old;
   memset(&old, 0, sizeof old);
   tc_sha256_hex(e->key, strlen(e->key), kh0, NULL);
   snprintf(ip0, sizeof ip0, "%s/index/%s.json", dir, kh0);
@@ -289,14 +289,14 @@ tc_status tc_cache_list(const char *cache_dir, int64_t now, json_t **out, tc_err
     char ip[4096], bh[65], chh[65], why[256] = "";
     if (snprintf(ip, sizeof ip, "%s/%s", p, de->d_name) >= (int)sizeof ip)
       continue;
-    tc_cache_entry e;
+    col_cache_entry e;
     memset(&e, 0, sizeof e);
     json_t *row;
     if (!read_index(ip, &e, bh, chh, why)) {
       row = json_pack("{s:s, s:s, s:s}", "key", de->d_name, "state", "corrupt", "note", why);
     } else {
-      tc_cache_entry full;
-      int intact = tc_cache_lookup(cache_dir, e.key, &full, why);
+      col_cache_entry full;
+      int intact = col_cache_lookup(cache_dir, e.key, &full, why);
       char f[21], x[21], r[21];
       const char *state = !intact               ? "corrupt"
                           : now >= e.expires_at ? "expired"
@@ -311,7 +311,7 @@ tc_status tc_cache_list(const char *cache_dir, int64_t now, json_t **out, tc_err
       if (!intact && row)
         json_object_set_new(row, "note", json_string(why));
       if (intact)
-        tc_cache_entry_free(&full);
+        col_cache_entry_free(&full);
     }
     if (row == NULL)
       continue;

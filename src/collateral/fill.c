@@ -143,7 +143,7 @@ struct fill_ctx {
   tc_provider *p;
   int64_t now;
   double wait_left; /* the wait budget (max_wait_s) shared by every object of this fill */
-  double deadline;  /* tc_http_mono seconds this fill ends by (fill_deadline_s), 0: none */
+  double deadline;  /* col_http_mono seconds this fill ends by (fill_deadline_s), 0: none */
   json_t *report;
   tc_status first;
   tc_error first_err;
@@ -186,7 +186,7 @@ static int get_into(struct fill_ctx *c, const tc_object_request *req, const char
                     tc_buf *slot, tc_buf *chain) {
   tc_collateral_answer a;
   tc_error e;
-  tc_status st = tc_provider_get_until(c->p, req, c->now, &c->wait_left, c->deadline, &a, &e);
+  tc_status st = col_provider_get_until(c->p, req, c->now, &c->wait_left, c->deadline, &a, &e);
   if (st != TC_OK) {
     note_failure(c, item, st, &e);
     return 0;
@@ -285,7 +285,7 @@ static tc_snp_product probe_vcek(struct fill_ctx *c, const tc_collateral_needs *
     q.product = lines[i];
     q.hwid_len = 64;
     tc_collateral_answer a;
-    tc_status st = tc_provider_get_until(c->p, &q, c->now, &c->wait_left, c->deadline, &a, &e);
+    tc_status st = col_provider_get_until(c->p, &q, c->now, &c->wait_left, c->deadline, &a, &e);
     if (st == TC_OK) {
       note_answer(c, "vcek.der", &a);
       col->vcek = a.body;
@@ -437,9 +437,9 @@ static tc_status fill_common(tc_provider *p, tc_tee tee, const uint8_t *evidence
     if (c.report == NULL)
       return tc_fail(err, TC_ERR_NOMEM, "out_of_memory", "fill report");
   }
-  const tc_provider_options *o = tc_provider_options_of(p);
+  const tc_provider_options *o = col_provider_options_of(p);
   c.wait_left = o->max_wait_s;
-  c.deadline = o->fill_deadline_s > 0 ? tc_http_mono() + o->fill_deadline_s : 0;
+  c.deadline = o->fill_deadline_s > 0 ? col_http_mono() + o->fill_deadline_s : 0;
   if (o->dir)
     fill_from_dir(o->dir, col, &c);
   tc_collateral_needs n;

@@ -25,7 +25,7 @@ static void curl_init_once(void) {
   curl_init_rc = curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK ? 0 : -1;
 }
 
-int tc_http_global_init(void) {
+int col_http_global_init(void) {
   pthread_once(&curl_once, curl_init_once);
   return curl_init_rc;
 }
@@ -85,7 +85,7 @@ static size_t on_header(char *ptr, size_t size, size_t nmemb, void *ud) {
   return n;
 }
 
-double tc_http_retry_after(const char *value, int64_t now) {
+double col_http_retry_after(const char *value, int64_t now) {
   if (value == NULL || *value == 0)
     return -1;
   char *end;
@@ -127,7 +127,7 @@ struct pacer_host {
   struct pacer_host *next;
 };
 
-struct tc_http_pacer {
+struct col_http_pacer {
   pthread_mutex_t mu;
   double interval_s;
   double burst;
@@ -140,10 +140,10 @@ static double mono_s(void) {
   return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-tc_http_pacer *tc_http_pacer_new(double interval_s, unsigned burst) {
+col_http_pacer *col_http_pacer_new(double interval_s, unsigned burst) {
   if (interval_s <= 0)
     return NULL;
-  tc_http_pacer *p = calloc(1, sizeof *p);
+  col_http_pacer *p = calloc(1, sizeof *p);
   if (p == NULL)
     return NULL;
   if (pthread_mutex_init(&p->mu, NULL) != 0) {
@@ -155,7 +155,7 @@ tc_http_pacer *tc_http_pacer_new(double interval_s, unsigned burst) {
   return p;
 }
 
-void tc_http_pacer_free(tc_http_pacer *p) {
+void col_http_pacer_free(col_http_pacer *p) {
   if (p == NULL)
     return;
   while (p->hosts != NULL) {
@@ -167,7 +167,7 @@ void tc_http_pacer_free(tc_http_pacer *p) {
   free(p);
 }
 
-void tc_http_url_host(const char *url, char out[256]) {
+void col_http_url_host(const char *url, char out[256]) {
   const char *h = strstr(url, "://");
   h = h ? h + 3 : url;
   size_t n = strcspn(h, "/?#");
@@ -183,11 +183,11 @@ void tc_http_url_host(const char *url, char out[256]) {
   out[n] = 0;
 }
 
-double tc_http_pacer_take(tc_http_pacer *p, const char *url, int reserve) {
+double col_http_pacer_take(col_http_pacer *p, const char *url, int reserve) {
   if (p == NULL)
     return 0;
   char host[256];
-  tc_http_url_host(url, host);
+  col_http_url_host(url, host);
   double now = mono_s(), wait = 0;
   pthread_mutex_lock(&p->mu);
   struct pacer_host *h = p->hosts;
@@ -215,34 +215,34 @@ double tc_http_pacer_take(tc_http_pacer *p, const char *url, int reserve) {
   return wait;
 }
 
-void tc_http_response_free(tc_http_response *resp) {
+void col_http_response_free(col_http_response *resp) {
   if (resp == NULL)
     return;
   tc_buf_free(&resp->body);
   tc_buf_free(&resp->issuer_chain);
 }
 
-double tc_http_mono(void) {
+double col_http_mono(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 /* Milliseconds left before the deadline (at least 1), or cap_ms when there is none. */
-static long left_ms(const tc_http_retry *r, long cap_ms) {
+static long left_ms(const col_http_retry *r, long cap_ms) {
   if (r->deadline <= 0)
     return cap_ms;
-  double left = (r->deadline - tc_http_mono()) * 1000.0;
+  double left = (r->deadline - col_http_mono()) * 1000.0;
   return left < 1 ? 1 : left < (double)cap_ms ? (long)left : cap_ms;
 }
 
 /* Does waiting s seconds now pass the deadline? */
-static int past_deadline(const tc_http_retry *r, double s) {
-  return r->deadline > 0 && tc_http_mono() + s >= r->deadline;
+static int past_deadline(const col_http_retry *r, double s) {
+  return r->deadline > 0 && col_http_mono() + s >= r->deadline;
 }
 
 /* One attempt. Returns the curl code; fills *status and x. */
-static CURLcode attempt(const char *url, const tc_http_retry *r, struct xfer *x, long *status,
+static CURLcode attempt(const char *url, const col_http_retry *r, struct xfer *x, long *status,
                         char *errbuf) {
   CURL *c = curl_easy_init();
   if (c == NULL)
@@ -283,11 +283,11 @@ static CURLcode attempt(const char *url, const tc_http_retry *r, struct xfer *x,
   return rc;
 }
 
-tc_status tc_http_get(const char *url, const tc_http_retry *r, tc_http_response *resp,
-                      tc_error *err) {
+tc_status col_http_get(const char *url, const col_http_retry *r, col_http_response *resp,
+                       tc_error *err) {
   memset(resp, 0, sizeof *resp);
   resp->retry_after_s = -1;
-  if (tc_http_global_init() != 0)
+  if (col_http_global_init() != 0)
     return tc_fail(err, TC_ERR_INTERNAL, "curl_init_failed", "curl_global_init failed");
   unsigned max_attempts = r->max_attempts ? r->max_attempts : 1;
   double delay = r->base_delay_s > 0 ? r->base_delay_s : 0.5;
@@ -296,10 +296,10 @@ tc_status tc_http_get(const char *url, const tc_http_retry *r, tc_http_response 
   for (;;) {
     if (r->pacer != NULL) {
       /* the host's spacing: counted in the same budget as the back-off */
-      double pace = tc_http_pacer_take(r->pacer, url, 0);
+      double pace = col_http_pacer_take(r->pacer, url, 0);
       if (pace > 0 && resp->waited_s + pace <= r->max_wait_s && past_deadline(r, pace)) {
         char host[256];
-        tc_http_url_host(url, host);
+        col_http_url_host(url, host);
         return tc_fail(err, TC_ERR_IO, "collateral_rate_limited",
                        "%s: requests to %s are spaced to stay within the service's rate limit; "
                        "waiting %.1f s for the next slot would pass the request's deadline%s%s",
@@ -307,7 +307,7 @@ tc_status tc_http_get(const char *url, const tc_http_retry *r, tc_http_response 
       }
       if (pace > 0 && resp->waited_s + pace > r->max_wait_s) {
         char host[256];
-        tc_http_url_host(url, host);
+        col_http_url_host(url, host);
         if (resp->attempts == 0)
           return tc_fail(err, TC_ERR_IO, "collateral_rate_limited",
                          "%s: requests to %s are spaced to stay within the service's rate "
@@ -320,7 +320,7 @@ tc_status tc_http_get(const char *url, const tc_http_retry *r, tc_http_response 
                  pace, host, resp->waited_s + pace, r->max_wait_s);
         break;
       }
-      pace = tc_http_pacer_take(r->pacer, url, 1);
+      pace = col_http_pacer_take(r->pacer, url, 1);
       sleep_s(pace);
       resp->waited_s += pace;
     }
@@ -352,7 +352,7 @@ tc_status tc_http_get(const char *url, const tc_http_retry *r, tc_http_response 
         st = tc_url_decode(x.chain, strlen(x.chain), &resp->issuer_chain, err);
       free(x.chain);
       if (st != TC_OK)
-        tc_http_response_free(resp);
+        col_http_response_free(resp);
       return st;
     }
     if (rc != CURLE_OK) {
@@ -367,7 +367,7 @@ tc_status tc_http_get(const char *url, const tc_http_retry *r, tc_http_response 
       rate_limited = 1;
       if (status == 429)
         resp->n_429++;
-      wait = tc_http_retry_after(x.retry_after, (int64_t)time(NULL));
+      wait = col_http_retry_after(x.retry_after, (int64_t)time(NULL));
       resp->retry_after_s = wait;
       snprintf(last, sizeof last, "%s: HTTP %ld%s%s", url, status,
                x.retry_after[0] ? ", Retry-After: " : "", x.retry_after);

@@ -224,7 +224,7 @@ static int looks_hex_text(const uint8_t *p, size_t len) {
   return 1;
 }
 
-tc_status tc_crl_normalize(tc_buf *body, tc_error *err) {
+tc_status col_crl_normalize(tc_buf *body, tc_error *err) {
   if (body->data == NULL || !looks_hex_text(body->data, body->len))
     return TC_OK;
   size_t hl = body->len;

@@ -33,7 +33,7 @@ struct holdoff {
 
 #define MAX_HOLDOFFS 1024
 
-/* A host whose last fetch found it failing (tc_http_response.host_failed): no request to it,
+/* A host whose last fetch found it failing (col_http_response.host_failed): no request to it,
  * for any key, before `until` (seconds, `now` scale). A failure is never an answer: only
  * the failure is remembered, and any answer from the host forgets it. */
 struct host_backoff {
@@ -65,7 +65,7 @@ struct tc_provider {
   size_t n_hosts;
   struct mem_entry *mem;
   size_t n_mem;
-  tc_http_pacer *kds_pacer;       /* spacing of requests per KDS host, or NULL */
+  col_http_pacer *kds_pacer;      /* spacing of requests per KDS host, or NULL */
   unsigned long kds_429, pcs_429; /* HTTP 429 answers seen (under mu) */
 };
 
@@ -112,7 +112,7 @@ void tc_provider_free(tc_provider *p) {
     return;
   pthread_mutex_destroy(&p->mu);
   pthread_cond_destroy(&p->cv);
-  tc_http_pacer_free(p->kds_pacer);
+  col_http_pacer_free(p->kds_pacer);
   while (p->hosts != NULL) {
     struct host_backoff *h = p->hosts;
     p->hosts = h->next;
@@ -172,10 +172,10 @@ tc_status tc_provider_new(const tc_provider_options *opt, tc_provider **out, tc_
     if (st != TC_OK)
       return st;
   }
-  if (tc_http_global_init() != 0)
+  if (col_http_global_init() != 0)
     return tc_fail(err, TC_ERR_INTERNAL, "curl_init_failed", "curl_global_init failed");
   if (opt->cache_dir != NULL) {
-    tc_status st = tc_cache_open(opt->cache_dir, err);
+    tc_status st = col_cache_open(opt->cache_dir, err);
     if (st != TC_OK)
       return st;
   }
@@ -200,7 +200,7 @@ tc_status tc_provider_new(const tc_provider_options *opt, tc_provider **out, tc_
     return tc_fail(err, TC_ERR_INTERNAL, "mutex_init_failed", "pthread_cond_init");
   }
   if (opt->kds_interval_s > 0 &&
-      (p->kds_pacer = tc_http_pacer_new(opt->kds_interval_s, opt->kds_burst)) == NULL)
+      (p->kds_pacer = col_http_pacer_new(opt->kds_interval_s, opt->kds_burst)) == NULL)
     fail = 1;
   if (fail) {
     tc_provider_free(p);
@@ -210,7 +210,7 @@ tc_status tc_provider_new(const tc_provider_options *opt, tc_provider **out, tc_
   return TC_OK;
 }
 
-const tc_provider_options *tc_provider_options_of(const tc_provider *p) {
+const tc_provider_options *col_provider_options_of(const tc_provider *p) {
   return &p->opt;
 }
 
@@ -319,7 +319,7 @@ static void mem_put(tc_provider *p, const char *key, const tc_collateral_answer 
 }
 
 /* Answer from a cache entry (moves its buffers). */
-static void answer_from_entry(tc_collateral_answer *ans, tc_cache_entry *e, int64_t now) {
+static void answer_from_entry(tc_collateral_answer *ans, col_cache_entry *e, int64_t now) {
   memset(ans, 0, sizeof *ans);
   ans->body = e->body;
   ans->issuer_chain = e->issuer_chain;
@@ -334,7 +334,7 @@ static void answer_from_entry(tc_collateral_answer *ans, tc_cache_entry *e, int6
 }
 
 /* Serve a cached copy after a failed refresh: stale, with the reason. */
-static tc_status serve_stale(tc_cache_entry *e, int64_t now, const tc_error *why,
+static tc_status serve_stale(col_cache_entry *e, int64_t now, const tc_error *why,
                              tc_collateral_answer *ans) {
   answer_from_entry(ans, e, now);
   ans->stale = now >= ans->refresh_at;
@@ -372,16 +372,16 @@ static tc_status fetch_now(tc_provider *p, const tc_object_request *req, const c
                            const char *url, int64_t now, double *budget, double deadline,
                            tc_collateral_answer *ans, double *retry_after, int *host_state,
                            tc_error *err) {
-  tc_http_retry r = {.max_attempts = p->opt.max_attempts,
-                     .max_wait_s = budget ? *budget : p->opt.max_wait_s,
-                     .base_delay_s = p->opt.base_delay_s,
-                     .timeout_s = p->opt.timeout_s,
-                     .api_key = p->opt.api_key,
-                     .ca_file = pcs_ca_for(p, req, url),
-                     .pacer = is_kds(req->kind) ? p->kds_pacer : NULL,
-                     .deadline = deadline};
-  tc_http_response resp;
-  tc_status st = tc_http_get(url, &r, &resp, err);
+  col_http_retry r = {.max_attempts = p->opt.max_attempts,
+                      .max_wait_s = budget ? *budget : p->opt.max_wait_s,
+                      .base_delay_s = p->opt.base_delay_s,
+                      .timeout_s = p->opt.timeout_s,
+                      .api_key = p->opt.api_key,
+                      .ca_file = pcs_ca_for(p, req, url),
+                      .pacer = is_kds(req->kind) ? p->kds_pacer : NULL,
+                      .deadline = deadline};
+  col_http_response resp;
+  tc_status st = col_http_get(url, &r, &resp, err);
   *retry_after = resp.retry_after_s;
   /* -1: the host was found failing; 1: it answered (any status); 0: no attempt made */
   *host_state = resp.attempts == 0 ? 0 : resp.host_failed ? -1 : 1;
@@ -396,9 +396,9 @@ static tc_status fetch_now(tc_provider *p, const tc_object_request *req, const c
     return st;
   if (req->kind == TC_OBJ_KDS_VCEK_CRL || req->kind == TC_OBJ_KDS_VLEK_CRL ||
       req->kind == TC_OBJ_PCS_PCK_CRL || req->kind == TC_OBJ_PCS_ROOT_CA_CRL) {
-    st = tc_crl_normalize(&resp.body, err);
+    st = col_crl_normalize(&resp.body, err);
     if (st != TC_OK) {
-      tc_http_response_free(&resp);
+      col_http_response_free(&resp);
       return st;
     }
   }
@@ -408,13 +408,13 @@ static tc_status fetch_now(tc_provider *p, const tc_object_request *req, const c
   if (st != TC_OK) {
     char d[sizeof err->detail];
     snprintf(d, sizeof d, "%s", err->detail);
-    tc_http_response_free(&resp);
+    col_http_response_free(&resp);
     return tc_fail(err, st, err->reason, "%s: %s", url, d);
   }
   int needs_chain = req->kind == TC_OBJ_PCS_TCB_INFO || req->kind == TC_OBJ_PCS_QE_IDENTITY ||
                     req->kind == TC_OBJ_PCS_PCK_CRL;
   if (needs_chain && resp.issuer_chain.len == 0) {
-    tc_http_response_free(&resp);
+    col_http_response_free(&resp);
     return tc_fail(err, TC_ERR_PARSE, "collateral_malformed",
                    "%s: response has no issuer-chain header", url);
   }
@@ -431,7 +431,7 @@ static tc_status fetch_now(tc_provider *p, const tc_object_request *req, const c
     snprintf(ans->note, sizeof ans->note, "after %u attempt%s, %.1f s waited (back-off, pacing)",
              resp.attempts, resp.attempts == 1 ? "" : "s", resp.waited_s);
   if (p->cache_dir != NULL) {
-    tc_cache_entry e;
+    col_cache_entry e;
     memset(&e, 0, sizeof e);
     snprintf(e.key, sizeof e.key, "%s", key);
     snprintf(e.url, sizeof e.url, "%s", url);
@@ -442,7 +442,7 @@ static tc_status fetch_now(tc_provider *p, const tc_object_request *req, const c
     e.body = ans->body;
     e.issuer_chain = ans->issuer_chain;
     tc_error cerr;
-    if (tc_cache_store(p->cache_dir, &e, &cerr) != TC_OK) {
+    if (col_cache_store(p->cache_dir, &e, &cerr) != TC_OK) {
       size_t l = strlen(ans->note);
       snprintf(ans->note + l, sizeof ans->note - l, "%snot cached: %s", l ? "; " : "", cerr.detail);
     }
@@ -571,17 +571,17 @@ tc_status tc_provider_get(tc_provider *p, const tc_object_request *req, int64_t 
 
 tc_status tc_provider_get_within(tc_provider *p, const tc_object_request *req, int64_t now,
                                  double *wait_budget_s, tc_collateral_answer *ans, tc_error *err) {
-  return tc_provider_get_until(p, req, now, wait_budget_s, 0, ans, err);
+  return col_provider_get_until(p, req, now, wait_budget_s, 0, ans, err);
 }
 
-/* Wait on p->cv (p->mu held) until signalled or the deadline (tc_http_mono seconds; 0:
+/* Wait on p->cv (p->mu held) until signalled or the deadline (col_http_mono seconds; 0:
  * none). 0 when the deadline passed. */
 static int wait_until(tc_provider *p, double deadline) {
   if (deadline <= 0) {
     pthread_cond_wait(&p->cv, &p->mu);
     return 1;
   }
-  double left = deadline - tc_http_mono();
+  double left = deadline - col_http_mono();
   if (left <= 0)
     return 0;
   struct timespec ts;
@@ -593,9 +593,9 @@ static int wait_until(tc_provider *p, double deadline) {
   return 1;
 }
 
-tc_status tc_provider_get_until(tc_provider *p, const tc_object_request *req, int64_t now,
-                                double *wait_budget_s, double deadline, tc_collateral_answer *ans,
-                                tc_error *err) {
+tc_status col_provider_get_until(tc_provider *p, const tc_object_request *req, int64_t now,
+                                 double *wait_budget_s, double deadline, tc_collateral_answer *ans,
+                                 tc_error *err) {
   memset(ans, 0, sizeof *ans);
   char key[512], url[512];
   tc_status st = tc_object_key(req, key, sizeof key, err);
@@ -610,14 +610,14 @@ tc_status tc_provider_get_until(tc_provider *p, const tc_object_request *req, in
   pthread_mutex_unlock(&p->mu);
   if (in_mem)
     return TC_OK;
-  tc_cache_entry e;
+  col_cache_entry e;
   int hit = 0;
   char why[256] = "";
   if (p->cache_dir != NULL) {
-    hit = tc_cache_lookup(p->cache_dir, key, &e, why);
+    hit = col_cache_lookup(p->cache_dir, key, &e, why);
     if (hit && now < e.refresh_at) {
       answer_from_entry(ans, &e, now);
-      tc_cache_entry_free(&e);
+      col_cache_entry_free(&e);
       pthread_mutex_lock(&p->mu);
       mem_put(p, key, ans);
       pthread_mutex_unlock(&p->mu);
@@ -630,7 +630,7 @@ tc_status tc_provider_get_until(tc_provider *p, const tc_object_request *req, in
             tc_object_kind_name(req->kind), url);
     if (hit) {
       st = serve_stale(&e, now, &off, ans);
-      tc_cache_entry_free(&e);
+      col_cache_entry_free(&e);
       return st;
     }
     return tc_fail(err, TC_ERR_IO, "collateral_unavailable", "%s (%s)", off.detail,
@@ -651,13 +651,13 @@ tc_status tc_provider_get_until(tc_provider *p, const tc_object_request *req, in
     snprintf(held.detail + l, sizeof held.detail - l, " (no new attempt before %s)", until);
     if (hit) {
       st = serve_stale(&e, now, &held, ans);
-      tc_cache_entry_free(&e);
+      col_cache_entry_free(&e);
       return st;
     }
     return tc_fail(err, hst, held.reason, "%s", held.detail);
   }
   char host[256];
-  tc_http_url_host(url, host);
+  col_http_url_host(url, host);
   struct host_backoff *hb = host_backoff_find(p, host, now);
   if (hb != NULL) {
     tc_error down;
@@ -668,7 +668,7 @@ tc_status tc_provider_get_until(tc_provider *p, const tc_object_request *req, in
     pthread_mutex_unlock(&p->mu);
     if (hit) {
       st = serve_stale(&e, now, &down, ans);
-      tc_cache_entry_free(&e);
+      col_cache_entry_free(&e);
       return st;
     }
     return tc_fail(err, TC_ERR_IO, down.reason, "%s", down.detail);
@@ -690,7 +690,7 @@ tc_status tc_provider_get_until(tc_provider *p, const tc_object_request *req, in
                 "while another request fetched it",
                 url);
         st = serve_stale(&e, now, &late, ans);
-        tc_cache_entry_free(&e);
+        col_cache_entry_free(&e);
         return st;
       }
       return tc_fail(err, TC_ERR_IO, "collateral_unavailable",
@@ -707,14 +707,14 @@ tc_status tc_provider_get_until(tc_provider *p, const tc_object_request *req, in
     }
     pthread_mutex_unlock(&p->mu);
     if (hit)
-      tc_cache_entry_free(&e);
+      col_cache_entry_free(&e);
     return st;
   }
   f = calloc(1, sizeof *f);
   if (f == NULL) {
     pthread_mutex_unlock(&p->mu);
     if (hit)
-      tc_cache_entry_free(&e);
+      col_cache_entry_free(&e);
     return tc_fail(err, TC_ERR_NOMEM, "out_of_memory", "single-flight entry");
   }
   snprintf(f->key, sizeof f->key, "%s", key);
@@ -729,21 +729,21 @@ tc_status tc_provider_get_until(tc_provider *p, const tc_object_request *req, in
   tc_error_clear(&ferr);
   tc_collateral_answer got;
   memset(&got, 0, sizeof got);
-  tc_cache_entry e2;
-  int hit2 = p->cache_dir != NULL && tc_cache_lookup(p->cache_dir, key, &e2, NULL);
+  col_cache_entry e2;
+  int hit2 = p->cache_dir != NULL && col_cache_lookup(p->cache_dir, key, &e2, NULL);
   if (hit2 && now < e2.refresh_at) {
     answer_from_entry(&got, &e2, now);
-    tc_cache_entry_free(&e2);
+    col_cache_entry_free(&e2);
     st = TC_OK;
   } else {
     if (hit2)
-      tc_cache_entry_free(&e2);
-    double retry_after = -1, t0 = tc_http_mono();
+      col_cache_entry_free(&e2);
+    double retry_after = -1, t0 = col_http_mono();
     int host_state = 0;
     st = fetch_now(p, req, key, url, now, wait_budget_s, deadline, &got, &retry_after, &host_state,
                    &ferr);
     /* the back-off runs from the end of the fetch (its retries may have taken a while) */
-    int64_t end = now + (int64_t)floor(tc_http_mono() - t0);
+    int64_t end = now + (int64_t)floor(col_http_mono() - t0);
     pthread_mutex_lock(&p->mu);
     holdoff_set(p, key, now, retry_after, st, &ferr);
     host_backoff_note(p, host, end, host_state > 0, host_state < 0, &ferr);
@@ -752,7 +752,7 @@ tc_status tc_provider_get_until(tc_provider *p, const tc_object_request *req, in
       st = serve_stale(&e, now, &ferr, &got);
   }
   if (hit)
-    tc_cache_entry_free(&e);
+    col_cache_entry_free(&e);
 
   pthread_mutex_lock(&p->mu);
   f->st = st;

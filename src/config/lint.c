@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "config/lint_int.h"
+#include "config/internal.h"
 
 static char *dup_or_empty(lint_ctx *c, const char *s) {
   char *d = strdup(s ? s : "");

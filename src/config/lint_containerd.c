@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "config/lint_int.h"
+#include "config/internal.h"
 
 #define CRI_V2 "io.containerd.grpc.v1.cri"
 #define CRI_V3 "io.containerd.cri.v1.runtime"

@@ -14,7 +14,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "config/lint_int.h"
+#include "config/internal.h"
 
 typedef struct kfile {
   lint_ctx *c;

@@ -5,7 +5,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "config/lint_int.h"
+#include "config/internal.h"
 #include "teectl/bytes.h"
 
 #define DIGEST_LEN 48

@@ -13,7 +13,7 @@
 
 #include <yaml.h>
 
-#include "config/lint_int.h"
+#include "config/internal.h"
 
 /* overhead.podFixed of kata-deploy 4.1 (mem in MiB, cpu in cores), and the 3.x value where
  * it differed (0 = same / none). */

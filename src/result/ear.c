@@ -10,7 +10,7 @@
 #include <jose/jose.h>
 
 #include "crypto/ecdsa.h"
-#include "result/result_internal.h"
+#include "result/internal.h"
 #include "teectl/appraisal.h"
 #include "teectl/crypto.h"
 #include "teectl/ear.h"
@@ -306,7 +306,7 @@ tc_status tc_ear_verify(const char *jwt, const json_t *jwks, int64_t now, int64_
   const char *why = NULL;
   if (!key)
     return tc_fail(err, TC_ERR_VERIFY, "token_kid_unknown", "kid \"%s\" is not in the JWKS", kid);
-  if (!tc_result_jwk_is_es256(key, 0, &why))
+  if (!result_jwk_is_es256(key, 0, &why))
     return tc_fail(err, TC_ERR_VERIFY, "token_kid_unknown", "JWKS key \"%s\" is unusable: %s", kid,
                    why);
   /* Only the public parameters, pinned to ES256, go to libjose. */

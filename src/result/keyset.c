@@ -8,7 +8,7 @@
 #include <jose/jose.h>
 
 #include "crypto/jwk.h"
-#include "result/result_internal.h"
+#include "result/internal.h"
 #include "teectl/ear.h"
 #include "teectl/file.h"
 
@@ -20,7 +20,7 @@ static tc_status nomem(tc_error *err) {
 
 /* 1 if jwk is an EC P-256 JWK with x and y (and d if need_private), alg absent or ES256,
  * use absent or "sig"; and libjose/OpenSSL accept it as a key (point on the curve). */
-int tc_result_jwk_is_es256(const json_t *jwk, int need_private, const char **why) {
+int result_jwk_is_es256(const json_t *jwk, int need_private, const char **why) {
   const char *kty = json_string_value(json_object_get(jwk, "kty"));
   const char *crv = json_string_value(json_object_get(jwk, "crv"));
   const json_t *alg = json_object_get(jwk, "alg");
@@ -124,7 +124,7 @@ tc_status tc_keyset_from_jwks(const json_t *signing_jwk, const json_t *const *pu
   if (!out)
     return tc_fail(err, TC_ERR_USAGE, "key_invalid", "no output");
   *out = NULL;
-  if (!tc_result_jwk_is_es256(signing_jwk, 1, &why))
+  if (!result_jwk_is_es256(signing_jwk, 1, &why))
     return tc_fail(err, TC_ERR_PARSE,
                    why && strncmp(why, "no private", 10) == 0 ? "key_invalid" : "key_unsupported",
                    "signing key: %s (an EC P-256 private key is needed for ES256)", why);
@@ -148,7 +148,7 @@ tc_status tc_keyset_from_jwks(const json_t *signing_jwk, const json_t *const *pu
   for (size_t i = 0; st == TC_OK && i < n; i++) {
     char what[32];
     snprintf(what, sizeof what, "public key %zu", i + 1);
-    if (!tc_result_jwk_is_es256(public_jwks[i], 0, &why)) {
+    if (!result_jwk_is_es256(public_jwks[i], 0, &why)) {
       st =
           tc_fail(err, TC_ERR_PARSE, "key_unsupported", "%s: %s (ES256 needs EC P-256)", what, why);
       break;
@@ -194,7 +194,7 @@ static tc_status load_key_file(const char *path, int want_private, json_t **jwk,
   tc_buf_free(&buf);
   if (st == TC_OK && want_private) {
     const char *why;
-    if (!tc_result_jwk_is_es256(*jwk, 1, &why))
+    if (!result_jwk_is_es256(*jwk, 1, &why))
       st = tc_fail(err, TC_ERR_PARSE,
                    strncmp(why, "no private", 10) == 0 || strncmp(why, "not a JSON", 10) == 0
                        ? "key_invalid"
@@ -202,7 +202,7 @@ static tc_status load_key_file(const char *path, int want_private, json_t **jwk,
                    "%s: %s (the signing key must be an EC P-256 private key)", path, why);
   } else if (st == TC_OK) {
     const char *why;
-    if (!tc_result_jwk_is_es256(*jwk, 0, &why))
+    if (!result_jwk_is_es256(*jwk, 0, &why))
       st = tc_fail(err, TC_ERR_PARSE,
                    strncmp(why, "not a JSON", 10) == 0 ? "key_invalid" : "key_unsupported",
                    "%s: %s (public keys must be EC P-256)", path, why);

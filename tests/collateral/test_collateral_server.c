@@ -919,7 +919,7 @@ static void test_kill_during_write(void **state) {
   (void)state;
   char *dir = mktemp_dir();
   tc_error err;
-  assert_int_equal(tc_cache_open(dir, &err), TC_OK);
+  assert_int_equal(col_cache_open(dir, &err), TC_OK);
   const char *key = "kds:/vcek/v1/Milan/crl";
   for (int round = 0; round < 3; round++) {
     pid_t pid = fork();
@@ -928,7 +928,7 @@ static void test_kill_during_write(void **state) {
       uint8_t *b = malloc(BIG);
       for (uint32_t i = 1;; i++) {
         fill_pattern(b, i);
-        tc_cache_entry e;
+        col_cache_entry e;
         memset(&e, 0, sizeof e);
         snprintf(e.key, sizeof e.key, "%s", key);
         snprintf(e.url, sizeof e.url, "http://x/vcek/v1/Milan/crl");
@@ -939,7 +939,7 @@ static void test_kill_during_write(void **state) {
         e.body.data = b;
         e.body.len = BIG;
         tc_error ce;
-        if (tc_cache_store(dir, &e, &ce) != TC_OK)
+        if (col_cache_store(dir, &e, &ce) != TC_OK)
           _exit(3);
       }
     }
@@ -949,9 +949,9 @@ static void test_kill_during_write(void **state) {
     int status = 0;
     waitpid(pid, &status, 0);
     assert_true(WIFSIGNALED(status));
-    tc_cache_entry e;
+    col_cache_entry e;
     char why[256];
-    if (tc_cache_lookup(dir, key, &e, why)) {
+    if (col_cache_lookup(dir, key, &e, why)) {
       /* whatever is served is one complete, intact write */
       assert_int_equal(e.body.len, BIG);
       uint32_t i;
@@ -961,7 +961,7 @@ static void test_kill_during_write(void **state) {
       fill_pattern(want, i);
       assert_memory_equal(e.body.data, want, BIG);
       free(want);
-      tc_cache_entry_free(&e);
+      col_cache_entry_free(&e);
     } else {
       assert_string_equal(why, "not cached"); /* killed before the first index write */
     }
@@ -1082,12 +1082,12 @@ static void test_expired_object_is_refreshed(void **state) {
   tc_collateral_answer_free(&a);
   assert_int_equal(ts_count(g_srv, path), c0 + 2);
   /* and the cache now holds the new one */
-  tc_cache_entry e;
+  col_cache_entry e;
   char k[512];
   assert_int_equal(tc_object_key(&q, k, sizeof k, &err), TC_OK);
-  assert_int_equal(tc_cache_lookup(dir, k, &e, NULL), 1);
+  assert_int_equal(col_cache_lookup(dir, k, &e, NULL), 1);
   assert_int_equal(e.expires_at, t0 + 30 * 86400);
-  tc_cache_entry_free(&e);
+  col_cache_entry_free(&e);
   /* the replaced CRL's object was removed; the new one is there */
   char obj[4300], hex[65];
   unsigned char md[32];

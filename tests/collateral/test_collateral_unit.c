@@ -201,14 +201,14 @@ static void test_url_decode(void **state) {
 
 static void test_retry_after(void **state) {
   (void)state;
-  assert_true(tc_http_retry_after("1", 0) == 1.0);
-  assert_true(tc_http_retry_after("120", 0) == 120.0);
-  assert_true(tc_http_retry_after("", 0) < 0);
-  assert_true(tc_http_retry_after("-3", 0) < 0);
-  assert_true(tc_http_retry_after("soon", 0) < 0);
+  assert_true(col_http_retry_after("1", 0) == 1.0);
+  assert_true(col_http_retry_after("120", 0) == 120.0);
+  assert_true(col_http_retry_after("", 0) < 0);
+  assert_true(col_http_retry_after("-3", 0) < 0);
+  assert_true(col_http_retry_after("soon", 0) < 0);
   /* HTTP-date (RFC 9110 IMF-fixdate): 1994-11-06T08:49:37Z = 784111777 */
-  assert_true(tc_http_retry_after("Sun, 06 Nov 1994 08:49:37 GMT", 784111777 - 30) == 30.0);
-  assert_true(tc_http_retry_after("Sun, 06 Nov 1994 08:49:37 GMT", 784111777 + 30) == 0.0);
+  assert_true(col_http_retry_after("Sun, 06 Nov 1994 08:49:37 GMT", 784111777 - 30) == 30.0);
+  assert_true(col_http_retry_after("Sun, 06 Nov 1994 08:49:37 GMT", 784111777 + 30) == 0.0);
 }
 
 /* A CRL signed by a throw-away P-256 key, with the given window. */
@@ -260,7 +260,7 @@ static void test_validity(void **state) {
                    TC_OK);
   assert_int_equal(expires, t0 + 86400 * 7);
   tc_buf hb = {(uint8_t *)hex, strlen(hex)};
-  assert_int_equal(tc_crl_normalize(&hb, &err), TC_OK);
+  assert_int_equal(col_crl_normalize(&hb, &err), TC_OK);
   assert_int_equal(hb.len, crl.len);
   assert_memory_equal(hb.data, crl.data, crl.len);
   free(hex);
@@ -330,7 +330,7 @@ static void test_cache_store_failure_detail(void **state) {
   char dir[] = "/tmp/teectl-cache-XXXXXX";
   assert_non_null(mkdtemp(dir));
   tc_error err;
-  assert_int_equal(tc_cache_open(dir, &err), TC_OK);
+  assert_int_equal(col_cache_open(dir, &err), TC_OK);
   const char *key = "kds:/vcek/v1/Milan/crl";
   uint8_t h[SHA256_DIGEST_LENGTH];
   SHA256((const uint8_t *)key, strlen(key), h);
@@ -340,7 +340,7 @@ static void test_cache_store_failure_detail(void **state) {
     n += snprintf(idx + n, sizeof idx - (size_t)n, "%02x", h[i]);
   snprintf(idx + n, sizeof idx - (size_t)n, ".json");
   assert_int_equal(mkdir(idx, 0700), 0);
-  tc_cache_entry e;
+  col_cache_entry e;
   memset(&e, 0, sizeof e);
   snprintf(e.key, sizeof e.key, "%s", key);
   snprintf(e.url, sizeof e.url, "http://kds.test/vcek/v1/Milan/crl");
@@ -348,7 +348,7 @@ static void test_cache_store_failure_detail(void **state) {
   e.expires_at = e.refresh_at = 2000000000;
   e.body.data = (uint8_t *)"crl";
   e.body.len = 3;
-  assert_int_equal(tc_cache_store(dir, &e, &err), TC_ERR_IO);
+  assert_int_equal(col_cache_store(dir, &e, &err), TC_ERR_IO);
   assert_string_equal(err.reason, "cache_unwritable");
   assert_non_null(strstr(err.detail, idx));
   assert_non_null(strstr(err.detail, "a directory"));

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Internal to the appraisal area: the loaded policy. */
-#ifndef TEECTL_APPRAISAL_POLICY_INTERNAL_H
-#define TEECTL_APPRAISAL_POLICY_INTERNAL_H
+#ifndef TEECTL_APPRAISAL_INTERNAL_H
+#define TEECTL_APPRAISAL_INTERNAL_H
 
 #include <jansson.h>
 #include <stdbool.h>
@@ -20,7 +20,7 @@ extern const char *const tc_tcb_status_names[];
 
 /* Convert a YAML policy document (one mapping) to JSON (new ref in *out). Errors:
  * TC_ERR_PARSE "policy_json_invalid" (detail: src:line:column: problem); TC_ERR_NOMEM. */
-tc_status tc_policy_yaml_to_json(const char *text, size_t len, const char *src, json_t **out,
-                                 tc_error *err);
+tc_status policy_yaml_to_json(const char *text, size_t len, const char *src, json_t **out,
+                              tc_error *err);
 
 #endif

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* teectl — internals shared by the linter's source files (src/config/lint*.c). */
-#ifndef TEECTL_CONFIG_LINT_INT_H
-#define TEECTL_CONFIG_LINT_INT_H
+#ifndef TEECTL_CONFIG_INTERNAL_H
+#define TEECTL_CONFIG_INTERNAL_H
 
 #include "teectl/lint.h"
 #include "teectl/toml.h"

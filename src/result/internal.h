@@ -14,6 +14,6 @@ struct tc_keyset {
 };
 
 /* 1 if jwk is a usable ES256 (EC P-256) JWK; else 0 and *why says what is wrong. */
-int tc_result_jwk_is_es256(const json_t *jwk, int need_private, const char **why);
+int result_jwk_is_es256(const json_t *jwk, int need_private, const char **why);
 
 #endif

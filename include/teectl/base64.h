@@ -6,7 +6,8 @@
  * JOSE, nonces, cookies, token ids). Decoders are strict: no whitespace, no characters
  * outside the alphabet, and the unused low bits of the last character must be zero, so
  * that every byte string has exactly one text (what a MAC or an echo compares).
- * JSON-valued JOSE members are still encoded by libjose (jose_b64_enc / jose_b64_dec).
+ * JOSE objects stay with libjose: JSON-valued members (jose_b64_enc / jose_b64_dec) and the
+ * parts of a compact JWS a token verifier reads are decoded as libjose decodes them.
  */
 #ifndef TEECTL_BASE64_H
 #define TEECTL_BASE64_H

@@ -10,9 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <jose/b64.h>
-
 #include "attester/internal.h"
+#include "teectl/base64.h"
 #include "teectl/kbs.h"
 #include "teectl/snp.h"
 #include "teectl/verify.h"
@@ -70,9 +69,7 @@ tc_status att_aa_evidence(const tc_attester_opts *o, const uint8_t rd[64], tc_ev
   if (st != TC_OK)
     return st;
   char b64[100], path[160];
-  if (jose_b64_enc_buf(rd, 64, b64, sizeof b64) != 86)
-    return tc_fail(err, TC_ERR_INTERNAL, "internal_error", "base64url of REPORT_DATA");
-  b64[86] = '\0';
+  tc_b64_encode_to(rd, 64, TC_B64_URL, b64); /* 86 characters and a NUL */
   snprintf(path, sizeof path, "/aa/evidence?runtime_data=%s&encoding=base64", b64);
   json_t *ev = NULL;
   if ((st = aa_get(o, path, &ev, err)) != TC_OK)

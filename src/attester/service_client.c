@@ -5,8 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <jose/b64.h>
-
 #include "attester/internal.h"
 #include "teectl/base64.h"
 #include "teectl/crypto.h"
@@ -81,9 +79,9 @@ static tc_status challenge(att_http *c, char **nonce_text, uint8_t **nonce, size
       st = err->status;
     }
   } else {
-    *nl = jose_b64_dec_buf(n, strlen(n), NULL, 0);
+    *nl = tc_b64_decode_to(n, strlen(n), TC_B64_URL, NULL, 0);
     *nonce = *nl != SIZE_MAX ? malloc(*nl ? *nl : 1) : NULL;
-    if (!*nonce || jose_b64_dec_buf(n, strlen(n), *nonce, *nl) != *nl)
+    if (!*nonce || tc_b64_decode_to(n, strlen(n), TC_B64_URL, *nonce, *nl) != *nl)
       st = tc_fail(err, TC_ERR_PARSE, "service_answer_invalid",
                    "POST /v1/challenge: nonce is not base64url");
     else

@@ -266,6 +266,24 @@ static void test_session_seal_open(void **state) {
     assert_int_equal(tc_kbs_session_open(&k, c, 10, &o, &err), TC_ERR_VERIFY);
     c[i] = saved;
   }
+  /* one text per session: the same bytes spelled with non-zero unused low bits in the last
+   * character (RFC 4648 section 3.5) are refused, not opened. With "exp":10000 the sealed
+   * bytes are 1 + 12 + 101 + 16 = 130, so the last character carries 4 unused bits. */
+  {
+    static const char url[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    tc_kbs_session s2 = s;
+    s2.expires_at = 10000;
+    char *c2 = NULL;
+    assert_int_equal(tc_kbs_session_seal(&k, &s2, iv, &c2, &err), TC_OK);
+    size_t n2 = strlen(c2);
+    assert_int_equal(n2, (130 * 4 + 2) / 3);
+    assert_int_equal(tc_kbs_session_open(&k, c2, 10, &o, &err), TC_OK);
+    tc_kbs_session_clear(&o);
+    c2[n2 - 1] = url[(strchr(url, c2[n2 - 1]) - url) ^ 1];
+    assert_int_equal(tc_kbs_session_open(&k, c2, 10, &o, &err), TC_ERR_VERIFY);
+    assert_string_equal(err.reason, "session_malformed");
+    free(c2);
+  }
   assert_int_equal(tc_kbs_session_open(&k, "not a cookie!", 10, &o, &err), TC_ERR_VERIFY);
   assert_string_equal(err.reason, "session_malformed");
   assert_int_equal(tc_kbs_session_open(&k, "", 10, &o, &err), TC_ERR_VERIFY);

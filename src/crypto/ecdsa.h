@@ -11,6 +11,7 @@
 #ifndef TEECTL_CRYPTO_ECDSA_H
 #define TEECTL_CRYPTO_ECDSA_H
 
+#include <jansson.h>
 #include <openssl/evp.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -32,6 +33,10 @@ int tc_ec_key_on(const EVP_PKEY *key, const char *curve);
  * point lies on the curve; for the prime-order curves P-256 / P-384 that is enough).
  */
 EVP_PKEY *tc_ec_key_from_raw(const char *curve, const uint8_t *xy, size_t len);
+
+/** The key of an EC JWK (RFC 7518 section 6.2; with "d" a private key), NULL if libjose /
+ *  OpenSSL do not accept it (for instance a point off the curve). Free with EVP_PKEY_free. */
+EVP_PKEY *tc_ec_key_from_jwk(const json_t *jwk);
 
 /**
  * An EC key with only the parameters of curve (no public point), for

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "crypto/ecdsa.h"
 #include "crypto/ossl.h"
 
 int tc_jwk_usable(const json_t *jwk) {
@@ -94,4 +95,11 @@ tc_status tc_jwk_from_pem(const uint8_t *pem, size_t len, int want_private, cons
   if ((*jwk = jose_openssl_jwk_from_EVP_PKEY(NULL, pk)) == NULL)
     return tc_fail(err, TC_ERR_PARSE, "key_unsupported", "%s: EC key not usable as a JWK", what);
   return TC_OK;
+}
+
+EVP_PKEY *tc_ec_key_from_jwk(const json_t *jwk) {
+  const char *kty = json_string_value(json_object_get(jwk, "kty"));
+  EVP_PKEY *pk = kty && strcmp(kty, "EC") == 0 ? jose_openssl_jwk_to_EVP_PKEY(NULL, jwk) : NULL;
+  ERR_clear_error();
+  return pk;
 }

@@ -4,7 +4,8 @@
 #define TEECTL_RESULT_INTERNAL_H
 
 #include <jansson.h>
-#include <openssl/evp.h>
+
+#include "crypto/ecdsa.h"
 
 struct tc_keyset {
   json_t *signing;       /* private JWK: kty, crv, x, y, d, kid, alg ES256, use sig */

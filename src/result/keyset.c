@@ -140,7 +140,7 @@ tc_status tc_keyset_from_jwks(const json_t *signing_jwk, const json_t *const *pu
                           json_string_value(json_object_get(signing_jwk, "d")), "kid",
                           ks->kid ? ks->kid : "", "alg", "ES256", "use", "sig");
   if (!ks->keys || !ks->kid || !ks->signing ||
-      (ks->signing_key = jose_openssl_jwk_to_EVP_PKEY(NULL, ks->signing)) == NULL) {
+      (ks->signing_key = tc_ec_key_from_jwk(ks->signing)) == NULL) {
     tc_keyset_free(ks);
     return nomem(err);
   }

@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -174,6 +175,49 @@ static void test_base64(void **state) {
                    TC_ERR_PARSE);
   assert_string_equal(err.reason, "bad_b64");
   assert_string_equal(err.detail, "quote: not base64 at offset 3");
+}
+
+/* Long input (whole blocks, and 1 or 2 bytes over) encoded by OpenSSL's EVP_EncodeBlock, an
+ * independent encoder: decodes back in the standard form, and in the url form and TC_B64_ANY
+ * once translated and unpadded; a character outside the alphabet is named at its exact offset
+ * wherever it falls in a block; a caller buffer one byte short is refused. */
+static void test_base64_long(void **state) {
+  (void)state;
+  uint8_t raw[4098], dec[4098];
+  for (size_t i = 0; i < sizeof raw; i++)
+    raw[i] = (uint8_t)(i * 167 + (i >> 8)); /* every byte value */
+  static char enc[4 * (sizeof raw / 3 + 1) + 1];
+  tc_error err;
+  tc_buf b;
+  for (size_t len = sizeof raw - 2; len <= sizeof raw; len++) {
+    size_t n = (size_t)EVP_EncodeBlock((unsigned char *)enc, raw, (int)len);
+    assert_int_equal(tc_b64_decode_to(enc, n, TC_B64_STD, dec, sizeof dec), len);
+    assert_memory_equal(dec, raw, len);
+    assert_int_equal(tc_b64_decode_to(enc, n, TC_B64_STD, dec, len - 1), SIZE_MAX);
+    assert_int_equal(tc_b64_decode_to(enc, n, TC_B64_URL, dec, sizeof dec), SIZE_MAX);
+    for (int at = 4000; at < 4008; at++) {
+      char keep = enc[at];
+      enc[at] = '!';
+      assert_int_equal(tc_b64_decode(enc, n, TC_B64_ANY, "evidence", "bad_b64", &b, &err),
+                       TC_ERR_PARSE);
+      assert_null(b.data);
+      char want[64];
+      snprintf(want, sizeof want, "evidence: not base64 at offset %d", at);
+      assert_string_equal(err.detail, want);
+      enc[at] = keep;
+    }
+    for (size_t k = 0; k < n; k++)
+      enc[k] = enc[k] == '+' ? '-' : enc[k] == '/' ? '_' : enc[k];
+    while (enc[n - 1] == '=')
+      n--;
+    for (int form = TC_B64_URL; form <= TC_B64_ANY; form += TC_B64_ANY - TC_B64_URL) {
+      assert_int_equal(tc_b64_decode(enc, n, (tc_b64_form)form, "f", "bad_b64", &b, &err), TC_OK);
+      assert_int_equal(b.len, len);
+      assert_memory_equal(b.data, raw, len);
+      tc_buf_free(&b);
+    }
+    assert_int_equal(tc_b64_decode_to(enc, n, TC_B64_STD, dec, sizeof dec), SIZE_MAX);
+  }
 }
 
 static void test_token_id(void **state) {
@@ -442,6 +486,7 @@ int main(void) {
       cmocka_unit_test(test_hmac_hkdf),
       cmocka_unit_test(test_aes256gcm),
       cmocka_unit_test(test_base64),
+      cmocka_unit_test(test_base64_long),
       cmocka_unit_test(test_ecdsa_raw),
       cmocka_unit_test(test_ec_key_from_raw),
       cmocka_unit_test(test_trust_store),

@@ -168,7 +168,7 @@ static void test_base64(void **state) {
   assert_int_equal(tc_b64_decode_to("Zm8", 3, TC_B64_STD, d, sizeof d), SIZE_MAX);
   assert_int_equal(tc_b64_decode_to("Zh==", 4, TC_B64_STD, d, sizeof d), SIZE_MAX);
   assert_int_equal(tc_b64_decode_to("Zh", 2, TC_B64_URL, d, sizeof d), SIZE_MAX);
-  assert_int_equal(tc_b64_decode_to("Zm9vYmFy", 8, TC_B64_URL, d, 5), SIZE_MAX);
+  assert_int_equal(tc_b64_decode_to("Zm9vYmFy", 8, TC_B64_URL, d, sizeof d), SIZE_MAX);
   tc_buf b;
   tc_error err;
   assert_int_equal(tc_b64_decode("Zm9 vg", 6, TC_B64_ANY, "quote", "bad_b64", &b, &err),

@@ -54,6 +54,16 @@ char *test_path(const char *dir, const char *name) {
   return p;
 }
 
+char *test_mkdtemp(const char *prefix, char *buf, size_t cap) {
+  const char *tmp = getenv("TMPDIR");
+  int n = snprintf(buf, cap, "%s/%s-XXXXXX", tmp && *tmp ? tmp : P_tmpdir, prefix);
+  if (n < 0 || (size_t)n >= cap || mkdtemp(buf) == NULL) {
+    fprintf(stderr, "test: cannot make a temporary folder for %s\n", prefix);
+    exit(1);
+  }
+  return buf;
+}
+
 char **test_index_names(const char *index_path) {
   tc_buf b = test_read_file(index_path);
   size_t cap = 16, n = 0;

@@ -25,6 +25,10 @@ tc_buf test_read_file(const char *path);
 /** Join dir and name into a static-lifetime-free string (malloc'd, caller frees). */
 char *test_path(const char *dir, const char *name);
 
+/** A new private folder "<$TMPDIR or the system's temporary folder>/<prefix>-XXXXXX" into
+ *  buf (cap bytes); aborts the test program (exit 1) if it cannot be made. Returns buf. */
+char *test_mkdtemp(const char *prefix, char *buf, size_t cap);
+
 /** Read a TSV index (header line skipped); returns the first column of each row,
  *  NULL-terminated, malloc'd (free with test_free_list). */
 char **test_index_names(const char *index_path);

@@ -31,7 +31,7 @@
 static const char *VEC;
 
 typedef struct troot {
-  char dir[64], root[96];
+  char dir[256], root[288];
   char cpuid[512], devices[512];
 } troot;
 
@@ -71,13 +71,12 @@ static tc_buf vec_file(const char *rel) {
 
 /* A root with the host fixture's proc/sys/dev; no Kata yet. */
 static void troot_new(troot *t, const char *host) {
-  snprintf(t->dir, sizeof t->dir, "/tmp/teectl-kata-XXXXXX");
-  assert_non_null(mkdtemp(t->dir));
+  test_mkdtemp("teectl-kata", t->dir, sizeof t->dir);
   snprintf(t->root, sizeof t->root, "%s/root", t->dir);
   mkdirs(t->root);
   static const char *const subs[] = {"proc", "sys", "dev"};
   for (size_t i = 0; i < 3; i++) {
-    char rel[256], link[256];
+    char rel[256], link[320];
     snprintf(rel, sizeof rel, "hosts/%s/root/%s", host, subs[i]);
     char *target = test_path(VEC, rel);
     snprintf(link, sizeof link, "%s/%s", t->root, subs[i]);
@@ -98,7 +97,7 @@ static void troot_new(troot *t, const char *host) {
 }
 
 static void troot_free(troot *t) {
-  char cmd[128];
+  char cmd[300];
   snprintf(cmd, sizeof cmd, "rm -rf '%s'", t->dir);
   assert_int_equal(system(cmd), 0);
 }
@@ -294,7 +293,7 @@ static void test_tdx_host_v3(void **state) {
                       "etc/containerd/conf.d/kata-deploy.toml");
   assert_string_equal(label(p), "true");
   json_decref(p);
-  char path[512];
+  char path[640];
   snprintf(
       path, sizeof path,
       "%s/opt/kata/share/defaults/kata-containers/runtimes/qemu-tdx/configuration-qemu-tdx.toml",

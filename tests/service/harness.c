@@ -35,12 +35,7 @@ static void sleep_ms(long ms) {
 
 void srv_init(srv *s) {
   memset(s, 0, sizeof *s);
-  const char *tmp = getenv("TMPDIR");
-  snprintf(s->dir, sizeof s->dir, "%s/teectl-svc-XXXXXX", tmp && *tmp ? tmp : "/tmp");
-  if (mkdtemp(s->dir) == NULL) {
-    perror("mkdtemp");
-    exit(1);
-  }
+  test_mkdtemp("teectl-svc", s->dir, sizeof s->dir);
 }
 
 const char *srv_path(const srv *s, const char *name) {

@@ -96,23 +96,23 @@ static double now_s(void) {
   return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static void start(srv *s, const char *deadline, const char *drain) {
+/* teectl serve fetching SNP collateral from 127.0.0.1:kds_port (no pacing), with more. */
+static void start_with(srv *s, unsigned kds_port, const char *const *more) {
   char url[64], cache[400];
-  snprintf(url, sizeof url, "http://127.0.0.1:%u", H.port);
+  snprintf(url, sizeof url, "http://127.0.0.1:%u", kds_port);
   srv_init(s);
   snprintf(cache, sizeof cache, "%s/cache", s->dir);
-  const char *args[] = {"--trust-root",
-                        ARK,
-                        "--nonce-key",
-                        NK,
-                        "--fetch",
-                        "--kds-url",
-                        url,
-                        "--cache-dir",
-                        cache,
-                        "--kds-interval",
-                        "0",
-                        "--fetch-deadline",
+  const char *args[32] = {"--trust-root", ARK,   "--nonce-key",    NK, "--fetch", "--kds-url", url,
+                          "--cache-dir",  cache, "--kds-interval", "0"};
+  size_t n = 11;
+  for (size_t i = 0; more[i] != NULL && n < 31; i++)
+    args[n++] = more[i];
+  args[n] = NULL;
+  assert_int_equal(srv_start(s, args), 0);
+}
+
+static void start(srv *s, const char *deadline, const char *drain) {
+  const char *more[] = {"--fetch-deadline",
                         deadline,
                         "--max-fetches",
                         "1",
@@ -121,7 +121,7 @@ static void start(srv *s, const char *deadline, const char *drain) {
                         "--drain-timeout",
                         drain,
                         NULL};
-  assert_int_equal(srv_start(s, args), 0);
+  start_with(s, H.port, more);
 }
 
 /* POST /v1/attest with a report of a chip no one has the VCEK of (chip_id[0] = chip); with
@@ -308,28 +308,9 @@ static unsigned closed_port(void) {
 }
 
 static void backoff_run(const char *backoff, int want_backed_off) {
-  char url[64], cache[400];
-  snprintf(url, sizeof url, "http://127.0.0.1:%u", closed_port());
   srv s;
-  srv_init(&s);
-  snprintf(cache, sizeof cache, "%s/cache", s.dir);
-  const char *args[] = {"--trust-root",
-                        ARK,
-                        "--nonce-key",
-                        NK,
-                        "--fetch",
-                        "--kds-url",
-                        url,
-                        "--cache-dir",
-                        cache,
-                        "--kds-interval",
-                        "0",
-                        "--fetch-deadline",
-                        "10",
-                        "--host-backoff",
-                        backoff,
-                        NULL};
-  assert_int_equal(srv_start(&s, args), 0);
+  const char *more[] = {"--fetch-deadline", "10", "--host-backoff", backoff, NULL};
+  start_with(&s, closed_port(), more);
   json_t *resp = NULL;
   assert_int_equal(attest_chip_with(&s, 0xc1, 1, &resp), 403);
   json_decref(resp);

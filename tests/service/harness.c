@@ -351,6 +351,16 @@ char *der_to_pem(const unsigned char *der, size_t len) {
   return out;
 }
 
+char *audit_line(const srv *s, const char *needle) {
+  char *text = slurp(srv_path(s, "audit.jsonl"));
+  char *found = NULL;
+  for (char *line = text ? strtok(text, "\n") : NULL; line && !found; line = strtok(NULL, "\n"))
+    if (strstr(line, needle) != NULL)
+      found = strdup(line);
+  free(text);
+  return found;
+}
+
 int audit_count(const srv *s, const char *needle) {
   char *text = slurp(srv_path(s, "audit.jsonl"));
   int n = 0;

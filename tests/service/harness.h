@@ -85,6 +85,8 @@ long srv_read_all(int fd, char *buf, size_t cap, int timeout_ms);
 
 /** Count lines of the audit log containing needle. */
 int audit_count(const srv *s, const char *needle);
+/* The first line of the server's audit log that contains needle (malloc'd), NULL if none. */
+char *audit_line(const srv *s, const char *needle);
 
 /** The value of the series named exactly `series` (name and labels, e.g.
  *  `teectl_verified_cache_entries{kind="dcap"}`) in a Prometheus text body into *value: 0,

@@ -299,12 +299,25 @@ static void test_drain_ends_at_timeout(void **state) {
 
 /* A KDS that refuses connections (a closed loopback port): after a request found it
  * failing, --host-backoff 60 keeps the next request (another chip, so another object)
- * from trying it at all (audit: "no request to"), while --host-backoff 0 makes it try
- * again. */
+ * from trying it at all (audit: "no request to"), for about 60 s (the refusal's detail
+ * names the seconds left: more than the default 2 s could give), while --host-backoff 0
+ * makes it try again. */
 static unsigned closed_port(void) {
   unsigned port;
   close(loopback_socket(&port)); /* bound, never listened on, closed: connections refused */
   return port;
+}
+
+/* The seconds left that the audit log's back-off refusal names ("no request to HOST for
+ * another N s"), -1 if there is none. */
+static long long backoff_seconds_left(const srv *s) {
+  char *line = audit_line(s, "no request to");
+  const char *at = line ? strstr(line, " for another ") : NULL;
+  long long n = -1;
+  if (at == NULL || sscanf(at, " for another %lld s", &n) != 1)
+    n = -1;
+  free(line);
+  return n;
 }
 
 static void backoff_run(const char *backoff, int want_backed_off) {
@@ -318,6 +331,13 @@ static void backoff_run(const char *backoff, int want_backed_off) {
   assert_int_equal(attest_chip_with(&s, 0xc2, 1, &resp), 403);
   json_decref(resp);
   assert_int_equal(audit_count(&s, "no request to") >= 1, want_backed_off);
+  long long left = backoff_seconds_left(&s);
+  if (want_backed_off) {
+    print_message("--host-backoff %s: the refusal names %lld s left\n", backoff, left);
+    assert_true(left >= 50 && left <= 60);
+  } else {
+    assert_int_equal(left, -1);
+  }
   assert_int_equal(srv_stop(&s), 0);
   srv_cleanup(&s);
 }

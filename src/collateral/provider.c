@@ -593,188 +593,244 @@ static int wait_until(tc_provider *p, double deadline) {
   return 1;
 }
 
-tc_status col_provider_get_until(tc_provider *p, const tc_object_request *req, int64_t now,
-                                 double *wait_budget_s, double deadline, tc_collateral_answer *ans,
-                                 tc_error *err) {
-  memset(ans, 0, sizeof *ans);
-  char key[512], url[512];
-  tc_status st = tc_object_key(req, key, sizeof key, err);
-  if (st != TC_OK)
-    return st;
-  st = tc_object_url(p->opt.kds_url, p->opt.pcs_url, p->opt.pcs_flavour, req, url, sizeof url, err);
-  if (st != TC_OK)
-    return st;
+/* The disk cache's copy of a key, kept to be served stale when no fetch can be made. */
+typedef struct {
+  col_cache_entry e;
+  int hit;       /* e holds an intact entry */
+  char why[256]; /* when not: why (absent, unreadable, corrupt), or "" */
+} cached_copy;
 
+static void cached_copy_free(cached_copy *c) {
+  if (c->hit)
+    col_cache_entry_free(&c->e);
+  c->hit = 0;
+}
+
+/* A fresh answer from memory, else from the disk cache (then remembered in memory): 1 and
+ * *ans filled. 0 otherwise, with *c the disk's copy (stale or expired) if there is one. */
+static int cached_fresh(tc_provider *p, const char *key, int64_t now, cached_copy *c,
+                        tc_collateral_answer *ans) {
+  c->hit = 0;
+  c->why[0] = 0;
   pthread_mutex_lock(&p->mu);
   int in_mem = mem_get(p, key, now, ans);
   pthread_mutex_unlock(&p->mu);
   if (in_mem)
-    return TC_OK;
-  col_cache_entry e;
-  int hit = 0;
-  char why[256] = "";
-  if (p->cache_dir != NULL) {
-    hit = col_cache_lookup(p->cache_dir, key, &e, why);
-    if (hit && now < e.refresh_at) {
-      answer_from_entry(ans, &e, now);
-      col_cache_entry_free(&e);
-      pthread_mutex_lock(&p->mu);
-      mem_put(p, key, ans);
-      pthread_mutex_unlock(&p->mu);
-      return TC_OK;
-    }
-  }
-  if (p->opt.offline) {
-    tc_error off;
-    tc_fail(&off, TC_ERR_IO, "collateral_unavailable", "offline mode, %s needed from %s",
-            tc_object_kind_name(req->kind), url);
-    if (hit) {
-      st = serve_stale(&e, now, &off, ans);
-      col_cache_entry_free(&e);
-      return st;
-    }
-    return tc_fail(err, TC_ERR_IO, "collateral_unavailable", "%s (%s)", off.detail,
-                   why[0] ? why : "not cached");
-  }
-
-  /* Single flight: join a fetch of the same key in progress, or lead one; but not while
-   * the key is held off after a failure. */
+    return 1;
+  if (p->cache_dir == NULL)
+    return 0;
+  c->hit = col_cache_lookup(p->cache_dir, key, &c->e, c->why);
+  if (!c->hit || now >= c->e.refresh_at)
+    return 0;
+  answer_from_entry(ans, &c->e, now);
+  cached_copy_free(c);
   pthread_mutex_lock(&p->mu);
+  mem_put(p, key, ans);
+  pthread_mutex_unlock(&p->mu);
+  return 1;
+}
+
+/* No fetch can be made (why, with status st): the cached copy served stale with why as its
+ * note, else the failure. Releases *c. */
+static tc_status refuse(cached_copy *c, int64_t now, tc_status st, const tc_error *why,
+                        tc_collateral_answer *ans, tc_error *err) {
+  if (!c->hit)
+    return tc_fail(err, st, why->reason, "%s", why->detail);
+  tc_status s = serve_stale(&c->e, now, why, ans);
+  cached_copy_free(c);
+  return s;
+}
+
+/* Offline mode: no network; the cached copy stale, else collateral_unavailable (with why
+ * the cache had none). Releases *c. */
+static tc_status answer_offline(const tc_object_request *req, const char *url, cached_copy *c,
+                                int64_t now, tc_collateral_answer *ans, tc_error *err) {
+  tc_error off;
+  tc_fail(&off, TC_ERR_IO, "collateral_unavailable", "offline mode, %s needed from %s",
+          tc_object_kind_name(req->kind), url);
+  if (!c->hit)
+    return tc_fail(err, TC_ERR_IO, "collateral_unavailable", "%s (%s)", off.detail,
+                   c->why[0] ? c->why : "not cached");
+  return refuse(c, now, TC_ERR_IO, &off, ans, err);
+}
+
+/* Under p->mu: 1 when no fetch of key from host may start now: the key is held off after a
+ * failure, or the host is backed off. *st and *why then say so. */
+static int fetch_barred(tc_provider *p, const char *key, const char *url, const char *host,
+                        int64_t now, tc_status *st, tc_error *why) {
   struct holdoff *h = holdoff_find(p, key, now);
   if (h != NULL) {
-    tc_error held = h->err;
-    tc_status hst = h->st;
     char until[21];
     tc_rfc3339_format(h->until, until);
-    pthread_mutex_unlock(&p->mu);
-    size_t l = strlen(held.detail);
-    snprintf(held.detail + l, sizeof held.detail - l, " (no new attempt before %s)", until);
-    if (hit) {
-      st = serve_stale(&e, now, &held, ans);
-      col_cache_entry_free(&e);
-      return st;
-    }
-    return tc_fail(err, hst, held.reason, "%s", held.detail);
+    *why = h->err;
+    *st = h->st;
+    size_t l = strlen(why->detail);
+    snprintf(why->detail + l, sizeof why->detail - l, " (no new attempt before %s)", until);
+    return 1;
   }
-  char host[256];
-  col_http_url_host(url, host);
   struct host_backoff *hb = host_backoff_find(p, host, now);
-  if (hb != NULL) {
-    tc_error down;
-    tc_fail(&down, TC_ERR_IO, "collateral_unavailable",
-            "%s: no request to %s for another %lld s: it failed %u time%s in a row, last: %s", url,
-            host, (long long)(hb->until - now), hb->failures, hb->failures == 1 ? "" : "s",
-            hb->err.detail);
-    pthread_mutex_unlock(&p->mu);
-    if (hit) {
-      st = serve_stale(&e, now, &down, ans);
-      col_cache_entry_free(&e);
-      return st;
-    }
-    return tc_fail(err, TC_ERR_IO, down.reason, "%s", down.detail);
-  }
+  if (hb == NULL)
+    return 0;
+  *st = tc_fail(why, TC_ERR_IO, "collateral_unavailable",
+                "%s: no request to %s for another %lld s: it failed %u time%s in a row, last: %s",
+                url, host, (long long)(hb->until - now), hb->failures, hb->failures == 1 ? "" : "s",
+                hb->err.detail);
+  return 1;
+}
+
+/* Under p->mu: the flight in progress for key, or NULL. */
+static struct flight *flight_find(tc_provider *p, const char *key) {
   struct flight *f = p->flights;
   while (f != NULL && strcmp(f->key, key) != 0)
     f = f->next;
-  if (f != NULL) {
-    f->refs++;
-    while (!f->done && wait_until(p, deadline))
-      ;
-    if (!f->done) { /* the deadline passed: the leader goes on without us */
-      f->refs--;
-      pthread_mutex_unlock(&p->mu);
-      if (hit) {
-        tc_error late;
-        tc_fail(&late, TC_ERR_IO, "collateral_unavailable",
-                "%s: the request's deadline passed "
-                "while another request fetched it",
-                url);
-        st = serve_stale(&e, now, &late, ans);
-        col_cache_entry_free(&e);
-        return st;
-      }
-      return tc_fail(err, TC_ERR_IO, "collateral_unavailable",
-                     "%s: the request's deadline passed while another request fetched it", url);
-    }
-    st = f->st;
-    if (st == TC_OK)
-      st = copy_answer(ans, &f->ans, err);
-    else if (err)
-      *err = f->err;
-    if (--f->refs == 0) {
-      tc_collateral_answer_free(&f->ans);
-      free(f);
-    }
-    pthread_mutex_unlock(&p->mu);
-    if (hit)
-      col_cache_entry_free(&e);
-    return st;
+  return f;
+}
+
+/* Under p->mu: a finished flight's answer for one of its requests, which then lets go of
+ * the flight (the last one frees it). */
+static tc_status flight_take(struct flight *f, tc_collateral_answer *ans, tc_error *err) {
+  tc_status st = f->st;
+  if (st == TC_OK)
+    st = copy_answer(ans, &f->ans, err);
+  else if (err)
+    *err = f->err;
+  if (--f->refs == 0) {
+    tc_collateral_answer_free(&f->ans);
+    free(f);
   }
-  f = calloc(1, sizeof *f);
-  if (f == NULL) {
+  return st;
+}
+
+/* Under p->mu, released on return: wait for another request's flight f and take its
+ * answer. When the deadline passes first, the leader goes on without us: refused
+ * (the cached copy served stale, if any). Releases *c. */
+static tc_status join_flight(tc_provider *p, struct flight *f, const char *url, double deadline,
+                             int64_t now, cached_copy *c, tc_collateral_answer *ans,
+                             tc_error *err) {
+  f->refs++;
+  while (!f->done && wait_until(p, deadline))
+    ;
+  if (!f->done) {
+    f->refs--;
     pthread_mutex_unlock(&p->mu);
-    if (hit)
-      col_cache_entry_free(&e);
-    return tc_fail(err, TC_ERR_NOMEM, "out_of_memory", "single-flight entry");
+    tc_error late;
+    tc_fail(&late, TC_ERR_IO, "collateral_unavailable",
+            "%s: the request's deadline passed while another request fetched it", url);
+    return refuse(c, now, TC_ERR_IO, &late, ans, err);
   }
+  tc_status st = flight_take(f, ans, err);
+  pthread_mutex_unlock(&p->mu);
+  cached_copy_free(c);
+  return st;
+}
+
+/* Under p->mu: a new flight for key, led by the caller; NULL when out of memory. */
+static struct flight *flight_start(tc_provider *p, const char *key) {
+  struct flight *f = calloc(1, sizeof *f);
+  if (f == NULL)
+    return NULL;
   snprintf(f->key, sizeof f->key, "%s", key);
   f->refs = 1;
   f->next = p->flights;
   p->flights = f;
-  pthread_mutex_unlock(&p->mu);
+  return f;
+}
 
-  /* Leader. A fetch that finished between our lookup and taking the lead is in the
-   * cache now: use it rather than asking again. */
-  tc_error ferr;
-  tc_error_clear(&ferr);
-  tc_collateral_answer got;
-  memset(&got, 0, sizeof got);
+/* The leader's fetch, into *got (*ferr on failure). A fetch that finished between our
+ * lookup and taking the lead is in the cache now: that copy is used rather than asking
+ * again. Otherwise the network; its outcome sets the key's hold-off and the host's
+ * back-off, and a failure serves the cached copy *c stale when there is one. */
+static tc_status lead_fetch(tc_provider *p, const tc_object_request *req, const char *key,
+                            const char *url, const char *host, int64_t now, double *wait_budget_s,
+                            double deadline, cached_copy *c, tc_collateral_answer *got,
+                            tc_error *ferr) {
+  tc_error_clear(ferr);
+  memset(got, 0, sizeof *got);
   col_cache_entry e2;
   int hit2 = p->cache_dir != NULL && col_cache_lookup(p->cache_dir, key, &e2, NULL);
   if (hit2 && now < e2.refresh_at) {
-    answer_from_entry(&got, &e2, now);
+    answer_from_entry(got, &e2, now);
     col_cache_entry_free(&e2);
-    st = TC_OK;
-  } else {
-    if (hit2)
-      col_cache_entry_free(&e2);
-    double retry_after = -1, t0 = col_http_mono();
-    int host_state = 0;
-    st = fetch_now(p, req, key, url, now, wait_budget_s, deadline, &got, &retry_after, &host_state,
-                   &ferr);
-    /* the back-off runs from the end of the fetch (its retries may have taken a while) */
-    int64_t end = now + (int64_t)floor(col_http_mono() - t0);
-    pthread_mutex_lock(&p->mu);
-    holdoff_set(p, key, now, retry_after, st, &ferr);
-    host_backoff_note(p, host, end, host_state > 0, host_state < 0, &ferr);
-    pthread_mutex_unlock(&p->mu);
-    if (st != TC_OK && hit)
-      st = serve_stale(&e, now, &ferr, &got);
+    return TC_OK;
   }
-  if (hit)
-    col_cache_entry_free(&e);
+  if (hit2)
+    col_cache_entry_free(&e2);
+  double retry_after = -1, t0 = col_http_mono();
+  int host_state = 0;
+  tc_status st = fetch_now(p, req, key, url, now, wait_budget_s, deadline, got, &retry_after,
+                           &host_state, ferr);
+  /* the back-off runs from the end of the fetch (its retries may have taken a while) */
+  int64_t end = now + (int64_t)floor(col_http_mono() - t0);
+  pthread_mutex_lock(&p->mu);
+  holdoff_set(p, key, now, retry_after, st, ferr);
+  host_backoff_note(p, host, end, host_state > 0, host_state < 0, ferr);
+  pthread_mutex_unlock(&p->mu);
+  if (st != TC_OK && c->hit)
+    st = serve_stale(&c->e, now, ferr, got);
+  return st;
+}
 
+/* The leader publishes its flight's outcome (st, *ferr, *got, which the flight takes over)
+ * to the waiting requests, remembers a fresh answer in memory, and takes its own copy. */
+static tc_status flight_finish(tc_provider *p, struct flight *f, const char *key, int64_t now,
+                               tc_status st, const tc_error *ferr, tc_collateral_answer *got,
+                               tc_collateral_answer *ans, tc_error *err) {
   pthread_mutex_lock(&p->mu);
   f->st = st;
-  f->err = ferr;
-  f->ans = got;
+  f->err = *ferr;
+  f->ans = *got;
   f->done = 1;
-  if (st == TC_OK && !got.stale && now < got.refresh_at)
-    mem_put(p, key, &got);
+  if (st == TC_OK && !got->stale && now < got->refresh_at)
+    mem_put(p, key, got);
   for (struct flight **pp = &p->flights; *pp != NULL; pp = &(*pp)->next)
     if (*pp == f) {
       *pp = f->next;
       break;
     }
   pthread_cond_broadcast(&p->cv);
-  if (st == TC_OK)
-    st = copy_answer(ans, &f->ans, err);
-  else if (err)
-    *err = ferr;
-  if (--f->refs == 0) {
-    tc_collateral_answer_free(&f->ans);
-    free(f);
-  }
+  st = flight_take(f, ans, err);
   pthread_mutex_unlock(&p->mu);
   return st;
+}
+
+tc_status col_provider_get_until(tc_provider *p, const tc_object_request *req, int64_t now,
+                                 double *wait_budget_s, double deadline, tc_collateral_answer *ans,
+                                 tc_error *err) {
+  memset(ans, 0, sizeof *ans);
+  char key[512], url[512], host[256];
+  tc_status st = tc_object_key(req, key, sizeof key, err);
+  if (st != TC_OK)
+    return st;
+  st = tc_object_url(p->opt.kds_url, p->opt.pcs_url, p->opt.pcs_flavour, req, url, sizeof url, err);
+  if (st != TC_OK)
+    return st;
+  cached_copy c;
+  if (cached_fresh(p, key, now, &c, ans))
+    return TC_OK;
+  if (p->opt.offline)
+    return answer_offline(req, url, &c, now, ans, err);
+  col_http_url_host(url, host);
+
+  /* Single flight: join a fetch of the same key in progress, or lead one; but not while
+   * the key is held off after a failure, nor while its host is backed off. */
+  pthread_mutex_lock(&p->mu);
+  tc_error why;
+  if (fetch_barred(p, key, url, host, now, &st, &why)) {
+    pthread_mutex_unlock(&p->mu);
+    return refuse(&c, now, st, &why, ans, err);
+  }
+  struct flight *f = flight_find(p, key);
+  if (f != NULL)
+    return join_flight(p, f, url, deadline, now, &c, ans, err);
+  f = flight_start(p, key);
+  pthread_mutex_unlock(&p->mu);
+  if (f == NULL) {
+    cached_copy_free(&c);
+    return tc_fail(err, TC_ERR_NOMEM, "out_of_memory", "single-flight entry");
+  }
+  tc_collateral_answer got;
+  tc_error ferr;
+  st = lead_fetch(p, req, key, url, host, now, wait_budget_s, deadline, &c, &got, &ferr);
+  cached_copy_free(&c);
+  return flight_finish(p, f, key, now, st, &ferr, &got, ans, err);
 }

@@ -582,13 +582,22 @@ static void test_memory_layer(void **state) {
 
 /* ---- 429 / 503 ---- */
 
+/* Serve the ASK + ARK chain of an SNP vector case at path (/vcek/v1/<product>/cert_chain);
+ * returns the chain's bytes (caller frees). */
+static tc_buf route_chain(const char *case_name, const char *path) {
+  tc_buf ark = vec_file("snp", case_name, "ark.pem");
+  tc_buf ask = vec_file("snp", case_name, "ask.pem");
+  tc_buf chain = concat(&ask, &ark);
+  ts_route(g_srv, path, chain.data, chain.len, NULL, NULL);
+  tc_buf_free(&ask);
+  tc_buf_free(&ark);
+  return chain;
+}
+
 static void test_rate_limit_retry_after(void **state) {
   (void)state;
-  tc_buf ark = vec_file("snp", "milan-v3-oak-cb", "ark.pem");
-  tc_buf ask = vec_file("snp", "milan-v3-oak-cb", "ask.pem");
-  tc_buf chain = concat(&ask, &ark);
   const char *path = "/vcek/v1/Milan/cert_chain";
-  ts_route(g_srv, path, chain.data, chain.len, NULL, NULL);
+  tc_buf chain = route_chain("milan-v3-oak-cb", path);
   tc_provider *p = provider(NULL, 0);
   tc_object_request q;
   memset(&q, 0, sizeof q);
@@ -646,8 +655,6 @@ static void test_rate_limit_retry_after(void **state) {
   assert_int_equal(ts_total(g_srv), t_before + 1);
   tc_provider_free(p);
   tc_buf_free(&chain);
-  tc_buf_free(&ask);
-  tc_buf_free(&ark);
 }
 
 /* ---- per-host back-off after failures ---- */
@@ -904,6 +911,121 @@ static void test_concurrent_misses_one_request(void **state) {
   run_concurrent(dir, "Turin", "turin-v5-oak-oc");
   rm_rf(dir);
   free(dir);
+}
+
+/* A request leading the fetch of one object at `now`, in its own thread. */
+struct leader {
+  tc_provider *p;
+  tc_object_request q;
+  int64_t now;
+  tc_status st;
+  tc_collateral_answer a;
+  pthread_t th;
+};
+
+static void *leader_run(void *arg) {
+  struct leader *l = arg;
+  tc_error err;
+  l->st = tc_provider_get(l->p, &l->q, l->now, &l->a, &err);
+  return NULL;
+}
+
+/* Start l's fetch and return once the server has its request (then it is in flight). */
+static void leader_start(struct leader *l, const char *path) {
+  unsigned c0 = ts_count(g_srv, path);
+  pthread_create(&l->th, NULL, leader_run, l);
+  for (int i = 0; i < 5000 && ts_count(g_srv, path) == c0; i++)
+    usleep(1000);
+  assert_int_equal(ts_count(g_srv, path), c0 + 1);
+}
+
+/* A request joining another's fetch of the same object waits no longer than its own
+ * deadline: then it is refused with the reason, or, when the cache holds a copy past its
+ * refresh time, gets that copy marked stale with the reason as its note. The leader's fetch
+ * goes on and completes. */
+static void test_joined_fetch_deadline(void **state) {
+  (void)state;
+  const char *path = "/vcek/v1/Milan/cert_chain";
+  tc_buf chain = route_chain("milan-v3-oak-cb", path);
+  char *dir = mktemp_dir();
+  tc_provider *p = provider(dir, 0);
+  struct leader l;
+  memset(&l, 0, sizeof l);
+  l.p = p;
+  chain_request(&l.q, TC_SNP_MILAN);
+  tc_collateral_answer a;
+  tc_error err;
+  ts_delay_ms(g_srv, 1500);
+
+  /* nothing cached: refused once the deadline (0.2 s) passes, long before the leader ends */
+  leader_start(&l, path);
+  double t0 = col_http_mono();
+  assert_int_equal(col_provider_get_until(p, &l.q, 0, NULL, t0 + 0.2, &a, &err), TC_ERR_IO);
+  assert_true(col_http_mono() - t0 < 1.0);
+  assert_string_equal(err.reason, "collateral_unavailable");
+  assert_non_null(strstr(err.detail, path));
+  assert_non_null(strstr(err.detail, ": the request's deadline passed while another request "
+                                     "fetched it"));
+  pthread_join(l.th, NULL);
+  assert_int_equal(l.st, TC_OK);
+  assert_int_equal(l.a.origin, TC_ORIGIN_NETWORK);
+  assert_int_equal(l.a.body.len, chain.len);
+  int64_t later = l.a.refresh_at;
+  tc_collateral_answer_free(&l.a);
+
+  /* a cached copy due for refresh: served stale, the reason in its note */
+  l.now = later;
+  leader_start(&l, path);
+  t0 = col_http_mono();
+  assert_int_equal(col_provider_get_until(p, &l.q, later, NULL, t0 + 0.2, &a, &err), TC_OK);
+  assert_true(col_http_mono() - t0 < 1.0);
+  assert_int_equal(a.origin, TC_ORIGIN_CACHE);
+  assert_int_equal(a.stale, 1);
+  assert_int_equal(a.body.len, chain.len);
+  assert_memory_equal(a.body.data, chain.data, chain.len);
+  assert_non_null(strstr(a.note, "refresh failed (collateral_unavailable: "));
+  assert_non_null(strstr(a.note, "deadline passed while another request fetched it); serving "
+                                 "the cached copy"));
+  tc_collateral_answer_free(&a);
+  pthread_join(l.th, NULL);
+  assert_int_equal(l.st, TC_OK);
+  assert_int_equal(l.a.origin, TC_ORIGIN_NETWORK);
+  tc_collateral_answer_free(&l.a);
+
+  ts_delay_ms(g_srv, 0);
+  tc_provider_free(p);
+  rm_rf(dir);
+  free(dir);
+  tc_buf_free(&chain);
+}
+
+/* A request that names no object, or one the service cannot serve, is refused before any
+ * network request, with the reason. */
+static void test_bad_request_makes_no_request(void **state) {
+  (void)state;
+  tc_provider *p = provider(NULL, 0);
+  tc_object_request q;
+  memset(&q, 0, sizeof q);
+  q.kind = TC_OBJ_PCS_PCK_CRL; /* without ca processor|platform */
+  tc_collateral_answer a;
+  tc_error err;
+  unsigned t0 = ts_total(g_srv);
+  assert_int_equal(tc_provider_get(p, &q, 0, &a, &err), TC_ERR_USAGE);
+  assert_string_equal(err.reason, "bad_request");
+  assert_string_equal(err.detail, "PCK CRL request needs ca processor or platform");
+  tc_provider_free(p);
+  /* Intel's PCS has no Root CA CRL endpoint: the URL must come with the request */
+  tc_provider_options o;
+  tc_provider_options_default(&o);
+  o.pcs_url = "https://api.trustedservices.intel.com";
+  assert_int_equal(tc_provider_new(&o, &p, &err), TC_OK);
+  memset(&q, 0, sizeof q);
+  q.kind = TC_OBJ_PCS_ROOT_CA_CRL;
+  assert_int_equal(tc_provider_get(p, &q, 0, &a, &err), TC_ERR_USAGE);
+  assert_string_equal(err.reason, "bad_request");
+  assert_non_null(strstr(err.detail, "Intel PCS serves no Root CA CRL endpoint"));
+  tc_provider_free(p);
+  assert_int_equal(ts_total(g_srv), t0);
 }
 
 /* ---- crash safety and corruption ---- */
@@ -1605,6 +1727,8 @@ int main(int argc, char **argv) {
       cmocka_unit_test(test_host_backoff),
       cmocka_unit_test(test_kds_pacing),
       cmocka_unit_test(test_concurrent_misses_one_request),
+      cmocka_unit_test(test_joined_fetch_deadline),
+      cmocka_unit_test(test_bad_request_makes_no_request),
       cmocka_unit_test(test_kill_during_write),
       cmocka_unit_test(test_corrupt_entry_is_refetched),
       cmocka_unit_test(test_expired_object_is_refreshed),

@@ -122,7 +122,19 @@ static json_t *lead_keys_first(json_t *r) {
   return o;
 }
 
-int cmd_verify(int argc, char **argv) {
+/* The command line, parsed. The --cert and --trust-root files go into the collateral as
+ * they come (each read and checked at once). */
+struct verify_args {
+  tc_tee tee;
+  const char *dir, *crl, *at_text, *evidence;
+  int json;
+  int fetch; /* --fetch (collateral area) */
+  cli_fetch_options fo;
+};
+
+/* Parse argv into *a (and col's certificates). 0: go on; -1: --help printed (exit 0);
+ * else the exit code (a message was printed). */
+static int parse_args(int argc, char **argv, struct verify_args *a, tc_collateral *col) {
   static const struct option opts[] = {{"tee", required_argument, NULL, 't'},
                                        {"collateral", required_argument, NULL, 'c'},
                                        {"cert", required_argument, NULL, 'C'},
@@ -136,148 +148,131 @@ int cmd_verify(int argc, char **argv) {
                                        {"cache-dir", required_argument, NULL, 'D'},
                                        {"help", no_argument, NULL, 'h'},
                                        {NULL, 0, NULL, 0}};
-  tc_collateral col = {0};
-  tc_tee tee = TC_TEE_UNKNOWN;
-  const char *dir = NULL, *crl = NULL, *at_text = NULL;
-  int json = 0, rc = CLI_EXIT_USAGE;
-  tc_trust_store *trust = NULL; /* the --trust-root certificates, parsed once */
-  int fetch = 0;                /* --fetch (collateral area) */
-  cli_fetch_options fo = {
-      .max_wait_s = -1, .kds_interval_s = -1, .host_backoff_s = -1, .host_backoff_max_s = -1};
-  tc_error err;
-  tc_error_clear(&err);
   cli_getopt_reset();
   int c;
   while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
     switch (c) {
     case 't':
-      tee = tc_tee_from_name(optarg);
-      if (tee == TC_TEE_UNKNOWN) {
-        cli_usage_error("verify", "unknown TEE '%s' (snp, tdx or sgx)", optarg);
-        goto out;
-      }
+      a->tee = tc_tee_from_name(optarg);
+      if (a->tee == TC_TEE_UNKNOWN)
+        return cli_usage_error("verify", "unknown TEE '%s' (snp, tdx or sgx)", optarg);
       break;
     case 'c':
-      dir = optarg;
+      a->dir = optarg;
       break;
     case 'C':
-      if (push_cert_file(&col.extra_certs, &col.n_extra_certs, "--cert", optarg) != 0)
-        goto out;
+      if (push_cert_file(&col->extra_certs, &col->n_extra_certs, "--cert", optarg) != 0)
+        return CLI_EXIT_USAGE;
       break;
     case 'r':
-      crl = optarg;
+      a->crl = optarg;
       break;
     case 'T':
-      if (push_cert_file(&col.trust_roots, &col.n_trust_roots, "--trust-root", optarg) != 0)
-        goto out;
+      if (push_cert_file(&col->trust_roots, &col->n_trust_roots, "--trust-root", optarg) != 0)
+        return CLI_EXIT_USAGE;
       break;
     case 'a':
-      at_text = optarg;
+      a->at_text = optarg;
       break;
     case 'f':
       if (strcmp(optarg, "json") == 0)
-        json = 1;
-      else if (strcmp(optarg, "text") != 0) {
-        cli_usage_error("verify", "unknown format '%s' (text or json)", optarg);
-        goto out;
-      }
+        a->json = 1;
+      else if (strcmp(optarg, "text") != 0)
+        return cli_usage_error("verify", "unknown format '%s' (text or json)", optarg);
       break;
     case 'F':
-      fetch = 1;
+      a->fetch = 1;
       break;
     case 'K':
-      fo.kds_url = optarg;
+      a->fo.kds_url = optarg;
       break;
     case 'P':
-      fo.pcs_url = optarg;
+      a->fo.pcs_url = optarg;
       break;
     case 'D':
-      fo.cache_dir = optarg;
+      a->fo.cache_dir = optarg;
       break;
     case 'h':
       usage(stdout);
-      rc = CLI_EXIT_OK;
-      goto out;
+      return -1;
     case ':':
-      cli_usage_error("verify", "option '%s' needs a value", argv[optind - 1]);
-      goto out;
+      return cli_usage_error("verify", "option '%s' needs a value", argv[optind - 1]);
     default:
-      cli_usage_error("verify", "unknown option '%s'", argv[optind - 1]);
-      goto out;
+      return cli_usage_error("verify", "unknown option '%s'", argv[optind - 1]);
     }
   }
-  if (optind != argc - 1) {
-    cli_usage_error("verify", optind == argc ? "missing EVIDENCE file"
-                                             : "exactly one EVIDENCE file expected");
-    goto out;
-  }
-  if (!fetch && (fo.kds_url || fo.pcs_url || fo.cache_dir)) {
-    cli_usage_error("verify", "--kds-url, --pcs-url and --cache-dir go with --fetch");
-    goto out;
-  }
-#if TEECTL_CLI_PROGRAM < TEECTL_CLI_FULL
-  if (fetch) { /* fetching (libcurl) is in teectl-full: the same command line runs there */
-    rc = cli_forward("verify", TEECTL_CLI_FULL);
-    goto out;
-  }
-#endif
-  int64_t at = (int64_t)time(NULL);
-  if (at_text != NULL && tc_rfc3339_parse(at_text, &at, &err) != TC_OK) {
-    cli_usage_error("verify", "--at: %s", err.detail);
-    goto out;
-  }
-  if (dir != NULL && tc_collateral_load_dir(dir, &col, &err) != TC_OK) {
+  if (optind != argc - 1)
+    return cli_usage_error("verify", optind == argc ? "missing EVIDENCE file"
+                                                    : "exactly one EVIDENCE file expected");
+  if (!a->fetch && (a->fo.kds_url || a->fo.pcs_url || a->fo.cache_dir))
+    return cli_usage_error("verify", "--kds-url, --pcs-url and --cache-dir go with --fetch");
+  a->evidence = argv[optind];
+  return 0;
+}
+
+/* The verification time (--at, else now) and the collateral the options name: the
+ * --collateral folder, the --crl file, the --trust-root store (*trust, which col then
+ * uses). 0, or CLI_EXIT_USAGE (message printed). */
+static int load_inputs(const struct verify_args *a, int64_t *at, tc_collateral *col,
+                       tc_trust_store **trust) {
+  tc_error err;
+  tc_error_clear(&err);
+  *at = (int64_t)time(NULL);
+  if (a->at_text != NULL && tc_rfc3339_parse(a->at_text, at, &err) != TC_OK)
+    return cli_usage_error("verify", "--at: %s", err.detail);
+  if (a->dir != NULL && tc_collateral_load_dir(a->dir, col, &err) != TC_OK) {
     fprintf(stderr, "teectl verify: --collateral %s\n", err.detail);
-    goto out;
+    return CLI_EXIT_USAGE;
   }
-  if (crl != NULL) {
-    tc_buf_free(&col.amd_crl);
-    if (tc_file_read(crl, 16u << 20, &col.amd_crl, &err) != TC_OK) {
+  if (a->crl != NULL) {
+    tc_buf_free(&col->amd_crl);
+    if (tc_file_read(a->crl, 16u << 20, &col->amd_crl, &err) != TC_OK) {
       fprintf(stderr, "teectl verify: %s\n", err.detail);
-      goto out;
+      return CLI_EXIT_USAGE;
     }
   }
-  if (col.n_trust_roots > 0) {
-    if (tc_trust_store_new(col.trust_roots, col.n_trust_roots, &trust, &err) != TC_OK) {
+  if (col->n_trust_roots > 0) {
+    if (tc_trust_store_new(col->trust_roots, col->n_trust_roots, trust, &err) != TC_OK) {
       fprintf(stderr, "teectl verify: --trust-root: %s\n", err.detail);
-      goto out;
+      return CLI_EXIT_USAGE;
     }
-    col.trust = trust;
+    col->trust = *trust;
   }
-  const char *path = argv[optind];
-  tc_buf ev = {0};
-  if (tc_file_read_input(path, 1u << 24, &ev, &err) != TC_OK) {
-    fprintf(stderr, "teectl verify: %s\n", err.detail);
-    goto out;
-  }
+  return 0;
+}
+
 #if TEECTL_CLI_PROGRAM >= TEECTL_CLI_FULL
-  if (fetch) { /* fill what the folder and options did not give (collateral area) */
-    json_t *report = NULL;
-    rc = cli_fetch_missing("verify", &fo, tee, ev.data, ev.len, (int64_t)time(NULL), &col, stderr,
-                           &report);
-    /* Evidence the fill could not read goes on to the verifier, which gives its verdict (and
-     * JSON); collateral that could not be had is an "invalid" answer in JSON too. */
-    if (rc == CLI_EXIT_FAIL && json)
-      print_fetch_failure(report, tee, at);
-    int evidence_bad = rc == CLI_EXIT_USAGE && report != NULL;
-    json_decref(report);
-    if (rc != CLI_EXIT_OK && !evidence_bad) {
-      tc_buf_free(&ev);
-      goto out;
-    }
-    rc = CLI_EXIT_USAGE;
-  }
+/* --fetch: fill what the folder and options did not give (collateral area). CLI_EXIT_OK to
+ * go on and verify, else the exit code. Evidence the fill could not read goes on to the
+ * verifier, which gives its verdict (and JSON); collateral that could not be had is an
+ * "invalid" answer in JSON too. */
+static int fetch_missing(const struct verify_args *a, const tc_buf *ev, int64_t at,
+                         tc_collateral *col) {
+  json_t *report = NULL;
+  int rc = cli_fetch_missing("verify", &a->fo, a->tee, ev->data, ev->len, (int64_t)time(NULL), col,
+                             stderr, &report);
+  if (rc == CLI_EXIT_FAIL && a->json)
+    print_fetch_failure(report, a->tee, at);
+  int evidence_bad = rc == CLI_EXIT_USAGE && report != NULL;
+  json_decref(report);
+  return rc != CLI_EXIT_OK && !evidence_bad ? rc : CLI_EXIT_OK;
+}
 #endif
+
+/* One verification: print the result (a valid result names its trust_anchor,
+ * teectl/verify.h) and map it to the exit code. */
+static int verify_and_print(const struct verify_args *a, const tc_buf *ev, const tc_collateral *col,
+                            int64_t at) {
   json_t *result = NULL;
-  /* One verification: a valid result names its trust_anchor (teectl/verify.h). */
-  tc_status st = tc_verify_evidence(tee, ev.data, ev.len, &col, at, &result, &err);
-  tc_buf_free(&ev);
+  tc_error err;
+  tc_error_clear(&err);
+  tc_status st = tc_verify_evidence(a->tee, ev->data, ev->len, col, at, &result, &err);
   if (result == NULL) {
     fprintf(stderr, "teectl verify: %s: %s\n", err.reason, err.detail);
-    goto out;
+    return CLI_EXIT_USAGE;
   }
   result = lead_keys_first(result);
-  if (json)
+  if (a->json)
     cli_print_json(stdout, result);
   else
     cli_print_result_text(stdout, result);
@@ -285,10 +280,49 @@ int cmd_verify(int argc, char **argv) {
     fprintf(stderr, "hint: give the files with --collateral DIR, or fetch them with "
                     "'teectl verify --fetch' or 'teectl collateral fetch --out DIR EVIDENCE'\n");
   json_decref(result);
-  rc = st == TC_OK                                   ? CLI_EXIT_OK
-       : (st == TC_ERR_VERIFY || st == TC_ERR_PARSE) ? CLI_EXIT_FAIL
-                                                     : CLI_EXIT_USAGE;
-out:
+  return st == TC_OK                                   ? CLI_EXIT_OK
+         : (st == TC_ERR_VERIFY || st == TC_ERR_PARSE) ? CLI_EXIT_FAIL
+                                                       : CLI_EXIT_USAGE;
+}
+
+/* Parse, read the inputs, fetch (--fetch), verify. The collateral and trust store are
+ * owned here and released on every path. */
+static int run(int argc, char **argv, tc_collateral *col, tc_trust_store **trust) {
+  struct verify_args a = {
+      .tee = TC_TEE_UNKNOWN,
+      .fo = {
+          .max_wait_s = -1, .kds_interval_s = -1, .host_backoff_s = -1, .host_backoff_max_s = -1}};
+  int rc = parse_args(argc, argv, &a, col);
+  if (rc != 0)
+    return rc < 0 ? CLI_EXIT_OK : rc;
+#if TEECTL_CLI_PROGRAM < TEECTL_CLI_FULL
+  if (a.fetch) /* fetching (libcurl) is in teectl-full: the same command line runs there */
+    return cli_forward("verify", TEECTL_CLI_FULL);
+#endif
+  int64_t at;
+  if ((rc = load_inputs(&a, &at, col, trust)) != 0)
+    return rc;
+  tc_buf ev = {0};
+  tc_error err;
+  if (tc_file_read_input(a.evidence, 1u << 24, &ev, &err) != TC_OK) {
+    fprintf(stderr, "teectl verify: %s\n", err.detail);
+    return CLI_EXIT_USAGE;
+  }
+#if TEECTL_CLI_PROGRAM >= TEECTL_CLI_FULL
+  if (a.fetch && (rc = fetch_missing(&a, &ev, at, col)) != CLI_EXIT_OK) {
+    tc_buf_free(&ev);
+    return rc;
+  }
+#endif
+  rc = verify_and_print(&a, &ev, col, at);
+  tc_buf_free(&ev);
+  return rc;
+}
+
+int cmd_verify(int argc, char **argv) {
+  tc_collateral col = {0};
+  tc_trust_store *trust = NULL; /* the --trust-root certificates, parsed once */
+  int rc = run(argc, argv, &col, &trust);
   tc_collateral_free(&col);
   tc_trust_store_free(trust);
   return rc;

@@ -55,6 +55,42 @@ run 1 "demo report, verified before the certificates' validity" "$BIN" verify --
   "$DEMO" --trust-root "$DEMO/ark.pem" --at 2019-06-01T00:00:00Z --format json "$DEMO/report.bin"
 has "expired reason" '"reason": *"cert_expired_at_verify_at"'
 
+# the collateral as single files (--cert, in any order; SNP sorts them) instead of a folder
+run 0 "demo report, --cert files" "$BIN" verify --cert "$DEMO/vcek.der" --cert "$DEMO/ask.pem" \
+  --cert "$DEMO/ark.pem" --trust-root "$DEMO/ark.pem" --format json "$DEMO/report.bin"
+has "--cert verdict" '"verdict": *"valid"'
+has "--cert signing key" '"signing_key": *"VCEK"'
+# no collateral at all: an invalid verdict naming what is missing, and a hint on stderr
+run 1 "demo report, no collateral" "$BIN" verify --format json "$DEMO/report.bin"
+has "no collateral reason" '"reason": *"collateral_missing"'
+has "no collateral detail" '"detail": *"missing ARK \(ark.pem\), ASK \(ask.pem\), VCEK \(vcek.der\)"'
+grep -q "^hint: give the files with --collateral DIR, or fetch them with 'teectl verify --fetch'" \
+  "$tmp/err" || { echo "FAIL: no collateral: no hint on stderr"; cat "$tmp/err"; fail=1; }
+
+# usage errors and unreadable inputs: exit 2, one line on stderr saying what is wrong
+usage_err() { # description pattern command...
+  what=$1; pat=$2; shift 2
+  run 2 "$what" "$@"
+  [ "$(wc -l <"$tmp/err")" = 1 ] && grep -Eq "$pat" "$tmp/err" ||
+    { echo "FAIL: $what: stderr is not one line matching /$pat/"; cat "$tmp/err"; fail=1; }
+}
+usage_err "unknown --tee" "^teectl verify: unknown TEE 'cca' \(snp, tdx or sgx\)" \
+  "$BIN" verify --tee cca "$DEMO/report.bin"
+usage_err "unknown --format" "^teectl verify: unknown format 'xml' \(text or json\)" \
+  "$BIN" verify --format xml "$DEMO/report.bin"
+usage_err "--at without a value" "^teectl verify: option '--at' needs a value" \
+  "$BIN" verify "$DEMO/report.bin" --at
+usage_err "no EVIDENCE" "^teectl verify: missing EVIDENCE file" "$BIN" verify --tee snp
+usage_err "two EVIDENCE files" "^teectl verify: exactly one EVIDENCE file expected" \
+  "$BIN" verify "$DEMO/report.bin" "$DEMO/report.bin"
+usage_err "--kds-url without --fetch" \
+  "^teectl verify: --kds-url, --pcs-url and --cache-dir go with --fetch" \
+  "$BIN" verify --kds-url http://127.0.0.1:9 "$DEMO/report.bin"
+usage_err "--cert with a text file" "^teectl verify: --cert .*README.txt: not a certificate" \
+  "$BIN" verify --cert "$DEMO/README.txt" "$DEMO/report.bin"
+usage_err "--crl that does not exist" "^teectl verify: .*/no-such.crl: " \
+  "$BIN" verify --collateral "$DEMO" --crl "$tmp/no-such.crl" "$DEMO/report.bin"
+
 if [ -n "$VEC" ] && [ -d "$VEC/snp/turin-v5-oak-oc" ]; then
   c=$VEC/snp/turin-v5-oak-oc
   run 0 "real Turin report" "$BIN" verify --collateral "$c" --at 2025-07-18T00:00:00Z \

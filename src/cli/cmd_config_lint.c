@@ -106,7 +106,17 @@ static tc_status check_measurements(const tc_lint_input *in, size_t n, const cha
   return TC_OK;
 }
 
-int cmd_config_lint(int argc, char **argv) {
+/* The command line, parsed; the FILE arguments are argv[first_file..]. */
+struct lint_args {
+  const char *format, *probe_file, *policy_file, *vcpu_type, *kata_root;
+  int live;
+  tc_lint_opts opts;
+  int first_file;
+};
+
+/* Parse argv into *a. 0: go on; -1: --help printed (exit 0); else the exit code (a
+ * message was printed). */
+static int parse_args(int argc, char **argv, struct lint_args *a) {
   static const struct option longopts[] = {
       {"format", required_argument, NULL, 'f'},
       {"runtime", required_argument, NULL, 'r'},
@@ -118,10 +128,6 @@ int cmd_config_lint(int argc, char **argv) {
       {"help", no_argument, NULL, 'h'},
       {NULL, 0, NULL, 0},
   };
-  const char *format = "text", *probe_file = NULL;
-  const char *policy_file = NULL, *vcpu_type = NULL, *kata_root = NULL;
-  int live = 0;
-  tc_lint_opts opts = {0};
   cli_getopt_reset();
   int ch;
   while ((ch = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
@@ -129,39 +135,39 @@ int cmd_config_lint(int argc, char **argv) {
     case 'f':
       if (strcmp(optarg, "text") != 0 && strcmp(optarg, "json") != 0)
         return cli_usage_error("config lint", "--format must be text or json, not '%s'", optarg);
-      format = optarg;
+      a->format = optarg;
       break;
     case 'r':
       if (strcmp(optarg, "go") == 0)
-        opts.runtime = TC_LINT_RUNTIME_GO;
+        a->opts.runtime = TC_LINT_RUNTIME_GO;
       else if (strcmp(optarg, "rs") == 0)
-        opts.runtime = TC_LINT_RUNTIME_RS;
+        a->opts.runtime = TC_LINT_RUNTIME_RS;
       else if (strcmp(optarg, "auto") == 0)
-        opts.runtime = TC_LINT_RUNTIME_AUTO;
+        a->opts.runtime = TC_LINT_RUNTIME_AUTO;
       else
         return cli_usage_error("config lint", "--runtime must be go, rs or auto, not '%s'", optarg);
       break;
     case 'p':
       if (strcmp(optarg, "live") == 0) /* same spelling as `config generate --probe live` */
-        live = 1;
+        a->live = 1;
       else
-        probe_file = optarg;
+        a->probe_file = optarg;
       break;
     case 'L':
-      live = 1;
+      a->live = 1;
       break;
     case 'P':
-      policy_file = optarg;
+      a->policy_file = optarg;
       break;
     case 'V':
-      vcpu_type = optarg;
+      a->vcpu_type = optarg;
       break;
     case 'K':
-      kata_root = optarg;
+      a->kata_root = optarg;
       break;
     case 'h':
       usage(stdout);
-      return CLI_EXIT_OK;
+      return -1;
     case ':':
       return cli_usage_error("config lint", "option '%s' needs a value", argv[optind - 1]);
     default:
@@ -170,82 +176,106 @@ int cmd_config_lint(int argc, char **argv) {
   }
   if (optind >= argc)
     return cli_usage_error("config lint", "no FILE given");
-  if (probe_file && live)
+  if (a->probe_file && a->live)
     return cli_usage_error("config lint", "--probe and --live-probe exclude each other");
-  if ((vcpu_type || kata_root) && !policy_file)
+  if ((a->vcpu_type || a->kata_root) && !a->policy_file)
     return cli_usage_error("config lint", "--vcpu-type and --kata-root go with --policy");
+  a->first_file = optind;
+  return 0;
+}
+
+/* What the files are checked against: the --vcpu-type name, the probe result (*probe:
+ * --probe FILE, or this machine's with --live-probe) and the --policy (*policy). Each is
+ * NULL when not asked for. 0, or CLI_EXIT_USAGE (message printed; the caller frees what
+ * was loaded). */
+static int load_context(const struct lint_args *a, json_t **probe, tc_policy **policy) {
   uint32_t sig;
-  tc_error verr;
-  if (vcpu_type && tc_snp_vcpu_sig(vcpu_type, &sig, &verr) != TC_OK)
-    return cli_usage_error("config lint", "--vcpu-type: %s", verr.detail);
-  json_t *probe = NULL;
   tc_error err;
-  if (probe_file) {
-    if (cli_load_probe_file("config lint", probe_file, &probe) != 0)
+  if (a->vcpu_type && tc_snp_vcpu_sig(a->vcpu_type, &sig, &err) != TC_OK)
+    return cli_usage_error("config lint", "--vcpu-type: %s", err.detail);
+  if (a->probe_file) {
+    if (cli_load_probe_file("config lint", a->probe_file, probe) != 0)
       return CLI_EXIT_USAGE;
-  } else if (live) {
-    if (tc_probe_run(NULL, &probe, &err) != TC_OK) {
+  } else if (a->live) {
+    if (tc_probe_run(NULL, probe, &err) != TC_OK) {
       fprintf(stderr, "teectl config lint: probe failed: %s: %s\n", err.reason, err.detail);
       return CLI_EXIT_USAGE;
     }
   }
-  tc_policy *policy = NULL;
-  if (policy_file && load_policy(policy_file, &policy) != 0) {
-    json_decref(probe);
+  if (a->policy_file && load_policy(a->policy_file, policy) != 0)
+    return CLI_EXIT_USAGE;
+  return 0;
+}
+
+/* Read the n files (or '-', standard input, at most once) into bufs and the first *m of
+ * in; a file that cannot be read is reported and skipped (*unreadable set). 0, or
+ * CLI_EXIT_USAGE for '-' given twice. */
+static int read_inputs(char **paths, size_t n, tc_lint_input *in, tc_buf *bufs, size_t *m,
+                       int *unreadable) {
+  int stdin_used = 0;
+  for (size_t i = 0; i < n; i++) {
+    const char *path = paths[i];
+    if (strcmp(path, "-") == 0 && stdin_used++)
+      return cli_usage_error("config lint", "'-' (standard input) given more than once");
+    tc_error err;
+    if (tc_file_read_input(path, 0, &bufs[*m], &err) != TC_OK) {
+      fprintf(stderr, "teectl config lint: %s\n", err.detail);
+      *unreadable = 1;
+      continue;
+    }
+    in[*m].name = strcmp(path, "-") == 0 ? "<stdin>" : path;
+    in[*m].text = (const char *)bufs[*m].data;
+    in[*m].len = bufs[*m].len;
+    (*m)++;
+  }
+  return 0;
+}
+
+static int print_json(const tc_lint_report *rep) {
+  json_t *j = tc_lint_report_json(rep);
+  char *s = j ? json_dumps(j, JSON_INDENT(2)) : NULL;
+  int rc = CLI_EXIT_OK;
+  if (!s) {
+    fprintf(stderr, "teectl config lint: out of memory\n");
+    rc = CLI_EXIT_USAGE;
+  } else {
+    printf("%s\n", s);
+  }
+  free(s);
+  json_decref(j);
+  return rc;
+}
+
+/* Lint the m readable inputs (and, with a policy, their launch digests) into *rep and
+ * print it. CLI_EXIT_OK, or CLI_EXIT_USAGE (message printed). */
+static int lint_and_print(const struct lint_args *a, const tc_lint_input *in, size_t m,
+                          const tc_policy *policy, tc_lint_report *rep) {
+  tc_error err;
+  if (tc_lint_run(in, m, &a->opts, rep, &err) != TC_OK ||
+      (policy && check_measurements(in, m, a->policy_file, policy, a->kata_root, a->vcpu_type, rep,
+                                    &err) != TC_OK)) {
+    fprintf(stderr, "teectl config lint: %s\n", err.detail);
     return CLI_EXIT_USAGE;
   }
-  opts.probe = probe;
-  size_t n = (size_t)(argc - optind);
+  if (strcmp(a->format, "json") == 0)
+    return print_json(rep);
+  print_text(rep);
+  return CLI_EXIT_OK;
+}
+
+/* Read, lint and print the files; the exit code: 2 for a file unread or unparsable, 1 for
+ * an error or warning finding, else 0. */
+static int lint_files(const struct lint_args *a, char **paths, size_t n, const tc_policy *policy) {
   tc_lint_input *in = calloc(n, sizeof *in);
   tc_buf *bufs = calloc(n, sizeof *bufs);
-  int rc = CLI_EXIT_OK, unreadable = 0;
   tc_lint_report rep = {0};
   size_t m = 0;
+  int rc, unreadable = 0;
   if (!in || !bufs) {
     fprintf(stderr, "teectl config lint: out of memory\n");
     rc = CLI_EXIT_USAGE;
-    goto out;
-  }
-  int stdin_used = 0;
-  for (size_t i = 0; i < n; i++) {
-    const char *path = argv[optind + (int)i];
-    if (strcmp(path, "-") == 0 && stdin_used++) {
-      rc = cli_usage_error("config lint", "'-' (standard input) given more than once");
-      goto out;
-    }
-    if (tc_file_read_input(path, 0, &bufs[m], &err) != TC_OK) {
-      fprintf(stderr, "teectl config lint: %s\n", err.detail);
-      unreadable = 1;
-      continue;
-    }
-    in[m].name = strcmp(path, "-") == 0 ? "<stdin>" : path;
-    in[m].text = (const char *)bufs[m].data;
-    in[m].len = bufs[m].len;
-    m++;
-  }
-  if (m > 0) {
-    if (tc_lint_run(in, m, &opts, &rep, &err) != TC_OK ||
-        (policy && check_measurements(in, m, policy_file, policy, kata_root, vcpu_type, &rep,
-                                      &err) != TC_OK)) {
-      fprintf(stderr, "teectl config lint: %s\n", err.detail);
-      tc_lint_report_free(&rep);
-      rc = CLI_EXIT_USAGE;
-      goto out;
-    }
-    if (strcmp(format, "json") == 0) {
-      json_t *j = tc_lint_report_json(&rep);
-      char *s = j ? json_dumps(j, JSON_INDENT(2)) : NULL;
-      if (!s) {
-        fprintf(stderr, "teectl config lint: out of memory\n");
-        rc = CLI_EXIT_USAGE;
-      } else {
-        printf("%s\n", s);
-      }
-      free(s);
-      json_decref(j);
-    } else {
-      print_text(&rep);
-    }
+  } else if ((rc = read_inputs(paths, n, in, bufs, &m, &unreadable)) == 0 && m > 0) {
+    rc = lint_and_print(a, in, m, policy, &rep);
   }
   if (rc == CLI_EXIT_OK) {
     if (unreadable || rep.unparsable)
@@ -254,11 +284,25 @@ int cmd_config_lint(int argc, char **argv) {
       rc = CLI_EXIT_FAIL;
   }
   tc_lint_report_free(&rep);
-out:
   for (size_t i = 0; i < n && bufs; i++)
     tc_buf_free(&bufs[i]);
   free(bufs);
   free(in);
+  return rc;
+}
+
+int cmd_config_lint(int argc, char **argv) {
+  struct lint_args a = {.format = "text"};
+  int rc = parse_args(argc, argv, &a);
+  if (rc != 0)
+    return rc < 0 ? CLI_EXIT_OK : rc;
+  json_t *probe = NULL;
+  tc_policy *policy = NULL;
+  rc = load_context(&a, &probe, &policy);
+  if (rc == 0) {
+    a.opts.probe = probe;
+    rc = lint_files(&a, argv + a.first_file, (size_t)(argc - a.first_file), policy);
+  }
   json_decref(probe);
   tc_policy_free(policy);
   return rc;

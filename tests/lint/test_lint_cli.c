@@ -74,6 +74,17 @@ static void test_usage(void **state) {
   free(o), free(e);
   assert_int_equal(run("config lint --probe", &o, &e), 2);
   free(o), free(e);
+  assert_int_equal(run("config lint --probe probe.json --live-probe snp.toml", &o, &e), 2);
+  assert_string_equal(e, "teectl config lint: --probe and --live-probe exclude each other (see "
+                         "'teectl config lint --help')\n");
+  free(o), free(e);
+  /* --runtime auto is the default: the same findings as without it */
+  char *o2, *e2;
+  assert_int_equal(run("config lint --runtime auto --format json warn.toml", &o, &e), 1);
+  assert_int_equal(run("config lint --format json warn.toml", &o2, &e2), 1);
+  assert_non_null(strstr(o, "\"key\": \"memory_slotz\""));
+  assert_string_equal(o, o2);
+  free(o), free(e), free(o2), free(e2);
 }
 
 static void test_exit_codes(void **state) {
@@ -157,6 +168,9 @@ static void test_stdin(void **state) {
   assert_string_equal(o, o2);
   free(o), free(e), free(o2), free(e2);
   assert_int_equal(run("config lint - - < clean.toml", &o, &e), 2);
+  assert_string_equal(e, "teectl config lint: '-' (standard input) given more than once (see "
+                         "'teectl config lint --help')\n");
+  assert_string_equal(o, "");
   free(o), free(e);
 }
 

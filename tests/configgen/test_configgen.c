@@ -552,6 +552,93 @@ static void test_cli(void **state) {
   free(out);
 }
 
+/* Run teectl with args: exit code; stdout in *out, stderr in *err (malloc'd). */
+static int run_err(const char *args, char **out, char **err) {
+  char dir[256], cmd[2048];
+  assert_non_null(test_mkdtemp("teectl-gen-cli", dir, sizeof dir));
+  char *po = test_path(dir, "out"), *pe = test_path(dir, "err");
+  snprintf(cmd, sizeof cmd, "'%s' %s >'%s' 2>'%s'", test_teectl_bin(), args, po, pe);
+  int st = system(cmd);
+  tc_buf bo = test_read_file(po), be = test_read_file(pe);
+  *out = strndup((const char *)bo.data, bo.len);
+  *err = strndup((const char *)be.data, be.len);
+  tc_buf_free(&bo);
+  tc_buf_free(&be);
+  unlink(po);
+  unlink(pe);
+  rmdir(dir);
+  free(po);
+  free(pe);
+  return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/* Each option reaches the output, and each misuse is refused (exit 2) with one line saying
+ * what is wrong. */
+static void test_cli_options_and_refusals(void **state) {
+  (void)state;
+  char *o, *e, *o2, *e2;
+  assert_int_equal(run_err("config generate kata --platform snp --prefix /opt/kx", &o, &e), 0);
+  assert_non_null(strstr(o, "\npath = \"/opt/kx/bin/qemu-system-x86_64\"\n"));
+  assert_null(strstr(o, "/opt/kata/"));
+  free(o), free(e);
+  assert_int_equal(run_err("config generate containerd --version 3 --platform snp --snapshotter "
+                           "nydus",
+                           &o, &e),
+                   0);
+  assert_non_null(strstr(o, "\nsnapshotter = \"nydus\"\n"));
+  free(o), free(e);
+  /* --form full is the default */
+  assert_int_equal(run_err("config generate runtimeclass --form full", &o, &e), 0);
+  assert_int_equal(run_err("config generate runtimeclass", &o2, &e2), 0);
+  assert_non_null(strstr(o, "name: kata-qemu-snp\n"));
+  assert_string_equal(o, o2);
+  free(o), free(e), free(o2), free(e2);
+  /* containerd without --platform asks the probe; a node with no TEE gets plain kata-qemu */
+  char dir[256];
+  assert_non_null(test_mkdtemp("teectl-gen-probe", dir, sizeof dir));
+  char *probe = test_path(dir, "guest.json"), args[1024];
+  FILE *f = fopen(probe, "w");
+  assert_non_null(f);
+  fputs("{\"role\":\"guest\"}\n", f);
+  fclose(f);
+  snprintf(args, sizeof args, "config generate containerd --version 3 --probe '%s'", probe);
+  assert_int_equal(run_err(args, &o, &e), 0);
+  assert_non_null(strstr(o, ".containerd.runtimes.kata-qemu]\n"));
+  assert_null(strstr(o, "kata-qemu-snp"));
+  assert_string_equal(e, "teectl config generate: note: this is a guest, not a host: Kata TEE "
+                         "sandboxes need a bare-metal host; registering plain kata-qemu only\n");
+  free(o), free(e);
+  unlink(probe);
+  free(probe);
+  rmdir(dir);
+  const struct {
+    const char *args, *err;
+  } refused[] = {
+      {"config generate kata --platform snp --runtime java",
+       "teectl config generate: --runtime must be go or rs, not 'java' (see 'teectl config "
+       "generate --help')\n"},
+      {"config generate kata --platform",
+       "teectl config generate: option '--platform' needs a value (see 'teectl config generate "
+       "--help')\n"},
+      {"config generate kata --platform snp extra",
+       "teectl config generate: unexpected argument 'extra' (see 'teectl config generate "
+       "--help')\n"},
+      {"config generate kata --platform snp --version 3",
+       "teectl config generate: --version and --snapshotter are for containerd (see 'teectl "
+       "config generate --help')\n"},
+      {"config generate kata --platform snp --prefix opt/kata",
+       "teectl config generate: bad_option: --prefix 'opt/kata' must be an absolute path "
+       "without quotes or control characters\n"},
+  };
+  for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
+    int rc = run_err(refused[i].args, &o, &e);
+    if (rc != 2 || strcmp(e, refused[i].err) != 0 || o[0] != '\0')
+      fail_msg("teectl %s: exit %d, stderr '%s', stdout %zu bytes", refused[i].args, rc, e,
+               strlen(o));
+    free(o), free(e);
+  }
+}
+
 /* The generated files lint clean with `teectl config lint` (another area's checker:
  * Kata schema, SNP/TDX/SGX rules, containerd handlers vs RuntimeClasses). */
 static void test_generated_lint_clean(void **state) {
@@ -609,6 +696,7 @@ int main(int argc, char **argv) {
       cmocka_unit_test(test_runtimeclasses_match_kata_deploy),
       cmocka_unit_test(test_runtimeclasses_kata_deploy_form),
       cmocka_unit_test(test_cli),
+      cmocka_unit_test(test_cli_options_and_refusals),
       cmocka_unit_test(test_generated_lint_clean),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -370,6 +370,12 @@ tc_status tc_dcap_tcb_evaluate(const tc_dcap_tcb_info *ti, const tc_dcap_pck_inf
 /** SHA-256 of the Intel SGX Root CA SubjectPublicKeyInfo (DER): the pinned trust anchor. */
 extern const uint8_t tc_dcap_intel_root_spki_sha256[32];
 
+/** SHA-256 of the Intel SGX Root CA certificate's whole DER encoding (the certificate Intel
+ *  publishes, whose key tc_dcap_intel_root_spki_sha256 pins). Trust still comes from the key
+ *  pin; a root of exactly these bytes only skips re-checking its own self-signature, which
+ *  these bytes are known to pass. */
+extern const uint8_t tc_dcap_intel_root_cert_sha256[32];
+
 /**
  * Verify a DCAP quote with its collateral at time `at` (seconds since the epoch).
  * Checks, in order: parse; attestation key signature over header+body; PCK chain (quote type-5

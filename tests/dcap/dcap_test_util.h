@@ -7,8 +7,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
+
 #include "teectl/bytes.h"
 #include "teectl/file.h"
+#include "teectl/rfc3339.h"
 #include "teectl/verify.h"
 #include "testlib.h"
 
@@ -48,6 +51,38 @@ static inline void dcap_test_free_collateral(tc_collateral *col) {
   free(col->trust_roots);
   col->trust_roots = NULL;
   col->n_trust_roots = 0;
+}
+
+/* A vector case: its quote.bin, collateral and expected.json verify_at (seconds). */
+typedef struct {
+  tc_buf quote;
+  tc_collateral col;
+  int64_t at;
+} dcap_test_case;
+
+/* Load the case folder dir/name; exits the test program when a file is missing. */
+static inline void dcap_test_case_load(const char *dir, const char *name, dcap_test_case *c) {
+  char *cdir = test_path(dir, name);
+  char *p = test_path(cdir, "quote.bin");
+  c->quote = test_read_file(p);
+  free(p);
+  dcap_test_load_collateral(cdir, &c->col);
+  p = test_path(cdir, "expected.json");
+  json_t *exp = json_load_file(p, 0, NULL);
+  tc_error err;
+  if (exp == NULL || tc_rfc3339_parse(json_string_value(json_object_get(exp, "verify_at")), &c->at,
+                                      &err) != TC_OK) {
+    fprintf(stderr, "%s: no readable verify_at\n", p);
+    exit(1);
+  }
+  json_decref(exp);
+  free(p);
+  free(cdir);
+}
+
+static inline void dcap_test_case_free(dcap_test_case *c) {
+  tc_buf_free(&c->quote);
+  dcap_test_free_collateral(&c->col);
 }
 
 #endif

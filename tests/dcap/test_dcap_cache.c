@@ -23,32 +23,14 @@
 
 static const char *g_dir;
 
-typedef struct {
-  tc_buf quote;
-  tc_collateral col;
-  int64_t at;
-} vcase;
+typedef dcap_test_case vcase;
 
 static void load(const char *name, vcase *c) {
-  char *dir = test_path(g_dir, name);
-  char *p = test_path(dir, "quote.bin");
-  c->quote = test_read_file(p);
-  free(p);
-  dcap_test_load_collateral(dir, &c->col);
-  p = test_path(dir, "expected.json");
-  json_t *exp = json_load_file(p, 0, NULL);
-  free(p);
-  assert_non_null(exp);
-  tc_error err;
-  assert_int_equal(
-      tc_rfc3339_parse(json_string_value(json_object_get(exp, "verify_at")), &c->at, &err), TC_OK);
-  json_decref(exp);
-  free(dir);
+  dcap_test_case_load(g_dir, name, c);
 }
 
 static void unload(vcase *c) {
-  tc_buf_free(&c->quote);
-  dcap_test_free_collateral(&c->col);
+  dcap_test_case_free(c);
 }
 
 /* The cached verification of (c, at) equals the uncached one: status, reason, detail,

@@ -23,33 +23,14 @@
 
 static const char *g_dir;
 
-typedef struct {
-  char *dir;
-  tc_buf quote;
-  tc_collateral col;
-  int64_t at;
-} vcase;
+typedef dcap_test_case vcase;
 
 static void load_case(vcase *c) {
-  c->dir = test_path(g_dir, CASE);
-  char *p = test_path(c->dir, "quote.bin");
-  c->quote = test_read_file(p);
-  free(p);
-  dcap_test_load_collateral(c->dir, &c->col);
-  p = test_path(c->dir, "expected.json");
-  json_t *exp = json_load_file(p, 0, NULL);
-  free(p);
-  assert_non_null(exp);
-  tc_error err;
-  assert_int_equal(
-      tc_rfc3339_parse(json_string_value(json_object_get(exp, "verify_at")), &c->at, &err), TC_OK);
-  json_decref(exp);
+  dcap_test_case_load(g_dir, CASE, c);
 }
 
 static void free_case(vcase *c) {
-  tc_buf_free(&c->quote);
-  dcap_test_free_collateral(&c->col);
-  free(c->dir);
+  dcap_test_case_free(c);
 }
 
 /* The DER of the last PEM certificate block in text[0..len) into der (cap bytes); its
@@ -109,9 +90,10 @@ static void test_pinned_bytes_are_the_vector_root(void **state) {
   (void)state;
   vcase c;
   load_case(&c);
-  char *p = test_path(c.dir, "intel_sgx_root_ca.pem");
+  char *dir = test_path(g_dir, CASE), *p = test_path(dir, "intel_sgx_root_ca.pem");
   tc_buf pem = test_read_file(p);
   free(p);
+  free(dir);
   uint8_t der[2048], h[32];
   size_t b, e, n = last_block_der(pem.data, pem.len, der, sizeof der, &b, &e);
   assert_int_equal(tc_sha256(der, n, h, NULL), TC_OK);

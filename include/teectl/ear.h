@@ -104,9 +104,11 @@ typedef struct tc_ear_params {
 
 /**
  * Sign an EAR for one TEE submodule. tee: submodule name ("snp", "tdx", "sgx");
- * appraisal: the object from tc_appraise (copied; must have "ear.status");
+ * appraisal: the object from tc_appraise (must have "ear.status");
  * runtime_data: any JSON value to attach as submods.<tee>.runtime_data (e.g. the TEE's
- * public key as a JWK object, or a base64url string), or NULL.
+ * public key as a JWK object, or a base64url string), or NULL. Both are serialised into
+ * the token by reference during the call and never changed (not deep-copied: no other
+ * thread may change them during the call).
  * *jwt receives the JWS compact serialization (malloc'd NUL-terminated; caller free).
  *
  * Errors: TC_ERR_USAGE "ear_params_invalid" (ttl or iat out of range, empty tee, appraisal

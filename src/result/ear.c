@@ -28,28 +28,25 @@ static int valid_status_name(const json_t *v) {
   return s >= 0;
 }
 
-/* The compact JWS (RFC 7515 section 7.1) of payload: protected header {"alg":"ES256",
- * "kid","typ":"JWT"} (sorted, compact), base64url without padding (RFC 4648 section 5), and
- * the ES256 signature (RFC 7518 section 3.4: r || s, 32 bytes each) made with the keyset's
- * signing key object, made once at load. */
-static tc_status sign_compact(const tc_keyset *ks, const char *payload, char **jwt, tc_error *err) {
-  json_t *hdr = json_pack("{s:s, s:s, s:s}", "alg", "ES256", "kid", ks->kid, "typ", "JWT");
-  char *htext = hdr ? json_dumps(hdr, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
-  json_decref(hdr);
-  if (htext == NULL)
-    return nomem(err);
-  size_t hl = strlen(htext), pl = strlen(payload);
-  size_t hb = jose_b64_enc_buf(htext, hl, NULL, 0), pb = jose_b64_enc_buf(payload, pl, NULL, 0);
+/* The compact JWS (RFC 7515 section 7.1) of payload (len bytes): the keyset's protected
+ * header {"alg":"ES256","kid","typ":"JWT"} (sorted, compact, base64url: made once at load),
+ * the payload in base64url without padding (RFC 4648 section 5), and the ES256 signature
+ * (RFC 7518 section 3.4: r || s, 32 bytes each) made with the keyset's signing key object,
+ * made once at load. */
+static tc_status sign_compact(const tc_keyset *ks, const char *payload, size_t pl, char **jwt,
+                              tc_error *err) {
+  size_t hb = strlen(ks->jws_header), pb = jose_b64_enc_buf(payload, pl, NULL, 0);
   uint8_t sig[64];
   size_t sb = jose_b64_enc_buf(sig, sizeof sig, NULL, 0);
   char *out = malloc(hb + pb + sb + 3);
-  tc_status st = out != NULL ? TC_OK : nomem(err);
-  if (st == TC_OK && (jose_b64_enc_buf(htext, hl, out, hb) != hb ||
-                      jose_b64_enc_buf(payload, pl, out + hb + 1, pb) != pb))
+  if (out == NULL)
+    return nomem(err);
+  memcpy(out, ks->jws_header, hb);
+  out[hb] = '.';
+  tc_status st = TC_OK;
+  if (jose_b64_enc_buf(payload, pl, out + hb + 1, pb) != pb)
     st = tc_fail(err, TC_ERR_INTERNAL, "token_signing_failed", "base64url encoding failed");
-  free(htext);
   if (st == TC_OK) {
-    out[hb] = '.';
     st = tc_ecdsa_sign_raw(ks->signing_key, TC_EC_P256, TC_HASH_SHA256, (const uint8_t *)out,
                            hb + 1 + pb, sig, sizeof sig, err);
     if (st != TC_OK || jose_b64_enc_buf(sig, sizeof sig, out + hb + pb + 2, sb) != sb)
@@ -90,7 +87,9 @@ tc_status tc_ear_issue(const tc_keyset *ks, const tc_ear_params *params, const c
 
   char build[64];
   snprintf(build, sizeof build, "teectl %s", TEECTL_VERSION);
-  json_t *submod = json_deep_copy(appraisal);
+  /* The appraisal goes in by reference; a shallow copy only to add runtime_data beside it
+   * (the caller's object is never changed). */
+  json_t *submod = runtime_data ? json_copy((json_t *)appraisal) : json_incref((json_t *)appraisal);
   json_t *claims = json_pack(
       "{s:s, s:I, s:I, s:I, s:s, s:{s:s, s:s}, s:{}}", "eat_profile",
       params->profile ? params->profile : TC_EAR_PROFILE, "iat", (json_int_t)params->iat, "nbf",
@@ -104,8 +103,7 @@ tc_status tc_ear_issue(const tc_keyset *ks, const tc_ear_params *params, const c
     goto nomem;
   if (params->nonce && json_object_set_new(claims, "eat_nonce", json_string(params->nonce)) != 0)
     goto nomem;
-  if (runtime_data &&
-      json_object_set_new(submod, "runtime_data", json_deep_copy(runtime_data)) != 0)
+  if (runtime_data && json_object_set(submod, "runtime_data", (json_t *)runtime_data) != 0)
     goto nomem;
   if (json_object_set_new(json_object_get(claims, "submods"), tee, submod) != 0) {
     submod = NULL;
@@ -118,7 +116,7 @@ tc_status tc_ear_issue(const tc_keyset *ks, const tc_ear_params *params, const c
   claims = NULL;
   if (!payload)
     goto nomem;
-  tc_status st = sign_compact(ks, payload, jwt, err);
+  tc_status st = sign_compact(ks, payload, strlen(payload), jwt, err);
   free(payload);
   return st;
 

@@ -11,6 +11,7 @@ struct tc_keyset {
   json_t *signing;       /* private JWK: kty, crv, x, y, d, kid, alg ES256, use sig */
   EVP_PKEY *signing_key; /* the same key, made once: every token is signed with it */
   char *kid;             /* kid of the signing key */
+  char *jws_header;      /* the tokens' protected header, base64url: made once at load */
   json_t *keys;          /* public JWKs of the JWKS, signing key first */
 };
 

@@ -2,6 +2,7 @@
 /* Token keys: the ES256 signing key and the public keys of the JWKS (RFC 7517),
  * loaded from PEM or JWK files, or generated for development mode (libjose).
  */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -84,6 +85,7 @@ void tc_keyset_free(tc_keyset *ks) {
   json_decref(ks->keys);
   EVP_PKEY_free(ks->signing_key);
   free(ks->kid);
+  free(ks->jws_header);
   free(ks);
 }
 
@@ -96,6 +98,25 @@ json_t *tc_keyset_jwks(const tc_keyset *ks) {
     return NULL;
   json_t *keys = json_deep_copy(ks->keys);
   return keys ? json_pack("{s:o}", "keys", keys) : NULL;
+}
+
+/* The protected header of every token signed with kid (RFC 7515 section 4, RFC 7519
+ * section 5.1): {"alg":"ES256","kid":kid,"typ":"JWT"}, compact with sorted keys, in base64url
+ * without padding (RFC 4648 section 5). New string, or NULL (out of memory). */
+static char *jws_header_b64(const char *kid) {
+  json_t *hdr = json_pack("{s:s, s:s, s:s}", "alg", "ES256", "kid", kid, "typ", "JWT");
+  char *text = hdr ? json_dumps(hdr, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+  json_decref(hdr);
+  size_t n = text ? jose_b64_enc_buf(text, strlen(text), NULL, 0) : SIZE_MAX;
+  char *out = n != SIZE_MAX ? malloc(n + 1) : NULL;
+  if (out != NULL && jose_b64_enc_buf(text, strlen(text), out, n) != n) {
+    free(out);
+    out = NULL;
+  }
+  if (out != NULL)
+    out[n] = '\0';
+  free(text);
+  return out;
 }
 
 /* Append the public half of jwk under kid; same kid + same key: skipped. */
@@ -139,7 +160,7 @@ tc_status tc_keyset_from_jwks(const json_t *signing_jwk, const json_t *const *pu
                           json_string_value(json_object_get(signing_jwk, "y")), "d",
                           json_string_value(json_object_get(signing_jwk, "d")), "kid",
                           ks->kid ? ks->kid : "", "alg", "ES256", "use", "sig");
-  if (!ks->keys || !ks->kid || !ks->signing ||
+  if (!ks->keys || !ks->kid || !ks->signing || (ks->jws_header = jws_header_b64(ks->kid)) == NULL ||
       (ks->signing_key = tc_ec_key_from_jwk(ks->signing)) == NULL) {
     tc_keyset_free(ks);
     return nomem(err);

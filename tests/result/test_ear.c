@@ -115,6 +115,12 @@ static char *issue(const tc_keyset *ks, const char *nonce) {
   if (st != TC_OK)
     fprintf(stderr, "tc_ear_issue: %s: %s\n", err.reason, err.detail);
   assert_int_equal(st, TC_OK);
+  /* the caller's objects are serialised by reference, never changed */
+  json_t *a0 = sample_appraisal();
+  assert_true(json_equal(a, a0));
+  assert_null(json_object_get(a, "runtime_data"));
+  assert_int_equal(json_object_size(rd), 2);
+  json_decref(a0);
   json_decref(a);
   json_decref(rd);
   return jwt;
@@ -187,6 +193,11 @@ static void test_issue_and_independent_verify(void **state) {
   size_t hl;
   uint8_t *h = b64url_dec(jwt, (size_t)(strchr(jwt, '.') - jwt), &hl);
   json_t *hdr = json_loadb((const char *)h, hl, 0, NULL);
+  char want_hdr[160]; /* RFC 7515 section 7.1's protected header, compact with sorted keys */
+  snprintf(want_hdr, sizeof want_hdr, "{\"alg\":\"ES256\",\"kid\":\"%s\",\"typ\":\"JWT\"}",
+           tc_keyset_signing_kid(ks));
+  assert_int_equal(hl, strlen(want_hdr));
+  assert_memory_equal(h, want_hdr, hl);
   assert_string_equal(json_string_value(json_object_get(hdr, "alg")), "ES256");
   assert_string_equal(json_string_value(json_object_get(hdr, "typ")), "JWT");
   assert_string_equal(json_string_value(json_object_get(hdr, "kid")), tc_keyset_signing_kid(ks));

@@ -31,9 +31,31 @@ enum MHD_Result svc_reply(tc_service *svc, struct svc_request *r, unsigned statu
   return ret;
 }
 
+char *svc_token_answer_text(const json_t *v) {
+  static const char jws_chars[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                                  "0123456789-_.";
+  const json_t *tok = json_object_size(v) == 1 ? json_object_get(v, "token") : NULL;
+  if (!json_is_string(tok))
+    return NULL;
+  const char *t = json_string_value(tok);
+  size_t n = json_string_length(tok);
+  if (strspn(t, jws_chars) != n)
+    return NULL;
+  static const char head[] = "{\"token\":\"", tail[] = "\"}";
+  char *text = malloc(sizeof head - 1 + n + sizeof tail);
+  if (text != NULL) {
+    memcpy(text, head, sizeof head - 1);
+    memcpy(text + sizeof head - 1, t, n);
+    memcpy(text + sizeof head - 1 + n, tail, sizeof tail);
+  }
+  return text;
+}
+
 static enum MHD_Result reply_json(tc_service *svc, struct svc_request *r, unsigned status,
                                   json_t *v, const httpd_header *extra) {
-  char *text = v ? json_dumps(v, JSON_COMPACT) : NULL;
+  char *text = svc_token_answer_text(v);
+  if (text == NULL && v != NULL)
+    text = json_dumps(v, JSON_COMPACT);
   json_decref(v);
   if (text == NULL) {
     static const char oom[] = "{\"error\":\"internal_error\",\"detail\":\"out of memory\"}";

@@ -82,6 +82,13 @@ enum MHD_Result svc_reply(tc_service *svc, struct svc_request *r, unsigned statu
 /** Answer a JSON value (stolen; NULL or unserialisable: 500 internal_error). */
 enum MHD_Result svc_reply_json(tc_service *svc, struct svc_request *r, unsigned status, json_t *v);
 
+/** The answer text of v = {"token": JWS} when the token is a compact JWS (malloc'd,
+ *  NUL-terminated), else NULL (any other value; also out of memory). A compact JWS is
+ *  base64url parts joined by dots (RFC 7515 section 7.1), characters JSON never escapes
+ *  (RFC 8259 section 7): the text is byte for byte json_dumps(v, JSON_COMPACT)'s, without
+ *  jansson's per-character pass over the token, the largest part of an answer. */
+char *svc_token_answer_text(const json_t *v);
+
 /** Answer {"error": code, "detail": detail}. */
 enum MHD_Result svc_reply_error(tc_service *svc, struct svc_request *r, unsigned status,
                                 const char *code, const char *detail);

@@ -64,7 +64,7 @@ static int parse_attest(json_t *root, struct svc_attest_in *in, unsigned *status
   json_t *ev = json_object_get(root, "evidence");
   if (!json_is_string(ev) || json_string_length(ev) == 0)
     return bad(status, body, "request_invalid", "field 'evidence' (base64) is required");
-  if (tc_b64_decode(json_string_value(ev), strlen(json_string_value(ev)), TC_B64_ANY, "evidence",
+  if (tc_b64_decode(json_string_value(ev), json_string_length(ev), TC_B64_ANY, "evidence",
                     "evidence_not_base64", &in->evidence, &err) != TC_OK)
     return bad(status, body, err.reason, err.detail);
   json_t *nonce = json_object_get(root, "nonce");
@@ -75,8 +75,8 @@ static int parse_attest(json_t *root, struct svc_attest_in *in, unsigned *status
   if (rd != NULL) {
     if (!json_is_string(rd))
       return bad(status, body, "runtime_data_not_base64", "field 'runtime_data' must be a string");
-    if (tc_b64_decode(json_string_value(rd), strlen(json_string_value(rd)), TC_B64_ANY,
-                      "runtime_data", "runtime_data_not_base64", &in->runtime_data, &err) != TC_OK)
+    if (tc_b64_decode(json_string_value(rd), json_string_length(rd), TC_B64_ANY, "runtime_data",
+                      "runtime_data_not_base64", &in->runtime_data, &err) != TC_OK)
       return bad(status, body, err.reason, err.detail);
     in->has_runtime_data = 1;
   }
@@ -133,7 +133,7 @@ static int parse_compat(json_t *root, struct svc_attest_in *in, unsigned *status
                "field 'tee_type' must be \"SGX\", \"SEV\" or \"TDX\"");
   if (!json_is_string(q) || json_string_length(q) == 0)
     return bad(status, body, "request_invalid", "field 'quote' (base64) is required");
-  if (tc_b64_decode(json_string_value(q), strlen(json_string_value(q)), TC_B64_ANY, "quote",
+  if (tc_b64_decode(json_string_value(q), json_string_length(q), TC_B64_ANY, "quote",
                     "evidence_not_base64", &in->evidence, &err) != TC_OK)
     return bad(status, body, err.reason, err.detail);
   if (n != NULL && !json_is_string(n))

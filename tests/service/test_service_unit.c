@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "harness.h"
+#include "service/http.h"
 #include "service/metrics.h"
 #include "service/ratelimit.h"
 #include "teectl/base64.h"
@@ -571,6 +572,50 @@ static void test_rate_limit_no_takeover(void **state) {
   svc_rate_free(l);
 }
 
+/* The 200 answer {"token": JWS} written without jansson is exactly jansson's compact text;
+ * anything that is not a token made of base64url parts and dots is left to jansson (NULL). */
+static void test_token_answer_text(void **state) {
+  (void)state;
+  static const char *const same[] = {
+      "eyJhbGciOiJFUzI1NiJ9.eyJpYXQiOjF9.abc-_0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ",
+      "a.b.c",
+      "",
+  };
+  for (size_t i = 0; i < sizeof same / sizeof same[0]; i++) {
+    json_t *v = json_pack("{s:s}", "token", same[i]);
+    char *want = json_dumps(v, JSON_COMPACT), *got = svc_token_answer_text(v);
+    assert_non_null(got);
+    assert_string_equal(got, want);
+    char expect[256];
+    snprintf(expect, sizeof expect, "{\"token\":\"%s\"}", same[i]);
+    assert_string_equal(got, expect);
+    free(want);
+    free(got);
+    json_decref(v);
+  }
+  /* characters JSON escapes or that are no JWS's: jansson's text, not this one */
+  static const char *const other[] = {"a\"b", "a\\b", "a\nb", "a/b", "a b", "caf\xc3\xa9", "a=b"};
+  for (size_t i = 0; i < sizeof other / sizeof other[0]; i++) {
+    json_t *v = json_pack("{s:s}", "token", other[i]);
+    assert_null(svc_token_answer_text(v));
+    json_decref(v);
+  }
+  json_t *nul = json_object();
+  json_object_set_new(nul, "token", json_stringn("a\0b", 3));
+  assert_null(svc_token_answer_text(nul));
+  json_decref(nul);
+  json_t *two = json_pack("{s:s, s:s}", "token", "a.b", "error", "x");
+  json_t *num = json_pack("{s:i}", "token", 1);
+  json_t *other_key = json_pack("{s:s}", "toke", "a.b");
+  assert_null(svc_token_answer_text(two));
+  assert_null(svc_token_answer_text(num));
+  assert_null(svc_token_answer_text(other_key));
+  assert_null(svc_token_answer_text(NULL));
+  json_decref(two);
+  json_decref(num);
+  json_decref(other_key);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_nonce_layout),
@@ -581,6 +626,7 @@ int main(void) {
       cmocka_unit_test(test_binding_known_answers),
       cmocka_unit_test(test_binding_check),
       cmocka_unit_test(test_base64),
+      cmocka_unit_test(test_token_answer_text),
       cmocka_unit_test(test_metrics_text),
       cmocka_unit_test(test_config_file),
       cmocka_unit_test(test_option_table),

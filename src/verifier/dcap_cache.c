@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The DCAP endorsement cache (teectl/dcap.h tc_dcap_cache): checked PCK chains, collateral
  * sets and the pairs of them found to fit, keyed by the SHA-256 of their exact bytes and
- * the operator trust roots (core/vcache.h); and how one verification gets its checked
- * endorsements, from the cache or built. */
+ * the operator trust roots (core/vcache.h), and the QE report steps that passed; how one
+ * verification gets its checked endorsements, from the cache or built, and its QE report
+ * step (dcap_internal.h dcap_qe_lookup). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,11 +16,25 @@ struct tc_dcap_cache {
   tc_vcache *pck;  /* key: pck_key; value: a dcap_pck without failure */
   tc_vcache *coll; /* key: coll_key; value: a dcap_coll without failure */
   tc_vcache *pair; /* key: pair_key; value: a marker, the pair passed dcap_pair_check */
+  tc_vcache *qe;   /* key: qe_key; value: a dcap_qe, the QE report step passed */
   EVP_PKEY *p256;  /* P-256 parameters: each quote's attestation key is made from them */
 };
 
+/* A QE report step that passed: the attestation key object made from the key's bytes. */
+typedef struct dcap_qe {
+  EVP_PKEY *ak;
+} dcap_qe;
+
 static void marker_free(void *m) {
   free(m);
+}
+
+static void qe_free(void *v) {
+  dcap_qe *e = v;
+  if (e == NULL)
+    return;
+  EVP_PKEY_free(e->ak);
+  free(e);
 }
 
 tc_status tc_dcap_cache_new(size_t max_entries, tc_dcap_cache **out, tc_error *err) {
@@ -31,6 +46,7 @@ tc_status tc_dcap_cache_new(size_t max_entries, tc_dcap_cache **out, tc_error *e
   if ((st = tc_vcache_new(max_entries, dcap_pck_free, &dc->pck, err)) != TC_OK ||
       (st = tc_vcache_new(max_entries, dcap_coll_free, &dc->coll, err)) != TC_OK ||
       (st = tc_vcache_new(max_entries, marker_free, &dc->pair, err)) != TC_OK ||
+      (st = tc_vcache_new(max_entries, qe_free, &dc->qe, err)) != TC_OK ||
       ((dc->p256 = tc_ec_params_new(TC_EC_P256)) == NULL &&
        (st = tc_fail(err, TC_ERR_NOMEM, "out_of_memory", "P-256 parameters")) != TC_OK)) {
     tc_dcap_cache_free(dc);
@@ -46,18 +62,20 @@ void tc_dcap_cache_free(tc_dcap_cache *dc) {
   tc_vcache_free(dc->pck);
   tc_vcache_free(dc->coll);
   tc_vcache_free(dc->pair);
+  tc_vcache_free(dc->qe);
   EVP_PKEY_free(dc->p256);
   free(dc);
 }
 
 void tc_dcap_cache_counts(tc_dcap_cache *dc, uint64_t *hits, uint64_t *misses, size_t *entries) {
-  tc_vcache_counters p, c, q;
+  tc_vcache_counters p, c, q, r;
   tc_vcache_stats(dc != NULL ? dc->pck : NULL, &p);
   tc_vcache_stats(dc != NULL ? dc->coll : NULL, &c);
   tc_vcache_stats(dc != NULL ? dc->pair : NULL, &q);
-  *hits = p.hits + c.hits;
-  *misses = p.misses + c.misses;
-  *entries = p.entries + c.entries + q.entries;
+  tc_vcache_stats(dc != NULL ? dc->qe : NULL, &r);
+  *hits = p.hits + c.hits + r.hits;
+  *misses = p.misses + c.misses + r.misses;
+  *entries = p.entries + c.entries + q.entries + r.entries;
 }
 
 EVP_PKEY *dcap_attestation_key(const tc_dcap_cache *dc, const uint8_t *xy, size_t len) {
@@ -65,15 +83,28 @@ EVP_PKEY *dcap_attestation_key(const tc_dcap_cache *dc, const uint8_t *xy, size_
                     : tc_ec_key_from_raw(TC_EC_P256, xy, len);
 }
 
-/* Keys: the chain's bytes, the six collateral items' bytes, each with the trust roots'
- * identity (they decide complete_chain and root trust); the pair: both keys. */
-static int keys(const dcap_vctx *c, const uint8_t *chain, size_t chain_len,
-                uint8_t kp[TC_VCACHE_KEY_LEN], uint8_t kc[TC_VCACHE_KEY_LEN],
-                uint8_t kq[TC_VCACHE_KEY_LEN]) {
+/* c->chain_id: the SHA-256 of the chain's bytes, computed once per verification. -1 when
+ * the digest failed. */
+static int chain_id(dcap_vctx *c, const uint8_t *chain, size_t chain_len) {
+  if (c->chain_id_ok && c->chain == chain && c->chain_len == chain_len)
+    return 0;
+  c->chain = chain;
+  c->chain_len = chain_len;
+  c->chain_id_ok = tc_sha256(chain, chain_len, c->chain_id, NULL) == TC_OK;
+  return c->chain_id_ok ? 0 : -1;
+}
+
+/* Keys: the chain's bytes (by their SHA-256), the six collateral items' bytes, each with
+ * the trust roots' identity (they decide complete_chain and root trust); the pair: both
+ * keys. */
+static int keys(dcap_vctx *c, const uint8_t *chain, size_t chain_len, uint8_t kp[TC_VCACHE_KEY_LEN],
+                uint8_t kc[TC_VCACHE_KEY_LEN], uint8_t kq[TC_VCACHE_KEY_LEN]) {
   const tc_collateral *col = c->col;
   uint8_t trust[32];
+  if (chain_id(c, chain, chain_len) != 0)
+    return -1;
   tc_trust_id(c->trust, trust);
-  const tc_span pp[] = {{chain, chain_len}, {trust, sizeof trust}};
+  const tc_span pp[] = {{c->chain_id, sizeof c->chain_id}, {trust, sizeof trust}};
   const tc_span cp[] = {{col->tcb_info.data, col->tcb_info.len},
                         {col->tcb_info_issuer_chain.data, col->tcb_info_issuer_chain.len},
                         {col->qe_identity.data, col->qe_identity.len},
@@ -146,4 +177,51 @@ tc_status dcap_endorsements_for(dcap_vctx *c, const uint8_t *chain, size_t chain
   c->operator_root = c->pck->chain.operator_root || c->coll->tcb.chain.operator_root ||
                      c->coll->qe.chain.operator_root;
   return TC_OK;
+}
+
+int dcap_pck_chain_bytes(const tc_dcap_quote *q, const tc_collateral *col, const uint8_t **chain,
+                         size_t *len) {
+  if (q->cert_data_type == 5) {
+    *chain = q->cert_data;
+    *len = q->cert_data_len;
+  } else if (col != NULL && col->pck_chain.data != NULL) {
+    *chain = col->pck_chain.data;
+    *len = col->pck_chain.len;
+  } else {
+    return -1;
+  }
+  return 0;
+}
+
+void dcap_qe_lookup(dcap_vctx *c, const tc_dcap_quote *q) {
+  const uint8_t *chain;
+  size_t chain_len;
+  if (c->cache == NULL || dcap_pck_chain_bytes(q, c->col, &chain, &chain_len) != 0 ||
+      chain_id(c, chain, chain_len) != 0)
+    return;
+  const tc_span parts[] = {{c->chain_id, sizeof c->chain_id},
+                           {q->qe_report_raw, TC_DCAP_SGX_BODY_LEN},
+                           {q->qe_report_signature, TC_DCAP_ECDSA_SIG_LEN},
+                           {q->attestation_key, TC_DCAP_ECDSA_KEY_LEN},
+                           {q->qe_auth_data, q->qe_auth_data_len}};
+  if (tc_vcache_key("dcap-qe-report", parts, sizeof parts / sizeof parts[0], c->qe_key, NULL) !=
+      TC_OK)
+    return;
+  c->qe_keyed = 1;
+  if ((c->qe_ref = tc_vcache_get(c->cache->qe, c->qe_key)) != NULL)
+    c->ak = ((const dcap_qe *)tc_vcache_value(c->qe_ref))->ak;
+}
+
+void dcap_qe_keep(dcap_vctx *c) {
+  if (!c->qe_keyed || c->qe_ref != NULL || c->ak_owned == NULL)
+    return;
+  dcap_qe *e = calloc(1, sizeof *e);
+  if (e == NULL || EVP_PKEY_up_ref(c->ak_owned) != 1) {
+    free(e);
+    return;
+  }
+  e->ak = c->ak_owned;
+  tc_vcache_ref *ref = NULL;
+  if (tc_vcache_put(c->cache->qe, c->qe_key, e, &ref, NULL) == TC_OK)
+    tc_vcache_release(ref);
 }

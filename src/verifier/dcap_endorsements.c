@@ -17,7 +17,8 @@ void dcap_vctx_free(dcap_vctx *c) {
   dcap_coll_free(c->coll_owned);
   tc_vcache_release(c->pck_ref);
   tc_vcache_release(c->coll_ref);
-  EVP_PKEY_free(c->ak);
+  tc_vcache_release(c->qe_ref);
+  EVP_PKEY_free(c->ak_owned);
   tc_trust_store_free(c->trust_owned);
   memset(c, 0, sizeof *c);
 }
@@ -73,13 +74,7 @@ tc_status dcap_check_pck_chain(dcap_vctx *c, const tc_dcap_quote *q, tc_error *e
   /* From the quote (type 5), else from the collateral. */
   const uint8_t *chain = NULL;
   size_t chain_len = 0;
-  if (q->cert_data_type == 5) {
-    chain = q->cert_data;
-    chain_len = q->cert_data_len;
-  } else if (col->pck_chain.data != NULL) {
-    chain = col->pck_chain.data;
-    chain_len = col->pck_chain.len;
-  } else
+  if (dcap_pck_chain_bytes(q, col, &chain, &chain_len) != 0)
     return tc_fail(err, TC_ERR_VERIFY, "pck_chain_missing",
                    "quote certification data type %u carries no PCK chain and the collateral "
                    "has no pck_chain.pem",

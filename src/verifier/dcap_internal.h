@@ -168,8 +168,18 @@ typedef struct dcap_vctx {
   dcap_coll *coll_owned;
   struct tc_dcap_cache *cache;              /* NULL: nothing cached */
   struct tc_vcache_ref *pck_ref, *coll_ref; /* held cache entries of pck / coll */
-  EVP_PKEY *ak;                             /* attestation key of the quote */
-  const tc_trust_store *trust;              /* operator roots (col->trust or trust_owned) */
+  /* The PCK chain bytes of the quote (dcap_pck_chain_bytes) and their SHA-256, once. */
+  const uint8_t *chain;
+  size_t chain_len;
+  uint8_t chain_id[32];
+  int chain_id_ok;
+  /* The QE report step (dcap_qe_lookup): its key, and its entry when it passed before. */
+  uint8_t qe_key[32];
+  int qe_keyed;
+  struct tc_vcache_ref *qe_ref;
+  const EVP_PKEY *ak; /* attestation key of the quote: ak_owned or the qe_ref entry's */
+  EVP_PKEY *ak_owned;
+  const tc_trust_store *trust; /* operator roots (col->trust or trust_owned) */
   tc_trust_store *trust_owned;
   int operator_root; /* a chain ended at an operator root, not the pinned Intel root */
 } dcap_vctx;
@@ -186,9 +196,41 @@ void dcap_vctx_free(dcap_vctx *c);
  */
 tc_status dcap_check_pck_chain(dcap_vctx *c, const tc_dcap_quote *q, tc_error *err);
 
+/* The PCK chain of quote q: its type-5 certification data, else col->pck_chain (col may
+ * be NULL). 0 with *chain / *len set, -1 when neither is there. */
+int dcap_pck_chain_bytes(const tc_dcap_quote *q, const tc_collateral *col, const uint8_t **chain,
+                         size_t *len);
+
 /* The attestation key x || y (P-256, 64 bytes) as an EVP_PKEY: with dc, from its ready
  * P-256 parameters (a third of the cost); NULL if not a point of the curve. */
 EVP_PKEY *dcap_attestation_key(const struct tc_dcap_cache *dc, const uint8_t *xy, size_t len);
+
+/*
+ * The QE report step of a cached verification (c->cache set; nothing happens without it).
+ * The step checks, from the quote's bytes alone and the PCK leaf's public key: the QE
+ * report's ECDSA signature by that key over the 384 report bytes, and the report's
+ * report_data = SHA-256(attestation key || QE authentication data) || 32 zero bytes; and
+ * the attestation key's 64 bytes make a P-256 point (the key object). For one platform's
+ * quoting enclave these bytes are the same in every quote (they change with the
+ * attestation key), so the step's outcome is kept: the key of an entry is the SHA-256
+ * (tc_vcache_key "dcap-qe-report") over the SHA-256 of the PCK chain's exact bytes (they
+ * determine the leaf and its key), the 384 QE report bytes, the 64-byte QE report
+ * signature, the 64-byte attestation key and the QE authentication data (with its length);
+ * its value is the attestation key object. An entry is put only after the signature and
+ * the binding both passed with the chain built from those same bytes, so on a hit the
+ * skipped checks would pass again. Per request stay: the quote's own signature by the
+ * attestation key, the chain, collateral and their time checks, the QE Identity
+ * evaluation of the report and the TCB evaluation.
+ *
+ * dcap_qe_lookup (before the quote signature step): selects and hashes the PCK chain
+ * bytes (c->chain, c->chain_id), computes c->qe_key and, when the entry is there, holds it
+ * (c->qe_ref) and takes its attestation key (c->ak). A failure to hash only means no entry.
+ * dcap_qe_keep (after the signature and the binding passed): puts the entry (c->ak_owned,
+ * up-referenced) when it was not found; failures to put are ignored (checked again next
+ * time).
+ */
+void dcap_qe_lookup(dcap_vctx *c, const tc_dcap_quote *q);
+void dcap_qe_keep(dcap_vctx *c);
 
 /* The checked PCK chain (chain[0..chain_len)) and collateral set of c: from c->cache when
  * it holds them (their pair checked once), else built (each input parsed once) and put

@@ -52,9 +52,11 @@ static json_t *time_json(int64_t t) {
 }
 
 /* The attestation key's signature over header + body first: it needs nothing but the
- * quote, and rejects altered evidence before any collateral work. */
+ * quote, and rejects altered evidence before any collateral work. The key object comes
+ * from the QE report step's cache entry when there is one (dcap_qe_lookup). */
 static tc_status check_quote_signature(dcap_vctx *c, const tc_dcap_quote *q, tc_error *err) {
-  c->ak = dcap_attestation_key(c->cache, q->attestation_key, TC_DCAP_ECDSA_KEY_LEN);
+  if (c->ak == NULL)
+    c->ak = c->ak_owned = dcap_attestation_key(c->cache, q->attestation_key, TC_DCAP_ECDSA_KEY_LEN);
   if (c->ak == NULL)
     return tc_fail(err, TC_ERR_VERIFY, "attestation_key_invalid",
                    "attestation key is not a P-256 curve point");
@@ -103,10 +105,9 @@ static tc_status match_tcb(const dcap_vctx *c, const tc_dcap_quote *q, tc_dcap_p
   return TC_OK;
 }
 
-/* QE report: signature by the PCK key, binding of the attestation key, QE Identity. */
-static tc_status check_qe_report(const dcap_vctx *c, const tc_dcap_quote *q,
-                                 tc_dcap_tcb_status *qe_status, json_t **qe_adv, json_t *res,
-                                 tc_error *err) {
+/* The QE report's signature by the PCK key and its binding of the attestation key; kept
+ * in the cache when both pass (dcap_qe_keep). */
+static tc_status check_qe_report_signature(dcap_vctx *c, const tc_dcap_quote *q, tc_error *err) {
   tc_status st = tc_ecdsa_verify_raw(X509_get0_pubkey(c->pck->chain.cert[0].x), TC_EC_P256,
                                      TC_HASH_SHA256, q->qe_report_raw, TC_DCAP_SGX_BODY_LEN,
                                      q->qe_report_signature, TC_DCAP_ECDSA_SIG_LEN, err);
@@ -125,6 +126,18 @@ static tc_status check_qe_report(const dcap_vctx *c, const tc_dcap_quote *q,
     return tc_fail(err, TC_ERR_VERIFY, "qe_report_data_mismatch",
                    "QE report data is not SHA-256(attestation key || QE authentication data) "
                    "followed by 32 zero bytes");
+  dcap_qe_keep(c);
+  return TC_OK;
+}
+
+/* QE report: signature by the PCK key and binding of the attestation key (skipped when
+ * the cache holds this step for the same bytes: dcap_qe_lookup), then the QE Identity. */
+static tc_status check_qe_report(dcap_vctx *c, const tc_dcap_quote *q,
+                                 tc_dcap_tcb_status *qe_status, json_t **qe_adv, json_t *res,
+                                 tc_error *err) {
+  tc_status st;
+  if (c->qe_ref == NULL && (st = check_qe_report_signature(c, q, err)) != TC_OK)
+    return st;
   if ((st = tc_dcap_qe_identity_check(&c->coll->qi, &q->qe_report, qe_status, qe_adv, err)) !=
       TC_OK)
     return st;
@@ -172,6 +185,7 @@ static tc_status run(dcap_vctx *c, const tc_dcap_quote *q, json_t *res, tc_error
   tc_dcap_pck_info pck;
   tc_dcap_tcb_status qe_status;
   json_auto_t *qe_adv = NULL;
+  dcap_qe_lookup(c, q);
   if ((st = check_quote_signature(c, q, err)) != TC_OK ||
       (st = dcap_check_pck_chain(c, q, err)) != TC_OK ||
       (st = dcap_check_signed_collateral(c, err)) != TC_OK ||

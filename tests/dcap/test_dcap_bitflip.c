@@ -1,9 +1,12 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Every single-bit flip in the signed part (header + body) of every valid vector quote
- * (../shared/vectors/dcap, verdict "valid"; identical quotes once) is rejected by
+ * (../shared/vectors/dcap, verdict "valid"; identical quotes once), and one bit in each
+ * byte of its signature data up to the end of the QE authentication data (signature data
+ * length, quote signature, attestation key, v4/v5 outer certification data header, QE
+ * report, QE report signature, QE authentication data and its length), is rejected by
  * tc_dcap_verify with the case's own collateral at its verify_at; and again by
- * tc_dcap_verify_cached on one cache warmed by the valid quote first (PCK chain and
- * collateral set cached), with the same reason, the valid quote still valid after. */
+ * tc_dcap_verify_cached on one cache warmed by the valid quote first (PCK chain, collateral
+ * set and QE report step cached), with the same reason, the valid quote still valid after. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -46,22 +49,36 @@ static void flip_case(void **state) {
   uint64_t hits, misses;
   size_t entries;
   tc_dcap_cache_counts(cache, &hits, &misses, &entries);
-  assert_int_equal(entries, 3);
-  size_t rejected = 0;
-  for (size_t bit = 0; bit < signed_len * 8; bit++) {
+  assert_int_equal(entries, 4);
+  /* the end of the QE authentication data, from the expected parse: signature data length
+   * (4), quote signature (64), attestation key (64), outer certification data type and
+   * size (v4/v5: 6), QE report (384), its signature (64), the data's length (2) and the
+   * data (Intel SGX ECDSA Quote Library API / TDX DCAP Quoting Library API, "Quote Format") */
+  const json_t *parsed = json_object_get(exp, "parsed");
+  size_t auth_len = strlen(json_string_value(json_object_get(parsed, "qe_auth_data"))) / 2;
+  int outer = json_is_integer(json_object_get(parsed, "outer_certification_data_type"));
+  size_t auth_end = signed_len + 4 + 64 + 64 + (outer ? 6 : 0) + 384 + 64 + 2 + auth_len;
+  assert_true(auth_end < q.len);
+  size_t rejected = 0, n_bits = signed_len * 8 + (auth_end - signed_len);
+  for (size_t i = 0; i < n_bits; i++) {
+    /* every bit of header + body, then bit (byte % 8) of each following byte */
+    size_t byte = i < signed_len * 8 ? i / 8 : signed_len + (i - signed_len * 8);
+    unsigned bit = i < signed_len * 8 ? i % 8 : byte % 8;
     tc_error warm;
-    q.data[bit / 8] ^= (uint8_t)(1u << (bit % 8));
+    q.data[byte] ^= (uint8_t)(1u << bit);
     tc_status st = tc_dcap_verify(q.data, q.len, &col, at, NULL, &err);
     tc_status st_warm = tc_dcap_verify_cached(q.data, q.len, &col, at, cache, NULL, &warm);
-    q.data[bit / 8] ^= (uint8_t)(1u << (bit % 8));
+    q.data[byte] ^= (uint8_t)(1u << bit);
     if (st == TC_OK || st_warm == TC_OK)
-      fail_msg("%s: flipping bit %zu (byte %zu) still verifies%s", name, bit % 8, bit / 8,
+      fail_msg("%s: flipping bit %u of byte %zu still verifies%s", name, bit, byte,
                st == TC_OK ? "" : " with warm caches");
     assert_int_equal(st, st_warm);
-    assert_string_equal(err.reason, warm.reason);
+    if (strcmp(err.reason, warm.reason) != 0 || strcmp(err.detail, warm.detail) != 0)
+      fail_msg("%s: bit %u of byte %zu: cold %s (%s), warm %s (%s)", name, bit, byte, err.reason,
+               err.detail, warm.reason, warm.detail);
     rejected++;
   }
-  print_message("  %s: %zu of %zu flips rejected, cold and warm\n", name, rejected, signed_len * 8);
+  print_message("  %s: %zu of %zu flips rejected, cold and warm\n", name, rejected, n_bits);
   assert_int_equal(tc_dcap_verify_cached(q.data, q.len, &col, at, cache, NULL, &err), TC_OK);
   tc_dcap_cache_free(cache);
   json_decref(exp);

@@ -417,9 +417,14 @@ tc_status tc_dcap_verify(const uint8_t *quote, size_t len, const tc_collateral *
  * read, the leaf's key ready) keyed by the SHA-256 of the chain's exact bytes and the
  * operator trust roots; collateral sets (Root CA CRL and PCK CRL parsed, TCB Info and QE
  * Identity signature-checked against their chains and parsed) keyed by the SHA-256 of the
- * exact bytes of the six items and the trust roots; and the (chain, collateral set) pairs
- * whose CRLs were found issued by the chain and not revoking it. Only what passed every
- * check that does not depend on the time is kept: a failure is never cached. Thread-safe:
+ * exact bytes of the six items and the trust roots; the (chain, collateral set) pairs
+ * whose CRLs were found issued by the chain and not revoking it; and the QE report steps
+ * that passed (the QE report's signature by the PCK leaf key and its report_data binding
+ * of the attestation key, with the attestation key object) keyed by the SHA-256 of the
+ * PCK chain's bytes, the QE report, its signature, the attestation key and the QE
+ * authentication data: the same in every quote of one platform until its attestation key
+ * changes. Only what passed every check that does not depend on the time is kept: a
+ * failure is never cached. Thread-safe:
  * one cache serves every worker. At most max_entries of each kind (0: none kept), least
  * recently used dropped first. Opaque.
  */
@@ -430,18 +435,21 @@ typedef struct tc_dcap_cache tc_dcap_cache;
 tc_status tc_dcap_cache_new(size_t max_entries, tc_dcap_cache **out, tc_error *err);
 /** Free the cache (NULL-safe); verifications using it must have returned. */
 void tc_dcap_cache_free(tc_dcap_cache *cache);
-/** Lookups of PCK chains and collateral sets that found an entry / did not, and the
- *  entries kept now (chains + collateral sets + pairs; all 0 for NULL). */
+/** Lookups of PCK chains, collateral sets and QE report steps that found an entry / did
+ *  not, and the entries kept now (chains + collateral sets + pairs + QE report steps; all
+ *  0 for NULL). */
 void tc_dcap_cache_counts(tc_dcap_cache *cache, uint64_t *hits, uint64_t *misses, size_t *entries);
 
 /**
  * tc_dcap_verify with a cache (NULL: exactly tc_dcap_verify). The same result object,
- * verdict, reason code and detail for every input, warm or cold: with a PCK chain and a
- * collateral set from the cache, each verification redoes only what depends on the quote
- * or the time: the attestation key's signature, every certificate's, CRL's, TCB Info's and
- * QE Identity's validity at `at` in the order of tc_dcap_verify, the TCB match, the QE
- * report's signature by the cached PCK key and its binding, the QE Identity and the TCB
- * evaluation.
+ * verdict, reason code and detail for every input, warm or cold: with a PCK chain, a
+ * collateral set and the QE report step from the cache, each verification redoes only
+ * what depends on the quote's signed part or the time: the attestation key's signature
+ * over header + body, every certificate's, CRL's, TCB Info's and QE Identity's validity at
+ * `at` in the order of tc_dcap_verify, the TCB match, the QE Identity evaluation of the QE
+ * report and the TCB evaluation. A quote whose QE report, its signature, attestation key,
+ * QE authentication data or PCK chain differ in any byte from a cached step's has the QE
+ * report's signature and binding checked afresh.
  */
 tc_status tc_dcap_verify_cached(const uint8_t *quote, size_t len, const tc_collateral *col,
                                 int64_t at, tc_dcap_cache *cache, json_t **result, tc_error *err);

@@ -168,6 +168,20 @@ static tc_buf with_chain(const tc_buf *q, const layout *l, const uint8_t *pem, s
   return out;
 }
 
+/* A new P-256 key pair and its public point as x || y (32 bytes each, big-endian). */
+static EVP_PKEY *p256_new(uint8_t xy[64]) {
+  EVP_PKEY *key = EVP_EC_gen("P-256");
+  assert_non_null(key);
+  uint8_t pub[65];
+  size_t len = 0;
+  assert_int_equal(EVP_PKEY_get_octet_string_param(key, "encoded-pub-key", pub, sizeof pub, &len),
+                   1);
+  assert_int_equal(len, 65);
+  assert_int_equal(pub[0], 0x04); /* uncompressed (SEC 1, 2.3.3) */
+  memcpy(xy, pub + 1, 64);
+  return key;
+}
+
 /* ECDSA P-256 / SHA-256 signature of msg by key as r || s (32 bytes each). */
 static void sign_p256(EVP_PKEY *key, const uint8_t *msg, size_t len, uint8_t out[64]) {
   uint8_t der[80];
@@ -243,14 +257,7 @@ static void test_qe_report_entry(void **state) {
   assert_non_null(m.data);
   /* another attestation key, header + body signed with it */
   memcpy(m.data, c.quote.data, m.len);
-  EVP_PKEY *key = EVP_EC_gen("P-256");
-  assert_non_null(key);
-  uint8_t pub[65];
-  size_t pl = 0;
-  assert_int_equal(EVP_PKEY_get_octet_string_param(key, "encoded-pub-key", pub, sizeof pub, &pl),
-                   1);
-  assert_int_equal(pl, 65);
-  memcpy(m.data + l.ak, pub + 1, 64);
+  EVP_PKEY *key = p256_new(m.data + l.ak);
   sign_p256(key, m.data, l.sig_data_len, m.data + l.sig_data_len + 4);
   EVP_PKEY_free(key);
   rejected_as("other attestation key", &m, &c, cache, "qe_report_data_mismatch", 4);
@@ -395,18 +402,13 @@ static void test_threads(void **state) {
  * that leave the curve, nor the zero point. */
 static void test_key_from_params(void **state) {
   (void)state;
-  EVP_PKEY *gen = EVP_EC_gen("P-256"), *params = tc_ec_params_new(TC_EC_P256);
-  assert_non_null(gen);
+  uint8_t pub[64];
+  EVP_PKEY *gen = p256_new(pub), *params = tc_ec_params_new(TC_EC_P256);
   assert_non_null(params);
-  uint8_t pub[65];
-  size_t len = 0;
-  assert_int_equal(EVP_PKEY_get_octet_string_param(gen, "encoded-pub-key", pub, sizeof pub, &len),
-                   1);
-  assert_int_equal(len, 65);
   size_t accepted = 0;
   for (int bit = -1; bit < 512; bit++) {
     uint8_t xy[64];
-    memcpy(xy, pub + 1, 64);
+    memcpy(xy, pub, 64);
     if (bit >= 0)
       xy[bit / 8] ^= (uint8_t)(1u << (bit % 8));
     EVP_PKEY *a = tc_ec_key_from_raw(TC_EC_P256, xy, 64),
@@ -437,20 +439,10 @@ static void test_raw_signatures(void **state) {
   assert_non_null(key);
   size_t short_ints = 0;
   for (int i = 0; i < 600; i++) {
-    uint8_t msg[32], der[80], raw[64];
+    uint8_t msg[32], raw[64];
     memset(msg, 0, sizeof msg);
     memcpy(msg, &i, sizeof i);
-    size_t dl = sizeof der;
-    EVP_MD_CTX *md = EVP_MD_CTX_new();
-    assert_int_equal(EVP_DigestSignInit(md, NULL, EVP_sha256(), NULL, key), 1);
-    assert_int_equal(EVP_DigestSign(md, der, &dl, msg, sizeof msg), 1);
-    EVP_MD_CTX_free(md);
-    const unsigned char *p = der;
-    ECDSA_SIG *sig = d2i_ECDSA_SIG(NULL, &p, (long)dl);
-    assert_non_null(sig);
-    assert_int_equal(BN_bn2binpad(ECDSA_SIG_get0_r(sig), raw, 32), 32);
-    assert_int_equal(BN_bn2binpad(ECDSA_SIG_get0_s(sig), raw + 32, 32), 32);
-    ECDSA_SIG_free(sig);
+    sign_p256(key, msg, sizeof msg, raw);
     short_ints += raw[0] == 0 || raw[32] == 0;
     assert_int_equal(
         tc_ecdsa_verify_raw(key, TC_EC_P256, TC_HASH_SHA256, msg, sizeof msg, raw, 64, NULL),

@@ -189,10 +189,154 @@ static int is_uint_in(const json_t *v, long long min, long long max) {
   return i >= min && i <= max;
 }
 
-/* Validate one value v of key k at path; store the normalised copy into *out (new ref). */
+/* The keys of `in` against the schema `keys`, normalised into `out` (below). */
 static tc_status validate_keys(const struct key *keys, json_t *in, json_t *out, const char *path,
                                const char *src, tc_error *err);
 
+/* One entry e of a list key k at ipath, normalised into *norm (new ref): integers as
+ * written, hex in lower case. */
+static tc_status validate_item(const struct key *k, json_t *e, const char *ipath, const char *src,
+                               json_t **norm, tc_error *err) {
+  char msg[200];
+  *norm = NULL;
+  if (k->kind == K_UINT_LIST || k->kind == K_SVN_ARRAY) {
+    long long lo = k->kind == K_SVN_ARRAY ? 0 : k->min;
+    long long hi = k->kind == K_SVN_ARRAY ? 255 : k->max;
+    if (!is_uint_in(e, lo, hi)) {
+      snprintf(msg, sizeof msg, "expected an integer from %lld to %lld", lo, hi);
+      return bad(err, src, ipath, msg);
+    }
+    *norm = json_incref(e);
+    return TC_OK;
+  }
+  if (k->kind == K_STR_LIST) {
+    if (!json_is_string(e) || json_string_length(e) == 0)
+      return bad(err, src, ipath, "expected a non-empty string");
+    *norm = json_incref(e);
+    return TC_OK;
+  }
+  const char *s = json_string_value(e); /* K_HEX_LIST */
+  size_t want = 2 * k->nbytes;
+  int ok = s && json_string_length(e) == want;
+  for (size_t j = 0; ok && j < want; j++)
+    ok = isxdigit((unsigned char)s[j]) != 0;
+  if (!ok) {
+    snprintf(msg, sizeof msg, "expected %zu hex digits (%zu bytes)", want, k->nbytes);
+    return bad(err, src, ipath, msg);
+  }
+  char lower[129];
+  for (size_t j = 0; j < want; j++)
+    lower[j] = (char)tolower((unsigned char)s[j]);
+  lower[want] = '\0';
+  *norm = json_string(lower);
+  return *norm ? TC_OK : tc_fail(err, TC_ERR_NOMEM, "out_of_memory", "policy");
+}
+
+/* K_UINT_LIST, K_HEX_LIST, K_STR_LIST, K_SVN_ARRAY: an array of the right length whose
+ * entries each pass validate_item; *out the normalised array. */
+static tc_status validate_list(const struct key *k, json_t *v, json_t **out, const char *path,
+                               const char *src, tc_error *err) {
+  char msg[200];
+  if (!json_is_array(v))
+    return bad(err, src, path, "expected an array");
+  size_t n = json_array_size(v);
+  if (k->kind == K_SVN_ARRAY && n != k->nbytes) {
+    snprintf(msg, sizeof msg, "expected exactly %zu integers from 0 to 255", k->nbytes);
+    return bad(err, src, path, msg);
+  }
+  if ((k->kind == K_UINT_LIST || k->kind == K_HEX_LIST) && n == 0)
+    return bad(err, src, path, "expected a non-empty array (an empty list allows nothing)");
+  json_t *arr = json_array();
+  if (!arr)
+    return tc_fail(err, TC_ERR_NOMEM, "out_of_memory", "policy");
+  for (size_t i = 0; i < n; i++) {
+    char ipath[300];
+    int pn = snprintf(ipath, sizeof ipath, "%s[%zu]", path, i);
+    if (pn < 0 || (size_t)pn >= sizeof ipath)
+      memcpy(ipath + sizeof ipath - 4, "...", 4);
+    json_t *norm = NULL;
+    tc_status st = validate_item(k, json_array_get(v, i), ipath, src, &norm, err);
+    if (st == TC_OK && json_array_append_new(arr, norm) != 0)
+      st = tc_fail(err, TC_ERR_NOMEM, "out_of_memory", "policy");
+    if (st != TC_OK) {
+      json_decref(arr);
+      return st;
+    }
+  }
+  *out = arr;
+  return TC_OK;
+}
+
+/* K_OBJECT (replaces the default: at least one key) and K_SECTION (merged into `existing`,
+ * the default's section): the keys of k->sub. */
+static tc_status validate_object(const struct key *k, json_t *v, json_t *existing, json_t **out,
+                                 const char *path, const char *src, tc_error *err) {
+  if (!json_is_object(v))
+    return bad(err, src, path, "expected an object");
+  json_t *obj =
+      (k->kind == K_SECTION && json_is_object(existing)) ? json_deep_copy(existing) : json_object();
+  if (!obj)
+    return tc_fail(err, TC_ERR_NOMEM, "out_of_memory", "policy");
+  if (k->kind == K_OBJECT && json_object_size(v) == 0) {
+    json_decref(obj);
+    return bad(err, src, path, "expected at least one key");
+  }
+  tc_status st = validate_keys(k->sub, v, obj, path, src, err);
+  if (st != TC_OK) {
+    json_decref(obj);
+    return st;
+  }
+  *out = obj;
+  return TC_OK;
+}
+
+/* One entry of a K_STATUS_MAP at kpath: an Intel TCB status name (tc_tcb_status_names)
+ * mapped to affirming, warning or contraindicated; Revoked only to contraindicated. */
+static tc_status validate_status_entry(const char *name, const json_t *val, const char *kpath,
+                                       const char *src, tc_error *err) {
+  int known = 0;
+  for (size_t i = 0; tc_tcb_status_names[i]; i++)
+    known |= strcmp(tc_tcb_status_names[i], name) == 0;
+  if (!known)
+    return tc_fail(err, TC_ERR_PARSE, "policy_unknown_key",
+                   "%s: %s: not an Intel TCB status (UpToDate, SWHardeningNeeded, "
+                   "ConfigurationNeeded, ConfigurationAndSWHardeningNeeded, OutOfDate, "
+                   "OutOfDateConfigurationNeeded, Revoked)",
+                   src, kpath);
+  int s = tc_ear_status_from_name(json_string_value(val));
+  if (s != TC_EAR_AFFIRMING && s != TC_EAR_WARNING && s != TC_EAR_CONTRAINDICATED)
+    return bad(err, src, kpath, "expected \"affirming\", \"warning\" or \"contraindicated\"");
+  if (strcmp(name, "Revoked") == 0 && s != TC_EAR_CONTRAINDICATED)
+    return bad(err, src, kpath, "a revoked TCB can only be \"contraindicated\"");
+  return TC_OK;
+}
+
+/* K_STATUS_MAP: entries merged into `existing` (else the default map). */
+static tc_status validate_status_map(json_t *v, json_t *existing, json_t **out, const char *path,
+                                     const char *src, tc_error *err) {
+  if (!json_is_object(v))
+    return bad(err, src, path, "expected an object mapping TCB status names to ear.status");
+  json_t *map = json_is_object(existing) ? json_deep_copy(existing) : default_status_map();
+  if (!map)
+    return tc_fail(err, TC_ERR_NOMEM, "out_of_memory", "policy");
+  const char *name;
+  json_t *val;
+  json_object_foreach(v, name, val) {
+    char kpath[300];
+    join_path(kpath, sizeof kpath, path, name);
+    tc_status st = validate_status_entry(name, val, kpath, src, err);
+    if (st == TC_OK && json_object_set(map, name, val) != 0)
+      st = tc_fail(err, TC_ERR_NOMEM, "out_of_memory", "policy");
+    if (st != TC_OK) {
+      json_decref(map);
+      return st;
+    }
+  }
+  *out = map;
+  return TC_OK;
+}
+
+/* Validate one value v of key k at path; store the normalised copy into *out (new ref). */
 static tc_status validate_value(const struct key *k, json_t *v, json_t *existing, json_t **out,
                                 const char *path, const char *src, tc_error *err) {
   char msg[200];
@@ -218,130 +362,18 @@ static tc_status validate_value(const struct key *k, json_t *v, json_t *existing
   case K_UINT_LIST:
   case K_HEX_LIST:
   case K_STR_LIST:
-  case K_SVN_ARRAY: {
-    if (!json_is_array(v))
-      return bad(err, src, path, "expected an array");
-    size_t n = json_array_size(v);
-    if (k->kind == K_SVN_ARRAY && n != k->nbytes) {
-      snprintf(msg, sizeof msg, "expected exactly %zu integers from 0 to 255", k->nbytes);
-      return bad(err, src, path, msg);
-    }
-    if ((k->kind == K_UINT_LIST || k->kind == K_HEX_LIST) && n == 0)
-      return bad(err, src, path, "expected a non-empty array (an empty list allows nothing)");
-    json_t *arr = json_array();
-    if (!arr)
-      return tc_fail(err, TC_ERR_NOMEM, "out_of_memory", "policy");
-    for (size_t i = 0; i < n; i++) {
-      json_t *e = json_array_get(v, i);
-      char ipath[300];
-      int pn = snprintf(ipath, sizeof ipath, "%s[%zu]", path, i);
-      if (pn < 0 || (size_t)pn >= sizeof ipath)
-        memcpy(ipath + sizeof ipath - 4, "...", 4);
-      json_t *norm = NULL;
-      if (k->kind == K_UINT_LIST || k->kind == K_SVN_ARRAY) {
-        long long lo = k->kind == K_SVN_ARRAY ? 0 : k->min;
-        long long hi = k->kind == K_SVN_ARRAY ? 255 : k->max;
-        if (!is_uint_in(e, lo, hi)) {
-          json_decref(arr);
-          snprintf(msg, sizeof msg, "expected an integer from %lld to %lld", lo, hi);
-          return bad(err, src, ipath, msg);
-        }
-        norm = json_incref(e);
-      } else if (k->kind == K_STR_LIST) {
-        if (!json_is_string(e) || json_string_length(e) == 0) {
-          json_decref(arr);
-          return bad(err, src, ipath, "expected a non-empty string");
-        }
-        norm = json_incref(e);
-      } else {
-        const char *s = json_string_value(e);
-        size_t want = 2 * k->nbytes;
-        int ok = s && json_string_length(e) == want;
-        for (size_t j = 0; ok && j < want; j++)
-          ok = isxdigit((unsigned char)s[j]) != 0;
-        if (!ok) {
-          json_decref(arr);
-          snprintf(msg, sizeof msg, "expected %zu hex digits (%zu bytes)", want, k->nbytes);
-          return bad(err, src, ipath, msg);
-        }
-        char lower[129];
-        for (size_t j = 0; j < want; j++)
-          lower[j] = (char)tolower((unsigned char)s[j]);
-        lower[want] = '\0';
-        norm = json_string(lower);
-      }
-      if (!norm || json_array_append_new(arr, norm) != 0) {
-        json_decref(arr);
-        return tc_fail(err, TC_ERR_NOMEM, "out_of_memory", "policy");
-      }
-    }
-    *out = arr;
-    return TC_OK;
-  }
+  case K_SVN_ARRAY:
+    return validate_list(k, v, out, path, src, err);
   case K_OBJECT:
-  case K_SECTION: {
-    if (!json_is_object(v))
-      return bad(err, src, path, "expected an object");
-    json_t *obj = (k->kind == K_SECTION && json_is_object(existing)) ? json_deep_copy(existing)
-                                                                     : json_object();
-    if (!obj)
-      return tc_fail(err, TC_ERR_NOMEM, "out_of_memory", "policy");
-    if (k->kind == K_OBJECT && json_object_size(v) == 0) {
-      json_decref(obj);
-      return bad(err, src, path, "expected at least one key");
-    }
-    tc_status st = validate_keys(k->sub, v, obj, path, src, err);
-    if (st != TC_OK) {
-      json_decref(obj);
-      return st;
-    }
-    *out = obj;
-    return TC_OK;
-  }
+  case K_SECTION:
+    return validate_object(k, v, existing, out, path, src, err);
   case K_RAW_ARRAY:
     if (!json_is_array(v))
       return bad(err, src, path, "expected an array");
     *out = json_incref(v);
     return TC_OK;
-  case K_STATUS_MAP: {
-    if (!json_is_object(v))
-      return bad(err, src, path, "expected an object mapping TCB status names to ear.status");
-    json_t *map = json_is_object(existing) ? json_deep_copy(existing) : default_status_map();
-    if (!map)
-      return tc_fail(err, TC_ERR_NOMEM, "out_of_memory", "policy");
-    const char *name;
-    json_t *val;
-    json_object_foreach(v, name, val) {
-      char kpath[300];
-      join_path(kpath, sizeof kpath, path, name);
-      int known = 0;
-      for (size_t i = 0; tc_tcb_status_names[i]; i++)
-        known |= strcmp(tc_tcb_status_names[i], name) == 0;
-      if (!known) {
-        json_decref(map);
-        return tc_fail(err, TC_ERR_PARSE, "policy_unknown_key",
-                       "%s: %s: not an Intel TCB status (UpToDate, SWHardeningNeeded, "
-                       "ConfigurationNeeded, ConfigurationAndSWHardeningNeeded, OutOfDate, "
-                       "OutOfDateConfigurationNeeded, Revoked)",
-                       src, kpath);
-      }
-      int s = tc_ear_status_from_name(json_string_value(val));
-      if (s != TC_EAR_AFFIRMING && s != TC_EAR_WARNING && s != TC_EAR_CONTRAINDICATED) {
-        json_decref(map);
-        return bad(err, src, kpath, "expected \"affirming\", \"warning\" or \"contraindicated\"");
-      }
-      if (strcmp(name, "Revoked") == 0 && s != TC_EAR_CONTRAINDICATED) {
-        json_decref(map);
-        return bad(err, src, kpath, "a revoked TCB can only be \"contraindicated\"");
-      }
-      if (json_object_set(map, name, val) != 0) {
-        json_decref(map);
-        return tc_fail(err, TC_ERR_NOMEM, "out_of_memory", "policy");
-      }
-    }
-    *out = map;
-    return TC_OK;
-  }
+  case K_STATUS_MAP:
+    return validate_status_map(v, existing, out, path, src, err);
   }
   return tc_fail(err, TC_ERR_INTERNAL, "internal_error", "policy schema");
 }

@@ -124,6 +124,10 @@ static void test_rejections(void **state) {
       {"{\"sgx\": {\"min_isv_svn\": -1}}", "policy_value_invalid", "sgx.min_isv_svn"},
       {"{\"sgx\": {\"rejected_advisory_ids\": [\"\"]}}", "policy_value_invalid",
        "sgx.rejected_advisory_ids[0]"},
+      {"{\"snp\": {\"vmpls\": 0}}", "policy_value_invalid", "snp.vmpls: expected an array"},
+      {"{\"tdx\": {\"tcb_status\": [\"UpToDate\"]}}", "policy_value_invalid",
+       "tdx.tcb_status: expected an object mapping TCB status names to ear.status"},
+      {"{\"resources\": {}}", "policy_value_invalid", "resources: expected an array"},
   };
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
     tc_policy *p = (tc_policy *)1;

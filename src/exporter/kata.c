@@ -430,8 +430,72 @@ static tc_status add_sandbox(const char *root, int pid, const char *id, const ch
   return TC_OK;
 }
 
-tc_status tc_kata_discover(const char *root, tc_kata_sandboxes *out, tc_error *err) {
-  memset(out, 0, sizeof *out);
+/* What the command line says a process is: a Kata shim (its -id and -namespace), a
+ * hypervisor (which one, the guest TEE, QEMU's sandbox id from -name sandbox-<id>), or
+ * neither. */
+static void classify_cmdline(char **argv, int argc, proc_entry *e) {
+  const char *exe = argc > 0 && argv[0] != NULL ? base_name(argv[0]) : "";
+  const char *hv = hypervisor_of(exe);
+  if (starts_with(exe, "containerd-shim-kata") && ends_with(exe, "-v2")) {
+    e->kind = KIND_SHIM;
+    copy_if_valid(e->shim_id, sizeof e->shim_id, kata_flag_value(argv, argc, "id"));
+    copy_if_valid(e->shim_ns, sizeof e->shim_ns, kata_flag_value(argv, argc, "namespace"));
+  } else if (hv != NULL) {
+    e->kind = KIND_HYPERVISOR;
+    copy_str(e->hypervisor, sizeof e->hypervisor, hv);
+    kata_detect_tee(argv, argc, hv, e->tee, sizeof e->tee);
+    const char *name = strcmp(hv, "qemu") == 0 ? kata_flag_value(argv, argc, "name") : NULL;
+    if (name && starts_with(name, "sandbox-")) {
+      char tmp[160];
+      copy_str(tmp, sizeof tmp, name + strlen("sandbox-"));
+      tmp[strcspn(tmp, ",")] = '\0';
+      copy_if_valid(e->qemu_name_id, sizeof e->qemu_name_id, tmp);
+    }
+  }
+}
+
+/* Process pid from its stat (ppid) and cmdline (classify_cmdline) into *e. 1 when read;
+ * 0 when it is to be left out: it went away meanwhile, or its stat is malformed (then
+ * counted in out->skipped); -1 when out of memory (*err filled). */
+static int proc_entry_read(const char *root, int pid, proc_entry *e, tc_kata_sandboxes *out,
+                           tc_error *err) {
+  char rel[64];
+  tc_buf stat_b = {0}, cmd_b = {0};
+  snprintf(rel, sizeof rel, "proc/%d/stat", pid);
+  if (read_rel(root, rel, 64u << 10, &stat_b) != 0)
+    return 0; /* vanished */
+  memset(e, 0, sizeof *e);
+  e->pid = pid;
+  char state = 0;
+  uint64_t ut, stt;
+  int bad = kata_parse_stat((const char *)stat_b.data, &state, &e->ppid, &ut, &stt) != 0;
+  tc_buf_free(&stat_b);
+  if (bad) {
+    skip_entry(out, "%s/proc/%d/stat: expected 'pid (comm) state ppid ... utime stime'", root, pid);
+    return 0;
+  }
+  snprintf(rel, sizeof rel, "proc/%d/cmdline", pid);
+  if (read_rel(root, rel, 1u << 20, &cmd_b) == 0 && cmd_b.len > 0) {
+    char **argv = NULL;
+    int argc = kata_split_cmdline((char *)cmd_b.data, cmd_b.len, &argv);
+    if (argc < 0) {
+      tc_buf_free(&cmd_b);
+      tc_fail(err, TC_ERR_NOMEM, "out_of_memory", "cmdline");
+      return -1;
+    }
+    classify_cmdline(argv, argc, e);
+    free(argv);
+  }
+  tc_buf_free(&cmd_b);
+  return 1;
+}
+
+/* Every process under root/proc into *procs (malloc'd, *n entries, sorted by pid). Errors:
+ * TC_ERR_IO proc_unreadable, TC_ERR_NOMEM. */
+static tc_status scan_procs(const char *root, proc_entry **procs, size_t *n, tc_kata_sandboxes *out,
+                            tc_error *err) {
+  *procs = NULL;
+  *n = 0;
   char *proc_dir = join(root, "proc");
   if (proc_dir == NULL)
     return tc_fail(err, TC_ERR_NOMEM, "out_of_memory", "path");
@@ -442,103 +506,69 @@ tc_status tc_kata_discover(const char *root, tc_kata_sandboxes *out, tc_error *e
     return st;
   }
   free(proc_dir);
-
-  proc_entry *procs = NULL;
-  size_t n = 0, cap = 0;
+  size_t cap = 0;
   tc_status st = TC_OK;
   struct dirent *de;
-  while ((de = readdir(d)) != NULL) {
+  while (st == TC_OK && (de = readdir(d)) != NULL) {
     int pid = parse_pid_name(de->d_name);
-    if (pid < 0)
-      continue;
-    char rel[64];
-    tc_buf stat_b = {0}, cmd_b = {0};
-    snprintf(rel, sizeof rel, "proc/%d/stat", pid);
-    if (read_rel(root, rel, 64u << 10, &stat_b) != 0)
-      continue; /* vanished */
     proc_entry e;
-    memset(&e, 0, sizeof e);
-    e.pid = pid;
-    char state = 0;
-    uint64_t ut, stt;
-    if (kata_parse_stat((const char *)stat_b.data, &state, &e.ppid, &ut, &stt) != 0) {
-      skip_entry(out, "%s/proc/%d/stat: expected 'pid (comm) state ppid ... utime stime'", root,
-                 pid);
-      tc_buf_free(&stat_b);
+    int r = pid < 0 ? 0 : proc_entry_read(root, pid, &e, out, err);
+    if (r < 0)
+      st = TC_ERR_NOMEM;
+    if (r <= 0)
       continue;
-    }
-    tc_buf_free(&stat_b);
-    snprintf(rel, sizeof rel, "proc/%d/cmdline", pid);
-    if (read_rel(root, rel, 1u << 20, &cmd_b) == 0 && cmd_b.len > 0) {
-      char **argv = NULL;
-      int argc = kata_split_cmdline((char *)cmd_b.data, cmd_b.len, &argv);
-      if (argc < 0) {
-        tc_buf_free(&cmd_b);
-        st = tc_fail(err, TC_ERR_NOMEM, "out_of_memory", "cmdline");
-        break;
-      }
-      const char *exe = argc > 0 && argv[0] != NULL ? base_name(argv[0]) : "";
-      const char *hv = hypervisor_of(exe);
-      if (starts_with(exe, "containerd-shim-kata") && ends_with(exe, "-v2")) {
-        e.kind = KIND_SHIM;
-        copy_if_valid(e.shim_id, sizeof e.shim_id, kata_flag_value(argv, argc, "id"));
-        copy_if_valid(e.shim_ns, sizeof e.shim_ns, kata_flag_value(argv, argc, "namespace"));
-      } else if (hv != NULL) {
-        e.kind = KIND_HYPERVISOR;
-        copy_str(e.hypervisor, sizeof e.hypervisor, hv);
-        kata_detect_tee(argv, argc, hv, e.tee, sizeof e.tee);
-        const char *name = strcmp(hv, "qemu") == 0 ? kata_flag_value(argv, argc, "name") : NULL;
-        if (name && starts_with(name, "sandbox-")) {
-          char tmp[160];
-          copy_str(tmp, sizeof tmp, name + strlen("sandbox-"));
-          tmp[strcspn(tmp, ",")] = '\0';
-          copy_if_valid(e.qemu_name_id, sizeof e.qemu_name_id, tmp);
-        }
-      }
-      free(argv);
-    }
-    tc_buf_free(&cmd_b);
-    if (n == cap) {
+    if (*n == cap) {
       cap = cap ? cap * 2 : 256;
-      proc_entry *g = realloc(procs, cap * sizeof *procs);
+      proc_entry *g = realloc(*procs, cap * sizeof **procs);
       if (g == NULL) {
         st = tc_fail(err, TC_ERR_NOMEM, "out_of_memory", "process table");
-        break;
+        continue;
       }
-      procs = g;
+      *procs = g;
     }
-    procs[n++] = e;
+    (*procs)[(*n)++] = e;
   }
   closedir(d);
   if (st != TC_OK) {
-    free(procs);
+    free(*procs);
+    *procs = NULL;
+    *n = 0;
     return st;
   }
-  if (n > 0)
-    qsort(procs, n, sizeof *procs, cmp_pid);
+  if (*n > 0)
+    qsort(*procs, *n, sizeof **procs, cmp_pid);
+  return TC_OK;
+}
 
-  state_pid *states = NULL;
-  size_t n_states = 0;
-  static const char *const go_files[] = {"persist.json", NULL};
-  static const char *const rs_files[] = {"state.json", "persist.json", NULL};
-  scan_state_dir(root, "run/vc/sbs", go_files, 1, &states, &n_states);
-  scan_state_dir(root, "run/kata", rs_files, 0, &states, &n_states);
+/* The Kata shim among p's ancestors (at most MAX_ANCESTRY up), or NULL. */
+static const proc_entry *shim_of(const proc_entry *procs, size_t n, const proc_entry *p) {
+  const proc_entry *cur = p;
+  for (int hop = 0; hop < MAX_ANCESTRY && cur && cur->ppid > 0; hop++) {
+    cur = find_pid(procs, n, cur->ppid);
+    if (cur && cur->kind == KIND_SHIM)
+      return cur;
+  }
+  return NULL;
+}
 
-  tc_kata_sandbox *items = NULL;
-  size_t n_items = 0;
+/* The growing sandbox list of one discovery. */
+typedef struct {
+  const char *root;
+  tc_kata_sandbox *items;
+  size_t n;
+  tc_kata_sandboxes *out; /* for skipped entries */
+} sandbox_list;
+
+/* Each hypervisor process that a Kata shim started (an ancestor) or a runtime state names
+ * is a sandbox, with the state's id, else the shim's, else QEMU's -name. */
+static tc_status add_vmm_sandboxes(sandbox_list *l, const proc_entry *procs, size_t n,
+                                   const state_pid *states, size_t n_states, tc_error *err) {
+  tc_status st = TC_OK;
   for (size_t i = 0; i < n && st == TC_OK; i++) {
     const proc_entry *p = &procs[i];
     if (p->kind != KIND_HYPERVISOR)
       continue;
-    const proc_entry *shim = NULL;
-    const proc_entry *cur = p;
-    for (int hop = 0; hop < MAX_ANCESTRY && cur && cur->ppid > 0; hop++) {
-      cur = find_pid(procs, n, cur->ppid);
-      if (cur && cur->kind == KIND_SHIM) {
-        shim = cur;
-        break;
-      }
-    }
+    const proc_entry *shim = shim_of(procs, n, p);
     const state_pid *sp = NULL;
     for (size_t k = 0; k < n_states; k++)
       if (states[k].pid == p->pid && !states[k].builtin_vmm)
@@ -546,11 +576,20 @@ tc_status tc_kata_discover(const char *root, tc_kata_sandboxes *out, tc_error *e
     if (shim == NULL && sp == NULL)
       continue; /* a VM that Kata did not start */
     const char *id = sp ? sp->id : shim->shim_id[0] ? shim->shim_id : p->qemu_name_id;
-    st = add_sandbox(root, p->pid, id, p->hypervisor, p->tee,
-                     shim && shim->shim_ns[0] ? shim->shim_ns : "k8s.io", &items, &n_items, out,
+    st = add_sandbox(l->root, p->pid, id, p->hypervisor, p->tee,
+                     shim && shim->shim_ns[0] ? shim->shim_ns : "k8s.io", &l->items, &l->n, l->out,
                      err);
   }
-  /* runtime-rs with Dragonball: the VMM runs inside the shim, which the state names. */
+  return st;
+}
+
+/* runtime-rs with Dragonball: the VMM runs inside the shim, which the state names. A
+ * state without its shim is stale; a sandbox already found through a VMM process is not
+ * added twice. */
+static tc_status add_builtin_vmm_sandboxes(sandbox_list *l, const proc_entry *procs, size_t n,
+                                           const state_pid *states, size_t n_states,
+                                           tc_error *err) {
+  tc_status st = TC_OK;
   for (size_t k = 0; k < n_states && st == TC_OK; k++) {
     if (!states[k].builtin_vmm)
       continue;
@@ -559,23 +598,44 @@ tc_status tc_kata_discover(const char *root, tc_kata_sandboxes *out, tc_error *e
       if (procs[i].kind == KIND_SHIM && strcmp(procs[i].shim_id, states[k].id) == 0)
         shim = &procs[i];
     int known = 0;
-    for (size_t j = 0; j < n_items && !known; j++)
-      known = strcmp(items[j].sandbox_id, states[k].id) == 0;
+    for (size_t j = 0; j < l->n && !known; j++)
+      known = strcmp(l->items[j].sandbox_id, states[k].id) == 0;
     if (shim == NULL || known)
-      continue; /* stale state, or already found through a VMM process */
-    st = add_sandbox(root, shim->pid, states[k].id, "dragonball", "none",
-                     shim->shim_ns[0] ? shim->shim_ns : "k8s.io", &items, &n_items, out, err);
+      continue;
+    st = add_sandbox(l->root, shim->pid, states[k].id, "dragonball", "none",
+                     shim->shim_ns[0] ? shim->shim_ns : "k8s.io", &l->items, &l->n, l->out, err);
   }
+  return st;
+}
+
+tc_status tc_kata_discover(const char *root, tc_kata_sandboxes *out, tc_error *err) {
+  memset(out, 0, sizeof *out);
+  proc_entry *procs = NULL;
+  size_t n = 0;
+  tc_status st = scan_procs(root, &procs, &n, out, err);
+  if (st != TC_OK)
+    return st;
+  state_pid *states = NULL;
+  size_t n_states = 0;
+  static const char *const go_files[] = {"persist.json", NULL};
+  static const char *const rs_files[] = {"state.json", "persist.json", NULL};
+  scan_state_dir(root, "run/vc/sbs", go_files, 1, &states, &n_states);
+  scan_state_dir(root, "run/kata", rs_files, 0, &states, &n_states);
+
+  sandbox_list l = {.root = root, .items = NULL, .n = 0, .out = out};
+  st = add_vmm_sandboxes(&l, procs, n, states, n_states, err);
+  if (st == TC_OK)
+    st = add_builtin_vmm_sandboxes(&l, procs, n, states, n_states, err);
   free(procs);
   free(states);
   if (st != TC_OK) {
-    free(items);
+    free(l.items);
     return st;
   }
-  if (n_items > 0)
-    qsort(items, n_items, sizeof *items, cmp_sandbox);
-  out->items = items;
-  out->n = n_items;
+  if (l.n > 0)
+    qsort(l.items, l.n, sizeof *l.items, cmp_sandbox);
+  out->items = l.items;
+  out->n = l.n;
   return TC_OK;
 }
 

@@ -290,6 +290,15 @@ static void test_empty_and_errors(void **state) {
   tc_prom_free(&w);
   tc_kata_sandboxes_free(&s);
 
+  /* a process that went away between the listing and the read (no stat): left out, and
+   * not counted as malformed */
+  put_text(root, "proc/88/cmdline", "x");
+  assert_int_equal(tc_kata_discover(root, &s, &err), TC_OK);
+  assert_int_equal(s.n, 0);
+  assert_int_equal(s.skipped, 0);
+  assert_string_equal(s.skip_detail, "");
+  tc_kata_sandboxes_free(&s);
+
   /* a malformed stat is skipped and counted, with the file named */
   put_text(root, "proc/77/stat", "77 (x) S\n");
   put_text(root, "proc/77/cmdline", "x");

@@ -20,7 +20,7 @@ prom_mark prom_mark_get(const tc_prom_writer *w);
 /** Drop everything written after mark (text and family names). */
 void prom_rollback(tc_prom_writer *w, const prom_mark *mark);
 
-/* ---- /proc parsers of kata.c (pure; exposed for the fuzzer) ---- */
+/* ---- /proc parsers (kata_proc.c; pure, exposed for the fuzzer) ---- */
 
 /** /proc/<pid>/stat (proc(5)): state (field 3), ppid (4), utime (14), stime (15, clock
  *  ticks). comm (field 2) may hold blanks and ')'. 0 ok, -1 malformed. */

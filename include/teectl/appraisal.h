@@ -112,7 +112,9 @@ void tc_policy_free(tc_policy *p);
  *          "td_attributes", "debug", "tcb_status", "advisory_ids", "fmspc"
  *     SGX: "quote_version", "mr_enclave", "mr_signer", "isv_prod_id", "isv_svn",
  *          "debug", "tcb_status", "advisory_ids", "fmspc"
- *     (a claim absent from the verification result is absent here too).
+ *     (a claim absent from the verification result is absent here too). These values
+ *     are the verification result's own (held by reference, not copied): change
+ *     neither object's nested values while the other is in use.
  *
  * Policy "require_vendor_pinned" (top level): a result whose "trust_anchor" is not
  * "vendor_pinned" (or is missing) fails rule "require_vendor_pinned" (contraindicated,

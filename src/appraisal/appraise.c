@@ -483,36 +483,36 @@ static void appraise_sgx(actx *c, const json_t *sec, const json_t *ver, const js
 
 /* ---- output ------------------------------------------------------------------------ */
 
-/* Copy claim `from` of src (if present) into dst as `to`. */
-static int copy_claim(json_t *dst, const char *to, const json_t *src, const char *from) {
+/* Claim `from` of src (if present) into dst as `to`, by reference (the appraisal is
+ * serialised and freed with the result it came from; nobody changes either's values). */
+static int share_claim(json_t *dst, const char *to, const json_t *src, const char *from) {
   json_t *v = json_object_get(src, from);
   if (!v || json_is_null(v))
     return 0;
-  json_t *copy = json_deep_copy(v);
-  return copy ? json_object_set_new(dst, to, copy) : -1;
+  return json_object_set(dst, to, v);
 }
 
 static int add_claims(json_t *out, tc_tee tee, const json_t *ver, const json_t *cl, int debug) {
   int rc = 0;
   if (debug >= 0)
     rc |= json_object_set_new(out, "debug", json_boolean(debug));
-  rc |= copy_claim(out, "trust_anchor", ver, "trust_anchor");
+  rc |= share_claim(out, "trust_anchor", ver, "trust_anchor");
   if (tee == TC_TEE_SNP) {
-    rc |= copy_claim(out, "report_version", cl, "version");
-    rc |= copy_claim(out, "product", ver, "product");
-    rc |= copy_claim(out, "signing_key", ver, "signing_key");
+    rc |= share_claim(out, "report_version", cl, "version");
+    rc |= share_claim(out, "product", ver, "product");
+    rc |= share_claim(out, "signing_key", ver, "signing_key");
     static const char *const names[] = {"measurement",   "host_data", "family_id",   "image_id",
                                         "vmpl",          "guest_svn", "current_tcb", "reported_tcb",
                                         "committed_tcb", "launch_tcb"};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
-      rc |= copy_claim(out, names[i], cl, names[i]);
-    rc |= copy_claim(out, "guest_policy", cl, "policy");
+      rc |= share_claim(out, names[i], cl, names[i]);
+    rc |= share_claim(out, "guest_policy", cl, "policy");
   } else {
-    rc |= copy_claim(out, "quote_version", cl, "quote_version");
-    rc |= copy_claim(out, "tcb_status", ver, "tcb_status");
-    rc |= copy_claim(out, "advisory_ids", ver, "advisory_ids");
-    rc |= copy_claim(out, "tcb_evaluation_data_number", ver, "tcb_evaluation_data_number");
-    rc |= copy_claim(out, "fmspc", ver, "fmspc");
+    rc |= share_claim(out, "quote_version", cl, "quote_version");
+    rc |= share_claim(out, "tcb_status", ver, "tcb_status");
+    rc |= share_claim(out, "advisory_ids", ver, "advisory_ids");
+    rc |= share_claim(out, "tcb_evaluation_data_number", ver, "tcb_evaluation_data_number");
+    rc |= share_claim(out, "fmspc", ver, "fmspc");
     static const char *const tdx[] = {"mr_td",        "rtmr0",    "rtmr1",          "rtmr2",
                                       "rtmr3",        "mr_seam",  "tee_tcb_svn",    "td_attributes",
                                       "mr_config_id", "mr_owner", "mr_owner_config"};
@@ -521,7 +521,7 @@ static int add_claims(json_t *out, tc_tee tee, const json_t *ver, const json_t *
     const char *const *names = tee == TC_TEE_TDX ? tdx : sgx;
     size_t n = tee == TC_TEE_TDX ? sizeof tdx / sizeof tdx[0] : sizeof sgx / sizeof sgx[0];
     for (size_t i = 0; i < n; i++)
-      rc |= copy_claim(out, names[i], cl, names[i]);
+      rc |= share_claim(out, names[i], cl, names[i]);
   }
   return rc;
 }

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "harness.h"
+#include "service/audit.h"
 #include "service/http.h"
 #include "service/metrics.h"
 #include "service/ratelimit.h"
@@ -616,6 +617,48 @@ static void test_token_answer_text(void **state) {
   json_decref(other_key);
 }
 
+/* svc_audit: each record is one line of compact JSON with sorted keys and a "ts", whole,
+ * for a short record and for one longer than the on-stack line buffer. */
+static void test_audit_lines(void **state) {
+  (void)state;
+  FILE *cap = tmpfile();
+  assert_non_null(cap);
+  fflush(stdout);
+  int saved = dup(STDOUT_FILENO);
+  assert_true(saved >= 0);
+  assert_true(dup2(fileno(cap), STDOUT_FILENO) >= 0);
+  char big[5001];
+  memset(big, 'x', sizeof big - 1);
+  big[sizeof big - 1] = '\0';
+  json_t *a = json_pack("{s:s, s:s, s:s}", "event", "attest", "b", "\"q\"", "ts", "T");
+  json_t *b = json_pack("{s:s, s:s}", "event", "long", "detail", big);
+  svc_audit(a);
+  svc_audit(b);
+  fflush(stdout);
+  assert_true(dup2(saved, STDOUT_FILENO) >= 0);
+  close(saved);
+  rewind(cap);
+  char *line = NULL;
+  size_t cap_len = 0;
+  ssize_t n = getline(&line, &cap_len, cap);
+  assert_string_equal(line, "{\"b\":\"\\\"q\\\"\",\"event\":\"attest\",\"ts\":\"T\"}\n");
+  n = getline(&line, &cap_len, cap);
+  assert_int_equal(
+      n, (ssize_t)strlen("{\"detail\":\"\",\"event\":\"long\",\"ts\":\"2026-01-01T00:00:00Z\"}\n") +
+             5000);
+  json_t *got = json_loadb(line, (size_t)n - 1, 0, NULL);
+  assert_non_null(got);
+  assert_string_equal(json_string_value(json_object_get(got, "detail")), big);
+  assert_int_equal(strlen(json_string_value(json_object_get(got, "ts"))), 20);
+  assert_int_equal(line[n - 1], '\n');
+  assert_int_equal(getline(&line, &cap_len, cap), -1);
+  free(line);
+  json_decref(got);
+  json_decref(a);
+  json_decref(b);
+  fclose(cap);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_nonce_layout),
@@ -627,6 +670,7 @@ int main(void) {
       cmocka_unit_test(test_binding_check),
       cmocka_unit_test(test_base64),
       cmocka_unit_test(test_token_answer_text),
+      cmocka_unit_test(test_audit_lines),
       cmocka_unit_test(test_metrics_text),
       cmocka_unit_test(test_config_file),
       cmocka_unit_test(test_option_table),

@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "cli/commands.h"
+#include "teectl/crypto.h"
 #include "teectl/version.h"
 
 struct command {
@@ -133,6 +134,12 @@ static int dispatch(const struct command *c, int argc, char **argv) {
 #if TEECTL_CLI_PROGRAM < TEECTL_CLI_FULL
   if (c->fn == NULL)
     return cli_forward(c->name, c->level);
+#endif
+#if TEECTL_CLI_PROGRAM == TEECTL_CLI_CORE
+  /* One command, then exit: OpenSSL without what such a process does not use
+   * (teectl/crypto.h). Only here: in teectl-token libjose's constructors start OpenSSL
+   * before main, and in teectl-full libcurl formats OpenSSL's error texts itself. */
+  tc_crypto_init_oneshot();
 #endif
   return c->fn(argc, argv);
 }

@@ -91,6 +91,25 @@ usage_err "--cert with a text file" "^teectl verify: --cert .*README.txt: not a 
 usage_err "--crl that does not exist" "^teectl verify: .*/no-such.crl: " \
   "$BIN" verify --collateral "$DEMO" --crl "$tmp/no-such.crl" "$DEMO/report.bin"
 
+# A certificate that does not parse: the detail carries OpenSSL's own error text (teectl
+# starts OpenSSL without its texts and loads them when an error is shown; the text is
+# `openssl errstr 0680009B`). An encrypted PEM block is refused at once, no pass phrase asked.
+mkdir "$tmp/badcol"
+cp "$DEMO/ark.pem" "$DEMO/ask.pem" "$tmp/badcol/"
+printf '\060\202\005\000\001\002' >"$tmp/badcol/vcek.der"
+run 1 "demo report, VCEK not DER" "$BIN" verify --collateral "$tmp/badcol" \
+  --trust-root "$DEMO/ark.pem" --format json "$DEMO/report.bin"
+has "unparsable reason" '"reason": *"cert_unparsable"'
+has "OpenSSL text" '"detail": *"VCEK \(vcek.der\): .*error:0680009B:asn1 encoding routines::too long'
+cp "$DEMO/vcek.der" "$tmp/badcol/"
+sed '1a\
+Proc-Type: 4,ENCRYPTED\
+DEK-Info: AES-256-CBC,00112233445566778899AABBCCDDEEFF\
+' "$DEMO/ask.pem" >"$tmp/badcol/ask.pem"
+run 1 "demo report, encrypted ASK PEM" timeout 10 "$BIN" verify --collateral "$tmp/badcol" \
+  --trust-root "$DEMO/ark.pem" --format json "$DEMO/report.bin"
+has "encrypted PEM refused" '"detail": *"ASK/ASVK \(ask.pem\): .*PEM routines::unsupported encryption'
+
 if [ -n "$VEC" ] && [ -d "$VEC/snp/turin-v5-oak-oc" ]; then
   c=$VEC/snp/turin-v5-oak-oc
   run 0 "real Turin report" "$BIN" verify --collateral "$c" --at 2025-07-18T00:00:00Z \

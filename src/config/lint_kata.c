@@ -512,10 +512,10 @@ static void kernel_params_rules(kfile *f, const plat *p) {
              "(agent.config_file=, agent.aa_kbc_params=) that current guests do not use");
 }
 
-static void tee_rules(kfile *f, const plat *p) {
+/* machine_accelerators holding a TEE object (it goes to -machine, not -object). */
+static void accelerator_rules(kfile *f, const plat *p) {
   const tc_toml_value *q = p->q;
   const char *hq = "hypervisor.qemu";
-  int go = f->dialect == TC_LINT_RUNTIME_GO;
   const char *ma = str_of(q, "machine_accelerators");
   if (lint_contains(ma, "sev-guest") || lint_contains(ma, "sev-snp-guest"))
     at(f, q, hq, "machine_accelerators", TC_LINT_ERROR, "sev-object-in-accelerators",
@@ -529,6 +529,12 @@ static void tee_rules(kfile *f, const plat *p) {
        "machine_accelerators is appended to -machine; the runtime itself adds "
        "sgx-epc.0.memdev=epc0,sgx-epc.0.node=0 and the memory-backend-epc object when the pod "
        "has the sgx.intel.com/epc annotation");
+}
+
+/* The keys that select the TEE: legacy SEV, SEV-SNP without sev_snp_guest. */
+static void platform_key_rules(kfile *f, const plat *p) {
+  const tc_toml_value *q = p->q;
+  const char *hq = "hypervisor.qemu";
   if (p->sev_legacy)
     at(f, q, hq, "confidential_guest", TC_LINT_WARNING, "sev-removed",
        "confidential_guest = true plus sev_snp_guest = true (SEV-SNP) on AMD",
@@ -540,6 +546,12 @@ static void tee_rules(kfile *f, const plat *p) {
   if (p->amd && !p->snp)
     at(f, q, hq, "sev_snp_guest", TC_LINT_ERROR, "missing-key", "sev_snp_guest = true",
        "sev_snp_guest = true is required to get SEV-SNP on AMD (configuration-qemu-snp.toml)");
+}
+
+/* The firmware image (and variable store) each TEE boots. */
+static void firmware_rules(kfile *f, const plat *p) {
+  const tc_toml_value *q = p->q;
+  const char *hq = "hypervisor.qemu";
   const char *fw = str_of(q, "firmware");
   if (p->amd && !(fw && lint_contains(basename_of(fw), "AMDSEV")))
     at(f, q, hq, "firmware", TC_LINT_ERROR, "wrong-firmware",
@@ -577,6 +589,12 @@ static void tee_rules(kfile *f, const plat *p) {
     at(f, q, hq, "firmware_volume", TC_LINT_WARNING, "unused-for-snp", "firmware_volume = \"\"",
        "SEV-SNP firmware is a single -bios image; the SNP template leaves firmware_volume "
        "empty (only TDX consumes firmware_volume)");
+}
+
+/* The (Intel) vIOMMU options the templates leave off. */
+static void iommu_rules(kfile *f, const plat *p) {
+  const tc_toml_value *q = p->q;
+  const char *hq = "hypervisor.qemu";
   if (bool_of(q, "enable_iommu") == 1)
     at(f, q, hq, "enable_iommu", TC_LINT_WARNING, p->tee ? "wrong-platform" : "template-deviation",
        "enable_iommu = false",
@@ -588,7 +606,13 @@ static void tee_rules(kfile *f, const plat *p) {
     at(f, q, hq, "enable_iommu_platform", TC_LINT_INFO, "template-deviation",
        "enable_iommu_platform = false",
        "enable_iommu_platform = true deviates from the templates (false in all of them)");
-  kernel_params_rules(f, p);
+}
+
+/* The guest kernel and image a TEE boots. */
+static void guest_asset_rules(kfile *f, const plat *p) {
+  const tc_toml_value *q = p->q;
+  const char *hq = "hypervisor.qemu";
+  int go = f->dialect == TC_LINT_RUNTIME_GO;
   const char *img = str_of(q, "image");
   if (p->tee && go && img && !lint_contains(basename_of(img), "confidential"))
     at(f, q, hq, "image", TC_LINT_INFO, "confidential-image",
@@ -602,72 +626,99 @@ static void tee_rules(kfile *f, const plat *p) {
        "\"<prefix>/share/kata-containers/kata-containers-confidential.img\"",
        "SEV guest kernel/initrd reused for SEV-SNP; the SNP template uses the confidential "
        "kernel and image");
-  if (p->tee) {
-    int stat = bool_of(p->rt, "static_sandbox_resource_mgmt");
-    if (stat != 1) {
-      int64_t mv = 0, ms = 0;
-      int has_mv = int_of(q, "default_maxvcpus", &mv) && mv > 0;
-      int has_ms = int_of(q, "memory_slots", &ms) && ms > 0;
-      if (has_mv || has_ms)
-        at(f, q, hq, has_mv ? "default_maxvcpus" : "memory_slots", TC_LINT_WARNING,
-           "no-hotplug-in-tee", "add [runtime] static_sandbox_resource_mgmt = true",
-           "CPU and memory hotplug do not work for confidential guests; with "
-           "static_sandbox_resource_mgmt off the runtime relies on hotplug "
-           "(default_maxvcpus / memory_slots)");
-      if (p->rt)
-        at(f, p->rt, "runtime", "static_sandbox_resource_mgmt", TC_LINT_WARNING,
-           ent(p->rt, "static_sandbox_resource_mgmt") ? "tee-template-value" : "missing-key",
-           "static_sandbox_resource_mgmt = true",
-           "the TEE templates set static_sandbox_resource_mgmt = true: a TEE has no CPU/memory "
-           "hotplug, so the sandbox must be sized up front");
-    }
-    if ((p->amd || p->tdx) && bool_of(q, "disable_image_nvdimm") != 1 && ent(q, "image"))
-      at(f, q, hq, "disable_image_nvdimm", TC_LINT_WARNING,
-         ent(q, "disable_image_nvdimm") ? "tee-template-value" : "missing-key",
-         "disable_image_nvdimm = true",
-         "the SNP/TDX templates set disable_image_nvdimm = true (the runtime forces it for "
-         "confidential guests, with a warning)");
-    const char *sfs = str_of(q, "shared_fs");
-    if (!ent(q, "shared_fs"))
-      at(f, q, hq, "shared_fs", TC_LINT_WARNING, "missing-key", "shared_fs = \"none\"",
-         "the TEE templates use shared_fs = \"none\" (images are pulled in the guest); without "
-         "it the default virtio-fs shares a host filesystem into the confidential guest");
-    else if (sfs && strcmp(sfs, "none") != 0)
-      at(f, q, hq, "shared_fs", TC_LINT_WARNING, "host-shared-fs", "shared_fs = \"none\"",
-         "a host-shared filesystem in a confidential guest: the TEE templates use shared_fs = "
-         "\"none\" (guest pull)");
-    if (go && (p->amd || p->tdx) && bool_of(q, "disable_block_device_use") == 0)
-      at(f, q, hq, "disable_block_device_use", TC_LINT_WARNING, "tee-template-value",
-         "disable_block_device_use = true",
-         "the Go SNP/TDX templates set disable_block_device_use = true (no host block devices "
-         "for container rootfs in a TEE)");
-    if (go && bool_of(p->rt, "disable_guest_empty_dir") == 0)
-      at(f, p->rt, "runtime", "disable_guest_empty_dir", TC_LINT_WARNING, "tee-template-value",
-         "disable_guest_empty_dir = true",
-         "disable_guest_empty_dir = false mounts emptyDir volumes from the host into the "
-         "confidential guest; the templates set true");
-    const tc_toml_value *ak = table_at(f->root, "agent.kata");
-    if (bool_of(ak, "debug_console_enabled") == 1)
-      at(f, ak, "agent.kata", "debug_console_enabled", TC_LINT_ERROR, "debug-in-tee",
-         "debug_console_enabled = false",
-         "a debug console into a confidential guest gives the host a shell in the TEE and "
-         "defeats attestation");
-    static const char *const dbg[] = {"hypervisor.qemu", "agent.kata", "runtime"};
-    for (size_t i = 0; i < 3; i++) {
-      const tc_toml_value *t = table_at(f->root, dbg[i]);
-      if (bool_of(t, "enable_debug") == 1)
-        at(f, t, dbg[i], "enable_debug", TC_LINT_WARNING, "debug-in-tee", "enable_debug = false",
-           "debug output enabled for a confidential guest (the templates set false)");
-    }
-    const tc_toml_entry *ea = ent(q, "enable_annotations");
-    if (ea && ea->value->type == TC_TOML_ARRAY && ea->value->u.array.len > 0 &&
-        !strings_has(q, "enable_annotations", "cc_init_data"))
-      at(f, q, hq, "enable_annotations", TC_LINT_WARNING, "annotations-no-initdata",
-         "enable_annotations = [\"enable_iommu\", \"kernel_params\", \"kernel_verity_params\", "
-         "\"default_vcpus\", \"default_memory\", \"cc_init_data\"]",
-         "enable_annotations lacks cc_init_data: initdata (attestation agent / KBS settings, "
-         "policy) cannot be passed per pod");
+}
+
+/* TEE: the sandbox is sized up front (no CPU or memory hotplug, no image NVDIMM). */
+static void tee_sizing_rules(kfile *f, const plat *p) {
+  const tc_toml_value *q = p->q;
+  const char *hq = "hypervisor.qemu";
+  int stat = bool_of(p->rt, "static_sandbox_resource_mgmt");
+  if (stat != 1) {
+    int64_t mv = 0, ms = 0;
+    int has_mv = int_of(q, "default_maxvcpus", &mv) && mv > 0;
+    int has_ms = int_of(q, "memory_slots", &ms) && ms > 0;
+    if (has_mv || has_ms)
+      at(f, q, hq, has_mv ? "default_maxvcpus" : "memory_slots", TC_LINT_WARNING,
+         "no-hotplug-in-tee", "add [runtime] static_sandbox_resource_mgmt = true",
+         "CPU and memory hotplug do not work for confidential guests; with "
+         "static_sandbox_resource_mgmt off the runtime relies on hotplug "
+         "(default_maxvcpus / memory_slots)");
+    if (p->rt)
+      at(f, p->rt, "runtime", "static_sandbox_resource_mgmt", TC_LINT_WARNING,
+         ent(p->rt, "static_sandbox_resource_mgmt") ? "tee-template-value" : "missing-key",
+         "static_sandbox_resource_mgmt = true",
+         "the TEE templates set static_sandbox_resource_mgmt = true: a TEE has no CPU/memory "
+         "hotplug, so the sandbox must be sized up front");
   }
+  if ((p->amd || p->tdx) && bool_of(q, "disable_image_nvdimm") != 1 && ent(q, "image"))
+    at(f, q, hq, "disable_image_nvdimm", TC_LINT_WARNING,
+       ent(q, "disable_image_nvdimm") ? "tee-template-value" : "missing-key",
+       "disable_image_nvdimm = true",
+       "the SNP/TDX templates set disable_image_nvdimm = true (the runtime forces it for "
+       "confidential guests, with a warning)");
+}
+
+/* TEE: nothing of the host shared into the guest (filesystem, block devices, emptyDir). */
+static void tee_host_sharing_rules(kfile *f, const plat *p) {
+  const tc_toml_value *q = p->q;
+  const char *hq = "hypervisor.qemu";
+  int go = f->dialect == TC_LINT_RUNTIME_GO;
+  const char *sfs = str_of(q, "shared_fs");
+  if (!ent(q, "shared_fs"))
+    at(f, q, hq, "shared_fs", TC_LINT_WARNING, "missing-key", "shared_fs = \"none\"",
+       "the TEE templates use shared_fs = \"none\" (images are pulled in the guest); without "
+       "it the default virtio-fs shares a host filesystem into the confidential guest");
+  else if (sfs && strcmp(sfs, "none") != 0)
+    at(f, q, hq, "shared_fs", TC_LINT_WARNING, "host-shared-fs", "shared_fs = \"none\"",
+       "a host-shared filesystem in a confidential guest: the TEE templates use shared_fs = "
+       "\"none\" (guest pull)");
+  if (go && (p->amd || p->tdx) && bool_of(q, "disable_block_device_use") == 0)
+    at(f, q, hq, "disable_block_device_use", TC_LINT_WARNING, "tee-template-value",
+       "disable_block_device_use = true",
+       "the Go SNP/TDX templates set disable_block_device_use = true (no host block devices "
+       "for container rootfs in a TEE)");
+  if (go && bool_of(p->rt, "disable_guest_empty_dir") == 0)
+    at(f, p->rt, "runtime", "disable_guest_empty_dir", TC_LINT_WARNING, "tee-template-value",
+       "disable_guest_empty_dir = true",
+       "disable_guest_empty_dir = false mounts emptyDir volumes from the host into the "
+       "confidential guest; the templates set true");
+}
+
+/* TEE: no debug console, no debug output. */
+static void tee_debug_rules(kfile *f) {
+  const tc_toml_value *ak = table_at(f->root, "agent.kata");
+  if (bool_of(ak, "debug_console_enabled") == 1)
+    at(f, ak, "agent.kata", "debug_console_enabled", TC_LINT_ERROR, "debug-in-tee",
+       "debug_console_enabled = false",
+       "a debug console into a confidential guest gives the host a shell in the TEE and "
+       "defeats attestation");
+  static const char *const dbg[] = {"hypervisor.qemu", "agent.kata", "runtime"};
+  for (size_t i = 0; i < 3; i++) {
+    const tc_toml_value *t = table_at(f->root, dbg[i]);
+    if (bool_of(t, "enable_debug") == 1)
+      at(f, t, dbg[i], "enable_debug", TC_LINT_WARNING, "debug-in-tee", "enable_debug = false",
+         "debug output enabled for a confidential guest (the templates set false)");
+  }
+}
+
+/* TEE: per-pod initdata must be allowed among the annotations. */
+static void tee_initdata_rules(kfile *f, const plat *p) {
+  const tc_toml_value *q = p->q;
+  const char *hq = "hypervisor.qemu";
+  const tc_toml_entry *ea = ent(q, "enable_annotations");
+  if (ea && ea->value->type == TC_TOML_ARRAY && ea->value->u.array.len > 0 &&
+      !strings_has(q, "enable_annotations", "cc_init_data"))
+    at(f, q, hq, "enable_annotations", TC_LINT_WARNING, "annotations-no-initdata",
+       "enable_annotations = [\"enable_iommu\", \"kernel_params\", \"kernel_verity_params\", "
+       "\"default_vcpus\", \"default_memory\", \"cc_init_data\"]",
+       "enable_annotations lacks cc_init_data: initdata (attestation agent / KBS settings, "
+       "policy) cannot be passed per pod");
+}
+
+/* snp_guest_policy: the reserved bit 17 set, DEBUG (bit 19) clear (AMD SEV-SNP Firmware ABI). */
+static void snp_policy_rules(kfile *f, const plat *p) {
+  const tc_toml_value *q = p->q;
+  const char *hq = "hypervisor.qemu";
   int64_t pol;
   if (int_of(q, "snp_guest_policy", &pol)) {
     if (!(pol & (1 << 17)))
@@ -680,7 +731,12 @@ static void tee_rules(kfile *f, const plat *p) {
          "SEV-SNP guest policy bit 19 (DEBUG) allows the host to debug "
          "(decrypt) the guest");
   }
-  /* generic (any platform) */
+}
+
+/* Any platform: vhost-user store, CPU flags, virtio-fs queue size, allowed paths. */
+static void generic_qemu_rules(kfile *f, const plat *p) {
+  const tc_toml_value *q = p->q;
+  const char *hq = "hypervisor.qemu";
   if (bool_of(q, "enable_vhost_user_store") == 1 && bool_of(q, "enable_hugepages") != 1)
     at(f, q, hq, "enable_vhost_user_store", TC_LINT_ERROR, "vhost-user-without-hugepages",
        "enable_vhost_user_store = false",
@@ -718,6 +774,23 @@ static void tee_rules(kfile *f, const plat *p) {
        "include path in valid_hypervisor_paths",
        "valid_hypervisor_paths does not contain path (only checked for annotation overrides: "
        "harmless but misleading)");
+}
+
+static void tee_rules(kfile *f, const plat *p) {
+  accelerator_rules(f, p);
+  platform_key_rules(f, p);
+  firmware_rules(f, p);
+  iommu_rules(f, p);
+  kernel_params_rules(f, p);
+  guest_asset_rules(f, p);
+  if (p->tee) {
+    tee_sizing_rules(f, p);
+    tee_host_sharing_rules(f, p);
+    tee_debug_rules(f);
+    tee_initdata_rules(f, p);
+  }
+  snp_policy_rules(f, p);
+  generic_qemu_rules(f, p);
 }
 
 /* Strings with shell syntax are taken literally by TOML and Kata. */

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <math.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -283,6 +284,125 @@ static CURLcode attempt(const char *url, const col_http_retry *r, struct xfer *x
   return rc;
 }
 
+/* Append printf text to the NUL-terminated last (cap bytes), truncating. */
+__attribute__((format(printf, 3, 4))) static void append(char *last, size_t cap, const char *fmt,
+                                                         ...) {
+  size_t l = strlen(last);
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(last + l, cap - l, fmt, ap);
+  va_end(ap);
+}
+
+/* Before an attempt: wait for the next request slot of url's host (r->pacer), counted in
+ * the same budget as the back-off. 0: go on (the wait added to resp->waited_s); 1: stop
+ * the retries (why appended to last); -1: refused with collateral_rate_limited (*err),
+ * when the wait would pass the deadline, or exceed the budget before any attempt. */
+static int pace_attempt(const char *url, const col_http_retry *r, col_http_response *resp,
+                        char *last, size_t cap, tc_error *err) {
+  double pace = col_http_pacer_take(r->pacer, url, 0);
+  char host[256];
+  if (pace > 0 && resp->waited_s + pace <= r->max_wait_s && past_deadline(r, pace)) {
+    col_http_url_host(url, host);
+    tc_fail(err, TC_ERR_IO, "collateral_rate_limited",
+            "%s: requests to %s are spaced to stay within the service's rate limit; "
+            "waiting %.1f s for the next slot would pass the request's deadline%s%s",
+            url, host, pace, last[0] ? "; before: " : "", last);
+    return -1;
+  }
+  if (pace > 0 && resp->waited_s + pace > r->max_wait_s) {
+    col_http_url_host(url, host);
+    if (resp->attempts == 0) {
+      tc_fail(err, TC_ERR_IO, "collateral_rate_limited",
+              "%s: requests to %s are spaced to stay within the service's rate "
+              "limit; waiting %.1f s for the next slot would bring the cumulative "
+              "wait of this fetch to %.1f s, beyond its %.1f s budget",
+              url, host, pace, resp->waited_s + pace, r->max_wait_s);
+      return -1;
+    }
+    append(last, cap,
+           " (waiting %.1f s for %s's next request slot would bring the cumulative wait "
+           "to %.1f s, beyond the %.1f s budget)",
+           pace, host, resp->waited_s + pace, r->max_wait_s);
+    return 1;
+  }
+  pace = col_http_pacer_take(r->pacer, url, 1);
+  sleep_s(pace);
+  resp->waited_s += pace;
+  return 0;
+}
+
+/* A 200 answer: its body and URL-decoded issuer chain into *resp (taken from *x). */
+static tc_status take_answer(struct xfer *x, col_http_response *resp, tc_error *err) {
+  resp->body.data = (uint8_t *)x->body.buf.s; /* NUL-terminated; NULL for an empty body */
+  resp->body.len = x->body.buf.len;
+  x->body.buf = (tc_strbuf){0};
+  tc_status st = TC_OK;
+  if (x->chain != NULL)
+    st = tc_url_decode(x->chain, strlen(x->chain), &resp->issuer_chain, err);
+  free(x->chain);
+  if (st != TC_OK)
+    col_http_response_free(resp);
+  return st;
+}
+
+/* Any other outcome of an attempt: the reason into last; 1 when it is worth retrying (no
+ * answer, 429, 5xx but 501). *rate_limited: 429 or 503; *wait: the server's Retry-After
+ * in seconds, or unchanged. */
+static int note_failure(const char *url, CURLcode rc, long status, const struct xfer *x,
+                        const char *errbuf, col_http_response *resp, char *last, size_t cap,
+                        int *rate_limited, double *wait) {
+  if (rc != CURLE_OK) {
+    if (x->body.overflow)
+      snprintf(last, cap, "%s: response larger than %u bytes", url, MAX_BODY);
+    else
+      snprintf(last, cap, "%s: %s", url, errbuf[0] ? errbuf : curl_easy_strerror(rc));
+    *rate_limited = 0;
+    return !x->body.overflow;
+  }
+  if (status == 429 || status == 503) {
+    *rate_limited = 1;
+    if (status == 429)
+      resp->n_429++;
+    *wait = col_http_retry_after(x->retry_after, (int64_t)time(NULL));
+    resp->retry_after_s = *wait;
+    snprintf(last, cap, "%s: HTTP %ld%s%s", url, status, x->retry_after[0] ? ", Retry-After: " : "",
+             x->retry_after);
+    return 1;
+  }
+  snprintf(last, cap, "%s: HTTP %ld", url, status);
+  if (status >= 500 && status != 501) {
+    *rate_limited = 0;
+    return 1;
+  }
+  return 0;
+}
+
+/* Between attempts: sleep `wait` (the server's), else the exponential back-off with full
+ * jitter (*delay doubles). 0 after sleeping; 1 when the wait would pass the deadline or
+ * the budget (why appended to last). */
+static int back_off(const col_http_retry *r, double wait, double *delay, col_http_response *resp,
+                    char *last, size_t cap) {
+  if (wait < 0) {
+    wait = *delay * jitter_unit(); /* full jitter: uniform in [0, delay) */
+    *delay *= 2;
+  }
+  if (past_deadline(r, wait)) {
+    append(last, cap, " (waiting %.1f s more would pass the request's deadline)", wait);
+    return 1;
+  }
+  if (resp->waited_s + wait > r->max_wait_s) {
+    append(last, cap,
+           " (waiting %.1f s more would bring the cumulative wait of this fetch to %.1f s, "
+           "beyond its %.1f s budget)",
+           wait, resp->waited_s + wait, r->max_wait_s);
+    return 1;
+  }
+  sleep_s(wait);
+  resp->waited_s += wait;
+  return 0;
+}
+
 tc_status col_http_get(const char *url, const col_http_retry *r, col_http_response *resp,
                        tc_error *err) {
   memset(resp, 0, sizeof *resp);
@@ -294,39 +414,13 @@ tc_status col_http_get(const char *url, const col_http_retry *r, col_http_respon
   char last[600] = "";
   int rate_limited = 0;
   for (;;) {
-    if (r->pacer != NULL) {
-      /* the host's spacing: counted in the same budget as the back-off */
-      double pace = col_http_pacer_take(r->pacer, url, 0);
-      if (pace > 0 && resp->waited_s + pace <= r->max_wait_s && past_deadline(r, pace)) {
-        char host[256];
-        col_http_url_host(url, host);
-        return tc_fail(err, TC_ERR_IO, "collateral_rate_limited",
-                       "%s: requests to %s are spaced to stay within the service's rate limit; "
-                       "waiting %.1f s for the next slot would pass the request's deadline%s%s",
-                       url, host, pace, last[0] ? "; before: " : "", last);
-      }
-      if (pace > 0 && resp->waited_s + pace > r->max_wait_s) {
-        char host[256];
-        col_http_url_host(url, host);
-        if (resp->attempts == 0)
-          return tc_fail(err, TC_ERR_IO, "collateral_rate_limited",
-                         "%s: requests to %s are spaced to stay within the service's rate "
-                         "limit; waiting %.1f s for the next slot would bring the cumulative "
-                         "wait of this fetch to %.1f s, beyond its %.1f s budget",
-                         url, host, pace, resp->waited_s + pace, r->max_wait_s);
-        snprintf(last + strlen(last), sizeof last - strlen(last),
-                 " (waiting %.1f s for %s's next request slot would bring the cumulative wait "
-                 "to %.1f s, beyond the %.1f s budget)",
-                 pace, host, resp->waited_s + pace, r->max_wait_s);
-        break;
-      }
-      pace = col_http_pacer_take(r->pacer, url, 1);
-      sleep_s(pace);
-      resp->waited_s += pace;
-    }
+    int paced = r->pacer != NULL ? pace_attempt(url, r, resp, last, sizeof last, err) : 0;
+    if (paced < 0)
+      return TC_ERR_IO;
+    if (paced > 0)
+      break;
     if (past_deadline(r, 0)) {
-      snprintf(last + strlen(last), sizeof last - strlen(last),
-               "%s%s: the request's deadline passed", last[0] ? " " : "", url);
+      append(last, sizeof last, "%s%s: the request's deadline passed", last[0] ? " " : "", url);
       break;
     }
     struct xfer x;
@@ -341,74 +435,20 @@ tc_status col_http_get(const char *url, const col_http_retry *r, col_http_respon
     /* the host itself failing: no answer (timeout, refused, reset) or a server error */
     resp->host_failed =
         (rc != CURLE_OK && !x.body.overflow) || (rc == CURLE_OK && status >= 500 && status != 501);
+    if (rc == CURLE_OK && status == 200)
+      return take_answer(&x, resp, err);
     double wait = -1;
-    int retry = 0;
-    if (rc == CURLE_OK && status == 200) {
-      resp->body.data = (uint8_t *)x.body.buf.s; /* NUL-terminated; NULL for an empty body */
-      resp->body.len = x.body.buf.len;
-      x.body.buf = (tc_strbuf){0};
-      tc_status st = TC_OK;
-      if (x.chain != NULL)
-        st = tc_url_decode(x.chain, strlen(x.chain), &resp->issuer_chain, err);
-      free(x.chain);
-      if (st != TC_OK)
-        col_http_response_free(resp);
-      return st;
-    }
-    if (rc != CURLE_OK) {
-      if (x.body.overflow)
-        snprintf(last, sizeof last, "%s: response larger than %u bytes", url, MAX_BODY);
-      else
-        snprintf(last, sizeof last, "%s: %s", url, errbuf[0] ? errbuf : curl_easy_strerror(rc));
-      retry = !x.body.overflow;
-      rate_limited = 0;
-    } else if (status == 429 || status == 503) {
-      retry = 1;
-      rate_limited = 1;
-      if (status == 429)
-        resp->n_429++;
-      wait = col_http_retry_after(x.retry_after, (int64_t)time(NULL));
-      resp->retry_after_s = wait;
-      snprintf(last, sizeof last, "%s: HTTP %ld%s%s", url, status,
-               x.retry_after[0] ? ", Retry-After: " : "", x.retry_after);
-    } else if (status >= 500 && status != 501) {
-      retry = 1;
-      rate_limited = 0;
-      snprintf(last, sizeof last, "%s: HTTP %ld", url, status);
-    } else {
-      snprintf(last, sizeof last, "%s: HTTP %ld", url, status);
-    }
+    int retry =
+        note_failure(url, rc, status, &x, errbuf, resp, last, sizeof last, &rate_limited, &wait);
     tc_strbuf_free(&x.body.buf);
     free(x.chain);
-    if (!retry) {
-      if (status == 404)
-        return tc_fail(err, TC_ERR_IO, "collateral_not_found", "%s", last);
-      return tc_fail(err, TC_ERR_IO, "collateral_unavailable", "%s", last);
-    }
-    if (resp->attempts >= max_attempts)
+    if (!retry)
+      return tc_fail(err, TC_ERR_IO,
+                     status == 404 ? "collateral_not_found" : "collateral_unavailable", "%s", last);
+    if (resp->attempts >= max_attempts || back_off(r, wait, &delay, resp, last, sizeof last))
       break;
-    if (wait < 0) {
-      wait = delay * jitter_unit(); /* full jitter: uniform in [0, delay) */
-      delay *= 2;
-    }
-    if (past_deadline(r, wait)) {
-      snprintf(last + strlen(last), sizeof last - strlen(last),
-               " (waiting %.1f s more would pass the request's deadline)", wait);
-      break;
-    }
-    if (resp->waited_s + wait > r->max_wait_s) {
-      snprintf(last + strlen(last), sizeof last - strlen(last),
-               " (waiting %.1f s more would bring the cumulative wait of this fetch to %.1f s, "
-               "beyond its %.1f s budget)",
-               wait, resp->waited_s + wait, r->max_wait_s);
-      break;
-    }
-    sleep_s(wait);
-    resp->waited_s += wait;
   }
-  if (rate_limited)
-    return tc_fail(err, TC_ERR_IO, "collateral_rate_limited", "%s after %u attempts", last,
-                   resp->attempts);
-  return tc_fail(err, TC_ERR_IO, "collateral_unavailable", "%s after %u attempts", last,
-                 resp->attempts);
+  return tc_fail(err, TC_ERR_IO,
+                 rate_limited ? "collateral_rate_limited" : "collateral_unavailable",
+                 "%s after %u attempts", last, resp->attempts);
 }

@@ -1028,6 +1028,92 @@ static void test_bad_request_makes_no_request(void **state) {
   assert_int_equal(ts_total(g_srv), t0);
 }
 
+/* col_http_get's refusals, each with its reason and what was asked: a final HTTP status,
+ * a deadline already passed, a pacing slot past the deadline or the budget, an issuer
+ * chain that is not percent-encoded, a body over 16 MiB. */
+static void test_http_get_refusals(void **state) {
+  (void)state;
+  char url[512];
+  col_http_retry r = {.max_attempts = 3, .max_wait_s = 3, .base_delay_s = 0.01, .timeout_s = 10};
+  col_http_response resp;
+  tc_error err;
+  const char *path = "/http-get/refusals";
+  snprintf(url, sizeof url, "%s%s", ts_base(g_srv), path);
+  ts_route(g_srv, path, "ok", 2, NULL, NULL);
+  unsigned c0 = ts_count(g_srv, path);
+
+  /* 403 is final: one attempt */
+  ts_fail_next(g_srv, path, 1, 403, NULL);
+  assert_int_equal(col_http_get(url, &r, &resp, &err), TC_ERR_IO);
+  assert_string_equal(err.reason, "collateral_unavailable");
+  char want[700];
+  snprintf(want, sizeof want, "%s: HTTP 403", url);
+  assert_string_equal(err.detail, want);
+  assert_int_equal(resp.attempts, 1);
+  assert_int_equal(ts_count(g_srv, path), c0 + 1);
+
+  /* the deadline passed before the first attempt: none is made */
+  r.deadline = col_http_mono() - 1;
+  assert_int_equal(col_http_get(url, &r, &resp, &err), TC_ERR_IO);
+  assert_string_equal(err.reason, "collateral_unavailable");
+  snprintf(want, sizeof want, "%s: the request's deadline passed after 0 attempts", url);
+  assert_string_equal(err.detail, want);
+  assert_int_equal(resp.attempts, 0);
+  assert_int_equal(ts_count(g_srv, path), c0 + 1);
+
+  /* one request per 10 s: the next slot would pass a deadline 2 s away (budget 20 s) */
+  r.pacer = col_http_pacer_new(10, 1);
+  assert_non_null(r.pacer);
+  assert_true(col_http_pacer_take(r.pacer, url, 1) == 0); /* the burst's one token */
+  r.deadline = col_http_mono() + 2;
+  r.max_wait_s = 20;
+  assert_int_equal(col_http_get(url, &r, &resp, &err), TC_ERR_IO);
+  assert_string_equal(err.reason, "collateral_rate_limited");
+  assert_non_null(strstr(err.detail, "spaced to stay within the service's rate limit; waiting "));
+  assert_non_null(strstr(err.detail, " s for the next slot would pass the request's deadline"));
+  assert_int_equal(resp.attempts, 0);
+  col_http_pacer_free(r.pacer);
+
+  /* a 503, then the next slot (10 s) beyond the 3 s budget: the retries stop there */
+  r.pacer = col_http_pacer_new(10, 1);
+  r.deadline = 0;
+  r.max_wait_s = 3;
+  ts_fail_next(g_srv, path, 1, 503, NULL);
+  assert_int_equal(col_http_get(url, &r, &resp, &err), TC_ERR_IO);
+  assert_string_equal(err.reason, "collateral_rate_limited");
+  snprintf(want, sizeof want, "%s: HTTP 503 (waiting ", url);
+  assert_ptr_equal(strstr(err.detail, want), err.detail);
+  assert_non_null(strstr(err.detail, "s next request slot would bring the cumulative wait to "));
+  assert_non_null(strstr(err.detail, "beyond the 3.0 s budget) after 1 attempts"));
+  assert_int_equal(resp.attempts, 1);
+  assert_int_equal(ts_count(g_srv, path), c0 + 2);
+  col_http_pacer_free(r.pacer);
+  r.pacer = NULL;
+
+  /* an issuer chain with a bad percent escape: refused, nothing kept */
+  ts_route(g_srv, path, "ok", 2, "TCB-Info-Issuer-Chain", "-----BEGIN%zz");
+  assert_int_equal(col_http_get(url, &r, &resp, &err), TC_ERR_PARSE);
+  assert_string_equal(err.reason, "bad_percent_encoding");
+  assert_null(resp.body.data);
+  assert_int_equal(resp.body.len, 0);
+
+  /* a body over 16 MiB: not retried */
+  size_t big = (16u << 20) + 1;
+  uint8_t *body = calloc(1, big);
+  assert_non_null(body);
+  ts_route(g_srv, path, body, big, NULL, NULL);
+  free(body);
+  unsigned c1 = ts_count(g_srv, path);
+  assert_int_equal(col_http_get(url, &r, &resp, &err), TC_ERR_IO);
+  assert_string_equal(err.reason, "collateral_unavailable");
+  snprintf(want, sizeof want, "%s: response larger than 16777216 bytes", url);
+  assert_string_equal(err.detail, want);
+  assert_int_equal(resp.attempts, 1);
+  assert_int_equal(resp.host_failed, 0);
+  assert_int_equal(ts_count(g_srv, path), c1 + 1);
+  ts_route(g_srv, path, "ok", 2, NULL, NULL);
+}
+
 /* ---- crash safety and corruption ---- */
 
 #define BIG (1u << 20)
@@ -1729,6 +1815,7 @@ int main(int argc, char **argv) {
       cmocka_unit_test(test_concurrent_misses_one_request),
       cmocka_unit_test(test_joined_fetch_deadline),
       cmocka_unit_test(test_bad_request_makes_no_request),
+      cmocka_unit_test(test_http_get_refusals),
       cmocka_unit_test(test_kill_during_write),
       cmocka_unit_test(test_corrupt_entry_is_refetched),
       cmocka_unit_test(test_expired_object_is_refreshed),

@@ -242,7 +242,17 @@ static int check_out_dir(const char *out) {
   return 0;
 }
 
-static int cmd_fetch(int argc, char **argv) {
+/* The fetch command line, parsed. */
+struct fetch_args {
+  cli_fetch_options o;
+  const char *out, *evidence;
+  tc_tee tee;
+  int json;
+};
+
+/* Parse argv into *a. 0: go on; -1: --help printed (exit 0); else the exit code (a
+ * message was printed). --out is checked here, before any fetching. */
+static int parse_fetch_args(int argc, char **argv, struct fetch_args *a) {
   static const struct option opts[] = {{"out", required_argument, NULL, O_OUT},
                                        {"kds-url", required_argument, NULL, O_KDS},
                                        {"pcs-url", required_argument, NULL, O_PCS},
@@ -257,118 +267,129 @@ static int cmd_fetch(int argc, char **argv) {
                                        {"format", required_argument, NULL, O_FORMAT},
                                        {"help", no_argument, NULL, 'h'},
                                        {NULL, 0, NULL, 0}};
-  cli_fetch_options o;
-  memset(&o, 0, sizeof o);
-  o.max_wait_s = -1;
-  o.kds_interval_s = -1;
-  o.host_backoff_s = -1;
-  o.host_backoff_max_s = -1;
-  const char *out = NULL;
-  tc_tee tee = TC_TEE_UNKNOWN;
-  int json = 0;
+  cli_fetch_options *o = &a->o;
   cli_getopt_reset();
   int c;
   while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
     switch (c) {
     case O_OUT:
-      out = optarg;
+      a->out = optarg;
       break;
     case O_KDS:
-      o.kds_url = optarg;
+      o->kds_url = optarg;
       break;
     case O_PCS:
-      o.pcs_url = optarg;
+      o->pcs_url = optarg;
       break;
     case O_KEY:
-      o.api_key_file = optarg;
+      o->api_key_file = optarg;
       break;
     case O_CACHE:
-      o.cache_dir = optarg;
+      o->cache_dir = optarg;
       break;
     case O_NOCACHE:
-      o.no_cache = 1;
+      o->no_cache = 1;
       break;
     case O_OFFLINE:
-      o.offline = 1;
+      o->offline = 1;
       break;
     case O_WAIT: {
       char *end;
-      o.max_wait_s = strtod(optarg, &end);
-      if (*end != 0 || end == optarg || o.max_wait_s < 0 || o.max_wait_s > 3600)
+      o->max_wait_s = strtod(optarg, &end);
+      if (*end != 0 || end == optarg || o->max_wait_s < 0 || o->max_wait_s > 3600)
         return cli_usage_error("collateral fetch", "--max-wait: '%s' is not 0..3600 seconds",
                                optarg);
       break;
     }
     case O_INTERVAL: {
       char *end;
-      o.kds_interval_s = strtod(optarg, &end);
-      if (*end != 0 || end == optarg || !(o.kds_interval_s >= 0 && o.kds_interval_s <= 3600))
+      o->kds_interval_s = strtod(optarg, &end);
+      if (*end != 0 || end == optarg || !(o->kds_interval_s >= 0 && o->kds_interval_s <= 3600))
         return cli_usage_error("collateral fetch", "--kds-interval: '%s' is not 0..3600 seconds",
                                optarg);
       break;
     }
     case O_TEE:
-      tee = tc_tee_from_name(optarg);
-      if (tee == TC_TEE_UNKNOWN)
+      a->tee = tc_tee_from_name(optarg);
+      if (a->tee == TC_TEE_UNKNOWN)
         return cli_usage_error("collateral fetch", "unknown TEE '%s' (snp, tdx or sgx)", optarg);
       break;
     case O_PRODUCT:
       if (tc_snp_product_parse(optarg) == TC_SNP_PRODUCT_UNKNOWN)
         return cli_usage_error("collateral fetch", "unknown product '%s' (Milan, Genoa, Turin)",
                                optarg);
-      o.product = optarg;
+      o->product = optarg;
       break;
     case O_FORMAT:
       if (strcmp(optarg, "json") == 0)
-        json = 1;
+        a->json = 1;
       else if (strcmp(optarg, "text") != 0)
         return cli_usage_error("collateral fetch", "unknown format '%s' (text or json)", optarg);
       break;
     case 'h':
       fetch_usage(stdout);
-      return CLI_EXIT_OK;
+      return -1;
     case ':':
       return cli_usage_error("collateral fetch", "option '%s' needs a value", argv[optind - 1]);
     default:
       return cli_usage_error("collateral fetch", "unknown option '%s'", argv[optind - 1]);
     }
   }
-  if (out == NULL)
+  if (a->out == NULL)
     return cli_usage_error("collateral fetch", "--out DIR is required");
-  if (check_out_dir(out) != 0)
+  if (check_out_dir(a->out) != 0)
     return CLI_EXIT_USAGE;
   if (optind != argc - 1)
     return cli_usage_error("collateral fetch", optind == argc
                                                    ? "missing EVIDENCE file"
                                                    : "exactly one EVIDENCE file expected");
-  const char *path = argv[optind];
+  a->evidence = argv[optind];
+  return 0;
+}
+
+/* After the fill (rc): write the folder when everything was had, and say so (text), or
+ * print the report with whether it was written (JSON). The exit code. */
+static int write_and_report(const struct fetch_args *a, const tc_collateral *col, json_t *report,
+                            int rc) {
+  tc_error err;
+  if (rc == CLI_EXIT_OK) {
+    if (tc_collateral_write_dir(col, a->out, &err) != TC_OK) {
+      fprintf(stderr, "teectl collateral fetch: %s\n", err.detail);
+      rc = CLI_EXIT_USAGE;
+    } else if (!a->json) {
+      printf("wrote %s\n", a->out);
+    }
+  }
+  if (a->json) {
+    json_t *o_json = json_pack("{s:s, s:b, s:O}", "out", a->out, "written", rc == CLI_EXIT_OK,
+                               "items", report ? report : json_null());
+    if (o_json)
+      cli_print_json(stdout, o_json);
+    json_decref(o_json);
+  }
+  return rc;
+}
+
+static int cmd_fetch(int argc, char **argv) {
+  struct fetch_args a = {
+      .o = {.max_wait_s = -1, .kds_interval_s = -1, .host_backoff_s = -1, .host_backoff_max_s = -1},
+      .tee = TC_TEE_UNKNOWN};
+  int rc = parse_fetch_args(argc, argv, &a);
+  if (rc != 0)
+    return rc < 0 ? CLI_EXIT_OK : rc;
   tc_buf ev = {0};
   tc_error err;
-  if (tc_file_read_input(path, 1u << 24, &ev, &err) != TC_OK) {
+  if (tc_file_read_input(a.evidence, 1u << 24, &ev, &err) != TC_OK) {
     fprintf(stderr, "teectl collateral fetch: %s\n", err.detail);
     return CLI_EXIT_USAGE;
   }
   tc_collateral col;
   memset(&col, 0, sizeof col);
   json_t *report = NULL;
-  int rc = cli_fetch_missing("collateral fetch", &o, tee, ev.data, ev.len, (int64_t)time(NULL),
-                             &col, json ? NULL : stdout, &report);
+  rc = cli_fetch_missing("collateral fetch", &a.o, a.tee, ev.data, ev.len, (int64_t)time(NULL),
+                         &col, a.json ? NULL : stdout, &report);
   tc_buf_free(&ev);
-  if (rc == CLI_EXIT_OK) {
-    if (tc_collateral_write_dir(&col, out, &err) != TC_OK) {
-      fprintf(stderr, "teectl collateral fetch: %s\n", err.detail);
-      rc = CLI_EXIT_USAGE;
-    } else if (!json) {
-      printf("wrote %s\n", out);
-    }
-  }
-  if (json) {
-    json_t *o_json = json_pack("{s:s, s:b, s:O}", "out", out, "written", rc == CLI_EXIT_OK, "items",
-                               report ? report : json_null());
-    if (o_json)
-      cli_print_json(stdout, o_json);
-    json_decref(o_json);
-  }
+  rc = write_and_report(&a, &col, report, rc);
   json_decref(report);
   tc_collateral_free(&col);
   return rc;

@@ -45,6 +45,36 @@ echo "not a certificate" > "$tmp/root.txt"
 "$BIN" verify --trust-root "$tmp/root.txt" "$tmp/zeros.bin" >/dev/null 2>/tmp/cli_err.$$; rc=$?
 [ "$rc" = 2 ] && grep -q "root.txt: not a certificate" /tmp/cli_err.$$ ||
   { echo "FAIL: --trust-root with a text file: exit $rc"; cat /tmp/cli_err.$$; fail=1; }
+# collateral fetch: each usage error is one line naming it (exit 2), before any fetching.
+usage_line() { # description pattern command...
+  what=$1; pat=$2; shift 2
+  "$@" >/dev/null 2>/tmp/cli_err.$$; rc=$?
+  [ "$rc" = 2 ] && [ "$(wc -l </tmp/cli_err.$$)" = 1 ] && grep -Eq "$pat" /tmp/cli_err.$$ ||
+    { echo "FAIL: $what: exit $rc (want 2, one line /$pat/)"; cat /tmp/cli_err.$$; fail=1; }
+}
+"$BIN" collateral fetch --help | grep -q "^Usage: teectl collateral fetch" ||
+  { echo "FAIL: collateral fetch --help"; fail=1; }
+F="$BIN collateral fetch --offline --cache-dir $tmp --out $tmp/col-out"
+usage_line "fetch --max-wait abc" "^teectl collateral fetch: --max-wait: 'abc' is not 0\.\.3600 seconds" \
+  $F --max-wait abc "$tmp/zeros.bin"
+usage_line "fetch --kds-interval 4000" \
+  "^teectl collateral fetch: --kds-interval: '4000' is not 0\.\.3600 seconds" \
+  $F --kds-interval 4000 "$tmp/zeros.bin"
+usage_line "fetch --tee cca" "^teectl collateral fetch: unknown TEE 'cca' \(snp, tdx or sgx\)" \
+  $F --tee cca "$tmp/zeros.bin"
+usage_line "fetch --product Naples" \
+  "^teectl collateral fetch: unknown product 'Naples' \(Milan, Genoa, Turin\)" \
+  $F --product Naples "$tmp/zeros.bin"
+usage_line "fetch --format xml" "^teectl collateral fetch: unknown format 'xml' \(text or json\)" \
+  $F --format xml "$tmp/zeros.bin"
+usage_line "fetch --out without a value" "^teectl collateral fetch: option '--out' needs a value" \
+  "$BIN" collateral fetch "$tmp/zeros.bin" --out
+usage_line "fetch without EVIDENCE" "^teectl collateral fetch: missing EVIDENCE file" $F
+usage_line "fetch with two EVIDENCE files" "^teectl collateral fetch: exactly one EVIDENCE file expected" \
+  $F "$tmp/zeros.bin" "$tmp/zeros.bin"
+usage_line "fetch with unreadable EVIDENCE" "^teectl collateral fetch: .*/no-such\.bin: " \
+  $F "$tmp/no-such.bin"
+[ ! -e "$tmp/col-out" ] || { echo "FAIL: a refused collateral fetch wrote --out"; fail=1; }
 # FIFOs are refused at once (exit 2, "is a FIFO"), never waited on: as evidence, as
 # --trust-root, inside a --collateral folder, as serve --policy. timeout turns a hang into 124.
 mkfifo "$tmp/fifo"

@@ -1623,18 +1623,40 @@ static int run_teectl(const char *out_path, const char *const *args) {
   return rc >= 128 ? -1 : rc;
 }
 
+/* A DCAP vector case served by the test server, with a new folder for the CLI's cache
+ * (cache) and output (out) and the quote's path. */
+struct cli_case {
+  const char *name;
+  json_t *exp;
+  struct dcap_routes r;
+  char *tmp;
+  char cache[4200], out[4200], quote[4200];
+};
+
+static void cli_case_open(struct cli_case *c, const char *name) {
+  c->name = name;
+  c->exp = load_expected("dcap", name);
+  serve_dcap(name, c->exp, &c->r);
+  c->tmp = mktemp_dir();
+  snprintf(c->cache, sizeof c->cache, "%s/cache", c->tmp);
+  snprintf(c->out, sizeof c->out, "%s/out", c->tmp);
+  snprintf(c->quote, sizeof c->quote, "%s/dcap/%s/quote.bin", g_vectors, name);
+}
+
+static void cli_case_close(struct cli_case *c) {
+  rm_rf(c->tmp);
+  free(c->tmp);
+  json_decref(c->exp);
+}
+
 static void test_cli_fetch_then_verify(void **state) {
   (void)state;
-  const char *name = dcap_cases[1];
-  json_t *exp = load_expected("dcap", name);
-  struct dcap_routes r;
-  serve_dcap(name, exp, &r);
-  char *tmp = mktemp_dir();
-  char cache[4200], out[4200], quote[4200], listing[4200];
-  snprintf(cache, sizeof cache, "%s/cache", tmp);
-  snprintf(out, sizeof out, "%s/out", tmp);
+  struct cli_case c;
+  cli_case_open(&c, dcap_cases[1]);
+  const char *name = c.name, *tmp = c.tmp, *cache = c.cache, *out = c.out, *quote = c.quote;
+  json_t *exp = c.exp;
+  char listing[4200];
   snprintf(listing, sizeof listing, "%s/show.json", tmp);
-  snprintf(quote, sizeof quote, "%s/dcap/%s/quote.bin", g_vectors, name);
   /* no network, nothing cached: exit 1 and nothing written */
   const char *off[] = {"collateral", "fetch", "--offline", "--cache-dir", cache,
                        "--out",      out,     quote,       NULL};
@@ -1705,9 +1727,90 @@ static void test_cli_fetch_then_verify(void **state) {
   /* show: a named cache folder that does not exist is a usage error */
   const char *nocache[] = {"collateral", "show", "--cache-dir", badout, NULL};
   assert_int_equal(run_teectl(NULL, nocache), 2);
-  rm_rf(tmp);
-  free(tmp);
-  json_decref(exp);
+  cli_case_close(&c);
+}
+
+/* collateral fetch --format json: the report of each item and whether the folder was
+ * written; the options reach the fetch (--api-key-file's key is the header PCS gets, --tee
+ * names the evidence); an offline fetch with nothing cached writes nothing and says so. */
+static void test_cli_fetch_json_and_options(void **state) {
+  (void)state;
+  struct cli_case c;
+  cli_case_open(&c, dcap_cases[1]);
+  const char *tmp = c.tmp, *cache = c.cache, *out = c.out, *quote = c.quote;
+  char report[4200], key[4200];
+  snprintf(report, sizeof report, "%s/report.json", tmp);
+  snprintf(key, sizeof key, "%s/key", tmp);
+  FILE *f = fopen(key, "w");
+  assert_non_null(f);
+  fputs("fedcba9876543210\n", f);
+  fclose(f);
+  const char *fetch[] = {"collateral",
+                         "fetch",
+                         "--format",
+                         "json",
+                         "--tee",
+                         "tdx",
+                         "--pcs-url",
+                         ts_base(g_srv),
+                         "--kds-url",
+                         ts_base(g_srv),
+                         "--api-key-file",
+                         key,
+                         "--max-wait",
+                         "5",
+                         "--kds-interval",
+                         "0",
+                         "--cache-dir",
+                         cache,
+                         "--out",
+                         out,
+                         quote,
+                         NULL};
+  assert_int_equal(run_teectl(report, fetch), 0);
+  assert_string_equal(ts_last_header(g_srv, c.r.qe, "Ocp-Apim-Subscription-Key"),
+                      "fedcba9876543210");
+  json_error_t je;
+  json_t *j = json_load_file(report, 0, &je);
+  assert_non_null(j);
+  assert_string_equal(jstr(j, "out", NULL, NULL), out);
+  assert_true(json_is_true(json_object_get(j, "written")));
+  json_t *items = json_object_get(j, "items");
+  assert_true(json_array_size(items) >= 4);
+  for (size_t i = 0; i < json_array_size(items); i++)
+    assert_null(json_object_get(json_array_get(items, i), "error"));
+  json_decref(j);
+  char p[4300];
+  snprintf(p, sizeof p, "%s/tcb_info.json", out);
+  tc_buf got = test_read_file(p);
+  assert_file_eq(&got, c.name, "tcb_info.json");
+  tc_buf_free(&got);
+  /* --tee that does not match the evidence: nothing fetched or written (exit 2) */
+  char out2[4300];
+  snprintf(out2, sizeof out2, "%s/out2", tmp);
+  const char *wrong[] = {"collateral", "fetch", "--tee", "snp", "--offline", "--cache-dir",
+                         cache,        "--out", out2,    quote, NULL};
+  assert_int_equal(run_teectl(NULL, wrong), 2);
+  assert_false(tc_file_exists(out2));
+  /* offline with an empty cache: exit 1, "written": false, the failed items named */
+  char empty[4300];
+  snprintf(empty, sizeof empty, "%s/empty-cache", tmp);
+  const char *off[] = {"collateral", "fetch", "--format", "json", "--offline", "--cache-dir",
+                       empty,        "--out", out2,       quote,  NULL};
+  assert_int_equal(run_teectl(report, off), 1);
+  assert_false(tc_file_exists(out2));
+  j = json_load_file(report, 0, &je);
+  assert_non_null(j);
+  assert_true(json_is_false(json_object_get(j, "written")));
+  items = json_object_get(j, "items");
+  int failed = 0;
+  for (size_t i = 0; i < json_array_size(items); i++) {
+    const char *e = jstr(json_array_get(items, i), "error", NULL, NULL);
+    failed += e != NULL && strcmp(e, "collateral_unavailable") == 0;
+  }
+  assert_true(failed >= 1);
+  json_decref(j);
+  cli_case_close(&c);
 }
 
 static int count_entries(const char *dir) {
@@ -1823,6 +1926,7 @@ int main(int argc, char **argv) {
       cmocka_unit_test(test_root_ca_crl_location_and_api_key),
       cmocka_unit_test(test_intel_pcs_root_ca_crl_from_dp),
       cmocka_unit_test(test_cli_fetch_then_verify),
+      cmocka_unit_test(test_cli_fetch_json_and_options),
       cmocka_unit_test(test_cli_fetch_out_all_or_nothing),
   };
   return cmocka_run_group_tests(tests, setup, teardown);

@@ -242,6 +242,19 @@ static int check_out_dir(const char *out) {
   return 0;
 }
 
+/* A number of seconds from 0 to 3600 (NaN is not one) for option `name`; -1 and a usage
+ * error naming it otherwise. */
+static int parse_seconds(const char *name, const char *text, double *out) {
+  char *end;
+  double v = strtod(text, &end);
+  if (*end != 0 || end == text || !(v >= 0 && v <= 3600)) {
+    cli_usage_error("collateral fetch", "%s: '%s' is not 0..3600 seconds", name, text);
+    return -1;
+  }
+  *out = v;
+  return 0;
+}
+
 /* The fetch command line, parsed. */
 struct fetch_args {
   cli_fetch_options o;
@@ -293,22 +306,14 @@ static int parse_fetch_args(int argc, char **argv, struct fetch_args *a) {
     case O_OFFLINE:
       o->offline = 1;
       break;
-    case O_WAIT: {
-      char *end;
-      o->max_wait_s = strtod(optarg, &end);
-      if (*end != 0 || end == optarg || o->max_wait_s < 0 || o->max_wait_s > 3600)
-        return cli_usage_error("collateral fetch", "--max-wait: '%s' is not 0..3600 seconds",
-                               optarg);
+    case O_WAIT:
+      if (parse_seconds("--max-wait", optarg, &o->max_wait_s) != 0)
+        return CLI_EXIT_USAGE;
       break;
-    }
-    case O_INTERVAL: {
-      char *end;
-      o->kds_interval_s = strtod(optarg, &end);
-      if (*end != 0 || end == optarg || !(o->kds_interval_s >= 0 && o->kds_interval_s <= 3600))
-        return cli_usage_error("collateral fetch", "--kds-interval: '%s' is not 0..3600 seconds",
-                               optarg);
+    case O_INTERVAL:
+      if (parse_seconds("--kds-interval", optarg, &o->kds_interval_s) != 0)
+        return CLI_EXIT_USAGE;
       break;
-    }
     case O_TEE:
       a->tee = tc_tee_from_name(optarg);
       if (a->tee == TC_TEE_UNKNOWN)

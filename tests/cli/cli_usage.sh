@@ -57,6 +57,8 @@ usage_line() { # description pattern command...
 F="$BIN collateral fetch --offline --cache-dir $tmp --out $tmp/col-out"
 usage_line "fetch --max-wait abc" "^teectl collateral fetch: --max-wait: 'abc' is not 0\.\.3600 seconds" \
   $F --max-wait abc "$tmp/zeros.bin"
+usage_line "fetch --max-wait nan" "^teectl collateral fetch: --max-wait: 'nan' is not 0\.\.3600 seconds" \
+  $F --max-wait nan "$tmp/zeros.bin"
 usage_line "fetch --kds-interval 4000" \
   "^teectl collateral fetch: --kds-interval: '4000' is not 0\.\.3600 seconds" \
   $F --kds-interval 4000 "$tmp/zeros.bin"

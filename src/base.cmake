@@ -9,7 +9,7 @@
 teectl_area(teectl_base
   SOURCES core/error.c core/hex.c core/rfc3339.c core/file.c core/strbuf.c core/listen.c core/verdict.c
           core/vcache.c
-          crypto/hash.c crypto/token_id.c crypto/x509.c crypto/ecdsa.c crypto/p384.c crypto/trust.c
+          crypto/hash.c crypto/token_id.c crypto/x509.c crypto/x509_keyed.c crypto/ecdsa.c crypto/p384.c crypto/trust.c
           crypto/ossl.c crypto/symmetric.c crypto/jwk.c crypto/base64.c crypto/cert.c
   DEPS PkgConfig::OPENSSL PkgConfig::JANSSON PkgConfig::JOSE PkgConfig::NETTLE Threads::Threads)
 # What the HTTP servers (service, exporter) share on libmicrohttpd (core/httpd.h).

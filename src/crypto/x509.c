@@ -126,14 +126,19 @@ tc_status tc_x509_parse_chain_reuse(const uint8_t *data, size_t len, tc_x509_reu
 }
 
 tc_status tc_x509_check_issued_by(X509 *subject, X509 *issuer, const char *reason, tc_error *err) {
+  return tc_x509_check_issued_with(subject, issuer, X509_get0_pubkey(issuer), reason, err);
+}
+
+tc_status tc_x509_check_issued_with(X509 *subject, X509 *issuer, const EVP_PKEY *issuer_key,
+                                    const char *reason, tc_error *err) {
   char scn[128], icn[128];
   tc_x509_subject_cn(subject, scn, sizeof scn);
   tc_x509_subject_cn(issuer, icn, sizeof icn);
-  int rc = X509_check_issued(issuer, subject);
+  int rc = tc_x509_issued(issuer, issuer_key, subject);
   if (rc != X509_V_OK)
     return tc_fail(err, TC_ERR_VERIFY, reason, "'%s' is not issued by '%s': %s", scn, icn,
                    X509_verify_cert_error_string(rc));
-  EVP_PKEY *key = X509_get0_pubkey(issuer);
+  EVP_PKEY *key = (EVP_PKEY *)issuer_key;
   ERR_clear_error();
   if (key == NULL || X509_verify(subject, key) != 1) {
     tc_fail(err, TC_ERR_VERIFY, reason, "signature of '%s' does not verify with the key of '%s'",
@@ -250,12 +255,17 @@ tc_status tc_crl_parse(const uint8_t *data, size_t len, X509_CRL **out, tc_error
 }
 
 tc_status tc_crl_check_signature(X509_CRL *crl, X509 *issuer, tc_error *err) {
+  return tc_crl_check_signature_with(crl, issuer, X509_get0_pubkey(issuer), err);
+}
+
+tc_status tc_crl_check_signature_with(X509_CRL *crl, X509 *issuer, const EVP_PKEY *issuer_key,
+                                      tc_error *err) {
   char icn[128];
   tc_x509_subject_cn(issuer, icn, sizeof icn);
   if (X509_NAME_cmp(X509_CRL_get_issuer(crl), X509_get_subject_name(issuer)) != 0)
     return tc_fail(err, TC_ERR_VERIFY, "crl_invalid", "CRL is not issued by '%s'", icn);
   ERR_clear_error();
-  EVP_PKEY *key = X509_get0_pubkey(issuer);
+  EVP_PKEY *key = (EVP_PKEY *)issuer_key;
   if (key == NULL || X509_CRL_verify(crl, key) != 1) {
     ERR_clear_error();
     return tc_fail(err, TC_ERR_VERIFY, "crl_invalid", "CRL signature does not verify with '%s'",

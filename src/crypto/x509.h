@@ -59,6 +59,38 @@ tc_status tc_x509_parse_chain_reuse(const uint8_t *data, size_t len, tc_x509_reu
  */
 tc_status tc_x509_check_issued_by(X509 *subject, X509 *issuer, const char *reason, tc_error *err);
 
+/**
+ * Parse the DER certificate der[0..len) (the first certificate there, as d2i_X509) and
+ * hand back its public key in *key (a new reference; NULL when OpenSSL cannot decode it).
+ * An ECDSA P-256 key (SubjectPublicKeyInfo id-ecPublicKey, namedCurve prime256v1, an
+ * uncompressed point on the curve: RFC 5480 section 2) is made from the point on the
+ * curve parameters p256 (tc_ec_params_new(TC_EC_P256)) and left undecoded in the returned
+ * certificate, so that OpenSSL 3.0's provider decoder (about 1.4 P-256 verifications per
+ * certificate) is not run; use *key wherever its public key is needed, and
+ * tc_x509_check_issued_with / tc_x509_issued / tc_crl_check_signature_with when it is the
+ * issuer (X509_get0_pubkey gives NULL for it). Any other certificate, or p256 NULL, is
+ * parsed by d2i_X509 and *key is X509_get0_pubkey's. NULL if the bytes do not parse (the
+ * OpenSSL error queue says why, as d2i_X509 does); len above INT32_MAX does not parse.
+ */
+X509 *tc_x509_parse_keyed(const uint8_t *der, size_t len, const EVP_PKEY *p256, EVP_PKEY **key);
+
+/**
+ * X509_check_issued(issuer, subject) with the issuer's public key given (an issuer from
+ * tc_x509_parse_keyed has none decoded): names, key identifiers, the subject's signature
+ * algorithm against the key's type, the issuer's keyUsage, with OpenSSL 3.0's codes
+ * (X509_V_OK or an X509_V_ERR_*). issuer_key NULL: X509_V_ERR_NO_ISSUER_PUBLIC_KEY
+ * unless the issuer has a decoded key.
+ */
+int tc_x509_issued(X509 *issuer, const EVP_PKEY *issuer_key, X509 *subject);
+
+/**
+ * tc_x509_check_issued_by with the issuer's public key given (tc_x509_parse_keyed's):
+ * tc_x509_issued, then subject's signature verified with issuer_key. The same errors and
+ * details; issuer_key NULL never verifies.
+ */
+tc_status tc_x509_check_issued_with(X509 *subject, X509 *issuer, const EVP_PKEY *issuer_key,
+                                    const char *reason, tc_error *err);
+
 /** notBefore / notAfter of cert as seconds since the epoch (UTC). 0 on success, -1 if unreadable.
  */
 int tc_x509_validity(const X509 *cert, int64_t *not_before, int64_t *not_after);
@@ -101,6 +133,11 @@ tc_status tc_crl_check(X509_CRL *crl, X509 *issuer, int64_t at, tc_error *err);
 
 /** The time-independent half of tc_crl_check: issuer name and signature ("crl_invalid"). */
 tc_status tc_crl_check_signature(X509_CRL *crl, X509 *issuer, tc_error *err);
+
+/** tc_crl_check_signature with the issuer's public key given (tc_x509_parse_keyed's; NULL
+ *  never verifies). */
+tc_status tc_crl_check_signature_with(X509_CRL *crl, X509 *issuer, const EVP_PKEY *issuer_key,
+                                      tc_error *err);
 
 /** The time half of tc_crl_check: thisUpdate and nextUpdate readable ("crl_invalid") and
  *  thisUpdate <= at <= nextUpdate ("crl_expired"); issuer names the CRL in the detail. */

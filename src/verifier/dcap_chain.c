@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "core/auto.h"
+#include "crypto/ecdsa.h"
 #include "crypto/trust.h"
 #include "crypto/x509.h"
 #include "teectl/crypto.h"
@@ -30,11 +31,13 @@ tc_status dcap_fail_at(dcap_fail *f, int stage, tc_status st, const tc_error *er
 
 struct dcap_pool {
   const tc_trust_store *trust;
+  EVP_PKEY *p256; /* P-256 parameters for the certificates' keys (made at the first) */
   size_t n_certs, n_links, n_roots;
   struct {
     uint8_t *der;
     size_t len;
     X509 *x;
+    EVP_PKEY *key; /* its public key (tc_x509_parse_keyed), NULL if not decodable */
   } certs[POOL_CERTS];
   /* Remembered by pointer, so each holds a reference: a certificate the pool did not keep
    * (beyond POOL_CERTS) cannot be freed and its address reused while it is remembered. */
@@ -61,7 +64,9 @@ void dcap_pool_free(dcap_pool *p) {
   for (size_t i = 0; i < p->n_certs; i++) {
     free(p->certs[i].der);
     X509_free(p->certs[i].x);
+    EVP_PKEY_free(p->certs[i].key);
   }
+  EVP_PKEY_free(p->p256);
   for (size_t i = 0; i < p->n_links; i++) {
     X509_free(p->links[i].sub);
     X509_free(p->links[i].iss);
@@ -71,7 +76,9 @@ void dcap_pool_free(dcap_pool *p) {
   free(p);
 }
 
-/* tc_x509_reuse_fn: the pool's certificate for these DER bytes, else parse and remember. */
+/* tc_x509_reuse_fn: the pool's certificate for these DER bytes, else parse and remember
+ * (with its key: tc_x509_parse_keyed). A certificate the pool cannot keep (full, out of
+ * memory) is parsed by d2i_X509, so that X509_get0_pubkey gives its key. */
 static X509 *pool_cert(void *ctx, const uint8_t *der, size_t len) {
   dcap_pool *p = ctx;
   for (size_t i = 0; i < p->n_certs; i++)
@@ -79,20 +86,37 @@ static X509 *pool_cert(void *ctx, const uint8_t *der, size_t len) {
       return X509_up_ref(p->certs[i].x) == 1 ? p->certs[i].x : NULL;
   if (len > INT32_MAX)
     return NULL;
-  const unsigned char *q = der;
-  X509 *x = d2i_X509(NULL, &q, (long)len);
-  if (x == NULL || p->n_certs == POOL_CERTS)
-    return x;
-  uint8_t *copy = malloc(len);
-  if (copy == NULL || X509_up_ref(x) != 1) {
+  uint8_t *copy = p->n_certs < POOL_CERTS ? malloc(len) : NULL;
+  if (copy != NULL && p->p256 == NULL)
+    p->p256 = tc_ec_params_new(TC_EC_P256);
+  if (copy == NULL || p->p256 == NULL) {
     free(copy);
-    return x;
+    const unsigned char *q = der;
+    return d2i_X509(NULL, &q, (long)len);
+  }
+  EVP_PKEY *key = NULL;
+  X509 *x = tc_x509_parse_keyed(der, len, p->p256, &key);
+  if (x == NULL || X509_up_ref(x) != 1) {
+    free(copy);
+    EVP_PKEY_free(key);
+    X509_free(x);
+    return NULL;
   }
   memcpy(copy, der, len);
   p->certs[p->n_certs].der = copy;
   p->certs[p->n_certs].len = len;
+  p->certs[p->n_certs].key = key;
   p->certs[p->n_certs++].x = x;
   return x;
+}
+
+/* The public key of x: the pool's for its certificates, else X509_get0_pubkey's (an
+ * operator root, a certificate the pool could not keep). Borrowed. */
+static EVP_PKEY *pool_key(const dcap_pool *p, X509 *x) {
+  for (size_t i = 0; i < p->n_certs; i++)
+    if (p->certs[i].x == x)
+      return p->certs[i].key;
+  return X509_get0_pubkey(x);
 }
 
 /* 1 if x is a certificate of the pool whose DER bytes are exactly the Intel SGX Root CA's
@@ -118,7 +142,7 @@ static tc_status check_link(dcap_pool *p, X509 *sub, X509 *iss, const char *r_si
       return TC_OK;
   if (sub == iss && pinned_root_bytes(p, sub))
     return TC_OK;
-  tc_status st = tc_x509_check_issued_by(sub, iss, r_sig, err);
+  tc_status st = tc_x509_check_issued_with(sub, iss, pool_key(p, iss), r_sig, err);
   if (st == TC_OK && p->n_links < POOL_LINKS && X509_up_ref(sub) == 1) {
     if (X509_up_ref(iss) != 1) {
       X509_free(sub);
@@ -166,18 +190,20 @@ static tc_status with_what(tc_status st, tc_error *err, const char *what) {
 
 /* If the chain's last certificate is not self-issued, append the operator trust root
  * that issued it (chains may omit the root). */
-static void complete_chain(const tc_trust_store *trust, STACK_OF(X509) * sk) {
+static void complete_chain(const dcap_pool *p, STACK_OF(X509) * sk) {
   X509 *last = sk_X509_value(sk, sk_X509_num(sk) - 1);
-  if (X509_check_issued(last, last) == X509_V_OK)
+  if (tc_x509_issued(last, pool_key(p, last), last) == X509_V_OK)
     return;
-  X509 *root = tc_trust_issuer_of(trust, last);
+  X509 *root = tc_trust_issuer_of(p->trust, last);
   if (root != NULL && X509_up_ref(root) == 1 && sk_X509_push(sk, root) <= 0)
     X509_free(root);
 }
 
 void dcap_chain_clear(dcap_chain *c) {
-  for (int i = 0; i < c->n; i++)
+  for (int i = 0; i < c->n; i++) {
     X509_free(c->cert[i].x);
+    EVP_PKEY_free(c->cert[i].key);
+  }
   memset(c, 0, sizeof *c);
 }
 
@@ -189,7 +215,7 @@ tc_status dcap_chain_build(dcap_pool *pool, const uint8_t *pem, size_t len, int 
   tc_status st = tc_x509_parse_chain_reuse(pem, len, pool_cert, pool, &sk, err);
   if (st != TC_OK)
     return with_what(st, err, what);
-  complete_chain(pool->trust, sk);
+  complete_chain(pool, sk);
   int n = sk_X509_num(sk);
   if (n != want || n > 3)
     return tc_fail(err, TC_ERR_VERIFY, r_sig, "%s has %d certificates, expected %d (leaf .. root)",
@@ -210,6 +236,8 @@ tc_status dcap_chain_build(dcap_pool *pool, const uint8_t *pem, size_t len, int 
   for (int i = 0; i < n; i++) {
     dcap_cert *c = &out->cert[i];
     c->x = sk_X509_value(sk, i);
+    if ((c->key = pool_key(pool, c->x)) != NULL && EVP_PKEY_up_ref(c->key) != 1)
+      c->key = NULL;
     c->dates_ok = tc_x509_validity(c->x, &c->nb, &c->na) == 0;
     tc_x509_subject_cn(c->x, c->cn, sizeof c->cn);
   }

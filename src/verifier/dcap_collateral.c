@@ -68,13 +68,14 @@ static tc_status signed_build(dcap_coll *c, dcap_pool *pool, const tc_buf *text,
   if (c->root_crl == NULL) /* an earlier stage failed */
     return TC_ERR_VERIFY;
   X509 *signer = out->chain.cert[0].x, *root = out->chain.cert[1].x;
+  const EVP_PKEY *signer_key = out->chain.cert[0].key;
   if (tc_crl_revokes(c->root_crl, signer))
     st = tc_fail(err, TC_ERR_VERIFY, r_chain,
                  "%s signing certificate is revoked by the Root CA CRL", what);
   else if (X509_NAME_cmp(X509_CRL_get_issuer(c->root_crl), X509_get_subject_name(root)) != 0)
     st = tc_fail(err, TC_ERR_VERIFY, r_chain, "%s chain root is not the Root CA CRL issuer", what);
-  else if ((st = tc_ecdsa_verify_raw(X509_get0_pubkey(signer), TC_EC_P256, TC_HASH_SHA256,
-                                     text->data + off, len, sig, sizeof sig, err)) == TC_ERR_VERIFY)
+  else if ((st = tc_ecdsa_verify_raw(signer_key, TC_EC_P256, TC_HASH_SHA256, text->data + off, len,
+                                     sig, sizeof sig, err)) == TC_ERR_VERIFY)
     st = tc_fail(err, TC_ERR_VERIFY, r_sig,
                  "%s signature does not verify over the %zu bytes of the \"%s\" object at offset "
                  "%zu with the signing certificate's P-256 key",
@@ -128,12 +129,17 @@ void dcap_pair_check(const dcap_pck *pck, const dcap_coll *coll, dcap_fail *f) {
   tc_error e;
   tc_error_clear(&e);
   if (coll->root_crl != NULL)
-    dcap_fail_at(f, DS_ROOT_CRL_SIG,
-                 with_what(tc_crl_check_signature(coll->root_crl, root, &e), &e, "Root CA CRL"),
-                 &e);
+    dcap_fail_at(
+        f, DS_ROOT_CRL_SIG,
+        with_what(tc_crl_check_signature_with(coll->root_crl, root, pck->chain.cert[2].key, &e), &e,
+                  "Root CA CRL"),
+        &e);
   if (coll->pck_crl != NULL)
-    dcap_fail_at(f, DS_PCK_CRL_SIG,
-                 with_what(tc_crl_check_signature(coll->pck_crl, inter, &e), &e, "PCK CRL"), &e);
+    dcap_fail_at(
+        f, DS_PCK_CRL_SIG,
+        with_what(tc_crl_check_signature_with(coll->pck_crl, inter, pck->chain.cert[1].key, &e), &e,
+                  "PCK CRL"),
+        &e);
   if (coll->root_crl == NULL || coll->pck_crl == NULL)
     return;
   if (tc_crl_revokes(coll->root_crl, inter))

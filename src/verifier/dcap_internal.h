@@ -87,6 +87,8 @@ tc_status dcap_fail_at(dcap_fail *f, int stage, tc_status st, const tc_error *er
 /* A certificate with what its validity check needs. */
 typedef struct dcap_cert {
   X509 *x;
+  EVP_PKEY *key;  /* its public key (use it, not X509_get0_pubkey: see tc_x509_parse_keyed);
+                     NULL if not decodable */
   int dates_ok;   /* notBefore / notAfter readable */
   int64_t nb, na; /* seconds since the epoch */
   char cn[128];   /* subject commonName */

@@ -108,9 +108,9 @@ static tc_status match_tcb(const dcap_vctx *c, const tc_dcap_quote *q, tc_dcap_p
 /* The QE report's signature by the PCK key and its binding of the attestation key; kept
  * in the cache when both pass (dcap_qe_keep). */
 static tc_status check_qe_report_signature(dcap_vctx *c, const tc_dcap_quote *q, tc_error *err) {
-  tc_status st = tc_ecdsa_verify_raw(X509_get0_pubkey(c->pck->chain.cert[0].x), TC_EC_P256,
-                                     TC_HASH_SHA256, q->qe_report_raw, TC_DCAP_SGX_BODY_LEN,
-                                     q->qe_report_signature, TC_DCAP_ECDSA_SIG_LEN, err);
+  tc_status st =
+      tc_ecdsa_verify_raw(c->pck->chain.cert[0].key, TC_EC_P256, TC_HASH_SHA256, q->qe_report_raw,
+                          TC_DCAP_SGX_BODY_LEN, q->qe_report_signature, TC_DCAP_ECDSA_SIG_LEN, err);
   if (st != TC_OK)
     return st != TC_ERR_VERIFY ? st
                                : tc_fail(err, TC_ERR_VERIFY, "qe_report_signature_invalid",

@@ -11,6 +11,7 @@
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
 
+#include "common/test_cert.h"
 #include "crypto/x509.h"
 #include "teectl/rfc3339.h"
 
@@ -22,15 +23,7 @@ static EVP_PKEY *ec_key(void) {
 
 static X509 *make_cert(const char *cn, EVP_PKEY *key, X509 *issuer, EVP_PKEY *issuer_key,
                        long serial, int64_t nb, int64_t na, int ca) {
-  X509 *c = X509_new();
-  X509_set_version(c, 2);
-  ASN1_INTEGER_set(X509_get_serialNumber(c), serial);
-  ASN1_TIME_set(X509_getm_notBefore(c), (time_t)nb);
-  ASN1_TIME_set(X509_getm_notAfter(c), (time_t)na);
-  X509_set_pubkey(c, key);
-  X509_NAME *n = X509_get_subject_name(c);
-  X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_ASC, (const unsigned char *)cn, -1, -1, 0);
-  X509_set_issuer_name(c, issuer ? X509_get_subject_name(issuer) : n);
+  X509 *c = test_cert_new(cn, key, issuer, serial, nb, na);
   X509V3_CTX ctx;
   X509V3_set_ctx(&ctx, issuer ? issuer : c, c, NULL, NULL, 0);
   X509_EXTENSION *ext =

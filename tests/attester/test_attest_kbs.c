@@ -113,9 +113,7 @@ static void check_file(const char *path, const void *want, size_t len) {
 
 static int setup(void **state) {
   (void)state;
-  snprintf(DIR_, sizeof DIR_, "/tmp/teectl-attest-kbs-XXXXXX");
-  if (!mkdtemp(DIR_))
-    return -1;
+  test_mkdtemp("teectl-attest-kbs", DIR_, sizeof DIR_);
   snp_forge_opts o;
   snp_forge_opts_init(&o, TC_SNP_GENOA, 0);
   F = snp_forge_new(&o);

@@ -613,8 +613,7 @@ static void test_snp_evidence_json_round_trip_vector(void **state) {
 
 int main(int argc, char **argv) {
   VECTORS = test_vectors_dir(argc, argv, "kbs");
-  snprintf(ROOT, sizeof ROOT, "/tmp/teectl-attester-XXXXXX");
-  assert_non_null(mkdtemp(ROOT));
+  assert_non_null(test_mkdtemp("teectl-attester", ROOT, sizeof ROOT));
   char p[512];
   const char *parts[] = {"/sys", "/sys/kernel", "/sys/kernel/config", "/sys/kernel/config/tsm",
                          "/sys/kernel/config/tsm/report"};

@@ -22,6 +22,7 @@
 #include "teectl/listen.h"
 #include "teectl/rfc3339.h"
 #include "teectl/strbuf.h"
+#include "testlib.h"
 
 static void test_hex_roundtrip(void **state) {
   (void)state;
@@ -269,8 +270,8 @@ static void read_back(const char *path, const char *want) {
 
 static void test_write_atomic_targets(void **state) {
   (void)state;
-  char dir[] = "/tmp/teectl-file-XXXXXX";
-  assert_non_null(mkdtemp(dir));
+  char dir[256];
+  assert_non_null(test_mkdtemp("teectl-file", dir, sizeof dir));
   tc_error err;
   struct stat st;
 
@@ -354,8 +355,8 @@ static void test_write_atomic_targets(void **state) {
 /* tc_file_check_write_target answers as tc_file_write_atomic would, and writes nothing. */
 static void test_check_write_target(void **state) {
   (void)state;
-  char dir[] = "/tmp/teectl-check-XXXXXX";
-  assert_non_null(mkdtemp(dir));
+  char dir[256];
+  assert_non_null(test_mkdtemp("teectl-check", dir, sizeof dir));
   tc_error err;
   const char *missing = tmp_path(dir, "missing");
   const char *reg = tmp_path(dir, "reg");
@@ -398,8 +399,8 @@ static void test_check_write_target(void **state) {
  * end. tc_file_read_input("-") still reads standard input when it is a pipe. */
 static void test_read_refuses_non_regular(void **state) {
   (void)state;
-  char dir[] = "/tmp/teectl-read-XXXXXX";
-  assert_non_null(mkdtemp(dir));
+  char dir[256];
+  assert_non_null(test_mkdtemp("teectl-read", dir, sizeof dir));
   tc_error err;
   tc_buf b;
   const char *fifo = tmp_path(dir, "fifo");

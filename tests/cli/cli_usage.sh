@@ -5,9 +5,10 @@
 set -u
 BIN=$1
 fail=0
+tmp=$(mktemp -d) # private scratch folder ($TMPDIR, else the system's); stderr goes to $tmp/err
 check() { # expected_rc description command...
   want=$1; what=$2; shift 2
-  out=$("$@" 2>/tmp/cli_err.$$); rc=$?
+  out=$("$@" 2>"$tmp/err"); rc=$?
   if [ "$rc" != "$want" ]; then echo "FAIL: $what: exit $rc, want $want"; fail=1; fi
 }
 check 0 "--help" "$BIN" --help
@@ -17,20 +18,19 @@ check 2 "no args" "$BIN"
 for cmd in probe config verify collateral serve token exporter measure; do
   check 0 "$cmd --help" "$BIN" "$cmd" --help
   "$BIN" "$cmd" --help | grep -q "Usage: teectl $cmd" || { echo "FAIL: $cmd --help has no usage line"; fail=1; }
-  "$BIN" "$cmd" --no-such-option >/dev/null 2>/tmp/cli_err.$$; rc=$?
-  lines=$(wc -l </tmp/cli_err.$$)
+  "$BIN" "$cmd" --no-such-option >/dev/null 2>"$tmp/err"; rc=$?
+  lines=$(wc -l <"$tmp/err")
   if [ "$rc" != 2 ] || [ "$lines" != 1 ]; then
-    echo "FAIL: $cmd --no-such-option: exit $rc with $lines stderr lines (want 2, 1)"; cat /tmp/cli_err.$$; fail=1
+    echo "FAIL: $cmd --no-such-option: exit $rc with $lines stderr lines (want 2, 1)"; cat "$tmp/err"; fail=1
   fi
 done
-"$BIN" --no-such-option >/dev/null 2>/tmp/cli_err.$$; rc=$?
-[ "$rc" = 2 ] && [ "$(wc -l </tmp/cli_err.$$)" = 1 ] || { echo "FAIL: global unknown option"; fail=1; }
-"$BIN" no-such-command >/dev/null 2>/tmp/cli_err.$$; rc=$?
-[ "$rc" = 2 ] && grep -q "unknown command 'no-such-command'" /tmp/cli_err.$$ || { echo "FAIL: unknown command"; fail=1; }
+"$BIN" --no-such-option >/dev/null 2>"$tmp/err"; rc=$?
+[ "$rc" = 2 ] && [ "$(wc -l <"$tmp/err")" = 1 ] || { echo "FAIL: global unknown option"; fail=1; }
+"$BIN" no-such-command >/dev/null 2>"$tmp/err"; rc=$?
+[ "$rc" = 2 ] && grep -q "unknown command 'no-such-command'" "$tmp/err" || { echo "FAIL: unknown command"; fail=1; }
 check 2 "verify bad --at" "$BIN" verify --at yesterday /dev/null
 check 2 "verify missing file" "$BIN" verify /nonexistent/report.bin
 # verify: declared TEE vs. the evidence header, unusable inputs (no vectors needed).
-tmp=$(mktemp -d)
 printf '\004\000\002\000\201\000\000\000' > "$tmp/tdx-header.bin"   # DCAP v4, ECDSA-256, TDX
 head -c 1184 /dev/zero >> "$tmp/tdx-header.bin"
 out=$("$BIN" verify --tee snp --format json "$tmp/tdx-header.bin" 2>/dev/null); rc=$?
@@ -42,15 +42,15 @@ out=$("$BIN" verify --format json "$tmp/zeros.bin" 2>/dev/null); rc=$?
   { echo "FAIL: zeros as evidence: exit $rc, $out"; fail=1; }
 check 2 "verify --collateral missing folder" "$BIN" verify --collateral "$tmp/nonexistent" "$tmp/zeros.bin"
 echo "not a certificate" > "$tmp/root.txt"
-"$BIN" verify --trust-root "$tmp/root.txt" "$tmp/zeros.bin" >/dev/null 2>/tmp/cli_err.$$; rc=$?
-[ "$rc" = 2 ] && grep -q "root.txt: not a certificate" /tmp/cli_err.$$ ||
-  { echo "FAIL: --trust-root with a text file: exit $rc"; cat /tmp/cli_err.$$; fail=1; }
+"$BIN" verify --trust-root "$tmp/root.txt" "$tmp/zeros.bin" >/dev/null 2>"$tmp/err"; rc=$?
+[ "$rc" = 2 ] && grep -q "root.txt: not a certificate" "$tmp/err" ||
+  { echo "FAIL: --trust-root with a text file: exit $rc"; cat "$tmp/err"; fail=1; }
 # collateral fetch: each usage error is one line naming it (exit 2), before any fetching.
 usage_line() { # description pattern command...
   what=$1; pat=$2; shift 2
-  "$@" >/dev/null 2>/tmp/cli_err.$$; rc=$?
-  [ "$rc" = 2 ] && [ "$(wc -l </tmp/cli_err.$$)" = 1 ] && grep -Eq "$pat" /tmp/cli_err.$$ ||
-    { echo "FAIL: $what: exit $rc (want 2, one line /$pat/)"; cat /tmp/cli_err.$$; fail=1; }
+  "$@" >/dev/null 2>"$tmp/err"; rc=$?
+  [ "$rc" = 2 ] && [ "$(wc -l <"$tmp/err")" = 1 ] && grep -Eq "$pat" "$tmp/err" ||
+    { echo "FAIL: $what: exit $rc (want 2, one line /$pat/)"; cat "$tmp/err"; fail=1; }
 }
 "$BIN" collateral fetch --help | grep -q "^Usage: teectl collateral fetch" ||
   { echo "FAIL: collateral fetch --help"; fail=1; }
@@ -83,9 +83,9 @@ mkfifo "$tmp/fifo"
 mkdir "$tmp/col" && mkfifo "$tmp/col/vcek.der"
 fifo_check() { # description command...
   what=$1; shift
-  timeout 10 "$@" >/dev/null 2>/tmp/cli_err.$$; rc=$?
-  [ "$rc" = 2 ] && grep -q "is a FIFO" /tmp/cli_err.$$ ||
-    { echo "FAIL: $what: exit $rc (want 2, 'is a FIFO')"; cat /tmp/cli_err.$$; fail=1; }
+  timeout 10 "$@" >/dev/null 2>"$tmp/err"; rc=$?
+  [ "$rc" = 2 ] && grep -q "is a FIFO" "$tmp/err" ||
+    { echo "FAIL: $what: exit $rc (want 2, 'is a FIFO')"; cat "$tmp/err"; fail=1; }
 }
 fifo_check "verify FIFO" "$BIN" verify "$tmp/fifo"
 fifo_check "verify --trust-root FIFO" "$BIN" verify --trust-root "$tmp/fifo" "$tmp/zeros.bin"
@@ -98,13 +98,13 @@ out=$(cat "$tmp/zeros.bin" | timeout 10 "$BIN" verify --format json - 2>/dev/nul
 # Output that cannot be written is a failure (exit 2 and a message), never a silent 0 or 1.
 if [ -c /dev/full ]; then
   for cmd in probe config verify collateral serve token exporter; do
-    "$BIN" "$cmd" --help >/dev/full 2>/tmp/cli_err.$$; rc=$?
-    [ "$rc" = 2 ] && grep -q "teectl $cmd: writing standard output: No space left on device" /tmp/cli_err.$$ ||
-      { echo "FAIL: $cmd --help > /dev/full: exit $rc"; cat /tmp/cli_err.$$; fail=1; }
+    "$BIN" "$cmd" --help >/dev/full 2>"$tmp/err"; rc=$?
+    [ "$rc" = 2 ] && grep -q "teectl $cmd: writing standard output: No space left on device" "$tmp/err" ||
+      { echo "FAIL: $cmd --help > /dev/full: exit $rc"; cat "$tmp/err"; fail=1; }
   done
-  "$BIN" verify --format json "$tmp/zeros.bin" >/dev/full 2>/tmp/cli_err.$$; rc=$?
-  [ "$rc" = 2 ] && grep -q "writing standard output" /tmp/cli_err.$$ ||
-    { echo "FAIL: verify > /dev/full: exit $rc"; cat /tmp/cli_err.$$; fail=1; }
+  "$BIN" verify --format json "$tmp/zeros.bin" >/dev/full 2>"$tmp/err"; rc=$?
+  [ "$rc" = 2 ] && grep -q "writing standard output" "$tmp/err" ||
+    { echo "FAIL: verify > /dev/full: exit $rc"; cat "$tmp/err"; fail=1; }
   "$BIN" --version >/dev/full 2>/dev/null; rc=$?
   [ "$rc" = 2 ] || { echo "FAIL: --version > /dev/full: exit $rc"; fail=1; }
 fi
@@ -115,9 +115,9 @@ fi
 "$BIN" config generate --help | grep -q 'all (containerd/runtimeclass)' ||
   { echo "FAIL: config generate --help: --platform all not limited to containerd/runtimeclass"; fail=1; }
 check 0 "runtimeclass --platform all" "$BIN" config generate runtimeclass --platform all
-"$BIN" config generate kata --platform all >/dev/null 2>/tmp/cli_err.$$; rc=$?
-[ "$rc" = 2 ] && grep -q 'all is for containerd and runtimeclass' /tmp/cli_err.$$ ||
-  { echo "FAIL: kata --platform all: exit $rc"; cat /tmp/cli_err.$$; fail=1; }
+"$BIN" config generate kata --platform all >/dev/null 2>"$tmp/err"; rc=$?
+[ "$rc" = 2 ] && grep -q 'all is for containerd and runtimeclass' "$tmp/err" ||
+  { echo "FAIL: kata --platform all: exit $rc"; cat "$tmp/err"; fail=1; }
 # config lint: '--probe live' is the same as '--live-probe' (config generate spells it so).
 printf '[hypervisor.qemu]\nconfidential_guest = true\nsev_snp_guest = true\n' > "$tmp/c.toml"
 a=$("$BIN" config lint --format json --probe live "$tmp/c.toml" 2>/dev/null); ra=$?
@@ -125,5 +125,4 @@ b=$("$BIN" config lint --format json --live-probe "$tmp/c.toml" 2>/dev/null); rb
 [ "$ra" = "$rb" ] && [ "$a" = "$b" ] && echo "$a" | grep -q '"findings"' ||
   { echo "FAIL: lint --probe live differs from --live-probe ($ra/$rb)"; fail=1; }
 rm -rf "$tmp"
-rm -f /tmp/cli_err.$$
 exit $fail

@@ -120,10 +120,10 @@ static char *pct_encode(const tc_buf *b) {
 }
 
 static char *mktemp_dir(void) {
-  char *d = strdup("/tmp/teectl-collateral-XXXXXX");
-  if (mkdtemp(d) == NULL)
-    fail_msg("mkdtemp: %s", strerror(errno));
-  return d;
+  char *d = malloc(4096);
+  if (d == NULL)
+    fail_msg("out of memory");
+  return test_mkdtemp("teectl-collateral", d, 4096);
 }
 
 static void rm_rf(const char *d) {

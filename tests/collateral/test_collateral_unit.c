@@ -22,6 +22,7 @@
 #include "collateral/internal.h"
 #include "teectl/collateral.h"
 #include "teectl/rfc3339.h"
+#include "testlib.h"
 
 static void url_of(const tc_object_request *q, const char *kds, const char *pcs, char *out) {
   tc_error err;
@@ -327,8 +328,8 @@ static void test_provider_options(void **state) {
  * formatted from itself, "(not cached: )"). */
 static void test_cache_store_failure_detail(void **state) {
   (void)state;
-  char dir[] = "/tmp/teectl-cache-XXXXXX";
-  assert_non_null(mkdtemp(dir));
+  char dir[256];
+  assert_non_null(test_mkdtemp("teectl-cache", dir, sizeof dir));
   tc_error err;
   assert_int_equal(col_cache_open(dir, &err), TC_OK);
   const char *key = "kds:/vcek/v1/Milan/crl";

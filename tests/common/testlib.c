@@ -54,14 +54,29 @@ char *test_path(const char *dir, const char *name) {
   return p;
 }
 
-char *test_mkdtemp(const char *prefix, char *buf, size_t cap) {
+/* "<$TMPDIR or the system's temporary folder>/<prefix>-XXXXXX" into buf; 0, or -1 when it
+ * does not fit in cap bytes. */
+static int tmp_template(const char *prefix, char *buf, size_t cap) {
   const char *tmp = getenv("TMPDIR");
   int n = snprintf(buf, cap, "%s/%s-XXXXXX", tmp && *tmp ? tmp : P_tmpdir, prefix);
-  if (n < 0 || (size_t)n >= cap || mkdtemp(buf) == NULL) {
+  return n < 0 || (size_t)n >= cap ? -1 : 0;
+}
+
+char *test_mkdtemp(const char *prefix, char *buf, size_t cap) {
+  if (tmp_template(prefix, buf, cap) != 0 || mkdtemp(buf) == NULL) {
     fprintf(stderr, "test: cannot make a temporary folder for %s\n", prefix);
     exit(1);
   }
   return buf;
+}
+
+int test_mkstemp(const char *prefix, char *buf, size_t cap) {
+  int fd = tmp_template(prefix, buf, cap) == 0 ? mkstemp(buf) : -1;
+  if (fd < 0) {
+    fprintf(stderr, "test: cannot make a temporary file for %s\n", prefix);
+    exit(1);
+  }
+  return fd;
 }
 
 char **test_index_names(const char *index_path) {

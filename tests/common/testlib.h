@@ -29,6 +29,11 @@ char *test_path(const char *dir, const char *name);
  *  buf (cap bytes); aborts the test program (exit 1) if it cannot be made. Returns buf. */
 char *test_mkdtemp(const char *prefix, char *buf, size_t cap);
 
+/** A new private file "<$TMPDIR or the system's temporary folder>/<prefix>-XXXXXX" (empty,
+ *  mode 0600), its path into buf (cap bytes); returns its open descriptor (the caller closes
+ *  it). Aborts the test program (exit 1) if it cannot be made. */
+int test_mkstemp(const char *prefix, char *buf, size_t cap);
+
 /** Read a TSV index (header line skipped); returns the first column of each row,
  *  NULL-terminated, malloc'd (free with test_free_list). */
 char **test_index_names(const char *index_path);

@@ -493,8 +493,8 @@ static void test_cli(void **state) {
   char *out = NULL, args[1024];
   /* stdout and --out give the same bytes */
   assert_int_equal(run("config generate kata --platform tdx", &out), 0);
-  char tmp[] = "/tmp/teectl-gen-XXXXXX";
-  int fd = mkstemp(tmp);
+  char tmp[256];
+  int fd = test_mkstemp("teectl-gen", tmp, sizeof tmp);
   close(fd);
   snprintf(args, sizeof args, "config generate kata --platform tdx --out %s", tmp);
   assert_int_equal(run(args, NULL), 0);
@@ -643,8 +643,8 @@ static void test_cli_options_and_refusals(void **state) {
  * Kata schema, SNP/TDX/SGX rules, containerd handlers vs RuntimeClasses). */
 static void test_generated_lint_clean(void **state) {
   (void)state;
-  char dir[] = "/tmp/teectl-genlint-XXXXXX";
-  assert_non_null(mkdtemp(dir));
+  char dir[256];
+  assert_non_null(test_mkdtemp("teectl-genlint", dir, sizeof dir));
   const char *plats[] = {"snp", "tdx", "sgx", "none"};
   const char *rts[] = {"go", "rs"};
   char args[1024];

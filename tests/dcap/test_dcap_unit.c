@@ -1037,8 +1037,8 @@ static void test_forge_dir_with_cli(void **state) {
   const char *bin = test_teectl_bin();
   if (bin == NULL || access(bin, X_OK) != 0)
     skip();
-  char dir[] = "/tmp/teectl-dcap-XXXXXX";
-  assert_non_null(mkdtemp(dir));
+  char dir[256];
+  assert_non_null(test_mkdtemp("teectl-dcap", dir, sizeof dir));
   assert_int_equal(dcap_forge_write_dir(g_forge, 1, dir), 0);
   char quote[sizeof dir + 16];
   snprintf(quote, sizeof quote, "%s/quote.bin", dir);

@@ -518,9 +518,7 @@ static void serve_dcap(ts_server *ts, const char *name, const tc_buf *quote, cha
 static int setup(void **state) {
   (void)state;
   STANDIN = ts_start();
-  snprintf(KUBE, sizeof KUBE, "/tmp/teectl-deploy-kube-XXXXXX");
-  if (mkdtemp(KUBE) == NULL)
-    return -1;
+  test_mkdtemp("teectl-deploy-kube", KUBE, sizeof KUBE);
   snprintf(FAKEBIN, sizeof FAKEBIN, "%s/bin", KUBE);
   mkdirs(FAKEBIN);
   char p[700];

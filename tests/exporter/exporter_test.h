@@ -20,6 +20,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "testlib.h"
+
 /* A TCP connection to 127.0.0.1:port; aborts on failure. */
 static inline int loopback_connect(unsigned port) {
   int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -37,16 +39,10 @@ static inline int loopback_connect(unsigned port) {
 
 /* Create a fresh temp folder; aborts on failure. Caller frees and removes (tmp_rm). */
 static inline char *tmp_dir(void) {
-  const char *base = getenv("TMPDIR");
   char *p = malloc(4096);
   if (p == NULL)
     abort();
-  snprintf(p, 4096, "%s/teectl-exporter-XXXXXX", base && *base ? base : "/tmp");
-  if (mkdtemp(p) == NULL) {
-    perror("mkdtemp");
-    abort();
-  }
-  return p;
+  return test_mkdtemp("teectl-exporter", p, 4096);
 }
 
 static inline void rm_tree(const char *path) {

@@ -25,6 +25,7 @@
 
 #include "teectl/appraisal.h"
 #include "teectl/kbs.h"
+#include "testlib.h"
 
 static const char *EC_JWK = "{\"kty\":\"EC\",\"crv\":\"P-256\",\"alg\":\"ECDH-ES+A256KW\","
                             "\"x\":\"MKBCTNIcKUSDii11ySs3526iDZ8AiTo7Tu6KPAqv7D4\","
@@ -336,9 +337,9 @@ static void test_dcap_forms(void **state) {
 /* ------------------------------------------------------------ resource store */
 
 static char *tmpdir(void) {
-  char *d = strdup("/tmp/teectl-kbs-XXXXXX");
-  assert_non_null(mkdtemp(d));
-  return d;
+  char *d = malloc(4096);
+  assert_non_null(d);
+  return test_mkdtemp("teectl-kbs", d, 4096);
 }
 
 static void put(const char *dir, const char *rel, const char *text) {

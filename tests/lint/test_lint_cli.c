@@ -17,7 +17,7 @@
 
 #include "common/testlib.h"
 
-static char g_dir[64];
+static char g_dir[256];
 static const char *g_bin;
 
 static char *write_tmp(const char *name, const char *text) {
@@ -180,8 +180,7 @@ int main(void) {
     fprintf(stderr, "SKIP: TEECTL_BIN not set\n");
     return TEST_SKIP;
   }
-  snprintf(g_dir, sizeof g_dir, "/tmp/teectl-lint-cli-XXXXXX");
-  assert_non_null(mkdtemp(g_dir));
+  assert_non_null(test_mkdtemp("teectl-lint-cli", g_dir, sizeof g_dir));
   char *p[6] = {write_tmp("clean.toml", clean),
                 write_tmp("warn.toml", warn_only),
                 write_tmp("info.toml", info_only),

@@ -318,11 +318,11 @@ static void test_cli_exit_code_and_nfd(void **state) {
         fail_msg("%s: NFD file lacks '%s'", *n, line);
     }
     /* --out writes the same bytes (atomically) and keeps the exit code */
-    char tmp[] = "/tmp/teectl-nfd-XXXXXX";
-    int fd = mkstemp(tmp);
+    char tmp[256];
+    int fd = test_mkstemp("teectl-nfd", tmp, sizeof tmp);
     assert_true(fd >= 0);
     close(fd);
-    char extra[64];
+    char extra[300];
     snprintf(extra, sizeof extra, "--nfd --out %s", tmp);
     char *quiet = NULL;
     assert_int_equal(run_cli(&f, extra, &quiet), want);
@@ -408,19 +408,19 @@ static void test_probe_agrees_with_config_generate(void **state) {
     }
     free(out);
     if (host) {
-      char tmp[] = "/tmp/teectl-probe-json-XXXXXX";
-      int fd = mkstemp(tmp);
+      char tmp[256];
+      int fd = test_mkstemp("teectl-probe-json", tmp, sizeof tmp);
       assert_true(fd >= 0);
       close(fd);
-      char extra[128];
+      char extra[300];
       snprintf(extra, sizeof extra, "--format json --out %s", tmp);
       assert_int_equal(run_cli(&f, extra, &out), want);
       free(out);
       char *bin = shell_quote(test_teectl_bin());
       char cmd[4096];
       /* never --out /dev/null: the output goes to a temporary regular file */
-      char gen[] = "/tmp/teectl-probe-gen-XXXXXX";
-      int gfd = mkstemp(gen);
+      char gen[256];
+      int gfd = test_mkstemp("teectl-probe-gen", gen, sizeof gen);
       assert_true(gfd >= 0);
       close(gfd);
       snprintf(cmd, sizeof cmd, "%s config generate kata --platform auto --probe %s --out %s 2>&1",
@@ -504,9 +504,9 @@ static void test_cli_errors(void **state) {
   free(e);
   /* --out never replaces a non-regular file (a FIFO here; a device node such as /dev/null
    * the same way): exit 2, one line naming the path and what it is, the FIFO still there */
-  char fdir[] = "/tmp/teectl-probe-out-XXXXXX";
-  assert_non_null(mkdtemp(fdir));
-  char fifo[64], fargs[128];
+  char fdir[256];
+  assert_non_null(test_mkdtemp("teectl-probe-out", fdir, sizeof fdir));
+  char fifo[300], fargs[320];
   snprintf(fifo, sizeof fifo, "%s/fifo", fdir);
   assert_int_equal(mkfifo(fifo, 0600), 0);
   snprintf(fargs, sizeof fargs, "--out %s", fifo);
@@ -522,17 +522,17 @@ static void test_cli_errors(void **state) {
   unlink(fifo);
   assert_int_equal(rmdir(fdir), 0); /* nothing else was left in the folder */
   /* a malformed dump names the file and line */
-  char tmpl[] = "/tmp/teectl-cpuid-XXXXXX";
-  int fd = mkstemp(tmpl);
+  char tmpl[256];
+  int fd = test_mkstemp("teectl-cpuid", tmpl, sizeof tmpl);
   assert_true(fd >= 0);
   const char *bad = "0 0 1 2 3 4\n0x1 0 zz 0 0 0\n";
   assert_int_equal(write(fd, bad, strlen(bad)), (ssize_t)strlen(bad));
   close(fd);
-  char args[128];
+  char args[300];
   snprintf(args, sizeof args, "--cpuid %s", tmpl);
   assert_int_equal(run_cmd(args, &e), 2);
   assert_null(strstr(e, "cpuid_dump_malformed"));
-  char where[96];
+  char where[320];
   snprintf(where, sizeof where, "teectl probe: --cpuid FILE: %s:2:", tmpl);
   assert_non_null(strstr(e, where));
   free(e);
@@ -563,9 +563,9 @@ static void test_root_without_cpuid_warns(void **state) {
   free(e);
   /* a root whose proc is the live procfs (the DaemonSet's --root /host) is this machine:
    * its CPUID is the right one, no warning */
-  char tmpl[] = "/tmp/teectl-liveroot-XXXXXX";
-  assert_non_null(mkdtemp(tmpl));
-  char link[64];
+  char tmpl[256];
+  assert_non_null(test_mkdtemp("teectl-liveroot", tmpl, sizeof tmpl));
+  char link[300];
   snprintf(link, sizeof link, "%s/proc", tmpl);
   assert_int_equal(symlink("/proc", link), 0);
   snprintf(args, sizeof args, "--root %s --format json", tmpl);
@@ -586,9 +586,9 @@ static void test_root_without_cpuid_warns(void **state) {
  * sys or configfs file belongs is read as absent. `timeout` turns a hang into exit 124. */
 static void test_fifos_do_not_hang(void **state) {
   (void)state;
-  char dir[] = "/tmp/teectl-probe-fifo-XXXXXX";
-  assert_non_null(mkdtemp(dir));
-  char fifo[128], root[128], cpuid[128], args[512], sub[256];
+  char dir[256];
+  assert_non_null(test_mkdtemp("teectl-probe-fifo", dir, sizeof dir));
+  char fifo[300], root[300], cpuid[300], args[1200], sub[400];
   snprintf(fifo, sizeof fifo, "%s/fifo", dir);
   assert_int_equal(mkfifo(fifo, 0600), 0);
   snprintf(args, sizeof args, "--cpuid %s", fifo);

@@ -27,7 +27,7 @@
 #include "testlib.h"
 
 typedef struct fixture {
-  char dir[64], root[96], cpuid[96], out[96];
+  char dir[256], root[300], cpuid[300], out[300];
 } fixture;
 
 static void write_file(const char *path, const char *text) {
@@ -39,11 +39,10 @@ static void write_file(const char *path, const char *text) {
 
 /* A small AMD host: only proc/cpuinfo and a CPUID dump (no TEE: exit code 1). */
 static void fixture_new(fixture *x) {
-  snprintf(x->dir, sizeof x->dir, "/tmp/teectl-nfd-XXXXXX");
-  assert_non_null(mkdtemp(x->dir));
+  assert_non_null(test_mkdtemp("teectl-nfd", x->dir, sizeof x->dir));
   snprintf(x->root, sizeof x->root, "%s/root", x->dir);
   snprintf(x->cpuid, sizeof x->cpuid, "%s/cpuid.txt", x->dir);
-  char sub[128];
+  char sub[400];
   snprintf(sub, sizeof sub, "%s/proc", x->root);
   assert_int_equal(mkdir(x->root, 0755), 0);
   assert_int_equal(mkdir(sub, 0755), 0);
@@ -56,7 +55,7 @@ static void fixture_new(fixture *x) {
 }
 
 static void fixture_free(fixture *x) {
-  char cmd[128];
+  char cmd[300];
   snprintf(cmd, sizeof cmd, "rm -rf '%s'", x->dir);
   assert_int_equal(system(cmd), 0);
 }
@@ -101,7 +100,7 @@ static void test_temporary_file_is_hidden(void **state) {
   (void)state;
   fixture x;
   fixture_new(&x);
-  char watched[96];
+  char watched[300];
   snprintf(watched, sizeof watched, "%s/features.d", x.dir);
   int in = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
   assert_true(in >= 0);
@@ -201,7 +200,7 @@ static void test_prepare_dir(void **state) {
   (void)state;
   fixture x;
   fixture_new(&x);
-  char d[128], link[128], file[128], missing[128];
+  char d[300], link[300], file[300], missing[300];
   snprintf(d, sizeof d, "%s/features.d", x.dir);
   assert_int_equal(chmod(d, 0755), 0);
   if (geteuid() == 0)

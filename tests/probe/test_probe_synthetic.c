@@ -19,12 +19,13 @@
 #include <cmocka.h>
 
 #include "teectl/probe.h"
+#include "testlib.h"
 
 typedef struct fake {
-  char root[128];
-  char cpuid[128];
-  char devices[128];
-  char base[64];
+  char root[300];
+  char cpuid[300];
+  char devices[300];
+  char base[256];
 } fake;
 
 static void mkdirs(const char *path) {
@@ -53,8 +54,7 @@ static void put(const char *dir, const char *rel, const char *content) {
 }
 
 static void fake_new(fake *f) {
-  snprintf(f->base, sizeof f->base, "/tmp/teectl-probe-XXXXXX");
-  assert_non_null(mkdtemp(f->base));
+  assert_non_null(test_mkdtemp("teectl-probe", f->base, sizeof f->base));
   snprintf(f->root, sizeof f->root, "%s/root", f->base);
   snprintf(f->cpuid, sizeof f->cpuid, "%s/cpuid.txt", f->base);
   snprintf(f->devices, sizeof f->devices, "%s/DEVICES.txt", f->base);
@@ -521,7 +521,7 @@ static void test_attestation_interfaces(void **state) {
   put(f.root, "proc/cpuinfo", "flags\t\t: fpu hypervisor sev sev_es sev_snp\n");
   put(f.root, "dev/sev-guest", "");
   mkdirs(f.root);
-  char dir[256];
+  char dir[400];
   snprintf(dir, sizeof dir, "%s/sys/kernel/config/tsm/report", f.root);
   mkdirs(dir);
   p = probe(&f);
@@ -597,7 +597,7 @@ static void test_attestation_interfaces(void **state) {
   tc_attest_ifaces_free(&a);
 
   /* a root that is no folder is the probe's usage error */
-  char notdir[256];
+  char notdir[300];
   snprintf(notdir, sizeof notdir, "%s/DEVICES.txt", f.base);
   tc_probe_opts o4 = {.root = notdir};
   assert_int_equal(tc_probe_attest_ifaces(&o4, &a, &err), TC_ERR_USAGE);

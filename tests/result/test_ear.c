@@ -22,6 +22,7 @@
 
 #include "teectl/appraisal.h"
 #include "teectl/ear.h"
+#include "testlib.h"
 
 static const char *script;
 static char tmpdir[256];
@@ -598,12 +599,7 @@ int main(int argc, char **argv) {
     return 1;
   }
   script = argv[1];
-  const char *t = getenv("TMPDIR");
-  snprintf(tmpdir, sizeof tmpdir, "%s/teectl-ear-XXXXXX", t && t[0] ? t : "/tmp");
-  if (!mkdtemp(tmpdir)) {
-    perror("mkdtemp");
-    return 1;
-  }
+  test_mkdtemp("teectl-ear", tmpdir, sizeof tmpdir);
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_issue_and_independent_verify),
       cmocka_unit_test(test_tampered_payload),

@@ -323,10 +323,7 @@ int main(void) {
     fprintf(stderr, "TEECTL_BIN is not set\n");
     return 1;
   }
-  const char *t = getenv("TMPDIR");
-  snprintf(tmpdir, sizeof tmpdir, "%s/teectl-token-XXXXXX", t && t[0] ? t : "/tmp");
-  if (!mkdtemp(tmpdir))
-    return 1;
+  test_mkdtemp("teectl-token", tmpdir, sizeof tmpdir);
   tc_keyset *ks = NULL, *other = NULL;
   tc_error err;
   if (tc_keyset_generate_ephemeral(&ks, &err) != TC_OK ||

@@ -402,10 +402,9 @@ void token_batch_add(const srv *s, const char *name, const char *token, json_t *
 }
 
 int token_batch_run(void) {
-  char dir[] = "/tmp/teectl-tokens-XXXXXX";
-  if (mkdtemp(dir) == NULL)
-    return -1;
-  char file[64], out[64], cmd[1024];
+  char dir[256];
+  test_mkdtemp("teectl-tokens", dir, sizeof dir);
+  char file[300], out[300], cmd[2048];
   snprintf(file, sizeof file, "%s/batch.json", dir);
   snprintf(out, sizeof out, "%s/out.txt", dir);
   if (g_batch == NULL)

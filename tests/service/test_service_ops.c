@@ -39,8 +39,8 @@ static void sleep_ms(long ms) {
 /* Run `teectl serve ARGS` expecting it to exit by itself within 10 s; returns the exit
  * code and the captured stdout+stderr (malloc'd). */
 static int run(const char *const *args, char **out) {
-  char path[] = "/tmp/teectl-ops-XXXXXX";
-  int fd = mkstemp(path);
+  char path[256];
+  int fd = test_mkstemp("teectl-ops", path, sizeof path);
   assert_true(fd >= 0);
   const char *argv[32];
   int n = 0;

@@ -189,6 +189,11 @@ void tc_vcache_free(tc_vcache *c) {
 
 /* --- keys, lookups --- */
 
+static void be64(uint8_t out[8], uint64_t v) {
+  for (int b = 0; b < 8; b++)
+    out[b] = (uint8_t)(v >> (56 - 8 * b));
+}
+
 tc_status tc_vcache_key(const char *domain, const tc_span *parts, size_t n_parts,
                         uint8_t key[TC_VCACHE_KEY_LEN], tc_error *err) {
   enum { MAX_PARTS = 32 };
@@ -199,13 +204,135 @@ tc_status tc_vcache_key(const char *domain, const tc_span *parts, size_t n_parts
   uint8_t lens[MAX_PARTS][8];
   all[0] = (tc_span){domain, strlen(domain) + 1};
   for (size_t i = 0; i < n_parts; i++) {
-    uint64_t l = parts[i].len;
-    for (int b = 0; b < 8; b++)
-      lens[i][b] = (uint8_t)(l >> (56 - 8 * b));
+    be64(lens[i], parts[i].len);
     all[1 + 2 * i] = (tc_span){lens[i], 8};
     all[2 + 2 * i] = parts[i];
   }
   return tc_hash(TC_HASH_SHA256, all, 1 + 2 * n_parts, key, err);
+}
+
+/* --- memoised keys --- */
+
+/* A memo entry: a key and the exact input it was computed from, as tc_vcache_key hashes
+ * it (domain and its NUL, then each part's 8-byte big-endian length and bytes). */
+typedef struct {
+  uint8_t key[TC_VCACHE_KEY_LEN];
+  size_t n_parts, len;
+  uint8_t in[];
+} memo_entry;
+
+static uint64_t mix64(uint64_t h, uint64_t w) {
+  h ^= w;
+  h *= 0x100000001b3ull; /* FNV-1a 64-bit prime */
+  return h ^ (h >> 29);
+}
+
+static uint64_t word_at(const uint8_t *p, size_t len, size_t at) {
+  uint64_t w = 0;
+  memcpy(&w, p + at, len - at < 8 ? len - at : 8);
+  return w;
+}
+
+/* The fingerprint of an input: four 64-bit lanes over the domain, the part count and, for
+ * each part, its length and the 8-byte words at 8 places at its start, 8 at its end and 16
+ * spread between, each lane finished by splitmix64 (the cache takes shard and bucket from
+ * bytes 0..15). Only an index: a match is confirmed byte for byte. */
+static void fingerprint(const char *domain, const tc_span *parts, size_t n_parts,
+                        uint8_t fp[TC_VCACHE_KEY_LEN]) {
+  uint64_t h[4] = {0xcbf29ce484222325ull, 0x9e3779b97f4a7c15ull, 0xd6e8feb86659fd93ull,
+                   0xa0761d6478bd642full};
+  size_t dl = strlen(domain);
+  for (size_t i = 0; i < dl; i += 8)
+    h[0] = mix64(h[0], word_at((const uint8_t *)domain, dl, i));
+  h[1] = mix64(h[1], n_parts);
+  for (size_t i = 0; i < n_parts; i++) {
+    const uint8_t *p = parts[i].data;
+    size_t len = parts[i].len;
+    h[(i + 2) % 4] = mix64(h[(i + 2) % 4], len);
+    if (len == 0)
+      continue;
+    for (size_t k = 0; k < 32; k++) {
+      size_t at = k < 8    ? k * 8
+                  : k < 16 ? (len > 64 ? len - 64 : 0) + (k - 8) * 8
+                           : (len / 16) * (k - 16);
+      if (at < len)
+        h[k % 4] = mix64(h[k % 4], word_at(p, len, at));
+    }
+  }
+  for (int l = 0; l < 4; l++) {
+    uint64_t z = h[l] + 0x9e3779b97f4a7c15ull * (uint64_t)(l + 1);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    z ^= z >> 31;
+    memcpy(fp + 8 * l, &z, 8);
+  }
+}
+
+/* 1 when e holds exactly (domain, parts). */
+static int memo_equal(const memo_entry *e, const char *domain, const tc_span *parts,
+                      size_t n_parts) {
+  size_t dl = strlen(domain) + 1, at = dl;
+  if (e->n_parts != n_parts || e->len < dl || memcmp(e->in, domain, dl) != 0)
+    return 0;
+  for (size_t i = 0; i < n_parts; i++) {
+    uint8_t l[8];
+    be64(l, parts[i].len);
+    if (e->len - at < 8 || memcmp(e->in + at, l, 8) != 0 || e->len - at - 8 < parts[i].len ||
+        (parts[i].len > 0 && memcmp(e->in + at + 8, parts[i].data, parts[i].len) != 0))
+      return 0;
+    at += 8 + parts[i].len;
+  }
+  return at == e->len;
+}
+
+/* A new entry of key over (domain, parts); NULL when it cannot be allocated. */
+static memo_entry *memo_new(const uint8_t *key, const char *domain, const tc_span *parts,
+                            size_t n_parts) {
+  size_t dl = strlen(domain) + 1, len = dl;
+  for (size_t i = 0; i < n_parts; i++) {
+    if (parts[i].len > SIZE_MAX / 2 - len - 8)
+      return NULL;
+    len += 8 + parts[i].len;
+  }
+  memo_entry *e = malloc(sizeof *e + len);
+  if (e == NULL)
+    return NULL;
+  memcpy(e->key, key, TC_VCACHE_KEY_LEN);
+  e->n_parts = n_parts;
+  e->len = len;
+  memcpy(e->in, domain, dl);
+  size_t at = dl;
+  for (size_t i = 0; i < n_parts; i++) {
+    be64(e->in + at, parts[i].len);
+    if (parts[i].len > 0)
+      memcpy(e->in + at + 8, parts[i].data, parts[i].len);
+    at += 8 + parts[i].len;
+  }
+  return e;
+}
+
+tc_status tc_vcache_key_memo(tc_vcache *memo, const char *domain, const tc_span *parts,
+                             size_t n_parts, uint8_t key[TC_VCACHE_KEY_LEN], tc_error *err) {
+  if (memo == NULL || memo->n_shards == 0)
+    return tc_vcache_key(domain, parts, n_parts, key, err);
+  uint8_t fp[TC_VCACHE_KEY_LEN];
+  fingerprint(domain, parts, n_parts, fp);
+  tc_vcache_ref *ref = tc_vcache_get(memo, fp);
+  int held = ref != NULL, same = 0;
+  if (held) {
+    const memo_entry *e = tc_vcache_value(ref);
+    if ((same = memo_equal(e, domain, parts, n_parts)) != 0)
+      memcpy(key, e->key, TC_VCACHE_KEY_LEN);
+    tc_vcache_release(ref);
+  }
+  if (same)
+    return TC_OK;
+  tc_status st = tc_vcache_key(domain, parts, n_parts, key, err);
+  /* another input under this fingerprint stays: it would be kept anyway */
+  memo_entry *e = st == TC_OK && !held ? memo_new(key, domain, parts, n_parts) : NULL;
+  if (e != NULL && tc_vcache_put(memo, fp, e, &ref, NULL) == TC_OK)
+    tc_vcache_release(ref);
+  return st;
 }
 
 tc_vcache_ref *tc_vcache_get(tc_vcache *c, const uint8_t key[TC_VCACHE_KEY_LEN]) {

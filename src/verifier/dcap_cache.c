@@ -17,6 +17,7 @@ struct tc_dcap_cache {
   tc_vcache *coll; /* key: coll_key; value: a dcap_coll without failure */
   tc_vcache *pair; /* key: pair_key; value: a marker, the pair passed dcap_pair_check */
   tc_vcache *qe;   /* key: qe_key; value: a dcap_qe, the QE report step passed */
+  tc_vcache *memo; /* the keys over PCK chain and collateral bytes (tc_vcache_key_memo) */
   EVP_PKEY *p256;  /* P-256 parameters: each quote's attestation key is made from them */
 };
 
@@ -43,10 +44,14 @@ tc_status tc_dcap_cache_new(size_t max_entries, tc_dcap_cache **out, tc_error *e
   if (dc == NULL)
     return tc_fail(err, TC_ERR_NOMEM, "out_of_memory", "DCAP cache");
   tc_status st;
+  /* a PCK chain and a collateral set each */
+  size_t memo_entries =
+      max_entries <= TC_VCACHE_MAX_ENTRIES / 2 ? 2 * max_entries : TC_VCACHE_MAX_ENTRIES;
   if ((st = tc_vcache_new(max_entries, dcap_pck_free, &dc->pck, err)) != TC_OK ||
       (st = tc_vcache_new(max_entries, dcap_coll_free, &dc->coll, err)) != TC_OK ||
       (st = tc_vcache_new(max_entries, marker_free, &dc->pair, err)) != TC_OK ||
       (st = tc_vcache_new(max_entries, qe_free, &dc->qe, err)) != TC_OK ||
+      (st = tc_vcache_new(memo_entries, free, &dc->memo, err)) != TC_OK ||
       ((dc->p256 = tc_ec_params_new(TC_EC_P256)) == NULL &&
        (st = tc_fail(err, TC_ERR_NOMEM, "out_of_memory", "P-256 parameters")) != TC_OK)) {
     tc_dcap_cache_free(dc);
@@ -63,6 +68,7 @@ void tc_dcap_cache_free(tc_dcap_cache *dc) {
   tc_vcache_free(dc->coll);
   tc_vcache_free(dc->pair);
   tc_vcache_free(dc->qe);
+  tc_vcache_free(dc->memo);
   EVP_PKEY_free(dc->p256);
   free(dc);
 }
@@ -83,20 +89,22 @@ EVP_PKEY *dcap_attestation_key(const tc_dcap_cache *dc, const uint8_t *xy, size_
                     : tc_ec_key_from_raw(TC_EC_P256, xy, len);
 }
 
-/* c->chain_id: the SHA-256 of the chain's bytes, computed once per verification. -1 when
- * the digest failed. */
+/* c->chain_id: the chain's bytes as a key (tc_vcache_key "dcap-pck-chain-bytes", through
+ * the cache's memo), once per verification (c->cache is set). -1 when it failed. */
 static int chain_id(dcap_vctx *c, const uint8_t *chain, size_t chain_len) {
   if (c->chain_id_ok && c->chain == chain && c->chain_len == chain_len)
     return 0;
   c->chain = chain;
   c->chain_len = chain_len;
-  c->chain_id_ok = tc_sha256(chain, chain_len, c->chain_id, NULL) == TC_OK;
+  const tc_span bytes = {chain, chain_len};
+  c->chain_id_ok = tc_vcache_key_memo(c->cache->memo, "dcap-pck-chain-bytes", &bytes, 1,
+                                      c->chain_id, NULL) == TC_OK;
   return c->chain_id_ok ? 0 : -1;
 }
 
-/* Keys: the chain's bytes (by their SHA-256), the six collateral items' bytes, each with
- * the trust roots' identity (they decide complete_chain and root trust); the pair: both
- * keys. */
+/* Keys: the chain's bytes (by chain_id), the six collateral items' bytes (through the
+ * memo: the same key without hashing 12 to 17 KB again), each with the trust roots'
+ * identity (they decide complete_chain and root trust); the pair: both keys. */
 static int keys(dcap_vctx *c, const uint8_t *chain, size_t chain_len, uint8_t kp[TC_VCACHE_KEY_LEN],
                 uint8_t kc[TC_VCACHE_KEY_LEN], uint8_t kq[TC_VCACHE_KEY_LEN]) {
   const tc_collateral *col = c->col;
@@ -113,7 +121,8 @@ static int keys(dcap_vctx *c, const uint8_t *chain, size_t chain_len, uint8_t kp
                         {col->root_ca_crl.data, col->root_ca_crl.len},
                         {trust, sizeof trust}};
   if (tc_vcache_key("dcap-pck-chain", pp, 2, kp, NULL) != TC_OK ||
-      tc_vcache_key("dcap-collateral", cp, sizeof cp / sizeof cp[0], kc, NULL) != TC_OK)
+      tc_vcache_key_memo(c->cache->memo, "dcap-collateral", cp, sizeof cp / sizeof cp[0], kc,
+                         NULL) != TC_OK)
     return -1;
   const tc_span qp[] = {{kp, TC_VCACHE_KEY_LEN}, {kc, TC_VCACHE_KEY_LEN}};
   return tc_vcache_key("dcap-pair", qp, 2, kq, NULL) == TC_OK ? 0 : -1;

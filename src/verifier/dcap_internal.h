@@ -170,7 +170,8 @@ typedef struct dcap_vctx {
   dcap_coll *coll_owned;
   struct tc_dcap_cache *cache;              /* NULL: nothing cached */
   struct tc_vcache_ref *pck_ref, *coll_ref; /* held cache entries of pck / coll */
-  /* The PCK chain bytes of the quote (dcap_pck_chain_bytes) and their SHA-256, once. */
+  /* The PCK chain bytes of the quote (dcap_pck_chain_bytes) and their key (tc_vcache_key
+   * "dcap-pck-chain-bytes"), once. */
   const uint8_t *chain;
   size_t chain_len;
   uint8_t chain_id[32];
@@ -215,7 +216,7 @@ EVP_PKEY *dcap_attestation_key(const struct tc_dcap_cache *dc, const uint8_t *xy
  * the attestation key's 64 bytes make a P-256 point (the key object). For one platform's
  * quoting enclave these bytes are the same in every quote (they change with the
  * attestation key), so the step's outcome is kept: the key of an entry is the SHA-256
- * (tc_vcache_key "dcap-qe-report") over the SHA-256 of the PCK chain's exact bytes (they
+ * (tc_vcache_key "dcap-qe-report") over the key of the PCK chain's exact bytes (they
  * determine the leaf and its key), the 384 QE report bytes, the 64-byte QE report
  * signature, the 64-byte attestation key and the QE authentication data (with its length);
  * its value is the attestation key object. An entry is put only after the signature and

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests of the verified-object cache (core/vcache.h): keys against SHA-256 computed
- * independently (python3 hashlib), hits and misses, LRU eviction, references that outlive
- * eviction, duplicate puts, a cache of 0 entries, and many threads on one cache for a
- * bounded time with every value destroyed exactly once. */
+ * independently (python3 hashlib), memoised keys equal to them for every input (also
+ * inputs that differ from a memoised one in a single byte), hits and misses, LRU
+ * eviction, references that outlive eviction, duplicate puts, a cache of 0 entries, and
+ * many threads on one cache for a bounded time with every value destroyed exactly once. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -77,6 +78,71 @@ static void test_key(void **state) {
   assert_int_equal(tc_vcache_key("test2", ab_c, 2, other, NULL), TC_OK);
   assert_int_equal(tc_vcache_key("test", ab_c, 2, key, NULL), TC_OK);
   assert_memory_not_equal(key, other, 32);
+}
+
+/* The key of (domain, parts) through the memo equals tc_vcache_key's. */
+static void memo_same(tc_vcache *memo, const char *domain, const tc_span *parts, size_t n,
+                      uint8_t key[TC_VCACHE_KEY_LEN]) {
+  uint8_t want[TC_VCACHE_KEY_LEN];
+  assert_int_equal(tc_vcache_key(domain, parts, n, want, NULL), TC_OK);
+  assert_int_equal(tc_vcache_key_memo(memo, domain, parts, n, key, NULL), TC_OK);
+  assert_memory_equal(key, want, TC_VCACHE_KEY_LEN);
+}
+
+/* tc_vcache_key_memo gives tc_vcache_key's key, memoised or not: the python3 vector of
+ * test_key; a 3000-byte part, then each of its 3000 one-byte changes (most of them leave
+ * the fingerprint's samples alone, so the memo finds the entry of the original and must
+ * see that the bytes differ: the count of hits shows it did), a length one byte shorter;
+ * the same bytes cut elsewhere or under another domain; no memo, a memo of 0 entries, and
+ * the error of tc_vcache_key for more than 32 parts. */
+static void test_key_memo(void **state) {
+  (void)state;
+  tc_vcache *memo = NULL;
+  assert_int_equal(tc_vcache_new(8, free, &memo, NULL), TC_OK);
+  uint8_t key[TC_VCACHE_KEY_LEN], orig[TC_VCACHE_KEY_LEN];
+  char hex[65];
+  const tc_span ab_c[2] = {{"ab", 2}, {"c", 1}}, a_bc[2] = {{"a", 1}, {"bc", 2}};
+  for (int i = 0; i < 2; i++) { /* a miss, then a hit */
+    memo_same(memo, "test", ab_c, 2, key);
+    assert_string_equal(tc_hex_encode(key, 32, hex),
+                        "c46080dc6e5702646016b54f46dc21df9a6109e422dc12a5db4163c3da6e950b");
+  }
+  memo_same(memo, "test", a_bc, 2, key);
+  memo_same(memo, "test2", ab_c, 2, key);
+  uint8_t *big = malloc(3000);
+  assert_non_null(big);
+  for (size_t i = 0; i < 3000; i++)
+    big[i] = (uint8_t)(i * 7 + 3);
+  const tc_span parts[2] = {{"x", 1}, {big, 3000}};
+  memo_same(memo, "test", parts, 2, orig);
+  tc_vcache_counters before, after;
+  tc_vcache_stats(memo, &before);
+  for (size_t i = 0; i < 3000; i++) {
+    big[i] ^= 0x20;
+    memo_same(memo, "test", parts, 2, key);
+    assert_memory_not_equal(key, orig, TC_VCACHE_KEY_LEN);
+    big[i] ^= 0x20;
+  }
+  tc_vcache_stats(memo, &after);
+  assert_true(after.hits - before.hits > 2000); /* the fingerprint matched, the bytes not */
+  memo_same(memo, "test", parts, 2, key);
+  assert_memory_equal(key, orig, TC_VCACHE_KEY_LEN);
+  const tc_span shorter[2] = {{"x", 1}, {big, 2999}};
+  memo_same(memo, "test", shorter, 2, key);
+  /* without a memo, with one of 0 entries */
+  memo_same(NULL, "test", parts, 2, key);
+  tc_vcache *none = NULL;
+  assert_int_equal(tc_vcache_new(0, free, &none, NULL), TC_OK);
+  memo_same(none, "test", parts, 2, key);
+  tc_vcache_free(none);
+  tc_span many[33];
+  for (size_t i = 0; i < 33; i++)
+    many[i] = (tc_span){"p", 1};
+  tc_error err;
+  assert_int_equal(tc_vcache_key_memo(memo, "test", many, 33, key, &err), TC_ERR_USAGE);
+  assert_string_equal(err.reason, "bad_argument");
+  free(big);
+  tc_vcache_free(memo);
 }
 
 static void test_get_put(void **state) {
@@ -310,6 +376,7 @@ static void test_threads(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup(test_key, reset),
+      cmocka_unit_test_setup(test_key_memo, reset),
       cmocka_unit_test_setup(test_get_put, reset),
       cmocka_unit_test_setup(test_lru_eviction, reset),
       cmocka_unit_test_setup(test_ref_outlives, reset),

@@ -118,6 +118,8 @@ tc_status tc_trust_for(const tc_collateral *col, tc_trust_store **owned, const t
   *use = NULL;
   if (col == NULL)
     return TC_OK;
+  if (col->trust == NULL && col->n_trust_roots == 0)
+    return TC_OK; /* trusts what an empty store trusts: nothing */
   if (col->trust != NULL) {
     *use = col->trust;
     return TC_OK;

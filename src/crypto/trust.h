@@ -29,7 +29,8 @@ const tc_error *tc_trust_error(const tc_trust_store *ts);
  * The store a verification uses: col->trust when the caller parsed the roots at load,
  * else a store built here from col->trust_roots (*owned, free it with
  * tc_trust_store_free; roots that do not parse are kept as tc_trust_error).
- * *use is NULL when col is NULL. Errors: TC_ERR_NOMEM "out_of_memory".
+ * *use is NULL when col is NULL or has neither a store nor roots (NULL trusts nothing, as
+ * an empty store; nothing is built per call). Errors: TC_ERR_NOMEM "out_of_memory".
  */
 tc_status tc_trust_for(const tc_collateral *col, tc_trust_store **owned, const tc_trust_store **use,
                        tc_error *err);

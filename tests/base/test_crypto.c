@@ -410,6 +410,16 @@ static void test_trust_store(void **state) {
   assert_int_equal(tc_trust_for(&col, &none, &use, &err), TC_OK);
   assert_null(none);
   assert_ptr_equal(use, ts);
+  /* No store, no roots: nothing built, NULL (trusts nothing, id all zero). */
+  tc_collateral bare = {0};
+  assert_int_equal(tc_trust_for(&bare, &none, &use, &err), TC_OK);
+  assert_null(none);
+  assert_null(use);
+  assert_false(tc_trust_has_spki(use, pin1));
+  assert_null(tc_trust_issuer_of(use, c1));
+  uint8_t id[32], zero[32] = {0};
+  tc_trust_id(use, id);
+  assert_memory_equal(id, zero, 32);
 }
 
 /* PEM text of a DER certificate (OpenSSL's writer, independent of the code under test). */

@@ -265,12 +265,15 @@ const char *tc_dcap_body_name(tc_dcap_body_kind kind) {
 
 /* ---- claims ---- */
 
+/* Member k (an ASCII literal): b[0..n) as lower-case hex, an ASCII string, so neither needs
+ * jansson's UTF-8 check; up to 64 bytes without an allocation. */
 static int set_hex(json_t *o, const char *k, const uint8_t *b, size_t n) {
-  char *buf = malloc(2 * n + 1);
+  char small[2 * 64 + 1], *buf = n <= 64 ? small : malloc(2 * n + 1);
   if (buf == NULL)
     return -1;
-  int rc = json_object_set_new(o, k, json_string(tc_hex_encode(b, n, buf)));
-  free(buf);
+  int rc = json_object_set_new_nocheck(o, k, json_stringn_nocheck(tc_hex_encode(b, n, buf), 2 * n));
+  if (buf != small)
+    free(buf);
   return rc;
 }
 

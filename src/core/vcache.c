@@ -229,7 +229,10 @@ static uint64_t mix64(uint64_t h, uint64_t w) {
 
 static uint64_t word_at(const uint8_t *p, size_t len, size_t at) {
   uint64_t w = 0;
-  memcpy(&w, p + at, len - at < 8 ? len - at : 8);
+  if (len - at >= 8)
+    memcpy(&w, p + at, 8); /* a load */
+  else
+    memcpy(&w, p + at, len - at);
   return w;
 }
 

@@ -19,7 +19,13 @@
  *     per CPU-second (best of 3 one-second rounds), and HTTP / in-process; also with the
  *     appraisal and the ES256 token /v1/attest adds (per CPU-second), which leaves the cost
  *     of the HTTP layer itself.
- * Usage: bench_http [--seconds S] [--connections N] [--vectors DIR] [--teectl PATH] */
+ * With --against OTHER (another build's teectl), each case then also runs this build's server
+ * and OTHER's side by side, both started and warmed up the same way, and drives them in
+ * turn with --rounds pairs of 2-second wrk bursts (order ABBA...): the servers' CPU per
+ * request, summed over the bursts, and this / OTHER. Load from other work on a shared
+ * machine then falls on both alike; all answers must be 200 here too.
+ * Usage: bench_http [--seconds S] [--connections N] [--vectors DIR] [--teectl PATH]
+ *                   [--against OTHER_TEECTL [--rounds N]] */
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
@@ -370,11 +376,55 @@ static int run_wrk(unsigned port, const char *script, int threads, int conns, in
   return 0;
 }
 
+/* ------------------------------------------------------------ paired A/B */
+
+struct paired {
+  long requests[2];
+  double cpu_s[2];
+};
+
+/* --against: bins[0] (this build) and bins[1] (the other) serve case c at once; rounds
+ * pairs of 2-second bursts, alternated (ABBA...), each burst's requests and server CPU
+ * summed per server. 0, or -1 on a failed start, a failed wrk run or any non-200 answer. */
+static int run_paired(const char *const bins[2], struct evcase *c, const char *vec, int threads,
+                      int conns, int rounds, struct paired *p) {
+  struct server s[2];
+  char script[64];
+  int ok = write_script(c, script) == 0;
+  int started = 0;
+  memset(p, 0, sizeof *p);
+  for (; ok && started < 2; started++)
+    ok = server_start(bins[started], c, vec, threads, &s[started]) == 0;
+  if (!ok)
+    started--;
+  for (int i = 0; ok && i < 2; i++) {
+    struct wrk_result w;
+    ok = run_wrk(s[i].port, script, threads, conns, 1, &w) == 0 && !w.non2xx && !w.socket_errors;
+  }
+  for (int r = 0; ok && r < 2 * rounds; r++) {
+    int i = (r % 4 == 0 || r % 4 == 3) ? 0 : 1;
+    struct wrk_result w;
+    double cpu0 = proc_cpu_s(s[i].pid);
+    ok = run_wrk(s[i].port, script, threads, conns, 2, &w) == 0;
+    p->cpu_s[i] += proc_cpu_s(s[i].pid) - cpu0;
+    p->requests[i] += w.requests;
+    if (ok && (w.non2xx || w.socket_errors || w.requests <= 0)) {
+      fprintf(stderr, "bench_http: %s (%s): %ld non-2xx answers, %ld socket errors\n", c->label,
+              bins[i], w.non2xx, w.socket_errors);
+      ok = 0;
+    }
+  }
+  for (int i = 0; i < started; i++)
+    server_stop(&s[i]);
+  unlink(script);
+  return ok ? 0 : -1;
+}
+
 /* ------------------------------------------------------------ main */
 
 int main(int argc, char **argv) {
-  const char *vec = getenv("TEECTL_VECTORS"), *teectl = TEECTL_BIN;
-  int seconds = 10, conns = 8;
+  const char *vec = getenv("TEECTL_VECTORS"), *teectl = TEECTL_BIN, *against = NULL;
+  int seconds = 10, conns = 8, rounds = 4;
   const int threads = 2;
   for (int i = 1; i < argc; i++) {
     if (strcmp(argv[i], "--seconds") == 0 && i + 1 < argc)
@@ -385,9 +435,13 @@ int main(int argc, char **argv) {
       vec = argv[++i];
     else if (strcmp(argv[i], "--teectl") == 0 && i + 1 < argc)
       teectl = argv[++i];
+    else if (strcmp(argv[i], "--against") == 0 && i + 1 < argc)
+      against = argv[++i];
+    else if (strcmp(argv[i], "--rounds") == 0 && i + 1 < argc)
+      rounds = atoi(argv[++i]);
     else {
       fprintf(stderr, "usage: bench_http [--seconds S] [--connections N] [--vectors DIR] "
-                      "[--teectl PATH]\n");
+                      "[--teectl PATH] [--against OTHER_TEECTL [--rounds N]]\n");
       return 2;
     }
   }
@@ -397,6 +451,8 @@ int main(int argc, char **argv) {
     seconds = 1;
   if (conns < threads)
     conns = threads;
+  if (rounds < 1)
+    rounds = 1;
   signal(SIGPIPE, SIG_IGN);
 
   struct evcase cases[] = {
@@ -425,6 +481,7 @@ int main(int argc, char **argv) {
     struct wrk_result w;
     long hwm_kib, rss_kib;
     double cpu_s, inproc, inproc_cpu, pipe_cpu;
+    struct paired ab;
   } res[N_CASES];
   int fail = 0;
   for (int i = 0; i < N_CASES && !fail; i++) {
@@ -465,6 +522,9 @@ int main(int argc, char **argv) {
               warm.socket_errors);
       fail = 1;
     }
+    const char *const bins[2] = {teectl, against};
+    if (!fail && against != NULL)
+      fail = run_paired(bins, c, vec, threads, conns, rounds, &res[i].ab) != 0;
   }
   if (fail)
     return 1;
@@ -500,8 +560,19 @@ int main(int argc, char **argv) {
            res[i].inproc, threads, res[i].inproc_cpu, res[i].w.rps / res[i].inproc,
            res[i].inproc_cpu > 0 ? per_cpu / res[i].inproc_cpu : 0);
     printf("                  with appraisal and ES256 token (what /v1/attest does): %.0f per "
-           "CPU-second; HTTP / that = %.3f\n\n",
+           "CPU-second; HTTP / that = %.3f\n",
            res[i].pipe_cpu, res[i].pipe_cpu > 0 ? per_cpu / res[i].pipe_cpu : 0);
+    const struct paired *ab = &res[i].ab;
+    if (against != NULL && ab->requests[0] > 0 && ab->requests[1] > 0) {
+      double a = ab->cpu_s[0] / (double)ab->requests[0], b = ab->cpu_s[1] / (double)ab->requests[1];
+      printf("  paired          %d x 2 bursts of 2 s, alternated with --against %s:\n", rounds,
+             against);
+      printf("                  server CPU per request %.3f ms (this) vs %.3f ms: this / that = "
+             "%.3f; HTTP / in-process per CPU-second %.3f vs %.3f\n",
+             a * 1e3, b * 1e3, a / b, res[i].inproc_cpu > 0 ? 1 / a / res[i].inproc_cpu : 0,
+             res[i].inproc_cpu > 0 ? 1 / b / res[i].inproc_cpu : 0);
+    }
+    printf("\n");
     tc_buf_free(&c->evidence);
     tc_collateral_free(&c->col);
   }

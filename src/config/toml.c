@@ -1067,29 +1067,11 @@ static void seal_pending(parser *p) {
   p->n_pending = 0;
 }
 
-/* [header] or [[header]] at p->pos. */
-static tc_status parse_header(parser *p) {
-  size_t hpos = p->pos;
-  unsigned hline = p->line, hcol = col_at(p, hpos);
-  int aot = peek(p, 1) == '[';
-  p->pos += aot ? 2 : 1;
-  keypart parts[MAX_KEY_PARTS];
-  size_t np = 0;
+/* The table that a header's leading key parts (all but the last of np) lead to from the
+ * root: each part's table, created when absent; an array of tables leads to its last table.
+ * A part that is a value or an inline table is a redefinition. */
+static tc_status header_parent(parser *p, const keypart *parts, size_t np, tc_toml_value **out) {
   char path[256];
-  tc_status st = parse_key(p, parts, &np);
-  if (st != TC_OK)
-    goto out;
-  if (peek(p, 0) != ']' || (aot && peek(p, 1) != ']')) {
-    st =
-        fail(p, p->pos, "toml_syntax", "expected '%s' to close the table header", aot ? "]]" : "]");
-    goto out;
-  }
-  p->pos += aot ? 2 : 1;
-  st = expect_eol(p, "table header");
-  if (st != TC_OK)
-    goto out;
-  seal_pending(p);
-  path_str(p->section_path, sizeof p->section_path, parts, np);
   tc_toml_value *t = p->doc->root;
   for (size_t i = 0; i + 1 < np; i++) {
     tc_toml_entry *e = table_find(t, parts[i].s, parts[i].len);
@@ -1097,8 +1079,7 @@ static tc_status parse_header(parser *p) {
       tc_toml_value *nt = new_value(TC_TOML_TABLE, parts[i].line, parts[i].column);
       if (!nt || table_add(t, &parts[i], nt)) {
         value_free(nt);
-        st = nomem(p);
-        goto out;
+        return nomem(p);
       }
       t = nt;
       continue;
@@ -1109,94 +1090,126 @@ static tc_status parse_header(parser *p) {
       t = x->u.array.items[x->u.array.len - 1];
       continue;
     }
-    if (x->type != TC_TOML_TABLE) {
-      st = fail_lc(p, parts[i].line, parts[i].column, "toml_redefinition",
-                   "key '%s' is already a %s (defined at %u:%u), not a table", path,
-                   tc_toml_type_name(x->type), e->line, e->column);
-      goto out;
-    }
-    if (x->flags & F_INLINE) {
-      st = fail_lc(p, parts[i].line, parts[i].column, "toml_redefinition",
-                   "cannot extend inline table '%s' (defined at %u:%u)", path, e->line, e->column);
-      goto out;
-    }
+    if (x->type != TC_TOML_TABLE)
+      return fail_lc(p, parts[i].line, parts[i].column, "toml_redefinition",
+                     "key '%s' is already a %s (defined at %u:%u), not a table", path,
+                     tc_toml_type_name(x->type), e->line, e->column);
+    if (x->flags & F_INLINE)
+      return fail_lc(p, parts[i].line, parts[i].column, "toml_redefinition",
+                     "cannot extend inline table '%s' (defined at %u:%u)", path, e->line,
+                     e->column);
     t = x;
   }
-  keypart *last = &parts[np - 1];
-  path_str(path, sizeof path, parts, np);
-  tc_toml_entry *e = table_find(t, last->s, last->len);
-  if (aot) {
-    tc_toml_value *arr;
-    if (!e) {
-      arr = new_value(TC_TOML_ARRAY, hline, hcol);
-      if (!arr || table_add(t, last, arr)) {
-        value_free(arr);
-        st = nomem(p);
-        goto out;
-      }
-      arr->flags |= F_AOT;
-    } else {
-      arr = e->value;
-      if (arr->type != TC_TOML_ARRAY || !(arr->flags & F_AOT)) {
-        st = fail_lc(p, hline, hcol, "toml_redefinition",
+  *out = t;
+  return TC_OK;
+}
+
+/* A new table defined by the header at hline:hcol: appended to the array of tables arr,
+ * or (arr NULL) added to t under `last`; the section from here on. */
+static tc_status open_new_table(parser *p, tc_toml_value *t, const keypart *last,
+                                tc_toml_value *arr, unsigned hline, unsigned hcol) {
+  tc_toml_value *nt = new_value(TC_TOML_TABLE, hline, hcol);
+  if (!nt || (arr ? array_add(arr, nt) : table_add(t, last, nt))) {
+    value_free(nt);
+    return nomem(p);
+  }
+  nt->flags |= F_EXPLICIT;
+  p->section = nt;
+  return TC_OK;
+}
+
+/* [[path]] (its last key part `last` in table t, entry e if present): a new table appended
+ * to the array of tables, which is created when absent; any other value there is a
+ * redefinition. */
+static tc_status open_array_table(parser *p, tc_toml_value *t, const keypart *last,
+                                  tc_toml_entry *e, const char *path, unsigned hline,
+                                  unsigned hcol) {
+  tc_toml_value *arr;
+  if (!e) {
+    arr = new_value(TC_TOML_ARRAY, hline, hcol);
+    if (!arr || table_add(t, last, arr)) {
+      value_free(arr);
+      return nomem(p);
+    }
+    arr->flags |= F_AOT;
+  } else {
+    arr = e->value;
+    if (arr->type != TC_TOML_ARRAY || !(arr->flags & F_AOT))
+      return fail_lc(p, hline, hcol, "toml_redefinition",
                      "[[%s]]: key is already defined as a %s at %u:%u", path,
                      arr->type == TC_TOML_ARRAY ? "static array" : tc_toml_type_name(arr->type),
                      e->line, e->column);
-        goto out;
-      }
-    }
-    tc_toml_value *nt = new_value(TC_TOML_TABLE, hline, hcol);
-    if (!nt || array_add(arr, nt)) {
-      value_free(nt);
-      st = nomem(p);
-      goto out;
-    }
-    nt->flags |= F_EXPLICIT;
-    p->section = nt;
-    goto out;
   }
-  if (!e) {
-    tc_toml_value *nt = new_value(TC_TOML_TABLE, hline, hcol);
-    if (!nt || table_add(t, last, nt)) {
-      value_free(nt);
-      st = nomem(p);
-      goto out;
-    }
-    nt->flags |= F_EXPLICIT;
-    p->section = nt;
-    goto out;
-  }
+  return open_new_table(p, t, last, arr, hline, hcol);
+}
+
+/* [path] (its last key part `last` in table t, entry e if present): a new table, or one
+ * made implicitly by a header below it, now defined here. A table defined twice is a
+ * duplicate (with TC_TOML_RECOVER_DUPLICATES a diagnostic, and the first one goes on);
+ * a value, an inline table or a table made by dotted keys is a redefinition. */
+static tc_status open_table(parser *p, tc_toml_value *t, const keypart *last, tc_toml_entry *e,
+                            const char *path, unsigned hline, unsigned hcol) {
+  if (!e)
+    return open_new_table(p, t, last, NULL, hline, hcol);
   tc_toml_value *x = e->value;
-  if (x->type != TC_TOML_TABLE) {
-    st = fail_lc(p, hline, hcol, "toml_redefinition",
-                 "[%s]: key is already defined as a %s at %u:%u", path,
-                 x->type == TC_TOML_ARRAY && (x->flags & F_AOT) ? "array of tables"
-                                                                : tc_toml_type_name(x->type),
-                 e->line, e->column);
-    goto out;
-  }
+  if (x->type != TC_TOML_TABLE)
+    return fail_lc(p, hline, hcol, "toml_redefinition",
+                   "[%s]: key is already defined as a %s at %u:%u", path,
+                   x->type == TC_TOML_ARRAY && (x->flags & F_AOT) ? "array of tables"
+                                                                  : tc_toml_type_name(x->type),
+                   e->line, e->column);
   if (x->flags & (F_EXPLICIT | F_DOTTED | F_INLINE)) {
     char msg[200];
     snprintf(msg, sizeof msg, "table [%.150s] is already defined at %u:%u", path, x->line,
              x->column);
     if ((x->flags & F_EXPLICIT) && (p->options & TC_TOML_RECOVER_DUPLICATES)) {
-      st = add_diag(p, hline, hcol, "duplicate_table", path, msg);
       p->section = x;
-      goto out;
+      return add_diag(p, hline, hcol, "duplicate_table", path, msg);
     }
-    st =
-        fail_lc(p, hline, hcol,
-                (x->flags & F_EXPLICIT) ? "toml_duplicate_table" : "toml_redefinition", "%s%s", msg,
-                (x->flags & F_INLINE)   ? " as an inline table"
-                : (x->flags & F_DOTTED) ? " by dotted keys"
-                                        : "");
-    goto out;
+    return fail_lc(p, hline, hcol,
+                   (x->flags & F_EXPLICIT) ? "toml_duplicate_table" : "toml_redefinition", "%s%s",
+                   msg,
+                   (x->flags & F_INLINE)   ? " as an inline table"
+                   : (x->flags & F_DOTTED) ? " by dotted keys"
+                                           : "");
   }
   x->flags |= F_EXPLICIT;
   x->line = hline;
   x->column = hcol;
   p->section = x;
-out:
+  return TC_OK;
+}
+
+/* [header] or [[header]] at p->pos. */
+static tc_status parse_header(parser *p) {
+  size_t hpos = p->pos;
+  unsigned hline = p->line, hcol = col_at(p, hpos);
+  int aot = peek(p, 1) == '[';
+  p->pos += aot ? 2 : 1;
+  keypart parts[MAX_KEY_PARTS];
+  size_t np = 0;
+  tc_status st = parse_key(p, parts, &np);
+  if (st == TC_OK && (peek(p, 0) != ']' || (aot && peek(p, 1) != ']')))
+    st =
+        fail(p, p->pos, "toml_syntax", "expected '%s' to close the table header", aot ? "]]" : "]");
+  if (st == TC_OK) {
+    p->pos += aot ? 2 : 1;
+    st = expect_eol(p, "table header");
+  }
+  tc_toml_value *t = NULL;
+  if (st == TC_OK) {
+    seal_pending(p);
+    path_str(p->section_path, sizeof p->section_path, parts, np);
+    st = header_parent(p, parts, np, &t);
+  }
+  if (st == TC_OK) {
+    char path[256];
+    const keypart *last = &parts[np - 1];
+    path_str(path, sizeof path, parts, np);
+    tc_toml_entry *e = table_find(t, last->s, last->len);
+    st = aot ? open_array_table(p, t, last, e, path, hline, hcol)
+             : open_table(p, t, last, e, path, hline, hcol);
+  }
   free_parts(parts, np);
   return st;
 }

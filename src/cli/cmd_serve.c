@@ -85,108 +85,97 @@ static int apply_flags(int argc, char **argv, const struct option *lo, tc_servic
   return 0;
 }
 
-int cmd_serve(int argc, char **argv) {
-  tc_service_options o;
-  tc_service_options_init(&o);
-  json_t *config_holder = NULL;
-  tc_error err;
-  tc_error_clear(&err);
-  int c;
-  struct option *lo = long_options();
-  if (lo == NULL) {
-    fprintf(stderr, "teectl serve: out of memory\n");
-    return CLI_EXIT_USAGE;
-  }
-
+/* The options: --help (-1, printed), the --config file, then the flags over it (pass 2);
+ * the collateral source options only with --fetch. 0, or the exit code of a usage error or
+ * an unreadable config (message printed). *config_holder keeps the file's strings. */
+static int read_options(int argc, char **argv, const struct option *lo, tc_service_options *o,
+                        json_t **config_holder) {
   /* Pass 1: --help and --config (the file is applied first, then the flags). */
-  int rc = CLI_EXIT_USAGE;
   const char *config = NULL;
+  int c;
   cli_getopt_reset();
   while ((c = getopt_long(argc, argv, ":h", lo, NULL)) != -1) {
     if (c == 'h') {
       usage(stdout);
-      rc = CLI_EXIT_OK;
-      goto out;
+      return -1;
     }
     if (c == O_CONFIG)
       config = optarg;
-    else if (c == ':') {
-      cli_usage_error("serve", "option '%s' needs a value", argv[optind - 1]);
-      goto out;
-    } else if (c == '?') {
-      cli_usage_error("serve", "unknown option '%s'", argv[optind - 1]);
-      goto out;
-    }
+    else if (c == ':')
+      return cli_usage_error("serve", "option '%s' needs a value", argv[optind - 1]);
+    else if (c == '?')
+      return cli_usage_error("serve", "unknown option '%s'", argv[optind - 1]);
   }
-  if (optind != argc) {
-    cli_usage_error("serve", "unexpected argument '%s'", argv[optind]);
-    goto out;
-  }
-  if (config != NULL && tc_service_config_load(config, &o, &config_holder, &err) != TC_OK) {
+  if (optind != argc)
+    return cli_usage_error("serve", "unexpected argument '%s'", argv[optind]);
+  tc_error err;
+  if (config != NULL && tc_service_config_load(config, o, config_holder, &err) != TC_OK) {
     fprintf(stderr, "teectl serve: %s (%s)\n", err.detail, err.reason);
-    goto out;
+    return CLI_EXIT_USAGE;
   }
-  if (apply_flags(argc, argv, lo, &o) != 0)
-    goto out;
+  int rc = apply_flags(argc, argv, lo, o);
+  if (rc != 0)
+    return rc;
+  if (!o->fetch &&
+      (o->kds_url || o->pcs_url || o->cache_dir || o->api_key_file || o->pcs_ca_file || o->offline))
+    return cli_usage_error("serve", "--kds-url, --pcs-url, --cache-dir, --api-key-file, "
+                                    "--pcs-ca-file and --offline go with --fetch");
+  return 0;
+}
 
-  if (!o.fetch &&
-      (o.kds_url || o.pcs_url || o.cache_dir || o.api_key_file || o.pcs_ca_file || o.offline)) {
-    cli_usage_error("serve", "--kds-url, --pcs-url, --cache-dir, --api-key-file, --pcs-ca-file and "
-                             "--offline go with --fetch");
-    goto out;
-  }
-  tc_provider *provider = NULL;
-  if (o.fetch) {
-    cli_fetch_options fo = {.kds_url = o.kds_url,
-                            .pcs_url = o.pcs_url,
-                            .cache_dir = o.cache_dir,
-                            .api_key_file = o.api_key_file,
-                            .pcs_ca_file = o.pcs_ca_file,
-                            .offline = o.offline,
-                            .max_wait_s = -1,
-                            .kds_interval_s = o.kds_interval,
-                            .fill_deadline_s = o.fetch_deadline,
-                            .host_backoff_s = o.host_backoff,
-                            .host_backoff_max_s = o.host_backoff_max};
-    provider = cli_fetch_provider("serve", &fo);
-    if (provider == NULL)
-      goto out;
-    o.provider = provider;
-  }
+/* --fetch: the collateral provider from the options, also set as o->provider (the caller
+ * frees it after the service). NULL without --fetch. -1 when it cannot be made (message
+ * printed). */
+static int make_provider(tc_service_options *o, tc_provider **out) {
+  *out = NULL;
+  if (!o->fetch)
+    return 0;
+  cli_fetch_options fo = {.kds_url = o->kds_url,
+                          .pcs_url = o->pcs_url,
+                          .cache_dir = o->cache_dir,
+                          .api_key_file = o->api_key_file,
+                          .pcs_ca_file = o->pcs_ca_file,
+                          .offline = o->offline,
+                          .max_wait_s = -1,
+                          .kds_interval_s = o->kds_interval,
+                          .fill_deadline_s = o->fetch_deadline,
+                          .host_backoff_s = o->host_backoff,
+                          .host_backoff_max_s = o->host_backoff_max};
+  *out = cli_fetch_provider("serve", &fo);
+  if (*out == NULL)
+    return -1;
+  o->provider = *out;
+  return 0;
+}
 
-  /* Block the stop signals in every thread; the main thread waits for them. */
-  sigset_t stop;
-  sigemptyset(&stop);
-  sigaddset(&stop, SIGTERM);
-  sigaddset(&stop, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &stop, NULL);
-  signal(SIGPIPE, SIG_IGN);
-
-  tc_service *svc = NULL;
-  if (tc_service_start(&o, &svc, &err) != TC_OK) {
-    fprintf(stderr, "teectl serve: %s (%s)\n", err.detail, err.reason);
-    rc = err.status == TC_ERR_INTERNAL ? CLI_EXIT_FAIL : CLI_EXIT_USAGE;
-    tc_provider_free(provider);
-    goto out;
-  }
-  cli_listening("serve", o.tls_cert ? "https" : "http", o.listen, tc_service_port(svc));
-  if (!o.fetch && o.collateral_dir == NULL)
+/* The started service's lines on stderr: where it listens, a warning when it has no
+ * collateral source, where /metrics is. */
+static void announce(const tc_service_options *o, tc_service *svc) {
+  cli_listening("serve", o->tls_cert ? "https" : "http", o->listen, tc_service_port(svc));
+  if (!o->fetch && o->collateral_dir == NULL)
     fprintf(stderr,
             "teectl serve: WARNING: no --collateral folder and no --fetch: TDX and SGX "
             "quotes cannot be verified, SEV-SNP reports only with the request's "
             "certificates; %s\n",
-            o.snp_client_certs
+            o->snp_client_certs
                 ? "/readyz counts SEV-SNP as verifiable (--snp-client-certs)"
                 : "/readyz answers 503 (add --fetch, --collateral or --snp-client-certs)");
-  if (o.metrics_listen != NULL) {
-    const char *colon = strrchr(o.metrics_listen, ':');
-    int host_len = colon != NULL ? (int)(colon - o.metrics_listen) : (int)strlen(o.metrics_listen);
+  if (o->metrics_listen != NULL) {
+    const char *colon = strrchr(o->metrics_listen, ':');
+    int host_len =
+        colon != NULL ? (int)(colon - o->metrics_listen) : (int)strlen(o->metrics_listen);
     unsigned mport = tc_service_metrics_port(svc);
     fprintf(stderr, "teectl serve: metrics on http://%.*s:%u/metrics (port %u)\n", host_len,
-            o.metrics_listen, mport, mport);
+            o->metrics_listen, mport, mport);
   }
+}
+
+/* Wait for SIGTERM or SIGINT (blocked in `stop`), then drain and stop the service. When
+ * requests are still running after --drain-timeout, the process ends here (exit 0). */
+static void serve_until_stopped(const tc_service_options *o, tc_service *svc,
+                                const sigset_t *stop) {
   int sig = 0;
-  sigwait(&stop, &sig);
+  sigwait(stop, &sig);
   fprintf(stderr, "teectl serve: %s received, draining\n", sig == SIGTERM ? "SIGTERM" : "SIGINT");
   unsigned abandoned = tc_service_stop(svc);
   if (abandoned > 0) {
@@ -196,14 +185,50 @@ int cmd_serve(int argc, char **argv) {
     fprintf(stderr,
             "teectl serve: %u request%s still running after the drain timeout (%u s), "
             "stopped without %s\n",
-            abandoned, abandoned == 1 ? "" : "s", o.drain_timeout, abandoned == 1 ? "it" : "them");
+            abandoned, abandoned == 1 ? "" : "s", o->drain_timeout, abandoned == 1 ? "it" : "them");
     fflush(NULL);
     _exit(CLI_EXIT_OK);
   }
-  tc_provider_free(provider);
+}
+
+/* Start the service with the stop signals blocked in every thread (the main thread waits
+ * for them), and run it until stopped. The exit code; the caller frees o->provider after. */
+static int run_service(tc_service_options *o) {
+  sigset_t stop;
+  sigemptyset(&stop);
+  sigaddset(&stop, SIGTERM);
+  sigaddset(&stop, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &stop, NULL);
+  signal(SIGPIPE, SIG_IGN);
+  tc_service *svc = NULL;
+  tc_error err;
+  tc_error_clear(&err);
+  if (tc_service_start(o, &svc, &err) != TC_OK) {
+    fprintf(stderr, "teectl serve: %s (%s)\n", err.detail, err.reason);
+    return err.status == TC_ERR_INTERNAL ? CLI_EXIT_FAIL : CLI_EXIT_USAGE;
+  }
+  announce(o, svc);
+  serve_until_stopped(o, svc, &stop);
   fprintf(stderr, "teectl serve: stopped\n");
-  rc = CLI_EXIT_OK;
-out:
+  return CLI_EXIT_OK;
+}
+
+int cmd_serve(int argc, char **argv) {
+  tc_service_options o;
+  tc_service_options_init(&o);
+  json_t *config_holder = NULL;
+  struct option *lo = long_options();
+  if (lo == NULL) {
+    fprintf(stderr, "teectl serve: out of memory\n");
+    return CLI_EXIT_USAGE;
+  }
+  tc_provider *provider = NULL;
+  int rc = read_options(argc, argv, lo, &o, &config_holder);
+  if (rc < 0)
+    rc = CLI_EXIT_OK;
+  else if (rc == 0)
+    rc = make_provider(&o, &provider) != 0 ? CLI_EXIT_USAGE : run_service(&o);
+  tc_provider_free(provider);
   json_decref(config_holder);
   free(lo);
   return rc;

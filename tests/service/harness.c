@@ -44,6 +44,13 @@ const char *srv_path(const srv *s, const char *name) {
   return buf;
 }
 
+char *srv_stderr(const srv *s) {
+  tc_buf log = test_read_file(srv_path(s, "stderr.txt"));
+  char *text = strndup((const char *)log.data, log.len);
+  tc_buf_free(&log);
+  return text;
+}
+
 char *srv_write(const srv *s, const char *name, const void *data, size_t len) {
   char *p = strdup(srv_path(s, name));
   char tmp[600];

@@ -31,6 +31,9 @@ void srv_cleanup(srv *s);
 /** Path of a file in the server's temp folder (static buffer, overwritten per call). */
 const char *srv_path(const srv *s, const char *name);
 
+/** What the server wrote to stderr so far (stderr.txt), NUL-terminated, malloc'd. */
+char *srv_stderr(const srv *s);
+
 /** Write a file (whole) in the temp folder; returns its path (malloc'd). */
 char *srv_write(const srv *s, const char *name, const void *data, size_t len);
 

@@ -294,6 +294,11 @@ static void test_drain_ends_at_timeout(void **state) {
   print_message("stopped %.2f s after SIGTERM with a fetch hanging\n", t);
   assert_true(t < 3.0);
   assert_int_equal(slow.status, 0); /* the hanging request got no answer: the process ended */
+  char *text = srv_stderr(&s);
+  assert_non_null(strstr(text, "teectl serve: 1 request still running after the drain timeout "
+                               "(1 s), stopped without it\n"));
+  assert_null(strstr(text, "teectl serve: stopped\n"));
+  free(text);
   srv_cleanup(&s);
 }
 

@@ -264,15 +264,11 @@ static void test_collateral_dir_checked(void **state) {
   assert_non_null(strstr(body, "\"reason\":\"collateral_source_missing\""));
   free(body);
   /* and it said so at start */
-  char errpath[600];
-  snprintf(errpath, sizeof errpath, "%s/stderr.txt", s.dir);
-  tc_buf log = test_read_file(errpath);
-  char *text = strndup((const char *)log.data, log.len);
+  char *text = srv_stderr(&s);
   assert_non_null(strstr(text, "WARNING: no --collateral folder and no --fetch: TDX and SGX "
                                "quotes cannot be verified"));
   assert_non_null(strstr(text, "/readyz answers 503"));
   free(text);
-  tc_buf_free(&log);
   assert_int_equal(srv_stop(&s), 0);
   srv s2; /* its own folder: a fresh stderr.txt for the "listening" line */
   srv_init(&s2);
@@ -339,9 +335,7 @@ static void test_metrics_listen(void **state) {
   srv_init(&s);
   const char *args[] = {"--metrics-listen", "127.0.0.1:0", NULL};
   assert_int_equal(srv_start(&s, args), 0);
-  tc_buf log = test_read_file(srv_path(&s, "stderr.txt"));
-  char *text = strndup((const char *)log.data, log.len);
-  tc_buf_free(&log);
+  char *text = srv_stderr(&s);
   /* "metrics on http://127.0.0.1:N/metrics (port N)": the port bound, twice */
   const char *m = strstr(text, "metrics on http://127.0.0.1:");
   assert_non_null(m);

@@ -84,9 +84,17 @@ void tc_dcap_cache_counts(tc_dcap_cache *dc, uint64_t *hits, uint64_t *misses, s
   *entries = p.entries + c.entries + q.entries + r.entries;
 }
 
-EVP_PKEY *dcap_attestation_key(const tc_dcap_cache *dc, const uint8_t *xy, size_t len) {
-  return dc != NULL ? tc_ec_key_from_raw_as(dc->p256, xy, len)
-                    : tc_ec_key_from_raw(TC_EC_P256, xy, len);
+const EVP_PKEY *dcap_vctx_p256(dcap_vctx *c) {
+  if (c->cache != NULL)
+    return c->cache->p256;
+  if (c->p256_owned == NULL)
+    c->p256_owned = tc_ec_params_new(TC_EC_P256);
+  return c->p256_owned;
+}
+
+EVP_PKEY *dcap_attestation_key(const EVP_PKEY *p256, const uint8_t *xy, size_t len) {
+  return p256 != NULL ? tc_ec_key_from_raw_as(p256, xy, len)
+                      : tc_ec_key_from_raw(TC_EC_P256, xy, len);
 }
 
 /* c->chain_id: the chain's bytes as a key (tc_vcache_key "dcap-pck-chain-bytes", through
@@ -158,7 +166,7 @@ tc_status dcap_endorsements_for(dcap_vctx *c, const uint8_t *chain, size_t chain
     dcap_pool *pool = NULL;
     dcap_pck *p = NULL;
     dcap_coll *k = NULL;
-    if ((st = dcap_pool_new(c->trust, &pool, err)) == TC_OK && c->pck == NULL &&
+    if ((st = dcap_pool_new(c->trust, dcap_vctx_p256(c), &pool, err)) == TC_OK && c->pck == NULL &&
         (st = dcap_pck_build(pool, chain, chain_len, &p, err)) == TC_OK)
       st = keep(dc != NULL ? dc->pck : NULL, kp, p, keyed && p->fail.stage == DS_NONE,
                 (void **)&c->pck_owned, &c->pck_ref, (const void **)&c->pck, err);

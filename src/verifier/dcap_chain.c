@@ -31,7 +31,8 @@ tc_status dcap_fail_at(dcap_fail *f, int stage, tc_status st, const tc_error *er
 
 struct dcap_pool {
   const tc_trust_store *trust;
-  EVP_PKEY *p256; /* P-256 parameters for the certificates' keys (made at the first) */
+  const EVP_PKEY *p256; /* P-256 parameters for the certificates' keys */
+  EVP_PKEY *p256_owned; /* made at the first certificate when none was given */
   size_t n_certs, n_links, n_roots;
   struct {
     uint8_t *der;
@@ -50,11 +51,13 @@ struct dcap_pool {
   } roots[POOL_LINKS];
 };
 
-tc_status dcap_pool_new(const tc_trust_store *trust, dcap_pool **out, tc_error *err) {
+tc_status dcap_pool_new(const tc_trust_store *trust, const EVP_PKEY *p256, dcap_pool **out,
+                        tc_error *err) {
   *out = calloc(1, sizeof **out);
   if (*out == NULL)
     return tc_fail(err, TC_ERR_NOMEM, "out_of_memory", "certificate pool");
   (*out)->trust = trust;
+  (*out)->p256 = p256;
   return TC_OK;
 }
 
@@ -66,7 +69,7 @@ void dcap_pool_free(dcap_pool *p) {
     X509_free(p->certs[i].x);
     EVP_PKEY_free(p->certs[i].key);
   }
-  EVP_PKEY_free(p->p256);
+  EVP_PKEY_free(p->p256_owned);
   for (size_t i = 0; i < p->n_links; i++) {
     X509_free(p->links[i].sub);
     X509_free(p->links[i].iss);
@@ -88,7 +91,7 @@ static X509 *pool_cert(void *ctx, const uint8_t *der, size_t len) {
     return NULL;
   uint8_t *copy = p->n_certs < POOL_CERTS ? malloc(len) : NULL;
   if (copy != NULL && p->p256 == NULL)
-    p->p256 = tc_ec_params_new(TC_EC_P256);
+    p->p256 = p->p256_owned = tc_ec_params_new(TC_EC_P256);
   if (copy == NULL || p->p256 == NULL) {
     free(copy);
     const unsigned char *q = der;
@@ -140,9 +143,9 @@ static tc_status check_link(dcap_pool *p, X509 *sub, X509 *iss, const char *r_si
   for (size_t i = 0; i < p->n_links; i++)
     if (p->links[i].sub == sub && p->links[i].iss == iss)
       return TC_OK;
-  if (sub == iss && pinned_root_bytes(p, sub))
-    return TC_OK;
-  tc_status st = tc_x509_check_issued_with(sub, iss, pool_key(p, iss), r_sig, err);
+  tc_status st = sub == iss && pinned_root_bytes(p, sub)
+                     ? TC_OK
+                     : tc_x509_check_issued_with(sub, iss, pool_key(p, iss), r_sig, err);
   if (st == TC_OK && p->n_links < POOL_LINKS && X509_up_ref(sub) == 1) {
     if (X509_up_ref(iss) != 1) {
       X509_free(sub);
@@ -247,6 +250,30 @@ tc_status dcap_chain_build(dcap_pool *pool, const uint8_t *pem, size_t len, int 
   out->n = n;
   out->what = what;
   return TC_OK;
+}
+
+int dcap_chain_share(const dcap_chain *from, const char *what, dcap_chain *out) {
+  memset(out, 0, sizeof *out);
+  int ok = 1;
+  for (int i = 0; i < from->n && ok; i++) {
+    if (X509_up_ref(from->cert[i].x) != 1) {
+      ok = 0;
+      break;
+    }
+    out->cert[i] = from->cert[i];
+    out->n = i + 1;
+    if (out->cert[i].key != NULL && EVP_PKEY_up_ref(out->cert[i].key) != 1) {
+      out->cert[i].key = NULL;
+      ok = 0;
+    }
+  }
+  if (!ok) {
+    dcap_chain_clear(out);
+    return -1;
+  }
+  out->operator_root = from->operator_root;
+  out->what = what;
+  return 0;
 }
 
 tc_status dcap_chain_check_time(const dcap_chain *c, int64_t at, int64_t *lo, int64_t *hi,

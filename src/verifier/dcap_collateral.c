@@ -47,10 +47,13 @@ static void crl_build(dcap_coll *c, const tc_buf *b, const char *file, const cha
 /* Signed PCS JSON (TCB Info or QE Identity) from stage: the exact span of the inner object
  * and its signature, the signing chain (links, trust), then (stage + 4) the signer not
  * revoked by the Root CA CRL, the chain's root the CRL's issuer, the signature over the
- * span, and the document handed back in *doc. The time checks are the caller's. */
+ * span, and the document handed back in *doc. The time checks are the caller's. same: a
+ * chain that passed dcap_chain_build from the same bytes as chain_pem (it is shared, not
+ * built again), or NULL. */
 static tc_status signed_build(dcap_coll *c, dcap_pool *pool, const tc_buf *text,
-                              const tc_buf *chain_pem, const char *key, const char *what, int stage,
-                              dcap_signed *out, json_t **doc, tc_error *err) {
+                              const tc_buf *chain_pem, const dcap_chain *same, const char *key,
+                              const char *what, int stage, dcap_signed *out, json_t **doc,
+                              tc_error *err) {
   char r_chain[48], r_sig[48];
   snprintf(r_chain, sizeof r_chain, "%s_chain_invalid", what);
   snprintf(r_sig, sizeof r_sig, "%s_signature_invalid", what);
@@ -58,7 +61,7 @@ static tc_status signed_build(dcap_coll *c, dcap_pool *pool, const tc_buf *text,
   uint8_t sig[64];
   json_auto_t *d = NULL;
   tc_status st = dcap_signed_json_doc(text->data, text->len, key, what, &off, &len, sig, &d, err);
-  if (st == TC_OK)
+  if (st == TC_OK && (same == NULL || dcap_chain_share(same, what, &out->chain) != 0))
     st = dcap_chain_build(pool, chain_pem->data, chain_pem->len, 2, what, r_chain, r_chain,
                           &out->chain, err);
   out->chain.time_stage = stage + 3;
@@ -100,16 +103,23 @@ tc_status dcap_coll_build(dcap_pool *pool, const tc_collateral *col, dcap_coll *
   tc_error e;
   tc_error_clear(&e);
   json_auto_t *tcb_doc = NULL, *qe_doc = NULL;
-  if (signed_build(c, pool, &col->tcb_info, &col->tcb_info_issuer_chain, "tcbInfo", "tcb_info",
-                   DS_TCB, &c->tcb, &tcb_doc, &e) == TC_OK &&
+  if (signed_build(c, pool, &col->tcb_info, &col->tcb_info_issuer_chain, NULL, "tcbInfo",
+                   "tcb_info", DS_TCB, &c->tcb, &tcb_doc, &e) == TC_OK &&
       dcap_fail_at(&c->fail, DS_TCB_SIGNED,
                    tc_dcap_tcb_info_parse(json_object_get(tcb_doc, "tcbInfo"), &c->ti, &e),
                    &e) == TC_OK) {
     c->tcb.issue_date = c->ti.issue_date;
     c->tcb.next_update = c->ti.next_update;
   }
-  if (signed_build(c, pool, &col->qe_identity, &col->qe_identity_issuer_chain, "enclaveIdentity",
-                   "qe_identity", DS_QE, &c->qe, &qe_doc, &e) == TC_OK &&
+  /* PCS serves both documents with the same issuer chain: the same bytes give the same
+   * checked chain, so the TCB Info's is shared when it passed */
+  const tc_buf *tp = &col->tcb_info_issuer_chain, *qp = &col->qe_identity_issuer_chain;
+  const dcap_chain *same =
+      c->tcb.chain.n == 2 && tp->len == qp->len && memcmp(tp->data, qp->data, qp->len) == 0
+          ? &c->tcb.chain
+          : NULL;
+  if (signed_build(c, pool, &col->qe_identity, qp, same, "enclaveIdentity", "qe_identity", DS_QE,
+                   &c->qe, &qe_doc, &e) == TC_OK &&
       dcap_fail_at(
           &c->fail, DS_QE_SIGNED,
           tc_dcap_qe_identity_parse(json_object_get(qe_doc, "enclaveIdentity"), &c->qi, &e),

@@ -19,6 +19,7 @@ void dcap_vctx_free(dcap_vctx *c) {
   tc_vcache_release(c->coll_ref);
   tc_vcache_release(c->qe_ref);
   EVP_PKEY_free(c->ak_owned);
+  EVP_PKEY_free(c->p256_owned);
   tc_trust_store_free(c->trust_owned);
   memset(c, 0, sizeof *c);
 }

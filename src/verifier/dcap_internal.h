@@ -106,7 +106,9 @@ typedef struct dcap_chain {
 /* The certificates met in one build, each parsed once (by its DER bytes), with the links
  * and roots already checked. */
 typedef struct dcap_pool dcap_pool;
-tc_status dcap_pool_new(const tc_trust_store *trust, dcap_pool **out, tc_error *err);
+/* p256: P-256 parameters for the certificates' keys (borrowed; NULL: the pool makes its own). */
+tc_status dcap_pool_new(const tc_trust_store *trust, const EVP_PKEY *p256, dcap_pool **out,
+                        tc_error *err);
 void dcap_pool_free(dcap_pool *p);
 
 /* Parse chain_pem through the pool and check it: exactly `want` certificates after the
@@ -117,6 +119,10 @@ tc_status dcap_chain_build(dcap_pool *pool, const uint8_t *pem, size_t len, int 
                            const char *what, const char *r_sig, const char *r_untrusted,
                            dcap_chain *out, tc_error *err);
 void dcap_chain_clear(dcap_chain *c);
+/* *out holds what from holds (new references), named `what`: a chain that passed
+ * dcap_chain_build, for another input of the same bytes. 0; -1 (*out empty) when a
+ * reference could not be taken. */
+int dcap_chain_share(const dcap_chain *from, const char *what, dcap_chain *out);
 /* Every certificate of c valid at `at` (detail as tc_x509_check_time); the window
  * [*lo, *hi] narrowed to theirs. */
 tc_status dcap_chain_check_time(const dcap_chain *c, int64_t at, int64_t *lo, int64_t *hi,
@@ -182,6 +188,7 @@ typedef struct dcap_vctx {
   struct tc_vcache_ref *qe_ref;
   const EVP_PKEY *ak; /* attestation key of the quote: ak_owned or the qe_ref entry's */
   EVP_PKEY *ak_owned;
+  EVP_PKEY *p256_owned;        /* P-256 parameters when no cache holds them (dcap_vctx_p256) */
   const tc_trust_store *trust; /* operator roots (col->trust or trust_owned) */
   tc_trust_store *trust_owned;
   int operator_root; /* a chain ended at an operator root, not the pinned Intel root */
@@ -204,9 +211,14 @@ tc_status dcap_check_pck_chain(dcap_vctx *c, const tc_dcap_quote *q, tc_error *e
 int dcap_pck_chain_bytes(const tc_dcap_quote *q, const tc_collateral *col, const uint8_t **chain,
                          size_t *len);
 
-/* The attestation key x || y (P-256, 64 bytes) as an EVP_PKEY: with dc, from its ready
- * P-256 parameters (a third of the cost); NULL if not a point of the curve. */
-EVP_PKEY *dcap_attestation_key(const struct tc_dcap_cache *dc, const uint8_t *xy, size_t len);
+/* The P-256 parameters every key of this verification is made from (the attestation key,
+ * the certificates' keys): the cache's, else made once for c; NULL when out of memory. */
+const EVP_PKEY *dcap_vctx_p256(dcap_vctx *c);
+
+/* The attestation key x || y (P-256, 64 bytes) as an EVP_PKEY: from ready P-256
+ * parameters p256 (a third of the cost; NULL: built from the curve's name); NULL if not a
+ * point of the curve. */
+EVP_PKEY *dcap_attestation_key(const EVP_PKEY *p256, const uint8_t *xy, size_t len);
 
 /*
  * The QE report step of a cached verification (c->cache set; nothing happens without it).

@@ -56,7 +56,8 @@ static json_t *time_json(int64_t t) {
  * from the QE report step's cache entry when there is one (dcap_qe_lookup). */
 static tc_status check_quote_signature(dcap_vctx *c, const tc_dcap_quote *q, tc_error *err) {
   if (c->ak == NULL)
-    c->ak = c->ak_owned = dcap_attestation_key(c->cache, q->attestation_key, TC_DCAP_ECDSA_KEY_LEN);
+    c->ak = c->ak_owned =
+        dcap_attestation_key(dcap_vctx_p256(c), q->attestation_key, TC_DCAP_ECDSA_KEY_LEN);
   if (c->ak == NULL)
     return tc_fail(err, TC_ERR_VERIFY, "attestation_key_invalid",
                    "attestation key is not a P-256 curve point");

@@ -62,25 +62,17 @@ tc_status tc_jwk_rsa_oaep256_encrypt(const json_t *jwk, const uint8_t *msg, size
   return TC_OK;
 }
 
-/* PEM passphrase callback: none. Encrypted keys fail instead of prompting on a terminal. */
-static int no_passphrase(char *buf, int size, int rwflag, void *u) {
-  (void)buf;
-  (void)size;
-  (void)rwflag;
-  (void)u;
-  return -1;
-}
-
 tc_status tc_jwk_from_pem(const uint8_t *pem, size_t len, int want_private, const char *what,
                           json_t **jwk, tc_error *err) {
   *jwk = NULL;
   if (len > INT32_MAX)
     return tc_fail(err, TC_ERR_PARSE, "key_invalid", "%s: too large for a key", what);
   TC_AUTO(BIO) *bio = BIO_new_mem_buf(pem, (int)len);
-  TC_AUTO(EVP_PKEY) *pk = bio ? PEM_read_bio_PrivateKey(bio, NULL, no_passphrase, NULL) : NULL;
+  TC_AUTO(EVP_PKEY) *pk =
+      bio ? PEM_read_bio_PrivateKey(bio, NULL, tc_pem_no_passphrase, NULL) : NULL;
   if (!pk && bio && !want_private) {
     (void)BIO_reset(bio);
-    pk = PEM_read_bio_PUBKEY(bio, NULL, no_passphrase, NULL);
+    pk = PEM_read_bio_PUBKEY(bio, NULL, tc_pem_no_passphrase, NULL);
   }
   if (!pk) {
     tc_fail(err, TC_ERR_PARSE, "key_invalid", "%s: neither a JWK nor a PEM %s key", what,

@@ -58,9 +58,18 @@ static void load_error_texts(void) {
   ERR_load_X509V3_strings();
 }
 
+int tc_pem_no_passphrase(char *buf, int size, int rwflag, void *u) {
+  (void)buf;
+  (void)size;
+  (void)rwflag;
+  (void)u;
+  return -1;
+}
+
 void tc_error_add_openssl(tc_error *err) {
   unsigned long e;
   char buf[256];
+  int added = 0;
   if (err != NULL && ERR_peek_error() != 0)
     load_error_texts();
   while ((e = ERR_get_error()) != 0) {
@@ -68,7 +77,19 @@ void tc_error_add_openssl(tc_error *err) {
       continue;
     ERR_error_string_n(e, buf, sizeof buf);
     size_t len = strlen(err->detail);
-    if (len + 3 < sizeof err->detail)
-      snprintf(err->detail + len, sizeof err->detail - len, "%s%s", len ? "; " : "", buf);
+    /* after a detail that ends in ": " (it introduces OpenSSL's reasons) the first one
+     * follows directly; the others are "; "-separated */
+    const char *sep = len == 0 || (!added && len >= 2 && err->detail[len - 2] == ':' &&
+                                   err->detail[len - 1] == ' ')
+                          ? ""
+                          : "; ";
+    if (len + strlen(sep) < sizeof err->detail - 1) {
+      snprintf(err->detail + len, sizeof err->detail - len, "%s%s", sep, buf);
+      added = 1;
+    }
   }
+  /* nothing to add after a detail that announced it: no dangling ": " */
+  size_t len = err != NULL ? strlen(err->detail) : 0;
+  if (!added && len >= 2 && err->detail[len - 2] == ':' && err->detail[len - 1] == ' ')
+    err->detail[len - 2] = '\0';
 }

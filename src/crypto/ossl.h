@@ -50,7 +50,13 @@ TC_AUTOFREE_DEFINE(tc_ossl_bytes, tc_ossl_bytes_release)
 /** OpenSSL's digest for alg (static, never freed), NULL for a value outside the enum. */
 const EVP_MD *tc_md_of(tc_hash_alg alg);
 
-/** Append the OpenSSL error queue (and clear it) to err->detail, "; "-separated. */
+/** OpenSSL's pem_password_cb that gives no pass phrase (-1): an encrypted PEM block is
+ *  refused ("PEM routines::bad password read") instead of OpenSSL asking on a terminal. */
+int tc_pem_no_passphrase(char *buf, int size, int rwflag, void *u);
+
+/** Append the OpenSSL error queue (and clear it) to err->detail, "; "-separated; right
+ *  after a detail that ends in ": " without a separator, and when the queue is empty that
+ *  ": " is removed. err NULL: only clears the queue. */
 void tc_error_add_openssl(tc_error *err);
 
 #endif

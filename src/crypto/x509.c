@@ -49,7 +49,7 @@ tc_status tc_x509_parse(const uint8_t *data, size_t len, X509 **out, tc_error *e
 static X509 *pem_block_cert(BIO *bio, tc_x509_reuse_fn reuse, void *ctx) {
   unsigned char *der = NULL;
   long n = 0;
-  if (PEM_bytes_read_bio(&der, &n, NULL, PEM_STRING_X509, bio, NULL, NULL) != 1)
+  if (PEM_bytes_read_bio(&der, &n, NULL, PEM_STRING_X509, bio, tc_pem_no_passphrase, NULL) != 1)
     return NULL;
   TC_AUTO(tc_ossl_bytes) *owned = der; /* used below: clang warns of a cleanup-only variable */
   const unsigned char *p = owned;
@@ -235,7 +235,7 @@ tc_status tc_crl_parse(const uint8_t *data, size_t len, X509_CRL **out, tc_error
   TC_AUTO(X509_CRL) *crl = NULL;
   if (is_pem(data, len)) {
     TC_AUTO(BIO) *bio = BIO_new_mem_buf(data, (int)len);
-    crl = bio ? PEM_read_bio_X509_CRL(bio, NULL, NULL, NULL) : NULL;
+    crl = bio ? PEM_read_bio_X509_CRL(bio, NULL, tc_pem_no_passphrase, NULL) : NULL;
   } else {
     const unsigned char *p = data;
     crl = d2i_X509_CRL(NULL, &p, (long)len);

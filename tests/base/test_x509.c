@@ -219,10 +219,49 @@ static void test_crl(void **state) {
   EVP_PKEY_free(fk);
 }
 
+/* An encrypted PEM block (RFC 1421 Proc-Type/DEK-Info headers) is refused without asking
+ * for a pass phrase: the callback gives none ("bad password read"), OpenSSL's own terminal
+ * prompt (which fails without a terminal: "problems getting password") is never reached.
+ * OpenSSL's reasons follow the detail's ": " directly, never as ": ; ". */
+static void test_encrypted_pem_refused(void **state) {
+  (void)state;
+  EVP_PKEY *k = ec_key();
+  X509 *c = make_cert("Encrypted", k, NULL, k, 9, T0 - 10, T0 + 10, 1);
+  char pem[4096], enc[4200];
+  size_t n = to_pem(c, pem, sizeof pem);
+  pem[n] = '\0';
+  const char *body = strchr(pem, '\n') + 1;
+  int m = snprintf(enc, sizeof enc,
+                   "-----BEGIN CERTIFICATE-----\nProc-Type: 4,ENCRYPTED\n"
+                   "DEK-Info: AES-256-CBC,00112233445566778899AABBCCDDEEFF\n\n%s",
+                   body);
+  assert_true(m > 0 && (size_t)m < sizeof enc);
+  STACK_OF(X509) *sk = NULL;
+  tc_error err;
+  tc_error_clear(&err);
+  assert_int_equal(tc_x509_parse_chain((const uint8_t *)enc, (size_t)m, &sk, &err), TC_ERR_PARSE);
+  assert_null(sk);
+  assert_string_equal(err.reason, "cert_unparsable");
+  assert_non_null(strstr(err.detail, "PEM certificate #0 does not parse: error:"));
+  assert_non_null(strstr(err.detail, "bad password read"));
+  assert_null(strstr(err.detail, "problems getting password"));
+  assert_null(strstr(err.detail, ": ;"));
+
+  /* plain garbage: the same detail shape */
+  tc_error_clear(&err);
+  static const uint8_t junk[] = {0x30, 0x82, 0x05, 0x00, 0x01, 0x02};
+  assert_int_equal(tc_x509_parse_chain(junk, sizeof junk, &sk, &err), TC_ERR_PARSE);
+  assert_non_null(strstr(err.detail, "certificate: error:"));
+  assert_null(strstr(err.detail, ": ;"));
+  X509_free(c);
+  EVP_PKEY_free(k);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_chain_and_signatures),
       cmocka_unit_test(test_crl),
+      cmocka_unit_test(test_encrypted_pem_refused),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

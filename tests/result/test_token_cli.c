@@ -254,6 +254,7 @@ static void test_usage_and_unreadable(void **state) {
     char *text = json_dumps(priv, 0);
     char *pf = tmp_file("jwks-private.json", text);
     assert_int_equal(run("verify '%s' --jwks '%s' --at 2025-07-04T10:01:00Z", tok, pf), 2);
+    unlink(pf); /* the folder is removed at the end: nothing of a test may stay in it */
     free(pf);
     free(text);
     json_decref(priv);

@@ -88,6 +88,7 @@ static void hole_stop(void) {
 /* ------------------------------------------------------------------ helpers */
 
 static snp_forge *F;
+static srv KEEP; /* its folder holds ARK and NK for every test; removed by teardown */
 static char ARK[600], NK[600];
 
 static double now_s(void) {
@@ -180,21 +181,21 @@ static int setup(void **state) {
   if (F == NULL)
     return -1;
   hole_start();
-  srv keep;
-  srv_init(&keep);
+  srv_init(&KEEP);
   const tc_buf *ark = snp_forge_ark_pem(F);
-  char *a = srv_write(&keep, "ark.pem", ark->data, ark->len);
-  char *k = srv_write(&keep, "nonce.key", NONCE_KEY, 32);
+  char *a = srv_write(&KEEP, "ark.pem", ark->data, ark->len);
+  char *k = srv_write(&KEEP, "nonce.key", NONCE_KEY, 32);
   snprintf(ARK, sizeof ARK, "%s", a);
   snprintf(NK, sizeof NK, "%s", k);
   free(a);
   free(k);
-  return 0; /* keep's folder holds the files until the process ends */
+  return 0;
 }
 
 static int teardown(void **state) {
   (void)state;
   hole_stop();
+  srv_cleanup(&KEEP);
   snp_forge_free(F);
   return 0;
 }

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Every single-bit flip in the signed part (header + body) of every valid vector quote
- * (../shared/vectors/dcap, verdict "valid"; identical quotes once), and one bit in each
- * byte of its signature data up to the end of the QE authentication data (signature data
- * length, quote signature, attestation key, v4/v5 outer certification data header, QE
- * report, QE report signature, QE authentication data and its length), is rejected by
+ * (../shared/vectors/dcap, verdict "valid"; identical quotes once), and one bit in bytes of
+ * its signature data up to the end of the QE authentication data (each byte of the
+ * signature data length, quote signature, attestation key, v4/v5 outer certification data
+ * header and QE authentication data length; every 5th of the QE report, its signature and
+ * the QE authentication data, which each take a full cold verification), is rejected by
  * tc_dcap_verify with the case's own collateral at its verify_at; and again by
  * tc_dcap_verify_cached on one cache warmed by the valid quote first (PCK chain, collateral
  * set and QE report step cached), with the same reason, the valid quote still valid after. */
@@ -57,13 +58,17 @@ static void flip_case(void **state) {
   const json_t *parsed = json_object_get(exp, "parsed");
   size_t auth_len = strlen(json_string_value(json_object_get(parsed, "qe_auth_data"))) / 2;
   int outer = json_is_integer(json_object_get(parsed, "outer_certification_data_type"));
-  size_t auth_end = signed_len + 4 + 64 + 64 + (outer ? 6 : 0) + 384 + 64 + 2 + auth_len;
+  size_t qe_report = signed_len + 4 + 64 + 64 + (outer ? 6 : 0), auth_len_at = qe_report + 448;
+  size_t auth_end = auth_len_at + 2 + auth_len;
   assert_true(auth_end < q.len);
   size_t rejected = 0, n_bits = signed_len * 8 + (auth_end - signed_len);
   for (size_t i = 0; i < n_bits; i++) {
-    /* every bit of header + body, then bit (byte % 8) of each following byte */
+    /* every bit of header + body, then bit (byte % 8) of the following bytes */
     size_t byte = i < signed_len * 8 ? i / 8 : signed_len + (i - signed_len * 8);
     unsigned bit = i < signed_len * 8 ? i % 8 : byte % 8;
+    int strided = byte >= qe_report && (byte < auth_len_at || byte >= auth_len_at + 2);
+    if (strided && (byte - qe_report) % 5 != 0)
+      continue;
     tc_error warm;
     q.data[byte] ^= (uint8_t)(1u << bit);
     tc_status st = tc_dcap_verify(q.data, q.len, &col, at, NULL, &err);
@@ -78,7 +83,7 @@ static void flip_case(void **state) {
                err.detail, warm.reason, warm.detail);
     rejected++;
   }
-  print_message("  %s: %zu of %zu flips rejected, cold and warm\n", name, rejected, n_bits);
+  print_message("  %s: %zu flips rejected, cold and warm\n", name, rejected);
   assert_int_equal(tc_dcap_verify_cached(q.data, q.len, &col, at, cache, NULL, &err), TC_OK);
   tc_dcap_cache_free(cache);
   json_decref(exp);

@@ -4,6 +4,6 @@ teectl_area(teectl_toml
   SOURCES config/toml.c
   DEPS teectl_base PkgConfig::JANSSON m)
 teectl_area(teectl_lint
-  SOURCES config/lint.c config/lint_kata.c config/lint_containerd.c config/lint_runtimeclass.c
+  SOURCES config/lint.c config/lint_kata.c config/lint_kata_platform.c config/lint_containerd.c config/lint_runtimeclass.c
           config/kata_schema.c config/lint_measure.c
   DEPS teectl_toml teectl_base PkgConfig::JANSSON PkgConfig::YAML m)

@@ -3,7 +3,11 @@
  * is verified at its expected.json verify_at and compared field by field with the ground
  * truth (verdict, tcb_status, advisory_ids, fmspc, pce_id, pck_tcb, tcb_detail,
  * policy_flags, validity_window, parsed). Comparison is generic over the keys expected.json
- * provides, so new cases need no code change. */
+ * provides, so new cases need no code change. Every case is also verified through one
+ * tc_dcap_cache shared by all cases (quotes of one platform share PCK chain, collateral and
+ * QE report; the derived cases keep their source's QE report, attestation key or chain),
+ * as each case comes and again once every case warmed it: status, reason, detail and the
+ * whole result object equal the uncached verification's. */
 #include <ctype.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -18,6 +22,7 @@
 #include "teectl/rfc3339.h"
 
 static const char *g_dir;
+static tc_dcap_cache *g_cache; /* shared by every case */
 
 static char *lower(const char *s) {
   char *o = strdup(s ? s : "");
@@ -128,6 +133,76 @@ static void check_reason(const json_t *exp, const char *got) {
   fail_msg("no reason mapping for expected reason \"%s\" (got %s): extend reason_map", text, got);
 }
 
+typedef struct {
+  tc_buf quote;
+  tc_collateral col;
+  int64_t at;
+  json_t *exp;
+} vcase;
+
+static void load_case(const char *name, vcase *c) {
+  char *dir = test_path(g_dir, name);
+  char *p = test_path(dir, "expected.json");
+  json_error_t je;
+  c->exp = json_load_file(p, 0, &je);
+  free(p);
+  assert_non_null(c->exp);
+  p = test_path(dir, "quote.bin");
+  c->quote = test_read_file(p);
+  free(p);
+  dcap_test_load_collateral(dir, &c->col);
+  free(dir);
+  tc_error err;
+  assert_int_equal(
+      tc_rfc3339_parse(json_string_value(json_object_get(c->exp, "verify_at")), &c->at, &err),
+      TC_OK);
+}
+
+static void unload_case(vcase *c) {
+  json_decref(c->exp);
+  tc_buf_free(&c->quote);
+  dcap_test_free_collateral(&c->col);
+}
+
+/* Through g_cache, the case gives st / err / res of the uncached verification. */
+static void same_cached(const char *name, const vcase *c, tc_status st, const tc_error *err,
+                        const json_t *res) {
+  tc_error e;
+  json_t *r = NULL;
+  tc_status s = tc_dcap_verify_cached(c->quote.data, c->quote.len, &c->col, c->at, g_cache, &r, &e);
+  if (s != st ||
+      (st != TC_OK && (strcmp(e.reason, err->reason) != 0 || strcmp(e.detail, err->detail) != 0)))
+    fail_msg("%s: uncached %d %s (%s), cached %d %s (%s)", name, st, err->reason, err->detail, s,
+             e.reason, e.detail);
+  if (!json_equal((json_t *)res, r)) {
+    char *a = json_dumps(res, JSON_SORT_KEYS), *b = json_dumps(r, JSON_SORT_KEYS);
+    fail_msg("%s: the cached result differs:\n%s\n%s", name, a, b);
+  }
+  json_decref(r);
+}
+
+/* Once every case went through g_cache: each again, warm, as uncached. */
+static void run_warm(void **state) {
+  char **names = *state;
+  size_t n = 0;
+  for (; names[n] != NULL; n++) {
+    vcase c;
+    load_case(names[n], &c);
+    tc_error err;
+    json_t *res = NULL;
+    tc_status st = tc_dcap_verify(c.quote.data, c.quote.len, &c.col, c.at, &res, &err);
+    same_cached(names[n], &c, st, &err, res);
+    json_decref(res);
+    unload_case(&c);
+  }
+  uint64_t hits, misses;
+  size_t entries;
+  tc_dcap_cache_counts(g_cache, &hits, &misses, &entries);
+  print_message("  %zu cases warm: %llu hits, %llu misses, %zu entries\n", n,
+                (unsigned long long)hits, (unsigned long long)misses, entries);
+  assert_true(hits > misses);
+}
+
 static void run_case(void **state) {
   const char *name = *state;
   char *dir = test_path(g_dir, name);
@@ -149,6 +224,10 @@ static void run_case(void **state) {
   json_t *res = NULL;
   tc_status st = tc_dcap_verify(quote.data, quote.len, &col, at, &res, &err);
   assert_non_null(res);
+  {
+    const vcase c = {quote, col, at, exp};
+    same_cached(name, &c, st, &err, res);
+  }
   const char *verdict = json_string_value(json_object_get(exp, "verdict"));
   print_message("  %s: %s / %s %s\n", name, json_string_value(json_object_get(res, "verdict")),
                 st == TC_OK ? "ok" : err.reason, st == TC_OK ? "" : err.detail);
@@ -228,13 +307,19 @@ int main(int argc, char **argv) {
   while (names[n])
     n++;
   assert_true(n > 0);
-  struct CMUnitTest *tests = calloc(n, sizeof *tests);
+  tc_error err;
+  assert_int_equal(tc_dcap_cache_new(64, &g_cache, &err), TC_OK);
+  struct CMUnitTest *tests = calloc(n + 1, sizeof *tests);
   for (size_t i = 0; i < n; i++) {
     tests[i].name = names[i];
     tests[i].test_func = run_case;
     tests[i].initial_state = names[i];
   }
-  int rc = _cmocka_run_group_tests("dcap_vectors", tests, n, NULL, NULL);
+  tests[n].name = "every case again, warm";
+  tests[n].test_func = run_warm;
+  tests[n].initial_state = names;
+  int rc = _cmocka_run_group_tests("dcap_vectors", tests, n + 1, NULL, NULL);
+  tc_dcap_cache_free(g_cache);
   free(tests);
   test_free_list(names);
   free(dir);

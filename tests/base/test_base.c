@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -108,6 +109,27 @@ static void test_rfc3339(void **state) {
   assert_string_equal(tc_rfc3339_format(1752796800, buf), "2025-07-18T00:00:00Z");
   assert_string_equal(tc_rfc3339_format(951782400 + 86399, buf), "2000-02-29T23:59:59Z");
   assert_string_equal(tc_rfc3339_format(0, buf), "1970-01-01T00:00:00Z");
+  /* against libc's gmtime_r over years 0000 .. 9999: the ends and 20000 times between */
+  /* 0000-01-01T00:00:00Z, 9999-12-31T23:59:59Z */
+  const int64_t lo = -62167219200, hi = 253402300799;
+  uint64_t x = 88172645463325252ull;
+  for (int i = 0; i < 20004; i++) {
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    int64_t when = i == 0   ? lo
+                   : i == 1 ? hi
+                   : i == 2 ? -1
+                   : i == 3 ? 86399
+                            : lo + (int64_t)(x % (uint64_t)(hi - lo + 1));
+    time_t tt = (time_t)when;
+    struct tm tm;
+    assert_non_null(gmtime_r(&tt, &tm));
+    char want[64];
+    snprintf(want, sizeof want, "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+             tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+    assert_string_equal(tc_rfc3339_format(when, buf), want);
+  }
 }
 
 /* tc_sink_write: libcurl's write-callback shape; at most max bytes in all. */

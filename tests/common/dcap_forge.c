@@ -5,6 +5,7 @@
 #include "dcap_forge.h"
 
 #include <openssl/bn.h>
+#include <openssl/core_names.h>
 #include <openssl/ec.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
@@ -220,11 +221,34 @@ static int add_ext(X509 *x, X509 *issuer, int nid, const char *value) {
   return ok ? 0 : -1;
 }
 
-static X509 *make_cert(const dcap_forge_opts *o, const char *cn, EVP_PKEY *key, X509 *issuer,
-                       EVP_PKEY *sign_key, int ca, long serial, const dbuf *sgx_ext) {
-  X509 *x = X509_new();
-  if (x == NULL)
+/* The public part of key to write in a certificate in the given form (a new reference;
+ * NULL on failure). */
+static EVP_PKEY *key_in_form(EVP_PKEY *key, dcap_forge_key_form form) {
+  EVP_PKEY *k = EVP_PKEY_dup(key);
+  const char *name = form == DCAP_KEY_EXPLICIT ? OSSL_PKEY_PARAM_EC_ENCODING
+                                               : OSSL_PKEY_PARAM_EC_POINT_CONVERSION_FORMAT;
+  const char *value = form == DCAP_KEY_COMPRESSED ? OSSL_PKEY_EC_POINT_CONVERSION_FORMAT_COMPRESSED
+                      : form == DCAP_KEY_HYBRID   ? OSSL_PKEY_EC_POINT_CONVERSION_FORMAT_HYBRID
+                      : form == DCAP_KEY_EXPLICIT
+                          ? OSSL_PKEY_EC_ENCODING_EXPLICIT
+                          : OSSL_PKEY_EC_POINT_CONVERSION_FORMAT_UNCOMPRESSED;
+  if (k != NULL && EVP_PKEY_set_utf8_string_param(k, name, value) != 1) {
+    EVP_PKEY_free(k);
+    k = NULL;
+  }
+  return k;
+}
+
+static X509 *make_cert(const dcap_forge_opts *o, const char *cn, EVP_PKEY *key,
+                       dcap_forge_key_form form, X509 *issuer, EVP_PKEY *sign_key, int ca,
+                       long serial, const dbuf *sgx_ext) {
+  EVP_PKEY *pub = key_in_form(key, form);
+  X509 *x = pub != NULL ? X509_new() : NULL;
+  if (x == NULL) {
+    EVP_PKEY_free(pub);
+    fail("certificate key");
     return NULL;
+  }
   X509_set_version(x, 2);
   ASN1_INTEGER_set(X509_get_serialNumber(x), serial);
   X509_NAME *n = X509_NAME_new();
@@ -236,7 +260,8 @@ static X509 *make_cert(const dcap_forge_opts *o, const char *cn, EVP_PKEY *key, 
   X509_NAME_free(n);
   ASN1_TIME_set(X509_getm_notBefore(x), (time_t)o->not_before);
   ASN1_TIME_set(X509_getm_notAfter(x), (time_t)o->not_after);
-  X509_set_pubkey(x, key);
+  X509_set_pubkey(x, pub);
+  EVP_PKEY_free(pub);
   X509 *iss = issuer ? issuer : x;
   int rc = 0;
   rc |= add_ext(x, iss, NID_subject_key_identifier, "hash");
@@ -471,19 +496,20 @@ dcap_forge *dcap_forge_new(const dcap_forge_opts *o) {
   dcap_forge_break br = o->breakage;
   dbuf ext = {0};
   sgx_extension(o, &ext);
-  f->root = make_cert(o, "TEST-ONLY SGX Root CA", f->root_key, NULL, f->root_key, 1, 1, NULL);
+  f->root = make_cert(o, "TEST-ONLY SGX Root CA", f->root_key, o->root_key_form, NULL, f->root_key,
+                      1, 1, NULL);
   f->ca = f->root
               ? make_cert(o,
                           o->processor_ca ? "TEST-ONLY SGX PCK Processor CA"
                                           : "TEST-ONLY SGX PCK Platform CA",
-                          f->ca_key, f->root,
+                          f->ca_key, o->ca_key_form, f->root,
                           br == DCAP_BREAK_CA_WRONG_SIGNER ? f->other_key : f->root_key, 1, 2, NULL)
               : NULL;
-  f->pck = f->ca ? make_cert(o, "TEST-ONLY SGX PCK Certificate", f->pck_key, f->ca,
+  f->pck = f->ca ? make_cert(o, "TEST-ONLY SGX PCK Certificate", f->pck_key, o->pck_key_form, f->ca,
                              br == DCAP_BREAK_PCK_WRONG_SIGNER ? f->other_key : f->ca_key, 0, 3,
                              br == DCAP_BREAK_PCK_NO_EXTENSION ? NULL : &ext)
                  : NULL;
-  f->tcb = f->root ? make_cert(o, "TEST-ONLY SGX TCB Signing", f->tcb_key, f->root,
+  f->tcb = f->root ? make_cert(o, "TEST-ONLY SGX TCB Signing", f->tcb_key, o->tcb_key_form, f->root,
                                br == DCAP_BREAK_TCB_SIGNER_WRONG_ROOT ? f->other_key : f->root_key,
                                0, 4, NULL)
                    : NULL;

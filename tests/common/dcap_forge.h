@@ -60,6 +60,16 @@ typedef enum {
   DCAP_BREAK_QUOTE_SIGNATURE,       /* quote signed with another key than the att. key */
 } dcap_forge_break;
 
+/** How a certificate's P-256 public key is written in its SubjectPublicKeyInfo (RFC 5480
+ *  section 2: id-ecPublicKey with the namedCurve or specifiedCurve parameters; SEC 1 2.3.3
+ *  point forms). The key is the same in every form. */
+typedef enum {
+  DCAP_KEY_NAMED = 0,  /* namedCurve prime256v1, uncompressed point (0x04): Intel's form */
+  DCAP_KEY_COMPRESSED, /* namedCurve, compressed point (0x02 / 0x03) */
+  DCAP_KEY_HYBRID,     /* namedCurve, hybrid point (0x06 / 0x07) */
+  DCAP_KEY_EXPLICIT,   /* specifiedCurve: the P-256 parameters written out, uncompressed */
+} dcap_forge_key_form;
+
 typedef struct dcap_forge_opts {
   int64_t not_before, not_after;            /* every certificate's window (seconds, UTC) */
   int64_t issue_date, next_update;          /* TCB Info, QE Identity, CRL thisUpdate/nextUpdate */
@@ -81,6 +91,8 @@ typedef struct dcap_forge_opts {
   const char *tdx_module_identities_json; /* replaces tcbInfo.tdxModuleIdentities or NULL */
   const char *qe_tcb_levels_json;         /* replaces enclaveIdentity.tcbLevels or NULL */
   dcap_forge_break breakage;
+  /* the key form of the root, PCK CA, PCK leaf and TCB signing certificates (default named) */
+  dcap_forge_key_form root_key_form, ca_key_form, pck_key_form, tcb_key_form;
 } dcap_forge_opts;
 
 typedef struct dcap_forge dcap_forge;

@@ -8,7 +8,11 @@
  *   - every byte of a generated P-256 chain changed (xor 0x01, then xor 0x80), each changed
  *     certificate as subject, as issuer and as its own issuer;
  *   - the same over the real Intel SGX chain of a DCAP vector case (PCK chain and TCB
- *     signing certificate with their CRLs) when ../shared/vectors is present. */
+ *     signing certificate with their CRLs) when ../shared/vectors is present;
+ *   - a P-256 key written compressed, hybrid or with the curve's parameters spelled out
+ *     (RFC 5480 section 2, SEC 1 2.3.3) as issuer, subject and CRL issuer, and proxy
+ *     certificates (RFC 3820) under issuers whose keyUsage has keyCertSign,
+ *     digitalSignature, both or is absent. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -17,6 +21,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <openssl/core_names.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
@@ -381,12 +386,129 @@ static void test_every_byte_intel(void **state) {
   }
 }
 
+/* ---- other key forms, proxy certificates ---- */
+
+/* key's public part set to be written in form ("compressed", "hybrid" with the point
+ * conversion parameter, "explicit" with the encoding one; "named": as generated). */
+static EVP_PKEY *in_form(EVP_PKEY *key, const char *form) {
+  EVP_PKEY *k = EVP_PKEY_dup(key);
+  assert_non_null(k);
+  if (strcmp(form, "explicit") == 0)
+    assert_int_equal(EVP_PKEY_set_utf8_string_param(k, OSSL_PKEY_PARAM_EC_ENCODING, form), 1);
+  else if (strcmp(form, "named") != 0)
+    assert_int_equal(
+        EVP_PKEY_set_utf8_string_param(k, OSSL_PKEY_PARAM_EC_POINT_CONVERSION_FORMAT, form), 1);
+  return k;
+}
+
+static void test_key_forms(void **state) {
+  (void)state;
+  static const char *forms[] = {"named", "compressed", "hybrid", "explicit"};
+  enum { NF = sizeof forms / sizeof forms[0] };
+  EVP_PKEY *ik = gen_key("P-256"), *sk = gen_key("P-256");
+  assert_true(ik != NULL && sk != NULL);
+  for (int i = 0; i < NF; i++) {
+    EVP_PKEY *ipub = in_form(ik, forms[i]);
+    X509 *root = make_cert("root", ipub, NULL, ik, "critical,keyCertSign,cRLSign", 0, EVP_sha256());
+    two r;
+    two_of(root, &r);
+    /* only Intel's form is parsed without OpenSSL's key decode; the others by d2i_X509 */
+    assert_int_equal(X509_get0_pubkey(r.x) == NULL, i == 0);
+    ERR_clear_error();
+    assert_non_null(r.key);
+    assert_int_equal(same_issued(&r, &r), TC_OK);
+    X509_CRL *crl = make_crl(root, ik, EVP_sha256());
+    assert_int_equal(same_crl(crl, &r), TC_OK);
+    for (int j = 0; j < NF; j++) {
+      EVP_PKEY *spub = in_form(sk, forms[j]);
+      X509 *sub = make_cert("sub", spub, root, ik, NULL, 0, EVP_sha256());
+      two s;
+      two_of(sub, &s);
+      assert_int_equal(same_issued(&s, &r), TC_OK);
+      assert_int_not_equal(same_issued(&r, &s), TC_OK);
+      assert_int_not_equal(same_crl(crl, &s), TC_OK);
+      two_free(&s);
+      X509_free(sub);
+      EVP_PKEY_free(spub);
+    }
+    X509_CRL_free(crl);
+    two_free(&r);
+    X509_free(root);
+    EVP_PKEY_free(ipub);
+  }
+  EVP_PKEY_free(ik);
+  EVP_PKEY_free(sk);
+}
+
+/* An end-entity certificate of key issued by issuer (signed with issuer_key), a proxy
+ * certificate (proxyCertInfo, RFC 3820 section 3.8) when proxy is 1. */
+static X509 *make_ee(const char *cn, EVP_PKEY *key, X509 *issuer, EVP_PKEY *issuer_key, int proxy) {
+  X509 *c = test_cert_new(cn, key, issuer, 9, T0, T0 + 86400 * 365);
+  if (proxy) {
+    /* ProxyCertInfoExtension ::= SEQUENCE { pCPathLenConstraint absent, proxyPolicy
+     * SEQUENCE { policyLanguage id-ppl-inheritAll (1.3.6.1.5.5.7.21.1) } } */
+    static const uint8_t pci[] = {0x30, 0x0c, 0x30, 0x0a, 0x06, 0x08, 0x2b,
+                                  0x06, 0x01, 0x05, 0x05, 0x07, 0x15, 0x01};
+    ASN1_OCTET_STRING *v = ASN1_OCTET_STRING_new();
+    assert_non_null(v);
+    assert_int_equal(ASN1_OCTET_STRING_set(v, pci, sizeof pci), 1);
+    X509_EXTENSION *ext = X509_EXTENSION_create_by_NID(NULL, NID_proxyCertInfo, 1, v);
+    assert_non_null(ext);
+    X509_add_ext(c, ext, -1);
+    X509_EXTENSION_free(ext);
+    ASN1_OCTET_STRING_free(v);
+  }
+  assert_true(X509_sign(c, issuer_key, EVP_sha256()) > 0);
+  return c;
+}
+
+static void test_proxy(void **state) {
+  (void)state;
+  /* OpenSSL 3.0's rule (crypto/x509/v3_purp.c ossl_x509_signing_allowed): a proxy
+   * certificate needs digitalSignature in its issuer's keyUsage, any other keyCertSign;
+   * an issuer without keyUsage allows both */
+  static const struct {
+    const char *ku;
+    int proxy_code, ee_code;
+  } cases[] = {
+      {"critical,keyCertSign", X509_V_ERR_KEYUSAGE_NO_DIGITAL_SIGNATURE, X509_V_OK},
+      {"critical,digitalSignature", X509_V_OK, X509_V_ERR_KEYUSAGE_NO_CERTSIGN},
+      {"critical,digitalSignature,keyCertSign", X509_V_OK, X509_V_OK},
+      {NULL, X509_V_OK, X509_V_OK},
+  };
+  EVP_PKEY *ik = gen_key("P-256"), *sk = gen_key("P-256");
+  assert_true(ik != NULL && sk != NULL);
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    X509 *iss = make_cert("issuer", ik, NULL, ik, cases[i].ku, 0, EVP_sha256());
+    two t;
+    two_of(iss, &t);
+    assert_null(X509_get0_pubkey(t.x)); /* the keyed parse's: tc_x509_issued completes */
+    ERR_clear_error();
+    for (int proxy = 0; proxy < 2; proxy++) {
+      X509 *sub = make_ee("ee", sk, iss, ik, proxy);
+      two s;
+      two_of(sub, &s);
+      same_issued(&s, &t);
+      assert_int_equal(tc_x509_issued(t.x, t.key, s.x),
+                       proxy ? cases[i].proxy_code : cases[i].ee_code);
+      two_free(&s);
+      X509_free(sub);
+    }
+    two_free(&t);
+    X509_free(iss);
+  }
+  EVP_PKEY_free(ik);
+  EVP_PKEY_free(sk);
+}
+
 int main(void) {
   g_p256 = tc_ec_params_new(TC_EC_P256);
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_key_types),
       cmocka_unit_test(test_every_byte_generated),
       cmocka_unit_test(test_every_byte_intel),
+      cmocka_unit_test(test_key_forms),
+      cmocka_unit_test(test_proxy),
   };
   int rc = cmocka_run_group_tests(tests, NULL, NULL);
   EVP_PKEY_free(g_p256);

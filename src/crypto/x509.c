@@ -138,6 +138,13 @@ tc_status tc_x509_check_issued_with(X509 *subject, X509 *issuer, const EVP_PKEY 
   if (rc != X509_V_OK)
     return tc_fail(err, TC_ERR_VERIFY, reason, "'%s' is not issued by '%s': %s", scn, icn,
                    X509_verify_cert_error_string(rc));
+  /* RFC 5280 section 4.2.1.9: a key that signs certificates is a CA's, with basicConstraints
+   * cA TRUE (X509_check_ca 1; a v1 certificate, keyUsage or Netscape type alone is not) */
+  if (X509_check_ca(issuer) != 1)
+    return tc_fail(err, TC_ERR_VERIFY, reason,
+                   "'%s' is not issued by '%s': the issuer is not a CA (no basicConstraints "
+                   "with cA TRUE, RFC 5280 section 4.2.1.9)",
+                   scn, icn);
   EVP_PKEY *key = (EVP_PKEY *)issuer_key;
   ERR_clear_error();
   if (key == NULL || X509_verify(subject, key) != 1) {
@@ -264,6 +271,13 @@ tc_status tc_crl_check_signature_with(X509_CRL *crl, X509 *issuer, const EVP_PKE
   tc_x509_subject_cn(issuer, icn, sizeof icn);
   if (X509_NAME_cmp(X509_CRL_get_issuer(crl), X509_get_subject_name(issuer)) != 0)
     return tc_fail(err, TC_ERR_VERIFY, "crl_invalid", "CRL is not issued by '%s'", icn);
+  /* RFC 5280 section 6.3.3 (f): the CRL issuer's keyUsage, when present, has cRLSign
+   * (X509_get_key_usage: every bit without the extension) */
+  if ((X509_get_key_usage(issuer) & KU_CRL_SIGN) == 0)
+    return tc_fail(err, TC_ERR_VERIFY, "crl_invalid",
+                   "CRL issuer '%s' may not sign CRLs (its keyUsage lacks cRLSign, RFC 5280 "
+                   "section 6.3.3)",
+                   icn);
   ERR_clear_error();
   EVP_PKEY *key = (EVP_PKEY *)issuer_key;
   if (key == NULL || X509_CRL_verify(crl, key) != 1) {

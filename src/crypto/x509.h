@@ -52,9 +52,11 @@ tc_status tc_x509_parse_chain_reuse(const uint8_t *data, size_t len, tc_x509_reu
                                     void *ctx, STACK_OF(X509) * *out, tc_error *err);
 
 /**
- * Check that subject names issuer as its issuer (X509_check_issued: names, key ids)
- * and that subject's signature verifies with issuer's public key (any algorithm
- * OpenSSL supports, including RSASSA-PSS with the parameters in the certificate).
+ * Check that subject names issuer as its issuer (X509_check_issued: names, key ids,
+ * signature algorithm against the key type, the issuer's keyUsage allows keyCertSign),
+ * that issuer is a CA (basicConstraints cA TRUE: RFC 5280 section 4.2.1.9) and that
+ * subject's signature verifies with issuer's public key (any algorithm OpenSSL supports,
+ * including RSASSA-PSS with the parameters in the certificate).
  * Errors: TC_ERR_VERIFY with the caller's reason (detail from OpenSSL).
  */
 tc_status tc_x509_check_issued_by(X509 *subject, X509 *issuer, const char *reason, tc_error *err);
@@ -124,14 +126,16 @@ int tc_asn1_time_seconds(const ASN1_TIME *t, int64_t *out);
 tc_status tc_crl_parse(const uint8_t *data, size_t len, X509_CRL **out, tc_error *err);
 
 /**
- * Check a CRL: its issuer name equals issuer's subject, its signature verifies with
- * issuer's key, and thisUpdate <= at <= nextUpdate (a CRL without nextUpdate is
+ * Check a CRL: its issuer name equals issuer's subject, issuer's keyUsage (when present)
+ * allows cRLSign (RFC 5280 section 6.3.3), its signature verifies with issuer's key, and
+ * thisUpdate <= at <= nextUpdate (a CRL without nextUpdate is
  * rejected). Errors: TC_ERR_VERIFY reason "crl_invalid" (signature, issuer) or
  * "crl_expired" (window).
  */
 tc_status tc_crl_check(X509_CRL *crl, X509 *issuer, int64_t at, tc_error *err);
 
-/** The time-independent half of tc_crl_check: issuer name and signature ("crl_invalid"). */
+/** The time-independent half of tc_crl_check: issuer name, cRLSign and signature ("crl_invalid").
+ */
 tc_status tc_crl_check_signature(X509_CRL *crl, X509 *issuer, tc_error *err);
 
 /** tc_crl_check_signature with the issuer's public key given (tc_x509_parse_keyed's; NULL

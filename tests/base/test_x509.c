@@ -219,6 +219,66 @@ static void test_crl(void **state) {
   EVP_PKEY_free(fk);
 }
 
+/* x with a keyUsage extension of value ku added, re-signed by key. */
+static void add_key_usage(X509 *x, const char *ku, EVP_PKEY *key) {
+  X509V3_CTX ctx;
+  X509V3_set_ctx(&ctx, x, x, NULL, NULL, 0);
+  X509_EXTENSION *ext = X509V3_EXT_conf_nid(NULL, &ctx, NID_key_usage, ku);
+  assert_non_null(ext);
+  assert_int_equal(X509_add_ext(x, ext, -1), 1);
+  X509_EXTENSION_free(ext);
+  assert_true(X509_sign(x, key, EVP_sha256()) > 0);
+}
+
+/* RFC 5280: only a CA's key signs certificates (section 4.2.1.9: basicConstraints cA TRUE,
+ * not a v1 certificate nor one without the extension), and a CRL issuer's keyUsage, when
+ * present, allows cRLSign (section 6.3.3). Each with its positive control. */
+static void test_issuer_is_ca_and_crl_signer(void **state) {
+  (void)state;
+  EVP_PKEY *rk = ec_key(), *ik = ec_key(), *lk = ec_key();
+  X509 *root = make_cert("BC Root", rk, NULL, rk, 1, T0, T0 + 1000, 1);
+  X509 *ca = make_cert("Real CA", ik, root, rk, 2, T0, T0 + 1000, 1);
+  X509 *notca = make_cert("Not a CA", ik, root, rk, 3, T0, T0 + 1000, 0);
+  X509 *nobc = test_cert_new("No Constraints", ik, root, 4, T0, T0 + 1000);
+  assert_true(X509_sign(nobc, rk, EVP_sha256()) > 0);
+  X509 *leaf1 = make_cert("Leaf", lk, ca, ik, 5, T0, T0 + 1000, 0);
+  X509 *leaf2 = make_cert("Leaf", lk, notca, ik, 5, T0, T0 + 1000, 0);
+  X509 *leaf3 = make_cert("Leaf", lk, nobc, ik, 5, T0, T0 + 1000, 0);
+  tc_error err;
+  assert_int_equal(tc_x509_check_issued_by(ca, root, "cert_chain_invalid", &err), TC_OK);
+  assert_int_equal(tc_x509_check_issued_by(notca, root, "cert_chain_invalid", &err), TC_OK);
+  assert_int_equal(tc_x509_check_issued_by(leaf1, ca, "cert_chain_invalid", &err), TC_OK);
+  X509 *bad[] = {leaf2, leaf3}, *iss[] = {notca, nobc};
+  for (int i = 0; i < 2; i++) {
+    tc_error_clear(&err);
+    assert_int_equal(tc_x509_check_issued_by(bad[i], iss[i], "cert_chain_invalid", &err),
+                     TC_ERR_VERIFY);
+    assert_string_equal(err.reason, "cert_chain_invalid");
+    assert_non_null(strstr(err.detail, "the issuer is not a CA"));
+  }
+
+  /* a CRL signed by a CA whose keyUsage is keyCertSign alone, then keyCertSign, cRLSign */
+  EVP_PKEY *ck = ec_key();
+  X509 *signer = make_cert("CRL Signer", ck, NULL, ck, 9, T0, T0 + 1000, 1);
+  add_key_usage(signer, "critical,keyCertSign", ck);
+  X509_CRL *crl = make_crl(signer, ck, 7, T0 + 100, T0 + 200);
+  assert_int_equal(tc_crl_check(crl, signer, T0 + 150, &err), TC_ERR_VERIFY);
+  assert_string_equal(err.reason, "crl_invalid");
+  assert_non_null(strstr(err.detail, "lacks cRLSign"));
+  X509 *both = make_cert("CRL Signer", ck, NULL, ck, 9, T0, T0 + 1000, 1);
+  add_key_usage(both, "critical,keyCertSign,cRLSign", ck);
+  assert_int_equal(tc_crl_check(crl, both, T0 + 150, &err), TC_OK);
+
+  X509_CRL_free(crl);
+  X509 *all[] = {root, ca, notca, nobc, leaf1, leaf2, leaf3, signer, both};
+  for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
+    X509_free(all[i]);
+  EVP_PKEY_free(rk);
+  EVP_PKEY_free(ik);
+  EVP_PKEY_free(lk);
+  EVP_PKEY_free(ck);
+}
+
 /* An encrypted PEM block (RFC 1421 Proc-Type/DEK-Info headers) is refused without asking
  * for a pass phrase: the callback gives none ("bad password read"), OpenSSL's own terminal
  * prompt (which fails without a terminal: "problems getting password") is never reached.
@@ -261,6 +321,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_chain_and_signatures),
       cmocka_unit_test(test_crl),
+      cmocka_unit_test(test_issuer_is_ca_and_crl_signer),
       cmocka_unit_test(test_encrypted_pem_refused),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -156,6 +156,21 @@ tc_status tc_x509_check_issued_with(X509 *subject, X509 *issuer, const EVP_PKEY 
   return TC_OK;
 }
 
+tc_status tc_x509_check_path_len(X509 *const *chain, int n, const char *reason, tc_error *err) {
+  for (int i = 1; i < n; i++) {
+    long pl = X509_get_pathlen(chain[i]); /* -1: no pathLenConstraint */
+    if (pl >= 0 && i - 1 > pl) {
+      char cn[128];
+      tc_x509_subject_cn(chain[i], cn, sizeof cn);
+      return tc_fail(err, TC_ERR_VERIFY, reason,
+                     "'%s' allows %ld intermediate CA certificate%s below it (pathLenConstraint, "
+                     "RFC 5280 section 4.2.1.9), the chain has %d",
+                     cn, pl, pl == 1 ? "" : "s", i - 1);
+    }
+  }
+  return TC_OK;
+}
+
 int tc_asn1_time_seconds(const ASN1_TIME *t, int64_t *out) {
   struct tm tm;
   if (t == NULL || ASN1_TIME_to_tm(t, &tm) != 1)

@@ -93,6 +93,15 @@ int tc_x509_issued(X509 *issuer, const EVP_PKEY *issuer_key, X509 *subject);
 tc_status tc_x509_check_issued_with(X509 *subject, X509 *issuer, const EVP_PKEY *issuer_key,
                                     const char *reason, tc_error *err);
 
+/**
+ * RFC 5280 section 4.2.1.9 pathLenConstraint over a chain chain[0..n) from the leaf (0) to
+ * the root (n - 1), each certificate issued by the next: a CA certificate at index i has
+ * i - 1 intermediate CA certificates below it, which its pathLenConstraint, when present,
+ * must allow (i - 1 <= pathLen). Errors: TC_ERR_VERIFY with the caller's reason, the detail
+ * naming the certificate (subject CN), its pathLen and the count.
+ */
+tc_status tc_x509_check_path_len(X509 *const *chain, int n, const char *reason, tc_error *err);
+
 /** notBefore / notAfter of cert as seconds since the epoch (UTC). 0 on success, -1 if unreadable.
  */
 int tc_x509_validity(const X509 *cert, int64_t *not_before, int64_t *not_after);

@@ -231,6 +231,11 @@ tc_status dcap_chain_build(dcap_pool *pool, const uint8_t *pem, size_t len, int 
       return st;
     }
   }
+  X509 *path[3];
+  for (int i = 0; i < n; i++)
+    path[i] = sk_X509_value(sk, i);
+  if ((st = tc_x509_check_path_len(path, n, r_sig, err)) != TC_OK)
+    return with_what(st, err, what);
   if (!root_trusted(pool, sk_X509_value(sk, n - 1), &out->operator_root))
     return tc_fail(err, TC_ERR_VERIFY, r_untrusted,
                    "%s ends in a root that is neither the pinned Intel SGX Root CA nor an "

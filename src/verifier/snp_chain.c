@@ -362,8 +362,10 @@ static tc_status chain_steps(const tc_collateral *col, cert_role want, int64_t a
       (st = check_sig_alg(c->ask, snp_role_name(want_ask), err)) != TC_OK ||
       (st = check_sig_alg(c->leaf, snp_role_name(want), err)) != TC_OK)
     return st;
+  X509 *const path[] = {c->leaf, c->ask, c->ark};
   if ((st = tc_x509_check_issued_by(c->ask, c->ark, "cert_chain_invalid", err)) != TC_OK ||
-      (st = tc_x509_check_issued_by(c->leaf, c->ask, "cert_chain_invalid", err)) != TC_OK)
+      (st = tc_x509_check_issued_by(c->leaf, c->ask, "cert_chain_invalid", err)) != TC_OK ||
+      (st = tc_x509_check_path_len(path, 3, "cert_chain_invalid", err)) != TC_OK)
     return st;
   if (!tc_ec_key_on(X509_get0_pubkey(c->leaf), TC_EC_P384))
     return tc_fail(err, TC_ERR_VERIFY, "cert_chain_invalid",

@@ -279,6 +279,54 @@ static void test_issuer_is_ca_and_crl_signer(void **state) {
   EVP_PKEY_free(ck);
 }
 
+/* A CA certificate with basicConstraints bc (e.g. "critical,CA:TRUE,pathlen:0"). */
+static X509 *make_ca(const char *cn, EVP_PKEY *key, X509 *issuer, EVP_PKEY *issuer_key,
+                     const char *bc) {
+  X509 *c = test_cert_new(cn, key, issuer, 11, T0, T0 + 1000);
+  X509V3_CTX ctx;
+  X509V3_set_ctx(&ctx, issuer ? issuer : c, c, NULL, NULL, 0);
+  X509_EXTENSION *ext = X509V3_EXT_conf_nid(NULL, &ctx, NID_basic_constraints, bc);
+  assert_non_null(ext);
+  X509_add_ext(c, ext, -1);
+  X509_EXTENSION_free(ext);
+  assert_true(X509_sign(c, issuer_key, EVP_sha256()) > 0);
+  return c;
+}
+
+/* RFC 5280 4.2.1.9 pathLenConstraint over leaf, intermediate, root: a root with pathlen 0
+ * may not have the intermediate below it; pathlen 1, none, and an intermediate's pathlen 0
+ * are fine. */
+static void test_path_len(void **state) {
+  (void)state;
+  EVP_PKEY *rk = ec_key(), *ik = ec_key(), *lk = ec_key();
+  const char *roots[] = {"critical,CA:TRUE,pathlen:0", "critical,CA:TRUE,pathlen:1",
+                         "critical,CA:TRUE"};
+  const tc_status want[] = {TC_ERR_VERIFY, TC_OK, TC_OK};
+  for (int r = 0; r < 3; r++) {
+    X509 *root = make_ca("PL Root", rk, NULL, rk, roots[r]);
+    X509 *inter = make_ca("PL Intermediate", ik, root, rk, "critical,CA:TRUE,pathlen:0");
+    X509 *leaf = make_cert("PL Leaf", lk, inter, ik, 12, T0, T0 + 1000, 0);
+    X509 *const chain[] = {leaf, inter, root};
+    tc_error err;
+    tc_error_clear(&err);
+    assert_int_equal(tc_x509_check_issued_by(leaf, inter, "cert_chain_invalid", &err), TC_OK);
+    assert_int_equal(tc_x509_check_issued_by(inter, root, "cert_chain_invalid", &err), TC_OK);
+    assert_int_equal(tc_x509_check_path_len(chain, 3, "cert_chain_invalid", &err), want[r]);
+    if (want[r] != TC_OK) {
+      assert_string_equal(err.reason, "cert_chain_invalid");
+      assert_non_null(strstr(err.detail, "'PL Root' allows 0 intermediate CA certificates"));
+    }
+    /* the two-certificate chain below the same root is always within it */
+    assert_int_equal(tc_x509_check_path_len(chain + 1, 2, "cert_chain_invalid", &err), TC_OK);
+    X509_free(leaf);
+    X509_free(inter);
+    X509_free(root);
+  }
+  EVP_PKEY_free(rk);
+  EVP_PKEY_free(ik);
+  EVP_PKEY_free(lk);
+}
+
 /* An encrypted PEM block (RFC 1421 Proc-Type/DEK-Info headers) is refused without asking
  * for a pass phrase: the callback gives none ("bad password read"), OpenSSL's own terminal
  * prompt (which fails without a terminal: "problems getting password") is never reached.
@@ -319,9 +367,8 @@ static void test_encrypted_pem_refused(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_chain_and_signatures),
-      cmocka_unit_test(test_crl),
-      cmocka_unit_test(test_issuer_is_ca_and_crl_signer),
+      cmocka_unit_test(test_chain_and_signatures),        cmocka_unit_test(test_crl),
+      cmocka_unit_test(test_issuer_is_ca_and_crl_signer), cmocka_unit_test(test_path_len),
       cmocka_unit_test(test_encrypted_pem_refused),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -265,7 +265,11 @@ static X509 *make_cert(const dcap_forge_opts *o, const char *cn, EVP_PKEY *key,
   X509 *iss = issuer ? issuer : x;
   int rc = 0;
   rc |= add_ext(x, iss, NID_subject_key_identifier, "hash");
-  rc |= add_ext(x, iss, NID_basic_constraints, ca ? "critical,CA:TRUE" : "critical,CA:FALSE");
+  /* ca: 0 a leaf, 1 a CA, 2 a CA with pathlen 0, 3 a CA's keyUsage without cA TRUE */
+  rc |= add_ext(x, iss, NID_basic_constraints,
+                ca == 1   ? "critical,CA:TRUE"
+                : ca == 2 ? "critical,CA:TRUE,pathlen:0"
+                          : "critical,CA:FALSE");
   rc |= add_ext(x, iss, NID_key_usage,
                 ca ? "critical,keyCertSign,cRLSign" : "critical,digitalSignature,nonRepudiation");
   if (sgx_ext != NULL) {
@@ -497,14 +501,14 @@ dcap_forge *dcap_forge_new(const dcap_forge_opts *o) {
   dbuf ext = {0};
   sgx_extension(o, &ext);
   f->root = make_cert(o, "TEST-ONLY SGX Root CA", f->root_key, o->root_key_form, NULL, f->root_key,
-                      1, 1, NULL);
-  f->ca = f->root
-              ? make_cert(o,
-                          o->processor_ca ? "TEST-ONLY SGX PCK Processor CA"
-                                          : "TEST-ONLY SGX PCK Platform CA",
-                          f->ca_key, o->ca_key_form, f->root,
-                          br == DCAP_BREAK_CA_WRONG_SIGNER ? f->other_key : f->root_key, 1, 2, NULL)
-              : NULL;
+                      br == DCAP_BREAK_ROOT_PATHLEN0 ? 2 : 1, 1, NULL);
+  f->ca = f->root ? make_cert(o,
+                              o->processor_ca ? "TEST-ONLY SGX PCK Processor CA"
+                                              : "TEST-ONLY SGX PCK Platform CA",
+                              f->ca_key, o->ca_key_form, f->root,
+                              br == DCAP_BREAK_CA_WRONG_SIGNER ? f->other_key : f->root_key,
+                              br == DCAP_BREAK_CA_NOT_CA ? 3 : 1, 2, NULL)
+                  : NULL;
   f->pck = f->ca ? make_cert(o, "TEST-ONLY SGX PCK Certificate", f->pck_key, o->pck_key_form, f->ca,
                              br == DCAP_BREAK_PCK_WRONG_SIGNER ? f->other_key : f->ca_key, 0, 3,
                              br == DCAP_BREAK_PCK_NO_EXTENSION ? NULL : &ext)

@@ -58,6 +58,8 @@ typedef enum {
   DCAP_BREAK_QE_REPORT_SIGNATURE,   /* QE report signed with another key than the PCK's */
   DCAP_BREAK_QE_REPORT_DATA,        /* QE report data not SHA-256(key || auth data) */
   DCAP_BREAK_QUOTE_SIGNATURE,       /* quote signed with another key than the att. key */
+  DCAP_BREAK_CA_NOT_CA,             /* PCK CA basicConstraints CA:FALSE (keyUsage kept) */
+  DCAP_BREAK_ROOT_PATHLEN0,         /* root basicConstraints pathlen:0 (no CA below it) */
 } dcap_forge_break;
 
 /** How a certificate's P-256 public key is written in its SubjectPublicKeyInfo (RFC 5480

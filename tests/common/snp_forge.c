@@ -316,10 +316,14 @@ static int build(snp_forge *f) {
   if (!ark || !ask || !leaf)
     goto out;
   if (add_ext_v3(ark, ark, NID_subject_key_identifier, "hash") ||
-      add_ext_v3(ark, ark, NID_basic_constraints, "critical,CA:TRUE") ||
+      add_ext_v3(ark, ark, NID_basic_constraints,
+                 o->breakage == SNP_BREAK_ARK_PATHLEN0 ? "critical,CA:TRUE,pathlen:0"
+                                                       : "critical,CA:TRUE") ||
       add_ext_v3(ark, ark, NID_key_usage, "critical,keyCertSign,cRLSign") ||
       add_ext_v3(ask, ark, NID_subject_key_identifier, "hash") ||
-      add_ext_v3(ask, ark, NID_basic_constraints, "critical,CA:TRUE,pathlen:0") ||
+      add_ext_v3(ask, ark, NID_basic_constraints,
+                 o->breakage == SNP_BREAK_ASK_NOT_CA ? "critical,CA:FALSE"
+                                                     : "critical,CA:TRUE,pathlen:0") ||
       add_ext_v3(ask, ark, NID_key_usage, "critical,keyCertSign,cRLSign") ||
       build_leaf_exts(f, leaf) != 0) {
     fail("extensions");

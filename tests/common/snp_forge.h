@@ -60,6 +60,8 @@ typedef enum {
   SNP_BREAK_ASK_PKCS1,           /* ASK/ASVK signed by the ARK key with PKCS#1 v1.5 SHA-384 */
   SNP_BREAK_LEAF_SHA256,         /* VCEK/VLEK signed with RSASSA-PSS over SHA-256 */
   SNP_BREAK_LEAF_HWID_WRAPPED,   /* hwID wrapped in a DER OCTET STRING (not raw bytes) */
+  SNP_BREAK_ASK_NOT_CA,          /* ASK/ASVK basicConstraints CA:FALSE (not a CA) */
+  SNP_BREAK_ARK_PATHLEN0,        /* ARK basicConstraints pathlen:0 (no CA below it) */
 } snp_forge_break;
 
 /** Certificate index for the per-certificate validity windows. */

@@ -272,6 +272,8 @@ static void test_verify_breakages(void **state) {
       {DCAP_BREAK_QE_REPORT_SIGNATURE, "qe_report_signature_invalid"},
       {DCAP_BREAK_QE_REPORT_DATA, "qe_report_data_mismatch"},
       {DCAP_BREAK_QUOTE_SIGNATURE, "quote_signature_invalid"},
+      {DCAP_BREAK_CA_NOT_CA, "pck_chain_invalid"},
+      {DCAP_BREAK_ROOT_PATHLEN0, "pck_chain_invalid"},
   };
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
     dcap_forge_opts o = g_opts;

@@ -539,7 +539,9 @@ static void chain_invalid(void **state) {
   (void)state;
   uint8_t rep[TC_SNP_REPORT_SIZE];
   snp_forge_break b[] = {SNP_BREAK_ASK_WRONG_SIGNER, SNP_BREAK_LEAF_WRONG_SIGNER,
-                         SNP_BREAK_LEAF_RSA_KEY, SNP_BREAK_ASK_PKCS1, SNP_BREAK_LEAF_SHA256};
+                         SNP_BREAK_LEAF_RSA_KEY,     SNP_BREAK_ASK_PKCS1,
+                         SNP_BREAK_LEAF_SHA256,      SNP_BREAK_ASK_NOT_CA,
+                         SNP_BREAK_ARK_PATHLEN0};
   for (size_t i = 0; i < sizeof b / sizeof b[0]; i++) {
     snp_forge *f = forge(TC_SNP_GENOA, 0, b[i]);
     make(f, 3, rep);

@@ -102,6 +102,12 @@ static void troot_free(troot *t) {
   assert_int_equal(system(cmd), 0);
 }
 
+/* Where kata-deploy puts the SEV-SNP and TDX configurations, relative to the node's root
+ * (the drop-ins name them from "/", the node's root, which is the fixture's root here). */
+#define KATA_RUNTIMES "opt/kata/share/defaults/kata-containers/runtimes/"
+static const char SNP_CONFIG[] = KATA_RUNTIMES "qemu-snp/configuration-qemu-snp.toml";
+static const char TDX_CONFIG[] = KATA_RUNTIMES "qemu-tdx/configuration-qemu-tdx.toml";
+
 /* The shims, VERSION and, for every ConfigPath the drop-in names, the rendered Kata
  * configuration of that name. */
 static void install_kata(const troot *t, const char *dropin_text) {
@@ -124,12 +130,18 @@ static void install_kata(const troot *t, const char *dropin_text) {
   }
 }
 
+/* containerd's config.toml of version v importing import_rel (a path or glob from the
+ * node's root). */
+static void containerd_config(const troot *t, int v, const char *import_rel) {
+  char cfg[512];
+  int n = snprintf(cfg, sizeof cfg, "version = %d\nimports = [\"/%s\"]\n", v, import_rel);
+  put(t, "etc/containerd/config.toml", cfg, (size_t)n, 0644);
+}
+
 /* containerd's config.toml of version v importing the drop-in at dropin_rel, and the drop-in
  * (text) there. */
 static void install_containerd(const troot *t, int v, const char *dropin_rel, const char *text) {
-  char cfg[512];
-  int n = snprintf(cfg, sizeof cfg, "version = %d\nimports = [\"/%s\"]\n", v, dropin_rel);
-  put(t, "etc/containerd/config.toml", cfg, (size_t)n, 0644);
+  containerd_config(t, v, dropin_rel);
   put(t, dropin_rel, text, strlen(text), 0644);
 }
 
@@ -219,9 +231,9 @@ static void test_snp_host_kata_deploy(void **state) {
   assert_string_equal(hs(h, "tee"), "snp");
   assert_string_equal(hs(h, "config_tee"), "snp");
   assert_string_equal(hs(h, "file"), "opt/kata/containerd/config.d/kata-deploy.toml");
-  assert_string_equal(
-      hs(h, "config_path"),
-      "/opt/kata/share/defaults/kata-containers/runtimes/qemu-snp/configuration-qemu-snp.toml");
+  const char *config_path = hs(h, "config_path"); /* as the drop-in names it: from "/" */
+  assert_int_equal(config_path[0], '/');
+  assert_string_equal(config_path + 1, SNP_CONFIG);
   assert_string_equal(hs(h, "shim"), "opt/kata/bin/containerd-shim-kata-v2");
   assert_string_equal(hs(handler(p, "kata-qemu-tdx"), "config_tee"), "tdx");
   assert_string_equal(hs(handler(p, "kata-qemu"), "config_tee"), "none");
@@ -282,9 +294,7 @@ static void test_tdx_host_v3(void **state) {
   troot_new(&t, "tdx-host");
   char *d = dropin(3);
   install_kata(&t, d);
-  put(&t, "etc/containerd/config.toml",
-      "version = 3\nimports = [\"/etc/containerd/conf.d/*.toml\"]\n",
-      strlen("version = 3\nimports = [\"/etc/containerd/conf.d/*.toml\"]\n"), 0644);
+  containerd_config(&t, 3, "etc/containerd/conf.d/*.toml");
   put(&t, "etc/containerd/conf.d/kata-deploy.toml", d, strlen(d), 0644);
   json_t *p = probe(&t);
   dump_if(!kata_ready(p), p);
@@ -294,17 +304,15 @@ static void test_tdx_host_v3(void **state) {
   assert_string_equal(label(p), "true");
   json_decref(p);
   char path[640];
-  snprintf(
-      path, sizeof path,
-      "%s/opt/kata/share/defaults/kata-containers/runtimes/qemu-tdx/configuration-qemu-tdx.toml",
-      t.root);
+  snprintf(path, sizeof path, "%s/%s", t.root, TDX_CONFIG);
   assert_int_equal(unlink(path), 0);
   p = probe(&t);
   assert_false(kata_ready(p));
-  dump_if(!has_problem(p, "kata-qemu-tdx (etc/containerd/conf.d/kata-deploy.toml): ConfigPath "
-                          "/opt/kata/share/defaults/kata-containers/runtimes/qemu-tdx/"
-                          "configuration-qemu-tdx.toml is not there"),
-          p);
+  char problem[512];
+  snprintf(problem, sizeof problem,
+           "kata-qemu-tdx (etc/containerd/conf.d/kata-deploy.toml): ConfigPath /%s is not there",
+           TDX_CONFIG);
+  dump_if(!has_problem(p, problem), p);
   assert_null(label(p));
   json_decref(p);
   troot_free(&t);

@@ -358,24 +358,28 @@ char *der_to_pem(const unsigned char *der, size_t len) {
   return out;
 }
 
-char *audit_line(const srv *s, const char *needle) {
+/* The audit log's lines that contain needle: their number, and the first of them
+ * (malloc'd) in *first when first is not NULL (NULL if none). */
+static int audit_scan(const srv *s, const char *needle, char **first) {
   char *text = slurp(srv_path(s, "audit.jsonl"));
-  char *found = NULL;
-  for (char *line = text ? strtok(text, "\n") : NULL; line && !found; line = strtok(NULL, "\n"))
-    if (strstr(line, needle) != NULL)
-      found = strdup(line);
+  int n = 0;
+  if (first != NULL)
+    *first = NULL;
+  for (char *line = text ? strtok(text, "\n") : NULL; line; line = strtok(NULL, "\n"))
+    if (strstr(line, needle) != NULL && n++ == 0 && first != NULL)
+      *first = strdup(line);
   free(text);
+  return n;
+}
+
+char *audit_line(const srv *s, const char *needle) {
+  char *found;
+  audit_scan(s, needle, &found);
   return found;
 }
 
 int audit_count(const srv *s, const char *needle) {
-  char *text = slurp(srv_path(s, "audit.jsonl"));
-  int n = 0;
-  for (char *line = text ? strtok(text, "\n") : NULL; line; line = strtok(NULL, "\n"))
-    if (strstr(line, needle) != NULL)
-      n++;
-  free(text);
-  return n;
+  return audit_scan(s, needle, NULL);
 }
 
 char *srv_challenge(const srv *s, unsigned char raw[SRV_NONCE_BYTES]) {
